@@ -1,0 +1,478 @@
+// Cita's client data module: what the citizen pages show comes from here, never from Reflex backend state,
+// so every page works offline. Data from the JSON API is kept in IndexedDB (through `idb`) and mirrored in
+// memory so React hooks read it synchronously; every write goes through the device outbox.
+import { openDB } from "idb";
+import { useEffect, useState, useSyncExternalStore } from "react";
+import { useLocation, useNavigate } from "react-router";
+
+const API = "/api/v1";
+const dbPromise = typeof indexedDB === "undefined" ? null : openDB("cita", 1, {
+  upgrade(db) {
+    db.createObjectStore("kv");
+    db.createObjectStore("outbox", { keyPath: "id" });
+  },
+});
+
+// ---- the store: an in-memory mirror of IndexedDB with a change notifier ----
+const mem = new Map();
+const fallbacks = new Map();
+const listeners = new Set();
+const emit = () => listeners.forEach((l) => l());
+const subscribe = (l) => (listeners.add(l), () => listeners.delete(l));
+
+export const loaded = (async () => {
+  if (!dbPromise) return;
+  const db = await dbPromise;
+  const tx = db.transaction("kv");
+  let cursor = await tx.store.openCursor();
+  while (cursor) { mem.set(cursor.key, cursor.value); cursor = await cursor.continue(); }
+  mem.set("outbox", await db.getAll("outbox"));
+  mem.set("$loaded", true);
+  emit();
+})();
+
+export function get(key, fallback) {
+  return mem.has(key) ? mem.get(key) : fallback;
+}
+
+export async function set(key, value) {
+  mem.set(key, value);
+  emit();
+  if (dbPromise) await (await dbPromise).put("kv", value, key);
+}
+
+// A hook reading one key. The default is remembered per key so React sees a stable snapshot; before
+// hydration (prerendered HTML) it is always the default, which avoids hydration mismatches.
+export function useIdbValue(key, fallback = null) {
+  if (!fallbacks.has(key)) fallbacks.set(key, fallback);
+  const initial = fallbacks.get(key);
+  return useSyncExternalStore(subscribe, () => get(key, initial), () => initial);
+}
+
+export function useOnline() {
+  return useSyncExternalStore(
+    (l) => (addEventListener("online", l), addEventListener("offline", l),
+      () => (removeEventListener("online", l), removeEventListener("offline", l))),
+    () => navigator.onLine,
+    () => true,
+  );
+}
+
+// A query-string parameter of the current address (pages are prerendered once per language, so a
+// procedure or a booking code travels in the query string). Null until hydrated.
+export function useParam(name) {
+  const location = useLocation();
+  const [value, setValue] = useState(null);
+  useEffect(() => setValue(new URLSearchParams(location.search).get(name)), [location.search, name]);
+  return value;
+}
+
+// ---- reading from the API into the store ----
+async function fetchJson(path, options = {}) {
+  const response = await fetch(API + path, { headers: { Accept: "application/json" }, ...options });
+  const body = await response.json().catch(() => ({}));
+  return { status: response.status, body };
+}
+
+const inflight = new Map();
+async function refresh(key, path) {
+  if (inflight.has(key)) return inflight.get(key);
+  const job = fetchJson(path)
+    .then(({ status, body }) => (status === 200 ? set(key, { ...body, asOf: new Date().toISOString() }) : null))
+    .catch(() => null) // offline: the saved copy stays
+    .finally(() => inflight.delete(key));
+  inflight.set(key, job);
+  return job;
+}
+
+const catalogueKey = (lang) => `catalogue:${lang}`;
+const availabilityKey = (lang, p, o) => `availability:${lang}:${p}:${o}`;
+export const refreshCatalogue = (lang) => refresh(catalogueKey(lang), `/procedures?lang=${lang}`);
+export const refreshAvailability = (lang, p, o) =>
+  refresh(availabilityKey(lang, p, o), `/availability?procedure=${p}&office=${o}&lang=${lang}`);
+
+// Loads the catalogue, then the availability of every bookable procedure, so pages never visited while
+// online still have their data offline.
+export async function warmCache(lang) {
+  await refreshCatalogue(lang);
+  const cat = get(catalogueKey(lang));
+  if (!cat) return;
+  for (const p of cat.procedures.filter((p) => p.needs_appointment)) {
+    for (const o of p.offices) await refreshAvailability(lang, p.slug, o);
+  }
+  await refreshAppointments(lang);
+}
+
+// ---- catalogue and procedures ----
+function useCatalogue(lang) {
+  useEffect(() => { refreshCatalogue(lang); }, [lang]);
+  return useIdbValue(catalogueKey(lang), null);
+}
+
+const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+
+export function useHome(lang) {
+  const cat = useCatalogue(lang);
+  const query = useIdbValue("query", "");
+  useEffect(() => { warmCache(lang); }, [lang]);
+  if (!cat) return { ready: false, query, areas: [], results: [], count: 0, asOf: "" };
+  const words = fold(query).split(/\s+/).filter(Boolean);
+  const matches = (p) => words.every((w) => fold([p.name, p.summary, p.keywords].join(" ")).includes(w));
+  const results = words.length ? cat.procedures.filter(matches) : [];
+  const areas = cat.areas.map((a) => ({ ...a, procedures: cat.procedures.filter((p) => p.area === a.slug) }));
+  return { ready: true, query, areas, results, count: results.length, searching: words.length > 0, asOf: cat.asOf };
+}
+
+export const setQuery = (value) => set("query", value);
+
+function procedureOf(cat, slug) {
+  const p = cat && cat.procedures.find((x) => x.slug === slug);
+  if (!p) return null;
+  const offices = cat.offices.filter((o) => p.offices.includes(o.slug));
+  return { ...p, officeList: offices };
+}
+
+export function useProcedure(lang) {
+  const cat = useCatalogue(lang);
+  const slug = useParam("p");
+  const ticks = useIdbValue(`ticks:${slug}`, {});
+  const p = procedureOf(cat, slug);
+  if (!p) return { ready: !!cat && slug !== null, found: false, p: { requirements: [], officeList: [] }, done: 0, total: 0 };
+  const requirements = p.requirements.map((r) => ({ ...r, ticked: !!ticks[r.id] }));
+  const done = requirements.filter((r) => r.ticked).length;
+  return { ready: true, found: true, p: { ...p, requirements }, done, total: requirements.length };
+}
+
+export async function toggleTick(slug, id) {
+  const ticks = { ...get(`ticks:${slug}`, {}) };
+  ticks[id] = !ticks[id];
+  await set(`ticks:${slug}`, ticks);
+}
+
+// ---- the booking flow: a draft per procedure, kept on the device so nothing typed is lost ----
+const draftKey = (slug) => `draft:${slug}`;
+const emptyDraft = { step: "office", office: "", day: "", start: "", time: "", month: "", errors: {},
+  name: "", document: "", phone: "", email: "", consent: false, outbox: "" };
+
+export async function updateDraft(slug, changes) {
+  await set(draftKey(slug), { ...emptyDraft, ...get(draftKey(slug), {}), ...changes });
+}
+
+export const chooseOffice = (slug, office) => updateDraft(slug, { office, step: "day", day: "", start: "", month: "" });
+export const chooseDay = (slug, day) => updateDraft(slug, { day, step: "time", start: "" });
+export const chooseTime = (slug, start, time) => updateDraft(slug, { start, time, step: "details" });
+export const goToStep = (slug, step) => updateDraft(slug, { step });
+export const showMonth = (slug, month) => updateDraft(slug, { month });
+export const setField = (slug, name, value) => {
+  const errors = { ...get(draftKey(slug), emptyDraft).errors };
+  delete errors[name];
+  return updateDraft(slug, { [name]: value, errors });
+};
+export const restartBooking = (slug) => set(draftKey(slug), { ...emptyDraft });
+
+// Monday-first weeks of one month, each day marked with its free seats from the cached availability.
+function monthGrid(month, days, selected) {
+  const [y, m] = month.split("-").map(Number);
+  const first = new Date(Date.UTC(y, m - 1, 1));
+  const lead = (first.getUTCDay() + 6) % 7;
+  const count = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  const byDate = Object.fromEntries(days.map((d) => [d.date, d]));
+  const cells = Array.from({ length: lead }, () => ({ date: "", n: "", free: 0, open: false, selected: false, label: "" }));
+  for (let n = 1; n <= count; n++) {
+    const date = `${month}-${String(n).padStart(2, "0")}`;
+    const d = byDate[date];
+    cells.push({ date, n: String(n), free: d ? d.free : 0, open: !!d && d.free > 0, selected: date === selected,
+      label: d ? d.label : "" });
+  }
+  while (cells.length % 7) cells.push({ date: "", n: "", free: 0, open: false, selected: false, label: "" });
+  return Array.from({ length: cells.length / 7 }, (_, i) => cells.slice(i * 7, i * 7 + 7));
+}
+
+export function useBooking(lang) {
+  const cat = useCatalogue(lang);
+  const slug = useParam("p");
+  const rescheduling = useParam("r");
+  const draft = { ...emptyDraft, ...useIdbValue(draftKey(slug), emptyDraft) };
+  const outbox = useIdbValue("outbox", []);
+  const mine = useIdbValue("appointments", {});
+  const online = useOnline();
+  const p = procedureOf(cat, slug);
+  const office = (p && (p.officeList.find((o) => o.slug === draft.office) ||
+    (p.officeList.length === 1 ? p.officeList[0] : null))) || null;
+  const avail = useIdbValue(office && p ? availabilityKey(lang, p.slug, office.slug) : "none", null);
+  useEffect(() => { if (p && office) refreshAvailability(lang, p.slug, office.slug); }, [lang, p && p.slug, office && office.slug]);
+  if (!p) return { ready: !!cat && slug !== null, found: false, rescheduling: !!rescheduling };
+  const days = (avail && avail.days) || [];
+  const months = [...new Set(days.map((d) => d.date.slice(0, 7)))];
+  const month = months.includes(draft.month) ? draft.month : months.find((mm) => days.some((d) => d.date.startsWith(mm) && d.free > 0)) || months[0] || "";
+  const mi = months.indexOf(month);
+  const day = days.find((d) => d.date === draft.day);
+  const step = !office ? "office" : draft.step === "office" && p.officeList.length === 1 ? "day" : draft.step;
+  const item = outbox.find((i) => i.id === draft.outbox) || null;
+  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  return {
+    ready: true, found: true, p, draft: { ...draft, step }, office: office || {}, hasOffice: !!office, isOnline: online,
+    rescheduling: !!rescheduling, code: rescheduling || "",
+    days, hasDays: days.length > 0, asOf: (avail && avail.asOf) || "",
+    month, monthLabel: (avail && avail.months && avail.months[month]) || month,
+    prevMonth: mi > 0 ? months[mi - 1] : "", nextMonth: mi >= 0 && mi < months.length - 1 ? months[mi + 1] : "",
+    weeks: month ? monthGrid(month, days, draft.day) : [],
+    dayLabel: day ? day.label : "", times: day ? day.slots : [],
+    item, status: item ? item.status : "", result: (item && item.result) || {},
+    alternatives: (item && item.alternatives) || [], itemErrors: (item && item.errors) || {},
+    itemErrorList: Object.values((item && item.errors) || {}),
+    confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
+  };
+}
+
+// Spanish DNI/NIE letter check, the same rule as the server (pwa_app/services/documents.py), so a typo is
+// caught on the phone even offline. Anything else document-like passes as a passport; the server decides.
+const LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE";
+export function documentError(raw) {
+  const doc = (raw || "").toUpperCase().replace(/[\s.\-]/g, "");
+  if (!doc) return "required";
+  if (doc.length > 20) return "document_too_long";
+  if (!/^[A-Z0-9]+$/.test(doc)) return "document_format";
+  const m = doc.match(/^([XYZ]?)(\d{6,8})([A-Z])$/);
+  if (m) {
+    const digits = (m[1] ? String("XYZ".indexOf(m[1])) : "") + m[2].padStart(m[1] ? 7 : 8, "0");
+    return LETTERS[Number(digits) % 23] === m[3] ? "" : "document_letter";
+  }
+  if (/^[XYZ]?\d{6,8}$/.test(doc)) return "document_format";
+  return doc.length >= 6 && doc.length <= 12 && /\d/.test(doc) ? "" : "document_format";
+}
+
+function checkDetails(d, needsDocument) {
+  const errors = {};
+  const name = (d.name || "").trim();
+  if (!name) errors.name = "required";
+  else if (name.length > 100) errors.name = "too_long";
+  else if (/[<>{}\\]/.test(name)) errors.name = "chars";
+  if (needsDocument || (d.document || "").trim()) {
+    const e = documentError(d.document);
+    if (e) errors.document = e;
+  }
+  const phone = (d.phone || "").replace(/[\s().\-]/g, "");
+  if (phone && !/^\+?\d{9,15}$/.test(phone)) errors.phone = "phone";
+  else if (!phone && !needsDocument && !(d.document || "").trim()) errors.phone = "phone_for_lookup";
+  const email = (d.email || "").trim();
+  if (email && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(email)) errors.email = "email";
+  if (!d.consent) errors.consent = "consent";
+  return errors;
+}
+
+export async function submitBooking(lang, slug, fields) {
+  const cat = get(catalogueKey(lang));
+  const p = procedureOf(cat, slug);
+  const d = { ...emptyDraft, ...get(draftKey(slug), {}), ...fields, consent: fields.consent === "on" || fields.consent === true };
+  const errors = checkDetails(d, p ? p.requires_document : true);
+  await updateDraft(slug, { ...fields, consent: d.consent, errors });
+  if (Object.keys(errors).length) {
+    document.getElementById(`field-${Object.keys(errors)[0]}`)?.focus();
+    return;
+  }
+  const payload = { procedure: slug, office: d.office, start: d.start, name: d.name, document: d.document,
+    phone: d.phone, email: d.email, consent: true, lang };
+  const id = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.time}` });
+  await updateDraft(slug, { outbox: id, step: "sent" });
+}
+
+// Take one of the alternatives the server offered: a new booking with a new key for the new time.
+export async function acceptAlternative(lang, slug, office, start, time) {
+  const item = (get("outbox", []) || []).find((i) => i.id === get(draftKey(slug), {}).outbox);
+  if (!item) return;
+  const payload = { ...item.payload, office, start };
+  await dismiss(item.id);
+  const kind = item.kind;
+  const id = await enqueue(kind, payload, { ...item.label, when: time });
+  await updateDraft(slug, { outbox: id, office, start, time, step: "sent" });
+}
+
+export async function submitReschedule(lang, slug, code) {
+  const d = { ...emptyDraft, ...get(draftKey(slug), {}) };
+  const mine = get("appointments", {})[code];
+  if (!mine || !d.start) return;
+  const id = await enqueue("reschedule", { code, verifier: mine.verifier, office: d.office, start: d.start, lang },
+    { procedure: mine.view.procedure.name, when: d.time });
+  await updateDraft(slug, { outbox: id, step: "sent" });
+}
+
+// ---- the outbox: every citizen write, sent exactly once thanks to the server's Idempotency-Key ----
+async function saveItem(item) {
+  const items = (get("outbox", []) || []).filter((i) => i.id !== item.id);
+  mem.set("outbox", [...items, item]);
+  emit();
+  if (dbPromise) await (await dbPromise).put("outbox", item);
+}
+
+export async function enqueue(kind, payload, label) {
+  const item = { id: crypto.randomUUID(), kind, payload, label, status: "pending", tries: 0, nextAt: 0,
+    created: new Date().toISOString() };
+  await saveItem(item);
+  flush();
+  return item.id;
+}
+
+export async function dismiss(id) {
+  mem.set("outbox", (get("outbox", []) || []).filter((i) => i.id !== id));
+  emit();
+  if (dbPromise) await (await dbPromise).delete("outbox", id);
+}
+
+const REQUESTS = {
+  book: (p) => ["POST", "/appointments", p],
+  cancel: (p) => ["DELETE", `/appointments/${p.code}?verifier=${encodeURIComponent(p.verifier)}&lang=${p.lang}`, null],
+  reschedule: (p) => ["POST", `/appointments/${p.code}/reschedule`, p],
+};
+
+async function send(item) {
+  const [method, path, body] = REQUESTS[item.kind](item.payload);
+  let status, answer;
+  try {
+    ({ status, body: answer } = await fetchJson(path, {
+      method,
+      headers: { "Content-Type": "application/json", "Idempotency-Key": item.id, Accept: "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    }));
+  } catch {
+    status = 0; // offline or the server is down: keep it and try again
+  }
+  if (status >= 200 && status < 300) {
+    await remember(answer, item.payload.lang || "es");
+    return saveItem({ ...item, status: "done", result: { code: answer.code }, sentAt: new Date().toISOString() });
+  }
+  if (status === 409) {
+    return saveItem({ ...item, status: "conflict", errors: answer.errors || {}, alternatives: answer.alternatives || [] });
+  }
+  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
+    return saveItem({ ...item, status: "failed", errors: answer.errors || {} });
+  }
+  const tries = item.tries + 1;
+  const wait = Math.min(60000, 2000 * 2 ** Math.min(tries, 5)) * (0.75 + Math.random() / 2);
+  return saveItem({ ...item, status: "pending", tries, nextAt: Date.now() + wait });
+}
+
+let flushing = null;
+export function flush(force = false) {
+  if (flushing) return flushing;
+  const run = async () => {
+    await loaded;
+    const due = (get("outbox", []) || []).filter((i) => i.status === "pending" && (force || i.nextAt <= Date.now()));
+    for (const item of due) await send(item);
+  };
+  // One tab at a time sends; another tab's attempt waits, then finds nothing left to send.
+  const locked = navigator.locks ? () => navigator.locks.request("cita-outbox", run) : run;
+  flushing = locked().finally(() => { flushing = null; });
+  return flushing;
+}
+
+if (typeof window !== "undefined") {
+  loaded.then(() => flush(true));
+  addEventListener("online", () => flush(true));
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && flush(true));
+  setInterval(() => flush(), 5000); // online with the server down fires no event
+}
+
+// ---- my appointments: what this device booked or looked up, with the last known state ----
+async function remember(view, lang) {
+  const all = { ...get("appointments", {}) };
+  const key = view.code.replace(/-/g, "");
+  all[key] = { view, verifier: view.verifier, lang, asOf: new Date().toISOString() };
+  await set("appointments", all);
+}
+
+export async function refreshAppointments(lang) {
+  for (const [code, mine] of Object.entries(get("appointments", {}))) {
+    try {
+      const { status, body } = await fetchJson(`/appointments/${code}?verifier=${encodeURIComponent(mine.verifier)}&lang=${lang}`);
+      if (status === 200) await remember(body, lang);
+    } catch { /* offline: keep the last known state */ }
+  }
+}
+
+export function useMyAppointments(lang) {
+  const all = useIdbValue("appointments", {});
+  const outbox = useIdbValue("outbox", []);
+  const lookup = useIdbValue("lookup", { errors: {}, code: "", verifier: "" });
+  useEffect(() => { refreshAppointments(lang); }, [lang]);
+  const list = Object.entries(all).map(([key, a]) => ({ key, ...a.view, asOf: a.asOf }))
+    .sort((a, b) => a.start.localeCompare(b.start));
+  const waiting = outbox.filter((i) => i.status !== "done");
+  return { list, count: list.length, waiting, waitingCount: waiting.length, lookup };
+}
+
+export async function lookUp(lang, fields) {
+  const code = (fields.code || "").toUpperCase().replace(/[\s\-]/g, "");
+  const verifier = (fields.verifier || "").trim();
+  const errors = {};
+  if (!code) errors.code = "required";
+  if (!verifier) errors.verifier = "required";
+  if (!Object.keys(errors).length) {
+    try {
+      const { status, body } = await fetchJson(`/appointments/${code}?verifier=${encodeURIComponent(verifier)}&lang=${lang}`);
+      if (status === 200) {
+        await remember(body, lang);
+        return set("lookup", { errors: {}, code: "", verifier: "", found: body.code.replace(/-/g, "") });
+      }
+      errors.code = "not_found";
+    } catch {
+      errors.code = "offline";
+    }
+  }
+  await set("lookup", { errors, code, verifier });
+}
+
+export function useAppointment(lang) {
+  const code = useParam("c");
+  const all = useIdbValue("appointments", {});
+  const outbox = useIdbValue("outbox", []);
+  const confirming = useIdbValue("confirm-cancel", "");
+  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const mine = all[key];
+  useEffect(() => {
+    if (mine) fetchJson(`/appointments/${key}?verifier=${encodeURIComponent(mine.verifier)}&lang=${lang}`)
+      .then(({ status, body }) => status === 200 && remember(body, lang)).catch(() => null);
+  }, [key, lang]);
+  if (!mine) return { ready: code !== null, found: false, a: { office: {}, procedure: {}, requirements: [] } };
+  const pending = outbox.filter((i) => i.payload.code === key && i.status !== "done");
+  return { ready: true, found: true, a: mine.view, asOf: mine.asOf, key, pending, pendingCount: pending.length,
+    confirming: confirming === key };
+}
+
+export const askCancel = (key) => set("confirm-cancel", key);
+export const keepAppointment = () => set("confirm-cancel", "");
+export async function cancelAppointment(lang, key) {
+  const mine = get("appointments", {})[key];
+  if (!mine) return;
+  await set("confirm-cancel", "");
+  await enqueue("cancel", { code: key, verifier: mine.verifier, lang }, { procedure: mine.view.procedure.name, when: mine.view.time });
+}
+
+// What every page frame shows: connection, town name, writes still waiting, and the query string to keep
+// when switching language. Also remembers the chosen language for the next visit to "/".
+export function useShell(lang) {
+  const online = useOnline();
+  const cat = useIdbValue(catalogueKey(lang), null);
+  const outbox = useIdbValue("outbox", []);
+  const location = useLocation();
+  const [search, setSearch] = useState("");
+  useEffect(() => setSearch(location.search), [location.search]);
+  useEffect(() => { try { localStorage.setItem("cita-lang", lang); } catch { /* private mode */ } }, [lang]);
+  const pendingCount = outbox.filter((i) => i.status === "pending").length;
+  return { online, lang, search, pendingCount, town: (cat && cat.municipality && cat.municipality.name) || "" };
+}
+
+// "/" sends the visitor to the language remembered on this device, else the best of the browser's.
+export function useLanguageRedirect(supported) {
+  const navigate = useNavigate();
+  useEffect(() => {
+    let lang = null;
+    try { lang = localStorage.getItem("cita-lang"); } catch { /* private mode */ }
+    if (!supported.includes(lang)) {
+      const wanted = (navigator.languages || [navigator.language || ""]).map((l) => l.toLowerCase().split("-")[0]);
+      lang = wanted.find((l) => supported.includes(l)) || supported[0];
+    }
+    navigate(`/${lang}/`, { replace: true });
+  }, []);
+  return "";
+}

@@ -1,0 +1,92 @@
+"""The frame of every citizen page: skip link, header, offline notice, main, language picker, footer."""
+
+import reflex as rx
+
+from components.data import hook
+from components.views import Shell
+from pwa_app.services.i18n import LANGUAGES, text_direction
+
+
+def language_picker(t, lang: str, path: str, search) -> rx.Component:
+    """Plain links to the same page in each language, each named in itself; the query string is kept."""
+    return rx.el.nav(
+        rx.el.h2(t.gettext("Language"), class_name="visually-hidden", id="lang-heading"),
+        rx.el.ul(
+            *[
+                rx.el.li(
+                    rx.el.a(
+                        name,
+                        href=f"/{code}/{path}" + search,
+                        lang=code,
+                        hreflang=code,
+                        dir=text_direction(code),
+                        aria_current="true" if code == lang else None,
+                        class_name="lang-link",
+                    )
+                )
+                for code, name in LANGUAGES.items()
+            ],
+            class_name="lang-list",
+        ),
+        aria_labelledby="lang-heading",
+        class_name="lang-picker",
+    )
+
+
+def offline_notice(t, shell) -> rx.Component:
+    """A calm notice when the device is offline, announced politely to screen readers."""
+    return rx.el.div(
+        rx.cond(
+            ~shell["online"],
+            rx.el.p(t.gettext("You are offline — showing saved information."), class_name="offline-text"),
+        ),
+        rx.cond(
+            shell["pendingCount"] > 0,
+            rx.el.p(
+                rx.el.a(t.gettext("Requests waiting to be sent"), ": ", shell["pendingCount"],
+                        href=f"/{shell['lang']}/mis-citas/"),
+                class_name="offline-text",
+            ),
+        ),
+        role="status",
+        aria_live="polite",
+        class_name=rx.cond(~shell["online"] | (shell["pendingCount"] > 0), "offline-bar", "offline-bar empty"),
+    )
+
+
+def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component:
+    shell = hook("useShell", lang, var_type=Shell)
+    return rx.el.div(
+        rx.el.a(t.gettext("Skip to main content"), href="#main", class_name="skip-link"),
+        rx.el.header(
+            rx.el.div(
+                rx.el.a(
+                    rx.el.span("Cita", class_name="brand-name"),
+                    rx.el.span(shell["town"], class_name="brand-town"),
+                    href=f"/{lang}/",
+                    class_name="brand",
+                ),
+                rx.el.nav(
+                    rx.el.a(t.gettext("Procedures"), href=f"/{lang}/", class_name="nav-link"),
+                    rx.el.a(t.gettext("My appointments"), href=f"/{lang}/mis-citas/", class_name="nav-link"),
+                    aria_label=t.gettext("Main menu"),
+                    class_name="nav",
+                ),
+                class_name="header-inner",
+            ),
+            class_name="header",
+        ),
+        offline_notice(t, shell),
+        rx.el.main(*children, id="main", tab_index=-1, class_name="main wide" if wide else "main"),
+        rx.el.footer(
+            language_picker(t, lang, path, shell["search"]),
+            rx.el.p(
+                t.gettext("Town hall appointments and procedures. Your data is used only to attend you."),
+                class_name="muted",
+            ),
+            class_name="footer",
+        ),
+        class_name="app",
+        lang=lang,
+        dir=text_direction(lang),
+    )

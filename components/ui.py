@@ -1,0 +1,83 @@
+"""Cita's small component set: native HTML elements (rx.el.*) styled by assets/cita.css, in the manner of the
+GOV.UK Design System. No Radix Themes: one of those components would load 158 KB gz more on every page."""
+
+import reflex as rx
+from reflex_base.vars.base import Var
+
+
+def button(label, *, kind: str = "primary", **props) -> rx.Component:
+    extra = props.pop("class_name", "")
+    return rx.el.button(label, class_name=f"btn btn-{kind} {extra}".strip(), type=props.pop("type", "button"), **props)
+
+
+def link_button(label, href, *, kind: str = "primary", **props) -> rx.Component:
+    return rx.el.a(label, href=href, class_name=f"btn btn-{kind}", **props)
+
+
+def back_link(label, href=None, **props) -> rx.Component:
+    if href is not None:
+        return rx.el.a(label, href=href, class_name="back", **props)
+    return rx.el.button(label, type="button", class_name="back", **props)
+
+
+def heading(text, *, level: int = 1, **props) -> rx.Component:
+    return getattr(rx.el, f"h{level}")(text, **props)
+
+
+def para(*children, muted: bool = False, **props) -> rx.Component:
+    return rx.el.p(*children, class_name="muted" if muted else "", **props)
+
+
+def card(*children, **props) -> rx.Component:
+    return rx.el.section(*children, class_name="card " + props.pop("class_name", ""), **props)
+
+
+def notice(*children, kind: str = "info", live: bool = True, **props) -> rx.Component:
+    """A highlighted message; `live` announces it to screen readers when it appears."""
+    role = ("alert" if kind == "error" else "status") if live else None
+    return rx.el.div(*children, class_name=f"notice notice-{kind}", role=role, **props)
+
+
+def error_text(message: Var | str, field_id: str) -> rx.Component:
+    return rx.el.p(message, id=f"{field_id}-error", class_name="field-error", role="alert")
+
+
+def field(label, name: str, *, error: Var, value: Var | None = None, hint=None, on_change=None, **input_props) -> rx.Component:
+    """A labelled text input with an optional hint and an error announced to screen readers."""
+    field_id = f"field-{name}"
+    described = f"{field_id}-hint {field_id}-error" if hint is not None else f"{field_id}-error"
+    return rx.el.div(
+        rx.el.label(label, html_for=field_id, class_name="label"),
+        rx.el.p(hint, id=f"{field_id}-hint", class_name="hint") if hint is not None else rx.fragment(),
+        rx.cond(error, error_text(error, field_id)),
+        rx.el.input(
+            id=field_id,
+            name=name,
+            **({"value": value, "on_change": on_change} if value is not None else {}),
+            aria_invalid=rx.cond(error, "true", "false"),
+            aria_describedby=described,
+            class_name=rx.cond(error, "input input-error", "input"),
+            **input_props,
+        ),
+        class_name=rx.cond(error, "field field-has-error", "field"),
+    )
+
+
+def checkbox(label, name: str, *, checked: Var, on_change=None, error: Var | None = None, **props) -> rx.Component:
+    field_id = f"field-{name}"
+    return rx.el.div(
+        rx.cond(error, error_text(error, field_id)) if error is not None else rx.fragment(),
+        rx.el.input(type="checkbox", id=field_id, name=name, checked=checked, on_change=on_change,
+                    class_name="check-input", **props),
+        rx.el.label(label, html_for=field_id, class_name="check-label"),
+        class_name="check",
+    )
+
+
+def summary_list(*rows) -> rx.Component:
+    """Key–value rows (a description list), e.g. where, when, fee."""
+    return rx.el.dl(*[rx.el.div(rx.el.dt(k), rx.el.dd(v), class_name="row") for k, v in rows], class_name="summary")
+
+
+def icon_text(icon: str, text) -> rx.Component:
+    return rx.el.span(rx.el.span(icon, class_name="icon", aria_hidden="true"), text, class_name="icon-text")

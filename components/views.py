@@ -1,0 +1,183 @@
+"""The shapes of what the data module's hooks return (assets/offline.js), so pages get typed Vars."""
+
+from typing import TypedDict
+
+
+class Shell(TypedDict):
+    online: bool
+    lang: str
+    search: str
+    pendingCount: int
+    town: str
+
+
+class Requirement(TypedDict):
+    id: int
+    text: str
+    note: str
+    optional: bool
+    ticked: bool
+
+
+class Office(TypedDict):
+    slug: str
+    name: str
+    address: str
+    opening_hours: str
+    accessibility: str
+    map_url: str
+    phone: str
+
+
+class Procedure(TypedDict):
+    slug: str
+    name: str
+    summary: str
+    description: str
+    who_can_apply: str
+    fee: str
+    duration_minutes: int
+    needs_appointment: bool
+    online_url: str
+    requires_document: bool
+    fallback: bool
+    requirements: list[Requirement]
+    officeList: list[Office]
+
+
+class Area(TypedDict):
+    slug: str
+    name: str
+    procedures: list[Procedure]
+
+
+class Home(TypedDict):
+    ready: bool
+    query: str
+    searching: bool
+    areas: list[Area]
+    results: list[Procedure]
+    count: int
+
+
+class ProcedurePage(TypedDict):
+    ready: bool
+    found: bool
+    p: Procedure
+    done: int
+    total: int
+
+
+class Time(TypedDict):
+    start: str
+    time: str
+    free: int
+
+
+class Day(TypedDict):
+    date: str
+    n: str
+    free: int
+    open: bool
+    selected: bool
+    label: str
+
+
+class Alternative(TypedDict):
+    office: str
+    office_name: str
+    start: str
+    day: str
+    time: str
+
+
+class Draft(TypedDict):
+    step: str
+    office: str
+    day: str
+    start: str
+    time: str
+    name: str
+    document: str
+    phone: str
+    email: str
+    consent: bool
+    errors: dict[str, str]
+
+
+class AppointmentView(TypedDict):
+    code: str
+    verifier: str
+    status: str
+    status_label: str
+    changeable: bool
+    procedure: Procedure
+    requirements: list[str]
+    office: Office
+    start: str
+    day: str
+    time: str
+    name: str
+    ics_url: str
+    asOf: str
+    key: str
+
+
+class Booking(TypedDict):
+    ready: bool
+    found: bool
+    p: Procedure
+    draft: Draft
+    office: Office
+    hasOffice: bool
+    rescheduling: bool
+    code: str
+    hasDays: bool
+    asOf: str
+    month: str
+    monthLabel: str
+    prevMonth: str
+    nextMonth: str
+    weeks: list[list[Day]]
+    dayLabel: str
+    times: list[Time]
+    status: str
+    result: dict[str, str]
+    alternatives: list[Alternative]
+    itemErrors: dict[str, str]
+    itemErrorList: list[str]
+    confirmed: AppointmentView
+    isConfirmed: bool
+    isOnline: bool
+
+
+class OutboxItem(TypedDict):
+    id: str
+    kind: str
+    status: str
+    label: dict[str, str]
+    errors: dict[str, str]
+
+
+class Lookup(TypedDict):
+    errors: dict[str, str]
+    code: str
+    verifier: str
+
+
+class MyAppointments(TypedDict):
+    list: list[AppointmentView]
+    count: int
+    waiting: list[OutboxItem]
+    waitingCount: int
+    lookup: Lookup
+
+
+class AppointmentPage(TypedDict):
+    ready: bool
+    found: bool
+    a: AppointmentView
+    asOf: str
+    key: str
+    pendingCount: int
+    confirming: bool

@@ -1,0 +1,241 @@
+"""Version 1 of the citizen API: catalogue, availability, appointments (book, look up, cancel, reschedule, .ics).
+Every write takes an Idempotency-Key; errors answer a JSON body with translated messages per field."""
+
+import hashlib
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from pwa_app import db
+from pwa_app.models import Appointment, Office, Procedure, Requirement
+from pwa_app.services import booking, codes
+from pwa_app.services.booking import BookingError
+from pwa_app.services.catalogue import catalogue
+from pwa_app.services.i18n import (
+    LANGUAGES, day_label, gettext, local, long_day_label, month_label, pick_lang, time_label,
+)
+from pwa_app.services.ics import appointment_ics
+from pwa_app.services.idempotency import KeyReused, run_once, valid_key
+from pwa_app.services.messages import ERRORS, STATUSES
+from pwa_app.services.slots import TZ, booking_window, slots
+
+router = APIRouter(prefix="/api/v1")
+Lang = Query("es", max_length=5, description="Language of texts and labels: " + ", ".join(LANGUAGES))
+
+
+def get_session() -> Iterator[Session]:
+    with db.session() as session:
+        yield session
+
+
+class BookingIn(BaseModel):
+    procedure: str = Field(max_length=80)
+    office: str = Field(max_length=80)
+    start: datetime
+    name: str = Field("", max_length=500)
+    document: str = Field("", max_length=100)
+    phone: str = Field("", max_length=100)
+    email: str = Field("", max_length=500)
+    consent: bool = False
+    lang: str = Field("es", max_length=5)
+
+
+class RescheduleIn(BaseModel):
+    verifier: str = Field(max_length=20)
+    office: str = Field(max_length=80)
+    start: datetime
+    lang: str = Field("es", max_length=5)
+
+
+def error(status: int, errors: dict[str, str], lang: str, **extra) -> JSONResponse:
+    lang = pick_lang(lang)
+    messages = {f: gettext(lang, ERRORS.get(code, ERRORS["bad_request"])) for f, code in errors.items()}
+    return JSONResponse({"errors": messages, "codes": errors, **extra}, status_code=status)
+
+
+def iso_local(moment_utc: datetime) -> str:
+    return local(moment_utc).isoformat()
+
+
+def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
+    moment = local(starts_at)
+    return {"office": office.slug, "office_name": office.name, "start": moment.isoformat(),
+            "day": day_label(moment.date(), lang), "time": time_label(moment, lang)}
+
+
+def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
+    lang = pick_lang(lang)
+    cat = catalogue_cached(session, lang)
+    proc = next(p for p in cat["procedures"] if p["slug"] == session.get(Procedure, appt.procedure_id).slug)
+    office = next(o for o in cat["offices"] if o["slug"] == session.get(Office, appt.office_id).slug)
+    moment = local(appt.starts_at)
+    verifier = booking.verifier_of(appt)
+    return {
+        "code": codes.format_code(appt.code),
+        "verifier": verifier,
+        "status": appt.status,
+        "status_label": gettext(lang, STATUSES[appt.status]),
+        "changeable": booking.is_changeable(appt),
+        "procedure": {k: proc[k] for k in ("slug", "name", "duration_minutes", "fee")},
+        "requirements": [r["text"] for r in proc["requirements"]],
+        "office": office,
+        "start": moment.isoformat(),
+        "day": long_day_label(moment.date(), lang),
+        "time": time_label(moment, lang),
+        "name": appt.name,
+        "ics_url": f"/api/v1/appointments/{appt.code}/calendar.ics?verifier={verifier}&lang={lang}",
+    }
+
+
+_catalogue_cache: dict = {}
+
+
+def catalogue_cached(session: Session, lang: str) -> dict:
+    # The catalogue changes only when staff edit it; staff edits clear this cache.
+    if lang not in _catalogue_cache:
+        _catalogue_cache[lang] = catalogue(session, lang)
+    return _catalogue_cache[lang]
+
+
+def etagged(request: Request, body: dict) -> Response:
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(payload, media_type="application/json", headers=headers)
+
+
+@router.get("/procedures", summary="The procedure catalogue with checklists, areas and offices")
+def get_procedures(request: Request, lang: str = Lang, session: Session = Depends(get_session)):
+    return etagged(request, catalogue_cached(session, pick_lang(lang)))
+
+
+@router.get("/availability", summary="Bookable days and times of a procedure at an office")
+def get_availability(
+    procedure: str = Query(max_length=80),
+    office: str = Query(max_length=80),
+    from_: date | None = Query(None, alias="from"),
+    to: date | None = None,
+    lang: str = Lang,
+    session: Session = Depends(get_session),
+):
+    lang = pick_lang(lang)
+    try:
+        proc, off = booking.resolve(session, procedure, office)
+    except BookingError as exc:
+        return error(404, exc.errors, lang)
+    _, horizon = booking_window(session)
+    first = from_ or datetime.now(TZ).date()
+    last = min(to or horizon, first + timedelta(days=92))
+    days: dict[date, dict] = {}
+    for s in slots(session, proc.id, off.id, first, last):
+        moment = local(s.starts_at)
+        day = days.setdefault(moment.date(), {"date": moment.date().isoformat(),
+                                               "label": day_label(moment.date(), lang), "free": 0, "slots": []})
+        day["free"] += s.free
+        day["slots"].append({"start": moment.isoformat(), "time": time_label(moment, lang), "free": s.free})
+    months = {d.strftime("%Y-%m"): month_label(d, lang) for d in days}
+    return {"procedure": procedure, "office": office, "from": first.isoformat(), "to": last.isoformat(),
+            "horizon": horizon.isoformat(), "months": months, "days": list(days.values())}
+
+
+def write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:
+    """Runs a write once per Idempotency-Key and turns domain errors into translated 4xx answers."""
+    if not valid_key(key):
+        return error(400, {"idempotency_key": "bad_request"}, lang)
+    try:
+        status, body = run_once(session, key, operation, payload, action)
+    except BookingError as exc:
+        session.rollback()
+        alts = [slot_view(o, s.starts_at, pick_lang(lang)) for o, s in exc.alternatives]
+        status = 409 if "slot" in exc.errors else 422
+        return error(status, exc.errors, lang, alternatives=alts)
+    except KeyReused:
+        session.rollback()
+        return error(422, {"idempotency_key": "key_reused"}, lang)
+    return JSONResponse(body, status_code=status)
+
+
+@router.post("/appointments", status_code=201, summary="Book an appointment (send an Idempotency-Key)")
+def post_appointment(
+    data: BookingIn,
+    idempotency_key: str | None = Header(None, max_length=64),
+    session: Session = Depends(get_session),
+):
+    def action():
+        appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump())
+        return 201, appointment_view(session, appt, data.lang)
+
+    return write(session, idempotency_key, "book", data.model_dump(mode="json"), data.lang, action)
+
+
+def found_or_404(session: Session, code: str, verifier: str, lang: str):
+    appt = booking.find(session, code, verifier)
+    return appt, (None if appt else error(404, {"code": "not_found"}, lang))
+
+
+@router.get("/appointments/{code}", summary="An appointment, by its code and verifier")
+def get_appointment(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+                    session: Session = Depends(get_session)):
+    appt, missing = found_or_404(session, code, verifier, lang)
+    return missing or appointment_view(session, appt, lang)
+
+
+@router.delete("/appointments/{code}", summary="Cancel an appointment; its time is free again at once")
+def delete_appointment(
+    code: str,
+    verifier: str = Query(max_length=20),
+    lang: str = Lang,
+    idempotency_key: str | None = Header(None, max_length=64),
+    session: Session = Depends(get_session),
+):
+    appt, missing = found_or_404(session, code, verifier, lang)
+    if missing:
+        return missing
+    action = lambda: (200, appointment_view(session, booking.cancel(session, appt), lang))  # noqa: E731
+    return write(session, idempotency_key, "cancel", {"code": code}, lang, action)
+
+
+@router.post("/appointments/{code}/reschedule", summary="Move an appointment to another time, keeping its code")
+def reschedule_appointment(
+    code: str,
+    data: RescheduleIn,
+    idempotency_key: str | None = Header(None, max_length=64),
+    session: Session = Depends(get_session),
+):
+    appt, missing = found_or_404(session, code, data.verifier, data.lang)
+    if missing:
+        return missing
+
+    def action():
+        moved = booking.reschedule(session, appt, data.office, data.start)
+        return 200, appointment_view(session, moved, data.lang)
+
+    return write(session, idempotency_key, "reschedule", {"code": code, **data.model_dump(mode="json")},
+                 data.lang, action)
+
+
+@router.get("/appointments/{code}/calendar.ics", summary="The appointment as a calendar file")
+def appointment_calendar(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+                         session: Session = Depends(get_session)):
+    appt, missing = found_or_404(session, code, verifier, lang)
+    if missing:
+        return missing
+    view = appointment_view(session, appt, lang)
+    office = view["office"]
+    lines = [gettext(lang, "Booking code") + ": " + view["code"], "", gettext(lang, "What to bring") + ":"]
+    lines += ["- " + item for item in view["requirements"]]
+    body = appointment_ics(
+        uid=f"{appt.code}@cita", summary=view["procedure"]["name"], starts_at=local(appt.starts_at),
+        duration_minutes=view["procedure"]["duration_minutes"] or 15,
+        location=f"{office['name']}, {office['address']}", description="\n".join(lines),
+        alarm_text=view["procedure"]["name"],
+    )
+    return Response(body, media_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="cita-{appt.code}.ics"'})

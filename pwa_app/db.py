@@ -1,0 +1,52 @@
+"""The database engine from DATABASE_URL (SQLite file by default), shared by the API, staff state and scripts."""
+
+import os
+from functools import cache
+
+from sqlalchemy import event
+from sqlmodel import Session, SQLModel, create_engine
+
+DEFAULT_URL = "sqlite:///cita.db"
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def make_engine(url: str):
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    # Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE): a capacity check and the
+    # insert that follows can then never interleave with another process's booking.
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@cache
+def engine():
+    return make_engine(database_url())
+
+
+def session() -> Session:
+    return Session(engine(), expire_on_commit=False)
+
+
+def create_tables(bind=None) -> None:
+    from pwa_app import models  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(bind or engine())

@@ -1,0 +1,78 @@
+"""One appointment saved on this device: when and where, what to bring, the calendar file, and the ways to
+change the time or cancel (both through the outbox, so they also work offline)."""
+
+import reflex as rx
+
+from components.data import client_fn, hook
+from components.layout import page
+from components.ui import button, link_button, notice, summary_list
+from components.views import AppointmentPage
+
+
+def cancel_box(t, lang, v) -> rx.Component:
+    return rx.cond(
+        v["confirming"],
+        rx.el.div(
+            rx.el.p(t.gettext("Do you want to cancel this appointment? The time will be offered to other people."),
+                    class_name="strong"),
+            rx.el.div(
+                button(t.gettext("Yes, cancel it"), kind="warning",
+                       on_click=client_fn("cancelAppointment").partial(lang, v["key"])),
+                button(t.gettext("No, keep it"), kind="secondary", on_click=client_fn("keepAppointment")),
+                class_name="actions",
+            ),
+            class_name="panel-warning",
+            role="alertdialog",
+            aria_label=t.gettext("Cancel appointment"),
+        ),
+        button(t.gettext("Cancel appointment"), kind="warning", on_click=client_fn("askCancel").partial(v["key"])),
+    )
+
+
+def appointment_body(t, lang, v) -> rx.Component:
+    a = v["a"]
+    return rx.fragment(
+        rx.el.a("← " + t.gettext("My appointments"), href=f"/{lang}/mis-citas/", class_name="back"),
+        rx.el.h1(a["procedure"]["name"]),
+        rx.el.p(rx.el.span(a["status_label"], class_name="tag tag-" + a["status"]), class_name="status-line"),
+        rx.cond(v["pendingCount"] > 0,
+                notice(t.gettext("A change to this appointment is waiting to be sent. It will be sent when you are online."))),
+        summary_list(
+            (t.gettext("Booking code"), rx.el.span(a["code"], class_name="code-inline")),
+            (t.gettext("When"), rx.el.span(a["day"], " · ", a["time"])),
+            (t.gettext("Where"), rx.el.span(a["office"]["name"], rx.el.br(), a["office"]["address"])),
+            (t.gettext("Name"), a["name"]),
+        ),
+        rx.cond(a["office"]["map_url"], rx.el.p(rx.el.a(t.gettext("See on the map"), href=a["office"]["map_url"],
+                                                        rel="noopener", target="_blank"))),
+        rx.el.h2(t.gettext("What to bring"), class_name="h2"),
+        rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
+        rx.cond(
+            a["changeable"],
+            rx.el.div(
+                link_button(t.gettext("Add to my calendar"), a["ics_url"], kind="secondary", download=True),
+                link_button(t.gettext("Change the time"),
+                            f"/{lang}/reservar/?p=" + a["procedure"]["slug"] + "&r=" + v["key"], kind="secondary"),
+                cancel_box(t, lang, v),
+                class_name="actions stack",
+            ),
+        ),
+        rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOf"], date_time=v["asOf"]), class_name="hint"),
+    )
+
+
+def appointment(t, lang: str) -> rx.Component:
+    v = hook("useAppointment", lang, var_type=AppointmentPage)
+    return page(
+        t, lang, "cita/",
+        rx.cond(
+            v["found"],
+            appointment_body(t, lang, v),
+            rx.cond(
+                v["ready"],
+                notice(t.gettext("This appointment is not saved on this device."), " ",
+                       rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
+                notice(t.gettext("Loading…")),
+            ),
+        ),
+    )

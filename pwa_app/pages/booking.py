@@ -1,0 +1,280 @@
+"""Booking (and rescheduling): office → day → time → details → sent. Every step reads the cached catalogue and
+availability, the draft lives on the device, and the booking goes through the outbox, so all of it works
+offline and nothing typed is lost when the language changes."""
+
+import reflex as rx
+
+from components.data import client_fn, hook
+from components.layout import page
+from components.ui import button, checkbox, field, link_button, notice, summary_list
+from components.views import Booking
+from pwa_app.services.i18n import weekday_initials
+from pwa_app.services.messages import ERRORS, translated
+
+STEPS = ("office", "day", "time", "details")
+
+
+def steps(t, b) -> rx.Component:
+    names = (t.gettext("Office"), t.gettext("Day"), t.gettext("Time"), t.gettext("Your details"))
+    return rx.el.ol(
+        *[
+            rx.el.li(
+                name,
+                class_name=rx.cond(b["draft"]["step"] == key, "step current", "step"),
+                aria_current=rx.cond(b["draft"]["step"] == key, "step", None),
+            )
+            for key, name in zip(STEPS, names)
+        ],
+        class_name="steps",
+        aria_label=t.gettext("Booking steps"),
+    )
+
+
+def office_step(t, slug, b) -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(t.gettext("Choose an office"), class_name="h2"),
+        rx.el.ul(
+            rx.foreach(
+                b["p"]["officeList"],
+                lambda o: rx.el.li(
+                    rx.el.button(
+                        rx.el.span(o["name"], class_name="item-title"),
+                        rx.el.span(o["address"], class_name="item-text"),
+                        rx.el.span(o["opening_hours"], class_name="item-text"),
+                        type="button",
+                        class_name="choice",
+                        on_click=client_fn("chooseOffice").partial(slug, o["slug"]),
+                    ),
+                ),
+            ),
+            class_name="list",
+        ),
+    )
+
+
+def day_cell(t, slug, d) -> rx.Component:
+    return rx.el.td(
+        rx.cond(
+            d["open"],
+            rx.el.button(
+                d["n"],
+                type="button",
+                class_name=rx.cond(d["selected"], "day open selected", "day open"),
+                aria_label=d["label"] + " · " + t.gettext("free times") + ": " + d["free"].to(str),
+                aria_pressed=rx.cond(d["selected"], "true", "false"),
+                on_click=client_fn("chooseDay").partial(slug, d["date"]),
+            ),
+            rx.el.span(d["n"], class_name="day closed", aria_hidden="true"),
+        ),
+    )
+
+
+def day_step(t, lang, slug, b) -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(t.gettext("Choose a day"), class_name="h2"),
+        rx.el.p(t.gettext("Office"), ": ", b["office"]["name"], class_name="muted"),
+        rx.cond(
+            b["hasDays"],
+            rx.fragment(
+                rx.el.div(
+                    button("‹", kind="secondary", class_name="month-nav flip",
+                           aria_label=t.gettext("Previous month"), disabled=~b["prevMonth"].to(bool),
+                           on_click=client_fn("showMonth").partial(slug, b["prevMonth"])),
+                    rx.el.h3(b["monthLabel"], class_name="month-label", aria_live="polite"),
+                    button("›", kind="secondary", class_name="month-nav flip",
+                           aria_label=t.gettext("Next month"), disabled=~b["nextMonth"].to(bool),
+                           on_click=client_fn("showMonth").partial(slug, b["nextMonth"])),
+                    class_name="month-bar",
+                ),
+                rx.el.table(
+                    rx.el.thead(rx.el.tr(*[rx.el.th(d, scope="col") for d in weekday_initials(lang)])),
+                    rx.el.tbody(rx.foreach(b["weeks"], lambda w: rx.el.tr(rx.foreach(w, lambda d: day_cell(t, slug, d))))),
+                    class_name="calendar",
+                ),
+                rx.el.p(t.gettext("Days with free times are shown in bold."), class_name="hint"),
+            ),
+            notice(t.gettext("No free times are known for this office. If you are offline, connect to see them.")),
+        ),
+        rx.cond(b["asOf"], rx.el.p(t.gettext("Availability saved on this device."), class_name="hint")),
+        rx.cond(b["p"]["officeList"].length() > 1,
+                button(t.gettext("Change office"), kind="link", on_click=client_fn("goToStep").partial(slug, "office"))),
+    )
+
+
+def time_step(t, slug, b) -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(t.gettext("Choose a time"), class_name="h2"),
+        rx.el.p(b["dayLabel"], " · ", b["office"]["name"], class_name="muted"),
+        rx.el.ul(
+            rx.foreach(
+                b["times"],
+                lambda s: rx.el.li(
+                    rx.el.button(
+                        s["time"],
+                        type="button",
+                        class_name="time",
+                        disabled=s["free"] <= 0,
+                        aria_label=rx.cond(s["free"] > 0, s["time"], s["time"] + " · " + t.gettext("full")),
+                        on_click=client_fn("chooseTime").partial(slug, s["start"], s["time"]),
+                    )
+                ),
+            ),
+            class_name="times",
+        ),
+        button(t.gettext("Choose another day"), kind="link", on_click=client_fn("goToStep").partial(slug, "day")),
+    )
+
+
+def chosen(t, b) -> rx.Component:
+    return summary_list(
+        (t.gettext("Procedure"), b["p"]["name"]),
+        (t.gettext("Office"), b["office"]["name"]),
+        (t.gettext("When"), rx.el.span(b["dayLabel"], " · ", b["draft"]["time"])),
+    )
+
+
+def details_step(t, lang, slug, b, msgs) -> rx.Component:
+    d, err = b["draft"], b["draft"]["errors"]
+    set_field = client_fn("setField")
+
+    def text_field(label, name, hint=None, **props):
+        return field(label, name, error=rx.cond(err[name], msgs[err[name]], ""), value=d[name], hint=hint,
+                     on_change=set_field.partial(slug, name), **props)
+
+    return rx.el.section(
+        rx.el.h2(t.gettext("Your details"), class_name="h2"),
+        chosen(t, b),
+        rx.el.form(
+            text_field(t.gettext("Full name"), "name", auto_complete="name", max_length=100),
+            rx.cond(
+                b["p"]["requires_document"],
+                text_field(t.gettext("DNI, NIE or passport number"), "document",
+                           t.gettext("You will need to show it at the office."), auto_complete="off",
+                           auto_capitalize="characters", spell_check=False, max_length=20),
+            ),
+            text_field(t.gettext("Mobile phone (optional)"), "phone",
+                       rx.cond(b["p"]["requires_document"], t.gettext("Only to tell you about changes."),
+                               t.gettext("Needed to find your booking later.")),
+                       type="tel", auto_complete="tel", input_mode="tel", max_length=20),
+            text_field(t.gettext("Email (optional)"), "email", type="email", auto_complete="email", max_length=254),
+            checkbox(
+                rx.el.span(t.gettext("I have read the privacy notice: the town hall uses these details only to "
+                                     "attend this appointment and deletes them after the retention period.")),
+                "consent",
+                checked=d["consent"],
+                on_change=set_field.partial(slug, "consent"),
+                error=rx.cond(err["consent"], msgs[err["consent"]], ""),
+            ),
+            rx.cond(b["isOnline"], rx.fragment(),
+                    notice(t.gettext("You are offline. Your booking will be saved and sent when you are online."))),
+            button(t.gettext("Confirm booking"), type="submit"),
+            on_submit=client_fn("submitBooking").partial(lang, slug),
+            no_validate=True,
+            class_name="form",
+        ),
+        button(t.gettext("Choose another time"), kind="link", on_click=client_fn("goToStep").partial(slug, "time")),
+    )
+
+
+def reschedule_step(t, lang, slug, b) -> rx.Component:
+    return rx.el.section(
+        rx.el.h2(t.gettext("Move my appointment"), class_name="h2"),
+        chosen(t, b),
+        button(t.gettext("Move it to this time"),
+               on_click=client_fn("submitReschedule").partial(lang, slug, b["code"])),
+        button(t.gettext("Choose another time"), kind="link", on_click=client_fn("goToStep").partial(slug, "time")),
+    )
+
+
+def confirmation(t, lang, slug, b) -> rx.Component:
+    a = b["confirmed"]
+    return rx.el.section(
+        rx.el.div(
+            rx.el.h2(rx.cond(b["rescheduling"], t.gettext("Appointment moved"), t.gettext("Appointment booked")),
+                     class_name="h2"),
+            rx.el.p(t.gettext("Your booking code")),
+            rx.el.p(a["code"], class_name="code", id="booking-code"),
+            rx.el.p(t.gettext("Keep this code. To see, change or cancel the appointment you will need it and the "
+                              "last four characters of your document or phone: "), rx.el.strong(a["verifier"])),
+            class_name="panel-success",
+            role="status",
+        ),
+        summary_list(
+            (t.gettext("Procedure"), a["procedure"]["name"]),
+            (t.gettext("When"), rx.el.span(a["day"], " · ", a["time"])),
+            (t.gettext("Where"), rx.el.span(a["office"]["name"], rx.el.br(), a["office"]["address"])),
+        ),
+        rx.el.h3(t.gettext("What to bring"), class_name="h3"),
+        rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
+        rx.el.div(
+            link_button(t.gettext("Add to my calendar"), a["ics_url"], kind="secondary", download=True),
+            link_button(t.gettext("See my appointment"), f"/{lang}/cita/?c=" + a["code"]),
+            class_name="actions",
+        ),
+    )
+
+
+def sent_step(t, lang, slug, b) -> rx.Component:
+    return rx.match(
+        b["status"],
+        ("done", rx.cond(b["isConfirmed"], confirmation(t, lang, slug, b), notice(t.gettext("Loading…")))),
+        ("conflict", rx.el.section(
+            notice(rx.el.p(b["itemErrorList"][0]), kind="error"),
+            rx.el.h2(t.gettext("Nearest free times"), class_name="h2"),
+            rx.el.ul(
+                rx.foreach(b["alternatives"], lambda alt: rx.el.li(rx.el.button(
+                    rx.el.span(alt["day"], " · ", alt["time"], class_name="item-title"),
+                    rx.el.span(alt["office_name"], class_name="item-text"),
+                    type="button", class_name="choice",
+                    on_click=client_fn("acceptAlternative").partial(lang, slug, alt["office"], alt["start"], alt["time"]),
+                ))),
+                class_name="list",
+            ),
+            button(t.gettext("Choose another day"), kind="link", on_click=client_fn("goToStep").partial(slug, "day")),
+        )),
+        ("failed", rx.el.section(
+            notice(rx.el.p(t.gettext("The town hall could not accept this booking:")),
+                   rx.el.ul(rx.foreach(b["itemErrorList"], lambda e: rx.el.li(e))), kind="error"),
+            button(t.gettext("Check my details"), on_click=client_fn("goToStep").partial(slug, "details")),
+        )),
+        notice(
+            rx.cond(
+                b["isOnline"],
+                t.gettext("Sending your booking…"),
+                t.gettext("Pending — your booking is saved on this device and will be sent when you are online."),
+            ),
+        ),
+    )
+
+
+def booking_flow(t, lang, b, msgs) -> rx.Component:
+    slug = b["p"]["slug"]
+    return rx.fragment(
+        rx.el.a("← " + b["p"]["name"], href=f"/{lang}/tramite/?p=" + slug, class_name="back"),
+        rx.el.h1(rx.cond(b["rescheduling"], t.gettext("Change the time"), t.gettext("Book an appointment"))),
+        rx.cond(b["draft"]["step"] != "sent", steps(t, b)),
+        rx.match(
+            b["draft"]["step"],
+            ("office", office_step(t, slug, b)),
+            ("day", day_step(t, lang, slug, b)),
+            ("time", time_step(t, slug, b)),
+            ("sent", sent_step(t, lang, slug, b)),
+            rx.cond(b["rescheduling"], reschedule_step(t, lang, slug, b), details_step(t, lang, slug, b, msgs)),
+        ),
+        rx.cond(b["draft"]["step"] == "sent",
+                button(t.gettext("Start a new booking"), kind="link", on_click=client_fn("restartBooking").partial(slug))),
+    )
+
+
+def booking(t, lang: str) -> rx.Component:
+    b = hook("useBooking", lang, var_type=Booking)
+    msgs = rx.Var.create(translated(ERRORS, t.gettext))
+    return page(
+        t, lang, "reservar/",
+        rx.cond(
+            b["found"],
+            booking_flow(t, lang, b, msgs),
+            rx.cond(b["ready"], notice(t.gettext("We could not find this procedure."), kind="error"),
+                    notice(t.gettext("Loading…"))),
+        ),
+    )

@@ -1,0 +1,50 @@
+"""The Reflex app: our stylesheet, per-language citizen pages, the JSON API, no Radix and no English toasts."""
+
+import reflex as rx
+
+from pwa_app.api import create_api
+from pwa_app.pages.appointment import appointment
+from pwa_app.pages.booking import booking
+from pwa_app.pages.home import home
+from pwa_app.pages.index import index
+from pwa_app.pages.my_appointments import my_appointments
+from pwa_app.pages.procedure import procedure
+from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
+
+# Sets <html lang dir> from the address before React hydrates (React does not repair <html> attributes).
+LANG_SCRIPT = (
+    "(function(){var l=(location.pathname.match(/^\\/([a-z]{2})(\\/|$)/)||[])[1];"
+    f"if({list(LANGUAGES)!r}.indexOf(l)<0)l='es';var h=document.documentElement;h.lang=l;"
+    f"h.dir={list(RTL_LANGS)!r}.indexOf(l)<0?'ltr':'rtl';}})();"
+)
+
+CITIZEN_PAGES = [
+    ("", home, "Appointments and procedures"),
+    ("tramite", procedure, "Procedure"),
+    ("reservar", booking, "Book an appointment"),
+    ("cita", appointment, "My appointment"),
+    ("mis-citas", my_appointments, "My appointments"),
+]
+
+app = rx.App(
+    stylesheets=["/cita.css"],
+    toaster=None,
+    head_components=[
+        rx.el.script(LANG_SCRIPT),
+        rx.el.meta(name="theme-color", content="#0b4f6c"),
+        rx.el.link(rel="icon", href="/favicon.ico"),
+    ],
+    api_transformer=create_api(),
+)
+# Our pages show their own calm offline notice; Reflex's overlay would cover them with an English message.
+app.app_wraps.pop((5, "Overlay"), None)
+
+app.add_page(index(), route="/", title="Cita")
+for lang in LANGUAGES:
+    t = translations(lang)
+    for path, page_fn, title in CITIZEN_PAGES:
+        app.add_page(
+            page_fn(t, lang),
+            route=f"/{lang}/{path}",
+            title=t.gettext(title) + " · Cita",
+        )

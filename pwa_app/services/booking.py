@@ -1,0 +1,218 @@
+"""Booking, cancelling and rescheduling appointments without over-booking.
+
+A seat is taken under a lock on the slot (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so the
+capacity check and the insert cannot interleave between processes; the unique (slot, seat) index backs it up.
+Errors carry a code the API translates; nothing is written when one is raised."""
+
+import hmac
+import re
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select, text
+
+from pwa_app.models import Appointment, Office, Procedure, ProcedureOffice, utcnow
+from pwa_app.services import codes
+from pwa_app.services.documents import DocumentError, check_document, last_four
+from pwa_app.services.slots import TZ, Slot, find_slot, slots, to_utc
+
+ACTIVE = ("booked", "checked_in")
+NAME_MAX = 100
+EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+PHONE_RE = re.compile(r"^\+?[0-9]{9,15}$")
+UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x1f]")
+
+
+class BookingError(Exception):
+    """A booking that cannot be made. `errors` maps a form field (or "slot") to a message code."""
+
+    def __init__(self, errors: dict[str, str], alternatives: list[tuple[Office, Slot]] | None = None):
+        super().__init__(errors)
+        self.errors = errors
+        self.alternatives = alternatives or []
+
+
+@dataclass
+class Details:
+    name: str = ""
+    document: str = ""
+    phone: str = ""
+    email: str = ""
+    consent: bool = False
+    lang: str = "es"
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def clean_details(raw: dict, needs_document: bool) -> Details:
+    """Normalise and check what the citizen typed; `errors` lists every problem at once."""
+    d = Details(lang=str(raw.get("lang") or "es")[:5])
+    d.name = " ".join(str(raw.get("name") or "").split())
+    if not d.name:
+        d.errors["name"] = "required"
+    elif len(d.name) > NAME_MAX:
+        d.errors["name"] = "too_long"
+    elif UNSAFE_RE.search(d.name):
+        d.errors["name"] = "chars"
+    document = str(raw.get("document") or "")
+    if needs_document or document.strip():
+        try:
+            d.document = check_document(document)
+        except DocumentError as exc:
+            d.errors["document"] = "required" if exc.code == "empty" else f"document_{exc.code}"
+    d.phone = re.sub(r"[\s().-]", "", str(raw.get("phone") or ""))
+    if d.phone and not PHONE_RE.match(d.phone):
+        d.errors["phone"] = "phone"
+    elif not d.phone and not needs_document and "document" not in d.errors and not d.document:
+        d.errors["phone"] = "phone_for_lookup"  # the verifier must come from somewhere
+    d.email = str(raw.get("email") or "").strip()
+    if d.email and (len(d.email) > 254 or not EMAIL_RE.match(d.email)):
+        d.errors["email"] = "email"
+    d.consent = raw.get("consent") in (True, "true", "on", "1", 1)
+    if not d.consent:
+        d.errors["consent"] = "consent"
+    return d
+
+
+def verifier_of(appt: Appointment) -> str:
+    """What the citizen types beside the code to see their booking: the end of the document, else the phone."""
+    return last_four(appt.document) if appt.document else appt.phone[-4:]
+
+
+def lock_slot(session: Session, office_id: int, procedure_id: int, starts_at: datetime) -> None:
+    """Serialise bookings of one slot across processes. SQLite already holds the database write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"{office_id}:{procedure_id}:{starts_at.isoformat()}".encode())
+        session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))
+
+
+def free_seat(session: Session, office_id: int, procedure_id: int, slot: Slot) -> int | None:
+    used = set(
+        session.exec(
+            select(Appointment.seat).where(
+                Appointment.office_id == office_id,
+                Appointment.procedure_id == procedure_id,
+                Appointment.starts_at == slot.starts_at,
+                Appointment.seat != None,  # noqa: E711
+            )
+        )
+    )
+    return next((seat for seat in range(1, slot.capacity + 1) if seat not in used), None)
+
+
+def offices_for(session: Session, procedure: Procedure) -> list[Office]:
+    return list(
+        session.exec(
+            select(Office)
+            .join(ProcedureOffice, ProcedureOffice.office_id == Office.id)
+            .where(ProcedureOffice.procedure_id == procedure.id)
+            .order_by(Office.id)
+        )
+    )
+
+
+def alternatives(
+    session: Session, procedure: Procedure, office: Office, around: datetime, now=None, limit: int = 5
+) -> list[tuple[Office, Slot]]:
+    """The free slots nearest to `around`: the same office first, then the other offices."""
+    day = around.astimezone(TZ).date()
+    first, last = max(day - timedelta(days=7), to_utc(now or utcnow()).astimezone(TZ).date()), day + timedelta(days=21)
+    found: list[tuple[Office, Slot]] = []
+    for other in sorted(offices_for(session, procedure), key=lambda o: o.id != office.id):
+        free = [s for s in slots(session, procedure.id, other.id, first, last, now) if s.free]
+        free.sort(key=lambda s: abs((s.starts_at - around).total_seconds()))
+        found += [(other, s) for s in free[: limit - len(found)]]
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now) -> int:
+    lock_slot(session, office.id, procedure.id, starts_at)
+    slot = find_slot(session, procedure.id, office.id, starts_at, now)
+    seat = free_seat(session, office.id, procedure.id, slot) if slot else None
+    if seat is None:
+        reason = "taken" if slot else "unavailable"
+        raise BookingError({"slot": reason}, alternatives(session, procedure, office, starts_at, now))
+    return seat
+
+
+def resolve(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office]:
+    procedure = session.exec(select(Procedure).where(Procedure.slug == procedure_slug)).first()
+    office = session.exec(select(Office).where(Office.slug == office_slug)).first()
+    if not procedure or not procedure.needs_appointment:
+        raise BookingError({"procedure": "unknown_procedure"})
+    if not office or office.id not in {o.id for o in offices_for(session, procedure)}:
+        raise BookingError({"office": "unknown_office"})
+    return procedure, office
+
+
+def book(
+    session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict, now=None
+) -> Appointment:
+    """Take a seat of a slot for a citizen. The caller commits (with its idempotency record)."""
+    procedure, office = resolve(session, procedure_slug, office_slug)
+    details = clean_details(raw, procedure.requires_document)
+    if details.errors:
+        raise BookingError(details.errors)
+    start = to_utc(starts_at)
+    seat = _seat_or_alternatives(session, procedure, office, start, now)
+    appt = Appointment(
+        code=codes.new_code(),
+        procedure_id=procedure.id,
+        office_id=office.id,
+        starts_at=start,
+        seat=seat,
+        name=details.name,
+        document=details.document,
+        phone=details.phone,
+        email=details.email,
+        lang=details.lang,
+    )
+    session.add(appt)
+    session.flush()
+    return appt
+
+
+def find(session: Session, code: str, verifier: str) -> Appointment | None:
+    """The appointment for a code and its verifier; None for a wrong pair, without telling which part was wrong."""
+    try:
+        normal = codes.normalize_code(code)
+    except ValueError:
+        return None
+    appt = session.exec(select(Appointment).where(Appointment.code == normal)).first()
+    expected = verifier_of(appt) if appt else "????"
+    given = re.sub(r"[\s.-]", "", verifier or "").upper()[-4:]
+    return appt if appt and hmac.compare_digest(expected.upper(), given) else None
+
+
+def is_changeable(appt: Appointment, now: datetime | None = None) -> bool:
+    return appt.status == "booked" and appt.starts_at > to_utc(now or utcnow())
+
+
+def cancel(session: Session, appt: Appointment, now=None) -> Appointment:
+    """Give the seat back at once. Cancelling twice is harmless: the second time changes nothing."""
+    if appt.status == "cancelled":
+        return appt
+    if not is_changeable(appt, now):
+        raise BookingError({"slot": "not_changeable"})
+    appt.status, appt.seat, appt.cancelled_at = "cancelled", None, utcnow()
+    session.add(appt)
+    session.flush()
+    return appt
+
+
+def reschedule(session: Session, appt: Appointment, office_slug: str, starts_at: datetime, now=None) -> Appointment:
+    """Move a booking to another slot of the same procedure, keeping its code; the old seat is freed."""
+    start = to_utc(starts_at)
+    if not is_changeable(appt, now):
+        raise BookingError({"slot": "not_changeable"})
+    procedure = session.get(Procedure, appt.procedure_id)
+    _, office = resolve(session, procedure.slug, office_slug)
+    if office.id == appt.office_id and start == appt.starts_at:
+        return appt
+    seat = _seat_or_alternatives(session, procedure, office, start, now)
+    appt.office_id, appt.starts_at, appt.seat = office.id, start, seat
+    session.add(appt)
+    session.flush()
+    return appt

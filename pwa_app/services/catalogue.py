@@ -1,0 +1,66 @@
+"""The procedure catalogue as the citizen pages read it, per language, with per-row content translations
+falling back to Spanish (flagged, so the page can say so)."""
+
+from collections import defaultdict
+
+from sqlmodel import Session, select
+
+from pwa_app.models import (
+    Area, ContentTranslation, Municipality, Office, Procedure, ProcedureOffice, Requirement,
+)
+from pwa_app.services.i18n import DEFAULT_LANG
+
+OFFICE_FIELDS = ("slug", "name", "address", "opening_hours", "accessibility", "map_url", "phone")
+PROCEDURE_FIELDS = (
+    "slug", "name", "summary", "description", "who_can_apply", "fee", "duration_minutes",
+    "needs_appointment", "online_url", "requires_document", "keywords",
+)
+TRANSLATED = {"name", "summary", "description", "who_can_apply", "fee", "opening_hours", "accessibility",
+              "text", "note", "keywords"}
+
+
+class Translator:
+    """Looks up a row's field in one language; remembers whether anything fell back to Spanish."""
+
+    def __init__(self, session: Session, lang: str):
+        self.lang, self.texts = lang, {}
+        if lang != DEFAULT_LANG:
+            rows = session.exec(select(ContentTranslation).where(ContentTranslation.lang == lang))
+            self.texts = {(r.table_name, r.row_id, r.field): r.text for r in rows}
+
+    def row(self, obj, fields) -> dict:
+        out, missing = {}, False
+        for name in fields:
+            value = getattr(obj, name)
+            if name in TRANSLATED and self.lang != DEFAULT_LANG and value:
+                found = self.texts.get((obj.__tablename__, obj.id, name))
+                missing |= found is None
+                value = found if found is not None else value
+            out[name] = value
+        out["fallback"] = missing
+        return out
+
+
+def catalogue(session: Session, lang: str) -> dict:
+    t = Translator(session, lang)
+    areas = {a.id: a for a in session.exec(select(Area).order_by(Area.position))}
+    offices = {o.id: o for o in session.exec(select(Office).order_by(Office.id))}
+    requirements, links = defaultdict(list), defaultdict(list)
+    for r in session.exec(select(Requirement).order_by(Requirement.procedure_id, Requirement.position)):
+        requirements[r.procedure_id].append({"id": r.id, **t.row(r, ("text", "note", "optional"))})
+    for link in session.exec(select(ProcedureOffice)):
+        links[link.procedure_id].append(offices[link.office_id].slug)
+    procedures = []
+    for p in session.exec(select(Procedure).order_by(Procedure.name)):
+        row = t.row(p, PROCEDURE_FIELDS)
+        row.update(area=areas[p.area_id].slug, requirements=requirements[p.id], offices=sorted(links[p.id]))
+        row["fallback"] |= any(r["fallback"] for r in row["requirements"])
+        procedures.append(row)
+    town = session.exec(select(Municipality)).first()
+    return {
+        "lang": lang,
+        "municipality": {"name": town.name, "phone": town.phone, "website": town.website} if town else {},
+        "areas": [{"slug": a.slug, **t.row(a, ("name",))} for a in areas.values()],
+        "offices": [t.row(o, OFFICE_FIELDS) for o in offices.values()],
+        "procedures": procedures,
+    }

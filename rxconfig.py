@@ -1,0 +1,17 @@
+"""Reflex configuration. SQLite and one process by default; PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set."""
+
+import os
+
+import reflex as rx
+from reflex_base.plugins.sitemap import SitemapPlugin
+
+config = rx.Config(
+    app_name="pwa_app",
+    db_url=os.environ.get("DATABASE_URL", "sqlite:///cita.db"),
+    redis_url=os.environ.get("REDIS_URL") or None,
+    telemetry_enabled=False,
+    show_built_with_reflex=False,
+    frontend_compression_formats=["brotli", "gzip"],
+    frontend_packages=["idb@8.0.3"],
+    disable_plugins=[SitemapPlugin],
+)
