@@ -149,26 +149,38 @@ export async function toggleTick(slug, id) {
   await set(`ticks:${slug}`, ticks);
 }
 
-// ---- the booking flow: a draft per procedure, kept on the device so nothing typed is lost ----
-const draftKey = (slug) => `draft:${slug}`;
-const emptyDraft = { step: "office", office: "", day: "", start: "", time: "", month: "", errors: {},
+// ---- the booking flow: one draft per booking (a procedure, or a procedure and the code being moved), kept
+// on the device so nothing typed is lost, also across a change of language ----
+const draftKey = (id) => `draft:${id}`;
+const emptyDraft = { step: "office", office: "", day: "", dayLabel: "", start: "", time: "", month: "", errors: {},
   name: "", document: "", phone: "", email: "", consent: false, outbox: "" };
+const draftOf = (id) => ({ ...emptyDraft, ...get(draftKey(id), {}) });
 
-export async function updateDraft(slug, changes) {
-  await set(draftKey(slug), { ...emptyDraft, ...get(draftKey(slug), {}), ...changes });
+export async function updateDraft(id, changes) {
+  await set(draftKey(id), { ...draftOf(id), ...changes });
 }
 
-export const chooseOffice = (slug, office) => updateDraft(slug, { office, step: "day", day: "", start: "", month: "" });
-export const chooseDay = (slug, day) => updateDraft(slug, { day, step: "time", start: "" });
-export const chooseTime = (slug, start, time) => updateDraft(slug, { start, time, step: "details" });
-export const goToStep = (slug, step) => updateDraft(slug, { step });
-export const showMonth = (slug, month) => updateDraft(slug, { month });
-export const setField = (slug, name, value) => {
-  const errors = { ...get(draftKey(slug), emptyDraft).errors };
+export const chooseOffice = (id, office) => updateDraft(id, { office, step: "day", day: "", start: "", month: "" });
+export const chooseDay = (id, day, dayLabel) => updateDraft(id, { day, dayLabel, step: "time", start: "" });
+export const chooseTime = (id, start, time) => updateDraft(id, { start, time, step: "details" });
+export const goToStep = (id, step) => updateDraft(id, { step });
+export const showMonth = (id, month) => updateDraft(id, { month });
+export const setField = (id, name, value) => {
+  const errors = { ...draftOf(id).errors };
   delete errors[name];
-  return updateDraft(slug, { [name]: value, errors });
+  return updateDraft(id, { [name]: value, errors });
 };
-export const restartBooking = (slug) => set(draftKey(slug), { ...emptyDraft });
+export const toggleField = (id, name) => setField(id, name, !draftOf(id)[name]);
+// Following a "book" or "change the time" link starts afresh after a finished booking (a move starts at the
+// appointment's own office); an unfinished draft is kept as it is.
+export function openBooking(id, office = "") {
+  const d = get(draftKey(id), null);
+  const item = d && (get("outbox", []) || []).find((i) => i.id === d.outbox);
+  if (!d || (d.step === "sent" && (!item || item.status === "done"))) restartBooking(id, office);
+}
+// A new booking keeps the citizen's details (on their own device) but asks for consent again.
+export const restartBooking = (id, office = "") => updateDraft(id, { step: office ? "day" : "office", office, day: "",
+  start: "", time: "", month: "", outbox: "", consent: false, errors: {} });
 
 // Monday-first weeks of one month, each day marked with its free seats from the cached availability.
 function monthGrid(month, days, selected) {
@@ -192,14 +204,17 @@ export function useBooking(lang) {
   const cat = useCatalogue(lang);
   const slug = useParam("p");
   const rescheduling = useParam("r");
-  const draft = { ...emptyDraft, ...useIdbValue(draftKey(slug), emptyDraft) };
+  const id = rescheduling ? `${slug}:${rescheduling}` : slug;
+  const stored = useIdbValue(draftKey(id), null);
   const outbox = useIdbValue("outbox", []);
   const mine = useIdbValue("appointments", {});
   const online = useOnline();
+  const draft = { ...emptyDraft, ...(stored || {}) };
   const p = procedureOf(cat, slug);
   const office = (p && (p.officeList.find((o) => o.slug === draft.office) ||
     (p.officeList.length === 1 ? p.officeList[0] : null))) || null;
   const avail = useIdbValue(office && p ? availabilityKey(lang, p.slug, office.slug) : "none", null);
+  const item = outbox.find((i) => i.id === draft.outbox) || null;
   useEffect(() => { if (p && office) refreshAvailability(lang, p.slug, office.slug); }, [lang, p && p.slug, office && office.slug]);
   if (!p) return { ready: !!cat && slug !== null, found: false, rescheduling: !!rescheduling };
   const days = (avail && avail.days) || [];
@@ -208,10 +223,9 @@ export function useBooking(lang) {
   const mi = months.indexOf(month);
   const day = days.find((d) => d.date === draft.day);
   const step = !office ? "office" : draft.step === "office" && p.officeList.length === 1 ? "day" : draft.step;
-  const item = outbox.find((i) => i.id === draft.outbox) || null;
   const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
   return {
-    ready: true, found: true, p, draft: { ...draft, step }, office: office || {}, hasOffice: !!office, isOnline: online,
+    ready: true, found: true, id, p, draft: { ...draft, step }, office: office || {}, hasOffice: !!office, isOnline: online,
     rescheduling: !!rescheduling, code: rescheduling || "",
     days, hasDays: days.length > 0, asOf: (avail && avail.asOf) || "",
     month, monthLabel: (avail && avail.months && avail.months[month]) || month,
@@ -261,40 +275,39 @@ function checkDetails(d, needsDocument) {
   return errors;
 }
 
-export async function submitBooking(lang, slug, fields) {
-  const cat = get(catalogueKey(lang));
-  const p = procedureOf(cat, slug);
-  const d = { ...emptyDraft, ...get(draftKey(slug), {}), ...fields, consent: fields.consent === "on" || fields.consent === true };
+export async function submitBooking(lang, id, fields) {
+  const slug = id.split(":")[0];
+  const p = procedureOf(get(catalogueKey(lang)), slug);
+  const d = { ...draftOf(id), ...fields, consent: fields.consent === "on" || fields.consent === true };
   const errors = checkDetails(d, p ? p.requires_document : true);
-  await updateDraft(slug, { ...fields, consent: d.consent, errors });
+  await updateDraft(id, { ...fields, consent: d.consent, errors });
   if (Object.keys(errors).length) {
     document.getElementById(`field-${Object.keys(errors)[0]}`)?.focus();
     return;
   }
   const payload = { procedure: slug, office: d.office, start: d.start, name: d.name, document: d.document,
     phone: d.phone, email: d.email, consent: true, lang };
-  const id = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.time}` });
-  await updateDraft(slug, { outbox: id, step: "sent" });
+  const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` });
+  await updateDraft(id, { outbox: item, step: "sent" });
 }
 
 // Take one of the alternatives the server offered: a new booking with a new key for the new time.
-export async function acceptAlternative(lang, slug, office, start, time) {
-  const item = (get("outbox", []) || []).find((i) => i.id === get(draftKey(slug), {}).outbox);
+export async function acceptAlternative(id, office, start, dayLabel, time) {
+  const item = (get("outbox", []) || []).find((i) => i.id === draftOf(id).outbox);
   if (!item) return;
-  const payload = { ...item.payload, office, start };
   await dismiss(item.id);
-  const kind = item.kind;
-  const id = await enqueue(kind, payload, { ...item.label, when: time });
-  await updateDraft(slug, { outbox: id, office, start, time, step: "sent" });
+  const next = await enqueue(item.kind, { ...item.payload, office, start }, { ...item.label, when: `${dayLabel} · ${time}` });
+  await updateDraft(id, { outbox: next, office, start, time, dayLabel, step: "sent" });
 }
 
-export async function submitReschedule(lang, slug, code) {
-  const d = { ...emptyDraft, ...get(draftKey(slug), {}) };
+export async function submitReschedule(lang, id) {
+  const [slug, code] = id.split(":");
+  const d = draftOf(id);
   const mine = get("appointments", {})[code];
   if (!mine || !d.start) return;
-  const id = await enqueue("reschedule", { code, verifier: mine.verifier, office: d.office, start: d.start, lang },
-    { procedure: mine.view.procedure.name, when: d.time });
-  await updateDraft(slug, { outbox: id, step: "sent" });
+  const item = await enqueue("reschedule", { code, verifier: mine.verifier, office: d.office || mine.view.office.slug,
+    start: d.start, lang }, { procedure: mine.view.procedure.name, when: `${d.dayLabel} · ${d.time}` });
+  await updateDraft(id, { outbox: item, step: "sent" });
 }
 
 // ---- the outbox: every citizen write, sent exactly once thanks to the server's Idempotency-Key ----
@@ -373,6 +386,16 @@ if (typeof window !== "undefined") {
   setInterval(() => flush(), 5000); // online with the server down fires no event
 }
 
+// A saved moment as the citizen reads it ("25 nov 2026, 13:30"). Chromium lacks a few locales (eu, gl): those
+// fall back to the browser's own format, still correct and unambiguous.
+function when(iso, lang) {
+  try {
+    return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
+  } catch {
+    return iso;
+  }
+}
+
 // ---- my appointments: what this device booked or looked up, with the last known state ----
 async function remember(view, lang) {
   const all = { ...get("appointments", {}) };
@@ -435,7 +458,7 @@ export function useAppointment(lang) {
   }, [key, lang]);
   if (!mine) return { ready: code !== null, found: false, a: { office: {}, procedure: {}, requirements: [] } };
   const pending = outbox.filter((i) => i.payload.code === key && i.status !== "done");
-  return { ready: true, found: true, a: mine.view, asOf: mine.asOf, key, pending, pendingCount: pending.length,
+  return { ready: true, found: true, a: mine.view, asOf: mine.asOf, asOfLabel: when(mine.asOf, lang), key, pending, pendingCount: pending.length,
     confirming: confirming === key };
 }
 
@@ -458,6 +481,7 @@ export function useShell(lang) {
   const [search, setSearch] = useState("");
   useEffect(() => setSearch(location.search), [location.search]);
   useEffect(() => { try { localStorage.setItem("cita-lang", lang); } catch { /* private mode */ } }, [lang]);
+  useEffect(() => { loaded.then(() => get(catalogueKey(lang)) || refreshCatalogue(lang)); }, [lang]);
   const pendingCount = outbox.filter((i) => i.status === "pending").length;
   return { online, lang, search, pendingCount, town: (cat && cat.municipality && cat.municipality.name) || "" };
 }

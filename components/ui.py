@@ -3,6 +3,7 @@ GOV.UK Design System. No Radix Themes: one of those components would load 158 KB
 
 import reflex as rx
 from reflex_base.vars.base import Var
+from reflex_components_core.react_router import link as router_link
 
 
 def button(label, *, kind: str = "primary", **props) -> rx.Component:
@@ -12,6 +13,11 @@ def button(label, *, kind: str = "primary", **props) -> rx.Component:
 
 def link_button(label, href, *, kind: str = "primary", **props) -> rx.Component:
     return rx.el.a(label, href=href, class_name=f"btn btn-{kind}", **props)
+
+
+def download_button(label, href, *, kind: str = "secondary") -> rx.Component:
+    """A link to a file (e.g. the .ics): a document request, not a client-side route change."""
+    return router_link(label, href=href, download=True, reload_document=True, class_name=f"btn btn-{kind}")
 
 
 def back_link(label, href=None, **props) -> rx.Component:
@@ -67,10 +73,13 @@ def checkbox(label, name: str, *, checked: Var, on_change=None, error: Var | Non
     field_id = f"field-{name}"
     return rx.el.div(
         rx.cond(error, error_text(error, field_id)) if error is not None else rx.fragment(),
-        rx.el.input(type="checkbox", id=field_id, name=name, checked=checked, on_change=on_change,
-                    class_name="check-input", **props),
-        rx.el.label(label, html_for=field_id, class_name="check-label"),
-        class_name="check",
+        rx.el.div(
+            rx.el.input(type="checkbox", id=field_id, name=name, checked=checked, on_change=on_change,
+                        aria_describedby=f"{field_id}-error", class_name="check-input", **props),
+            rx.el.label(label, html_for=field_id, class_name="check-label"),
+            class_name="check",
+        ),
+        class_name=rx.cond(error, "field field-has-error", "field") if error is not None else "field",
     )
 
 

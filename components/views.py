@@ -124,6 +124,7 @@ class AppointmentView(TypedDict):
 
 
 class Booking(TypedDict):
+    id: str
     ready: bool
     found: bool
     p: Procedure
@@ -178,6 +179,7 @@ class AppointmentPage(TypedDict):
     found: bool
     a: AppointmentView
     asOf: str
+    asOfLabel: str
     key: str
     pendingCount: int
     confirming: bool

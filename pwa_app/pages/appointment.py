@@ -5,7 +5,7 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import page
-from components.ui import button, link_button, notice, summary_list
+from components.ui import button, download_button, link_button, notice, summary_list
 from components.views import AppointmentPage
 
 
@@ -50,14 +50,16 @@ def appointment_body(t, lang, v) -> rx.Component:
         rx.cond(
             a["changeable"],
             rx.el.div(
-                link_button(t.gettext("Add to my calendar"), a["ics_url"], kind="secondary", download=True),
+                download_button(t.gettext("Add to my calendar"), a["ics_url"]),
                 link_button(t.gettext("Change the time"),
-                            f"/{lang}/reservar/?p=" + a["procedure"]["slug"] + "&r=" + v["key"], kind="secondary"),
+                            f"/{lang}/reservar/?p=" + a["procedure"]["slug"] + "&r=" + v["key"], kind="secondary",
+                            on_click=client_fn("openBooking").partial(a["procedure"]["slug"] + ":" + v["key"],
+                                                                       a["office"]["slug"])),
                 cancel_box(t, lang, v),
                 class_name="actions stack",
             ),
         ),
-        rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOf"], date_time=v["asOf"]), class_name="hint"),
+        rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOfLabel"], date_time=v["asOf"]), class_name="hint"),
     )
 
 

@@ -6,7 +6,7 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import page
-from components.ui import button, checkbox, field, link_button, notice, summary_list
+from components.ui import button, checkbox, download_button, field, link_button, notice, summary_list
 from components.views import Booking
 from pwa_app.services.i18n import weekday_initials
 from pwa_app.services.messages import ERRORS, translated
@@ -15,7 +15,8 @@ STEPS = ("office", "day", "time", "details")
 
 
 def steps(t, b) -> rx.Component:
-    names = (t.gettext("Office"), t.gettext("Day"), t.gettext("Time"), t.gettext("Your details"))
+    names = (t.gettext("Office"), t.gettext("Day"), t.gettext("Time"),
+             rx.cond(b["rescheduling"], t.gettext("Confirm"), t.gettext("Your details")))
     return rx.el.ol(
         *[
             rx.el.li(
@@ -62,7 +63,7 @@ def day_cell(t, slug, d) -> rx.Component:
                 class_name=rx.cond(d["selected"], "day open selected", "day open"),
                 aria_label=d["label"] + " · " + t.gettext("free times") + ": " + d["free"].to(str),
                 aria_pressed=rx.cond(d["selected"], "true", "false"),
-                on_click=client_fn("chooseDay").partial(slug, d["date"]),
+                on_click=client_fn("chooseDay").partial(slug, d["date"], d["label"]),
             ),
             rx.el.span(d["n"], class_name="day closed", aria_hidden="true"),
         ),
@@ -162,7 +163,7 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
                                      "attend this appointment and deletes them after the retention period.")),
                 "consent",
                 checked=d["consent"],
-                on_change=set_field.partial(slug, "consent"),
+                on_change=client_fn("toggleField").partial(slug, "consent"),
                 error=rx.cond(err["consent"], msgs[err["consent"]], ""),
             ),
             rx.cond(b["isOnline"], rx.fragment(),
@@ -181,7 +182,7 @@ def reschedule_step(t, lang, slug, b) -> rx.Component:
         rx.el.h2(t.gettext("Move my appointment"), class_name="h2"),
         chosen(t, b),
         button(t.gettext("Move it to this time"),
-               on_click=client_fn("submitReschedule").partial(lang, slug, b["code"])),
+               on_click=client_fn("submitReschedule").partial(lang, slug)),
         button(t.gettext("Choose another time"), kind="link", on_click=client_fn("goToStep").partial(slug, "time")),
     )
 
@@ -207,7 +208,7 @@ def confirmation(t, lang, slug, b) -> rx.Component:
         rx.el.h3(t.gettext("What to bring"), class_name="h3"),
         rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
         rx.el.div(
-            link_button(t.gettext("Add to my calendar"), a["ics_url"], kind="secondary", download=True),
+            download_button(t.gettext("Add to my calendar"), a["ics_url"]),
             link_button(t.gettext("See my appointment"), f"/{lang}/cita/?c=" + a["code"]),
             class_name="actions",
         ),
@@ -226,7 +227,7 @@ def sent_step(t, lang, slug, b) -> rx.Component:
                     rx.el.span(alt["day"], " · ", alt["time"], class_name="item-title"),
                     rx.el.span(alt["office_name"], class_name="item-text"),
                     type="button", class_name="choice",
-                    on_click=client_fn("acceptAlternative").partial(lang, slug, alt["office"], alt["start"], alt["time"]),
+                    on_click=client_fn("acceptAlternative").partial(slug, alt["office"], alt["start"], alt["day"], alt["time"]),
                 ))),
                 class_name="list",
             ),
@@ -248,9 +249,9 @@ def sent_step(t, lang, slug, b) -> rx.Component:
 
 
 def booking_flow(t, lang, b, msgs) -> rx.Component:
-    slug = b["p"]["slug"]
+    slug = b["id"]  # the draft: the procedure, or the procedure and the code being moved
     return rx.fragment(
-        rx.el.a("← " + b["p"]["name"], href=f"/{lang}/tramite/?p=" + slug, class_name="back"),
+        rx.el.a("← " + b["p"]["name"], href=f"/{lang}/tramite/?p=" + b["p"]["slug"], class_name="back"),
         rx.el.h1(rx.cond(b["rescheduling"], t.gettext("Change the time"), t.gettext("Book an appointment"))),
         rx.cond(b["draft"]["step"] != "sent", steps(t, b)),
         rx.match(

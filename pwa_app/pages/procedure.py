@@ -49,7 +49,8 @@ def procedure_body(lang: str, t, v) -> rx.Component:
         ),
         rx.cond(
             p["needs_appointment"],
-            link_button(t.gettext("Book an appointment"), f"/{lang}/reservar/?p=" + p["slug"]),
+            link_button(t.gettext("Book an appointment"), f"/{lang}/reservar/?p=" + p["slug"],
+                        on_click=client_fn("openBooking").partial(p["slug"])),
             link_button(t.gettext("Do it online"), p["online_url"], rel="noopener"),
         ),
         rx.el.section(

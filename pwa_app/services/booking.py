@@ -183,7 +183,8 @@ def find(session: Session, code: str, verifier: str) -> Appointment | None:
     appt = session.exec(select(Appointment).where(Appointment.code == normal)).first()
     expected = verifier_of(appt) if appt else "????"
     given = re.sub(r"[\s.-]", "", verifier or "").upper()[-4:]
-    return appt if appt and hmac.compare_digest(expected.upper(), given) else None
+    # An empty verifier (a desk booking without document or phone) never matches: the code alone opens nothing.
+    return appt if appt and expected and hmac.compare_digest(expected.upper(), given) else None
 
 
 def is_changeable(appt: Appointment, now: datetime | None = None) -> bool:

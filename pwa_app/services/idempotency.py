@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, text
 
 from pwa_app.models import IdempotencyRecord
 
@@ -31,6 +31,8 @@ def run_once(
 ) -> tuple[int, dict]:
     """Run `action` (which writes through `session` without committing) at most once per key, and commit."""
     digest = request_hash(operation, payload)
+    if key:
+        _lock_key(session, key)
     if key and (found := session.get(IdempotencyRecord, key)):
         return _replay(found, digest)
     status, body = action()
@@ -47,6 +49,14 @@ def run_once(
             raise
         return _replay(found, digest)
     return status, body
+
+
+def _lock_key(session: Session, key: str) -> None:
+    """Serialise requests carrying the same key until the first commits, so a racing repeat replays its answer
+    instead of running the action again (and, say, finding its own seat "taken"). SQLite's BEGIN IMMEDIATE
+    already serialises every write transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(1, hashtext(:k))").bindparams(k=key))
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> tuple[int, dict]:

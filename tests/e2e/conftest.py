@@ -1,0 +1,115 @@
+"""End-to-end fixtures: build the app once, serve it on a free port with a fresh seeded database, and drive
+Debian's chromium (Playwright's own browser download cannot work here)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(__file__).parent / "screenshots"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the app exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(1)
+    raise TimeoutError(url)
+
+
+class App:
+    def __init__(self, base_url: str, database_url: str):
+        self.base_url, self.database_url = base_url, database_url
+        from pwa_app.db import make_engine
+
+        self.engine = make_engine(database_url)
+
+    def session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory) -> App:
+    port = free_port()
+    database_url = os.environ.get("CITA_E2E_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'cita.db'}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REFLEX_API_URL": f"http://localhost:{port}",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+    }
+    subprocess.run([sys.executable, "-m", "pwa_app.seed"], cwd=ROOT, env=env, check=True)
+    log = open(tmp_path_factory.mktemp("log") / "app.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
+         "--frontend-port", str(port), "--backend-port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        wait_for(f"http://localhost:{port}/ping", proc)
+        yield App(f"http://localhost:{port}", database_url)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args, app_server):
+    return {**browser_context_args, **PHONE, "base_url": app_server.base_url}
+
+
+@pytest.fixture
+def shot(request):
+    """shot(page, "name") saves a full-page screenshot under tests/e2e/screenshots/<test>-<n>-<name>.png."""
+    SHOTS.mkdir(exist_ok=True)
+    counter = iter(range(1, 100))
+
+    def take(page, name: str):
+        page.screenshot(path=SHOTS / f"{request.node.name}-{next(counter):02d}-{name}.png", full_page=True)
+
+    return take
+
+
+@pytest.fixture
+def page(page):
+    """Fails the test on any JavaScript error the page throws (e.g. a hydration error)."""
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    assert not errors, errors

@@ -1,0 +1,157 @@
+"""Shared fixtures for the unit tests: a seeded SQLite file per test, a seeded PostgreSQL schema per test run,
+the API behind a TestClient, and a fixed clock.
+
+Dates: the seed only has holidays for 2026 and 2027 and citizens may book 60 days ahead, so tests pass a fixed
+`now=` to the services (see `Clock`) instead of depending on today's date. The API uses the real clock: API
+tests pick their times from the availability answer.
+"""
+
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, delete
+
+from pwa_app import db
+from pwa_app.db import create_tables, make_engine
+from pwa_app.models import Appointment, IdempotencyRecord
+from pwa_app.seed import seed_demo
+
+MADRID = ZoneInfo("Europe/Madrid")
+UTC = timezone.utc
+PG_URL = os.environ.get("CITA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A fixed "now" and Madrid wall-time helpers. The default now is Tuesday 1 December 2026, 08:00 in Madrid:
+    its 60-day horizon (30 January 2027) covers the Constitution/Immaculate holidays (7 and 8 December), the
+    North district board's closure (14 December), Christmas and New Year."""
+
+    now: datetime = datetime(2026, 12, 1, 8, 0, tzinfo=MADRID).astimezone(UTC)
+
+    @staticmethod
+    def at(y: int, m: int, d: int, hh: int = 0, mm: int = 0, fold: int = 0) -> datetime:
+        """Madrid wall time -> aware UTC (as the services store it)."""
+        return datetime(y, m, d, hh, mm, fold=fold, tzinfo=MADRID).astimezone(UTC)
+
+    @staticmethod
+    def local(moment: datetime) -> datetime:
+        return moment.astimezone(MADRID)
+
+    @staticmethod
+    def wall(moment: datetime) -> time:
+        return moment.astimezone(MADRID).time()
+
+    def today(self) -> date:
+        return self.now.astimezone(MADRID).date()
+
+    def horizon(self, days: int = 60) -> date:
+        return self.today() + timedelta(days=days)
+
+    def moved(self, *, days: int = 0, hours: int = 0, minutes: int = 0) -> "Clock":
+        return Clock(self.now + timedelta(days=days, hours=hours, minutes=minutes))
+
+    @classmethod
+    def on(cls, y: int, m: int, d: int, hh: int = 8, mm: int = 0) -> "Clock":
+        return cls(cls.at(y, m, d, hh, mm))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+# --- SQLite ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """A fresh, seeded SQLite file (WAL, BEGIN IMMEDIATE: the production engine settings)."""
+    eng = make_engine(f"sqlite:///{tmp_path / 'cita.db'}")
+    create_tables(eng)
+    with Session(eng) as s:
+        assert seed_demo(s) is True
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------------------------
+
+
+def _unreachable(reason: str):
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {reason}")
+    pytest.skip(f"PostgreSQL unreachable at {PG_URL} (set CI=true to make this an error): {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """URL of a fresh, seeded schema `cita_test_<random>` for this test run (dropped at the end). The schema is
+    selected with the libpq option `-csearch_path=...` in the URL, so worker processes can rebuild the engine."""
+    schema = f"cita_test_{secrets.token_hex(4)}"
+    admin = sqlalchemy.create_engine(PG_URL, connect_args={"connect_timeout": 3}, poolclass=sqlalchemy.NullPool)
+    try:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    except sqlalchemy.exc.OperationalError as exc:
+        admin.dispose()
+        _unreachable(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc))
+    url = make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    url_text = url.render_as_string(hide_password=False)
+    eng = make_engine(url_text)
+    try:
+        create_tables(eng)
+        with Session(eng) as s:
+            assert seed_demo(s) is True
+        eng.dispose()
+        yield url_text
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(pg_url):
+    """The seeded PostgreSQL schema; appointments and idempotency records are wiped after each test."""
+    eng = make_engine(pg_url)
+    yield eng
+    with Session(eng) as s:
+        s.exec(delete(IdempotencyRecord))
+        s.exec(delete(Appointment))
+        s.commit()
+    eng.dispose()
+
+
+# --- API ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(engine, monkeypatch):
+    """A TestClient for the FastAPI app on the seeded temp SQLite file."""
+    from fastapi.testclient import TestClient
+
+    from pwa_app.api import create_api, v1
+
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    db.engine.cache_clear()
+    v1._catalogue_cache.clear()
+    with TestClient(create_api()) as client:
+        yield client
+    if db.engine.cache_info().currsize:
+        db.engine().dispose()
+    db.engine.cache_clear()
+    v1._catalogue_cache.clear()
