@@ -482,6 +482,7 @@ export function useShell(lang) {
   useEffect(() => setSearch(location.search), [location.search]);
   useEffect(() => { try { localStorage.setItem("cita-lang", lang); } catch { /* private mode */ } }, [lang]);
   useEffect(() => { loaded.then(() => get(catalogueKey(lang)) || refreshCatalogue(lang)); }, [lang]);
+  useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond
   const pendingCount = outbox.filter((i) => i.status === "pending").length;
   return { online, lang, search, pendingCount, town: (cat && cat.municipality && cat.municipality.name) || "" };
 }

@@ -48,10 +48,30 @@ class App:
         return Session(self.engine, expire_on_commit=False)
 
 
+def fresh_postgres_schema() -> str:
+    """A new schema in the machine's PostgreSQL; the app and the test share it through search_path."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = os.environ.get("CITA_E2E_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    schema = f"cita_e2e_{uuid.uuid4().hex[:8]}"
+    with create_engine(base).begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    return f"{base}?options=-csearch_path%3D{schema}"
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory) -> App:
+    """The app as README command 1 runs it: SQLite by default; with CITA_E2E_DB=postgres, PostgreSQL and
+    Redis (REDIS_URL, default the local one), which makes Reflex start several backend workers."""
     port = free_port()
-    database_url = os.environ.get("CITA_E2E_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'cita.db'}"
+    extra = {}
+    if os.environ.get("CITA_E2E_DB") == "postgres":
+        database_url = fresh_postgres_schema()
+        extra["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    else:
+        database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cita.db'}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -59,6 +79,7 @@ def app_server(tmp_path_factory) -> App:
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        **extra,
     }
     subprocess.run([sys.executable, "-m", "pwa_app.seed"], cwd=ROOT, env=env, check=True)
     log = open(tmp_path_factory.mktemp("log") / "app.log", "w")
@@ -106,10 +127,24 @@ def shot(request):
     return take
 
 
+def wait_hydrated(page):
+    """A person can't type into a page before React has hydrated it; neither should the tests."""
+    for name in ("goto", "reload"):
+        original = getattr(page, name)
+
+        def loaded(*args, _original=original, **kwargs):
+            response = _original(*args, **kwargs)
+            page.wait_for_selector("html[data-ready]", state="attached")
+            return response
+
+        setattr(page, name, loaded)
+    return page
+
+
 @pytest.fixture
 def page(page):
-    """Fails the test on any JavaScript error the page throws (e.g. a hydration error)."""
+    """Waits for hydration after every load, and fails the test on any JavaScript error the page throws."""
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
+    yield wait_hydrated(page)
     assert not errors, errors

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from pwa_app.models import Appointment
+from tests.e2e.conftest import wait_hydrated
 
 PROCEDURE = "cambio-domicilio-padron"
 
@@ -114,7 +115,7 @@ def test_find_a_booking_from_another_device(page, app_server, browser, shot):
     # ...and look it up on another, by code and the last four characters of the document.
     fresh = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                                 base_url=page.url.split("/es/")[0])
-    phone = fresh.new_page()
+    phone = wait_hydrated(fresh.new_page())
     phone.goto("/en/mis-citas/")
     expect(phone.get_by_text("There are no appointments saved on this device.")).to_be_visible()
     phone.get_by_label("Booking code").fill(code.lower())

@@ -10,6 +10,8 @@ from sqlmodel import Session, func, select
 
 from pwa_app.models import Appointment, IdempotencyRecord
 from pwa_app.services import codes
+from pwa_app.services.i18n import gettext
+from pwa_app.services.messages import ERRORS
 
 NORTE, OAC, CSSU = "junta-distrito-norte", "oac-casa-consistorial", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"
@@ -217,6 +219,8 @@ def test_bad_details_are_422_with_a_message_per_field(api, engine, slot):
     assert set(body["errors"]) == set(body["codes"])
     assert all(isinstance(m, str) and m.strip() for m in body["errors"].values())
     assert len(set(body["errors"].values())) == 4  # a message of its own for each problem
+    # The Spanish catalogue's text for each code (the English source string while no catalogue is compiled).
+    assert body["errors"] == {field: gettext("es", ERRORS[code]) for field, code in body["codes"].items()}
     assert body["alternatives"] == []
     assert stored(engine) == 0
     assert free_at(api, slot["start"]) == 2
@@ -278,7 +282,8 @@ def test_get_needs_the_right_verifier(api, booked):
 def test_cancel_frees_the_seat_in_availability(api, engine, booked):
     code, start = booked["code"], booked["start"]
     assert free_at(api, start) == 1
-    wrong = api.delete(f"/api/v1/appointments/{code}", params={"verifier": "0000"}, headers={"Idempotency-Key": new_key()})
+    wrong = api.delete(f"/api/v1/appointments/{code}", params={"verifier": "0000"},
+                       headers={"Idempotency-Key": new_key()})
     assert wrong.status_code == 404
     key = new_key()
     r = api.delete(f"/api/v1/appointments/{code}", params={"verifier": "678Z"}, headers={"Idempotency-Key": key})
@@ -334,7 +339,8 @@ def test_calendar_ics(api, booked):
     assert str(event["SUMMARY"]) == "Alta en el padrón (empadronamiento)"
     assert codes.normalize_code(booked["code"]) in str(event["UID"])
     assert cal.walk("VTIMEZONE")
-    assert api.get(f"/api/v1/appointments/{booked['code']}/calendar.ics", params={"verifier": "0000"}).status_code == 404
+    wrong = api.get(f"/api/v1/appointments/{booked['code']}/calendar.ics", params={"verifier": "0000"})
+    assert wrong.status_code == 404
 
 
 def test_openapi_is_served(api):
