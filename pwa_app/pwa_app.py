@@ -32,7 +32,10 @@ app = rx.App(
     head_components=[
         rx.el.script(LANG_SCRIPT),
         rx.el.meta(name="theme-color", content="#0b4f6c"),
-        rx.el.link(rel="icon", href="/favicon.ico"),
+        rx.el.link(rel="icon", href="/favicon.ico", sizes="48x48"),
+        rx.el.link(rel="apple-touch-icon", href="/icon-192.png"),
+        rx.el.link(rel="manifest", href="/manifest.webmanifest"),
+        rx.el.meta(name="description", content="Cita previa y trámites del ayuntamiento / Town hall appointments"),
     ],
     api_transformer=create_api(),
 )

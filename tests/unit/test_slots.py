@@ -2,6 +2,7 @@
 daylight-saving days."""
 
 from datetime import date, time, timedelta, timezone
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -42,7 +43,7 @@ def test_weekday_slots_follow_the_schedule(session, clock):
     found = day_slots(session, "alta-padron", OAC, date(2026, 12, 2), clock)  # Wednesday
     assert len(found) == 15
     assert walls(found)[0] == "09:00" and walls(found)[-1] == "13:40"
-    assert all(b.starts_at - a.starts_at == timedelta(minutes=20) for a, b in zip(found, found[1:]))
+    assert all(b.starts_at - a.starts_at == timedelta(minutes=20) for a, b in pairwise(found))
     assert {(s.capacity, s.taken, s.free) for s in found} == {(3, 0, 3)}
     assert all(s.starts_at.tzinfo is not None and s.starts_at.utcoffset() == timedelta(0) for s in found)
     # Winter: 9:00 in Madrid is 8:00 UTC.
@@ -239,7 +240,7 @@ def test_sunday_schedule_on_change_days(session, clock, now_day, change, other_s
     assert walls(found) == walls(normal_sunday)
     assert found[0].starts_at.hour == utc_hour and found[0].starts_at.minute == 0
     assert wall(found[0].starts_at) == time(9, 0)
-    assert all(b.starts_at - a.starts_at == timedelta(minutes=20) for a, b in zip(found, found[1:]))
+    assert all(b.starts_at - a.starts_at == timedelta(minutes=20) for a, b in pairwise(found))
 
 
 def test_summer_and_winter_offsets(session, spring_clock, autumn_clock):
