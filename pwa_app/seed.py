@@ -8,11 +8,12 @@ Seeding refuses (raises) if an item lacks a translation of one of its non-empty 
 Run `python -m pwa_app.seed` to create the tables on $DATABASE_URL (default sqlite:///cita.db) and seed it.
 """
 
-import os
 from datetime import date, time
 from urllib.parse import quote_plus
 
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, select
+
+from pwa_app import db
 
 from pwa_app.models import (
     Area,
@@ -1622,9 +1623,8 @@ def seed_demo(session: Session) -> bool:
 
 
 def main() -> None:
-    engine = create_engine(os.environ.get("DATABASE_URL", "sqlite:///cita.db"))
-    SQLModel.metadata.create_all(engine)
-    with Session(engine) as session:
+    """Seeds the database of DATABASE_URL; its schema comes from the migrations (`reflex db migrate`)."""
+    with db.session() as session:
         seeded = seed_demo(session)
     print("Demo data seeded." if seeded else "A municipality already exists: nothing seeded.")
 

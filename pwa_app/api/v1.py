@@ -9,10 +9,10 @@ from datetime import date, datetime, timedelta
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from pwa_app import db
-from pwa_app.models import Appointment, Office, Procedure, Requirement
+from pwa_app.models import Appointment, Office, Procedure
 from pwa_app.services import booking, codes
 from pwa_app.services.booking import BookingError
 from pwa_app.services.catalogue import catalogue

@@ -4,7 +4,7 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import page
-from components.ui import button, field, notice
+from components.ui import button, field
 from components.views import MyAppointments
 from pwa_app.services.messages import ERRORS, N_, translated
 

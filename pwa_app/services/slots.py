@@ -53,7 +53,7 @@ def closed_days(session: Session, office_id: int, start: date, end: date) -> set
 
 def schedule_starts(sched: Schedule, day: date) -> list[datetime]:
     """The slot starts (UTC) a schedule row gives on one day."""
-    if sched.weekday != day.weekday():
+    if sched.weekday != day.weekday() or sched.slot_minutes <= 0:
         return []
     if (sched.valid_from and day < sched.valid_from) or (sched.valid_until and day > sched.valid_until):
         return []

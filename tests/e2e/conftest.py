@@ -81,6 +81,7 @@ def app_server(tmp_path_factory) -> App:
         "REFLEX_TELEMETRY_ENABLED": "false",
         **extra,
     }
+    subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "-m", "pwa_app.seed"], cwd=ROOT, env=env, check=True)
     log = open(tmp_path_factory.mktemp("log") / "app.log", "w")
     proc = subprocess.Popen(
