@@ -10,6 +10,7 @@ from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
 from pwa_app.pages.procedure import procedure
 from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
+from pwa_app.services.messages import N_
 
 # Sets <html lang dir> from the address before React hydrates (React does not repair <html> attributes).
 LANG_SCRIPT = (
@@ -19,11 +20,11 @@ LANG_SCRIPT = (
 )
 
 CITIZEN_PAGES = [
-    ("", home, "Appointments and procedures"),
-    ("tramite", procedure, "Procedure"),
-    ("reservar", booking, "Book an appointment"),
-    ("cita", appointment, "My appointment"),
-    ("mis-citas", my_appointments, "My appointments"),
+    ("", home, N_("Appointments and procedures")),
+    ("tramite", procedure, N_("Procedure")),
+    ("reservar", booking, N_("Book an appointment")),
+    ("cita", appointment, N_("My appointment")),
+    ("mis-citas", my_appointments, N_("My appointments")),
 ]
 
 app = rx.App(
