@@ -5,6 +5,8 @@ import os
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
+from pwa_app.pwa import PwaPlugin
+
 config = rx.Config(
     app_name="pwa_app",
     db_url=os.environ.get("DATABASE_URL", "sqlite:///cita.db"),
@@ -13,5 +15,6 @@ config = rx.Config(
     show_built_with_reflex=False,
     frontend_compression_formats=["brotli", "gzip"],
     frontend_packages=["idb@8.0.3"],
+    plugins=[PwaPlugin()],
     disable_plugins=[SitemapPlugin],
 )

@@ -4,6 +4,7 @@
 import { openDB } from "idb";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { useLocation, useNavigate } from "react-router";
+import { Workbox } from "workbox-window";
 
 const API = "/api/v1";
 const dbPromise = typeof indexedDB === "undefined" ? null : openDB("cita", 1, {
@@ -101,6 +102,7 @@ export async function warmCache(lang) {
     for (const o of p.offices) await refreshAvailability(lang, p.slug, o);
   }
   await refreshAppointments(lang);
+  document.documentElement.dataset.saved = "1"; // everything needed offline is on the device
 }
 
 // ---- catalogue and procedures ----
@@ -379,6 +381,23 @@ export function flush(force = false) {
   return flushing;
 }
 
+// ---- the service worker: installs the app for offline use, and offers a new version when one is deployed ----
+let workbox = null;
+let updating = false;
+if (typeof window !== "undefined" && "serviceWorker" in navigator) {
+  workbox = new Workbox("/sw.js");
+  workbox.addEventListener("waiting", () => { mem.set("$updateReady", true); emit(); });
+  workbox.addEventListener("controlling", () => { if (updating) location.reload(); });
+  workbox.register();
+  // Long-lived tabs (an installed app stays open for days) look for a new version when shown again.
+  document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && workbox.update());
+}
+
+export function applyUpdate() {
+  updating = true;
+  workbox.messageSkipWaiting();
+}
+
 if (typeof window !== "undefined") {
   loaded.then(() => flush(true));
   addEventListener("online", () => flush(true));
@@ -484,7 +503,9 @@ export function useShell(lang) {
   useEffect(() => { loaded.then(() => get(catalogueKey(lang)) || refreshCatalogue(lang)); }, [lang]);
   useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond
   const pendingCount = outbox.filter((i) => i.status === "pending").length;
-  return { online, lang, search, pendingCount, town: (cat && cat.municipality && cat.municipality.name) || "" };
+  const updateReady = useIdbValue("$updateReady", false);
+  return { online, lang, search, pendingCount, updateReady,
+    town: (cat && cat.municipality && cat.municipality.name) || "" };
 }
 
 // "/" sends the visitor to the language remembered on this device, else the best of the browser's.

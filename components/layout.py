@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.data import hook
+from components.data import client_fn, hook
 from components.views import Shell
 from pwa_app.services.i18n import LANGUAGES, text_direction
 
@@ -77,6 +77,16 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
             class_name="header",
         ),
         offline_notice(t, shell),
+        rx.cond(
+            shell["updateReady"],
+            rx.el.div(
+                rx.el.p(t.gettext("A new version of Cita is available."), class_name="offline-text"),
+                rx.el.button(t.gettext("Update now"), type="button", class_name="btn btn-secondary",
+                             on_click=client_fn("applyUpdate")),
+                role="status",
+                class_name="update-bar",
+            ),
+        ),
         rx.el.main(*children, id="main", tab_index=-1, class_name="main wide" if wide else "main"),
         rx.el.footer(
             language_picker(t, lang, path, shell["search"]),

@@ -8,6 +8,7 @@ class Shell(TypedDict):
     lang: str
     search: str
     pendingCount: int
+    updateReady: bool
     town: str
 
 

@@ -1,0 +1,18 @@
+// Writes the precache manifest into the bundled service worker (run by the PWA plugin with Node, in .web/).
+import { injectManifest } from "workbox-build";
+
+const [swSrc, swDest, globDirectory] = process.argv.slice(2);
+const { count, size, warnings } = await injectManifest({
+  swSrc,
+  swDest,
+  globDirectory,
+  globPatterns: ["**/*.{html,js,css,png,ico,svg,webmanifest,json}"],
+  // The SW itself, compressed twins, the 404 copy of the shell, and the unbundled source of the data module
+  // (the pages use its bundled chunk).
+  globIgnores: ["sw.js", "404.html", "**/*.gz", "**/*.br", "offline.js", "reflex.json", "robots.txt"],
+  // Vite's hashed file names already change with their content.
+  dontCacheBustURLsMatching: /\/assets\/.+-[A-Za-z0-9_-]{8}\.(js|css)$/,
+  maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,
+});
+for (const w of warnings) console.warn(w);
+console.log(`service worker: ${count} files precached, ${(size / 1024).toFixed(0)} KiB`);

@@ -1,0 +1,32 @@
+"""The Reflex plugin that makes the app a PWA: Workbox packages in Reflex's own frontend install, and after
+every production build (the only reliable moment: `reflex run --env prod` wipes the build each time) the service
+worker bundled with bun and given its precache manifest by workbox-build, written to the build as /sw.js."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from reflex_base.plugins.base import Plugin
+
+HERE = Path(__file__).parent
+WORKBOX = "7.4.0"
+
+
+class PwaPlugin(Plugin):
+    def get_frontend_development_dependencies(self, **context):
+        return [f"workbox-{name}@{WORKBOX}" for name in ("build", "core", "precaching", "routing", "strategies")]
+
+    def get_frontend_dependencies(self, **context):
+        return [f"workbox-window@{WORKBOX}"]
+
+    def post_build(self, **context):
+        static_dir: Path = Path(context["static_dir"]).resolve()
+        web = static_dir.parents[1]  # .web/, where node_modules is
+        bundled = web / "sw.bundle.js"
+        shutil.copy(HERE / "sw.js", web / "sw.src.js")
+        shutil.copy(HERE / "inject.mjs", web / "sw.inject.mjs")
+        bun = shutil.which("bun") or "bun"
+        run = lambda *cmd: subprocess.run(cmd, cwd=web, check=True)  # noqa: E731
+        run(bun, "build", "sw.src.js", "--minify", "--format=iife", "--target=browser",
+            "--define", 'process.env.NODE_ENV="production"', f"--outfile={bundled.name}")
+        run(shutil.which("node") or "node", "sw.inject.mjs", bundled.name, str(static_dir / "sw.js"), str(static_dir))
