@@ -75,22 +75,36 @@ async function fetchJson(path, options = {}) {
   return { status: response.status, body };
 }
 
+// Saved answers are kept per language, and the latest one of any language under "*": offline, a page in a
+// language never opened online shows that one (and says it is in another language) rather than nothing.
 const inflight = new Map();
-async function refresh(key, path) {
+async function refresh(keyOf, lang, path) {
+  const key = keyOf(lang);
   if (inflight.has(key)) return inflight.get(key);
   const job = fetchJson(path)
-    .then(({ status, body }) => (status === 200 ? set(key, { ...body, asOf: new Date().toISOString() }) : null))
+    .then(async ({ status, body }) => {
+      if (status !== 200) return;
+      const value = { ...body, asOf: new Date().toISOString() };
+      await set(key, value);
+      await set(keyOf("*"), value);
+    })
     .catch(() => null) // offline: the saved copy stays
     .finally(() => inflight.delete(key));
   inflight.set(key, job);
   return job;
 }
 
+function useSaved(keyOf, lang) {
+  const own = useIdbValue(keyOf(lang), null);
+  const other = useIdbValue(keyOf("*"), null);
+  return own || (other && { ...other, otherLanguage: true });
+}
+
 const catalogueKey = (lang) => `catalogue:${lang}`;
-const availabilityKey = (lang, p, o) => `availability:${lang}:${p}:${o}`;
-export const refreshCatalogue = (lang) => refresh(catalogueKey(lang), `/procedures?lang=${lang}`);
+const availabilityKeyOf = (p, o) => (lang) => `availability:${lang}:${p}:${o}`;
+export const refreshCatalogue = (lang) => refresh(catalogueKey, lang, `/procedures?lang=${lang}`);
 export const refreshAvailability = (lang, p, o) =>
-  refresh(availabilityKey(lang, p, o), `/availability?procedure=${p}&office=${o}&lang=${lang}`);
+  refresh(availabilityKeyOf(p, o), lang, `/availability?procedure=${p}&office=${o}&lang=${lang}`);
 
 // Loads the catalogue, then the availability of every bookable procedure, so pages never visited while
 // online still have their data offline.
@@ -108,7 +122,7 @@ export async function warmCache(lang) {
 // ---- catalogue and procedures ----
 function useCatalogue(lang) {
   useEffect(() => { refreshCatalogue(lang); }, [lang]);
-  return useIdbValue(catalogueKey(lang), null);
+  return useSaved(catalogueKey, lang);
 }
 
 const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
@@ -122,7 +136,8 @@ export function useHome(lang) {
   const matches = (p) => words.every((w) => fold([p.name, p.summary, p.keywords].join(" ")).includes(w));
   const results = words.length ? cat.procedures.filter(matches) : [];
   const areas = cat.areas.map((a) => ({ ...a, procedures: cat.procedures.filter((p) => p.area === a.slug) }));
-  return { ready: true, query, areas, results, count: results.length, searching: words.length > 0, asOf: cat.asOf };
+  return { ready: true, query, areas, results, count: results.length, searching: words.length > 0, asOf: cat.asOf,
+    otherLanguage: !!cat.otherLanguage };
 }
 
 export const setQuery = (value) => set("query", value);
@@ -131,7 +146,7 @@ function procedureOf(cat, slug) {
   const p = cat && cat.procedures.find((x) => x.slug === slug);
   if (!p) return null;
   const offices = cat.offices.filter((o) => p.offices.includes(o.slug));
-  return { ...p, officeList: offices };
+  return { ...p, officeList: offices, fallback: p.fallback || !!cat.otherLanguage };
 }
 
 export function useProcedure(lang) {
@@ -215,7 +230,7 @@ export function useBooking(lang) {
   const p = procedureOf(cat, slug);
   const office = (p && (p.officeList.find((o) => o.slug === draft.office) ||
     (p.officeList.length === 1 ? p.officeList[0] : null))) || null;
-  const avail = useIdbValue(office && p ? availabilityKey(lang, p.slug, office.slug) : "none", null);
+  const avail = useSaved(office && p ? availabilityKeyOf(p.slug, office.slug) : () => "none", lang);
   const item = outbox.find((i) => i.id === draft.outbox) || null;
   useEffect(() => { if (p && office) refreshAvailability(lang, p.slug, office.slug); }, [lang, p && p.slug, office && office.slug]);
   if (!p) return { ready: !!cat && slug !== null, found: false, rescheduling: !!rescheduling };
@@ -234,7 +249,7 @@ export function useBooking(lang) {
     prevMonth: mi > 0 ? months[mi - 1] : "", nextMonth: mi >= 0 && mi < months.length - 1 ? months[mi + 1] : "",
     weeks: month ? monthGrid(month, days, draft.day) : [],
     dayLabel: day ? day.label : "", times: day ? day.slots : [],
-    item, status: item ? item.status : "", result: (item && item.result) || {},
+    item, status: item ? item.status : "", result: (item && item.result) || {}, retrying: !!item && item.tries > 0,
     alternatives: (item && item.alternatives) || [], itemErrors: (item && item.errors) || {},
     itemErrorList: Object.values((item && item.errors) || {}),
     confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
@@ -494,7 +509,7 @@ export async function cancelAppointment(lang, key) {
 // when switching language. Also remembers the chosen language for the next visit to "/".
 export function useShell(lang) {
   const online = useOnline();
-  const cat = useIdbValue(catalogueKey(lang), null);
+  const cat = useSaved(catalogueKey, lang);
   const outbox = useIdbValue("outbox", []);
   const location = useLocation();
   const [search, setSearch] = useState("");

@@ -54,6 +54,21 @@ def offline_notice(t, shell) -> rx.Component:
     )
 
 
+def loading(t) -> rx.Component:
+    """What a page shows until its data is read: offline and never saved, it says how to get it."""
+    online = hook("useOnline", var_type=bool)
+    return rx.el.div(
+        rx.cond(
+            online,
+            t.gettext("Loading…"),
+            t.gettext("This information has not been saved on this device yet. Connect to the internet once "
+                      "to see it; afterwards it also works without connection."),
+        ),
+        role="status",
+        class_name="notice notice-info",
+    )
+
+
 def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component:
     shell = hook("useShell", lang, var_type=Shell)
     return rx.el.div(

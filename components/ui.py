@@ -41,7 +41,8 @@ def card(*children, **props) -> rx.Component:
 def notice(*children, kind: str = "info", live: bool = True, **props) -> rx.Component:
     """A highlighted message; `live` announces it to screen readers when it appears."""
     role = ("alert" if kind == "error" else "status") if live else None
-    return rx.el.div(*children, class_name=f"notice notice-{kind}", role=role, **props)
+    extra = props.pop("class_name", "")
+    return rx.el.div(*children, class_name=f"notice notice-{kind} {extra}".strip(), role=role, **props)
 
 
 def error_text(message: Var | str, field_id: str) -> rx.Component:

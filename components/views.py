@@ -54,6 +54,7 @@ class Area(TypedDict):
 
 class Home(TypedDict):
     ready: bool
+    otherLanguage: bool
     query: str
     searching: bool
     areas: list[Area]
@@ -151,6 +152,7 @@ class Booking(TypedDict):
     confirmed: AppointmentView
     isConfirmed: bool
     isOnline: bool
+    retrying: bool
 
 
 class OutboxItem(TypedDict):

@@ -19,11 +19,13 @@ from pwa_app.models import (
     Area,
     Closure,
     ContentTranslation,
+    Department,
     Municipality,
     Office,
     Procedure,
     ProcedureOffice,
     Requirement,
+    RequestType,
     Schedule,
 )
 
@@ -36,6 +38,8 @@ TRANSLATABLE = {
     "procedure": ("name", "summary", "description", "who_can_apply", "fee", "keywords"),
     "requirement": ("text", "note"),
     "closure": ("reason",),
+    "department": ("name",),
+    "requesttype": ("name", "description", "hint", "keywords"),
 }
 
 SEDE = "https://sede.villanuevadelpinar.es"
@@ -1563,6 +1567,214 @@ OFFICE_CLOSURES = [
 ]
 
 
+# --- Requests (seguimiento) -----------------------------------------------------------------------------------
+# Departments answering citizens' requests: public contact details only.
+DEPARTMENTS = [
+    {"slug": "atencion-ciudadania", "name": "Atención a la Ciudadanía", "email": "atencion@villanuevadelpinar.es",
+     "phone": "918 45 20 00", "en": {"name": "Citizen Services"}},
+    {"slug": "vias-publicas", "name": "Vías Públicas y Alumbrado", "email": "viaspublicas@villanuevadelpinar.es",
+     "phone": "918 45 20 40", "en": {"name": "Streets and Street Lighting"}},
+    {"slug": "servicios-sociales", "name": "Servicios Sociales", "email": "serviciossociales@villanuevadelpinar.es",
+     "phone": "918 45 22 30", "en": {"name": "Social Services"}},
+    {"slug": "urbanismo", "name": "Urbanismo", "email": "urbanismo@villanuevadelpinar.es", "phone": "918 45 22 35",
+     "en": {"name": "Planning and Building Control"}},
+    {"slug": "hacienda", "name": "Hacienda y Tributos", "email": "tributos@villanuevadelpinar.es",
+     "phone": "918 45 20 20", "en": {"name": "Finance and Local Taxes"}},
+    {"slug": "secretaria", "name": "Secretaría General", "email": "secretaria@villanuevadelpinar.es",
+     "phone": "918 45 20 10", "en": {"name": "Town Clerk's Office (Secretaría)"}},
+]
+
+# What citizens can send and follow. Time limits: "response_days" working days, or "response_months" counted
+# date to date — 3 months is the general statutory limit of Ley 39/2015 (art. 21.3) where no rule sets another;
+# 1 month for an appeal against a local tax (recurso de reposición, TRLRHL art. 14.2). "public": listed in the
+# Open311 API (street problems only: what anyone passing by can see anyway).
+REQUEST_TYPES = [
+    {
+        "slug": "incidencia-via-publica",
+        "department": "vias-publicas",
+        "name": "Incidencia en la vía pública",
+        "description": "Avise de un bache, una acera o un bordillo rotos, una señal caída, un banco o una papelera "
+        "dañados, una alcantarilla atascada u otro desperfecto en la calle, una plaza o un parque.",
+        "hint": "Diga qué ocurre y dónde exactamente (calle, número, esquina o un punto de referencia). Una foto "
+        "ayuda mucho. No escriba datos personales: la descripción de estos avisos es pública.",
+        "keywords": "bache, acera, calzada, bordillo, señal, banco, papelera, alcantarilla, socavón, vandalismo, "
+        "parque, desperfecto",
+        "response_days": 10,
+        "allows_photo": True,
+        "allows_location": True,
+        "needs_location": True,
+        "public": True,
+        "en": {
+            "name": "Problem in a street or public space",
+            "description": "Report a pothole, a broken pavement or kerb, a fallen sign, a damaged bench or bin, a "
+            "blocked drain or any other damage in a street, square or park.",
+            "hint": "Say what is wrong and exactly where (street, number, corner or a landmark). A photo helps a lot. "
+            "Do not write personal details: the description of these reports is public.",
+            "keywords": "pothole, pavement, road, kerb, sign, bench, bin, drain, sinkhole, vandalism, park, damage",
+        },
+    },
+    {
+        "slug": "alumbrado-publico",
+        "department": "vias-publicas",
+        "name": "Farola apagada o avería del alumbrado",
+        "description": "Una farola apagada, que parpadea o se queda encendida de día, un tramo de calle a oscuras o "
+        "un báculo dañado o con cables a la vista.",
+        "hint": "Indique la calle y el número más cercano o el número que lleva pintado la farola. Si hay cables a la "
+        "vista, llame también a la Policía Local (092).",
+        "keywords": "farola, luz, alumbrado, apagada, oscuras, parpadea, bombilla, cables, báculo",
+        "response_days": 5,
+        "allows_photo": True,
+        "allows_location": True,
+        "needs_location": True,
+        "public": True,
+        "en": {
+            "name": "Street light out or faulty",
+            "description": "A street light that is out, flickers or stays on during the day, a dark stretch of street, "
+            "or a damaged lamp post or one with exposed wires.",
+            "hint": "Give the street and the nearest number, or the number painted on the lamp post. If wires are "
+            "exposed, also call the Local Police (092).",
+            "keywords": "street light, lamp, lighting, out, dark, flickering, bulb, wires, lamp post",
+        },
+    },
+    {
+        "slug": "queja-sugerencia",
+        "department": "atencion-ciudadania",
+        "name": "Queja o sugerencia",
+        "description": "Díganos qué no ha funcionado bien en un servicio municipal o cómo podríamos mejorarlo. "
+        "Contestamos a todas las quejas y sugerencias que dejan un medio de contacto.",
+        "hint": "Cuente qué pasó, cuándo y en qué servicio u oficina. Si quiere respuesta, deje su correo o su "
+        "teléfono.",
+        "keywords": "queja, reclamación, sugerencia, mejora, mala atención, felicitación, opinión",
+        "response_days": 20,
+        "allows_photo": True,
+        "en": {
+            "name": "Complaint or suggestion",
+            "description": "Tell us what did not work well in a municipal service, or how we could improve it. We "
+            "answer every complaint and suggestion that leaves a way to contact you.",
+            "hint": "Say what happened, when, and which service or office. If you would like an answer, leave your "
+            "email or phone.",
+            "keywords": "complaint, claim, suggestion, improvement, poor service, thanks, feedback",
+        },
+    },
+    {
+        "slug": "instancia-general",
+        "department": "atencion-ciudadania",
+        "name": "Instancia general",
+        "description": "Cualquier solicitud al Ayuntamiento que no tenga un trámite propio: pedir algo, aportar "
+        "documentos o comunicar un hecho. Queda registrada con fecha y hora, como en el Registro General.",
+        "hint": "Explique qué solicita y por qué. Si aporta documentos, adjúntelos en PDF o como foto.",
+        "keywords": "instancia, solicitud, escrito, registro, petición, presentar documentos",
+        "response_months": 3,
+        "allows_photo": True,
+        "allows_files": True,
+        "needs_contact": True,
+        "needs_document": True,
+        "en": {
+            "name": "General application",
+            "description": "Any request to the town hall that has no procedure of its own: ask for something, "
+            "hand in documents or report a fact. It is registered with its date and time, as at the General "
+            "Registry.",
+            "hint": "Explain what you are asking for and why. If you hand in documents, attach them as PDF or photos.",
+            "keywords": "application, request, letter, registry, petition, hand in documents",
+        },
+    },
+    {
+        "slug": "solicitud-certificado",
+        "department": "secretaria",
+        "name": "Solicitud de certificado",
+        "description": "Certificados que expide la Secretaría General: de acuerdos del Pleno o de la Junta de "
+        "Gobierno, de bienes municipales, de antigüedad de una vivienda o de convivencia. El volante y el "
+        "certificado de empadronamiento tienen su propio trámite.",
+        "hint": "Diga qué certificado necesita, para qué y, si lo sabe, la fecha o el número del expediente.",
+        "keywords": "certificado, certificación, acuerdo, pleno, convivencia, antigüedad, copia compulsada",
+        "response_days": 10,
+        "allows_files": True,
+        "needs_contact": True,
+        "needs_document": True,
+        "en": {
+            "name": "Request for a certificate",
+            "description": "Certificates issued by the Town Clerk's Office: of decisions of the council or its "
+            "executive board, of municipal property, of a dwelling's age, or of who lives together. The register "
+            "certificate (empadronamiento) has its own procedure.",
+            "hint": "Say which certificate you need, what for and, if you know it, the date or the file number.",
+            "keywords": "certificate, certification, council decision, cohabitation, dwelling age, certified copy",
+        },
+    },
+    {
+        "slug": "certificado-urbanistico",
+        "department": "urbanismo",
+        "name": "Informe o certificado urbanístico",
+        "description": "Qué se puede construir o hacer en una parcela o un local, si una obra está en regla o la "
+        "calificación de un suelo, antes de comprar, vender o pedir una licencia.",
+        "hint": "Indique la dirección o la referencia catastral y qué quiere saber. Un plano o una nota simple "
+        "ayudan.",
+        "keywords": "informe urbanístico, cédula urbanística, parcela, calificación, referencia catastral, "
+        "edificabilidad",
+        "response_months": 1,
+        "allows_files": True,
+        "allows_location": True,
+        "needs_location": True,
+        "needs_contact": True,
+        "needs_document": True,
+        "en": {
+            "name": "Planning report or certificate",
+            "description": "What can be built or done on a plot or premises, whether some works are in order, or "
+            "how a piece of land is zoned, before buying, selling or applying for a licence.",
+            "hint": "Give the address or the land registry reference and what you want to know. A plan or a land "
+            "registry extract helps.",
+            "keywords": "planning report, zoning certificate, plot, zoning, cadastral reference, building rights",
+        },
+    },
+    {
+        "slug": "reclamacion-tributaria",
+        "department": "hacienda",
+        "name": "Reclamación sobre un recibo, impuesto o tasa",
+        "description": "Si cree que un recibo del IBI, del impuesto de vehículos, de la basura u otra tasa es "
+        "incorrecto, o le han cobrado dos veces. Se tramita como recurso de reposición.",
+        "hint": "Indique el recibo (concepto, año y número si lo tiene) y por qué cree que no es correcto. Adjunte "
+        "el recibo y cualquier justificante.",
+        "keywords": "recurso, reclamación, recibo, IBI, vehículos, basura, tasa, cobro indebido, devolución",
+        "response_months": 1,
+        "allows_photo": True,
+        "allows_files": True,
+        "needs_contact": True,
+        "needs_document": True,
+        "en": {
+            "name": "Appeal about a bill, local tax or fee",
+            "description": "If you think a bill for property tax (IBI), vehicle tax, waste collection or another "
+            "fee is wrong, or you have been charged twice. It is handled as an appeal (recurso de reposición).",
+            "hint": "Identify the bill (what for, year and number if you have it) and why you think it is wrong. "
+            "Attach the bill and any proof.",
+            "keywords": "appeal, claim, bill, property tax, vehicle tax, waste, fee, overcharge, refund",
+        },
+    },
+    {
+        "slug": "ayuda-social",
+        "department": "servicios-sociales",
+        "name": "Solicitud de ayuda social",
+        "description": "Para pedir orientación o una ayuda de los Servicios Sociales: ayuda a domicilio, "
+        "teleasistencia, ayudas de emergencia para alimentos, alquiler o suministros, o apoyo a familias. Una "
+        "trabajadora social se pondrá en contacto con usted.",
+        "hint": "Cuéntenos brevemente su situación y cuándo podemos llamarle. Solo lo leerá el equipo de Servicios "
+        "Sociales. Si es urgente, llame al 918 45 22 30.",
+        "keywords": "ayuda, servicios sociales, emergencia social, alquiler, luz, alimentos, dependencia, ayuda a "
+        "domicilio, teleasistencia",
+        "response_months": 3,
+        "allows_files": True,
+        "needs_contact": True,
+        "en": {
+            "name": "Request for social support",
+            "description": "To ask Social Services for advice or support: home help, telecare, emergency help with "
+            "food, rent or bills, or family support. A social worker will contact you.",
+            "hint": "Tell us briefly about your situation and when we can call you. Only the Social Services team "
+            "will read it. If it is urgent, call 918 45 22 30.",
+            "keywords": "help, social services, social emergency, rent, electricity, food, dependency, home help, "
+            "telecare",
+        },
+    },
+]
+
+
 def _translations(item: dict) -> dict[str, dict[str, str]]:
     return {lang: item[lang] for lang in LANGUAGES if lang in item}
 
@@ -1618,6 +1830,22 @@ def seed_demo(session: Session) -> bool:
         _insert(session, Closure, HOLIDAY_NAMES[name], day=day, office_id=None)
     for closure in OFFICE_CLOSURES:
         _insert(session, Closure, closure, office_id=offices[closure["office"]].id)
+    _insert_request_types(session)
+    session.commit()
+    return True
+
+
+def _insert_request_types(session: Session) -> None:
+    departments = {d["slug"]: _insert(session, Department, d, position=i) for i, d in enumerate(DEPARTMENTS, 1)}
+    for position, item in enumerate(REQUEST_TYPES, 1):
+        _insert(session, RequestType, item, department_id=departments[item["department"]].id, position=position)
+
+
+def seed_request_types(session: Session) -> bool:
+    """Add the departments and request types to a database seeded before they existed; False if it has some."""
+    if session.exec(select(Department)).first() is not None:
+        return False
+    _insert_request_types(session)
     session.commit()
     return True
 
@@ -1626,7 +1854,9 @@ def main() -> None:
     """Seeds the database of DATABASE_URL; its schema comes from the migrations (`reflex db migrate`)."""
     with db.session() as session:
         seeded = seed_demo(session)
-    print("Demo data seeded." if seeded else "A municipality already exists: nothing seeded.")
+        added = not seeded and seed_request_types(session)
+    print("Demo data seeded." if seeded else "Request types added." if added
+          else "A municipality already exists: nothing seeded.")
 
 
 if __name__ == "__main__":

@@ -14,4 +14,4 @@ fi
 if ! command -v bun >/dev/null 2>&1 || ! bun --version | grep -qE '^1\.([4-9]|[1-9][0-9])\.'; then
   npm install -g --silent bun@1
 fi
-"$VENV/bin/pybabel" compile -q -d locales -D messages 2>/dev/null || true
+"$VENV/bin/pybabel" compile -d locales -D messages >/dev/null 2>&1 || "$VENV/bin/pybabel" compile -d locales -D messages

@@ -1,8 +1,9 @@
-"""The JSON API under /api/v1: the citizen pages' only data source."""
+"""The JSON API under /api/v1 (+ Open311 GeoReport v2 under /api/open311/v2)."""
 
 from fastapi import FastAPI
 
-from pwa_app.api import v1
+from pwa_app.api import open311, requests, v1
+from pwa_app.api.limits import BodyLimit
 
 
 def create_api() -> FastAPI:
@@ -14,4 +15,7 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     api.include_router(v1.router)
+    api.include_router(requests.router)
+    api.include_router(open311.router)
+    api.add_middleware(BodyLimit)
     return api

@@ -71,8 +71,9 @@ def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
 def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
     lang = pick_lang(lang)
     cat = catalogue_cached(session, lang)
-    proc = next(p for p in cat["procedures"] if p["slug"] == session.get(Procedure, appt.procedure_id).slug)
-    office = next(o for o in cat["offices"] if o["slug"] == session.get(Office, appt.office_id).slug)
+    proc_slug, office_slug = session.get(Procedure, appt.procedure_id).slug, session.get(Office, appt.office_id).slug
+    proc = next(p for p in cat["procedures"] if p["slug"] == proc_slug)
+    office = next(o for o in cat["offices"] if o["slug"] == office_slug)
     moment = local(appt.starts_at)
     verifier = booking.verifier_of(appt)
     return {

@@ -4,7 +4,7 @@ change the time or cancel (both through the outbox, so they also work offline)."
 import reflex as rx
 
 from components.data import client_fn, hook
-from components.layout import page
+from components.layout import loading, page
 from components.ui import button, download_button, link_button, notice, summary_list
 from components.views import AppointmentPage
 
@@ -74,7 +74,7 @@ def appointment(t, lang: str) -> rx.Component:
                 v["ready"],
                 notice(t.gettext("This appointment is not saved on this device."), " ",
                        rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
-                notice(t.gettext("Loading…")),
+                loading(t),
             ),
         ),
     )

@@ -5,7 +5,7 @@ offline and nothing typed is lost when the language changes."""
 import reflex as rx
 
 from components.data import client_fn, hook
-from components.layout import page
+from components.layout import loading, page
 from components.ui import button, checkbox, download_button, field, link_button, notice, summary_list
 from components.views import Booking
 from pwa_app.services.i18n import weekday_initials
@@ -218,7 +218,7 @@ def confirmation(t, lang, slug, b) -> rx.Component:
 def sent_step(t, lang, slug, b) -> rx.Component:
     return rx.match(
         b["status"],
-        ("done", rx.cond(b["isConfirmed"], confirmation(t, lang, slug, b), notice(t.gettext("Loading…")))),
+        ("done", rx.cond(b["isConfirmed"], confirmation(t, lang, slug, b), loading(t))),
         ("conflict", rx.el.section(
             notice(rx.el.p(b["itemErrorList"][0]), kind="error"),
             rx.el.h2(t.gettext("Nearest free times"), class_name="h2"),
@@ -240,10 +240,16 @@ def sent_step(t, lang, slug, b) -> rx.Component:
         )),
         notice(
             rx.cond(
-                b["isOnline"],
-                t.gettext("Sending your booking…"),
+                ~b["isOnline"],
                 t.gettext("Pending — your booking is saved on this device and will be sent when you are online."),
+                rx.cond(
+                    b["retrying"],
+                    t.gettext("The town hall cannot be reached right now. Your booking is saved on this device "
+                              "and will be sent automatically."),
+                    t.gettext("Sending your booking…"),
+                ),
             ),
+            class_name="pending",
         ),
     )
 
@@ -276,6 +282,6 @@ def booking(t, lang: str) -> rx.Component:
             b["found"],
             booking_flow(t, lang, b, msgs),
             rx.cond(b["ready"], notice(t.gettext("We could not find this procedure."), kind="error"),
-                    notice(t.gettext("Loading…"))),
+                    loading(t)),
         ),
     )

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.data import client_fn, hook
-from components.layout import page
+from components.layout import loading, page
 from components.views import Home
 from components.ui import notice
 
@@ -64,9 +64,11 @@ def home(t, lang: str) -> rx.Component:
         rx.el.p(t.gettext("Find what you need to do, check what to bring and book a time at the town hall."),
                 class_name="lead"),
         search_box(t, h),
+        rx.cond(h["otherLanguage"], notice(t.gettext("Part of this information is not available in your language yet."),
+                                           live=False)),
         rx.cond(
             h["ready"],
             rx.cond(h["searching"], results(lang, t, h), areas(lang, t, h)),
-            notice(t.gettext("Loading procedures… If you are offline, connect once to save them on this device.")),
+            loading(t),
         ),
     )

@@ -4,7 +4,7 @@ where it is done, and the way to book it."""
 import reflex as rx
 
 from components.data import client_fn, hook
-from components.layout import page
+from components.layout import loading, page
 from components.ui import link_button, notice, summary_list
 from components.views import ProcedurePage
 
@@ -40,7 +40,7 @@ def procedure_body(lang: str, t, v) -> rx.Component:
     return rx.fragment(
         rx.el.a("← " + t.gettext("All procedures"), href=f"/{lang}/", class_name="back"),
         rx.el.h1(p["name"]),
-        rx.cond(p["fallback"], notice(t.gettext("Part of this information is only available in Spanish."), live=False)),
+        rx.cond(p["fallback"], notice(t.gettext("Part of this information is not available in your language yet."), live=False)),
         rx.el.p(p["description"], class_name="lead"),
         summary_list(
             (t.gettext("Who can apply"), p["who_can_apply"]),
@@ -79,7 +79,7 @@ def procedure(t, lang: str) -> rx.Component:
                 v["ready"],
                 notice(t.gettext("We could not find this procedure."), " ",
                        rx.el.a(t.gettext("See all procedures"), href=f"/{lang}/"), kind="error"),
-                notice(t.gettext("Loading…")),
+                loading(t),
             ),
         ),
     )

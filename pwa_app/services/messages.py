@@ -29,6 +29,28 @@ ERRORS: dict[str, str] = {
     "key_reused": N_("This request was already sent with different data. Please start again."),
     "bad_request": N_("Something in the request is not valid. Please check it and try again."),
     "slot": N_("Please choose a time."),
+    # Requests (seguimiento)
+    "unknown_request_type": N_("This type of request cannot be sent online. Please choose another one."),
+    "request_not_found": N_("We could not find a request with that tracking code. Please check it and try again."),
+    "no_html": N_("Please write plain text, without HTML tags."),
+    "location_required": N_("Please tell us where: type an address or use your location."),
+    "location": N_("The location is not valid. Please type an address instead."),
+    "contact_required": N_("Enter an email address or a phone number so that we can answer you."),
+    "consent_request": N_("To send your request, please accept the privacy notice."),
+    "no_files": N_("This type of request does not take attachments."),
+    "too_many_files": N_("You have attached too many files. Please remove some."),
+    "file_too_big": N_("Each file must be 5 MB or smaller. Please attach a smaller one."),
+    "file_unreadable": N_("A file could not be read. Please attach it again."),
+    "file_type": N_("Please attach photos (JPEG, PNG or WebP) or PDF documents only."),
+    "file_type_photo": N_("Please attach photos in JPEG, PNG or WebP format only."),
+    "file_type_pdf": N_("Please attach PDF documents only."),
+    "too_large": N_("What you sent is too large. Please attach smaller files."),
+    "not_open": N_("This request is closed. If you need more, please send a new request."),
+    "rate_limited": N_("Too many attempts in a short time. Please wait a minute and try again."),
+    # Staff side (status changes)
+    "transition": N_("This status change is not allowed from the current status."),
+    "unknown_status": N_("Unknown status."),
+    "unknown_department": N_("Unknown department."),
 }
 
 STATUSES: dict[str, str] = {
@@ -37,6 +59,37 @@ STATUSES: dict[str, str] = {
     "checked_in": N_("Checked in"),
     "done": N_("Attended"),
     "no_show": N_("Missed"),
+}
+
+
+# The request workflow. Labels as the citizen sees them; the help says what the status means for them.
+REQUEST_STATUSES: dict[str, str] = {
+    "received": N_("Received"),
+    "assigned": N_("Assigned"),
+    "in_progress": N_("In progress"),
+    "waiting_citizen": N_("Waiting for you"),
+    "resolved": N_("Resolved"),
+    "rejected": N_("Rejected"),
+    "closed": N_("Closed"),
+}
+
+REQUEST_STATUS_HELP: dict[str, str] = {
+    "received": N_("We have received your request and will pass it to the department responsible."),
+    "assigned": N_("The department responsible has your request and will look at it soon."),
+    "in_progress": N_("The department responsible is working on your request."),
+    "waiting_citizen": N_("We need something from you before we can go on: see what is expected below."),
+    "resolved": N_("Your request has been resolved."),
+    "rejected": N_("Your request could not be accepted. The reasons are in the timeline."),
+    "closed": N_("This request is closed."),
+}
+
+TRACKING: dict[str, str] = {
+    "reply": N_("Your reply"),
+    "due": N_("Answer expected by %(date)s"),
+    "overdue": N_("The answer is late: it was expected by %(date)s. We are sorry for the delay."),
+    "paused": N_("The time limit is paused until we receive your answer."),
+    "respond_by": N_("Please answer by %(date)s"),
+    "tracking_notice": N_("Keep this tracking code to follow your request: %(code)s. Answer expected by %(date)s."),
 }
 
 

@@ -47,6 +47,15 @@ class App:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    def appointments(self, status: str | None = None, name: str | None = None) -> list:
+        from sqlmodel import select
+
+        from pwa_app.models import Appointment
+
+        with self.session() as s:
+            rows = s.exec(select(Appointment).order_by(Appointment.id)).all()
+        return [a for a in rows if (status is None or a.status == status) and (name is None or a.name == name)]
+
 
 def fresh_postgres_schema() -> str:
     """A new schema in the machine's PostgreSQL; the app and the test share it through search_path."""

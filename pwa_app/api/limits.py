@@ -1,0 +1,61 @@
+"""A cap on request bodies, checked before anything reads them: a request with three 5 MB photos in base64 fits,
+anything much larger is answered 413 without being held in memory."""
+
+import json
+
+from pwa_app.services.i18n import DEFAULT_LANG, gettext
+from pwa_app.services.messages import ERRORS
+from pwa_app.services.tracking import MAX_BASE64, MAX_FILES
+
+MAX_BODY = MAX_FILES * MAX_BASE64 + 256 * 1024
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a declared Content-Length over the limit; a body without one (chunked) is read
+    here up to the limit and handed on, or refused the same way."""
+
+    def __init__(self, app, max_body: int = MAX_BODY):
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_body
+            except ValueError:
+                too_big = True
+            if too_big:
+                return await self._refuse(send)
+            return await self.app(scope, receive, send)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                return await self._refuse(send)
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        body, sent = b"".join(chunks), False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+    async def _refuse(self, send):
+        body = json.dumps({"errors": {"attachments": gettext(DEFAULT_LANG, ERRORS["too_large"])},
+                           "codes": {"attachments": "too_large"}}, ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,183 @@
+"""Citizen requests (seguimiento) in the JSON API under /api/v1.
+
+    GET  /api/v1/request-types?lang=                  what can be sent, the form's limits, the status labels
+    POST /api/v1/requests                             send a request (Idempotency-Key); 201 with the tracking view
+    GET  /api/v1/requests/{code}?lang=                the tracking view: status, department, due date, timeline
+    POST /api/v1/requests/lookup                      several tracking views at once ("my requests" refresh)
+    POST /api/v1/requests/{code}/replies              the citizen answers (Idempotency-Key); 201 with the view
+    GET  /api/v1/requests/{code}/attachments/{n}      a file sent with the request
+
+Attachments travel inside the JSON body as base64 (`data`, a data: URL is fine too), so the device outbox can
+store a submission and replay it as it is. Errors answer `{"errors": {field: message}, "codes": {field: code}}`
+like the booking API; 404 {"codes": {"code": "request_not_found"}}; too many lookups from one address answer 429
+with Retry-After. Every lookup by code (found or not) spends a token: codes cannot be guessed by trying.
+"""
+
+import re
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from pwa_app.api.v1 import Lang, error, etagged, get_session
+from pwa_app.services import ratelimit, tracking
+from pwa_app.services.i18n import pick_lang
+from pwa_app.services.idempotency import KeyReused, run_once, valid_key
+from pwa_app.services.tracking import MAX_BASE64, MAX_FILES, TrackingError
+
+router = APIRouter(prefix="/api/v1", tags=["requests"])
+MAX_LOOKUP = 20
+PRIVATE = {"Cache-Control": "private, no-cache", "Referrer-Policy": "no-referrer"}
+
+
+class AttachmentIn(BaseModel):
+    filename: str = Field("", max_length=255)
+    content_type: str = Field("", max_length=100, description="informative: the type is read from the content")
+    data: str = Field(max_length=MAX_BASE64 + 100, description="the file in base64 (or a data: URL)")
+
+
+class RequestIn(BaseModel):
+    type: str = Field(max_length=80, description="slug of a request type")
+    description: str = Field("", max_length=20_000, description="plain text, up to 4000 characters")
+    address: str = Field("", max_length=1000)
+    lat: float | None = None
+    lon: float | None = None
+    name: str = Field("", max_length=500)
+    email: str = Field("", max_length=500)
+    phone: str = Field("", max_length=100)
+    document: str = Field("", max_length=100, description="DNI/NIE, only where the type needs_document")
+    consent: bool = False
+    lang: str = Field("es", max_length=5)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_FILES + 2)
+    client_created_at: datetime | None = Field(
+        None, description="when the citizen pressed send (informative; the request counts from its arrival)")
+
+
+class ReplyIn(BaseModel):
+    text: str = Field("", max_length=20_000)
+    lang: str = Field("es", max_length=5)
+    attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_FILES + 2)
+
+
+class LookupIn(BaseModel):
+    codes: list[str] = Field(max_length=MAX_LOOKUP)
+    lang: str = Field("es", max_length=5)
+
+
+def too_many(request: Request, scope: str, lang: str, cost: int = 1) -> JSONResponse | None:
+    """A 429 answer when this client has spent its tokens, else None."""
+    wait = ratelimit.check(scope, ratelimit.client_ip(request.headers, request.client and request.client.host),
+                           cost)
+    if not wait:
+        return None
+    answer = error(429, {"code": "rate_limited"}, lang, retry_after=wait)
+    answer.headers["Retry-After"] = str(wait)
+    return answer
+
+
+def not_found(lang: str) -> JSONResponse:
+    return error(404, {"code": "request_not_found"}, lang)
+
+
+def _write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:
+    if not valid_key(key):
+        return error(400, {"idempotency_key": "bad_request"}, lang)
+    try:
+        status, body = run_once(session, key, operation, payload, action)
+    except TrackingError as exc:
+        session.rollback()
+        return error(422, exc.errors, lang)
+    except KeyReused:
+        session.rollback()
+        return error(422, {"idempotency_key": "key_reused"}, lang)
+    return JSONResponse(body, status_code=status, headers=PRIVATE)
+
+
+@router.get("/request-types", summary="What citizens can send: request types, form limits and status labels")
+def get_request_types(request: Request, lang: str = Lang, session: Session = Depends(get_session)):
+    return etagged(request, tracking.request_types(session, pick_lang(lang)))
+
+
+@router.post("/requests", status_code=201, summary="Send a request (send an Idempotency-Key)",
+             responses={201: {"description": "the tracking view, with the tracking `code` to keep"},
+                        422: {"description": "`errors`/`codes` per field; nothing stored"}})
+def post_request(data: RequestIn, idempotency_key: str | None = Header(None, max_length=64),
+                 session: Session = Depends(get_session)):
+    raw = data.model_dump(mode="json")
+
+    def action():
+        req = tracking.submit(session, raw)
+        return 201, tracking.request_view(session, req, data.lang)
+
+    return _write(session, idempotency_key, "request", tracking.payload_digest(raw), data.lang, action)
+
+
+@router.get("/requests/{code}", summary="A request's tracking view, by its tracking code")
+def get_request(request: Request, code: str = Path(max_length=40), lang: str = Lang,
+                session: Session = Depends(get_session)):
+    if limited := too_many(request, "lookup", lang):
+        return limited
+    req = tracking.find(session, code)
+    if not req:
+        return not_found(lang)
+    return JSONResponse(tracking.request_view(session, req, lang), headers=PRIVATE)
+
+
+@router.post("/requests/lookup", summary="Several requests' tracking views at once (up to 20 codes)")
+def lookup_requests(request: Request, data: LookupIn, session: Session = Depends(get_session)):
+    if limited := too_many(request, "lookup", data.lang, cost=max(len(data.codes), 1)):
+        return limited
+    found, missing = [], []
+    for code in data.codes:
+        req = tracking.find(session, code)
+        if req:
+            found.append(tracking.request_view(session, req, data.lang))
+        else:
+            missing.append(code)
+    return JSONResponse({"requests": found, "missing": missing}, headers=PRIVATE)
+
+
+@router.post("/requests/{code}/replies", status_code=201,
+             summary="The citizen answers a request (send an Idempotency-Key); 201 with the tracking view")
+def post_reply(request: Request, data: ReplyIn, code: str = Path(max_length=40),
+               idempotency_key: str | None = Header(None, max_length=64), session: Session = Depends(get_session)):
+    if limited := too_many(request, "lookup", data.lang):
+        return limited
+    req = tracking.find(session, code)
+    if not req:
+        return not_found(data.lang)
+    raw = data.model_dump(mode="json")
+
+    def action():
+        tracking.reply(session, req, raw)
+        return 201, tracking.request_view(session, req, data.lang)
+
+    return _write(session, idempotency_key, "reply", {"code": req.code, **tracking.payload_digest(raw)},
+                  data.lang, action)
+
+
+@router.get("/requests/{code}/attachments/{n}", summary="A file sent with the request")
+def get_attachment(request: Request, code: str = Path(max_length=40), n: int = Path(ge=1, le=100),
+                   lang: str = Lang, session: Session = Depends(get_session)):
+    if limited := too_many(request, "lookup", lang):
+        return limited
+    req = tracking.find(session, code)
+    att = tracking.attachment(session, req, n) if req else None
+    if not att:
+        return not_found(lang)
+    return file_response(att)
+
+
+def file_response(att, private: bool = True) -> Response:
+    disposition = "inline" if att.content_type.startswith("image/") else "attachment"
+    plain = re.sub(r"[^A-Za-z0-9 ._()-]", "_", att.filename)
+    return Response(att.data, media_type=att.content_type, headers={
+        **(PRIVATE if private else {"Cache-Control": "public, max-age=3600"}),
+        "Content-Disposition": f"{disposition}; filename=\"{plain}\"; filename*=UTF-8''{quote(att.filename)}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "ETag": f'"{att.sha256[:32]}"',
+    })
