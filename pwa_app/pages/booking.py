@@ -238,7 +238,7 @@ def sent_step(t, lang, slug, b) -> rx.Component:
                    rx.el.ul(rx.foreach(b["itemErrorList"], lambda e: rx.el.li(e))), kind="error"),
             button(t.gettext("Check my details"), on_click=client_fn("goToStep").partial(slug, "details")),
         )),
-        notice(
+        rx.fragment(notice(
             rx.cond(
                 ~b["isOnline"],
                 t.gettext("Pending — your booking is saved on this device and will be sent when you are online."),
@@ -250,7 +250,7 @@ def sent_step(t, lang, slug, b) -> rx.Component:
                 ),
             ),
             class_name="pending",
-        ),
+        ), chosen(t, b)),
     )
 
 
