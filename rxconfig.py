@@ -5,7 +5,7 @@ import os
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
-from pwa_app.pwa import PwaPlugin
+from pwa_app.pwa import NoMemoPlugin, PwaPlugin
 
 config = rx.Config(
     app_name="pwa_app",
@@ -15,6 +15,6 @@ config = rx.Config(
     show_built_with_reflex=False,
     frontend_compression_formats=["brotli", "gzip"],
     frontend_packages=["idb@8.0.3"],
-    plugins=[PwaPlugin()],
+    plugins=[PwaPlugin(), NoMemoPlugin()],
     disable_plugins=[SitemapPlugin],
 )

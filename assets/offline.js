@@ -69,7 +69,7 @@ export function useParam(name) {
 }
 
 // ---- reading from the API into the store ----
-async function fetchJson(path, options = {}) {
+export async function fetchJson(path, options = {}) {
   const response = await fetch(API + path, { headers: { Accept: "application/json" }, ...options });
   const body = await response.json().catch(() => ({}));
   return { status: response.status, body };
@@ -78,7 +78,7 @@ async function fetchJson(path, options = {}) {
 // Saved answers are kept per language, and the latest one of any language under "*": offline, a page in a
 // language never opened online shows that one (and says it is in another language) rather than nothing.
 const inflight = new Map();
-async function refresh(keyOf, lang, path) {
+export async function refresh(keyOf, lang, path) {
   const key = keyOf(lang);
   if (inflight.has(key)) return inflight.get(key);
   const job = fetchJson(path)
@@ -94,13 +94,14 @@ async function refresh(keyOf, lang, path) {
   return job;
 }
 
-function useSaved(keyOf, lang) {
+export function useSaved(keyOf, lang) {
   const own = useIdbValue(keyOf(lang), null);
   const other = useIdbValue(keyOf("*"), null);
   return own || (other && { ...other, otherLanguage: true });
 }
 
 const catalogueKey = (lang) => `catalogue:${lang}`;
+export const requestTypesKey = (lang) => `request-types:${lang}`;
 const availabilityKeyOf = (p, o) => (lang) => `availability:${lang}:${p}:${o}`;
 export const refreshCatalogue = (lang) => refresh(catalogueKey, lang, `/procedures?lang=${lang}`);
 export const refreshAvailability = (lang, p, o) =>
@@ -116,6 +117,8 @@ export async function warmCache(lang) {
     for (const o of p.offices) await refreshAvailability(lang, p.slug, o);
   }
   await refreshAppointments(lang);
+  await refresh(requestTypesKey, lang, `/request-types?lang=${lang}`);
+  await refreshRequests(lang);
   document.documentElement.dataset.saved = "1"; // everything needed offline is on the device
 }
 
@@ -349,14 +352,22 @@ export async function dismiss(id) {
   if (dbPromise) await (await dbPromise).delete("outbox", id);
 }
 
-const REQUESTS = {
-  book: (p) => ["POST", "/appointments", p],
-  cancel: (p) => ["DELETE", `/appointments/${p.code}?verifier=${encodeURIComponent(p.verifier)}&lang=${p.lang}`, null],
-  reschedule: (p) => ["POST", `/appointments/${p.code}/reschedule`, p],
+// Every kind of citizen write: how it is sent, and what to keep when the town hall has accepted it. They all
+// live here, not in the pages, so whichever page is open sends whatever is waiting.
+const KINDS = {
+  book: { request: (p) => ["POST", "/appointments", p], done: remember },
+  cancel: {
+    request: (p) => ["DELETE", `/appointments/${p.code}?verifier=${encodeURIComponent(p.verifier)}&lang=${p.lang}`, null],
+    done: remember,
+  },
+  reschedule: { request: (p) => ["POST", `/appointments/${p.code}/reschedule`, p], done: remember },
+  request: { request: (p) => ["POST", "/requests", p], done: rememberRequest },
+  reply: { request: (p) => ["POST", `/requests/${p.code}/replies`, p], done: rememberRequest },
 };
 
 async function send(item) {
-  const [method, path, body] = REQUESTS[item.kind](item.payload);
+  const kind = KINDS[item.kind];
+  const [method, path, body] = kind.request(item.payload);
   let status, answer;
   try {
     ({ status, body: answer } = await fetchJson(path, {
@@ -368,7 +379,7 @@ async function send(item) {
     status = 0; // offline or the server is down: keep it and try again
   }
   if (status >= 200 && status < 300) {
-    await remember(answer, item.payload.lang || "es");
+    await kind.done(answer, item.payload.lang || "es");
     return saveItem({ ...item, status: "done", result: { code: answer.code }, sentAt: new Date().toISOString() });
   }
   if (status === 409) {
@@ -422,12 +433,28 @@ if (typeof window !== "undefined") {
 
 // A saved moment as the citizen reads it ("25 nov 2026, 13:30"). Chromium lacks a few locales (eu, gl): those
 // fall back to the browser's own format, still correct and unambiguous.
-function when(iso, lang) {
+export function when(iso, lang) {
   try {
     return new Date(iso).toLocaleString(lang, { dateStyle: "medium", timeStyle: "short" });
   } catch {
     return iso;
   }
+}
+
+// ---- my requests: what this device sent or looked up, with the last known state (the server's "as of") ----
+const requestKey = (code) => code.replace(/-/g, "").toUpperCase();
+async function rememberRequest(view) {
+  await set("requests", { ...get("requests", {}), [requestKey(view.code)]: view });
+}
+
+export async function refreshRequests(lang) {
+  const codes = Object.keys(get("requests", {}));
+  if (!codes.length) return;
+  try {
+    const { status, body } = await fetchJson("/requests/lookup", {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ codes, lang }) });
+    if (status === 200) for (const view of body.requests) await rememberRequest(view);
+  } catch { /* offline: keep the last known state */ }
 }
 
 // ---- my appointments: what this device booked or looked up, with the last known state ----

@@ -29,6 +29,7 @@ def language_picker(t, lang: str, path: str, search) -> rx.Component:
             class_name="lang-list",
         ),
         aria_labelledby="lang-heading",
+        id="languages",
         class_name="lang-picker",
     )
 
@@ -84,6 +85,9 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
                 rx.el.nav(
                     rx.el.a(t.gettext("Procedures"), href=f"/{lang}/", class_name="nav-link"),
                     rx.el.a(t.gettext("My appointments"), href=f"/{lang}/mis-citas/", class_name="nav-link"),
+                    rx.el.a(t.gettext("Requests"), href=f"/{lang}/solicitudes/", class_name="nav-link"),
+                    rx.el.a(rx.el.span("🌐", aria_hidden="true"), " ", LANGUAGES[lang], href="#languages",
+                            aria_label=t.gettext("Language") + ": " + LANGUAGES[lang], class_name="nav-link"),
                     aria_label=t.gettext("Main menu"),
                     class_name="nav",
                 ),

@@ -6,9 +6,10 @@ from reflex_base.vars.base import Var
 from reflex_components_core.react_router import link as router_link
 
 
-def button(label, *, kind: str = "primary", **props) -> rx.Component:
+def button(*children, kind: str = "primary", **props) -> rx.Component:
     extra = props.pop("class_name", "")
-    return rx.el.button(label, class_name=f"btn btn-{kind} {extra}".strip(), type=props.pop("type", "button"), **props)
+    return rx.el.button(*children, class_name=f"btn btn-{kind} {extra}".strip(), type=props.pop("type", "button"),
+                        **props)
 
 
 def link_button(label, href, *, kind: str = "primary", **props) -> rx.Component:
@@ -20,10 +21,9 @@ def download_button(label, href, *, kind: str = "secondary") -> rx.Component:
     return router_link(label, href=href, download=True, reload_document=True, class_name=f"btn btn-{kind}")
 
 
-def back_link(label, href=None, **props) -> rx.Component:
-    if href is not None:
-        return rx.el.a(label, href=href, class_name="back", **props)
-    return rx.el.button(label, type="button", class_name="back", **props)
+def back_link(label, href) -> rx.Component:
+    """A link back up; its arrow points the reading direction's way back (mirrored in Arabic)."""
+    return rx.el.a(rx.el.span("←", class_name="arrow", aria_hidden="true"), label, href=href, class_name="back")
 
 
 def heading(text, *, level: int = 1, **props) -> rx.Component:
@@ -49,15 +49,16 @@ def error_text(message: Var | str, field_id: str) -> rx.Component:
     return rx.el.p(message, id=f"{field_id}-error", class_name="field-error", role="alert")
 
 
-def field(label, name: str, *, error: Var, value: Var | None = None, hint=None, on_change=None, **input_props) -> rx.Component:
-    """A labelled text input with an optional hint and an error announced to screen readers."""
+def field(label, name: str, *, error: Var, value: Var | None = None, hint=None, on_change=None,
+          multiline: bool = False, **input_props) -> rx.Component:
+    """A labelled text input (or text area) with an optional hint and an error announced to screen readers."""
     field_id = f"field-{name}"
     described = f"{field_id}-hint {field_id}-error" if hint is not None else f"{field_id}-error"
     return rx.el.div(
         rx.el.label(label, html_for=field_id, class_name="label"),
         rx.el.p(hint, id=f"{field_id}-hint", class_name="hint") if hint is not None else rx.fragment(),
         rx.cond(error, error_text(error, field_id)),
-        rx.el.input(
+        (rx.el.textarea if multiline else rx.el.input)(
             id=field_id,
             name=name,
             **({"value": value, "on_change": on_change} if value is not None else {}),

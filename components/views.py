@@ -186,3 +186,126 @@ class AppointmentPage(TypedDict):
     key: str
     pendingCount: int
     confirming: bool
+
+
+class Department(TypedDict):
+    slug: str
+    name: str
+    email: str
+    phone: str
+
+
+class RequestType(TypedDict):
+    slug: str
+    name: str
+    description: str
+    hint: str
+    department: Department
+    response_label: str
+    allows_photo: bool
+    allows_files: bool
+    allows_location: bool
+    needs_location: bool
+    needs_contact: bool
+    needs_document: bool
+    accept: list[str]
+
+
+class RequestDraft(TypedDict):
+    type: str
+    description: str
+    address: str
+    lat: float
+    lon: float
+    name: str
+    email: str
+    phone: str
+    document: str
+    consent: bool
+    errors: dict[str, str]
+
+
+class FileItem(TypedDict):
+    n: int
+    filename: str
+    size: str
+
+
+class TimelineEntry(TypedDict):
+    status: str
+    label: str
+    actor: str
+    department: Department
+    at: str
+    at_label: str
+    comment: str
+
+
+class RequestView(TypedDict):
+    code: str
+    key: str
+    type: RequestType
+    description: str
+    address: str
+    status: str
+    status_label: str
+    status_help: str
+    open: bool
+    department: Department
+    submitted_label: str
+    due_label: str
+    response_label: str
+    overdue: bool
+    overdue_label: str
+    paused_label: str
+    can_reply: bool
+    timeline: list[TimelineEntry]
+    attachments: list[dict[str, str]]
+    as_of_label: str
+
+
+class NewRequest(TypedDict):
+    ready: bool
+    types: list[RequestType]
+    type: RequestType
+    hasType: bool
+    draft: RequestDraft
+    isOnline: bool
+    step: str
+    files: list[FileItem]
+    fileCount: int
+    status: str
+    retrying: bool
+    itemErrorList: list[str]
+    confirmed: RequestView
+    isConfirmed: bool
+
+
+class MyRequests(TypedDict):
+    list: list[RequestView]
+    count: int
+    waiting: list[OutboxItem]
+    waitingCount: int
+    lookup: Lookup
+
+
+class Expected(TypedDict):
+    text: str
+    respond_by_label: str
+
+
+class Reply(TypedDict):
+    text: str
+    errors: dict[str, str]
+
+
+class RequestPage(TypedDict):
+    ready: bool
+    found: bool
+    key: str
+    r: RequestView
+    asOfLabel: str
+    expected: Expected
+    hasExpected: bool
+    reply: Reply
+    pendingCount: int

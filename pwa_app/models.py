@@ -251,3 +251,113 @@ class Attachment(SQLModel, table=True):
     data: bytes
     public: bool = False  # published in Open311 media_url once staff have checked it
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- Staff workspace (sign-in, set-up, day view, queue, reports) -----------------------------------------------
+
+
+class StaffUser(SQLModel, table=True):
+    """A member of staff. Roles: "admin" (everything), "manager" (set-up, requests and reports of their offices and
+    department), "desk" (their office's day view and queue). The password is kept only as an argon2 hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)  # lower-cased
+    name: str
+    role: str = "desk"  # admin | manager | desk
+    password_hash: str
+    department_id: int | None = Field(default=None, foreign_key="department.id")  # whose requests they answer
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    password_changed_at: datetime = Field(default_factory=utcnow)
+
+
+class StaffOffice(SQLModel, table=True):
+    """The offices a manager or front-desk user works for (administrators work for all)."""
+
+    staff_id: int = Field(foreign_key="staffuser.id", primary_key=True)
+    office_id: int = Field(foreign_key="office.id", primary_key=True)
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a copy of the database
+    opens no session. A session ends at `expires_at`, after `IDLE` without use, or at sign-out (row deleted)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    staff_id: int = Field(foreign_key="staffuser.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ip: str = ""
+    user_agent: str = ""
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt, kept for the lock-out (per e-mail address and per client address) and the audit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    email: str = Field(index=True, max_length=254)
+    ip: str = Field(default="", index=True)
+    outcome: str = "bad"  # ok | bad (wrong e-mail or password) | locked (refused unchecked during a lock-out)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what: every staff write and sign-in. `detail` is JSON without citizens' personal data."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    staff_id: int | None = Field(default=None, foreign_key="staffuser.id", index=True)
+    actor: str = ""  # the staff e-mail at the time (kept if the account is removed), or "system"
+    action: str = Field(index=True)  # e.g. closure.create, appointment.check_in
+    target: str = ""  # e.g. "closure:12"
+    detail: str = "{}"
+    ip: str = ""
+
+
+class QueueTicket(SQLModel, table=True):
+    """A place in an office's queue for one day: a walk-in ticket ("A007") or a checked-in appointment ("C003").
+    The queue lives in the database, so every backend worker and every wall screen sees the same one.
+    Waiting time = called_at - issued_at (arrival); service time = done_at - called_at."""
+
+    __table_args__ = (UniqueConstraint("office_id", "day", "label"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    procedure_id: int | None = Field(default=None, foreign_key="procedure.id", index=True)
+    day: date = Field(index=True)  # local (Madrid) day
+    kind: str = "walk_in"  # walk_in | appointment
+    number: int
+    label: str = Field(max_length=8)
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", unique=True)
+    status: str = Field(default="waiting", index=True)  # waiting | called | done | no_show | cancelled
+    desk: int | None = None
+    estimated_wait_minutes: int = 0
+    issued_at: datetime = Field(default_factory=utcnow)
+    called_at: datetime | None = None
+    done_at: datetime | None = None
+    issued_by: int | None = Field(default=None, foreign_key="staffuser.id")
+    called_by: int | None = Field(default=None, foreign_key="staffuser.id")
+
+
+class CitizenNotice(SQLModel, table=True):
+    """A message owed to a citizen (e.g. their appointment was cancelled by a closure), waiting for the notify
+    service to deliver it (push, e-mail or SMS). `params` is JSON; the text is written in `lang` on delivery."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
+    kind: str  # appointment_cancelled_closure
+    lang: str = "es"
+    params: str = "{}"
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, index=True)
+
+
+class RequestAssignment(SQLModel, table=True):
+    """Which member of staff is handling a request, inside the department. Internal: never shown to citizens
+    (the public timeline names the department only)."""
+
+    request_id: int = Field(foreign_key="servicerequest.id", primary_key=True)
+    staff_id: int = Field(foreign_key="staffuser.id", index=True)
+    assigned_at: datetime = Field(default_factory=utcnow)
+    assigned_by: int | None = Field(default=None, foreign_key="staffuser.id")

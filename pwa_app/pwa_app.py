@@ -9,6 +9,7 @@ from pwa_app.pages.home import home
 from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
 from pwa_app.pages.procedure import procedure
+from pwa_app.pages.requests import my_requests, new_request, request_status
 from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
 from pwa_app.services.messages import N_
 
@@ -25,6 +26,9 @@ CITIZEN_PAGES = [
     ("reservar", booking, N_("Book an appointment")),
     ("cita", appointment, N_("My appointment")),
     ("mis-citas", my_appointments, N_("My appointments")),
+    ("solicitudes", my_requests, N_("My requests")),
+    ("solicitud/nueva", new_request, N_("Send a request")),
+    ("solicitud", request_status, N_("Request")),
 ]
 
 app = rx.App(

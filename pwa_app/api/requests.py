@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
 from pwa_app.api.v1 import Lang, error, etagged, get_session
 from pwa_app.services import ratelimit, tracking
 from pwa_app.services.i18n import pick_lang
@@ -31,6 +32,9 @@ from pwa_app.services.tracking import MAX_BASE64, MAX_FILES, TrackingError
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 MAX_LOOKUP = 20
 PRIVATE = {"Cache-Control": "private, no-cache", "Referrer-Policy": "no-referrer"}
+ERRORS_422 = {422: {"model": ErrorOut, "description": "`errors`/`codes` per field; nothing stored"}}
+NOT_FOUND = {404: {"model": ErrorOut, "description": "no request has that code (`codes.code`: request_not_found)"}}
+LIMITED = {429: {"model": ErrorOut, "description": "too many lookups from this address; see Retry-After"}}
 
 
 class AttachmentIn(BaseModel):
@@ -96,14 +100,16 @@ def _write(session: Session, key: str | None, operation: str, payload: dict, lan
     return JSONResponse(body, status_code=status, headers=PRIVATE)
 
 
-@router.get("/request-types", summary="What citizens can send: request types, form limits and status labels")
+@router.get("/request-types", summary="What citizens can send: request types, form limits and status labels",
+            responses={200: {"model": RequestTypesOut}})
 def get_request_types(request: Request, lang: str = Lang, session: Session = Depends(get_session)):
     return etagged(request, tracking.request_types(session, pick_lang(lang)))
 
 
 @router.post("/requests", status_code=201, summary="Send a request (send an Idempotency-Key)",
-             responses={201: {"description": "the tracking view, with the tracking `code` to keep"},
-                        422: {"description": "`errors`/`codes` per field; nothing stored"}})
+             responses={201: {"model": RequestView, "description": "the tracking view, with the `code` to keep"},
+                        413: {"model": ErrorOut, "description": "the body is too large (`too_large`)"},
+                        **ERRORS_422})
 def post_request(data: RequestIn, idempotency_key: str | None = Header(None, max_length=64),
                  session: Session = Depends(get_session)):
     raw = data.model_dump(mode="json")
@@ -115,7 +121,8 @@ def post_request(data: RequestIn, idempotency_key: str | None = Header(None, max
     return _write(session, idempotency_key, "request", tracking.payload_digest(raw), data.lang, action)
 
 
-@router.get("/requests/{code}", summary="A request's tracking view, by its tracking code")
+@router.get("/requests/{code}", summary="A request's tracking view, by its tracking code",
+            responses={200: {"model": RequestView}, **NOT_FOUND, **LIMITED})
 def get_request(request: Request, code: str = Path(max_length=40), lang: str = Lang,
                 session: Session = Depends(get_session)):
     if limited := too_many(request, "lookup", lang):
@@ -126,7 +133,8 @@ def get_request(request: Request, code: str = Path(max_length=40), lang: str = L
     return JSONResponse(tracking.request_view(session, req, lang), headers=PRIVATE)
 
 
-@router.post("/requests/lookup", summary="Several requests' tracking views at once (up to 20 codes)")
+@router.post("/requests/lookup", summary="Several requests' tracking views at once (up to 20 codes)",
+             responses={200: {"model": LookupOut}, **LIMITED})
 def lookup_requests(request: Request, data: LookupIn, session: Session = Depends(get_session)):
     if limited := too_many(request, "lookup", data.lang, cost=max(len(data.codes), 1)):
         return limited
@@ -141,7 +149,8 @@ def lookup_requests(request: Request, data: LookupIn, session: Session = Depends
 
 
 @router.post("/requests/{code}/replies", status_code=201,
-             summary="The citizen answers a request (send an Idempotency-Key); 201 with the tracking view")
+             summary="The citizen answers a request (send an Idempotency-Key); 201 with the tracking view",
+             responses={201: {"model": RequestView}, **ERRORS_422, **NOT_FOUND, **LIMITED})
 def post_reply(request: Request, data: ReplyIn, code: str = Path(max_length=40),
                idempotency_key: str | None = Header(None, max_length=64), session: Session = Depends(get_session)):
     if limited := too_many(request, "lookup", data.lang):
@@ -159,7 +168,9 @@ def post_reply(request: Request, data: ReplyIn, code: str = Path(max_length=40),
                   data.lang, action)
 
 
-@router.get("/requests/{code}/attachments/{n}", summary="A file sent with the request")
+@router.get("/requests/{code}/attachments/{n}", summary="A file sent with the request",
+            responses={200: {"content": {"image/jpeg": {}, "image/png": {}, "image/webp": {}, "application/pdf": {}}},
+                       **NOT_FOUND, **LIMITED})
 def get_attachment(request: Request, code: str = Path(max_length=40), n: int = Path(ge=1, le=100),
                    lang: str = Lang, session: Session = Depends(get_session)):
     if limited := too_many(request, "lookup", lang):

@@ -5,7 +5,7 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import loading, page
-from components.ui import button, download_button, link_button, notice, summary_list
+from components.ui import back_link, button, download_button, link_button, notice, summary_list
 from components.views import AppointmentPage
 
 
@@ -32,7 +32,7 @@ def cancel_box(t, lang, v) -> rx.Component:
 def appointment_body(t, lang, v) -> rx.Component:
     a = v["a"]
     return rx.fragment(
-        rx.el.a("← " + t.gettext("My appointments"), href=f"/{lang}/mis-citas/", class_name="back"),
+        back_link(t.gettext("My appointments"), f"/{lang}/mis-citas/"),
         rx.el.h1(a["procedure"]["name"]),
         rx.el.p(rx.el.span(a["status_label"], class_name="tag tag-" + a["status"]), class_name="status-line"),
         rx.cond(v["pendingCount"] > 0,

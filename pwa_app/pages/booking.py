@@ -4,11 +4,11 @@ offline and nothing typed is lost when the language changes."""
 
 import reflex as rx
 
-from components.data import client_fn, hook
+from components.data import page_const, client_fn, hook
 from components.layout import loading, page
-from components.ui import button, checkbox, download_button, field, link_button, notice, summary_list
+from components.ui import back_link, button, checkbox, download_button, field, link_button, notice, summary_list
 from components.views import Booking
-from pwa_app.services.i18n import weekday_initials
+from pwa_app.services.i18n import weekday_names
 from pwa_app.services.messages import ERRORS, translated
 
 STEPS = ("office", "day", "time", "details")
@@ -88,7 +88,7 @@ def day_step(t, lang, slug, b) -> rx.Component:
                     class_name="month-bar",
                 ),
                 rx.el.table(
-                    rx.el.thead(rx.el.tr(*[rx.el.th(d, scope="col") for d in weekday_initials(lang)])),
+                    rx.el.thead(rx.el.tr(*[rx.el.th(short, abbr=full, scope="col") for short, full in weekday_names(lang)])),
                     rx.el.tbody(rx.foreach(b["weeks"], lambda w: rx.el.tr(rx.foreach(w, lambda d: day_cell(t, slug, d))))),
                     class_name="calendar",
                 ),
@@ -257,7 +257,7 @@ def sent_step(t, lang, slug, b) -> rx.Component:
 def booking_flow(t, lang, b, msgs) -> rx.Component:
     slug = b["id"]  # the draft: the procedure, or the procedure and the code being moved
     return rx.fragment(
-        rx.el.a("← " + b["p"]["name"], href=f"/{lang}/tramite/?p=" + b["p"]["slug"], class_name="back"),
+        back_link(b["p"]["name"], f"/{lang}/tramite/?p=" + b["p"]["slug"]),
         rx.el.h1(rx.cond(b["rescheduling"], t.gettext("Change the time"), t.gettext("Book an appointment"))),
         rx.cond(b["draft"]["step"] != "sent", steps(t, b)),
         rx.match(
@@ -275,7 +275,7 @@ def booking_flow(t, lang, b, msgs) -> rx.Component:
 
 def booking(t, lang: str) -> rx.Component:
     b = hook("useBooking", lang, var_type=Booking)
-    msgs = rx.Var.create(translated(ERRORS, t.gettext))
+    msgs = page_const(translated(ERRORS, t.gettext))
     return page(
         t, lang, "reservar/",
         rx.cond(

@@ -2,13 +2,11 @@
 
 import reflex as rx
 
-from components.data import client_fn, hook
+from components.data import page_const, client_fn, hook
 from components.layout import page
 from components.ui import button, field
 from components.views import MyAppointments
-from pwa_app.services.messages import ERRORS, N_, translated
-
-LOOKUP_ERRORS = {**ERRORS, "offline": N_("You are offline. Connect to the internet to look up a booking.")}
+from pwa_app.services.messages import ERRORS, translated
 
 
 def appointment_item(t, lang, a) -> rx.Component:
@@ -66,7 +64,7 @@ def lookup_form(t, lang, m, msgs) -> rx.Component:
 
 def my_appointments(t, lang: str) -> rx.Component:
     m = hook("useMyAppointments", lang, var_type=MyAppointments)
-    msgs = rx.Var.create(translated(LOOKUP_ERRORS, t.gettext))
+    msgs = page_const(translated(ERRORS, t.gettext))
     return page(
         t, lang, "mis-citas/",
         rx.el.h1(t.gettext("My appointments")),

@@ -5,7 +5,7 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import loading, page
-from components.ui import link_button, notice, summary_list
+from components.ui import back_link, link_button, notice, summary_list
 from components.views import ProcedurePage
 
 
@@ -38,7 +38,7 @@ def office_card(t, o) -> rx.Component:
 def procedure_body(lang: str, t, v) -> rx.Component:
     p = v["p"]
     return rx.fragment(
-        rx.el.a("← " + t.gettext("All procedures"), href=f"/{lang}/", class_name="back"),
+        back_link(t.gettext("All procedures"), f"/{lang}/"),
         rx.el.h1(p["name"]),
         rx.cond(p["fallback"], notice(t.gettext("Part of this information is not available in your language yet."), live=False)),
         rx.el.p(p["description"], class_name="lead"),

@@ -6,7 +6,8 @@ const { count, size, warnings } = await injectManifest({
   swSrc,
   swDest,
   globDirectory,
-  globPatterns: ["**/*.{html,js,css,png,ico,svg,webmanifest,json}"],
+  // Each page once, as <route>/index.html (its <route>.html twin is the same page), plus the app shell.
+  globPatterns: ["**/index.html", "__spa-fallback.html", "**/*.{js,css,png,ico,svg,webmanifest,json}"],
   // The SW itself, compressed twins, the 404 copy of the shell, and the unbundled source of the data module
   // (the pages use its bundled chunk).
   globIgnores: ["sw.js", "404.html", "**/*.gz", "**/*.br", "offline.js", "reflex.json", "robots.txt"],

@@ -6,10 +6,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from reflex_base.constants import MemoizationDisposition, MemoizationMode
 from reflex_base.plugins.base import Plugin
 
 HERE = Path(__file__).parent
 WORKBOX = "7.4.0"
+NEVER = MemoizationMode(disposition=MemoizationDisposition.NEVER)
 
 
 class PwaPlugin(Plugin):
@@ -30,3 +32,15 @@ class PwaPlugin(Plugin):
         run(bun, "build", "sw.src.js", "--minify", "--format=iife", "--target=browser",
             "--define", 'process.env.NODE_ENV="production"', f"--outfile={bundled.name}")
         run(shutil.which("node") or "node", "sw.inject.mjs", bundled.name, str(static_dir / "sw.js"), str(static_dir))
+
+
+class NoMemoPlugin(Plugin):
+    """Keeps every citizen page in its own route chunk. Reflex memoizes each component that reads a hook or has
+    an event handler into one module shared by all pages; our citizen pages read everything from data hooks and
+    exist once per language, so that module grew to 3 MB (142 KB gz) loaded on every page, and each memoized
+    piece called the page's data hook again. Pages this small re-render cheaply as a whole."""
+
+    def enter_component(self, comp, /, *, page_context, compile_context, in_prop_tree=False):
+        if not page_context.route.lstrip("/").startswith("staff"):
+            object.__setattr__(comp, "_memoization_mode", NEVER)
+        return None

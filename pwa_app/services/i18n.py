@@ -12,7 +12,18 @@ from babel.support import NullTranslations, Translations
 LOCALES_DIR = Path(__file__).resolve().parents[2] / "locales"
 DEFAULT_LANG = "es"
 # Each language named in itself, in the order the picker shows them.
-LANGUAGES: dict[str, str] = {"es": "Español", "en": "English"}
+LANGUAGES: dict[str, str] = {
+    "es": "Español",
+    "ca": "Català",
+    "eu": "Euskara",
+    "gl": "Galego",
+    "en": "English",
+    "fr": "Français",
+    "ar": "العربية",
+    "ro": "Română",
+    "uk": "Українська",
+    "zh": "中文",
+}
 RTL_LANGS = {"ar"}
 TZ = ZoneInfo("Europe/Madrid")
 
@@ -57,7 +68,7 @@ def month_label(day: date, lang: str) -> str:
     return format_skeleton("yMMMM", day, locale=pick_lang(lang))
 
 
-def weekday_initials(lang: str) -> list[str]:
-    """Monday-first narrow weekday names for calendar headers."""
-    names = Locale.parse(pick_lang(lang)).days["stand-alone"]["abbreviated"]
-    return [names[i] for i in range(7)]
+def weekday_names(lang: str) -> list[tuple[str, str]]:
+    """Monday-first (short, full) weekday names: short for calendar headers, full for screen readers."""
+    days = Locale.parse(pick_lang(lang)).days["stand-alone"]
+    return [(days["short"][i], days["wide"][i]) for i in range(7)]

@@ -29,6 +29,7 @@ ERRORS: dict[str, str] = {
     "key_reused": N_("This request was already sent with different data. Please start again."),
     "bad_request": N_("Something in the request is not valid. Please check it and try again."),
     "slot": N_("Please choose a time."),
+    "offline": N_("You are offline. Connect to the internet and try again."),
     # Requests (seguimiento)
     "unknown_request_type": N_("This type of request cannot be sent online. Please choose another one."),
     "request_not_found": N_("We could not find a request with that tracking code. Please check it and try again."),

@@ -10,7 +10,8 @@ the limit is suspended (art. 22.1.a): the days spent waiting are added to the du
 Errors carry a code per form field (like booking.clean_details); nothing is written when one is raised. The
 caller commits (with its idempotency record).
 
-Staff helpers are here too (`change_status`, `publish_attachment`); from a shell, for the desk or a test:
+Staff helpers are here too (`change_status`, `translate_comment`, `publish_attachment`, `queue`,
+`forget_personal_data`); the staff pages call them. From a shell, for the desk or a browser test:
     python -m pwa_app.services.tracking show CODE
     python -m pwa_app.services.tracking status CODE in_progress [--department SLUG] [--comment TEXT]
 """
@@ -488,6 +489,40 @@ def translate_comment(session: Session, change: StatusChange, lang: str, text: s
     session.flush()
 
 
+def forget_personal_data(session: Session, closed_before: datetime) -> int:
+    """Blank the contact data (name, email, phone, document) of requests closed before `closed_before`: the
+    municipality's retention period has run. The request, its timeline and its files stay, anonymous."""
+    rows = session.exec(select(ServiceRequest).where(
+        ServiceRequest.closed_at != None, ServiceRequest.closed_at < _utc(closed_before),  # noqa: E711
+        (ServiceRequest.name != "") | (ServiceRequest.email != "") | (ServiceRequest.phone != "")
+        | (ServiceRequest.document != ""))).all()
+    for req in rows:
+        req.name = req.email = req.phone = req.document = ""
+        session.add(req)
+    session.flush()
+    return len(rows)
+
+
+def queue(session: Session, department: str | None = None, now: datetime | None = None,
+          limit: int = 500) -> list[dict]:
+    """Open requests for the staff pages (of one department when given its slug): overdue first, then by due
+    date. In Spanish, the staff's language; contact data stays out of the list (open the request to see it)."""
+    query = select(ServiceRequest).where(ServiceRequest.status.in_(OPEN))
+    if department:
+        query = query.join(Department, Department.id == ServiceRequest.department_id).where(
+            Department.slug == department)
+    rows = session.exec(query.order_by(ServiceRequest.due_date, ServiceRequest.submitted_at).limit(limit)).all()
+    content = Content(session, DEFAULT_LANG)
+    types = {t.id: t for t in session.exec(select(RequestType))}
+    out = [{
+        "code": format_code(r.code), "type": types[r.type_id].name, "department": content.department(
+            r.department_id)["name"], "status": r.status, "status_label": status_label(r.status, DEFAULT_LANG),
+        "submitted_at": local(r.submitted_at).isoformat(), "due_date": r.due_date.isoformat(),
+        "overdue": is_overdue(r, now), "waiting": r.status == "waiting_citizen",
+    } for r in rows]
+    return sorted(out, key=lambda row: not row["overdue"])  # stable: due-date order kept within each group
+
+
 # --- reading --------------------------------------------------------------------------------------------------
 
 
@@ -508,10 +543,15 @@ class Content:
                 ContentTranslation.lang == lang, ContentTranslation.table_name.in_(list(self.FIELDS))))
             self.texts = {(r.table_name, r.row_id, r.field): r.text for r in rows}
         self.departments: dict[int, Department] = {}
+        self.fallback = False  # something was shown in Spanish for want of a translation
 
     def text(self, obj, name: str) -> str:
         value = getattr(obj, name)
-        return self.texts.get((obj.__tablename__, obj.id, name), value) if value else value
+        if not value or self.lang == DEFAULT_LANG:
+            return value
+        found = self.texts.get((obj.__tablename__, obj.id, name))
+        self.fallback |= found is None
+        return value if found is None else found
 
     def department(self, department_id: int | None) -> dict | None:
         if department_id is None:
@@ -569,9 +609,11 @@ def request_types(session: Session, lang: str) -> dict:
     content = Content(session, lang)
     rows = session.exec(select(RequestType).where(RequestType.active == True)  # noqa: E712
                         .order_by(RequestType.position, RequestType.id))
+    types = [type_view(content, r) for r in rows]
     return {
         "lang": lang,
-        "types": [type_view(content, r) for r in rows],
+        "fallback": content.fallback,
+        "types": types,
         "limits": {"description_max": DESCRIPTION_MAX, "address_max": ADDRESS_MAX, "name_max": NAME_MAX,
                    "max_files": MAX_FILES, "max_file_bytes": MAX_FILE_BYTES,
                    "photo_types": list(PHOTO_TYPES), "file_types": list(FILE_TYPES)},
@@ -641,7 +683,7 @@ def request_view(session: Session, req: ServiceRequest, lang: str, now: datetime
     overdue = is_overdue(req, now)
     due_label = long_day_label(req.due_date, lang)
     code = req.code
-    return {
+    view = {
         "code": format_code(code),
         "lang": lang,
         "type": {"slug": rtype.slug, "name": content.text(rtype, "name"), "public": rtype.public},
@@ -677,6 +719,8 @@ def request_view(session: Session, req: ServiceRequest, lang: str, now: datetime
         "as_of": local(now).isoformat(),
         "as_of_label": moment_label(now, lang),
     }
+    view["fallback"] = content.fallback  # names shown in Spanish for want of a translation
+    return view
 
 
 def attachment(session: Session, req: ServiceRequest, position: int) -> Attachment | None:

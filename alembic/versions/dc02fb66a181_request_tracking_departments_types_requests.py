@@ -1,4 +1,4 @@
-"""request tracking
+"""Request tracking: departments, request types, service requests, status changes, attachments
 
 Revision ID: dc02fb66a181
 Revises: 333045718c01

@@ -1,0 +1,177 @@
+// The request pages' part of the data module: sending a request (solicitud) through the outbox, and following
+// it by its tracking code. Storage, outbox and sending live in offline.js, so any open page sends what waits.
+import { useEffect } from "react";
+import {
+  enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, set, useIdbValue, useOnline, useParam,
+  useSaved, when,
+} from "./offline.js";
+
+const DRAFT = "request-draft";
+const emptyDraft = { type: "", description: "", address: "", lat: null, lon: null, name: "", email: "", phone: "",
+  document: "", consent: false, attachments: [], errors: {}, outbox: "", step: "type" };
+const draftOf = () => ({ ...emptyDraft, ...get(DRAFT, {}) });
+const update = (changes) => set(DRAFT, { ...draftOf(), ...changes });
+
+function useRequestTypes(lang) {
+  useEffect(() => { refresh(requestTypesKey, lang, `/request-types?lang=${lang}`); }, [lang]);
+  return useSaved(requestTypesKey, lang);
+}
+
+export function useNewRequest(lang) {
+  const types = useRequestTypes(lang);
+  const stored = useIdbValue(DRAFT, null);
+  const outbox = useIdbValue("outbox", []);
+  const mine = useIdbValue("requests", {});
+  const online = useOnline();
+  const draft = { ...emptyDraft, ...(stored || {}) };
+  const list = (types && types.types) || [];
+  const type = list.find((t) => t.slug === draft.type) || null;
+  const item = outbox.find((i) => i.id === draft.outbox) || null;
+  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  return {
+    ready: !!types, types: list, type: type || { accept: [] }, hasType: !!type, draft, isOnline: online,
+    step: type ? draft.step : "type",
+    files: draft.attachments.map((a, n) => ({ n, filename: a.filename, size: `${Math.ceil(a.size / 1024)} KB` })),
+    fileCount: draft.attachments.length,
+    status: item ? item.status : "", retrying: !!item && item.tries > 0,
+    itemErrorList: Object.values((item && item.errors) || {}),
+    confirmed: confirmed || { timeline: [], department: {}, type: {} }, isConfirmed: !!confirmed,
+  };
+}
+
+export const chooseRequestType = (slug) => update({ type: slug, step: "details", errors: {} });
+export const setRequestField = (name, value) => {
+  const errors = { ...draftOf().errors };
+  delete errors[name];
+  return update({ [name]: value, errors });
+};
+export const toggleRequestField = (name) => setRequestField(name, !draftOf()[name]);
+export const changeRequestType = () => update({ step: "type" });
+export const newRequest = () => update({ ...emptyDraft, name: draftOf().name, email: draftOf().email,
+  phone: draftOf().phone });
+
+// Files are read on the device into the draft (base64), so a request written offline keeps its photos.
+export async function addAttachments() {
+  const input = document.getElementById("field-attachments");
+  const files = [...((input && input.files) || [])];
+  const read = (file) => new Promise((ok, fail) => {
+    const reader = new FileReader();
+    reader.onload = () => ok({ filename: file.name, content_type: file.type, size: file.size,
+      data: String(reader.result).split(",")[1] });
+    reader.onerror = fail;
+    reader.readAsDataURL(file);
+  });
+  const added = await Promise.all(files.map(read));
+  if (input) input.value = "";
+  await update({ attachments: [...draftOf().attachments, ...added], errors: { ...draftOf().errors, attachments: "" } });
+}
+
+export const removeAttachment = (n) => update({ attachments: draftOf().attachments.filter((_, i) => i !== n) });
+
+export function useMyLocation() {
+  return useIdbValue("$locating", "");
+}
+
+export function locateMe() {
+  if (!navigator.geolocation) return set("$locating", "unavailable");
+  set("$locating", "busy");
+  navigator.geolocation.getCurrentPosition(
+    (pos) => { update({ lat: pos.coords.latitude, lon: pos.coords.longitude }); set("$locating", "done"); },
+    () => set("$locating", "unavailable"),
+    { enableHighAccuracy: true, timeout: 15000 },
+  );
+}
+
+// The same checks as the server (pwa_app/services/tracking.py), so mistakes show at once, even offline.
+function checkRequest(d, type, limits) {
+  const errors = {};
+  const text = (d.description || "").trim();
+  if (!text) errors.description = "required";
+  else if (text.length > limits.description_max) errors.description = "too_long";
+  else if (/<[a-z!/][^>]*>/i.test(text)) errors.description = "no_html";
+  if (type.needs_location && !(d.address || "").trim() && d.lat === null) errors.address = "location_required";
+  if (type.needs_contact && !(d.email || "").trim() && !(d.phone || "").trim()) errors.email = "contact_required";
+  const email = (d.email || "").trim();
+  if (email && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(email)) errors.email = "email";
+  const phone = (d.phone || "").replace(/[\s().\-]/g, "");
+  if (phone && !/^\+?\d{9,15}$/.test(phone)) errors.phone = "phone";
+  if ((d.attachments || []).length > limits.max_files) errors.attachments = "too_many_files";
+  else if ((d.attachments || []).some((a) => a.size > limits.max_file_bytes)) errors.attachments = "file_too_big";
+  else if ((d.attachments || []).some((a) => !type.accept.includes(a.content_type))) errors.attachments = "file_type";
+  if (!d.consent) errors.consent = "consent_request";
+  return errors;
+}
+
+export async function submitRequest(lang, fields) {
+  const types = get(requestTypesKey(lang)) || get(requestTypesKey("*"));
+  const d = { ...draftOf(), ...fields, consent: fields.consent === "on" || draftOf().consent };
+  const type = types && types.types.find((t) => t.slug === d.type);
+  if (!type) return update({ step: "type" });
+  const errors = checkRequest(d, type, types.limits);
+  await update({ ...fields, consent: d.consent, errors });
+  if (Object.keys(errors).length) {
+    document.getElementById(`field-${Object.keys(errors)[0]}`)?.focus();
+    return;
+  }
+  const payload = { type: d.type, description: d.description, address: d.address, lat: d.lat, lon: d.lon,
+    name: d.name, email: d.email, phone: d.phone, document: d.document, consent: true, lang,
+    attachments: d.attachments.map(({ filename, content_type, data }) => ({ filename, content_type, data })),
+    client_created_at: new Date().toISOString() };
+  const id = await enqueue("request", payload, { procedure: type.name, when: when(payload.client_created_at, lang) });
+  await update({ outbox: id, step: "sent", attachments: [] });
+}
+
+export function useMyRequests(lang) {
+  const all = useIdbValue("requests", {});
+  const outbox = useIdbValue("outbox", []);
+  const lookup = useIdbValue("request-lookup", { errors: {} });
+  useEffect(() => { refreshRequests(lang); }, [lang]);
+  const list = Object.entries(all).map(([key, r]) => ({ key, ...r }))
+    .sort((a, b) => b.submitted_at.localeCompare(a.submitted_at));
+  const waiting = outbox.filter((i) => (i.kind === "request" || i.kind === "reply") && i.status !== "done");
+  return { list, count: list.length, waiting, waitingCount: waiting.length, lookup };
+}
+
+export async function lookUpRequest(lang, fields) {
+  const code = (fields.code || "").toUpperCase().replace(/[\s-]/g, "");
+  if (!code) return set("request-lookup", { errors: { code: "required" } });
+  try {
+    const { status, body } = await fetchJson(`/requests/${code}?lang=${lang}`);
+    if (status === 200) {
+      await set("requests", { ...get("requests", {}), [code]: body });
+      return set("request-lookup", { errors: {} });
+    }
+    return set("request-lookup", { errors: { code: status === 429 ? "rate_limited" : "request_not_found" } });
+  } catch {
+    return set("request-lookup", { errors: { code: "offline" } });
+  }
+}
+
+export function useRequest(lang) {
+  const code = useParam("c");
+  const all = useIdbValue("requests", {});
+  const outbox = useIdbValue("outbox", []);
+  const reply = useIdbValue("reply-draft", { text: "", errors: {} });
+  const key = (code || "").toUpperCase().replace(/-/g, "");
+  useEffect(() => {
+    if (!key) return;
+    fetchJson(`/requests/${key}?lang=${lang}`)
+      .then(({ status, body }) => status === 200 && set("requests", { ...get("requests", {}), [key]: body }))
+      .catch(() => null);
+  }, [key, lang]);
+  const r = all[key];
+  if (!r) return { ready: code !== null, found: false, r: { timeline: [], department: {}, type: {}, attachments: [] } };
+  const pending = outbox.filter((i) => i.kind === "reply" && i.payload.code === key && i.status !== "done");
+  return { ready: true, found: true, key, r: { ...r, timeline: [...r.timeline].reverse() },
+    asOfLabel: r.as_of_label, expected: r.expected_from_citizen || { text: "", respond_by_label: "" },
+    hasExpected: !!r.expected_from_citizen, reply, pendingCount: pending.length };
+}
+
+export const setReply = (text) => set("reply-draft", { text, errors: {} });
+
+export async function submitReply(lang, key, fields) {
+  const text = (fields.text || get("reply-draft", {}).text || "").trim();
+  if (!text) return set("reply-draft", { text: "", errors: { text: "required" } });
+  await enqueue("reply", { code: key, text, lang }, { procedure: key, when: when(new Date().toISOString(), lang) });
+  await set("reply-draft", { text: "", errors: {} });
+}

@@ -1,0 +1,309 @@
+"""Staff sign-in, sessions, roles and the audit trail. Plain Python: the staff API and the staff Reflex state both
+call it, so the rules live here once.
+
+- Passwords: argon2id (argon2-cffi's defaults), never stored or logged in clear; at least 12 characters.
+- Sessions: a random 256-bit token in an HttpOnly, SameSite=Lax cookie (Secure behind HTTPS); the database keeps
+  only its SHA-256, with an absolute expiry (`SESSION_HOURS`) and an idle timeout (`IDLE_MINUTES`).
+- Lock-out: `ACCOUNT_FAILURES` wrong passwords for one e-mail address within `WINDOW_MINUTES` lock that address for
+  the rest of the window (even with the right password); `IP_FAILURES` failures from one client address lock the
+  address. Attempts are kept in the database, so every backend worker counts the same. Unknown addresses are
+  counted and checked the same way as known ones (the answer does not tell whether an account exists).
+- Roles: "admin" (everything), "manager" (set-up, requests and reports of their offices and department),
+  "desk" (their office's day view and queue). `Viewer.can(permission)` and `Viewer.can_office(office_id)` are the
+  only checks the callers make.
+"""
+
+import hashlib
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from http.cookies import SimpleCookie
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlmodel import Session, delete, func, select
+
+from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser, utcnow
+
+UTC = timezone.utc
+COOKIE = "cita_staff"
+SESSION_HOURS = 12  # a working day, then sign in again
+IDLE_MINUTES = 120
+TOUCH_SECONDS = 60  # last_seen_at is written at most this often
+WINDOW_MINUTES = 15
+ACCOUNT_FAILURES = 5
+IP_FAILURES = 20
+PASSWORD_MIN = 12
+PASSWORD_MAX = 256
+EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+ROLES = ("admin", "manager", "desk")
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "day": frozenset(ROLES),  # the day view: check in, done, no-show
+    "queue": frozenset(ROLES),  # tickets, calling, the wall screen
+    "setup_office": frozenset({"admin", "manager"}),  # their offices: details, schedules, closures
+    "setup_town": frozenset({"admin"}),  # procedures, checklists, holidays, booking horizon
+    "requests": frozenset({"admin", "manager"}),
+    "reports": frozenset({"admin", "manager"}),
+    "users": frozenset({"admin"}),
+    "audit": frozenset({"admin"}),
+}
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # checked for unknown e-mails, so timing tells nothing
+
+
+class AuthError(Exception):
+    """A refused sign-in or account change. `code`: invalid | locked | weak_password | email | role | exists."""
+
+    def __init__(self, code: str, retry_after: int = 0):
+        super().__init__(code)
+        self.code, self.retry_after = code, retry_after
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in member of staff, as the checks need them."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    office_ids: frozenset[int] | None  # None: every office (administrators)
+    department_id: int | None
+    session_id: int | None = None
+
+    def can(self, permission: str) -> bool:
+        return self.role in PERMISSIONS.get(permission, frozenset())
+
+    def can_office(self, office_id: int | None) -> bool:
+        """May act on this office. `None` (every office, e.g. a public holiday) is for administrators only."""
+        if self.office_ids is None:
+            return True
+        return office_id is not None and office_id in self.office_ids
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _utc(moment: datetime | None) -> datetime:
+    moment = moment or utcnow()
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def normalize_email(raw: str) -> str:
+    return (raw or "").strip().lower()[:254]
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# --- accounts -------------------------------------------------------------------------------------------------
+
+
+def password_problem(password: str) -> str | None:
+    if len(password or "") < PASSWORD_MIN or len(password) > PASSWORD_MAX or not password.strip():
+        return "weak_password"
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(session: Session, email: str, name: str, role: str, password: str, *,
+                office_ids: list[int] | tuple = (), department_id: int | None = None) -> StaffUser:
+    """A new account. The caller commits (with its audit event)."""
+    email = normalize_email(email)
+    if not EMAIL_RE.match(email):
+        raise AuthError("email")
+    if role not in ROLES:
+        raise AuthError("role")
+    if problem := password_problem(password):
+        raise AuthError(problem)
+    if session.exec(select(StaffUser).where(StaffUser.email == email)).first():
+        raise AuthError("exists")
+    user = StaffUser(email=email, name=" ".join((name or email).split())[:100], role=role,
+                     password_hash=hash_password(password), department_id=department_id)
+    session.add(user)
+    session.flush()
+    set_offices(session, user, office_ids)
+    return user
+
+
+def set_offices(session: Session, user: StaffUser, office_ids) -> None:
+    session.exec(delete(StaffOffice).where(StaffOffice.staff_id == user.id))
+    session.add_all(StaffOffice(staff_id=user.id, office_id=int(o)) for o in sorted(set(office_ids)))
+    session.flush()
+
+
+def set_password(session: Session, user: StaffUser, password: str) -> None:
+    """A new password ends every session of the account."""
+    if problem := password_problem(password):
+        raise AuthError(problem)
+    user.password_hash, user.password_changed_at = hash_password(password), utcnow()
+    session.add(user)
+    session.exec(delete(StaffSession).where(StaffSession.staff_id == user.id))
+    session.flush()
+
+
+def deactivate(session: Session, user: StaffUser) -> None:
+    user.active = False
+    session.add(user)
+    session.exec(delete(StaffSession).where(StaffSession.staff_id == user.id))
+    session.flush()
+
+
+def viewer_of(session: Session, user: StaffUser, session_id: int | None = None) -> Viewer:
+    offices = None
+    if user.role != "admin":
+        offices = frozenset(session.exec(select(StaffOffice.office_id).where(StaffOffice.staff_id == user.id)))
+    return Viewer(id=user.id, email=user.email, name=user.name, role=user.role, office_ids=offices,
+                  department_id=user.department_id, session_id=session_id)
+
+
+# --- signing in -----------------------------------------------------------------------------------------------
+
+
+def _failures(session: Session, since: datetime, *conditions) -> list[datetime]:
+    return list(session.exec(select(LoginAttempt.at).where(LoginAttempt.at >= since, *conditions)
+                             .order_by(LoginAttempt.at)))
+
+
+def lock_status(session: Session, email: str, ip: str, now: datetime | None = None) -> int:
+    """0 when this e-mail address may try from this client address; else the seconds until it may."""
+    now = _utc(now)
+    since = now - timedelta(minutes=WINDOW_MINUTES)
+    last_ok = session.exec(select(func.max(LoginAttempt.at)).where(
+        LoginAttempt.email == email, LoginAttempt.outcome == "ok")).one()
+    if last_ok is not None:
+        since = max(since, _utc(last_ok))
+    waits = []
+    account = _failures(session, since, LoginAttempt.email == email, LoginAttempt.outcome == "bad")
+    if len(account) >= ACCOUNT_FAILURES:
+        waits.append(_utc(account[-ACCOUNT_FAILURES]) + timedelta(minutes=WINDOW_MINUTES) - now)
+    by_ip = _failures(session, now - timedelta(minutes=WINDOW_MINUTES), LoginAttempt.ip == ip,
+                      LoginAttempt.outcome != "ok")
+    if ip and len(by_ip) >= IP_FAILURES:
+        waits.append(_utc(by_ip[-IP_FAILURES]) + timedelta(minutes=WINDOW_MINUTES) - now)
+    wait = max(waits, default=timedelta(0)).total_seconds()
+    return max(int(wait) + 1, 1) if wait > 0 else 0
+
+
+def recent_failures(session: Session, email: str, ip: str, now: datetime | None = None) -> int:
+    """Failures in the window for this e-mail or client address (the API slows down its answer with it)."""
+    since = _utc(now) - timedelta(minutes=WINDOW_MINUTES)
+    return len(_failures(session, since, (LoginAttempt.email == email) | (LoginAttempt.ip == ip),
+                         LoginAttempt.outcome != "ok"))
+
+
+def sign_in(session: Session, email: str, password: str, *, ip: str = "", user_agent: str = "",
+            now: datetime | None = None) -> tuple[str, Viewer]:
+    """Check a password and open a session: (cookie token, viewer). Commits (the attempt is recorded either way)."""
+    now, email = _utc(now), normalize_email(email)
+    wait = lock_status(session, email, ip, now)
+    if wait:
+        session.add(LoginAttempt(at=now, email=email, ip=ip, outcome="locked"))
+        session.commit()
+        raise AuthError("locked", retry_after=wait)
+    user = session.exec(select(StaffUser).where(StaffUser.email == email)).first()
+    ok = False
+    try:
+        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(at=now, email=email, ip=ip, outcome="ok" if ok else "bad"))
+    if not ok:
+        session.add(AuditEvent(at=now, actor=email, action="auth.sign_in_failed", ip=ip))
+        session.commit()
+        raise AuthError("invalid")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
+    token = secrets.token_urlsafe(32)
+    row = StaffSession(token_hash=token_hash(token), staff_id=user.id, created_at=now, last_seen_at=now,
+                       expires_at=now + timedelta(hours=SESSION_HOURS), ip=ip[:64], user_agent=user_agent[:300])
+    session.add(row)
+    session.flush()
+    session.add(AuditEvent(at=now, staff_id=user.id, actor=user.email, action="auth.sign_in", ip=ip))
+    session.commit()
+    return token, viewer_of(session, user, row.id)
+
+
+def viewer_for_token(session: Session, token: str | None, now: datetime | None = None) -> Viewer | None:
+    """The member of staff a session token belongs to, or None (no, unknown, expired or idle session, or a
+    deactivated account). Refreshes the session's last use."""
+    if not token or len(token) > 200:
+        return None
+    now = _utc(now)
+    row = session.exec(select(StaffSession).where(StaffSession.token_hash == token_hash(token))).first()
+    if row is None:
+        return None
+    if _utc(row.expires_at) <= now or _utc(row.last_seen_at) + timedelta(minutes=IDLE_MINUTES) <= now:
+        session.delete(row)
+        session.commit()
+        return None
+    user = session.get(StaffUser, row.staff_id)
+    if user is None or not user.active:
+        return None
+    if (now - _utc(row.last_seen_at)).total_seconds() > TOUCH_SECONDS:
+        row.last_seen_at = now
+        session.add(row)
+        session.commit()
+    return viewer_of(session, user, row.id)
+
+
+def sign_out(session: Session, token: str | None, ip: str = "") -> None:
+    if not token:
+        return
+    row = session.exec(select(StaffSession).where(StaffSession.token_hash == token_hash(token))).first()
+    if row:
+        user = session.get(StaffUser, row.staff_id)
+        session.delete(row)
+        session.add(AuditEvent(staff_id=row.staff_id, actor=user.email if user else "", action="auth.sign_out",
+                               ip=ip))
+        session.commit()
+
+
+def purge(session: Session, now: datetime | None = None) -> None:
+    """Drop ended sessions and attempts older than a day (called now and then)."""
+    now = _utc(now)
+    session.exec(delete(StaffSession).where(StaffSession.expires_at <= now))
+    session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
+    session.commit()
+
+
+# --- cookies --------------------------------------------------------------------------------------------------
+
+
+def token_from_cookie_header(header: str | None) -> str | None:
+    if not header:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except Exception:  # a malformed Cookie header: no session
+        return None
+    morsel = jar.get(COOKIE)
+    return morsel.value if morsel else None
+
+
+def cookie_settings(secure: bool) -> dict:
+    """Arguments for Starlette's set_cookie: the session cookie is never readable by scripts."""
+    return {"key": COOKIE, "httponly": True, "samesite": "lax", "secure": secure, "path": "/",
+            "max_age": SESSION_HOURS * 3600}
+
+
+# --- audit ----------------------------------------------------------------------------------------------------
+
+
+def audit(session: Session, viewer: Viewer | None, action: str, target: str = "", ip: str = "", **detail) -> None:
+    """Record who changed what (in the caller's transaction)."""
+    session.add(AuditEvent(staff_id=viewer.id if viewer else None, actor=viewer.email if viewer else "system",
+                           action=action, target=target, ip=ip[:64],
+                           detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)))
