@@ -26,8 +26,13 @@ export const loaded = (async () => {
   const db = await dbPromise;
   const tx = db.transaction("kv");
   let cursor = await tx.store.openCursor();
-  while (cursor) { mem.set(cursor.key, cursor.value); cursor = await cursor.continue(); }
-  mem.set("outbox", await db.getAll("outbox"));
+  // Anything written while this was loading is newer than what is on disk: keep it.
+  while (cursor) {
+    if (!mem.has(cursor.key)) mem.set(cursor.key, cursor.value);
+    cursor = await cursor.continue();
+  }
+  const written = new Map((mem.get("outbox") || []).map((i) => [i.id, i]));
+  mem.set("outbox", [...(await db.getAll("outbox")).filter((i) => !written.has(i.id)), ...written.values()]);
   mem.set("$loaded", true);
   emit();
 })();

@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.data import client_fn, hook
+from components.ui import icon
 from components.views import Shell
 from pwa_app.services.i18n import LANGUAGES, text_direction
 
@@ -86,7 +87,7 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
                     rx.el.a(t.gettext("Procedures"), href=f"/{lang}/", class_name="nav-link"),
                     rx.el.a(t.gettext("My appointments"), href=f"/{lang}/mis-citas/", class_name="nav-link"),
                     rx.el.a(t.gettext("Requests"), href=f"/{lang}/solicitudes/", class_name="nav-link"),
-                    rx.el.a(rx.el.span("🌐", aria_hidden="true"), " ", LANGUAGES[lang], href="#languages",
+                    rx.el.a(icon("globe"), LANGUAGES[lang], href="#languages",
                             aria_label=t.gettext("Language") + ": " + LANGUAGES[lang], class_name="nav-link"),
                     aria_label=t.gettext("Main menu"),
                     class_name="nav",

@@ -90,5 +90,6 @@ def summary_list(*rows) -> rx.Component:
     return rx.el.dl(*[rx.el.div(rx.el.dt(k), rx.el.dd(v), class_name="row") for k, v in rows], class_name="summary")
 
 
-def icon_text(icon: str, text) -> rx.Component:
-    return rx.el.span(rx.el.span(icon, class_name="icon", aria_hidden="true"), text, class_name="icon-text")
+def icon(name: str) -> rx.Component:
+    """A decorative icon from assets/icon-<name>.svg (served by the app, no icon font)."""
+    return rx.el.img(src=f"/icon-{name}.svg", alt="", width=20, height=20, class_name="icon")

@@ -9,6 +9,7 @@ from pwa_app.pages.home import home
 from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
 from pwa_app.pages.procedure import procedure
+from pwa_app.pages.staff import register_staff_pages
 from pwa_app.pages.requests import my_requests, new_request, request_status
 from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
 from pwa_app.services.messages import N_
@@ -56,3 +57,4 @@ for lang in LANGUAGES:
             route=f"/{lang}/{path}",
             title=t.gettext(title) + " · Cita",
         )
+register_staff_pages(app)

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pwa_app.api import open311, requests, v1
+from pwa_app.api import open311, requests, staff, v1
 from pwa_app.api.limits import BodyLimit
 
 
@@ -17,5 +17,6 @@ def create_api() -> FastAPI:
     api.include_router(v1.router)
     api.include_router(requests.router)
     api.include_router(open311.router)
+    api.include_router(staff.router)
     api.add_middleware(BodyLimit)
     return api

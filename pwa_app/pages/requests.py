@@ -6,7 +6,7 @@ import reflex as rx
 from components.data import page_const, REQUESTS_MODULE, hook
 from components.data import client_fn as data_fn
 from components.layout import loading, page
-from components.ui import back_link, button, checkbox, field, link_button, notice, summary_list
+from components.ui import back_link, button, checkbox, field, icon, link_button, notice, summary_list
 from components.views import MyRequests, NewRequest, RequestPage
 from pwa_app.services.messages import ERRORS, translated
 
@@ -92,7 +92,7 @@ def location_fields(t, n, text_field) -> rx.Component:
     return rx.fragment(
         text_field(t.gettext("Address or place"), "address", t.gettext("For example: Calle del Molino 12, "
                                                                       "in front of the school"), max_length=300),
-        button(rx.el.span("📍 ", aria_hidden="true"), t.gettext("Use my location"), kind="secondary",
+        button(icon("pin"), t.gettext("Use my location"), kind="secondary",
                on_click=client_fn("locateMe")),
         rx.el.p(
             rx.match(
@@ -276,7 +276,7 @@ def request_body(t, lang, v, msgs) -> rx.Component:
         timeline(t, v),
         rx.el.h2(t.gettext("Your request"), class_name="h2"),
         rx.el.p(r["description"], class_name="comment"),
-        rx.cond(r["address"], rx.el.p(rx.el.span("📍 ", aria_hidden="true"), r["address"])),
+        rx.cond(r["address"], rx.el.p(icon("pin"), r["address"], class_name="icon-text")),
         rx.el.p(t.gettext("Last updated"), ": ", v["asOfLabel"], class_name="hint"),
     )
 

@@ -41,6 +41,7 @@ EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 ROLES = ("admin", "manager", "desk")
 PERMISSIONS: dict[str, frozenset[str]] = {
+    "home": frozenset(ROLES),  # the staff start page
     "day": frozenset(ROLES),  # the day view: check in, done, no-show
     "queue": frozenset(ROLES),  # tickets, calling, the wall screen
     "setup_office": frozenset({"admin", "manager"}),  # their offices: details, schedules, closures

@@ -17,7 +17,7 @@ from sqlmodel import Session, or_, select
 
 from pwa_app.models import (
     Appointment, Area, CitizenNotice, Closure, Department, Municipality, Office, Procedure, ProcedureOffice,
-    RequestAssignment, RequestType, Requirement, Schedule, ServiceRequest, StaffOffice, StaffUser, utcnow,
+    QueueTicket, RequestAssignment, RequestType, Requirement, Schedule, ServiceRequest, StaffOffice, StaffUser, utcnow,
 )
 from pwa_app.services import auth, codes, queue, tracking
 from pwa_app.services.auth import AuthError, Viewer
@@ -495,6 +495,19 @@ def day_appointments(session: Session, viewer: Viewer, office_id: int, day: date
         "status": a.status, "requirements": needs.get(a.procedure_id, []),
         "ticket": tickets.get(a.id, ""), "document_hint": ("···" + a.document[-4:]) if a.document else "",
     } for a in rows]
+
+
+def day_counts(session: Session, viewer: Viewer, office_id: int, day: date) -> dict:
+    """How an office's day is going: appointments per status and people waiting in the queue."""
+    require(viewer, "home", office_id)
+    start, end = day_bounds(day)
+    counts = dict(session.exec(select(Appointment.status, func.count()).where(
+        Appointment.office_id == office_id, Appointment.starts_at >= start, Appointment.starts_at < end)
+        .group_by(Appointment.status)).all())
+    waiting = session.exec(select(func.count()).select_from(QueueTicket).where(
+        QueueTicket.office_id == office_id, QueueTicket.day == day, QueueTicket.status == "waiting")).one()
+    return {"booked": counts.get("booked", 0), "checked_in": counts.get("checked_in", 0),
+            "done": counts.get("done", 0), "no_show": counts.get("no_show", 0), "waiting": waiting}
 
 
 def check_in(session: Session, viewer: Viewer, code: str, office_id: int | None = None,

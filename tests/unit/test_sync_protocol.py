@@ -5,7 +5,8 @@ After each sequence the device comes online and flushes until nothing is pending
 total: 0 lost bookings, 0 duplicated bookings, no slot above its capacity. The counts are printed (see them with
 `pytest -s`, `-rP`, or in the captured output of a failure).
 
-Reproduce one sequence: CITA_SYNC_SEED=<base seed> CITA_SYNC_SEQUENCES=<n> (the failure message names both).
+Sequence n plays random.Random(CITA_SYNC_SEED + n) (base seed 20261201 by default); a failure message names the
+seed that replays the failing sequence alone (CITA_SYNC_SEED=<its seed> CITA_SYNC_SEQUENCES=1).
 
 How the model follows assets/offline.js (the outbox section and `acceptAlternative`):
   Device.enqueue     = enqueue(): item {id: crypto.randomUUID(), kind, payload, status "pending", tries 0,
@@ -25,7 +26,8 @@ How the model follows assets/offline.js (the outbox section and `acceptAlternati
   Two tabs           = two tabs each hold the item as pending (a tab's outbox is an in-memory mirror of IndexedDB,
                        and navigator.locks only orders their flushes): both send it with the same key; both
                        answers are written back, the last one wins (IndexedDB put).
-The model keeps the virtual clock (ms) for nextAt; the citizen's details always pass the page's own checks
+The model keeps a virtual clock (ms) for nextAt and draws item ids (UUID4 form) from the sequence's seeded random,
+so a seed replays the same sequence; the citizen's details always pass the page's own checks
 (checkDetails), as submitBooking only enqueues what passes them.
 """
 
@@ -111,12 +113,10 @@ class Device:
         self.appointments: dict[str, dict] = {}  # remember(): code -> the API's view
         self.intents: list[Intent] = []
         self.conflicted: set[str] = set()
-        self.lock = threading.Lock()
 
     # saveItem / dismiss
     def save(self, item: Item) -> None:
-        with self.lock:
-            self.outbox = [i for i in self.outbox if i.id != item.id] + [item]
+        self.outbox = [i for i in self.outbox if i.id != item.id] + [item]
 
     def dismiss(self, item_id: str) -> None:
         self.outbox = [i for i in self.outbox if i.id != item_id]
@@ -125,18 +125,18 @@ class Device:
         return next((i for i in self.outbox if i.id == item_id), None)
 
     def enqueue(self, kind: str, payload: dict) -> str:
-        item = Item(id=str(uuid.uuid4()), kind=kind, payload=payload)
+        item = Item(id=str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), kind=kind, payload=payload)
         self.save(item)
         self.stats["items enqueued"] += 1
         self.flush()
         return item.id
 
-    def fetch(self, item: Item) -> tuple[int, dict]:
+    def fetch(self, item: Item, can_lose: bool = True) -> tuple[int, dict]:
         method, path, body = REQUESTS[item.kind](item.payload)
         if not self.online:
             self.stats["sends while offline"] += 1
             raise Network("offline")
-        return self.server.request(method, path, body, {"Idempotency-Key": item.id})
+        return self.server.request(method, path, body, {"Idempotency-Key": item.id}, can_lose)
 
     def apply(self, item: Item, status: int, answer: dict) -> None:
         """The second half of send(): what the answer does to the item."""
@@ -170,28 +170,28 @@ class Device:
             self.send(item)
 
     def two_tabs_send(self, item: Item) -> None:
-        """Both tabs send their copy of the same pending item at the same moment (same key)."""
-        answers: list[tuple[int, dict]] = []
+        """Both tabs send their copy of the same pending item at the same moment (same key), in two threads: the
+        server serialises them as it would two connections. Both answers are written back, tab 1's last (a fixed
+        order, and only tab 0's answer may be lost, so that a seed replays the same sequence)."""
+        answers: list[tuple[int, dict] | None] = [None, None]
         barrier = threading.Barrier(2)
 
-        def tab():
+        def tab(n: int):
             barrier.wait()
             try:
-                got = self.fetch(item)
+                answers[n] = self.fetch(item, can_lose=n == 0)
             except Network:
-                got = (0, {})
-            with self.lock:
-                answers.append(got)
+                answers[n] = (0, {})
 
-        threads = [threading.Thread(target=tab) for _ in range(2)]
+        threads = [threading.Thread(target=tab, args=(n,)) for n in range(2)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
-        assert len(answers) == 2, "a tab's send raised"
-        if all(200 <= s < 300 for s, _ in answers):
-            assert answers[0][1]["code"] == answers[1][1]["code"], answers
-        for status, answer in answers:  # written back in the order they came; the last one stays
+        assert None not in answers, "a tab's send raised"
+        if all(200 <= s < 300 for s, _ in answers) and answers[0][1]["code"] != answers[1][1]["code"]:
+            self.server.notes.append(f"two tabs, one key, two bookings: {[a['code'] for _, a in answers]}")
+        for status, answer in answers:
             self.apply(item, status, answer)
 
     def accept_alternative(self, intent: Intent) -> bool:
@@ -218,6 +218,7 @@ class Server:
         self.client: TestClient | None = None
         self.down = False
         self.lose_next = 0  # the next N requests that reach the server lose their answer on the way back
+        self.notes: list[str] = []  # a repeated key that answered another booking (each one a duplicate)
         self.hidden: dict[str, str] = {}  # key -> code of a 2xx answer that never reached the device
         self.lock = threading.Lock()
 
@@ -243,19 +244,22 @@ class Server:
         else:
             self.start()
 
-    def request(self, method: str, path: str, body: dict | None, headers: dict):
+    def request(self, method: str, path: str, body: dict | None, headers: dict, can_lose: bool = True):
         if self.down:  # connection refused, or the proxy in front answers
             status = self.rng.choice([0, 502, 503])
             if status == 0:
                 raise Network("refused")
             return status, {}
+        with self.lock:
+            lose = can_lose and self.lose_next > 0
+            self.lose_next -= lose
         r = self.client.request(method, "/api/v1" + path, json=body, headers=headers)
         answer = r.json()
-        if self.lose_next:  # the request was served; its answer is lost on the way back (reset, or a proxy timeout)
-            self.lose_next -= 1
-            self.stats["lost responses"] += 1
-            if 200 <= r.status_code < 300:
-                self.hidden[headers["Idempotency-Key"]] = answer["code"]
+        if lose:  # the request was served; its answer is lost on the way back (reset, or a proxy timeout)
+            with self.lock:
+                self.stats["lost responses"] += 1
+                if 200 <= r.status_code < 300:
+                    self.hidden[headers["Idempotency-Key"]] = answer["code"]
             status = self.rng.choice([0, 504])
             if status == 0:
                 raise Network("reset")
@@ -263,8 +267,9 @@ class Server:
         with self.lock:
             first = self.hidden.pop(headers.get("Idempotency-Key"), None)
             if first and 200 <= r.status_code < 300:
-                assert answer["code"] == first, "a replayed key must answer the first booking"
                 self.stats["lost responses replayed"] += 1
+                if answer["code"] != first:
+                    self.notes.append(f"key {headers['Idempotency-Key']} booked {first}, then {answer['code']}")
         return r.status_code, answer
 
     def availability(self, procedure: str, office: str, first, last) -> list[dict]:
@@ -295,7 +300,7 @@ class Sequence:
         self.rng = random.Random(seed)
         self.number, self.engine, self.stats, self.day = number, engine, stats, day
         self.server = server
-        server.rng, server.lose_next, server.hidden = self.rng, 0, {}
+        server.rng, server.lose_next, server.hidden, server.notes = self.rng, 0, {}, []
         self.device = Device(self.rng, self.server, stats)
         self.saved: dict[tuple[str, str], list[dict]] = dict(warm)  # the device's saved availability per pair
         self.pair = self.rng.choice(PAIRS)
@@ -319,7 +324,7 @@ class Sequence:
     def enqueue(self) -> None:
         rng = self.rng
         if rng.random() < 0.05:
-            pair, start = STALE_PAIR, (self.hot or {}).get("start")
+            pair, start = STALE_PAIR, self.hot["start"]
         else:
             pair = self.pair if rng.random() < 0.85 else rng.choice(PAIRS)
             if rng.random() < 0.25:
@@ -362,7 +367,7 @@ class Sequence:
     def duplicate(self) -> None:
         pending = [i for i in self.device.outbox if i.status == "pending"]
         done = [i for i in self.device.outbox if i.status == "done"]
-        if pending:
+        if pending and self.device.online and not self.server.down:
             self.stats["duplicate sends (two tabs at once)"] += 1
             self.device.two_tabs_send(self.rng.choice(pending))
         elif done:
@@ -374,7 +379,8 @@ class Sequence:
             except Network:
                 status, answer = 0, {}
             if 200 <= status < 300:
-                assert answer["code"] == item.result["code"], "a resent key must answer the same booking"
+                if answer["code"] != item.result["code"]:
+                    self.server.notes.append(f"key {item.id} booked {item.result['code']}, then {answer['code']}")
                 self.device.apply(item, status, answer)
             # Otherwise that tab keeps its copy pending and retries it later with the same key; this one stays done.
 
@@ -449,7 +455,8 @@ def capacity(session: Session, procedure_id: int, office_id: int, starts_at: dat
 
 def check(seq: Sequence, totals: Counter) -> list[str]:
     """The invariants of one sequence; returns the problems (and counts them in totals)."""
-    device, problems = seq.device, []
+    device, problems = seq.device, list(seq.server.notes)
+    totals["duplicated"] += len(problems)
     with Session(seq.engine) as s:
         appts = s.exec(select(Appointment)).all()
         records = s.exec(select(IdempotencyRecord)).all()
@@ -476,15 +483,16 @@ def check(seq: Sequence, totals: Counter) -> list[str]:
         by_name.setdefault(a.name, []).append(a)
     code_of_key = {r.key: codes.normalize_code(json.loads(r.body)["code"]) for r in records if r.status_code < 300}
     keys_of_code = Counter(code_of_key.values())
-    # Every appointment of the device came from exactly one key, and that key belongs to its own booking.
+    # Every appointment of the device is the stored answer of exactly one key, a key of its own booking; every
+    # stored answer is an appointment. (A write outside the idempotency record would show up here.)
     chain_of = {n.name: set(n.chain) for n in device.intents}
     for a in mine:
         keys = [k for k, c in code_of_key.items() if c == a.code]
         if keys_of_code[a.code] != 1 or not set(keys) <= chain_of.get(a.name, set()):
-            totals["duplicated"] += 1
-            problems.append(f"{a.name}: appointment {a.code} from keys {keys}")
+            totals["untraceable"] += 1
+            problems.append(f"{a.name}: appointment {a.code} is the answer of keys {keys}")
     if len(code_of_key) != len(mine):
-        totals["duplicated"] += abs(len(code_of_key) - len(mine))
+        totals["untraceable"] += 1
         problems.append(f"{len(code_of_key)} idempotency records for {len(mine)} appointments")
     for intent in device.intents:
         item = device.item(intent.chain[-1])
@@ -544,8 +552,8 @@ def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
             seq.run()
             problems = check(seq, totals)
             if problems and len(failures) < 5:
-                failures.append(f"sequence {number} (CITA_SYNC_SEED={BASE_SEED} CITA_SYNC_SEQUENCES={number + 1}, "
-                                f"seed {seed}): " + "; ".join(problems[:5]))
+                failures.append(f"sequence {number} (replay: CITA_SYNC_SEED={seed} CITA_SYNC_SEQUENCES=1): "
+                                + "; ".join(problems[:5]))
     finally:
         server.stop()
     elapsed = time.perf_counter() - started
@@ -563,14 +571,18 @@ def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
         ("server restarts", stats["server restarts"]), ("sends while offline", stats["sends while offline"]),
         ("answers kept for retry (network error/5xx)", stats["answers kept for retry (network error/5xx)"]),
         ("seats taken by other people", stats["seats taken by other people"]),
+        ("availability refreshed online", stats["availability refreshed"]),
         ("lost", totals["lost"]), ("duplicated", totals["duplicated"]), ("over capacity", totals["over capacity"]),
+        ("appointments not traceable to one key", totals["untraceable"]),
     ]
     width = max(len(k) for k, _ in rows)
     summary = "\n".join(f"  {k:<{width}}  {v:>7}" for k, v in rows)
     print(f"\nsync protocol, base seed {BASE_SEED}, {elapsed:.1f} s:\n{summary}")
     assert stats["bookings queued"] == totals["confirmed"] + totals["visible conflict"] + totals["visible failed"]
     assert not failures, "\n".join(failures)
-    assert totals["lost"] == 0 and totals["duplicated"] == 0 and totals["over capacity"] == 0
+    assert totals["lost"] == totals["duplicated"] == totals["over capacity"] == totals["untraceable"] == 0
+    if SEQUENCES < 500:
+        return  # a short replay (CITA_SYNC_SEQUENCES=1) need not meet every kind of trouble
     # The chaos really happened (a run where nothing went wrong would prove nothing).
     for what in ("lost responses replayed", "conflicts re-offered", "alternatives accepted", "server restarts",
                  "duplicate sends (two tabs at once)", "sends while offline"):

@@ -1,0 +1,210 @@
+"""The staff workspace's pieces: the frame (header, navigation by role, sign-out), forms, tables and tags for a
+tablet at arm's length (touch targets of 56 px, large type). `rx.el.*` only, styled by the `/* staff */` part of
+assets/cita.css.
+
+Texts go through gettext in their own domain, "staff" (`_s`), because the staff routes are Spanish-only: they are
+written in Spanish and stay out of the citizen catalogue (messages.pot), which is translated into every citizen
+language. To translate them later (e.g. into Catalan for a Catalan town hall):
+    pybabel extract -k _s -k S_ --no-default-keywords -o locales/staff.pot components/staff.py state pwa_app/pages/staff
+    pybabel init -D staff -i locales/staff.pot -d locales -l ca     # then translate, and compile with -D staff
+"""
+
+from functools import cache
+
+import reflex as rx
+from babel.support import NullTranslations, Translations
+from reflex_base.vars.base import Var
+
+from pwa_app.services.i18n import LOCALES_DIR
+
+STAFF_LANG = "es"
+LOGIN = "/staff/login/"
+
+
+@cache
+def staff_translations(lang: str = STAFF_LANG) -> NullTranslations:
+    found = Translations.load(str(LOCALES_DIR), [lang], "staff")
+    return found if isinstance(found, Translations) else NullTranslations()
+
+
+def _s(message: str) -> str:
+    """A staff text, translated through the "staff" gettext domain (Spanish source)."""
+    return staff_translations().gettext(message)
+
+
+def S_(message: str) -> str:
+    """Marks a staff text for extraction without translating it here (static tables)."""
+    return message
+
+
+# (href, label, permission); the permission decides who sees the link (the page checks again).
+NAV = [
+    ("/staff/", S_("Inicio"), "home"),
+    ("/staff/dia/", S_("Citas del día"), "day"),
+    ("/staff/cola/", S_("Turnos"), "queue"),
+    ("/staff/solicitudes/", S_("Solicitudes"), "requests"),
+    ("/staff/informes/", S_("Informes"), "reports"),
+    ("/staff/ajustes/", S_("Configuración"), "setup_office"),
+    ("/staff/usuarios/", S_("Personal"), "users"),
+]
+
+LOGOUT_JS = (
+    "(() => { fetch('/api/staff/logout', {method: 'POST', credentials: 'same-origin'})"
+    ".finally(() => window.location.assign('/staff/login/?signed_out=1')); })"
+)
+
+
+def js(code: str):
+    """A JavaScript function as an event handler (runs in the browser, outside Reflex's event queue)."""
+    return Var(code).to(rx.vars.FunctionVar)
+
+
+def frame(state, title: str, *children, active: str = "", wide: bool = True) -> rx.Component:
+    """Every staff page: header with the sections this person may open, their name, sign-out; then the page."""
+    return rx.el.div(
+        rx.el.a(_s("Saltar al contenido"), href="#main", class_name="skip-link"),
+        rx.el.header(
+            rx.el.div(
+                rx.el.a(rx.el.span("Cita", class_name="brand-name"),
+                        rx.el.span(_s("Personal del ayuntamiento"), class_name="brand-town"),
+                        href="/staff/", class_name="brand"),
+                rx.el.div(
+                    rx.el.span(state.me_name, class_name="staff-me-name"),
+                    rx.el.span(state.me_role, class_name="staff-me-role"),
+                    class_name="staff-me",
+                ),
+                rx.el.button(_s("Salir"), type="button", on_click=js(LOGOUT_JS), class_name="staff-signout"),
+                class_name="staff-header-inner",
+            ),
+            rx.el.nav(
+                *[rx.cond(state.me_permissions.contains(perm),
+                          rx.el.a(_s(label), href=href, class_name="staff-tab",
+                                  aria_current="page" if href == active else None))
+                  for href, label, perm in NAV],
+                aria_label=_s("Secciones"),
+                class_name="staff-nav",
+            ),
+            class_name="header staff-header",
+        ),
+        rx.el.main(
+            rx.el.h1(title, class_name="staff-title"),
+            rx.cond(state.flash != "",
+                    rx.el.div(state.flash, role=rx.cond(state.flash_kind == "error", "alert", "status"),
+                              class_name=rx.cond(state.flash_kind == "error", "notice notice-error staff-flash",
+                                                 rx.cond(state.flash_kind == "ok", "notice notice-ok staff-flash",
+                                                         "notice staff-flash")))),
+            *children,
+            id="main", tab_index=-1, class_name="main staff-main" + (" wide" if wide else ""),
+        ),
+        class_name="app staff",
+        lang="es",
+    )
+
+
+def button(label, *, kind: str = "primary", **props) -> rx.Component:
+    extra = props.pop("class_name", "")
+    return rx.el.button(label, class_name=f"btn btn-{kind} staff-btn {extra}".strip(),
+                        type=props.pop("type", "button"), **props)
+
+
+def tile(label: str, hint: str, href: str) -> rx.Component:
+    return rx.el.a(rx.el.span(label, class_name="staff-tile-title"), rx.el.span(hint, class_name="staff-tile-hint"),
+                   href=href, class_name="staff-tile")
+
+
+def input_field(label: str, name: str, *, hint: str | None = None, error=None, **props) -> rx.Component:
+    """A labelled input (uncontrolled: read from the form's data on submit)."""
+    field_id = props.pop("id", f"staff-{name}")
+    return rx.el.div(
+        rx.el.label(label, html_for=field_id, class_name="label"),
+        rx.el.p(hint, class_name="hint", id=f"{field_id}-hint") if hint else rx.fragment(),
+        rx.cond(error, rx.el.p(error, class_name="field-error", id=f"{field_id}-error")) if error is not None
+        else rx.fragment(),
+        rx.el.input(id=field_id, name=name, class_name="input staff-input",
+                    aria_describedby=f"{field_id}-hint" if hint else None, **props),
+        class_name="field",
+    )
+
+
+def textarea_field(label: str, name: str, *, hint: str | None = None, **props) -> rx.Component:
+    field_id = props.pop("id", f"staff-{name}")
+    return rx.el.div(
+        rx.el.label(label, html_for=field_id, class_name="label"),
+        rx.el.p(hint, class_name="hint") if hint else rx.fragment(),
+        rx.el.textarea(id=field_id, name=name, class_name="input staff-input staff-textarea", **props),
+        class_name="field",
+    )
+
+
+def select_field(label: str, name: str, options, *, value=None, on_change=None, field_id: str | None = None,
+                 placeholder: str | None = None, **props) -> rx.Component:
+    """A labelled <select>. `options` is a Var list of {"value", "label"} dicts or a Python list of pairs."""
+    field_id = field_id or f"staff-{name}"
+    if isinstance(options, list):
+        items = [rx.el.option(text, value=str(val)) for val, text in options]
+    else:
+        items = [rx.foreach(options, lambda o: rx.el.option(o["label"], value=o["value"]))]
+    if placeholder is not None:
+        items.insert(0, rx.el.option(placeholder, value=""))
+    controlled = {"value": value, "on_change": on_change} if on_change is not None else (
+        {"default_value": value} if value is not None else {})
+    return rx.el.div(
+        rx.el.label(label, html_for=field_id, class_name="label"),
+        rx.el.select(*items, id=field_id, name=name, class_name="input staff-input staff-select", **controlled,
+                     **props),
+        class_name="field",
+    )
+
+
+def check_field(label: str, name: str, *, checked=None, **props) -> rx.Component:
+    field_id = props.pop("id", f"staff-{name}")
+    extra = {"default_checked": checked} if checked is not None else {}
+    return rx.el.div(
+        rx.el.input(type="checkbox", id=field_id, name=name, class_name="check-input", **extra, **props),
+        rx.el.label(label, html_for=field_id, class_name="check-label"),
+        class_name="check",
+    )
+
+
+def tag(text, status) -> rx.Component:
+    return rx.el.span(text, class_name="tag staff-tag tag-" + status)
+
+
+def stat(label: str, value, unit: str = "") -> rx.Component:
+    return rx.el.div(
+        rx.el.span(label, class_name="staff-stat-label"),
+        rx.el.span(value, rx.el.span(unit, class_name="staff-stat-unit") if unit else rx.fragment(),
+                   class_name="staff-stat-value"),
+        class_name="staff-stat",
+    )
+
+
+def table(headers: list[str], body, caption: str | None = None, **props) -> rx.Component:
+    return rx.el.div(
+        rx.el.table(
+            rx.el.caption(caption, class_name="visually-hidden") if caption else rx.fragment(),
+            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in headers])),
+            rx.el.tbody(body),
+            class_name="staff-table", **props,
+        ),
+        class_name="staff-table-wrap",
+    )
+
+
+def section(title: str, *children, **props) -> rx.Component:
+    return rx.el.section(rx.el.h2(title, class_name="h2"), *children,
+                         class_name="card staff-card " + props.pop("class_name", ""), **props)
+
+
+def every(milliseconds: int, handler) -> Var:
+    """Calls a (backend) event handler every `milliseconds` while the page is open: render the returned Var
+    anywhere in the page (it renders nothing). Each call reads the database, so any worker can answer."""
+    from reflex_base.event import EventChain, no_args_event_spec
+    from reflex_base.vars.base import LiteralVar, VarData, get_unique_variable_name
+
+    chain = LiteralVar.create(EventChain.create(handler, args_spec=no_args_event_spec, key="every"))
+    name = get_unique_variable_name()
+    hook = (f"useEffect(() => {{ const {name} = setInterval(() => {{ ({chain!s})(); }}, {int(milliseconds)}); "
+            f"return () => clearInterval({name}); }}, []);")
+    data = VarData.merge(chain._get_all_var_data(), VarData(imports={"react": ["useEffect"]}, hooks={hook: None}))
+    return Var("null", _var_data=data)

@@ -1,0 +1,196 @@
+"""Staff endpoints: sign-in and sign-out (they set and clear the HttpOnly session cookie, which scripts can never
+read), who is signed in, the reports CSV and the queue board; and the appointment's QR code for citizens.
+
+    POST /api/staff/login                 form: email, password[, next]  -> 303 to /staff/... (cookie set)
+    POST /api/staff/logout                -> 303 to /staff/login/ (session ended, cookie cleared)
+    GET  /api/staff/me                    who is signed in (401 when nobody)
+    GET  /api/staff/reports.csv?from=&to=[&office=]      figures per day, office and procedure (reports)
+    GET  /api/staff/queue/{office}/board  the wall screen's data (queue)
+    GET  /api/v1/appointments/{code}/qr.svg?verifier=     the booking code as a QR code (citizens; segno)
+
+Every /api/staff/ endpoint but login answers 401 without a valid session and 403 for a role without the
+permission (`GUARDED` lists them, for the tests).
+"""
+
+import asyncio
+import io
+from datetime import date, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import segno
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, RedirectResponse
+from sqlmodel import Session, select
+
+from pwa_app import db
+from pwa_app.api.v1 import Lang, error, get_session
+from pwa_app.models import Office
+from pwa_app.services import auth, booking, codes, queue, ratelimit, reports
+from pwa_app.services.auth import AuthError, Viewer
+from pwa_app.services.staff import Forbidden, today
+
+router = APIRouter(tags=["staff"])
+LOGIN_PAGE = "/staff/login/"
+HOME_PAGE = "/staff/"
+GUARDED: dict[tuple[str, str], str] = {}  # (method, path) -> permission
+MAX_FORM = 4096
+
+
+def secure_request(request: Request) -> bool:
+    """HTTPS, directly or behind a trusted proxy (CITA_PROXY_HOPS) that says so; CITA_SECURE_COOKIES=1 forces it."""
+    import os
+
+    if os.environ.get("CITA_SECURE_COOKIES") == "1":
+        return True
+    if request.url.scheme == "https":
+        return True
+    hops = int(os.environ.get("CITA_PROXY_HOPS") or 0)
+    proto = (request.headers.get("x-forwarded-proto") or "").split(",")[-1].strip().lower()
+    return hops > 0 and proto == "https"
+
+
+def client_ip(request: Request) -> str:
+    return ratelimit.client_ip(request.headers, request.client and request.client.host)
+
+
+def current_viewer(request: Request, session: Session = Depends(get_session)) -> Viewer | None:
+    return auth.viewer_for_token(session, request.cookies.get(auth.COOKIE))
+
+
+def need(permission: str):
+    def check(viewer: Viewer | None = Depends(current_viewer)) -> Viewer:
+        if viewer is None:
+            raise HTTPException(401, "sign in first")
+        if not viewer.can(permission):
+            raise HTTPException(403, "not allowed")
+        return viewer
+
+    return check
+
+
+def guarded(method: str, path: str, permission: str):
+    GUARDED[(method, path)] = permission
+    return getattr(router, method.lower())(path, dependencies=[Depends(need(permission))])
+
+
+def same_origin(request: Request) -> bool:
+    """A form posted from another site is refused (on top of SameSite=Lax)."""
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin is None
+    return urlsplit(origin).netloc == request.headers.get("host")
+
+
+def safe_next(raw: str | None) -> str:
+    return raw if raw and raw.startswith("/staff/") and not raw.startswith("/staff/login") and "//" not in raw \
+        else HOME_PAGE
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    body = await request.body()
+    if len(body) > MAX_FORM:
+        return {}
+    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    return {k: v[0] for k, v in fields.items()}
+
+
+@router.post("/api/staff/login", summary="Staff sign-in (form post); sets the session cookie")
+async def login(request: Request):
+    if not same_origin(request):
+        return RedirectResponse(LOGIN_PAGE + "?error=origin", status_code=303)
+    form = await read_form(request)
+    email, password = form.get("email", "")[:254], form.get("password", "")[: auth.PASSWORD_MAX + 1]
+    ip, agent = client_ip(request), request.headers.get("user-agent", "")
+
+    def attempt():
+        with db.session() as session:
+            try:
+                return auth.sign_in(session, email, password, ip=ip, user_agent=agent), None, 0
+            except AuthError as exc:
+                failures = auth.recent_failures(session, auth.normalize_email(email), ip)
+                return None, exc, failures
+
+    done, refused, failures = await run_in_threadpool(attempt)
+    if refused is not None:
+        await asyncio.sleep(min(0.3 * failures, 3.0))  # slow down guessing, more with every failure
+        target = f"{LOGIN_PAGE}?error={refused.code}"
+        if refused.retry_after:
+            target += f"&wait={max(1, (refused.retry_after + 59) // 60)}"
+        return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+    token, _viewer = done
+    answer = RedirectResponse(safe_next(form.get("next")), status_code=303, headers={"Cache-Control": "no-store"})
+    answer.set_cookie(value=token, **auth.cookie_settings(secure_request(request)))
+    return answer
+
+
+@router.post("/api/staff/logout", summary="Staff sign-out: ends the session and clears the cookie")
+def logout(request: Request, session: Session = Depends(get_session)):
+    if same_origin(request):
+        auth.sign_out(session, request.cookies.get(auth.COOKIE), client_ip(request))
+    answer = RedirectResponse(LOGIN_PAGE + "?signed_out=1", status_code=303, headers={"Cache-Control": "no-store"})
+    answer.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="lax", secure=secure_request(request))
+    return answer
+
+
+@router.get("/api/staff/me", summary="The signed-in member of staff")
+def me(viewer: Viewer | None = Depends(current_viewer)):
+    if viewer is None:
+        raise HTTPException(401, "sign in first")
+    return {"email": viewer.email, "name": viewer.name, "role": viewer.role,
+            "offices": sorted(viewer.office_ids) if viewer.office_ids is not None else None,
+            "permissions": sorted(p for p in auth.PERMISSIONS if viewer.can(p))}
+
+
+@guarded("GET", "/api/staff/reports.csv", "reports")
+def reports_csv(
+    request: Request,
+    from_: date | None = Query(None, alias="from"),
+    to: date | None = None,
+    office: str | None = Query(None, max_length=80),
+    session: Session = Depends(get_session),
+):
+    viewer = current_viewer(request, session)
+    last = to or today()
+    first = from_ or last - timedelta(days=29)
+    office_id = None
+    if office:
+        found = session.exec(select(Office).where(Office.slug == office)).first()
+        if found is None:
+            raise HTTPException(404, "unknown office")
+        office_id = found.id
+    try:
+        rows = reports.csv_rows(session, viewer, first, last, office_id)
+    except reports.ReportError as exc:
+        return JSONResponse({"codes": exc.errors}, status_code=422)
+    except Forbidden:  # an office outside the viewer's scope
+        raise HTTPException(403, "not allowed") from None
+    name = f"cita-informe-{first.isoformat()}-{last.isoformat()}.csv"
+    auth.audit(session, viewer, "report.export", "report", ip=client_ip(request), first=first.isoformat(),
+               last=last.isoformat(), office_id=office_id, rows=len(rows))
+    session.commit()
+    return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@guarded("GET", "/api/staff/queue/{office}/board", "queue")
+def queue_board(request: Request, office: str, session: Session = Depends(get_session)):
+    viewer = current_viewer(request, session)
+    found = session.exec(select(Office).where(Office.slug == office)).first()
+    if found is None or not viewer.can_office(found.id):
+        raise HTTPException(404 if found is None else 403)
+    return JSONResponse(queue.board(session, found.id), headers={"Cache-Control": "no-store"})
+
+
+@router.get("/api/v1/appointments/{code}/qr.svg", summary="The booking code as a QR code (SVG), for the desk")
+def appointment_qr(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+                   session: Session = Depends(get_session)):
+    appt = booking.find(session, code, verifier)
+    if appt is None:
+        return error(404, {"code": "not_found"}, lang)
+    shown = codes.format_code(appt.code)
+    qr = segno.make(shown, error="m")  # alphanumeric mode: upper-case letters, digits and the hyphen
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=8, border=4, dark="#0b0c0c", light="#ffffff", title=shown, xmldecl=False)
+    return Response(out.getvalue(), media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,159 @@
+"""The base of every staff page's state: who is signed in, checked on every event.
+
+`@staff_event("permission")` is the one door: before the handler runs it reads the session cookie (HttpOnly: it
+reaches the server with the websocket's handshake and never the page's scripts), looks the session up in the
+database and checks the role. Anonymous → sent to the sign-in page; wrong role → sent home with a notice; the
+handler never runs. Inside, `viewer()` is the signed-in member of staff. State classes stay thin: they call
+pwa_app.services and keep only what the page shows.
+"""
+
+import contextvars
+import functools
+import inspect
+from urllib.parse import quote
+
+import reflex as rx
+
+from components.staff import LOGIN, S_, _s
+from pwa_app import db
+from pwa_app.services import auth
+from pwa_app.services.auth import Viewer
+
+ROLE_LABELS = {"admin": S_("Administración"), "manager": S_("Responsable de oficina"), "desk": S_("Atención al público")}
+
+# Messages for the codes that services raise (StaffError, QueueError, ReportError, TrackingError).
+MESSAGES = {
+    "forbidden": S_("No tiene permiso para hacer esto."),
+    "required": S_("Este campo es obligatorio."),
+    "too_long": S_("Es demasiado largo."),
+    "chars": S_("Use solo letras, números y signos de puntuación habituales."),
+    "number": S_("Escriba un número."),
+    "range": S_("El valor está fuera del intervalo permitido."),
+    "time": S_("Escriba una hora como 09:30."),
+    "date": S_("Escriba una fecha válida."),
+    "slug": S_("Use minúsculas, números y guiones (por ejemplo, oficina-centro)."),
+    "exists": S_("Ya existe."),
+    "not_found": S_("No se ha encontrado."),
+    "no_office": S_("Su cuenta no tiene ninguna oficina asignada. Pida a administración que le asigne una."),
+    "closes_before_opens": S_("La hora de cierre debe ser posterior a la de apertura."),
+    "shorter_than_slot": S_("El horario es más corto que un tramo."),
+    "past": S_("La fecha ya ha pasado."),
+    "already_closed": S_("Ese día ya está cerrado."),
+    "has_appointments": S_("Ese día hay citas reservadas. Decida qué hacer con ellas."),
+    "code_format": S_("El código no es válido: son 10 letras y números, por ejemplo ABCDE-12345."),
+    "other_office": S_("Esta cita es de otra oficina."),
+    "not_today": S_("Esta cita no es para hoy."),
+    "cancelled": S_("Esta cita está anulada."),
+    "closed": S_("Esta cita ya está cerrada (atendida o no presentada)."),
+    "checked_in": S_("La persona ya ha llegado: márquela como atendida."),
+    "unknown_status": S_("Estado desconocido."),
+    "not_waiting": S_("Ese turno ya no está esperando."),
+    "not_called": S_("Ese turno no está llamado."),
+    "transition": S_("Ese cambio de estado no es posible desde el estado actual."),
+    "unknown_department": S_("Departamento desconocido."),
+    "no_html": S_("Escriba texto sin etiquetas HTML."),
+    "not_open": S_("La solicitud está cerrada."),
+    "too_long_period": S_("El periodo es demasiado largo (máximo un año)."),
+    "self": S_("No puede quitarse a sí mismo el rol de administración ni desactivar su cuenta."),
+    "weak_password": S_("La contraseña debe tener al menos 12 caracteres."),
+    "email": S_("Escriba una dirección de correo válida."),
+    "role": S_("Rol desconocido."),
+}
+
+FIELDS = {
+    "name": S_("Nombre"), "address": S_("Dirección"), "opening_hours": S_("Horario"), "slug": S_("Identificador"),
+    "summary": S_("Resumen"), "text": S_("Texto"), "note": S_("Nota"), "duration_minutes": S_("Duración"),
+    "area_id": S_("Área"), "office_id": S_("Oficina"), "procedure_id": S_("Trámite"), "weekday": S_("Día"),
+    "opens": S_("Apertura"), "closes": S_("Cierre"), "slot_minutes": S_("Tramo"), "capacity": S_("Puestos"),
+    "valid_from": S_("Desde"), "valid_until": S_("Hasta"), "day": S_("Fecha"), "reason": S_("Motivo"),
+    "booking_horizon_days": S_("Días de antelación"), "min_notice_minutes": S_("Aviso mínimo"),
+    "comment": S_("Comentario"), "status": S_("Estado"), "department": S_("Departamento"),
+    "desk": S_("Puesto"), "email": S_("Correo"), "password": S_("Contraseña"), "role": S_("Rol"),
+    "office_ids": S_("Oficinas"), "period": S_("Periodo"), "code": S_("Código"), "assignee": S_("Persona"),
+}
+
+_viewer: contextvars.ContextVar[Viewer | None] = contextvars.ContextVar("staff_viewer", default=None)
+
+
+def viewer() -> Viewer:
+    """The member of staff the current event was checked for (inside a @staff_event handler)."""
+    found = _viewer.get()
+    if found is None:
+        raise RuntimeError("viewer() outside a @staff_event handler")
+    return found
+
+
+def describe(errors: dict[str, str], info: dict | None = None) -> str:
+    """One readable sentence for a service error."""
+    parts = []
+    for field, code in errors.items():
+        text = _s(MESSAGES.get(code, S_("No se ha podido guardar. Revise los datos.")))
+        if code == "has_appointments" and info:
+            text = _s("Ese día hay %(count)d citas reservadas. Decida qué hacer con ellas.") % {"count": info["count"]}
+        if code == "other_office" and info and info.get("office"):
+            text = _s("Esta cita es de otra oficina: %(office)s.") % {"office": info["office"]}
+        if code == "not_today" and info:
+            text = _s("Esta cita es el %(day)s a las %(time)s, no hoy.") % info
+        label = FIELDS.get(field)
+        parts.append(f"{_s(label)}: {text}" if label and field not in ("form", "code") else text)
+    return " ".join(parts)
+
+
+def staff_event(permission: str):
+    """Guard an event handler: it runs only for a signed-in member of staff holding `permission`."""
+
+    def decorate(fn):
+        if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn) or inspect.iscoroutinefunction(fn):
+            raise TypeError("staff event handlers are plain functions (return the events)")
+
+        @functools.wraps(fn)
+        def guarded(self, *args, **kwargs):
+            refused, who = self._authorize(permission)
+            if refused is not None:
+                return refused
+            token = _viewer.set(who)
+            try:
+                return fn(self, *args, **kwargs)
+            finally:
+                _viewer.reset(token)
+
+        guarded._staff_permission = permission
+        return guarded
+
+    return decorate
+
+
+class StaffState(rx.State):
+    """Who is signed in (for the header) and the page's one message line."""
+
+    me_name: str = ""
+    me_role: str = ""
+    me_permissions: list[str] = []
+    flash: str = ""
+    flash_kind: str = "info"  # info | ok | error
+
+    def _authorize(self, permission: str):
+        """(None, viewer) when allowed; else (events to send, None)."""
+        headers = self.router.headers
+        token = auth.token_from_cookie_header(headers.cookie)
+        with db.session() as session:
+            who = auth.viewer_for_token(session, token)
+        if who is None:
+            self.me_name, self.me_role, self.me_permissions = "", "", []
+            path = self.router.url.path or "/staff/"
+            return rx.redirect(f"{LOGIN}?next={quote(path)}", replace=True), None
+        self.me_name = who.name
+        self.me_role = _s(ROLE_LABELS.get(who.role, who.role))
+        self.me_permissions = sorted(p for p in auth.PERMISSIONS if who.can(p))
+        if not who.can(permission):
+            return rx.redirect("/staff/?denied=1", replace=True), None
+        return None, who
+
+    def _say(self, message: str, kind: str = "info") -> None:
+        self.flash, self.flash_kind = message, kind
+
+    def _fail(self, exc) -> None:
+        self._say(describe(getattr(exc, "errors", {"form": "forbidden"}), getattr(exc, "info", None)), "error")
+
+    def _client_ip(self) -> str:
+        return self.router.session.client_ip or ""

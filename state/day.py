@@ -1,0 +1,128 @@
+"""The day view: an office's appointments of a day in time order; check in by booking code (typed or scanned),
+attended / did not come, what the citizen must bring."""
+
+from datetime import date, timedelta
+
+from components.staff import S_, _s
+from pwa_app import db
+from pwa_app.services import staff
+from pwa_app.services.i18n import long_day_label
+from pwa_app.services.staff import StaffError
+from state.base import StaffState, staff_event, viewer
+
+STATUS_LABELS = {
+    "booked": S_("Reservada"), "checked_in": S_("Ha llegado"), "done": S_("Atendida"),
+    "no_show": S_("No se presentó"), "cancelled": S_("Anulada"),
+}
+
+
+def office_options(session) -> list[dict]:
+    return [{"value": str(o.id), "label": o.name} for o in staff.offices(session, viewer())]
+
+
+class DayState(StaffState):
+    office_options: list[dict] = []
+    office_id: str = ""
+    day: str = ""
+    day_label: str = ""
+    is_today: bool = True
+    appointments: list[dict] = []
+    counts: dict[str, int] = {}
+    open_id: int = 0
+    last_ticket: str = ""
+
+    def _day(self) -> date:
+        try:
+            return date.fromisoformat(self.day)
+        except ValueError:
+            return staff.today()
+
+    def _refresh(self, session) -> None:
+        office = staff.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
+        self.office_id, day = str(office.id), self._day()
+        self.day, self.day_label, self.is_today = day.isoformat(), long_day_label(day, "es"), day == staff.today()
+        rows = staff.day_appointments(session, viewer(), office.id, day)
+        for r in rows:
+            r["status_label"] = _s(STATUS_LABELS.get(r["status"], r["status"]))
+        self.appointments = rows
+        self.counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_LABELS}
+
+    @staff_event("day")
+    def load(self):
+        params = self.router.url.query_parameters
+        self.flash, self.last_ticket, self.open_id = "", "", 0
+        self.day = params.get("fecha", "") or staff.today().isoformat()
+        with db.session() as session:
+            self.office_options = office_options(session)
+            self.office_id = params.get("oficina", "") or self.office_id
+            try:
+                self._refresh(session)
+            except StaffError as exc:
+                self.office_id = ""
+                self.appointments = []
+                self._fail(exc)
+
+    @staff_event("day")
+    def refresh(self):
+        with db.session() as session:
+            try:
+                self._refresh(session)
+            except StaffError as exc:
+                self._fail(exc)
+
+    @staff_event("day")
+    def set_office(self, value: str):
+        self.office_id, self.flash, self.open_id = value, "", 0
+        with db.session() as session:
+            try:
+                self._refresh(session)
+            except StaffError as exc:
+                self._fail(exc)
+
+    @staff_event("day")
+    def set_day(self, value: str):
+        self.day, self.flash, self.open_id = value, "", 0
+        with db.session() as session:
+            self._refresh(session)
+
+    @staff_event("day")
+    def shift_day(self, days: int):
+        self.day, self.flash, self.open_id = (self._day() + timedelta(days=int(days))).isoformat(), "", 0
+        with db.session() as session:
+            self._refresh(session)
+
+    @staff_event("day")
+    def check_in(self, form_data: dict):
+        code = str(form_data.get("code") or "")
+        with db.session() as session:
+            try:
+                appt, ticket = staff.check_in(session, viewer(), code, int(self.office_id) if self.office_id else None)
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self.last_ticket = ""
+                self._fail(exc)
+                return
+            self.day = staff.today().isoformat()
+            self._refresh(session)
+        self.last_ticket, self.open_id = ticket, appt.id
+        self._say(_s("Llegada registrada: %(name)s. Su turno es %(ticket)s.") % {"name": appt.name, "ticket": ticket},
+                  "ok")
+
+    @staff_event("day")
+    def mark(self, appointment_id: int, outcome: str):
+        with db.session() as session:
+            try:
+                appt = staff.set_outcome(session, viewer(), int(appointment_id), outcome)
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self._refresh(session)
+        self._say((_s("Marcada como atendida: %(name)s.") if outcome == "done"
+                   else _s("Marcada como no presentada: %(name)s.")) % {"name": appt.name}, "ok")
+
+    @staff_event("day")
+    def toggle(self, appointment_id: int):
+        self.open_id = 0 if self.open_id == int(appointment_id) else int(appointment_id)

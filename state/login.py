@@ -1,0 +1,35 @@
+"""The sign-in page. The form posts to /api/staff/login (which sets the HttpOnly cookie); this state only turns
+the answer's query parameters into a message, and sends someone already signed in to the start page."""
+
+import reflex as rx
+
+from components.staff import S_, _s
+from pwa_app import db
+from pwa_app.services import auth
+
+ERRORS = {
+    "invalid": S_("El correo o la contraseña no son correctos."),
+    "locked": S_("Demasiados intentos fallidos. Por seguridad, espere %(wait)s minutos y vuelva a intentarlo."),
+    "origin": S_("El formulario no se ha enviado desde esta aplicación. Vuelva a intentarlo."),
+    "network": S_("No se ha podido conectar con el servidor. Compruebe la conexión y vuelva a intentarlo."),
+}
+
+
+class LoginState(rx.State):
+    error: str = ""
+    info: str = ""
+    next_page: str = "/staff/"
+
+    def load(self):
+        """Not guarded: the sign-in page is the one staff page anyone may open. It shows no data."""
+        params = self.router.url.query_parameters
+        code, wait = params.get("error", ""), params.get("wait", "15")
+        self.error = _s(ERRORS[code]) % {"wait": wait if wait.isdigit() else "15"} if code in ERRORS else ""
+        self.info = _s("Ha cerrado la sesión.") if params.get("signed_out") else ""
+        nxt = params.get("next", "")
+        self.next_page = nxt if nxt.startswith("/staff/") and "//" not in nxt else "/staff/"
+        token = auth.token_from_cookie_header(self.router.headers.cookie)
+        if token:
+            with db.session() as session:
+                if auth.viewer_for_token(session, token) is not None:
+                    return rx.redirect(self.next_page, replace=True)
