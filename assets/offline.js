@@ -404,7 +404,15 @@ export function flush(force = false) {
   const run = async () => {
     await loaded;
     const due = (get("outbox", []) || []).filter((i) => i.status === "pending" && (force || i.nextAt <= Date.now()));
-    for (const item of due) await send(item);
+    for (const item of due) {
+      // Another tab may have sent, replaced or dismissed it: what is on disk decides (we hold the lock).
+      const fresh = dbPromise ? await (await dbPromise).get("outbox", item.id) : item;
+      if (fresh && fresh.status === "pending") await send(fresh);
+      else if (fresh) { await saveItem(fresh); } else {
+        mem.set("outbox", (get("outbox", []) || []).filter((i) => i.id !== item.id));
+        emit();
+      }
+    }
   };
   // One tab at a time sends; another tab's attempt waits, then finds nothing left to send.
   const locked = navigator.locks ? () => navigator.locks.request("cita-outbox", run) : run;
@@ -539,14 +547,18 @@ export async function cancelAppointment(lang, key) {
 
 // What every page frame shows: connection, town name, writes still waiting, and the query string to keep
 // when switching language. Also remembers the chosen language for the next visit to "/".
-export function useShell(lang) {
+export function useShell(lang, dir) {
   const online = useOnline();
   const cat = useSaved(catalogueKey, lang);
   const outbox = useIdbValue("outbox", []);
   const location = useLocation();
   const [search, setSearch] = useState("");
   useEffect(() => setSearch(location.search), [location.search]);
-  useEffect(() => { try { localStorage.setItem("cita-lang", lang); } catch { /* private mode */ } }, [lang]);
+  useEffect(() => {
+    // A language link is a client-side navigation: <html lang dir> must follow (screen readers read them).
+    Object.assign(document.documentElement, { lang, dir });
+    try { localStorage.setItem("cita-lang", lang); } catch { /* private mode */ }
+  }, [lang, dir]);
   useEffect(() => { loaded.then(() => get(catalogueKey(lang)) || refreshCatalogue(lang)); }, [lang]);
   useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond
   const pendingCount = outbox.filter((i) => i.status === "pending").length;

@@ -72,7 +72,7 @@ def loading(t) -> rx.Component:
 
 
 def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component:
-    shell = hook("useShell", lang, var_type=Shell)
+    shell = hook("useShell", lang, text_direction(lang), var_type=Shell)
     return rx.el.div(
         rx.el.a(t.gettext("Skip to main content"), href="#main", class_name="skip-link"),
         rx.el.header(

@@ -237,6 +237,12 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
     return proc
 
 
+def procedures_at(session: Session, office_id: int) -> list[Procedure]:
+    """The procedures an office handles (for walk-in tickets)."""
+    return list(session.exec(select(Procedure).join(ProcedureOffice, ProcedureOffice.procedure_id == Procedure.id)
+                             .where(ProcedureOffice.office_id == office_id).order_by(Procedure.name)))
+
+
 def requirements(session: Session, procedure_id: int) -> list[Requirement]:
     return list(session.exec(select(Requirement).where(Requirement.procedure_id == procedure_id)
                              .order_by(Requirement.position, Requirement.id)))

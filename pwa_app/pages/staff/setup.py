@@ -1,0 +1,271 @@
+"""Set-up screens: offices and booking rules, procedures with their checklists, weekly schedules, closures."""
+
+import reflex as rx
+
+from components.staff import (
+    _s, button, check_field, frame, input_field, section, select_field, table, textarea_field,
+)
+from state.setup import WEEKDAYS, ClosuresState, OfficesState, ProceduresState, SchedulesState
+
+SUBNAV = [
+    ("/staff/ajustes/", _s("Oficinas y reglas"), None),
+    ("/staff/ajustes/tramites/", _s("Trámites y documentos"), "setup_town"),
+    ("/staff/ajustes/horarios/", _s("Horarios"), None),
+    ("/staff/ajustes/cierres/", _s("Cierres y festivos"), None),
+]
+
+
+def subnav(state, active: str) -> rx.Component:
+    links = []
+    for href, label, perm in SUBNAV:
+        link = rx.el.a(label, href=href, aria_current="page" if href == active else None)
+        links.append(rx.cond(state.me_permissions.contains(perm), link) if perm else link)
+    return rx.el.nav(*links, aria_label=_s("Configuración"), class_name="staff-subnav")
+
+
+# --- offices and booking rules --------------------------------------------------------------------------------
+
+
+def offices_page() -> rx.Component:
+    s = OfficesState
+    sel = s.selected
+    return frame(
+        s, _s("Configuración"),
+        subnav(s, "/staff/ajustes/"),
+        rx.cond(s.can_town, section(
+            _s("Reglas de reserva"),
+            rx.el.form(
+                rx.el.div(
+                    input_field(_s("Días de antelación"), "horizon", type="number", min=1, max=365,
+                                default_value=s.horizon, id="staff-horizon",
+                                hint=_s("Hasta cuántos días en adelante pueden reservar los vecinos.")),
+                    input_field(_s("Aviso mínimo (minutos)"), "notice", type="number", min=0,
+                                default_value=s.notice, id="staff-notice",
+                                hint=_s("No se puede reservar una hora que empiece antes de este margen.")),
+                    class_name="staff-grid2",
+                ),
+                button(_s("Guardar reglas"), type="submit"),
+                on_submit=s.save_rules, key=s.form_key,
+            ),
+        )),
+        section(
+            _s("Oficinas"),
+            rx.el.div(
+                select_field(_s("Oficina"), "office", s.offices.foreach(lambda o: {"value": o["id"], "label": o["name"]}),
+                             value=s.editing_id.to_string(), on_change=s.edit, field_id="staff-office-pick"),
+                rx.cond(s.can_town, button(_s("Nueva oficina"), kind="secondary", on_click=s.new)),
+                class_name="staff-row",
+            ),
+            rx.el.form(
+                rx.cond(s.editing_id == -1,
+                        input_field(_s("Identificador"), "slug", hint=_s("En minúsculas, con guiones: aparece en la "
+                                                                        "dirección web. No se puede cambiar después."),
+                                    id="staff-office-slug")),
+                input_field(_s("Nombre"), "name", default_value=sel["name"], id="staff-office-name", required=True),
+                input_field(_s("Dirección"), "address", default_value=sel["address"], id="staff-office-address"),
+                input_field(_s("Horario que ven los vecinos"), "opening_hours", default_value=sel["opening_hours"],
+                            id="staff-office-hours"),
+                textarea_field(_s("Accesibilidad"), "accessibility", default_value=sel["accessibility"],
+                               id="staff-office-access"),
+                rx.el.div(
+                    input_field(_s("Teléfono"), "phone", default_value=sel["phone"], id="staff-office-phone",
+                                type="tel"),
+                    input_field(_s("Enlace al mapa"), "map_url", default_value=sel["map_url"], id="staff-office-map"),
+                    class_name="staff-grid2",
+                ),
+                button(_s("Guardar oficina"), type="submit"),
+                on_submit=s.save, key=s.form_key,
+            ),
+        ),
+        active="/staff/ajustes/",
+    )
+
+
+# --- procedures and checklists --------------------------------------------------------------------------------
+
+
+def requirement_row(r) -> rx.Component:
+    s = ProceduresState
+    return rx.el.tr(
+        rx.el.td(r["text"], rx.cond(r["optional"] != "", rx.el.span(" (", _s("si procede"), ")", class_name="muted")),
+                 rx.cond(r["note"] != "", rx.el.div(r["note"], class_name="muted"))),
+        rx.el.td(
+            button("↑", kind="secondary", class_name="btn-small", aria_label=_s("Subir"),
+                   on_click=s.move_requirement(r["id"], -1)),
+            button("↓", kind="secondary", class_name="btn-small", aria_label=_s("Bajar"),
+                   on_click=s.move_requirement(r["id"], 1)),
+            button(_s("Quitar"), kind="warning", class_name="btn-small", on_click=s.delete_requirement(r["id"])),
+            class_name="num",
+        ),
+    )
+
+
+def procedures_page() -> rx.Component:
+    s = ProceduresState
+    p = s.proc
+    return frame(
+        s, _s("Configuración"),
+        subnav(s, "/staff/ajustes/tramites/"),
+        section(
+            _s("Trámite"),
+            rx.el.div(
+                select_field(_s("Trámite"), "procedure", s.procedures, value=s.proc_id, on_change=s.select,
+                             field_id="staff-proc-pick"),
+                button(_s("Nuevo trámite"), kind="secondary", on_click=s.new),
+                class_name="staff-row",
+            ),
+            rx.el.form(
+                rx.cond(s.proc_id == "new", input_field(_s("Identificador"), "slug", id="staff-proc-slug")),
+                input_field(_s("Nombre"), "name", default_value=p["name"], id="staff-proc-name"),
+                input_field(_s("Resumen en una frase"), "summary", default_value=p["summary"], id="staff-proc-summary"),
+                textarea_field(_s("Descripción"), "description", default_value=p["description"],
+                               id="staff-proc-description"),
+                textarea_field(_s("Quién puede hacerlo"), "who_can_apply", default_value=p["who_can_apply"],
+                               id="staff-proc-who"),
+                rx.el.div(
+                    select_field(_s("Área"), "area_id", s.area_options, value=p["area_id"], field_id="staff-proc-area"),
+                    input_field(_s("Duración en el puesto (minutos)"), "duration_minutes", type="number", min=1,
+                                default_value=p["duration_minutes"], id="staff-proc-duration"),
+                    input_field(_s("Tasa"), "fee", default_value=p["fee"], id="staff-proc-fee"),
+                    input_field(_s("Enlace a la sede electrónica"), "online_url", default_value=p["online_url"],
+                                id="staff-proc-url"),
+                    class_name="staff-grid2",
+                ),
+                input_field(_s("Palabras de búsqueda"), "keywords", default_value=p["keywords"], id="staff-proc-kw"),
+                check_field(_s("Con cita previa"), "needs_appointment", checked=p["needs_appointment"] != "",
+                            id="staff-proc-appt"),
+                check_field(_s("Pide DNI/NIE al reservar"), "requires_document", checked=p["requires_document"] != "",
+                            id="staff-proc-doc"),
+                rx.el.fieldset(
+                    rx.el.legend(_s("Oficinas que lo atienden"), class_name="label"),
+                    rx.foreach(s.office_choices, lambda o: rx.el.div(
+                        rx.el.input(type="checkbox", id="staff-proc-office-" + o["value"], name="office_" + o["value"],
+                                    default_checked=o["checked"] != "", class_name="check-input"),
+                        rx.el.label(o["label"], html_for="staff-proc-office-" + o["value"], class_name="check-label"),
+                        class_name="check")),
+                    class_name="field",
+                ),
+                button(_s("Guardar trámite"), type="submit"),
+                on_submit=s.save, key=s.form_key,
+            ),
+        ),
+        rx.cond(s.proc_id != "new", section(
+            _s("Qué debe traer"),
+            table([_s("Documento"), ""], rx.foreach(s.requirements, requirement_row), caption=_s("Qué debe traer")),
+            rx.el.form(
+                input_field(_s("Nuevo documento"), "text", id="staff-req-text"),
+                input_field(_s("Nota"), "note", id="staff-req-note"),
+                check_field(_s("Solo si procede"), "optional", id="staff-req-optional"),
+                button(_s("Añadir a la lista"), type="submit", kind="secondary"),
+                on_submit=s.add_requirement, reset_on_submit=True,
+            ),
+        )),
+        active="/staff/ajustes/",
+    )
+
+
+# --- weekly schedules -----------------------------------------------------------------------------------------
+
+
+def schedule_row(r) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(r["procedure"]), rx.el.td(r["weekday"]), rx.el.td(r["hours"]),
+        rx.el.td(r["slot"], " min", class_name="num"), rx.el.td(r["capacity"], class_name="num"), rx.el.td(r["valid"]),
+        rx.el.td(button(_s("Quitar"), kind="warning", class_name="btn-small", on_click=SchedulesState.delete(r["id"]))),
+    )
+
+
+def schedules_page() -> rx.Component:
+    s = SchedulesState
+    return frame(
+        s, _s("Configuración"),
+        subnav(s, "/staff/ajustes/horarios/"),
+        rx.el.div(
+            select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office,
+                         field_id="staff-sched-office"),
+            select_field(_s("Trámite"), "procedure", s.procedure_options, value=s.procedure_id,
+                         on_change=s.set_procedure, field_id="staff-sched-filter", placeholder=_s("Todos")),
+            class_name="staff-row",
+        ),
+        section(
+            _s("Horario semanal"),
+            table([_s("Trámite"), _s("Día"), _s("Horas"), _s("Tramo"), _s("Puestos"), _s("Vigencia"), ""],
+                  rx.foreach(s.rows, schedule_row), caption=_s("Horario semanal")),
+            rx.cond(s.rows.length() == 0, rx.el.p(_s("No hay horarios: no se puede reservar."), class_name="muted")),
+        ),
+        section(
+            _s("Añadir horario"),
+            rx.el.form(
+                select_field(_s("Trámite"), "procedure_id", s.procedure_options, field_id="staff-sched-proc"),
+                rx.el.div(
+                    select_field(_s("Día"), "weekday", [(str(i), _s(d)) for i, d in enumerate(WEEKDAYS)],
+                                 field_id="staff-sched-weekday"),
+                    input_field(_s("Apertura"), "opens", type="time", default_value="09:00", id="staff-sched-opens"),
+                    input_field(_s("Cierre"), "closes", type="time", default_value="14:00", id="staff-sched-closes"),
+                    input_field(_s("Tramo (minutos)"), "slot_minutes", type="number", min=5, default_value="15",
+                                id="staff-sched-slot"),
+                    input_field(_s("Puestos (citas a la vez)"), "capacity", type="number", min=1, default_value="1",
+                                id="staff-sched-capacity"),
+                    input_field(_s("Desde (opcional)"), "valid_from", type="date", id="staff-sched-from"),
+                    input_field(_s("Hasta (opcional)"), "valid_until", type="date", id="staff-sched-until"),
+                    class_name="staff-grid2",
+                ),
+                button(_s("Añadir horario"), type="submit"),
+                on_submit=s.add, key=s.form_key,
+            ),
+        ),
+        active="/staff/ajustes/",
+    )
+
+
+# --- closures and holidays ------------------------------------------------------------------------------------
+
+
+def closure_row(c) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(c["day"]), rx.el.td(c["office"]), rx.el.td(c["reason"]),
+        rx.el.td(rx.cond(c["editable"] != "", button(_s("Quitar"), kind="warning", class_name="btn-small",
+                                                     on_click=ClosuresState.delete(c["id"])))),
+    )
+
+
+def closures_page() -> rx.Component:
+    s = ClosuresState
+    return frame(
+        s, _s("Configuración"),
+        subnav(s, "/staff/ajustes/cierres/"),
+        rx.cond(s.pending_count > 0, rx.el.div(
+            rx.el.h2(_s("Hay citas reservadas ese día"), class_name="h2"),
+            rx.el.p(_s("Citas reservadas"), ": ", rx.el.strong(s.pending_count), ". ",
+                    _s("Si las anula, se quedan libres y se avisará a cada persona para que pida otra cita. Si las "
+                       "mantiene, el día se cierra solo para reservas nuevas.")),
+            rx.el.div(
+                button(_s("Anular las citas y avisar"), kind="warning", on_click=s.decide("cancel")),
+                button(_s("Mantener las citas"), kind="secondary", on_click=s.decide("keep")),
+                button(_s("No cerrar"), kind="link", on_click=s.decide("")),
+                class_name="actions",
+            ),
+            role="alertdialog", aria_label=_s("Hay citas reservadas ese día"), class_name="staff-dialog",
+        )),
+        section(
+            _s("Nuevo cierre"),
+            rx.el.form(
+                rx.el.div(
+                    select_field(_s("Oficina"), "office", s.office_options, field_id="staff-closure-office"),
+                    input_field(_s("Fecha"), "day", type="date", id="staff-closure-day", required=True),
+                    class_name="staff-grid2",
+                ),
+                input_field(_s("Motivo"), "reason", id="staff-closure-reason",
+                            hint=_s("Lo verán los vecinos, por ejemplo: «Fiestas locales» o «Obras en la oficina»."),
+                            required=True),
+                button(_s("Cerrar ese día"), type="submit"),
+                on_submit=s.add, key=s.form_key,
+            ),
+        ),
+        section(
+            _s("Próximos cierres"),
+            table([_s("Fecha"), _s("Oficina"), _s("Motivo"), ""], rx.foreach(s.closures, closure_row),
+                  caption=_s("Próximos cierres"), id="staff-closures"),
+        ),
+        active="/staff/ajustes/",
+    )

@@ -1,0 +1,343 @@
+"""Set-up screens: offices and booking rules, procedures and their checklists, weekly schedules, closures and
+holidays. Every change goes through pwa_app.services.staff (checks, audit, catalogue cache) and applies to the
+citizens' availability at once."""
+
+from components.staff import S_, _s
+from pwa_app import db
+from pwa_app.models import Office
+from pwa_app.services import staff
+from pwa_app.services.staff import StaffError
+from sqlmodel import select
+from state.base import StaffState, staff_event, viewer
+
+WEEKDAYS = [S_("Lunes"), S_("Martes"), S_("Miércoles"), S_("Jueves"), S_("Viernes"), S_("Sábado"), S_("Domingo")]
+OFFICE_FIELDS = ("slug", "name", "address", "opening_hours", "accessibility", "phone", "map_url")
+PROC_FIELDS = ("slug", "name", "summary", "description", "who_can_apply", "fee", "online_url", "keywords")
+
+
+def _strings(obj, fields) -> dict[str, str]:
+    return {f: "" if getattr(obj, f) is None else str(getattr(obj, f)) for f in fields}
+
+
+class SetupBase(StaffState):
+    form_key: int = 0  # changes to re-mount a form with new default values
+    can_town: bool = False
+
+    def _saved(self, message: str) -> None:
+        self.form_key += 1
+        self._say(message, "ok")
+
+
+class OfficesState(SetupBase):
+    offices: list[dict[str, str]] = []
+    editing_id: int = 0
+    selected: dict[str, str] = {}
+    horizon: str = ""
+    notice: str = ""
+
+    def _refresh(self, session) -> None:
+        self.can_town = viewer().can("setup_town")
+        self.offices = [{"id": str(o.id), **_strings(o, OFFICE_FIELDS)} for o in staff.offices(session, viewer())]
+        chosen = next((o for o in self.offices if o["id"] == str(self.editing_id)), None)
+        if chosen is None and self.editing_id != -1:
+            chosen = self.offices[0] if self.offices else None
+            self.editing_id = int(chosen["id"]) if chosen else -1
+        self.selected = chosen or {f: "" for f in OFFICE_FIELDS}
+        town = staff.municipality(session)
+        self.horizon, self.notice = str(town.booking_horizon_days), str(town.min_notice_minutes)
+
+    @staff_event("setup_office")
+    def load(self):
+        self.flash, self.editing_id = "", 0
+        with db.session() as session:
+            self._refresh(session)
+        self.form_key += 1
+
+    @staff_event("setup_office")
+    def edit(self, office_id: str):
+        self.editing_id, self.flash = int(office_id or 0), ""
+        with db.session() as session:
+            self._refresh(session)
+        self.form_key += 1
+
+    @staff_event("setup_town")
+    def new(self):
+        self.editing_id, self.flash = -1, ""
+        with db.session() as session:
+            self._refresh(session)
+        self.form_key += 1
+
+    @staff_event("setup_office")
+    def save(self, form_data: dict):
+        office_id = None if self.editing_id == -1 else self.editing_id
+        with db.session() as session:
+            try:
+                office = staff.save_office(session, viewer(), office_id, form_data)
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self.editing_id = office.id
+            self._refresh(session)
+        self._saved(_s("Oficina guardada: %(name)s.") % {"name": office.name})
+
+    @staff_event("setup_town")
+    def save_rules(self, form_data: dict):
+        with db.session() as session:
+            try:
+                staff.set_booking_rules(session, viewer(), form_data.get("horizon"), form_data.get("notice"))
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self._refresh(session)
+        self._saved(_s("Reglas de reserva guardadas. Se aplican ya a las citas nuevas."))
+
+
+class ProceduresState(SetupBase):
+    procedures: list[dict[str, str]] = []
+    area_options: list[dict[str, str]] = []
+    office_choices: list[dict[str, str]] = []
+    proc_id: str = ""
+    proc: dict[str, str] = {}
+    requirements: list[dict[str, str]] = []
+
+    def _refresh(self, session) -> None:
+        from pwa_app.models import Procedure
+
+        self.procedures = [{"value": str(p.id), "label": p.name} for p in staff.procedures(session)]
+        self.area_options = [{"value": str(a.id), "label": a.name} for a in staff.areas(session)]
+        if self.proc_id == "" and self.procedures:
+            self.proc_id = self.procedures[0]["value"]
+        p = session.get(Procedure, int(self.proc_id)) if self.proc_id.isdigit() else None
+        linked = set(staff.procedure_office_ids(session, p.id)) if p else set()
+        self.office_choices = [{"value": str(o.id), "label": o.name, "checked": "1" if o.id in linked else ""}
+                               for o in session.exec(select(Office).order_by(Office.id))]
+        if p:
+            self.proc = {**_strings(p, PROC_FIELDS), "area_id": str(p.area_id),
+                         "duration_minutes": str(p.duration_minutes),
+                         "needs_appointment": "1" if p.needs_appointment else "",
+                         "requires_document": "1" if p.requires_document else ""}
+            self.requirements = [{"id": str(r.id), "text": r.text, "note": r.note, "optional": "1" if r.optional else ""}
+                                 for r in staff.requirements(session, p.id)]
+        else:
+            self.proc = {**{f: "" for f in PROC_FIELDS}, "area_id": "", "duration_minutes": "10",
+                         "needs_appointment": "1", "requires_document": "1"}
+            self.requirements = []
+        self.form_key += 1
+
+    @staff_event("setup_town")
+    def load(self):
+        self.flash = ""
+        with db.session() as session:
+            self._refresh(session)
+
+    @staff_event("setup_town")
+    def select(self, value: str):
+        self.proc_id, self.flash = value, ""
+        with db.session() as session:
+            self._refresh(session)
+
+    @staff_event("setup_town")
+    def new(self):
+        self.proc_id, self.flash = "new", ""
+        with db.session() as session:
+            self._refresh(session)
+
+    @staff_event("setup_town")
+    def save(self, form_data: dict):
+        data = dict(form_data)
+        data["office_ids"] = [k.removeprefix("office_") for k in form_data if k.startswith("office_")]
+        for flag in ("needs_appointment", "requires_document"):
+            data[flag] = flag in form_data
+        with db.session() as session:
+            try:
+                proc = staff.save_procedure(session, viewer(), int(self.proc_id) if self.proc_id.isdigit() else None,
+                                            data)
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self.proc_id = str(proc.id)
+            self._refresh(session)
+        self._saved(_s("Trámite guardado: %(name)s.") % {"name": proc.name})
+
+    @staff_event("setup_town")
+    def add_requirement(self, form_data: dict):
+        data = {**form_data, "optional": "optional" in form_data}
+        with db.session() as session:
+            try:
+                staff.save_requirement(session, viewer(), int(self.proc_id), None, data)
+                session.commit()
+            except (StaffError, ValueError) as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self._refresh(session)
+        self._saved(_s("Documento añadido a la lista."))
+
+    @staff_event("setup_town")
+    def delete_requirement(self, requirement_id: str):
+        with db.session() as session:
+            staff.delete_requirement(session, viewer(), int(requirement_id))
+            session.commit()
+            self._refresh(session)
+        self._saved(_s("Documento quitado de la lista."))
+
+    @staff_event("setup_town")
+    def move_requirement(self, requirement_id: str, delta: int):
+        with db.session() as session:
+            staff.move_requirement(session, viewer(), int(requirement_id), int(delta))
+            session.commit()
+            self._refresh(session)
+
+
+class SchedulesState(SetupBase):
+    office_options: list[dict[str, str]] = []
+    procedure_options: list[dict[str, str]] = []
+    office_id: str = ""
+    procedure_id: str = ""
+    rows: list[dict[str, str]] = []
+
+    def _refresh(self, session) -> None:
+        from pwa_app.models import Procedure
+
+        office = staff.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
+        self.office_id = str(office.id)
+        self.office_options = [{"value": str(o.id), "label": o.name} for o in staff.offices(session, viewer())]
+        self.procedure_options = [{"value": str(p.id), "label": p.name} for p in staff.procedures(session)
+                                  if p.needs_appointment]
+        names = {p.id: p.name for p in session.exec(select(Procedure))}
+        rows = staff.schedules(session, viewer(), office.id, int(self.procedure_id) if self.procedure_id else None)
+        self.rows = [{
+            "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
+            "hours": f"{r.opens:%H:%M}–{r.closes:%H:%M}", "slot": str(r.slot_minutes), "capacity": str(r.capacity),
+            "valid": " – ".join(d.strftime("%d/%m/%Y") for d in (r.valid_from, r.valid_until) if d) or _s("Siempre"),
+        } for r in rows]
+
+    @staff_event("setup_office")
+    def load(self):
+        self.flash = ""
+        with db.session() as session:
+            try:
+                self._refresh(session)
+            except StaffError as exc:
+                self._fail(exc)
+
+    @staff_event("setup_office")
+    def set_office(self, value: str):
+        self.office_id, self.flash = value, ""
+        with db.session() as session:
+            self._refresh(session)
+
+    @staff_event("setup_office")
+    def set_procedure(self, value: str):
+        self.procedure_id, self.flash = value, ""
+        with db.session() as session:
+            self._refresh(session)
+
+    @staff_event("setup_office")
+    def add(self, form_data: dict):
+        data = {**form_data, "office_id": self.office_id}
+        with db.session() as session:
+            try:
+                staff.save_schedule(session, viewer(), None, data)
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self._refresh(session)
+        self._saved(_s("Horario añadido. Las nuevas horas ya se pueden reservar."))
+
+    @staff_event("setup_office")
+    def delete(self, schedule_id: str):
+        with db.session() as session:
+            try:
+                staff.delete_schedule(session, viewer(), int(schedule_id))
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self._refresh(session)
+        self._saved(_s("Horario eliminado. Las citas ya reservadas se mantienen."))
+
+
+class ClosuresState(SetupBase):
+    office_options: list[dict[str, str]] = []
+    closures: list[dict[str, str]] = []
+    pending: dict[str, str] = {}  # a closure waiting for the decision about its booked appointments
+    pending_count: int = 0
+
+    def _refresh(self, session) -> None:
+        self.can_town = viewer().can("setup_town")
+        offices = staff.offices(session, viewer())
+        names = {o.id: o.name for o in session.exec(select(Office))}
+        self.office_options = ([{"value": "all", "label": _s("Todas las oficinas (festivo)")}] if self.can_town
+                               else []) + [{"value": str(o.id), "label": o.name} for o in offices]
+        self.closures = [{"id": str(c.id), "day": c.day.strftime("%d/%m/%Y"), "reason": c.reason,
+                          "office": names.get(c.office_id, "") if c.office_id else _s("Todas (festivo)"),
+                          "editable": "1" if (c.office_id is not None or self.can_town) else ""}
+                         for c in staff.closures(session, viewer())]
+
+    @staff_event("setup_office")
+    def load(self):
+        self.flash, self.pending, self.pending_count = "", {}, 0
+        with db.session() as session:
+            self._refresh(session)
+
+    def _add(self, data: dict, decision: str):
+        office = data.get("office", "")
+        office_id = None if office == "all" else (int(office) if str(office).isdigit() else -1)
+        with db.session() as session:
+            try:
+                closure, cancelled = staff.add_closure(session, viewer(), office_id, data.get("day"),
+                                                       data.get("reason", ""), on_conflict=decision)
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                if exc.errors.get("day") == "has_appointments":
+                    self.pending, self.pending_count = {k: str(v) for k, v in data.items()}, exc.info["count"]
+                    self._say(_s("Ese día hay %(count)d citas reservadas. ¿Qué hacemos con ellas?")
+                              % {"count": exc.info["count"]}, "error")
+                else:
+                    self._fail(exc)
+                return
+            self.pending, self.pending_count = {}, 0
+            self._refresh(session)
+        if cancelled:
+            self._saved(_s("Cierre guardado. Se han anulado %(count)d citas y se avisará a cada persona.")
+                        % {"count": cancelled})
+        elif decision == "keep":
+            self._saved(_s("Cierre guardado. Las citas ya reservadas se mantienen."))
+        else:
+            self._saved(_s("Cierre guardado: ese día ya no se puede reservar."))
+
+    @staff_event("setup_office")
+    def add(self, form_data: dict):
+        self._add(dict(form_data), "ask")
+
+    @staff_event("setup_office")
+    def decide(self, decision: str):
+        if not self.pending or decision not in ("cancel", "keep"):
+            self.pending, self.pending_count = {}, 0
+            self._say(_s("No se ha guardado el cierre."), "info")
+            return
+        self._add(dict(self.pending), decision)
+
+    @staff_event("setup_office")
+    def delete(self, closure_id: str):
+        with db.session() as session:
+            try:
+                staff.delete_closure(session, viewer(), int(closure_id))
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self._refresh(session)
+        self._saved(_s("Cierre eliminado: el día se puede reservar de nuevo."))
