@@ -6,6 +6,9 @@ import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
 from pwa_app.pwa import NoMemoPlugin, PwaPlugin
+from pwa_app.serving import respawn_failed_workers
+
+respawn_failed_workers()  # one dead backend worker must not stop the app (see pwa_app/serving.py)
 
 config = rx.Config(
     app_name="pwa_app",

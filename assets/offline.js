@@ -5,6 +5,7 @@ import { openDB } from "idb";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { useLocation, useNavigate } from "react-router";
 import { Workbox } from "workbox-window";
+import { solveChallenge } from "altcha-lib";
 
 const API = "/api/v1";
 const dbPromise = typeof indexedDB === "undefined" ? null : openDB("cita", 1, {
@@ -178,7 +179,7 @@ export async function toggleTick(slug, id) {
 // on the device so nothing typed is lost, also across a change of language ----
 const draftKey = (id) => `draft:${id}`;
 const emptyDraft = { step: "office", office: "", day: "", dayLabel: "", start: "", time: "", month: "", errors: {},
-  name: "", document: "", phone: "", email: "", consent: false, outbox: "" };
+  name: "", document: "", phone: "", email: "", consent: false, outbox: "", hold: null, notice: "", lang: "es" };
 const draftOf = (id) => ({ ...emptyDraft, ...get(draftKey(id), {}) });
 
 export async function updateDraft(id, changes) {
@@ -187,8 +188,53 @@ export async function updateDraft(id, changes) {
 
 export const chooseOffice = (id, office) => updateDraft(id, { office, step: "day", day: "", start: "", month: "" });
 export const chooseDay = (id, day, dayLabel) => updateDraft(id, { day, dayLabel, step: "time", start: "" });
-export const chooseTime = (id, start, time) => updateDraft(id, { start, time, step: "details" });
-export const goToStep = (id, step) => updateDraft(id, { step });
+// ---- holds: a picked time is kept for the citizen while they type (online only: offline bookings wait in the
+// outbox and get the time, or the nearest ones, when they are sent) ----
+async function releaseHold(id) {
+  const { hold } = draftOf(id);
+  if (!hold) return;
+  await updateDraft(id, { hold: null });
+  fetch(`${API}/holds/${hold.token}`, { method: "DELETE" }).catch(() => null);
+}
+
+export async function chooseTime(id, start, time) {
+  await releaseHold(id);
+  await updateDraft(id, { start, time, step: "details", notice: "" });
+  const d = draftOf(id);
+  if (id.includes(":") || !navigator.onLine) return; // a move keeps its own seat; offline: no hold
+  try {
+    const { status, body } = await fetchJson("/holds", { method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ procedure: id, office: d.office, start, lang: d.lang || "es" }) });
+    if (status === 201) {
+      await updateDraft(id, { hold: { token: body.token, until: Date.now() + body.seconds * 1000, seconds: body.seconds } });
+    } else if (status === 409) {
+      await updateDraft(id, { step: "time", start: "", notice: "taken" });
+      refreshAvailability(d.lang || "es", id, d.office);
+    }
+  } catch { /* the server cannot be reached: go on without a hold, like offline */ }
+}
+
+// Seconds left on the hold, ticking once a second while the details are on screen.
+function useCountdown(id, hold) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (!hold) return undefined;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [hold && hold.token]);
+  const left = hold ? Math.max(0, Math.round((hold.until - now) / 1000)) : 0;
+  useEffect(() => {
+    if (hold && left === 0) {
+      updateDraft(id, { hold: null, step: "time", start: "", notice: "hold_expired" });
+    }
+  }, [hold && hold.token, left === 0]);
+  return left;
+}
+
+export const goToStep = async (id, step) => {
+  if (step !== "details") await releaseHold(id);
+  await updateDraft(id, { step, notice: "" });
+};
 export const showMonth = (id, month) => updateDraft(id, { month });
 export const setField = (id, name, value) => {
   const errors = { ...draftOf(id).errors };
@@ -204,8 +250,11 @@ export function openBooking(id, office = "") {
   if (!d || (d.step === "sent" && (!item || item.status === "done"))) restartBooking(id, office);
 }
 // A new booking keeps the citizen's details (on their own device) but asks for consent again.
-export const restartBooking = (id, office = "") => updateDraft(id, { step: office ? "day" : "office", office, day: "",
-  start: "", time: "", month: "", outbox: "", consent: false, errors: {} });
+export const restartBooking = async (id, office = "") => {
+  await releaseHold(id);
+  await updateDraft(id, { step: office ? "day" : "office", office, day: "", start: "", time: "", month: "",
+    outbox: "", consent: false, errors: {}, notice: "" });
+};
 
 // Monday-first weeks of one month, each day marked with its free seats from the cached availability.
 function monthGrid(month, days, selected) {
@@ -241,6 +290,8 @@ export function useBooking(lang) {
   const avail = useSaved(office && p ? availabilityKeyOf(p.slug, office.slug) : () => "none", lang);
   const item = outbox.find((i) => i.id === draft.outbox) || null;
   useEffect(() => { if (p && office) refreshAvailability(lang, p.slug, office.slug); }, [lang, p && p.slug, office && office.slug]);
+  const left = useCountdown(id, draft.step === "details" ? draft.hold : null);
+  useEffect(() => { if (id && stored && stored.lang !== lang) updateDraft(id, { lang }); }, [id, lang, !!stored]);
   if (!p) return { ready: !!cat && slug !== null, found: false, rescheduling: !!rescheduling };
   const days = (avail && avail.days) || [];
   const months = [...new Set(days.map((d) => d.date.slice(0, 7)))];
@@ -260,6 +311,10 @@ export function useBooking(lang) {
     item, status: item ? item.status : "", result: (item && item.result) || {}, retrying: !!item && item.tries > 0,
     alternatives: (item && item.alternatives) || [], itemErrors: (item && item.errors) || {},
     itemErrorList: Object.values((item && item.errors) || {}),
+    held: left > 0, holdClock: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`,
+    holdMinutes: String(Math.ceil(left / 60)), holdEnding: left > 0 && left <= 60,
+    limitReached: !!(item && item.codes && item.codes.person),
+    nextRelease: (avail && avail.next_release_label) || "",
     confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
   };
 }
@@ -311,9 +366,9 @@ export async function submitBooking(lang, id, fields) {
     return;
   }
   const payload = { procedure: slug, office: d.office, start: d.start, name: d.name, document: d.document,
-    phone: d.phone, email: d.email, consent: true, lang };
+    phone: d.phone, email: d.email, consent: true, lang, hold: d.hold ? d.hold.token : null };
   const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` });
-  await updateDraft(id, { outbox: item, step: "sent" });
+  await updateDraft(id, { outbox: item, step: "sent", hold: null });
 }
 
 // Take one of the alternatives the server offered: a new booking with a new key for the new time.
@@ -370,11 +425,21 @@ const KINDS = {
   reply: { request: (p) => ["POST", `/requests/${p.code}/replies`, p], done: rememberRequest },
 };
 
+// The proof of work every new booking carries (ALTCHA, self-hosted): solved on the device when the booking is
+// sent, so a booking queued offline solves its own when the network returns. A person never sees it.
+async function proofOfWork() {
+  const { body: c } = await fetchJson("/challenge", { cache: "no-store" });
+  const solution = await solveChallenge(c.challenge, c.salt, c.algorithm, c.maxnumber).promise;
+  return btoa(JSON.stringify({ algorithm: c.algorithm, challenge: c.challenge, number: solution.number,
+    salt: c.salt, signature: c.signature }));
+}
+
 async function send(item) {
   const kind = KINDS[item.kind];
-  const [method, path, body] = kind.request(item.payload);
+  const [method, path, payload] = kind.request(item.payload);
   let status, answer;
   try {
+    const body = item.kind === "book" ? { ...payload, altcha: await proofOfWork() } : payload;
     ({ status, body: answer } = await fetchJson(path, {
       method,
       headers: { "Content-Type": "application/json", "Idempotency-Key": item.id, Accept: "application/json" },
@@ -390,11 +455,12 @@ async function send(item) {
   if (status === 409) {
     return saveItem({ ...item, status: "conflict", errors: answer.errors || {}, alternatives: answer.alternatives || [] });
   }
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429) {
-    return saveItem({ ...item, status: "failed", errors: answer.errors || {} });
+  if (status >= 400 && status < 500 && ![408, 428, 429].includes(status)) {
+    return saveItem({ ...item, status: "failed", errors: answer.errors || {}, codes: answer.codes || {} });
   }
   const tries = item.tries + 1;
-  const wait = Math.min(60000, 2000 * 2 ** Math.min(tries, 5)) * (0.75 + Math.random() / 2);
+  const asked = Number((answer && answer.retry_after) || 0) * 1000; // 429: the server says when
+  const wait = Math.max(asked, Math.min(60000, 2000 * 2 ** Math.min(tries, 5)) * (0.75 + Math.random() / 2));
   return saveItem({ ...item, status: "pending", tries, nextAt: Date.now() + wait });
 }
 

@@ -186,7 +186,7 @@ def free_slots(session, pairs) -> dict[tuple[str, str], list]:
     from pwa_app.models import Office, Procedure
     from pwa_app.services.slots import booking_window, slots
 
-    _, horizon = booking_window(session, NOW)
+    horizon = booking_window(session, None, NOW).last
     first = NOW.astimezone(MADRID).date()
     found = {}
     for proc_slug, office_slug in pairs:

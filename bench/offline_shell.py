@@ -193,7 +193,7 @@ def main() -> int:
                 sw_ctx.add_init_script(MARKS)
                 first = sw_ctx.new_page()
                 first.goto("/es/", timeout=60_000)
-                first.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                first.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
                                         timeout=60_000)
                 first.wait_for_selector("html[data-saved]", state="attached", timeout=60_000)
                 sw_ctx.set_offline(True)

@@ -49,8 +49,8 @@ NAV = [
 ]
 
 LOGOUT_JS = (
-    "(() => { fetch('/api/staff/logout', {method: 'POST', credentials: 'same-origin'})"
-    ".finally(() => window.location.assign('/staff/login/?signed_out=1')); })"
+    "(() => { fetch('/api/staff/logout', {method: 'POST', credentials: 'same-origin', "
+    "headers: {Accept: 'application/json'}}).finally(() => window.location.assign('/staff/login/?signed_out=1')); })"
 )
 
 
@@ -62,6 +62,7 @@ def js(code: str):
 def frame(state, title: str, *children, active: str = "", wide: bool = True) -> rx.Component:
     """Every staff page: header with the sections this person may open, their name, sign-out; then the page."""
     return rx.el.div(
+        ready_marker(),
         rx.el.a(_s("Saltar al contenido"), href="#main", class_name="skip-link"),
         rx.el.header(
             rx.el.div(
@@ -167,7 +168,7 @@ def check_field(label: str, name: str, *, checked=None, **props) -> rx.Component
 
 
 def tag(text, status) -> rx.Component:
-    return rx.el.span(text, class_name="tag staff-tag tag-" + status)
+    return rx.el.span(text, class_name=f"tag staff-tag tag-{status}")
 
 
 def stat(label: str, value, unit: str = "") -> rx.Component:
@@ -179,11 +180,13 @@ def stat(label: str, value, unit: str = "") -> rx.Component:
     )
 
 
-def table(headers: list[str], body, caption: str | None = None, **props) -> rx.Component:
+def table(headers: list[str], body, caption: str | None = None, numeric: tuple[int, ...] = (), **props) -> rx.Component:
+    """A table; `numeric` lists the columns aligned to the end (figures)."""
     return rx.el.div(
         rx.el.table(
             rx.el.caption(caption, class_name="visually-hidden") if caption else rx.fragment(),
-            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col") for h in headers])),
+            rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", class_name="num" if i in numeric else None)
+                                   for i, h in enumerate(headers)])),
             rx.el.tbody(body),
             class_name="staff-table", **props,
         ),
@@ -194,6 +197,15 @@ def table(headers: list[str], body, caption: str | None = None, **props) -> rx.C
 def section(title: str, *children, **props) -> rx.Component:
     return rx.el.section(rx.el.h2(title, class_name="h2"), *children,
                          class_name="card staff-card " + props.pop("class_name", ""), **props)
+
+
+def ready_marker() -> Var:
+    """Marks <html data-ready> once the page has hydrated (controls respond), as the citizen pages do; render the
+    returned Var anywhere in the page (it renders nothing)."""
+    from reflex_base.vars.base import VarData
+
+    hook = "useEffect(() => { document.documentElement.dataset.ready = '1'; }, []);"
+    return Var("null", _var_data=VarData(imports={"react": ["useEffect"]}, hooks={hook: None}))
 
 
 def every(milliseconds: int, handler) -> Var:

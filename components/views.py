@@ -95,6 +95,7 @@ class Alternative(TypedDict):
 
 class Draft(TypedDict):
     step: str
+    notice: str
     office: str
     day: str
     start: str
@@ -153,6 +154,12 @@ class Booking(TypedDict):
     isConfirmed: bool
     isOnline: bool
     retrying: bool
+    held: bool
+    holdClock: str
+    holdMinutes: str
+    holdEnding: bool
+    limitReached: bool
+    nextRelease: str
 
 
 class OutboxItem(TypedDict):

@@ -19,7 +19,11 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str):
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        # Per process: with N backend workers the app holds up to N x (size + overflow) connections, which must
+        # stay under PostgreSQL's max_connections (100 by default). 10 + 20 per worker ran out at 4 workers
+        # ("too many clients already" as 500s under bench/load.py). A request waits for a free connection.
+        return create_engine(url, pool_pre_ping=True, pool_size=int(os.environ.get("CITA_DB_POOL_SIZE", "5")),
+                             max_overflow=int(os.environ.get("CITA_DB_MAX_OVERFLOW", "10")), pool_timeout=30)
     engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
     # Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE): a capacity check and the

@@ -22,6 +22,7 @@ class Municipality(SQLModel, table=True):
     website: str = ""
     booking_horizon_days: int = 60  # how far ahead citizens may book
     min_notice_minutes: int = 120  # no booking closer to the start than this
+    max_active_per_person: int = 3  # active appointments one person may hold in all procedures
 
 
 class Area(SQLModel, table=True):
@@ -60,6 +61,16 @@ class Procedure(SQLModel, table=True):
     online_url: str = ""  # sede electrónica, when it can also be done online
     requires_document: bool = True  # ask and check the DNI/NIE when booking
     keywords: str = ""  # extra words citizens search with
+    # Booking rules (None: the municipality's default). Days open in batches: every working day at
+    # `release_hour` (Madrid), `release_days_ahead` days ahead; before that they are not offered.
+    booking_horizon_days: int | None = None
+    min_notice_minutes: int | None = None
+    next_working_day: bool = False  # "from the next working day" instead of a notice in minutes
+    buffer_minutes: int = 0  # a pause at the desk between two appointments
+    release_days_ahead: int | None = None
+    release_hour: int = 8
+    max_active_per_person: int = 1  # active appointments one person may hold for this procedure
+    high_demand: bool = False  # bookings wait for a confirmation link sent by email
 
 
 class Requirement(SQLModel, table=True):
@@ -124,6 +135,12 @@ class Appointment(SQLModel, table=True):
     lang: str = "es"
     created_at: datetime = Field(default_factory=utcnow)
     cancelled_at: datetime | None = None
+    # Keyed hash of the normalised document (pwa_app.services.fairness.person_key): per-person limits count on it,
+    # so no limit query or log needs the plain number.
+    person_key: str = Field(default="", index=True)
+    client_key: str = Field(default="", index=True)  # keyed hash of the client address, for staff signals
+    confirm_token: str | None = Field(default=None, unique=True)  # high-demand: the e-mailed confirmation link
+    confirm_by: datetime | None = None  # pending until confirmed; the seat goes back after this
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -361,3 +378,114 @@ class RequestAssignment(SQLModel, table=True):
     staff_id: int = Field(foreign_key="staffuser.id", index=True)
     assigned_at: datetime = Field(default_factory=utcnow)
     assigned_by: int | None = Field(default=None, foreign_key="staffuser.id")
+
+
+class Hold(SQLModel, table=True):
+    """A seat kept for a few minutes while a citizen types their details. Counts against capacity until
+    `expires_at`; an expired hold simply stops counting (no background job needed)."""
+
+    __table_args__ = (UniqueConstraint("office_id", "procedure_id", "starts_at", "seat"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(unique=True, index=True)
+    procedure_id: int = Field(foreign_key="procedure.id", index=True)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    starts_at: datetime = Field(index=True)
+    seat: int
+    expires_at: datetime = Field(index=True)
+    client_key: str = Field(default="", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class UsedChallenge(SQLModel, table=True):
+    """An ALTCHA proof-of-work already spent: the same solution cannot be replayed before it expires."""
+
+    signature: str = Field(primary_key=True, max_length=128)
+    expires_at: datetime = Field(index=True)
+
+
+# --- Web push ("Notify me") --------------------------------------------------------------------------------------
+
+
+class PushSubscription(SQLModel, table=True):
+    """A browser's Push API subscription, without an account. `endpoint` is the push service's address for this
+    browser (a secret URL), `p256dh`/`auth` the keys its messages are encrypted with; the device proves that the
+    subscription is its own with `auth`, which only it and we know. Removed when the citizen turns notifications off
+    or the push service answers 404/410."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint: str = Field(unique=True, max_length=1024)
+    p256dh: str = Field(max_length=128)
+    auth: str = Field(max_length=64)
+    lang: str = "es"  # messages are written in this language
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_sent_at: datetime | None = None
+
+
+class PushTopic(SQLModel, table=True):
+    """What a subscription wants to hear about: "reminders" (its appointments), "updates" (its requests), "news"
+    (the whole town), "office:<slug>" (a district office) or "area:<slug>" (a procedure area)."""
+
+    __table_args__ = (UniqueConstraint("subscription_id", "topic"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="pushsubscription.id", ondelete="CASCADE", index=True)
+    topic: str = Field(max_length=100, index=True)
+
+
+class PushLink(SQLModel, table=True):
+    """An appointment or a request made on (or looked up by) the subscribed device: the device sent its code (and
+    the appointment's verifier), so the server knows whose reminders and status changes go to that browser."""
+
+    __table_args__ = (UniqueConstraint("subscription_id", "appointment_id"),
+                      UniqueConstraint("subscription_id", "request_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: int = Field(foreign_key="pushsubscription.id", ondelete="CASCADE", index=True)
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", ondelete="CASCADE", index=True)
+    request_id: int | None = Field(default=None, foreign_key="servicerequest.id", ondelete="CASCADE", index=True)
+
+
+class PushEvent(SQLModel, table=True):
+    """Something to tell subscribers: an appointment reminder, a request's status change, a staff notice. `key` is
+    unique: a reminder ("reminder:24h:<appointment>:<start>") is inserted once, whatever the restarts and the number
+    of workers. A worker fans an event out into one PushDelivery per subscriber."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=160)
+    kind: str = Field(max_length=20)  # reminder_24h | reminder_2h | request_status | notice
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", ondelete="CASCADE", index=True)
+    request_id: int | None = Field(default=None, foreign_key="servicerequest.id", ondelete="CASCADE", index=True)
+    status_change_id: int | None = Field(default=None, foreign_key="statuschange.id", ondelete="CASCADE")
+    topic: str = Field(default="", max_length=100)  # a notice's audience
+    params: str = "{}"  # JSON: a notice's texts per language, its link
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    claimed_until: datetime | None = None
+    fanned_out_at: datetime | None = Field(default=None, index=True)
+    recipients: int = 0
+
+
+class PushDelivery(SQLModel, table=True):
+    """One message to one subscription, already written in its language. Sent by whichever worker claims it
+    (`claim`, until `claimed_until`); 429/5xx answers are retried at `next_at` with back-off; 404/410 remove the
+    subscription (and with it this row)."""
+
+    __table_args__ = (UniqueConstraint("event_id", "subscription_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="pushevent.id", ondelete="CASCADE", index=True)
+    subscription_id: int = Field(foreign_key="pushsubscription.id", ondelete="CASCADE", index=True)
+    payload: str  # JSON shown by the service worker: title, body, url, tag, lang
+    ttl: int = 86400  # seconds the push service keeps it for an offline device
+    urgency: str = "normal"  # very-low | low | normal | high
+    topic: str = Field(default="", max_length=32)  # Topic header: a newer message replaces an undelivered one
+    status: str = Field(default="pending", max_length=10, index=True)  # pending | sent | failed | expired
+    tries: int = 0
+    next_at: datetime = Field(default_factory=utcnow, index=True)
+    expires_at: datetime
+    claim: str = Field(default="", max_length=32)
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_status: int | None = None
+    last_error: str = ""

@@ -10,6 +10,9 @@ from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
 from pwa_app.pages.procedure import procedure
 from pwa_app.pages.staff import register_staff_pages
+from pwa_app.security import SecurityHeaders
+from pwa_app.services.retention import scheduled_purge
+from pwa_app.services import notify
 from pwa_app.pages.requests import my_requests, new_request, request_status
 from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
 from pwa_app.services.messages import N_
@@ -43,10 +46,14 @@ app = rx.App(
         rx.el.link(rel="manifest", href="/manifest.webmanifest"),
         rx.el.meta(name="description", content="Cita previa y trámites del ayuntamiento / Town hall appointments"),
     ],
-    api_transformer=create_api(),
+    # The API (with Reflex's app mounted inside it), wrapped in the security and cache headers.
+    api_transformer=[create_api(), SecurityHeaders],
 )
 # Our pages show their own calm offline notice; Reflex's overlay would cover them with an English message.
 app.app_wraps.pop((5, "Overlay"), None)
+# Personal data past retention is blanked once a day (one worker does it; see services/retention.py).
+app.register_lifespan_task(scheduled_purge)
+app.register_lifespan_task(notify.worker)  # web push: reminders, fan-out and sending
 
 app.add_page(index(), route="/", title="Cita")
 for lang in LANGUAGES:

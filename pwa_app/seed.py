@@ -815,6 +815,7 @@ PROCEDURES = [
     },
     {
         "slug": "tarjeta-estacionamiento-pmr",
+        "next_working_day": True,  # the file is prepared the day before
         "area": "movilidad",
         "offices": {CSSU: 1, OAC: 1},
         "name": "Tarjeta de estacionamiento para personas con movilidad reducida",
@@ -1040,6 +1041,7 @@ PROCEDURES = [
     },
     {
         "slug": "cita-trabajador-social",
+        "buffer_minutes": 10,  # notes after each conversation
         "area": "servicios-sociales",
         "offices": {CSSU: 3},
         "name": "Cita con trabajador o trabajadora social",
@@ -1371,6 +1373,7 @@ PROCEDURES = [
     },
     {
         "slug": "certificado-digital-clave",
+        "release_days_ahead": 28,  # popular: days open in batches, 08:00 each working day
         "area": "otros",
         "offices": {OAC: 1, NORTE: 1},
         "name": "Certificado digital (FNMT) y registro en Cl@ve",

@@ -113,7 +113,7 @@ def staff_event(permission: str):
                 return refused
             token = _viewer.set(who)
             try:
-                return fn(self, *args, **kwargs)
+                return guarded.__wrapped__(self, *args, **kwargs)
             finally:
                 _viewer.reset(token)
 
@@ -140,8 +140,9 @@ class StaffState(rx.State):
             who = auth.viewer_for_token(session, token)
         if who is None:
             self.me_name, self.me_role, self.me_permissions = "", "", []
-            path = self.router.url.path or "/staff/"
-            return rx.redirect(f"{LOGIN}?next={quote(path)}", replace=True), None
+            url = self.router.url
+            path = (url.path or "/staff/") + (f"?{url.query}" if url.query else "")
+            return rx.redirect(f"{LOGIN}?next={quote(path, safe='/')}", replace=True), None
         self.me_name = who.name
         self.me_role = _s(ROLE_LABELS.get(who.role, who.role))
         self.me_permissions = sorted(p for p in auth.PERMISSIONS if who.can(p))

@@ -125,7 +125,7 @@ class QueueState(StaffState):
 class ScreenState(StaffState):
     """The wall screen of the waiting room: the latest calls, newest first, and the queue's length. No names."""
 
-    offices: list[dict] = []
+    offices: list[dict[str, str]] = []
     office_slug: str = ""
     office_name: str = ""
     calls: list[dict] = []

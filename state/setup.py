@@ -2,7 +2,7 @@
 holidays. Every change goes through pwa_app.services.staff (checks, audit, catalogue cache) and applies to the
 citizens' availability at once."""
 
-from components.staff import S_, _s
+from components.staff import S_, _s, staff_translations
 from pwa_app import db
 from pwa_app.models import Office
 from pwa_app.services import staff
@@ -30,6 +30,7 @@ class SetupBase(StaffState):
 
 class OfficesState(SetupBase):
     offices: list[dict[str, str]] = []
+    office_options: list[dict[str, str]] = []
     editing_id: int = 0
     selected: dict[str, str] = {}
     horizon: str = ""
@@ -38,6 +39,7 @@ class OfficesState(SetupBase):
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
         self.offices = [{"id": str(o.id), **_strings(o, OFFICE_FIELDS)} for o in staff.offices(session, viewer())]
+        self.office_options = [{"value": o["id"], "label": o["name"]} for o in self.offices]
         chosen = next((o for o in self.offices if o["id"] == str(self.editing_id)), None)
         if chosen is None and self.editing_id != -1:
             chosen = self.offices[0] if self.offices else None
@@ -210,8 +212,11 @@ class SchedulesState(SetupBase):
         self.office_options = [{"value": str(o.id), "label": o.name} for o in staff.offices(session, viewer())]
         self.procedure_options = [{"value": str(p.id), "label": p.name} for p in staff.procedures(session)
                                   if p.needs_appointment]
+        if self.procedure_id == "" and self.procedure_options:
+            self.procedure_id = self.procedure_options[0]["value"]
         names = {p.id: p.name for p in session.exec(select(Procedure))}
-        rows = staff.schedules(session, viewer(), office.id, int(self.procedure_id) if self.procedure_id else None)
+        rows = staff.schedules(session, viewer(), office.id,
+                               int(self.procedure_id) if self.procedure_id.isdigit() else None)
         self.rows = [{
             "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
             "hours": f"{r.opens:%H:%M}–{r.closes:%H:%M}", "slot": str(r.slot_minutes), "capacity": str(r.capacity),
@@ -235,7 +240,7 @@ class SchedulesState(SetupBase):
 
     @staff_event("setup_office")
     def set_procedure(self, value: str):
-        self.procedure_id, self.flash = value, ""
+        self.procedure_id, self.flash = value or "all", ""
         with db.session() as session:
             self._refresh(session)
 
@@ -302,16 +307,17 @@ class ClosuresState(SetupBase):
                 session.rollback()
                 if exc.errors.get("day") == "has_appointments":
                     self.pending, self.pending_count = {k: str(v) for k, v in data.items()}, exc.info["count"]
-                    self._say(_s("Ese día hay %(count)d citas reservadas. ¿Qué hacemos con ellas?")
-                              % {"count": exc.info["count"]}, "error")
+                    self.flash = ""  # the dialog asks (role=alertdialog)
                 else:
                     self._fail(exc)
                 return
             self.pending, self.pending_count = {}, 0
             self._refresh(session)
         if cancelled:
-            self._saved(_s("Cierre guardado. Se han anulado %(count)d citas y se avisará a cada persona.")
-                        % {"count": cancelled})
+            self._saved(staff_translations().ngettext(
+                "Cierre guardado. Se ha anulado %(count)d cita y se avisará a la persona.",
+                "Cierre guardado. Se han anulado %(count)d citas y se avisará a cada persona.", cancelled)
+                % {"count": cancelled})
         elif decision == "keep":
             self._saved(_s("Cierre guardado. Las citas ya reservadas se mantienen."))
         else:

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pwa_app.api import open311, requests, staff, v1
+from pwa_app.api import fair, health, open311, privacy, push, requests, staff, v1, validation
 from pwa_app.api.limits import BodyLimit
 
 
@@ -15,8 +15,13 @@ def create_api() -> FastAPI:
         redoc_url=None,
     )
     api.include_router(v1.router)
+    api.include_router(fair.router)
     api.include_router(requests.router)
     api.include_router(open311.router)
     api.include_router(staff.router)
+    api.include_router(push.router)
+    api.include_router(privacy.router)
+    api.include_router(health.router)
     api.add_middleware(BodyLimit)
+    validation.install(api)
     return api

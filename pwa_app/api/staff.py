@@ -15,7 +15,7 @@ permission (`GUARDED` lists them, for the tests).
 import asyncio
 import io
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import segno
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session, select
 
 from pwa_app import db
-from pwa_app.api.v1 import Lang, error, get_session
+from pwa_app.api.common import Lang, error, get_session
 from pwa_app.models import Office
 from pwa_app.services import auth, booking, codes, queue, ratelimit, reports
 from pwa_app.services.auth import AuthError, Viewer
@@ -95,10 +95,19 @@ async def read_form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
+def go(request: Request, target: str) -> Response:
+    """Where the browser goes next: a 303 for a plain form post; {"location"} for the page's script (which then
+    loads that address itself: a fetch that followed the redirect would fill the HTTP cache with the page)."""
+    headers = {"Cache-Control": "no-store"}
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse({"location": target}, headers=headers)
+    return RedirectResponse(target, status_code=303, headers=headers)
+
+
 @router.post("/api/staff/login", summary="Staff sign-in (form post); sets the session cookie")
 async def login(request: Request):
     if not same_origin(request):
-        return RedirectResponse(LOGIN_PAGE + "?error=origin", status_code=303)
+        return go(request, LOGIN_PAGE + "?error=origin")
     form = await read_form(request)
     email, password = form.get("email", "")[:254], form.get("password", "")[: auth.PASSWORD_MAX + 1]
     ip, agent = client_ip(request), request.headers.get("user-agent", "")
@@ -117,9 +126,11 @@ async def login(request: Request):
         target = f"{LOGIN_PAGE}?error={refused.code}"
         if refused.retry_after:
             target += f"&wait={max(1, (refused.retry_after + 59) // 60)}"
-        return RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
+        if safe_next(form.get("next")) != HOME_PAGE:
+            target += "&next=" + quote(safe_next(form.get("next")))
+        return go(request, target)
     token, _viewer = done
-    answer = RedirectResponse(safe_next(form.get("next")), status_code=303, headers={"Cache-Control": "no-store"})
+    answer = go(request, safe_next(form.get("next")))
     answer.set_cookie(value=token, **auth.cookie_settings(secure_request(request)))
     return answer
 
@@ -128,7 +139,7 @@ async def login(request: Request):
 def logout(request: Request, session: Session = Depends(get_session)):
     if same_origin(request):
         auth.sign_out(session, request.cookies.get(auth.COOKIE), client_ip(request))
-    answer = RedirectResponse(LOGIN_PAGE + "?signed_out=1", status_code=303, headers={"Cache-Control": "no-store"})
+    answer = go(request, LOGIN_PAGE + "?signed_out=1")
     answer.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="lax", secure=secure_request(request))
     return answer
 

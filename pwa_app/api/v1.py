@@ -1,9 +1,6 @@
 """Version 1 of the citizen API: catalogue, availability, appointments (book, look up, cancel, reschedule, .ics).
 Every write takes an Idempotency-Key; errors answer a JSON body with translated messages per field."""
 
-import hashlib
-import json
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -11,26 +8,21 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app import db
-from pwa_app.models import Appointment, Office, Procedure
-from pwa_app.services import booking, codes
+from pwa_app.api import fair
+from pwa_app.api.common import Lang, error, etagged, get_session  # noqa: F401  (shared by the routers)
+from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
+from pwa_app.services import booking, codes, fairness
 from pwa_app.services.booking import BookingError
 from pwa_app.services.catalogue import catalogue
 from pwa_app.services.i18n import (
-    LANGUAGES, day_label, gettext, local, long_day_label, month_label, pick_lang, time_label,
+    day_label, gettext, local, long_day_label, month_label, pick_lang, time_label,
 )
 from pwa_app.services.ics import appointment_ics
 from pwa_app.services.idempotency import KeyReused, run_once, valid_key
-from pwa_app.services.messages import ERRORS, STATUSES
+from pwa_app.services.messages import RELEASE, STATUSES
 from pwa_app.services.slots import TZ, booking_window, slots
 
 router = APIRouter(prefix="/api/v1")
-Lang = Query("es", max_length=5, description="Language of texts and labels: " + ", ".join(LANGUAGES))
-
-
-def get_session() -> Iterator[Session]:
-    with db.session() as session:
-        yield session
 
 
 class BookingIn(BaseModel):
@@ -43,6 +35,8 @@ class BookingIn(BaseModel):
     email: str = Field("", max_length=500)
     consent: bool = False
     lang: str = Field("es", max_length=5)
+    hold: str | None = Field(None, max_length=64, description="the token of the citizen's hold on this time")
+    altcha: str | None = Field(None, max_length=2000, description="the solved proof-of-work (GET /challenge)")
 
 
 class RescheduleIn(BaseModel):
@@ -50,12 +44,6 @@ class RescheduleIn(BaseModel):
     office: str = Field(max_length=80)
     start: datetime
     lang: str = Field("es", max_length=5)
-
-
-def error(status: int, errors: dict[str, str], lang: str, **extra) -> JSONResponse:
-    lang = pick_lang(lang)
-    messages = {f: gettext(lang, ERRORS.get(code, ERRORS["bad_request"])) for f, code in errors.items()}
-    return JSONResponse({"errors": messages, "codes": errors, **extra}, status_code=status)
 
 
 def iso_local(moment_utc: datetime) -> str:
@@ -103,15 +91,6 @@ def catalogue_cached(session: Session, lang: str) -> dict:
     return _catalogue_cache[lang]
 
 
-def etagged(request: Request, body: dict) -> Response:
-    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-    etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(payload, media_type="application/json", headers=headers)
-
-
 @router.get("/procedures", summary="The procedure catalogue with checklists, areas and offices")
 def get_procedures(request: Request, lang: str = Lang, session: Session = Depends(get_session)):
     return etagged(request, catalogue_cached(session, pick_lang(lang)))
@@ -131,9 +110,9 @@ def get_availability(
         proc, off = booking.resolve(session, procedure, office)
     except BookingError as exc:
         return error(404, exc.errors, lang)
-    _, horizon = booking_window(session)
+    window = booking_window(session, proc)
     first = from_ or datetime.now(TZ).date()
-    last = min(to or horizon, first + timedelta(days=92))
+    last = min(to or window.last, first + timedelta(days=92))
     days: dict[date, dict] = {}
     for s in slots(session, proc.id, off.id, first, last):
         moment = local(s.starts_at)
@@ -142,8 +121,12 @@ def get_availability(
         day["free"] += s.free
         day["slots"].append({"start": moment.isoformat(), "time": time_label(moment, lang), "free": s.free})
     months = {d.strftime("%Y-%m"): month_label(d, lang) for d in days}
+    release = local(window.next_release) if window.next_release else None
     return {"procedure": procedure, "office": office, "from": first.isoformat(), "to": last.isoformat(),
-            "horizon": horizon.isoformat(), "months": months, "days": list(days.values())}
+            "horizon": window.last.isoformat(), "months": months, "days": list(days.values()),
+            "next_release": release.isoformat() if release else None,
+            "next_release_label": gettext(lang, RELEASE).format(day=long_day_label(release.date(), lang),
+                                                                time=time_label(release, lang)) if release else ""}
 
 
 def write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:
@@ -165,15 +148,24 @@ def write(session: Session, key: str | None, operation: str, payload: dict, lang
 
 @router.post("/appointments", status_code=201, summary="Book an appointment (send an Idempotency-Key)")
 def post_appointment(
+    request: Request,
     data: BookingIn,
     idempotency_key: str | None = Header(None, max_length=64),
     session: Session = Depends(get_session),
 ):
+    # The proof of work and the hold change from one attempt to the next: the request is the rest.
+    payload = data.model_dump(mode="json", exclude={"altcha", "hold"})
+    if not (idempotency_key and session.get(IdempotencyRecord, idempotency_key)):  # a replay needs no new proof
+        if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
+            return refused
+    client = fairness.client_key(fair.address(request))
+
     def action():
-        appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump())
+        appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), hold_token=data.hold,
+                            client=client)
         return 201, appointment_view(session, appt, data.lang)
 
-    return write(session, idempotency_key, "book", data.model_dump(mode="json"), data.lang, action)
+    return write(session, idempotency_key, "book", payload, data.lang, action)
 
 
 def found_or_404(session: Session, code: str, verifier: str, lang: str):

@@ -59,6 +59,7 @@ def appointment_body(t, lang, v) -> rx.Component:
                 class_name="actions stack",
             ),
         ),
+        __import__("components.push").push.notify_me(t, lang, "appointment"),  # web push: "Notify me" panel
         rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOfLabel"], date_time=v["asOf"]), class_name="hint"),
     )
 

@@ -96,14 +96,16 @@ def day_step(t, lang, slug, b) -> rx.Component:
             ),
             notice(t.gettext("No free times are known for this office. If you are offline, connect to see them.")),
         ),
+        rx.cond(b["nextRelease"], rx.el.p(b["nextRelease"], class_name="hint")),
         rx.cond(b["asOf"], rx.el.p(t.gettext("Availability saved on this device."), class_name="hint")),
         rx.cond(b["p"]["officeList"].length() > 1,
                 button(t.gettext("Change office"), kind="link", on_click=client_fn("goToStep").partial(slug, "office"))),
     )
 
 
-def time_step(t, slug, b) -> rx.Component:
+def time_step(t, slug, b, msgs) -> rx.Component:
     return rx.el.section(
+        rx.cond(b["draft"]["notice"], notice(msgs[b["draft"]["notice"]], kind="error")),
         rx.el.h2(t.gettext("Choose a time"), class_name="h2"),
         rx.el.p(b["dayLabel"], " · ", b["office"]["name"], class_name="muted"),
         rx.el.ul(
@@ -134,6 +136,21 @@ def chosen(t, b) -> rx.Component:
     )
 
 
+def hold_notice(t, b) -> rx.Component:
+    """The kept time's countdown: visible every second, announced to screen readers once a minute."""
+    return rx.el.div(
+        rx.el.p(t.gettext("We are keeping this time for you while you fill in your details."),
+                " ", rx.el.strong(b["holdClock"], class_name="clock", aria_hidden="true")),
+        rx.el.p(
+            rx.cond(b["holdEnding"], t.gettext("Less than a minute left to confirm."),
+                    t.gettext("Minutes left to confirm") + ": " + b["holdMinutes"]),
+            class_name="visually-hidden",
+            aria_live="polite",
+        ),
+        class_name=rx.cond(b["holdEnding"], "notice notice-error hold", "notice hold"),
+    )
+
+
 def details_step(t, lang, slug, b, msgs) -> rx.Component:
     d, err = b["draft"], b["draft"]["errors"]
     set_field = client_fn("setField")
@@ -145,6 +162,7 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
     return rx.el.section(
         rx.el.h2(t.gettext("Your details"), class_name="h2"),
         chosen(t, b),
+        rx.cond(b["held"], hold_notice(t, b)),
         rx.el.form(
             text_field(t.gettext("Full name"), "name", auto_complete="name", max_length=100),
             rx.cond(
@@ -236,6 +254,8 @@ def sent_step(t, lang, slug, b) -> rx.Component:
         ("failed", rx.el.section(
             notice(rx.el.p(t.gettext("The town hall could not accept this booking:")),
                    rx.el.ul(rx.foreach(b["itemErrorList"], lambda e: rx.el.li(e))), kind="error"),
+            rx.cond(b["limitReached"], link_button(t.gettext("My appointments"), f"/{lang}/mis-citas/",
+                                                   kind="secondary")),
             button(t.gettext("Check my details"), on_click=client_fn("goToStep").partial(slug, "details")),
         )),
         rx.fragment(notice(
@@ -264,7 +284,7 @@ def booking_flow(t, lang, b, msgs) -> rx.Component:
             b["draft"]["step"],
             ("office", office_step(t, slug, b)),
             ("day", day_step(t, lang, slug, b)),
-            ("time", time_step(t, slug, b)),
+            ("time", time_step(t, slug, b, msgs)),
             ("sent", sent_step(t, lang, slug, b)),
             rx.cond(b["rescheduling"], reschedule_step(t, lang, slug, b), details_step(t, lang, slug, b, msgs)),
         ),

@@ -272,6 +272,7 @@ def request_body(t, lang, v, msgs) -> rx.Component:
         rx.cond(v["pendingCount"] > 0,
                 notice(t.gettext("Your answer is saved on this device and will be sent when you are online."))),
         rx.cond(r["can_reply"], reply_form(t, lang, v, msgs)),
+        __import__("components.push").push.notify_me(t, lang, "request"),  # web push: "Notify me" panel
         rx.el.h2(t.gettext("History"), class_name="h2"),
         timeline(t, v),
         rx.el.h2(t.gettext("Your request"), class_name="h2"),

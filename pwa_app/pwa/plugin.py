@@ -19,7 +19,7 @@ class PwaPlugin(Plugin):
         return [f"workbox-{name}@{WORKBOX}" for name in ("build", "core", "precaching", "routing", "strategies")]
 
     def get_frontend_dependencies(self, **context):
-        return [f"workbox-window@{WORKBOX}"]
+        return [f"workbox-window@{WORKBOX}", "altcha-lib@1.4.1"]
 
     def post_build(self, **context):
         static_dir: Path = Path(context["static_dir"]).resolve()

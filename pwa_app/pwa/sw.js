@@ -29,3 +29,88 @@ registerRoute(({ url, request }) => request.method === "GET" && url.pathname ===
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
 });
+
+// ---- web push (sent by pwa_app/services/notify.py; subscribed by assets/push.js) ----
+// A message is JSON {title, body, url, tag, lang, dir, kind}. A newer message with the same tag (the same
+// appointment or request) replaces the older one instead of piling up.
+self.addEventListener("push", (event) => {
+  let data = {};
+  try {
+    data = event.data ? event.data.json() : {};
+  } catch {
+    data = { body: event.data ? event.data.text() : "" };
+  }
+  const options = { body: data.body || "", icon: "/icon-192.png", badge: "/badge-96.png", lang: data.lang || "",
+    dir: data.dir || "auto", data: { url: data.url || "/", kind: data.kind || "" } };
+  if (data.tag) Object.assign(options, { tag: data.tag, renotify: true });
+  event.waitUntil(self.registration.showNotification(data.title || "Cita", options));
+});
+
+// Tapping a notification opens its page (/<lang>/cita/?c=CODE, /<lang>/solicitud/?c=CODE...): a window already
+// showing it is focused; else an open Cita window goes there; else a new window opens.
+async function openNotificationPage(path) {
+  let url = new URL(path || "/", self.location.origin);
+  if (url.origin !== self.location.origin) url = new URL("/", self.location.origin);
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const showing = windows.find((w) => w.url === url.href);
+  if (showing) return showing.focus().catch(() => showing);
+  for (const win of windows) {
+    try {
+      const moved = await win.navigate(url.href);
+      if (moved) return moved.focus().catch(() => moved);
+    } catch { /* not controlled by this worker: try the next one */ }
+  }
+  return self.clients.openWindow(url.href);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  const opening = openNotificationPage(event.notification.data && event.notification.data.url);
+  try {
+    event.waitUntil(opening);
+  } catch { /* an event dispatched by a test script cannot be extended; the page still opens */ }
+});
+
+// The push service replaced the subscription (keys rotated, expiry): subscribe again and tell the server, with
+// the same topics and the codes saved on the device, so nothing is missed until the page is next opened.
+function savedValue(key) {
+  return new Promise((done) => {
+    const open = indexedDB.open("cita");
+    open.onupgradeneeded = () => open.transaction.abort(); // no database yet: do not create an empty one
+    open.onerror = () => done(undefined);
+    open.onsuccess = () => {
+      try {
+        const read = open.result.transaction("kv").objectStore("kv").get(key);
+        read.onsuccess = () => { done(read.result); open.result.close(); };
+        read.onerror = () => { done(undefined); open.result.close(); };
+      } catch {
+        done(undefined);
+      }
+    };
+  });
+}
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  event.waitUntil((async () => {
+    const state = await savedValue("push");
+    if (!state) return;
+    let fresh = event.newSubscription;
+    if (!fresh) {
+      const key = (await (await fetch("/api/v1/push/key")).json()).public_key;
+      const bytes = Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - key.length % 4) % 4)),
+        (c) => c.charCodeAt(0));
+      fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes });
+    }
+    const appointments = Object.entries((await savedValue("appointments")) || {})
+      .filter(([, a]) => a && a.verifier).map(([code, a]) => ({ code, verifier: a.verifier }));
+    const requests = Object.keys((await savedValue("requests")) || {});
+    const headers = { "Content-Type": "application/json" };
+    const saved = await fetch("/api/v1/push/subscription", { method: "PUT", headers, body: JSON.stringify({
+      subscription: fresh.toJSON(), lang: state.lang, topics: state.topics, appointments, requests }) });
+    if (saved.ok && state.endpoint !== fresh.endpoint) {
+      await fetch("/api/v1/push/subscription", { method: "DELETE", headers,
+        body: JSON.stringify({ endpoint: state.endpoint, auth: state.auth }) });
+    }
+    // The page notices the new endpoint when it is next opened and saves it on the device (assets/push.js).
+  })().catch(() => null));
+});

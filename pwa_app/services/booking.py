@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select, text
 
-from pwa_app.models import Appointment, Office, Procedure, ProcedureOffice, utcnow
-from pwa_app.services import codes
+from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
+from pwa_app.services import codes, fairness
 from pwa_app.services.documents import DocumentError, check_document, last_four
 from pwa_app.services.slots import TZ, Slot, find_slot, slots, to_utc
 
@@ -86,17 +86,13 @@ def lock_slot(session: Session, office_id: int, procedure_id: int, starts_at: da
         session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))
 
 
-def free_seat(session: Session, office_id: int, procedure_id: int, slot: Slot) -> int | None:
-    used = set(
-        session.exec(
-            select(Appointment.seat).where(
-                Appointment.office_id == office_id,
-                Appointment.procedure_id == procedure_id,
-                Appointment.starts_at == slot.starts_at,
-                Appointment.seat != None,  # noqa: E711
-            )
-        )
-    )
+def free_seat(session: Session, office_id: int, procedure_id: int, slot: Slot, now) -> int | None:
+    """The lowest seat number not taken by an appointment or a live hold (call under the slot lock)."""
+    fairness.drop_expired_holds(session, office_id, procedure_id, slot.starts_at, now)
+    same_slot = lambda model: (model.office_id == office_id, model.procedure_id == procedure_id,  # noqa: E731
+                               model.starts_at == slot.starts_at)
+    used = set(session.exec(select(Appointment.seat).where(*same_slot(Appointment), Appointment.seat != None)))  # noqa: E711
+    used |= set(session.exec(select(Hold.seat).where(*same_slot(Hold))))
     return next((seat for seat in range(1, slot.capacity + 1) if seat not in used), None)
 
 
@@ -130,7 +126,7 @@ def alternatives(
 def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now) -> int:
     lock_slot(session, office.id, procedure.id, starts_at)
     slot = find_slot(session, procedure.id, office.id, starts_at, now)
-    seat = free_seat(session, office.id, procedure.id, slot) if slot else None
+    seat = free_seat(session, office.id, procedure.id, slot, to_utc(now or utcnow())) if slot else None
     if seat is None:
         reason = "taken" if slot else "unavailable"
         raise BookingError({"slot": reason}, alternatives(session, procedure, office, starts_at, now))
@@ -147,17 +143,47 @@ def resolve(session: Session, procedure_slug: str, office_slug: str) -> tuple[Pr
     return procedure, office
 
 
+def hold(session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, client: str = "",
+         now=None) -> Hold:
+    """Keep one seat of a slot for a few minutes while the citizen types (the caller commits)."""
+    procedure, office = resolve(session, procedure_slug, office_slug)
+    start = to_utc(starts_at)
+    seat = _seat_or_alternatives(session, procedure, office, start, now)
+    return fairness.new_hold(session, procedure, office.id, start, seat, client, now)
+
+
+def _held_seat(session: Session, token: str | None, procedure: Procedure, office: Office, start: datetime,
+               now) -> int | None:
+    """The seat of the citizen's own live hold on this very slot, handed over to the booking."""
+    held = fairness.find_hold(session, token, now)
+    if not held or (held.procedure_id, held.office_id, to_utc(held.starts_at)) != (procedure.id, office.id, start):
+        return None
+    lock_slot(session, office.id, procedure.id, start)
+    seat = held.seat
+    session.delete(held)
+    session.flush()
+    return seat
+
+
 def book(
-    session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict, now=None
+    session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict, now=None,
+    hold_token: str | None = None, client: str = "",
 ) -> Appointment:
-    """Take a seat of a slot for a citizen. The caller commits (with its idempotency record)."""
+    """Take a seat of a slot for a citizen (their hold's, if they have one). The caller commits."""
     procedure, office = resolve(session, procedure_slug, office_slug)
     details = clean_details(raw, procedure.requires_document)
     if details.errors:
         raise BookingError(details.errors)
+    person = fairness.person_key(details.document)
+    if problem := fairness.limit_reached(session, procedure, person, now):
+        raise BookingError({"person": problem})
     start = to_utc(starts_at)
-    seat = _seat_or_alternatives(session, procedure, office, start, now)
+    seat = _held_seat(session, hold_token, procedure, office, start, now)
+    if seat is None:
+        seat = _seat_or_alternatives(session, procedure, office, start, now)
     appt = Appointment(
+        person_key=person,
+        client_key=client,
         code=codes.new_code(),
         procedure_id=procedure.id,
         office_id=office.id,

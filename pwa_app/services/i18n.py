@@ -1,7 +1,7 @@
 """Languages, gettext catalogues and locale formatting (babel). Source strings are English; Spanish is the default."""
 
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,9 @@ def local(moment: datetime) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))).astimezone(TZ)
 
 
+# Labels are cached: babel resolves a skeleton by scoring every pattern of the locale, and the availability
+# answer labels each of its ~800 slots, which made those labels ~80% of its time (bench/load.py).
+@lru_cache(maxsize=8192)
 def day_label(day: date, lang: str) -> str:
     return format_skeleton("MMMMEEEEd", day, locale=pick_lang(lang))
 
@@ -61,9 +64,15 @@ def long_day_label(day: date, lang: str) -> str:
 
 
 def time_label(dt: datetime, lang: str) -> str:
-    return format_time(dt, "HH:mm", locale=Locale.parse(pick_lang(lang)))
+    return _time_label(dt.hour, dt.minute, pick_lang(lang))
 
 
+@lru_cache(maxsize=4096)
+def _time_label(hour: int, minute: int, lang: str) -> str:
+    return format_time(datetime(2000, 1, 1, hour, minute), "HH:mm", locale=Locale.parse(lang))
+
+
+@lru_cache(maxsize=4096)
 def month_label(day: date, lang: str) -> str:
     return format_skeleton("yMMMM", day, locale=pick_lang(lang))
 

@@ -30,6 +30,13 @@ ERRORS: dict[str, str] = {
     "bad_request": N_("Something in the request is not valid. Please check it and try again."),
     "slot": N_("Please choose a time."),
     "offline": N_("You are offline. Connect to the internet and try again."),
+    "limit_procedure": N_("There is already an active appointment for this person for this procedure. To change "
+                          "it, open it in My appointments or find it with its booking code."),
+    "limit_total": N_("This person already has the most active appointments allowed. Cancel one in My appointments "
+                      "before booking another."),
+    "challenge": N_("Your device could not prove this is a person booking. Please try again."),
+    "hold_expired": N_("The time we kept for you has run out, so it has been offered to others. Please choose a "
+                       "time again."),
     # Requests (seguimiento)
     "unknown_request_type": N_("This type of request cannot be sent online. Please choose another one."),
     "request_not_found": N_("We could not find a request with that tracking code. Please check it and try again."),
@@ -53,6 +60,9 @@ ERRORS: dict[str, str] = {
     "unknown_status": N_("Unknown status."),
     "unknown_department": N_("Unknown department."),
 }
+
+# Said under the calendar of procedures whose days open in batches.
+RELEASE = N_("New days open every working day. The next ones open on {day} at {time}.")
 
 STATUSES: dict[str, str] = {
     "booked": N_("Booked"),

@@ -20,7 +20,8 @@ from functools import cache
 
 log = logging.getLogger(__name__)
 
-DEFAULTS = {"lookup": "30/60", "open311": "60/60"}
+# booking: per client address; booking_person: per person (keyed document); hold: picked times per address.
+DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600"}
 MAX_KEYS = 50_000  # in-memory buckets kept before full (idle) ones are dropped
 
 

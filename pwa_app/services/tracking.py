@@ -32,7 +32,7 @@ from sqlmodel import Session, func, select
 from pwa_app.models import (
     Attachment, Closure, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange, utcnow,
 )
-from pwa_app.services import codes
+from pwa_app.services import codes, notify
 from pwa_app.services.booking import EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
 from pwa_app.services.documents import DocumentError, check_document
 from pwa_app.services.i18n import DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, translations
@@ -423,6 +423,7 @@ def change_status(session: Session, req: ServiceRequest, status: str, *, departm
                           department_id=req.department_id, comment=text, comment_lang=comment_lang or req.lang)
     session.add_all([req, change])
     session.flush()
+    notify.request_status_changed(session, req, change)  # web push to the devices following it, once committed
     return change
 
 

@@ -88,6 +88,10 @@ def app_server(tmp_path_factory) -> App:
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
+        # Every browser test books from 127.0.0.1: limits per address are tested in tests/unit/test_fairness.py.
+        "CITA_RATE_BOOKING": "1000/60", "CITA_RATE_BOOKING_PERSON": "1000/60", "CITA_RATE_HOLD": "1000/60",
+        "CITA_ALTCHA_MAX_NUMBER": "5000",
+        "CITA_HOLD_MINUTES": "0.5",  # long enough to fill the form in a test, short enough to watch one expire
         **extra,
     }
     subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"], cwd=ROOT, env=env, check=True)

@@ -123,3 +123,29 @@ def test_find_a_booking_from_another_device(page, app_server, browser, shot):
     shot(phone, "found")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     fresh.close()
+
+
+def test_picked_time_is_held_with_a_countdown_then_released(page, app_server, shot):
+    page.goto(f"/en/reservar/?p={PROCEDURE}")
+    page.locator("button.choice").first.click()
+    page.locator("button.day.open").first.click()
+    page.locator("button.time:not([disabled])").first.click()
+    hold = page.locator(".hold")
+    expect(hold).to_contain_text("We are keeping this time for you")
+    first = hold.locator(".clock").inner_text()
+    page.wait_for_timeout(2_000)
+    assert hold.locator(".clock").inner_text() != first  # it counts down
+    shot(page, "countdown")
+    # Nobody else can take the seat meanwhile: the slot shows one seat less.
+    # Then the citizen waits too long: the time goes back to others and fresh choices are offered.
+    expect(page.get_by_text("The time we kept for you has run out")).to_be_visible(timeout=40_000)
+    expect(page.locator("button.time").first).to_be_visible()
+    shot(page, "hold-expired")
+    # Booking a held time goes through with the hold.
+    page.locator("button.time:not([disabled])").first.click()
+    page.locator("#field-name").fill("Hold Test")
+    page.locator("#field-document").fill("87654321X")
+    page.locator("#field-consent").check()
+    page.locator("form button[type=submit]").click()
+    expect(page.get_by_role("heading", name="Appointment booked")).to_be_visible(timeout=15_000)
+    assert len(app_server.appointments(name="Hold Test")) == 1

@@ -14,7 +14,8 @@ PROCEDURE = "cambio-domicilio-padron"
 def install(page):
     """One online visit to the home page: the service worker takes control and the data is saved."""
     page.goto("/es/")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=60_000)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                           timeout=60_000)
     page.wait_for_selector("html[data-saved]", state="attached", timeout=60_000)
 
 
@@ -164,7 +165,7 @@ def test_installable(browser_type, browser_type_launch_args, app_server, tmp_pat
     try:
         page = ctx.new_page()
         page.goto(app_server.base_url + "/es/")
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=60_000)
         cdp = ctx.new_cdp_session(page)
         errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
         assert errors == [], errors

@@ -8,6 +8,12 @@ tests pick their times from the availability answer.
 
 import os
 import secrets
+
+# Cheap proofs of work in tests (the real cost is set for phones); fixed before the app is imported.
+os.environ.setdefault("CITA_ALTCHA_MAX_NUMBER", "500")
+# Tests book many times from one address; the rate-limit tests set their own limits.
+for scope in ("BOOKING", "BOOKING_PERSON", "HOLD"):
+    os.environ.setdefault(f"CITA_RATE_{scope}", "100000/1")
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -70,6 +76,17 @@ def clock() -> Clock:
 # --- SQLite ---------------------------------------------------------------------------------------------------
 
 
+def lift_person_limits(session) -> None:
+    """Most tests book for the same person again and again; tests/unit/test_fairness.py sets real limits."""
+    from sqlmodel import update
+
+    from pwa_app.models import Municipality, Procedure
+
+    session.exec(update(Procedure).values(max_active_per_person=1000))
+    session.exec(update(Municipality).values(max_active_per_person=1000))
+    session.commit()
+
+
 @pytest.fixture
 def engine(tmp_path):
     """A fresh, seeded SQLite file (WAL, BEGIN IMMEDIATE: the production engine settings)."""
@@ -77,6 +94,7 @@ def engine(tmp_path):
     create_tables(eng)
     with Session(eng) as s:
         assert seed_demo(s) is True
+        lift_person_limits(s)
     yield eng
     eng.dispose()
 
@@ -115,6 +133,7 @@ def pg_url():
         create_tables(eng)
         with Session(eng) as s:
             assert seed_demo(s) is True
+            lift_person_limits(s)
         eng.dispose()
         yield url_text
     finally:
@@ -139,17 +158,42 @@ def pg_engine(pg_url):
 # --- API ------------------------------------------------------------------------------------------------------
 
 
+def solve_challenge(client) -> str:
+    """What the citizen's page does before each booking: fetch a proof-of-work challenge and solve it."""
+    import base64
+    import json
+
+    import altcha
+
+    c = client.get("/api/v1/challenge").json()
+    found = altcha.solve_challenge_v1(c["challenge"], c["salt"], c["algorithm"], c["maxnumber"], 0)
+    return base64.b64encode(json.dumps({**{k: c[k] for k in ("algorithm", "challenge", "salt", "signature")},
+                                        "number": found.number}).encode()).decode()
+
+
+def citizen_client(app):
+    """A TestClient that, like the page, adds a freshly solved proof of work to every new booking."""
+    from fastapi.testclient import TestClient
+
+    class CitizenClient(TestClient):
+        def request(self, method, url, *args, json=None, **kwargs):
+            if (method.upper() == "POST" and str(url).rstrip("/").endswith("/api/v1/appointments")
+                    and isinstance(json, dict) and "altcha" not in json):
+                json = {**json, "altcha": solve_challenge(self)}
+            return super().request(method, url, *args, json=json, **kwargs)
+
+    return CitizenClient(app)
+
+
 @pytest.fixture
 def api(engine, monkeypatch):
     """A TestClient for the FastAPI app on the seeded temp SQLite file."""
-    from fastapi.testclient import TestClient
-
     from pwa_app.api import create_api, v1
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     v1._catalogue_cache.clear()
-    with TestClient(create_api()) as client:
+    with citizen_client(create_api()) as client:
         yield client
     if db.engine.cache_info().currsize:
         db.engine().dispose()

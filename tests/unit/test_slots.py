@@ -176,7 +176,8 @@ def test_no_slot_beyond_the_horizon(session, clock):
     last_day = max(clock.local(s.starts_at).date() for s in found)
     assert last_day == horizon
     assert slots(session, p, o, horizon + timedelta(days=1), horizon + timedelta(days=10), now=clock.now) == []
-    assert slots_service.booking_window(session, clock.now) == (clock.now + timedelta(minutes=120), horizon)
+    window = slots_service.booking_window(session, None, clock.now)
+    assert (window.earliest, window.last) == (clock.now + timedelta(minutes=120), horizon)
 
 
 def test_find_slot_only_for_exact_bookable_starts(session, clock):

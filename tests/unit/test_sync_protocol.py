@@ -42,6 +42,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
+
+from tests.unit.conftest import citizen_client
 from sqlmodel import Session, delete, select
 
 from pwa_app import db
@@ -223,7 +225,7 @@ class Server:
         self.lock = threading.Lock()
 
     def start(self) -> None:
-        self.client = TestClient(create_api())
+        self.client = citizen_client(create_api())
         self.client.__enter__()
         self.down = False
 

@@ -2,18 +2,41 @@
 sign-in loads through a guarded handler (state.base.staff_event): anonymous visitors are sent to the sign-in
 page and the wrong role to the start page before any data is read.
 
-`STAFF_PAGES` lists (route, page function, title, on_load handlers); tests walk it."""
+`STAFF_PAGES` lists (route, page function, title, on_load handlers); the tests walk it."""
 
 import reflex as rx
 
+from pwa_app.pages.staff.day import day_page
 from pwa_app.pages.staff.home import home_page
 from pwa_app.pages.staff.login import login_page
+from pwa_app.pages.staff.queue import queue_page, screen_page
+from pwa_app.pages.staff.reports import reports_page
+from pwa_app.pages.staff.requests import requests_page
+from pwa_app.pages.staff.setup import closures_page, offices_page, procedures_page, schedules_page
+from pwa_app.pages.staff.users import audit_page, users_page
+from state.day import DayState
 from state.home import HomeState
 from state.login import LoginState
+from state.queue import QueueState, ScreenState
+from state.reports import ReportsState
+from state.requests import RequestsState
+from state.setup import ClosuresState, OfficesState, ProceduresState, SchedulesState
+from state.users import AuditState, UsersState
 
 STAFF_PAGES = [
-    ("/staff/login", login_page, "Acceso del personal", [LoginState.load]),
-    ("/staff", home_page, "Inicio", [HomeState.load]),
+    ("/staff/login", login_page, "Acceso del personal", LoginState.load),
+    ("/staff", home_page, "Inicio", HomeState.load),
+    ("/staff/dia", day_page, "Citas del día", DayState.load),
+    ("/staff/cola", queue_page, "Turnos", QueueState.load),
+    ("/staff/pantalla", screen_page, "Pantalla de turnos", ScreenState.load),
+    ("/staff/solicitudes", requests_page, "Solicitudes", RequestsState.load),
+    ("/staff/informes", reports_page, "Informes", ReportsState.load),
+    ("/staff/ajustes", offices_page, "Oficinas y reglas", OfficesState.load),
+    ("/staff/ajustes/tramites", procedures_page, "Trámites", ProceduresState.load),
+    ("/staff/ajustes/horarios", schedules_page, "Horarios", SchedulesState.load),
+    ("/staff/ajustes/cierres", closures_page, "Cierres y festivos", ClosuresState.load),
+    ("/staff/usuarios", users_page, "Personal", UsersState.load),
+    ("/staff/auditoria", audit_page, "Registro de cambios", AuditState.load),
 ]
 
 

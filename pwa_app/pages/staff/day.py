@@ -103,9 +103,9 @@ def appointment_row(a) -> rx.Component:
             class_name="staff-appt-actions",
         ),
         rx.cond(DayState.open_id == a["id"],
-                rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="staff-bring bullets")),
+                rx.el.ul(rx.foreach(a["requirements"].to(list[str]), lambda r: rx.el.li(r)), class_name="staff-bring bullets")),
         class_name=rx.cond(a["status"] == "cancelled", "staff-appt is-cancelled", "staff-appt"),
-        id="appt-" + a["id"].to_string(),
+        id=f"appt-{a['id']}",
     )
 
 

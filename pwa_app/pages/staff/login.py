@@ -3,20 +3,21 @@ page is interactive, else through fetch, then a full page load (the websocket th
 
 import reflex as rx
 
-from components.staff import _s, js
+from components.staff import _s, js, ready_marker
 from state.login import LoginState
 
 SUBMIT_JS = (
     "((data) => { const body = new URLSearchParams(); "
     "for (const [k, v] of Object.entries(data)) body.append(k, v == null ? '' : String(v)); "
-    "fetch('/api/staff/login', {method: 'POST', body, credentials: 'same-origin'})"
-    ".then((r) => window.location.assign(r.url))"
+    "fetch('/api/staff/login', {method: 'POST', body, credentials: 'same-origin', headers: {Accept: 'application/json'}})"
+    ".then((r) => r.json()).then((answer) => window.location.assign(answer.location))"
     ".catch(() => window.location.assign('/staff/login/?error=network')); })"
 )
 
 
 def login_page() -> rx.Component:
     return rx.el.div(
+        ready_marker(),
         rx.el.header(
             rx.el.div(rx.el.span("Cita", class_name="brand-name"),
                       rx.el.span(_s("Personal del ayuntamiento"), class_name="brand-town"), class_name="brand"),

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.staff import _s, button, every, frame, select_field
+from components.staff import _s, button, every, frame, ready_marker, select_field
 from state.queue import QueueState, ScreenState
 
 DESKS = [(str(n), str(n)) for n in range(1, 13)]
@@ -14,7 +14,7 @@ def waiting_item(t) -> rx.Component:
         rx.el.span(t["procedure"], rx.el.br(), _s("Llegó a las"), " ", t["issued"], " · ", t["waited"], " min",
                    class_name="staff-waiting-what"),
         button(_s("Llamar"), kind="secondary", class_name="btn-small", on_click=QueueState.call_ticket(t["id"]),
-               aria_label=_s("Llamar") + " " + t["label"]),
+               aria_label=f"{_s('Llamar')} {t['label']}"),
     )
 
 
@@ -90,6 +90,7 @@ def call_row(c) -> rx.Component:
 def screen_page() -> rx.Component:
     s = ScreenState
     return rx.el.div(
+        ready_marker(),
         every(3000, ScreenState.refresh),
         rx.cond(
             s.office_slug != "",
@@ -108,7 +109,7 @@ def screen_page() -> rx.Component:
                 rx.el.h1(_s("Pantalla de turnos"), class_name="screen-title"),
                 rx.el.p(_s("Elija la oficina de esta pantalla:")),
                 rx.el.ul(rx.foreach(s.offices, lambda o: rx.el.li(
-                    rx.el.a(o["name"], href="/staff/pantalla/?oficina=" + o["slug"], class_name="staff-tab")))),
+                    rx.el.a(o["name"], href=f"/staff/pantalla/?oficina={o['slug']}", class_name="staff-tab")))),
                 rx.el.p(rx.el.a(_s("Volver"), href="/staff/")),
                 class_name="screen-pick",
             ),

@@ -51,7 +51,7 @@ def offices_page() -> rx.Component:
         section(
             _s("Oficinas"),
             rx.el.div(
-                select_field(_s("Oficina"), "office", s.offices.foreach(lambda o: {"value": o["id"], "label": o["name"]}),
+                select_field(_s("Oficina"), "office", s.office_options,
                              value=s.editing_id.to_string(), on_change=s.edit, field_id="staff-office-pick"),
                 rx.cond(s.can_town, button(_s("Nueva oficina"), kind="secondary", on_click=s.new)),
                 class_name="staff-row",
@@ -90,12 +90,15 @@ def requirement_row(r) -> rx.Component:
         rx.el.td(r["text"], rx.cond(r["optional"] != "", rx.el.span(" (", _s("si procede"), ")", class_name="muted")),
                  rx.cond(r["note"] != "", rx.el.div(r["note"], class_name="muted"))),
         rx.el.td(
-            button("↑", kind="secondary", class_name="btn-small", aria_label=_s("Subir"),
-                   on_click=s.move_requirement(r["id"], -1)),
-            button("↓", kind="secondary", class_name="btn-small", aria_label=_s("Bajar"),
-                   on_click=s.move_requirement(r["id"], 1)),
-            button(_s("Quitar"), kind="warning", class_name="btn-small", on_click=s.delete_requirement(r["id"])),
-            class_name="num",
+            rx.el.div(
+                button("↑", kind="secondary", class_name="btn-small staff-arrow", aria_label=_s("Subir"),
+                       on_click=s.move_requirement(r["id"], -1)),
+                button("↓", kind="secondary", class_name="btn-small staff-arrow", aria_label=_s("Bajar"),
+                       on_click=s.move_requirement(r["id"], 1)),
+                button(_s("Quitar"), kind="secondary", class_name="btn-small",
+                       on_click=s.delete_requirement(r["id"])),
+                class_name="staff-row-actions",
+            ),
         ),
     )
 
@@ -169,9 +172,11 @@ def procedures_page() -> rx.Component:
 
 def schedule_row(r) -> rx.Component:
     return rx.el.tr(
-        rx.el.td(r["procedure"]), rx.el.td(r["weekday"]), rx.el.td(r["hours"]),
-        rx.el.td(r["slot"], " min", class_name="num"), rx.el.td(r["capacity"], class_name="num"), rx.el.td(r["valid"]),
-        rx.el.td(button(_s("Quitar"), kind="warning", class_name="btn-small", on_click=SchedulesState.delete(r["id"]))),
+        rx.el.td(r["procedure"]), rx.el.td(r["weekday"]), rx.el.td(r["hours"], class_name="nowrap"),
+        rx.el.td(r["slot"], " min", class_name="num nowrap"), rx.el.td(r["capacity"], class_name="num"),
+        rx.el.td(r["valid"]),
+        rx.el.td(button(_s("Quitar"), kind="secondary", class_name="btn-small",
+                        on_click=SchedulesState.delete(r["id"]))),
     )
 
 
@@ -184,7 +189,7 @@ def schedules_page() -> rx.Component:
             select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office,
                          field_id="staff-sched-office"),
             select_field(_s("Trámite"), "procedure", s.procedure_options, value=s.procedure_id,
-                         on_change=s.set_procedure, field_id="staff-sched-filter", placeholder=_s("Todos")),
+                         on_change=s.set_procedure, field_id="staff-sched-filter"),
             class_name="staff-row",
         ),
         section(
@@ -196,7 +201,8 @@ def schedules_page() -> rx.Component:
         section(
             _s("Añadir horario"),
             rx.el.form(
-                select_field(_s("Trámite"), "procedure_id", s.procedure_options, field_id="staff-sched-proc"),
+                select_field(_s("Trámite"), "procedure_id", s.procedure_options, field_id="staff-sched-proc",
+                             value=s.procedure_id),
                 rx.el.div(
                     select_field(_s("Día"), "weekday", [(str(i), _s(d)) for i, d in enumerate(WEEKDAYS)],
                                  field_id="staff-sched-weekday"),
@@ -224,7 +230,7 @@ def schedules_page() -> rx.Component:
 def closure_row(c) -> rx.Component:
     return rx.el.tr(
         rx.el.td(c["day"]), rx.el.td(c["office"]), rx.el.td(c["reason"]),
-        rx.el.td(rx.cond(c["editable"] != "", button(_s("Quitar"), kind="warning", class_name="btn-small",
+        rx.el.td(rx.cond(c["editable"] != "", button(_s("Quitar"), kind="secondary", class_name="btn-small",
                                                      on_click=ClosuresState.delete(c["id"])))),
     )
 

@@ -1,0 +1,78 @@
+"""Fair access in the API: the proof-of-work challenge, holds on a picked time, and the checks every booking
+passes (proof of work, rate limits per address and per person) before it reaches the booking service."""
+
+import os
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session
+
+from pwa_app.api.common import error, get_session
+from pwa_app.services import booking, fairness, ratelimit
+from pwa_app.services.booking import BookingError
+from pwa_app.services.i18n import local
+
+router = APIRouter(prefix="/api/v1", tags=["fair access"])
+ALTCHA_REQUIRED = os.environ.get("CITA_ALTCHA", "on") != "off"  # off only for load tests of the booking path
+
+
+class HoldIn(BaseModel):
+    procedure: str = Field(max_length=80)
+    office: str = Field(max_length=80)
+    start: datetime
+    lang: str = Field("es", max_length=5)
+
+
+def address(request: Request) -> str:
+    return ratelimit.client_ip(request.headers, request.client and request.client.host)
+
+
+def limited(scope: str, who: str, lang: str) -> JSONResponse | None:
+    if not who or not (wait := ratelimit.check(scope, who)):
+        return None
+    answer = error(429, {"rate": "rate_limited"}, lang, retry_after=wait)
+    answer.headers["Retry-After"] = str(wait)
+    return answer
+
+
+def guard_booking(request: Request, session: Session, proof: str | None, document: str, lang: str):
+    """None when a new booking may go on; else the answer that refuses it. A missing or replayed proof answers
+    428 (the page solves a new challenge and sends again); too many bookings answer 429 with Retry-After."""
+    if ALTCHA_REQUIRED and not fairness.spend_challenge(session, proof):
+        session.commit()
+        return error(428, {"altcha": "challenge"}, lang)
+    session.commit()  # the spent proof stays spent even if the booking is refused below
+    return limited("booking", address(request), lang) or limited("booking_person", fairness.person_key(document), lang)
+
+
+@router.get("/challenge", summary="A proof-of-work challenge to solve before booking (ALTCHA, self-hosted)")
+def get_challenge():
+    return JSONResponse(fairness.challenge(), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/holds", status_code=201, summary="Keep a picked time for a few minutes while the citizen types")
+def post_hold(request: Request, data: HoldIn, session: Session = Depends(get_session)):
+    if refused := limited("hold", address(request), data.lang):
+        return refused
+    try:
+        held = booking.hold(session, data.procedure, data.office, data.start, fairness.client_key(address(request)))
+    except BookingError as exc:
+        session.rollback()
+        from pwa_app.api.v1 import slot_view  # the same shape as a booking's alternatives
+
+        alts = [slot_view(o, s.starts_at, data.lang) for o, s in exc.alternatives]
+        return error(409 if "slot" in exc.errors else 422, exc.errors, data.lang, alternatives=alts)
+    session.commit()
+    expires = local(held.expires_at)
+    return JSONResponse({"token": held.token, "expires_at": expires.isoformat(),
+                         "seconds": int(fairness.HOLD_MINUTES * 60)}, status_code=201,
+                        headers={"Cache-Control": "no-store"})
+
+
+@router.delete("/holds/{token}", status_code=204, summary="Give a held time back at once")
+def delete_hold(token: str, session: Session = Depends(get_session)):
+    fairness.release_hold(session, token[:64])
+    session.commit()
+    return Response(status_code=204)

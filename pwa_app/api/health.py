@@ -1,0 +1,58 @@
+"""GET /api/v1/health: is this worker able to serve? For load balancers and monitoring.
+
+200 {"status": "ok", "database": "ok", "redis": "ok" | "not configured"} when the database answers (and Redis,
+when REDIS_URL is set); 503 {"status": "error", ...} with the failing part marked "error" otherwise. Each check
+has a short timeout, the answer is never cached, and no error text (addresses, versions) is given away.
+"""
+
+import logging
+import os
+from functools import cache
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from pwa_app import db
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["health"])
+
+
+def check_database() -> bool:
+    try:
+        with db.engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        log.warning("health: database check failed: %s", exc)
+        return False
+
+
+@cache
+def _redis(url: str):
+    import redis
+
+    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+
+
+def check_redis(url: str) -> bool:
+    try:
+        return bool(_redis(url).ping())
+    except Exception as exc:  # noqa: BLE001
+        log.warning("health: Redis check failed: %s", exc)
+        return False
+
+
+@router.get("/health", summary="Health: the database and, when configured, Redis answer (200, else 503)",
+            responses={200: {"description": "healthy", "content": {"application/json": {"example": {
+                "status": "ok", "database": "ok", "redis": "not configured"}}}},
+                       503: {"description": "a dependency does not answer", "content": {"application/json": {
+                           "example": {"status": "error", "database": "error", "redis": "ok"}}}}})
+def health() -> JSONResponse:
+    checks = {"database": "ok" if check_database() else "error"}
+    redis_url = os.environ.get("REDIS_URL")
+    checks["redis"] = ("ok" if check_redis(redis_url) else "error") if redis_url else "not configured"
+    healthy = "error" not in checks.values()
+    return JSONResponse({"status": "ok" if healthy else "error", **checks}, status_code=200 if healthy else 503,
+                        headers={"Cache-Control": "no-store"})

@@ -1,0 +1,175 @@
+"""Fair access to appointments: holds on a picked time, per-person limits, proof of work against bots, and the
+signals staff need to spot hoarding. First come, first served for people, not for scripts.
+
+Personal identifiers used for limits are keyed hashes (HMAC with the installation's secret): a limit query or a
+log line never needs the plain document number or address."""
+
+import hashlib
+import hmac
+import os
+import secrets
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+
+import altcha
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, delete, func, select
+
+from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge, utcnow
+from pwa_app.services.documents import normalize_document
+from pwa_app.services.slots import to_utc
+
+HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))
+INSTANCE_DIR = Path(os.environ.get("CITA_INSTANCE_DIR", Path(__file__).resolve().parents[2] / "instance"))
+ACTIVE = ("booked", "pending", "checked_in")
+
+
+@cache
+def secret() -> bytes:
+    """The installation's secret: CITA_SECRET_KEY, else a random key made on first run and kept in the
+    instance folder (git-ignored), so keyed hashes stay stable across restarts."""
+    if key := os.environ.get("CITA_SECRET_KEY"):
+        return key.encode()
+    path = INSTANCE_DIR / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "x") as f:  # two workers starting at once: the first one writes it
+                f.write(secrets.token_hex(32))
+            path.chmod(0o600)
+        except FileExistsError:
+            pass
+    return path.read_text().strip().encode()
+
+
+def keyed(kind: str, value: str) -> str:
+    return hmac.new(secret(), f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def person_key(document: str) -> str:
+    """The same for "12345678-z", "12 345 678 Z" and "12345678Z"; empty when there is no document."""
+    doc = normalize_document(document or "")
+    return keyed("person", doc) if doc else ""
+
+
+def client_key(address: str | None) -> str:
+    return keyed("client", address) if address else ""
+
+
+# ---- holds ---------------------------------------------------------------------------------------------------
+
+def drop_expired_holds(session: Session, office_id: int, procedure_id: int, starts_at: datetime, now) -> None:
+    """Expired holds already count for nothing; removing those of a slot frees their seat numbers."""
+    session.exec(delete(Hold).where(Hold.office_id == office_id, Hold.procedure_id == procedure_id,
+                                    Hold.starts_at == starts_at, Hold.expires_at <= now))
+
+
+def find_hold(session: Session, token: str | None, now=None) -> Hold | None:
+    if not token:
+        return None
+    hold = session.exec(select(Hold).where(Hold.token == token)).first()
+    return hold if hold and to_utc(hold.expires_at) > to_utc(now or utcnow()) else None
+
+
+def release_hold(session: Session, token: str) -> bool:
+    found = session.exec(select(Hold).where(Hold.token == token)).first()
+    if found:
+        session.delete(found)
+        session.flush()
+    return found is not None
+
+
+def new_hold(session: Session, procedure: Procedure, office_id: int, starts_at: datetime, seat: int,
+             client: str, now=None) -> Hold:
+    now = to_utc(now or utcnow())
+    hold = Hold(token=secrets.token_urlsafe(18), procedure_id=procedure.id, office_id=office_id, starts_at=starts_at,
+                seat=seat, expires_at=now + timedelta(minutes=HOLD_MINUTES), client_key=client)
+    session.add(hold)
+    session.flush()
+    return hold
+
+
+# ---- per-person limits ---------------------------------------------------------------------------------------
+
+def limit_reached(session: Session, procedure: Procedure, key: str, now=None, ignore: int | None = None) -> str | None:
+    """The message code when this person already has as many active appointments as allowed, else None."""
+    if not key:
+        return None
+    now = to_utc(now or utcnow())
+    active = select(Appointment.procedure_id).where(Appointment.person_key == key,
+                                                    Appointment.status.in_(ACTIVE), Appointment.starts_at > now)
+    if ignore is not None:
+        active = active.where(Appointment.id != ignore)
+    procedures = list(session.exec(active))
+    town = session.exec(select(Municipality)).first()
+    if procedures.count(procedure.id) >= max(procedure.max_active_per_person, 1):
+        return "limit_procedure"
+    if len(procedures) >= (town.max_active_per_person if town else 3):
+        return "limit_total"
+    return None
+
+
+# ---- proof of work (ALTCHA, self-hosted: no third party sees the citizen) -----------------------------------
+
+CHALLENGE_MAX = int(os.environ.get("CITA_ALTCHA_MAX_NUMBER", "50000"))  # ~0.1–0.5 s on a cheap phone
+CHALLENGE_MINUTES = 20
+
+
+def challenge() -> dict:
+    """A fresh proof-of-work challenge (ALTCHA v1: find n with SHA-256(salt + n) = challenge)."""
+    expires = utcnow() + timedelta(minutes=CHALLENGE_MINUTES)
+    made = altcha.create_challenge_v1(altcha.ChallengeOptionsV1(
+        hmac_key=secret().decode(), max_number=CHALLENGE_MAX, expires=expires))
+    return {"algorithm": made.algorithm, "challenge": made.challenge, "maxnumber": made.max_number,
+            "salt": made.salt, "signature": made.signature}
+
+
+def spend_challenge(session: Session, payload: str | None) -> bool:
+    """True once for a valid, unexpired solution; a replay of the same solution is refused."""
+    if not payload:
+        return False
+    try:
+        ok, _ = altcha.verify_solution_v1(payload, secret().decode(), check_expires=True)
+        signature = _signature(payload)
+    except Exception:  # noqa: BLE001  (any malformed payload is simply not a valid proof)
+        return False
+    if not ok:
+        return False
+    now = utcnow()
+    session.exec(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
+    try:
+        with session.begin_nested():
+            session.add(UsedChallenge(signature=signature, expires_at=now + timedelta(minutes=CHALLENGE_MINUTES + 5)))
+    except IntegrityError:
+        return False
+    return True
+
+
+def _signature(payload: str) -> str:
+    import base64
+    import json
+
+    return json.loads(base64.b64decode(payload))["signature"][:128]
+
+
+# ---- signals for staff ---------------------------------------------------------------------------------------
+
+def busy_clients(session: Session, since: datetime, at_least: int = 10) -> list[tuple[str, int]]:
+    """Client addresses (keyed) that made many holds or bookings since a moment: likely scripts."""
+    counts: dict[str, int] = {}
+    for model in (Hold, Appointment):
+        rows = session.exec(select(model.client_key, func.count()).where(model.client_key != "",
+                                                                          model.created_at >= since)
+                            .group_by(model.client_key))
+        for key, n in rows:
+            counts[key] = counts.get(key, 0) + n
+    return sorted(((k, n) for k, n in counts.items() if n >= at_least), key=lambda kn: -kn[1])
+
+
+def repeated_no_shows(session: Session, since: datetime, at_least: int = 2) -> list[tuple[str, int]]:
+    """People (keyed) who missed several appointments since a moment."""
+    rows = session.exec(select(Appointment.person_key, func.count()).where(
+        Appointment.status == "no_show", Appointment.person_key != "", Appointment.starts_at >= since)
+        .group_by(Appointment.person_key).having(func.count() >= at_least))
+    return sorted(rows, key=lambda kn: -kn[1])

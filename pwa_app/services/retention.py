@@ -1,0 +1,215 @@
+"""Personal data retention: after the retention period, appointments and requests keep what the statistics need
+(procedure, office, times, status, the request's text and timeline) and lose who they were for.
+
+- Appointments: `CITA_RETENTION_DAYS` (default 365) days after their date, name, document, phone and e-mail are
+  blanked, with the keyed hashes derived from them (person_key, client_key) and any confirmation token. A blank
+  appointment can no longer be opened with its code (the verifier came from the document or the phone).
+- Requests: the same number of days after they were closed (`tracking.forget_personal_data`).
+- Idempotency records keep the first answer to a write, which for a booking holds the citizen's name: they are
+  needed only while a device may still resend, so they go after `CITA_IDEMPOTENCY_DAYS` (default 30).
+
+It runs once a day by itself: every backend worker starts `scheduled_purge` (registered with
+`app.register_lifespan_task`), which wakes up every hour and purges when the last purge (an AuditEvent
+"retention.purge") is `CITA_RETENTION_EVERY_HOURS` (default 24) old. The check and the purge happen in one
+transaction under a lock (a PostgreSQL advisory lock, taken without waiting; SQLite's BEGIN IMMEDIATE), so with
+several workers one purges and the others find it done. `CITA_RETENTION_SCHEDULE=0` turns the task off.
+By hand, or from cron:  python -m pwa_app.services.retention [--dry-run] [--days N]
+
+A citizen may also delete the personal data of their own booking at any time (`forget_appointment`, behind
+DELETE /api/v1/appointments/{code}/personal-data).
+"""
+
+import asyncio
+import json
+import logging
+import os
+import random
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlmodel import Session, select, text
+
+from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, utcnow
+from pwa_app.services import booking, tracking
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DAYS = 365
+DEFAULT_IDEMPOTENCY_DAYS = 30
+ACTION = "retention.purge"
+LOCK_KEY = 0x43495441  # "CITA": the advisory lock of the purge (PostgreSQL)
+PERSONAL = ("name", "document", "phone", "email", "person_key", "client_key")
+
+
+def _days(variable: str, default: int) -> int:
+    raw = os.environ.get(variable)
+    if not raw:
+        return default
+    value = int(raw)
+    if value < 1:
+        raise ValueError(f"{variable} must be a whole number of days >= 1, not {raw!r}")
+    return value
+
+
+def retention_days() -> int:
+    return _days("CITA_RETENTION_DAYS", DEFAULT_DAYS)
+
+
+def idempotency_days() -> int:
+    return _days("CITA_IDEMPOTENCY_DAYS", DEFAULT_IDEMPOTENCY_DAYS)
+
+
+def _utc(moment: datetime | None) -> datetime:
+    moment = moment or utcnow()
+    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def has_personal_data(appt: Appointment) -> bool:
+    return any(getattr(appt, f) for f in PERSONAL) or appt.confirm_token is not None
+
+
+def blank(appt: Appointment) -> None:
+    for name in PERSONAL:
+        setattr(appt, name, "")
+    appt.confirm_token = None
+
+
+def forget_appointment(session: Session, appt: Appointment, now: datetime | None = None) -> Appointment:
+    """The citizen's own deletion: a future booking is cancelled first (its seat is free again), then the
+    personal data is blanked. The caller commits."""
+    if appt.status == "booked" and booking.is_changeable(appt, now):
+        booking.cancel(session, appt, now)
+    blank(appt)
+    session.add(appt)
+    session.flush()
+    return appt
+
+
+@dataclass
+class PurgeResult:
+    appointments: int = 0
+    requests: int = 0
+    idempotency_records: int = 0
+    skipped: str = ""  # why nothing was done ("locked", "recent"), else ""
+
+    def total(self) -> int:
+        return self.appointments + self.requests + self.idempotency_records
+
+
+def purge(session: Session, now: datetime | None = None, days: int | None = None,
+          idempotency: int | None = None) -> PurgeResult:
+    """Blank what is past retention. Flushes; the caller commits (or rolls back: a dry run)."""
+    now = _utc(now)
+    days = days or retention_days()
+    cutoff = now - timedelta(days=days)
+    result = PurgeResult()
+    rows = session.exec(select(Appointment).where(
+        Appointment.starts_at < cutoff,
+        (Appointment.name != "") | (Appointment.document != "") | (Appointment.phone != "")
+        | (Appointment.email != "") | (Appointment.person_key != "") | (Appointment.client_key != "")
+        | (Appointment.confirm_token != None))).all()  # noqa: E711
+    for appt in rows:
+        blank(appt)
+        session.add(appt)
+    result.appointments = len(rows)
+    result.requests = tracking.forget_personal_data(session, cutoff)
+    old_keys = now - timedelta(days=idempotency or idempotency_days())
+    records = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.created_at < old_keys)).all()
+    for record in records:
+        session.delete(record)
+    result.idempotency_records = len(records)
+    session.flush()
+    return result
+
+
+def _take_lock(session: Session) -> bool:
+    """True when this process may purge now. PostgreSQL: an advisory lock for the transaction, without waiting
+    (another worker purging right now means there is nothing to do). SQLite: our engine begins every
+    transaction IMMEDIATE, so the first statement waits for, then holds, the database's write lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        return bool(session.exec(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=LOCK_KEY)).one()[0])
+    session.exec(text("SELECT 1"))  # starts the (IMMEDIATE) transaction
+    return True
+
+
+def last_purge(session: Session) -> datetime | None:
+    found = session.exec(select(AuditEvent.at).where(AuditEvent.action == ACTION)
+                         .order_by(AuditEvent.at.desc())).first()
+    return _utc(found) if found else None
+
+
+def run_if_due(session: Session, now: datetime | None = None, every: timedelta | None = None,
+               force: bool = False) -> PurgeResult:
+    """One scheduled run: purge and record it, unless another worker holds the lock or did it recently."""
+    now = _utc(now)
+    every = every or timedelta(hours=_days("CITA_RETENTION_EVERY_HOURS", 24))
+    if not _take_lock(session):
+        session.rollback()
+        return PurgeResult(skipped="locked")
+    last = last_purge(session)
+    if not force and last is not None and now - last < every - timedelta(minutes=5):
+        session.rollback()
+        return PurgeResult(skipped="recent")
+    result = purge(session, now)
+    detail = {k: v for k, v in asdict(result).items() if k != "skipped"}
+    session.add(AuditEvent(at=now, actor="system", action=ACTION, target="retention",
+                           detail=json.dumps({**detail, "days": retention_days()}, sort_keys=True)))
+    session.commit()
+    return result
+
+
+def _run_once_now() -> PurgeResult:
+    from pwa_app import db
+
+    with db.session() as session:
+        return run_if_due(session)
+
+
+async def scheduled_purge(check_every: float = 3600.0, first_delay: tuple[float, float] = (30.0, 120.0)) -> None:
+    """The lifespan task: purge when due, hourly checks, for as long as the worker lives. Errors are logged
+    and retried at the next check; they never stop the worker."""
+    if os.environ.get("CITA_RETENTION_SCHEDULE", "1") == "0":
+        return
+    await asyncio.sleep(random.uniform(*first_delay))  # not during start-up, and not all workers at once
+    while True:
+        try:
+            result = await asyncio.to_thread(_run_once_now)
+            if not result.skipped:
+                log.info("retention purge: %s", result)
+        except Exception:  # noqa: BLE001
+            log.exception("retention purge failed; retrying at the next check")
+        await asyncio.sleep(check_every)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from pwa_app import db
+
+    parser = argparse.ArgumentParser(prog="python -m pwa_app.services.retention",
+                                     description="Blank the personal data kept past the retention period.")
+    parser.add_argument("--days", type=int, help=f"retention in days (default CITA_RETENTION_DAYS or {DEFAULT_DAYS})")
+    parser.add_argument("--dry-run", action="store_true", help="count what would be blanked, change nothing")
+    args = parser.parse_args(argv)
+    if args.days is not None and args.days < 1:
+        parser.error("--days must be >= 1")
+    if args.days:
+        os.environ["CITA_RETENTION_DAYS"] = str(args.days)
+    with db.session() as session:
+        if args.dry_run:
+            result = purge(session)
+            session.rollback()
+        else:
+            result = run_if_due(session, force=True)
+    verb = "would blank" if args.dry_run else "blanked"
+    if result.skipped:
+        print(f"Nothing done: {result.skipped} (another worker is purging).")
+        return 0
+    print(f"Retention {retention_days()} days: {verb} {result.appointments} appointments and {result.requests} "
+          f"requests; {result.idempotency_records} old idempotency records "
+          f"{'would be ' if args.dry_run else ''}deleted.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

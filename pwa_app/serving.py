@@ -1,0 +1,35 @@
+"""Keep serving when a backend worker dies. Reflex 0.10 starts Granian's server itself without
+`respawn_failed_workers`, and Granian then stops the whole app when any one worker exits unexpectedly (an
+out-of-memory kill, a segfault in a C extension): every citizen gets a connection error until someone restarts
+it. Measured with bench/load.py: SIGKILL to one of 4 workers stopped the app ("Unexpected exit from worker-2",
+"Reflex app stopped"). With this, Granian starts a new worker in its place (it still gives up on a worker that
+crashes again within a few seconds: a crash loop) and the other workers keep answering meanwhile.
+
+`rxconfig.py` calls `respawn_failed_workers()`: Reflex reads it before it creates the server. Set
+CITA_RESPAWN_WORKERS=0 to keep Granian's default."""
+
+import os
+
+
+def respawn_failed_workers() -> bool:
+    """Make Granian's Server default to respawning failed workers. True when in effect."""
+    if os.environ.get("CITA_RESPAWN_WORKERS", "1") == "0":
+        return False
+    try:
+        import granian.server as granian_server
+    except ImportError:  # not serving with Granian
+        return False
+    base = granian_server.Server
+    if getattr(base, "cita_respawns", False):
+        return True
+
+    class RespawningServer(base):
+        cita_respawns = True
+
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("respawn_failed_workers", True)
+            super().__init__(*args, **kwargs)
+
+    RespawningServer.__name__ = RespawningServer.__qualname__ = base.__name__
+    granian_server.Server = RespawningServer
+    return True

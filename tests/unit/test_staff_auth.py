@@ -1,0 +1,289 @@
+"""Staff sign-in: argon2 hashes, sessions (random token, only its hash stored, expiry, idle timeout, sign-out),
+lock-out per account and per client address, the session cookie's flags, and the create-admin command."""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from pwa_app import db
+from pwa_app.models import AuditEvent, LoginAttempt, Office, StaffSession, StaffUser, utcnow
+from pwa_app.services import auth
+from pwa_app.services.auth import AuthError
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def staff_env(engine, monkeypatch):
+    """The seeded temp SQLite file as the app's database (services, API and staff state all use it)."""
+    from pwa_app.api import v1
+
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("CITA_SECURE_COOKIES", raising=False)
+    monkeypatch.delenv("CITA_PROXY_HOPS", raising=False)
+    db.engine.cache_clear()
+    v1._catalogue_cache.clear()
+    yield engine
+    if db.engine.cache_info().currsize:
+        db.engine().dispose()
+    db.engine.cache_clear()
+    v1._catalogue_cache.clear()
+
+
+@pytest.fixture
+def people(staff_env):
+    """An administrator, a manager of the first office (department 1), a front desk of the first office and one
+    of the second office; each signed in: {role: (user, token)}."""
+    with Session(staff_env, expire_on_commit=False) as s:
+        offices = s.exec(select(Office).order_by(Office.id)).all()
+        made = {
+            "admin": auth.create_user(s, "admin@ayto.es", "Ana", "admin", PASSWORD),
+            "manager": auth.create_user(s, "manager@ayto.es", "Marta", "manager", PASSWORD,
+                                        office_ids=[offices[0].id], department_id=1),
+            "desk": auth.create_user(s, "desk@ayto.es", "Diego", "desk", PASSWORD, office_ids=[offices[0].id]),
+            "desk2": auth.create_user(s, "desk2@ayto.es", "Dora", "desk", PASSWORD, office_ids=[offices[1].id]),
+        }
+        s.commit()
+        return {role: (user, auth.sign_in(s, user.email, PASSWORD, ip=f"10.0.0.{i}")[0])
+                for i, (role, user) in enumerate(made.items(), 1)}
+
+
+def test_password_is_stored_as_argon2_only(session):
+    user = auth.create_user(session, " Ana@Ayto.ES ", "Ana", "admin", PASSWORD)
+    assert user.email == "ana@ayto.es"
+    assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
+
+
+@pytest.mark.parametrize("email,role,password,code", [
+    ("not-an-email", "admin", PASSWORD, "email"),
+    ("a@ayto.es", "king", PASSWORD, "role"),
+    ("a@ayto.es", "desk", "short", "weak_password"),
+    ("a@ayto.es", "desk", " " * 20, "weak_password"),
+])
+def test_accounts_are_checked(session, email, role, password, code):
+    with pytest.raises(AuthError) as exc:
+        auth.create_user(session, email, "X", role, password)
+    assert exc.value.code == code
+
+
+def test_duplicate_account_refused(session):
+    auth.create_user(session, "a@ayto.es", "A", "desk", PASSWORD)
+    with pytest.raises(AuthError) as exc:
+        auth.create_user(session, "A@ayto.es", "A", "desk", PASSWORD)
+    assert exc.value.code == "exists"
+
+
+def test_sign_in_opens_a_session_storing_only_the_token_hash(session):
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    token, viewer = auth.sign_in(session, "A@ayto.es", PASSWORD, ip="1.1.1.1")
+    assert len(token) >= 40 and viewer.role == "admin"
+    row = session.exec(select(StaffSession)).one()
+    assert row.token_hash == auth.token_hash(token) and token not in row.token_hash
+    assert auth.viewer_for_token(session, token).email == "a@ayto.es"
+    assert auth.viewer_for_token(session, token + "x") is None
+    assert auth.viewer_for_token(session, None) is None
+    assert "auth.sign_in" in session.exec(select(AuditEvent.action)).all()
+
+
+def test_wrong_password_and_unknown_account_answer_alike(session):
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    for email in ("a@ayto.es", "nobody@ayto.es"):
+        with pytest.raises(AuthError) as exc:
+            auth.sign_in(session, email, "wrong password", ip="1.1.1.1")
+        assert exc.value.code == "invalid"
+
+
+def test_session_expires_and_idles_out(session, clock):
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    token, _ = auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now)
+    assert auth.viewer_for_token(session, token, now=clock.now + timedelta(minutes=auth.IDLE_MINUTES - 1))
+    # Used within the idle time every hour: still ends at the absolute expiry.
+    for hour in range(1, auth.SESSION_HOURS):
+        assert auth.viewer_for_token(session, token, now=clock.now + timedelta(hours=hour))
+    assert auth.viewer_for_token(session, token, now=clock.now + timedelta(hours=auth.SESSION_HOURS)) is None
+    token, _ = auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now)
+    assert auth.viewer_for_token(session, token, now=clock.now + timedelta(minutes=auth.IDLE_MINUTES + 1)) is None
+
+
+def test_sign_out_password_change_and_deactivation_end_sessions(session):
+    user = auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    token, _ = auth.sign_in(session, "a@ayto.es", PASSWORD)
+    auth.sign_out(session, token)
+    assert auth.viewer_for_token(session, token) is None
+    token, _ = auth.sign_in(session, "a@ayto.es", PASSWORD)
+    auth.set_password(session, user, "another long password")
+    session.commit()
+    assert auth.viewer_for_token(session, token) is None
+    token, _ = auth.sign_in(session, "a@ayto.es", "another long password")
+    auth.deactivate(session, user)
+    session.commit()
+    assert auth.viewer_for_token(session, token) is None
+    with pytest.raises(AuthError):
+        auth.sign_in(session, "a@ayto.es", "another long password")
+
+
+def test_account_locks_after_repeated_failures_even_with_the_right_password(session, clock):
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    for i in range(auth.ACCOUNT_FAILURES):
+        with pytest.raises(AuthError) as exc:
+            auth.sign_in(session, "a@ayto.es", "wrong", ip=f"9.9.9.{i}", now=clock.now + timedelta(seconds=i))
+        assert exc.value.code == "invalid"
+    later = clock.now + timedelta(minutes=1)
+    with pytest.raises(AuthError) as exc:
+        auth.sign_in(session, "a@ayto.es", PASSWORD, ip="8.8.8.8", now=later)
+    assert exc.value.code == "locked" and 0 < exc.value.retry_after <= auth.WINDOW_MINUTES * 60
+    # Another account is not affected; after the window the right password works again.
+    auth.create_user(session, "b@ayto.es", "B", "desk", PASSWORD, office_ids=[1])
+    session.commit()
+    assert auth.sign_in(session, "b@ayto.es", PASSWORD, ip="8.8.8.8", now=later)
+    assert auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now + timedelta(minutes=auth.WINDOW_MINUTES + 1))
+
+
+def test_a_success_resets_the_account_count(session, clock):
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    for i in range(auth.ACCOUNT_FAILURES - 1):
+        with pytest.raises(AuthError):
+            auth.sign_in(session, "a@ayto.es", "wrong", now=clock.now + timedelta(seconds=i))
+    auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now + timedelta(seconds=10))
+    with pytest.raises(AuthError) as exc:
+        auth.sign_in(session, "a@ayto.es", "wrong", now=clock.now + timedelta(seconds=11))
+    assert exc.value.code == "invalid"
+
+
+def test_client_address_locks_after_many_failures_across_accounts(session, clock):
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    for i in range(auth.IP_FAILURES):
+        with pytest.raises(AuthError):
+            auth.sign_in(session, f"guess{i}@ayto.es", "wrong", ip="6.6.6.6", now=clock.now + timedelta(seconds=i))
+    with pytest.raises(AuthError) as exc:
+        auth.sign_in(session, "a@ayto.es", PASSWORD, ip="6.6.6.6", now=clock.now + timedelta(minutes=1))
+    assert exc.value.code == "locked"
+    assert auth.sign_in(session, "a@ayto.es", PASSWORD, ip="7.7.7.7", now=clock.now + timedelta(minutes=1))
+    assert session.exec(select(LoginAttempt).where(LoginAttempt.outcome == "locked")).first()
+
+
+def test_cookie_header_parsing():
+    assert auth.token_from_cookie_header("a=1; cita_staff=tok-EN_1; b=2") == "tok-EN_1"
+    assert auth.token_from_cookie_header("a=1") is None
+    assert auth.token_from_cookie_header("") is None
+    assert auth.token_from_cookie_header('cita_staff="unterminated') in (None, '"unterminated')
+
+
+# --- the API --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client(staff_env):
+    from fastapi.testclient import TestClient
+
+    from pwa_app.api import create_api
+
+    with TestClient(create_api(), base_url="http://testserver") as c:
+        yield c
+
+
+def make_admin(engine, email="admin@ayto.es"):
+    with Session(engine) as s:
+        auth.create_user(s, email, "Ana", "admin", PASSWORD)
+        s.commit()
+
+
+def test_login_sets_an_httponly_lax_cookie_and_logout_ends_the_session(client, staff_env):
+    make_admin(staff_env)
+    answer = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD,
+                                                   "next": "/staff/dia/"}, follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"] == "/staff/dia/"
+    cookie = answer.headers["set-cookie"]
+    assert "cita_staff=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP in the test
+    assert client.get("/api/staff/me").json()["role"] == "admin"
+    out = client.post("/api/staff/logout", follow_redirects=False)
+    assert out.status_code == 303 and out.headers["location"].startswith("/staff/login/")
+    client.cookies.clear()
+    assert client.get("/api/staff/me").status_code == 401
+    with Session(staff_env) as s:
+        assert s.exec(select(StaffSession)).first() is None
+
+
+def test_cookie_is_secure_behind_https(client, staff_env, monkeypatch):
+    make_admin(staff_env)
+    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
+    answer = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
+                         headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "5.5.5.5"},
+                         follow_redirects=False)
+    assert "Secure" in answer.headers["set-cookie"]
+    with Session(staff_env) as s:
+        assert s.exec(select(StaffSession)).one().ip == "5.5.5.5"
+
+
+def test_login_refusals_redirect_with_a_reason(client, staff_env):
+    make_admin(staff_env)
+    bad = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": "nope"}, follow_redirects=False)
+    assert bad.status_code == 303 and bad.headers["location"] == "/staff/login/?error=invalid"
+    assert "set-cookie" not in bad.headers
+    other_site = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
+                             headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert other_site.headers["location"].endswith("error=origin") and "set-cookie" not in other_site.headers
+    # An open redirect through `next` is not possible.
+    ok = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD,
+                                               "next": "https://evil.example/"}, follow_redirects=False)
+    assert ok.headers["location"] == "/staff/"
+
+
+def test_login_locks_out_through_the_api(client, staff_env, monkeypatch):
+    import pwa_app.api.staff as staff_api
+
+    async def no_sleep(_seconds):
+        return None
+
+    monkeypatch.setattr(staff_api.asyncio, "sleep", no_sleep)
+    make_admin(staff_env)
+    for _ in range(auth.ACCOUNT_FAILURES):
+        client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": "nope"}, follow_redirects=False)
+    locked = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
+                         follow_redirects=False)
+    assert "error=locked" in locked.headers["location"] and "wait=" in locked.headers["location"]
+
+
+def test_create_admin_command(staff_env, tmp_path):
+    env = {**os.environ, "DATABASE_URL": staff_env.url.render_as_string(hide_password=False),
+           "CITA_STAFF_PASSWORD": PASSWORD}
+    done = subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", "create-admin", "--email", "Boss@Ayto.es",
+                           "--name", "Jefa"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    again = subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", "create-admin", "--email", "boss@ayto.es"],
+                           cwd=ROOT, env=env, capture_output=True, text=True)
+    assert again.returncode == 2 and "already" in again.stderr
+    # No password and no terminal: refused, never a default password.
+    no_password = {k: v for k, v in env.items() if k != "CITA_STAFF_PASSWORD"}
+    refused = subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", "create-admin", "--email", "x@ayto.es"],
+                             cwd=ROOT, env=no_password, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert refused.returncode != 0 and "CITA_STAFF_PASSWORD" in (refused.stderr + refused.stdout)
+    with Session(staff_env) as s:
+        user = s.exec(select(StaffUser).where(StaffUser.email == "boss@ayto.es")).one()
+        assert user.role == "admin" and user.name == "Jefa"
+        assert s.exec(select(StaffUser).where(StaffUser.email == "x@ayto.es")).first() is None
+        assert auth.sign_in(s, "boss@ayto.es", PASSWORD)
+
+
+def test_purge_drops_ended_sessions_and_old_attempts(session, clock):
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now)
+    auth.purge(session, now=clock.now + timedelta(days=2))
+    assert session.exec(select(StaffSession)).first() is None
+    assert session.exec(select(LoginAttempt)).first() is None
+    assert utcnow()
