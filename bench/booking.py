@@ -64,6 +64,7 @@ SPREAD_PAIRS = [
     ("alta-padron", "junta-distrito-norte"),
 ]
 HOT_PAIR = ("alta-padron", "oac-casa-consistorial")  # 3 desks per slot
+HOLD_PAIR = ("ibi-domiciliacion-fraccionamiento", "oac-casa-consistorial")  # untouched by the other phases
 WARMUP_PER_WORKER = 5  # untimed bookings per worker before the spread phase (connections, statement caches)
 
 CONTROL_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
@@ -83,7 +84,7 @@ def random_name(rng: random.Random) -> str:
 # --- worker processes -----------------------------------------------------------------------------------------
 
 
-def book_once(engine, ticket: tuple[str, str, str], rng: random.Random) -> str:
+def book_once(engine, ticket: tuple[str, str, str], rng: random.Random, hold_token: str | None = None) -> str:
     """One POST /api/v1/appointments, minus HTTP: "ok", or the BookingError code of the slot ("taken", ...)."""
     from pwa_app.api.v1 import BookingIn, appointment_view
     from pwa_app.services import booking
@@ -96,7 +97,8 @@ def book_once(engine, ticket: tuple[str, str, str], rng: random.Random) -> str:
     with Session(engine, expire_on_commit=False) as session:  # what pwa_app.db.session() gives the API
 
         def action():
-            appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), now=NOW)
+            appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), now=NOW,
+                                hold_token=hold_token)
             return 201, appointment_view(session, appt, data.lang)
 
         try:
@@ -105,6 +107,33 @@ def book_once(engine, ticket: tuple[str, str, str], rng: random.Random) -> str:
             session.rollback()
             return exc.errors.get("slot") or "invalid:" + ",".join(f"{k}={v}" for k, v in sorted(exc.errors.items()))
     return "ok" if status == 201 else f"status_{status}"
+
+
+def book_held(engine, ticket: tuple[str, str, str], rng: random.Random) -> str:
+    """What a citizen online does: hold the picked time (one request), then book it with the hold (another)."""
+    from pwa_app.services import booking
+
+    procedure, office, start = ticket
+    with Session(engine, expire_on_commit=False) as session:
+        held = booking.hold(session, procedure, office, datetime.fromisoformat(start), now=NOW)
+        session.commit()
+        token = held.token
+    return book_once(engine, ticket, rng, hold_token=token)
+
+
+def hold_cost(engine, n: int, rng: random.Random) -> dict:
+    """Per-booking cost of hold + confirm next to a plain booking, on fresh slots, one at a time."""
+    with Session(engine) as session:
+        free = free_slots(session, [HOLD_PAIR])[HOLD_PAIR]
+    tickets = [(HOLD_PAIR[0], HOLD_PAIR[1], s.starts_at.isoformat()) for s in free if s.free >= 1][: 2 * n]
+    if len(tickets) < 2 * n:
+        sys.exit(f"not enough free slots for the hold phase ({len(tickets)} < {2 * n})")
+    timed = {}
+    for name, fn, part in (("plain", book_once, tickets[:n]), ("hold", book_held, tickets[n:])):
+        t0 = time.perf_counter()
+        outcomes = Counter(fn(engine, t, rng) for t in part)
+        timed[name] = {"ms": (time.perf_counter() - t0) * 1000 / n, "ok": outcomes["ok"], "outcomes": outcomes}
+    return timed
 
 
 def run_tickets(engine, tickets, rng) -> dict:
@@ -285,6 +314,7 @@ def main() -> int:
     parser.add_argument("--per-worker", type=int, default=300, help="bookings per worker, spread phase (default: %(default)s)")
     parser.add_argument("--hot-slots", type=int, default=3, help="slots the hot phase fights for (default: %(default)s)")
     parser.add_argument("--hot-per-worker", type=int, default=40, help="booking attempts per worker, hot phase (default: %(default)s)")
+    parser.add_argument("--hold-bookings", type=int, default=60, help="bookings per kind, hold phase (default: %(default)s)")
     parser.add_argument("--pgbench-seconds", type=int, default=5, help="pgbench -T (default: %(default)s)")
     parser.add_argument("--pgbench", help="path of pgbench (default: from PATH or /usr/lib/postgresql/*/bin)")
     parser.add_argument("--keep-schema", action="store_true", help="do not drop the schema at the end (to inspect it)")
@@ -344,8 +374,11 @@ def main() -> int:
             q.put(None)
         for p in procs:
             p.join(timeout=30)
+        print(f"hold: {args.hold_bookings} plain bookings, then {args.hold_bookings} hold + confirm ...", flush=True)
+        held = hold_cost(engine, args.hold_bookings, random.Random(1))
         with Session(engine) as session:
-            checks = check_bookings(session, spread["ok"] + hot_result["ok"] + warm["ok"])
+            checks = check_bookings(session, spread["ok"] + hot_result["ok"] + warm["ok"] + held["plain"]["ok"]
+                                    + held["hold"]["ok"])
     finally:
         for p in procs:
             if p.is_alive():
@@ -375,6 +408,9 @@ def main() -> int:
          f"{hot_result['answers_per_s']:.0f} answers/s",
          f"{hot_result['ok']} booked, {taken} taken, p50 {hot_result['p50_ms']:.1f} ms"
          + (f", other: {other_hot}" if other_hot else "")),
+        (f"hold + confirm vs plain booking ({args.hold_bookings} each, one process)",
+         f"{held['hold']['ms'] / held['plain']['ms']:.2f}x",
+         f"{held['hold']['ms']:.1f} ms vs {held['plain']['ms']:.1f} ms per booking"),
         ("over-bookings (seats above capacity, all slots)", str(checks["over"]),
          f"{checks['slots']} slots, {checks['appointments']} appointments"),
     ]
@@ -396,6 +432,9 @@ def main() -> int:
                         f"expected {checks['expected']} (successful answers)")
     if warm["ok"] != sum(warm.values()):
         failures.append(f"warm-up bookings not made: {dict(warm)}")
+    for name in ("plain", "hold"):
+        if held[name]["ok"] != args.hold_bookings:
+            failures.append(f"hold phase, {name}: {dict(held[name]['outcomes'])}")
     if other_spread:
         failures.append(f"spread bookings not made: {other_spread}")
     if other_hot:

@@ -16,7 +16,8 @@ Delivery goes through two tables, so nothing is lost or sent twice by a restart 
     `deliver` claims due deliveries (a conditional UPDATE: two workers never claim the same row), sends them with
     pywebpush outside any transaction, and records the answer: 2xx sent; 404/410 the subscription is deleted;
     429/5xx/no answer retried later with exponential back-off (Retry-After honoured) until the message's TTL runs
-    out; anything else failed and logged. A worker that dies holding a claim loses it after `LEASE`.
+    out; anything else failed and logged. A worker that dies holding a claim loses it when the claim runs out
+    (long enough for a batch whose every message times out, so a slow batch is never sent twice).
 
 `worker()` runs all of it every CITA_PUSH_INTERVAL seconds (default 2; reminders are looked for every
 CITA_PUSH_SCAN seconds, default 60) as a lifespan task of the app, one per backend worker (the claims make that
