@@ -423,6 +423,7 @@ const KINDS = {
   reschedule: { request: (p) => ["POST", `/appointments/${p.code}/reschedule`, p], done: remember },
   request: { request: (p) => ["POST", "/requests", p], done: rememberRequest },
   reply: { request: (p) => ["POST", `/requests/${p.code}/replies`, p], done: rememberRequest },
+  feedback: { request: (p) => ["POST", "/feedback", p], done: (b) => b && b.request && rememberRequest(b.request) },
 };
 
 // The proof of work every new booking carries (ALTCHA, self-hosted): solved on the device when the booking is

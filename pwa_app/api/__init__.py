@@ -22,6 +22,7 @@ def create_api() -> FastAPI:
     api.include_router(push.router)
     api.include_router(privacy.router)
     api.include_router(health.router)
+    api.include_router(__import__("pwa_app.api.feedback").api.feedback.router)  # issue 9: survey, suggestions
     api.add_middleware(BodyLimit)
     validation.install(api)
     return api

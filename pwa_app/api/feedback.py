@@ -1,0 +1,133 @@
+"""Citizen feedback in the JSON API (issue 9), and its staff CSV.
+
+    POST /api/v1/feedback                    a survey answer or a suggestion (Idempotency-Key), from the outbox:
+        {"kind": "survey", "appointment": CODE, "verifier": "1234", "rating": 1..5, "checklist_ok": "yes"|"no",
+         "missing": "", "waiting": "short"|"ok"|"long"|"", "comment": "", "lang": "es"}        -> 201 {"kind"}
+        {"kind": "suggestion", "text": "...", "anonymous": bool, "wants_answer": bool, "name", "email", "phone",
+         "consent": bool, "lang"}       -> 201 {"kind", "code"} (code: the tracking code, when an answer is asked;
+                                           "request": its tracking view, kept on the device as "my requests")
+    GET  /api/staff/feedback.csv?from=&to=[&office=]   every survey answer of the period, anonymous (reports)
+
+Errors answer `{"errors": {field: translated message}, "codes": {field: code}}` with 422 (nothing stored), so
+the outbox shows the reason; a second answer for one appointment is `codes.appointment = survey_done`.
+"""
+
+from datetime import date, timedelta
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlmodel import Session, select
+
+from pwa_app.api.common import get_session
+from pwa_app.api.staff import GUARDED, client_ip, current_viewer, need
+from pwa_app.models import Office
+from pwa_app.services import auth, feedback, ratelimit, tracking
+from pwa_app.services.feedback import FeedbackError
+from pwa_app.services.i18n import gettext, pick_lang
+from pwa_app.services.idempotency import KeyReused, run_once, valid_key
+from pwa_app.services.messages import ERRORS
+from pwa_app.services.staff import Forbidden, today
+
+router = APIRouter(tags=["feedback"])
+PRIVATE = {"Cache-Control": "private, no-cache"}
+
+
+class FeedbackIn(BaseModel):
+    kind: Literal["survey", "suggestion"]
+    lang: str = Field("es", max_length=5)
+    # survey
+    appointment: str = Field("", max_length=40, description="the booking code")
+    verifier: str = Field("", max_length=20)
+    rating: int | str | None = Field(None, description="overall satisfaction, 1 to 5")
+    checklist_ok: bool | str | None = Field(None, description="was the checklist right: yes / no / unanswered")
+    missing: str = Field("", max_length=20_000, description="what was missing from the checklist (plain text)")
+    waiting: str = Field("", max_length=10, description="short | ok | long, or empty")
+    comment: str = Field("", max_length=20_000, description="plain text, up to 2000 characters")
+    # suggestion
+    text: str = Field("", max_length=20_000, description="plain text, up to 2000 characters")
+    anonymous: bool = False
+    wants_answer: bool = False
+    name: str = Field("", max_length=500)
+    email: str = Field("", max_length=500)
+    phone: str = Field("", max_length=100)
+    consent: bool = False
+
+
+def refused(status: int, codes: dict[str, str], lang: str, **extra) -> JSONResponse:
+    lang = pick_lang(lang)
+    table = {**ERRORS, **feedback.FEEDBACK_ERRORS}
+    messages = {f: gettext(lang, table.get(c, ERRORS["bad_request"])) for f, c in codes.items()}
+    return JSONResponse({"errors": messages, "codes": codes, **extra}, status_code=status)
+
+
+@router.post("/api/v1/feedback", status_code=201, summary="Answer the survey or write in the suggestion box "
+             "(send an Idempotency-Key)")
+def post_feedback(request: Request, data: FeedbackIn, idempotency_key: str | None = Header(None, max_length=64),
+                  session: Session = Depends(get_session)):
+    if not valid_key(idempotency_key):
+        return refused(400, {"idempotency_key": "bad_request"}, data.lang)
+    wait = ratelimit.check("feedback", ratelimit.client_ip(request.headers, request.client and request.client.host))
+    if wait:
+        answer = refused(429, {"form": "rate_limited"}, data.lang, retry_after=wait)
+        answer.headers["Retry-After"] = str(wait)
+        return answer
+    raw = data.model_dump(mode="json")
+
+    def action():
+        if data.kind == "survey":
+            feedback.answer_survey(session, raw)
+            return 201, {"kind": "survey", "code": ""}
+        _, req = feedback.submit_suggestion(session, raw)
+        if req is None:
+            return 201, {"kind": "suggestion", "code": ""}
+        view = tracking.request_view(session, req, data.lang)
+        return 201, {"kind": "suggestion", "code": view["code"], "request": view}
+
+    try:
+        status, body = run_once(session, idempotency_key, "feedback", raw, action)
+    except FeedbackError as exc:
+        session.rollback()
+        return refused(422, exc.errors, data.lang)
+    except KeyReused:
+        session.rollback()
+        return refused(422, {"idempotency_key": "key_reused"}, data.lang)
+    return JSONResponse(body, status_code=status, headers=PRIVATE)
+
+
+GUARDED[("GET", "/api/staff/feedback.csv")] = "reports"
+
+
+@router.get("/api/staff/feedback.csv", dependencies=[Depends(need("reports"))],
+            summary="Survey answers of a period, anonymous (staff: reports)")
+def feedback_csv(
+    request: Request,
+    from_: date | None = Query(None, alias="from"),
+    to: date | None = None,
+    office: str | None = Query(None, max_length=80),
+    session: Session = Depends(get_session),
+):
+    viewer = current_viewer(request, session)
+    last = to or today()
+    first = from_ or last - timedelta(days=29)
+    office_id = None
+    if office:
+        found = session.exec(select(Office).where(Office.slug == office)).first()
+        if found is None:
+            raise HTTPException(404, "unknown office")
+        office_id = found.id
+    from pwa_app.services.reports import ReportError
+
+    try:
+        rows = feedback.csv_rows(session, viewer, first, last, office_id)
+    except ReportError as exc:
+        return JSONResponse({"codes": exc.errors}, status_code=422)
+    except Forbidden:
+        raise HTTPException(403, "not allowed") from None
+    auth.audit(session, viewer, "feedback.export", "report", ip=client_ip(request), first=first.isoformat(),
+               last=last.isoformat(), office_id=office_id, rows=len(rows) - 1)
+    session.commit()
+    name = f"cita-opiniones-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(feedback.to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
