@@ -65,7 +65,9 @@ export async function turnOnPush(lang, kind) {
   setUi({ busy: true, message: "" });
   try {
     const permission = await Notification.requestPermission();
-    if (permission !== "granted") return setUi({ busy: false, message: permission === "denied" ? "denied" : "dismissed" });
+    if (permission !== "granted") {
+      return setUi({ busy: false, message: permission === "denied" ? "denied" : "dismissed" });
+    }
     const subscription = await browserSubscription(true);
     const state = get(STATE, null);
     const topics = new Set(state && state.endpoint === subscription.endpoint ? state.topics : []);
@@ -108,7 +110,8 @@ export async function turnOffPush() {
   try {
     if (state) {
       const { status } = await fetchJson("/push/subscription", {
-        method: "DELETE", headers: JSON_HEADERS, body: JSON.stringify({ endpoint: state.endpoint, auth: state.auth }) });
+        method: "DELETE", headers: JSON_HEADERS,
+        body: JSON.stringify({ endpoint: state.endpoint, auth: state.auth }) });
       if (status !== 200) throw new Error(`unsubscribe ${status}`);
     }
     const subscription = pushSupported() ? await browserSubscription(false) : null;
@@ -133,7 +136,8 @@ async function sync(lang) {
     if (!state) return;
     const subscription = await browserSubscription(false);
     if (!subscription) return set(STATE, null);
-    if (subscription.endpoint === state.endpoint && fingerprint(lang, state.topics, savedCodes()) === state.synced) return;
+    const same = subscription.endpoint === state.endpoint;
+    if (same && fingerprint(lang, state.topics, savedCodes()) === state.synced) return;
     await save(lang, state.topics, subscription);
   })().catch((error) => console.warn("Cita: notification settings not synchronised yet", error))
     .finally(() => { syncing = null; });

@@ -5,6 +5,7 @@ import reflex as rx
 from pwa_app.api import create_api
 from pwa_app.pages.appointment import appointment
 from pwa_app.pages.booking import booking
+from pwa_app.pages.feedback import suggestions as feedback_suggestions, survey as feedback_survey
 from pwa_app.pages.home import home
 from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
@@ -33,6 +34,8 @@ CITIZEN_PAGES = [
     ("solicitudes", my_requests, N_("My requests")),
     ("solicitud/nueva", new_request, N_("Send a request")),
     ("solicitud", request_status, N_("Request")),
+    ("valoracion", feedback_survey, N_("How did it go?")),  # issue 9
+    ("sugerencias", feedback_suggestions, N_("Suggestion box")),
 ]
 
 app = rx.App(

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from pwa_app.api import fair, health, open311, privacy, push, requests, staff, v1, validation
+from pwa_app.api import fair, feedback, health, open311, privacy, push, requests, staff, v1, validation
 from pwa_app.api.limits import BodyLimit
 
 
@@ -22,7 +22,7 @@ def create_api() -> FastAPI:
     api.include_router(push.router)
     api.include_router(privacy.router)
     api.include_router(health.router)
-    api.include_router(__import__("pwa_app.api.feedback").api.feedback.router)  # issue 9: survey, suggestions
+    api.include_router(feedback.router)
     api.add_middleware(BodyLimit)
     validation.install(api)
     return api

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from pwa_app import db
 from pwa_app.services.i18n import LANGUAGES, gettext, pick_lang
+from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import ERRORS
 
 Lang = Query("es", max_length=5, description="Language of texts and labels: " + ", ".join(LANGUAGES))
@@ -34,3 +35,20 @@ def etagged(request: Request, body: dict) -> Response:
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
     return Response(payload, media_type="application/json", headers=headers)
+
+
+def idempotent_write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action,
+                     refusals: dict, headers: dict | None = None) -> JSONResponse:
+    """Runs a write once per Idempotency-Key (see services/idempotency.py); a domain error listed in `refusals`
+    (exception class -> answer) rolls everything back and answers for itself."""
+    if not valid_key(key):
+        return error(400, {"idempotency_key": "bad_request"}, lang)
+    try:
+        status, body = run_once(session, key, operation, payload, action)
+    except KeyReused:
+        session.rollback()
+        return error(422, {"idempotency_key": "key_reused"}, lang)
+    except tuple(refusals) as exc:
+        session.rollback()
+        return refusals[type(exc)](exc)
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
 from pwa_app.api.staff import client_ip, need, same_origin
-from pwa_app.api.v1 import Lang, etagged, get_session
+from pwa_app.api.v1 import etagged, get_session
 from pwa_app.models import Office, PushSubscription, PushTopic
 from pwa_app.services import auth, notify, push, ratelimit
 from pwa_app.services.auth import Viewer

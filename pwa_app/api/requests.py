@@ -23,10 +23,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
-from pwa_app.api.v1 import Lang, error, etagged, get_session
+from pwa_app.api.common import Lang, error, etagged, get_session, idempotent_write
 from pwa_app.services import ratelimit, tracking
 from pwa_app.services.i18n import pick_lang
-from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.tracking import MAX_BASE64, MAX_FILES, TrackingError
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
@@ -87,17 +86,8 @@ def not_found(lang: str) -> JSONResponse:
 
 
 def _write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:
-    if not valid_key(key):
-        return error(400, {"idempotency_key": "bad_request"}, lang)
-    try:
-        status, body = run_once(session, key, operation, payload, action)
-    except TrackingError as exc:
-        session.rollback()
-        return error(422, exc.errors, lang)
-    except KeyReused:
-        session.rollback()
-        return error(422, {"idempotency_key": "key_reused"}, lang)
-    return JSONResponse(body, status_code=status, headers=PRIVATE)
+    return idempotent_write(session, key, operation, payload, lang, action,
+                            {TrackingError: lambda exc: error(422, exc.errors, lang)}, headers=PRIVATE)
 
 
 @router.get("/request-types", summary="What citizens can send: request types, form limits and status labels",

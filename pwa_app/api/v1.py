@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api import fair
-from pwa_app.api.common import Lang, error, etagged, get_session  # noqa: F401  (shared by the routers)
+from pwa_app.api.common import Lang, error, etagged, get_session, idempotent_write  # noqa: F401  (shared)
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
 from pwa_app.services import booking, codes, fairness
 from pwa_app.services.booking import BookingError
@@ -18,7 +18,6 @@ from pwa_app.services.i18n import (
     day_label, gettext, local, long_day_label, month_label, pick_lang, time_label,
 )
 from pwa_app.services.ics import appointment_ics
-from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import RELEASE, STATUSES
 from pwa_app.services.slots import TZ, booking_window, slots
 
@@ -130,20 +129,13 @@ def get_availability(
 
 
 def write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:
-    """Runs a write once per Idempotency-Key and turns domain errors into translated 4xx answers."""
-    if not valid_key(key):
-        return error(400, {"idempotency_key": "bad_request"}, lang)
-    try:
-        status, body = run_once(session, key, operation, payload, action)
-    except BookingError as exc:
-        session.rollback()
+    """A booking write, once per Idempotency-Key; a taken time answers 409 with the nearest free ones."""
+
+    def refused(exc: BookingError) -> JSONResponse:
         alts = [slot_view(o, s.starts_at, pick_lang(lang)) for o, s in exc.alternatives]
-        status = 409 if "slot" in exc.errors else 422
-        return error(status, exc.errors, lang, alternatives=alts)
-    except KeyReused:
-        session.rollback()
-        return error(422, {"idempotency_key": "key_reused"}, lang)
-    return JSONResponse(body, status_code=status)
+        return error(409 if "slot" in exc.errors else 422, exc.errors, lang, alternatives=alts)
+
+    return idempotent_write(session, key, operation, payload, lang, action, {BookingError: refused})
 
 
 @router.post("/appointments", status_code=201, summary="Book an appointment (send an Idempotency-Key)")

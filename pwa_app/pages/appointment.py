@@ -59,6 +59,7 @@ def appointment_body(t, lang, v) -> rx.Component:
                 class_name="actions stack",
             ),
         ),
+        rx.cond(a["status"] == "done", link_button(t.gettext("Tell us how it went (30 seconds)"), f"/{lang}/valoracion/?c=" + v["key"])),  # issue 9: survey
         __import__("components.push").push.notify_me(t, lang, "appointment"),  # web push: "Notify me" panel
         rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOfLabel"], date_time=v["asOf"]), class_name="hint"),
     )

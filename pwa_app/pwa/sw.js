@@ -97,8 +97,8 @@ self.addEventListener("pushsubscriptionchange", (event) => {
     let fresh = event.newSubscription;
     if (!fresh) {
       const key = (await (await fetch("/api/v1/push/key")).json()).public_key;
-      const bytes = Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - key.length % 4) % 4)),
-        (c) => c.charCodeAt(0));
+      const base64 = key.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (key.length % 4)) % 4);
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
       fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes });
     }
     const appointments = Object.entries((await savedValue("appointments")) || {})

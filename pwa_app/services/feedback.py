@@ -15,12 +15,12 @@ import io
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from pwa_app.models import Appointment, Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
+from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
 from pwa_app.services import booking, fairness, tracking
 from pwa_app.services.auth import Viewer
 from pwa_app.services.i18n import local, pick_lang

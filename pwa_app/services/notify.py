@@ -21,8 +21,8 @@ Delivery goes through two tables, so nothing is lost or sent twice by a restart 
 
 `worker()` runs all of it every CITA_PUSH_INTERVAL seconds (default 2; reminders are looked for every
 CITA_PUSH_SCAN seconds, default 60) as a lifespan task of the app, one per backend worker (the claims make that
-safe). CITA_PUSH_WORKER=0 turns it off in a process; CITA_PUSH_CONCURRENCY (default 32) messages are in flight at once. Nothing here raises into
-a page or an API request: failures are logged.
+safe). CITA_PUSH_WORKER=0 turns it off in a process; up to CITA_PUSH_CONCURRENCY (default 32) messages are in
+flight at once. Nothing here raises into a page or an API request: failures are logged.
 
 Command line (staff desk, operations):
     python -m pwa_app.services.notify key                        the public key and where the key pair lives
@@ -58,8 +58,9 @@ from pwa_app.models import (
     ServiceRequest, StatusChange, utcnow,
 )
 from pwa_app.services import push
-from pwa_app.services.i18n import DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, text_direction, \
-    time_label, translations
+from pwa_app.services.i18n import (
+    DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, text_direction, time_label, translations,
+)
 from pwa_app.services.messages import N_
 
 log = logging.getLogger(__name__)
@@ -313,8 +314,8 @@ def schedule_reminders(session: Session, now: datetime | None = None) -> int:
             due = start - before
             if due <= now < start - until and created <= due:
                 events.append({"key": f"reminder:{kind}:{appt_id}:{start:%Y%m%dT%H%MZ}", "kind": f"reminder_{kind}",
-                               "appointment_id": appt_id, "topic": "", "params": json.dumps({"start": start.isoformat()}),
-                               "created_at": now, "recipients": 0})
+                               "appointment_id": appt_id, "topic": "", "created_at": now, "recipients": 0,
+                               "params": json.dumps({"start": start.isoformat()})})
     return _insert_ignoring_duplicates(session, PushEvent, events)
 
 
@@ -665,7 +666,8 @@ class Worker:
         # One short look first: with nothing to do (the usual case) a round costs one query per table.
         moment = _utc(now)
         with self.session_factory() as session:
-            events = session.exec(select(PushEvent.id).where(PushEvent.fanned_out_at == None).limit(1)).first()  # noqa: E711
+            events = session.exec(select(PushEvent.id).where(
+                PushEvent.fanned_out_at == None).limit(1)).first()  # noqa: E711
             due = session.exec(select(PushDelivery.id).where(PushDelivery.status == "pending",
                                                              PushDelivery.next_at <= moment).limit(1)).first()
             session.commit()

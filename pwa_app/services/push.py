@@ -185,7 +185,7 @@ async def send(http: aiohttp.ClientSession, subscription: dict, payload: bytes, 
             payload, extra, ttl=max(int(ttl), 0), content_encoding="aes128gcm",
             timeout=aiohttp.ClientTimeout(total=timeout))
         text = await response.text()  # read already by pywebpush: this only returns it
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, aiohttp.ClientError) as exc:
         return Outcome(0, retry=True, error=f"{type(exc).__name__}: {exc}"[:200])
     except Exception as exc:  # bad keys in the subscription, an encryption error...
         return Outcome(0, error=f"{type(exc).__name__}: {exc}"[:200])

@@ -24,7 +24,7 @@ from pwa_app.services import codes, notify, push, tracking
 from pwa_app.services.booking import verifier_of
 from tests.unit.conftest import Clock
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
+from tests.unit.test_staff_auth import client, people, staff_env  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 START = Clock.at(2026, 12, 3, 10, 0)  # a Thursday, 10:00 in Madrid
@@ -458,7 +458,8 @@ def test_a_push_service_that_cannot_be_reached_is_retried_until_the_message_expi
 
 
 def test_a_notice_reaches_the_followers_of_its_topic_in_their_language(session, worker, receiver, clock):
-    north = [follow(session, receiver, lang=lang, topics=("office:junta-distrito-norte",)) for lang in ("es", "en", "fr")]
+    north = [follow(session, receiver, lang=lang, topics=("office:junta-distrito-norte",))
+             for lang in ("es", "en", "fr")]
     elsewhere = follow(session, receiver, lang="es", topics=("news", "office:oac-casa-consistorial"))
     notify.send_notice(session, "office:junta-distrito-norte", {
         "es": {"title": "Corte de agua", "body": "El martes no habrá atención en la Junta de Distrito Norte."},

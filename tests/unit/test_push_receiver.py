@@ -59,7 +59,8 @@ class Device:
 
     def subscription(self, endpoint: str) -> dict:
         """What the browser's PushSubscription.toJSON() gives."""
-        return {"endpoint": endpoint, "expirationTime": None, "keys": {"p256dh": self.p256dh, "auth": b64url(self.auth)}}
+        return {"endpoint": endpoint, "expirationTime": None,
+                "keys": {"p256dh": self.p256dh, "auth": b64url(self.auth)}}
 
     def decrypt(self, body: bytes) -> bytes:
         return http_ece.decrypt(body, private_key=self.key, auth_secret=self.auth, version="aes128gcm")
