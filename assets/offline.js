@@ -421,6 +421,10 @@ const KINDS = {
     done: remember,
   },
   reschedule: { request: (p) => ["POST", `/appointments/${p.code}/reschedule`, p], done: remember },
+  forget: {
+    request: (p) => ["DELETE", `/appointments/${p.code}/personal-data?verifier=${encodeURIComponent(p.verifier)}&lang=${p.lang}`, null],
+    done: forgotten,
+  },
   request: { request: (p) => ["POST", "/requests", p], done: rememberRequest },
   reply: { request: (p) => ["POST", `/requests/${p.code}/replies`, p], done: rememberRequest },
   feedback: { request: (p) => ["POST", "/feedback", p], done: (b) => b && b.request && rememberRequest(b.request) },
@@ -600,11 +604,28 @@ export function useAppointment(lang) {
   if (!mine) return { ready: code !== null, found: false, a: { office: {}, procedure: {}, requirements: [] } };
   const pending = outbox.filter((i) => i.payload.code === key && i.status !== "done");
   return { ready: true, found: true, a: mine.view, asOf: mine.asOf, asOfLabel: when(mine.asOf, lang), key, pending, pendingCount: pending.length,
-    confirming: confirming === key };
+    confirming: confirming === `cancel:${key}`, forgetting: confirming === `forget:${key}` };
 }
 
-export const askCancel = (key) => set("confirm-cancel", key);
+// What the citizen is asked to confirm on an appointment: "cancel:KEY" or "forget:KEY".
+export const askCancel = (key) => set("confirm-cancel", `cancel:${key}`);
+export const askForget = (key) => set("confirm-cancel", `forget:${key}`);
 export const keepAppointment = () => set("confirm-cancel", "");
+
+// The right to erasure: the town hall deletes the booking's personal data (a future booking is cancelled
+// first), and the device forgets it too once the town hall has done so.
+export async function forgetAppointment(lang, key) {
+  const mine = get("appointments", {})[key];
+  if (!mine) return;
+  await set("confirm-cancel", "");
+  await enqueue("forget", { code: key, verifier: mine.verifier, lang }, { procedure: mine.view.procedure.name, when: mine.view.time });
+}
+
+async function forgotten(answer) {
+  const all = { ...get("appointments", {}) };
+  delete all[answer.code.replace(/-/g, "")];
+  await set("appointments", all);
+}
 export async function cancelAppointment(lang, key) {
   const mine = get("appointments", {})[key];
   if (!mine) return;

@@ -193,6 +193,7 @@ class AppointmentPage(TypedDict):
     key: str
     pendingCount: int
     confirming: bool
+    forgetting: bool
 
 
 class Department(TypedDict):

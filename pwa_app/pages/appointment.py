@@ -29,6 +29,27 @@ def cancel_box(t, lang, v) -> rx.Component:
     )
 
 
+def forget_box(t, lang, v) -> rx.Component:
+    """The citizen's right to erasure, with a confirmation: the booking's personal data is deleted for good."""
+    return rx.cond(
+        v["forgetting"],
+        rx.el.div(
+            rx.el.p(t.gettext("Delete your name, document, phone and email from this booking? If it is still to "
+                              "come, it will be cancelled. This cannot be undone."), class_name="strong"),
+            rx.el.div(
+                button(t.gettext("Yes, delete my data"), kind="warning",
+                       on_click=client_fn("forgetAppointment").partial(lang, v["key"])),
+                button(t.gettext("No, keep it"), kind="secondary", on_click=client_fn("keepAppointment")),
+                class_name="actions",
+            ),
+            class_name="panel-warning",
+            role="alertdialog",
+            aria_label=t.gettext("Delete my personal data"),
+        ),
+        button(t.gettext("Delete my personal data"), kind="link", on_click=client_fn("askForget").partial(v["key"])),
+    )
+
+
 def appointment_body(t, lang, v) -> rx.Component:
     a = v["a"]
     return rx.fragment(
@@ -61,6 +82,7 @@ def appointment_body(t, lang, v) -> rx.Component:
         ),
         rx.cond(a["status"] == "done", link_button(t.gettext("Tell us how it went (30 seconds)"), f"/{lang}/valoracion/?c=" + v["key"])),  # issue 9: survey
         __import__("components.push").push.notify_me(t, lang, "appointment"),  # web push: "Notify me" panel
+        forget_box(t, lang, v),
         rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOfLabel"], date_time=v["asOf"]), class_name="hint"),
     )
 

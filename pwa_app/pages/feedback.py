@@ -10,6 +10,7 @@ import reflex as rx
 from components.data import client_fn as data_fn
 from components.data import hook, page_const
 from components.layout import loading, page
+from components.views import AppointmentView
 from components.ui import back_link, button, checkbox, field, link_button, notice
 from pwa_app.services.feedback import FEEDBACK_ERRORS
 from pwa_app.services.messages import ERRORS, translated
@@ -26,7 +27,7 @@ class SurveyPage(TypedDict):
     ready: bool
     found: bool
     key: str
-    a: dict
+    a: AppointmentView
     open: bool
     isOnline: bool
     errors: dict[str, str]
@@ -36,8 +37,16 @@ class SurveyPage(TypedDict):
     itemErrorList: list[str]
 
 
+class SuggestionDraft(TypedDict):
+    anonymous: bool
+    wants_answer: bool
+    consent: bool
+    errors: dict[str, str]
+    outbox: str
+
+
 class SuggestionPage(TypedDict):
-    draft: dict
+    draft: SuggestionDraft
     isOnline: bool
     sent: bool
     code: str

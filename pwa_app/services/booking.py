@@ -86,6 +86,13 @@ def lock_slot(session: Session, office_id: int, procedure_id: int, starts_at: da
         session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))
 
 
+def lock_person(session: Session, person: str) -> None:
+    """Serialise one person's bookings, so two at once cannot both pass the per-person limit (PostgreSQL; SQLite
+    already holds the database write lock). Taken before any slot lock, always in that order."""
+    if person and session.get_bind().dialect.name == "postgresql":
+        session.exec(text("SELECT pg_advisory_xact_lock(2, hashtext(:k))").bindparams(k=person))
+
+
 def free_seat(session: Session, office_id: int, procedure_id: int, slot: Slot, now) -> int | None:
     """The lowest seat number not taken by an appointment or a live hold (call under the slot lock)."""
     fairness.drop_expired_holds(session, office_id, procedure_id, slot.starts_at, now)
@@ -175,6 +182,7 @@ def book(
     if details.errors:
         raise BookingError(details.errors)
     person = fairness.person_key(details.document)
+    lock_person(session, person)
     if problem := fairness.limit_reached(session, procedure, person, now):
         raise BookingError({"person": problem})
     start = to_utc(starts_at)

@@ -149,3 +149,19 @@ def test_picked_time_is_held_with_a_countdown_then_released(page, app_server, sh
     page.locator("form button[type=submit]").click()
     expect(page.get_by_role("heading", name="Appointment booked")).to_be_visible(timeout=15_000)
     assert len(app_server.appointments(name="Hold Test")) == 1
+
+
+def test_citizen_deletes_the_personal_data_of_their_booking(page, app_server):
+    page.goto(f"/en/reservar/?p={PROCEDURE}")
+    page.locator("button.choice").first.click()
+    pick_first_time(page)
+    page.locator("#field-name").fill("Forget Me")
+    page.locator("#field-document").fill("11111111H")
+    page.locator("#field-consent").check()
+    page.locator("form button[type=submit]").click()
+    page.get_by_role("link", name="See my appointment").click()
+    page.get_by_role("button", name="Delete my personal data").click()
+    page.get_by_role("button", name="Yes, delete my data").click()
+    expect(page.get_by_text("This appointment is not saved on this device.")).to_be_visible(timeout=15_000)
+    assert app_server.appointments(name="Forget Me") == []
+    assert [a for a in app_server.appointments(status="cancelled") if a.document == "11111111H"] == []

@@ -301,8 +301,16 @@ def _hold_worker(url: str, start: str, now: str, worker: int, attempts: int, bar
         results.put(outcome)
 
 
+def race_context():
+    """Fresh processes, as in production (each with its own engine), forked from a server that imported this
+    module once: ten spawned interpreters each importing the app would take most of the test's time."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])  # ignored (slower, same result) if the server is already running
+    return ctx
+
+
 def race_holds(url: str, processes: int, attempts: int, start: datetime, now: datetime) -> list:
-    ctx = multiprocessing.get_context("spawn")
+    ctx = race_context()
     barrier, results = ctx.Barrier(processes), ctx.Queue()
     workers = [ctx.Process(target=_hold_worker, args=(url, start.isoformat(), now.isoformat(), n, attempts,
                                                       barrier, results)) for n in range(processes)]
@@ -622,6 +630,53 @@ def test_the_api_refuses_a_second_booking_for_the_same_person(api, engine, real_
     assert r.json()["codes"] == {"person": "limit_procedure"}
     assert r.json()["errors"]["person"] == gettext("en", ERRORS["limit_procedure"])
     assert count(engine) == 1
+
+
+def _same_person_worker(url: str, start: str, now: str, worker: int, barrier, results):
+    """One process booking the same person (typed its own way) on a slot of its own."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as s:
+            s.exec(select(func.count()).select_from(Procedure)).one()
+            s.rollback()
+        barrier.wait(timeout=60)
+        with Session(engine, expire_on_commit=False) as s:
+            at = datetime.fromisoformat(start) + timedelta(minutes=20 * worker)
+            try:
+                appt = book(s, PADRON, NORTE, at, person(document=SAME_PERSON[worker % len(SAME_PERSON)]),
+                            now=datetime.fromisoformat(now))
+                s.commit()
+                results.put(("ok", appt.person_key))
+            except BookingError as exc:
+                s.rollback()
+                results.put((exc.errors.get("person", repr(exc.errors)), None))
+    except Exception as exc:  # pragma: no cover - reported to the parent
+        results.put((f"crash: {exc!r}", None))
+    finally:
+        engine.dispose()
+
+
+def test_processes_booking_the_same_person_at_once_get_one_appointment_on_postgresql(pg_engine, clock):
+    """Six requests for one person on six different slots at the same moment: the per-person limit holds."""
+    n = 6
+    set_limits(pg_engine, 1, 3)
+    try:
+        ctx = race_context()
+        barrier, results = ctx.Barrier(n), ctx.Queue()
+        url = pg_engine.url.render_as_string(hide_password=False)
+        workers = [ctx.Process(target=_same_person_worker, args=(url, clock.at(2026, 12, 2, 9, 10).isoformat(),
+                                                                 clock.now.isoformat(), w, barrier, results))
+                   for w in range(n)]
+        for w in workers:
+            w.start()
+        answers = Counter(results.get(timeout=120)[0] for _ in workers)
+        for w in workers:
+            w.join(timeout=30)
+        assert answers == Counter({"ok": 1, "limit_procedure": n - 1}), answers
+        with Session(pg_engine) as s:
+            assert count(s, Appointment, Appointment.person_key == fairness.person_key(DNI)) == 1
+    finally:
+        set_limits(pg_engine, 1000, 1000)  # as the other tests of this run expect (conftest.lift_person_limits)
 
 
 # --- rate limits ----------------------------------------------------------------------------------------------

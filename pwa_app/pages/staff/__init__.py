@@ -7,6 +7,7 @@ page and the wrong role to the start page before any data is read.
 import reflex as rx
 
 from pwa_app.pages.staff.day import day_page
+from pwa_app.pages.staff.feedback import feedback_page
 from pwa_app.pages.staff.home import home_page
 from pwa_app.pages.staff.login import login_page
 from pwa_app.pages.staff.queue import queue_page, screen_page
@@ -15,6 +16,7 @@ from pwa_app.pages.staff.requests import requests_page
 from pwa_app.pages.staff.setup import closures_page, offices_page, procedures_page, schedules_page
 from pwa_app.pages.staff.users import audit_page, users_page
 from state.day import DayState
+from state.feedback import FeedbackState
 from state.home import HomeState
 from state.login import LoginState
 from state.queue import QueueState, ScreenState
@@ -37,6 +39,7 @@ STAFF_PAGES = [
     ("/staff/ajustes/cierres", closures_page, "Cierres y festivos", ClosuresState.load),
     ("/staff/usuarios", users_page, "Personal", UsersState.load),
     ("/staff/auditoria", audit_page, "Registro de cambios", AuditState.load),
+    ("/staff/opiniones", feedback_page, "Opiniones", FeedbackState.load),  # issue 9
 ]
 
 
