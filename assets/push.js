@@ -82,7 +82,7 @@ export async function turnOnPush(lang, kind) {
 
 export async function togglePushTopic(lang, topic) {
   const state = get(STATE, null);
-  if (!state) return;
+  if (!state || ui.busy) return;
   if (!navigator.onLine) return setUi({ message: "offline" });
   setUi({ busy: true, message: "" });
   try {
@@ -105,6 +105,7 @@ export async function togglePushTopic(lang, topic) {
 
 export async function turnOffPush() {
   const state = get(STATE, null);
+  if (ui.busy) return;
   if (!navigator.onLine) return setUi({ message: "offline" });
   setUi({ busy: true, message: "" });
   try {

@@ -189,10 +189,13 @@ async def send(client: httpx.AsyncClient, stats: Stats, method: str, url: str, d
             (stats.post_ms if method == "POST" else stats.get_ms).append(elapsed)
             if answer.status_code < 500 and answer.status_code != 429:
                 return answer
+            if answer.status_code == 429 and float(answer.headers.get("retry-after") or 1) > 5:
+                return answer  # a limit for minutes: the citizen is refused (the caller counts it)
             stats.retries[f"HTTP {answer.status_code}"] += 1
             if answer.status_code == 429:
                 delay = max(delay, float(answer.headers.get("retry-after") or 1))
-        await asyncio.sleep(delay * random.uniform(0.5, 1.0))
+        end = deadline + GRACE if sent else deadline
+        await asyncio.sleep(max(0.0, min(delay * random.uniform(0.5, 1.0), end - time.monotonic())))
         delay = min(delay * 2, 3.0)
     return None
 
@@ -250,8 +253,8 @@ async def citizen(n: int, client: httpx.AsyncClient, stats: Stats, procedure: st
 
 
 async def run_phase(base: str, procedure: str, office: str, args, kill: bool, server_pid: int, seed: int) -> dict:
-    rng = random.Random(seed)
-    stats = Stats()
+    rng = random.Random(f"{seed}-{random.SystemRandom().random()}")  # new people every run: the per-person
+    stats = Stats()                                                     # limit remembers them for an hour
     people = dnis(args.citizens, rng)
     limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
     timeout = httpx.Timeout(args.timeout, connect=10)
@@ -402,7 +405,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=400, help="HTTP connections shared by the citizens")
     parser.add_argument("--popular", type=int, default=5, help="citizens pick among the N earliest free times")
     parser.add_argument("--attempts", type=int, default=3, help="booking attempts per citizen (409: alternative)")
-    parser.add_argument("--phase-seconds", type=float, default=150, help="deadline of each phase")
+    parser.add_argument("--phase-seconds", type=float, default=240, help="no new request after this (s)")
     parser.add_argument("--max-requests", type=int, default=25_000, help="requests per phase, at most")
     parser.add_argument("--timeout", type=float, default=60, help="seconds before a request counts as lost")
     parser.add_argument("--kill-at", type=float, default=0.3, help="kill a worker when this share of citizens is done")

@@ -2,13 +2,14 @@
 screen. The queue is read from the database on every event, so several workers and screens agree; both pages
 refresh themselves every few seconds."""
 
+from sqlmodel import select
+
 from components.staff import _s
 from pwa_app import db
 from pwa_app.models import Office
 from pwa_app.services import queue, staff
 from pwa_app.services.queue import QueueError
 from pwa_app.services.staff import StaffError
-from sqlmodel import select
 from state.base import StaffState, staff_event, viewer
 from state.day import office_options
 

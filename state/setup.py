@@ -2,12 +2,13 @@
 holidays. Every change goes through pwa_app.services.staff (checks, audit, catalogue cache) and applies to the
 citizens' availability at once."""
 
+from sqlmodel import select
+
 from components.staff import S_, _s, staff_translations
 from pwa_app import db
 from pwa_app.models import Office
 from pwa_app.services import staff
 from pwa_app.services.staff import StaffError
-from sqlmodel import select
 from state.base import StaffState, staff_event, viewer
 
 WEEKDAYS = [S_("Lunes"), S_("Martes"), S_("Miércoles"), S_("Jueves"), S_("Viernes"), S_("Sábado"), S_("Domingo")]

@@ -18,16 +18,23 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlmodel import Session, delete, func, select
 
-from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser, utcnow
+from pwa_app.models import (
+    AuditEvent,
+    LoginAttempt,
+    StaffOffice,
+    StaffSession,
+    StaffUser,
+    utcnow,
+)
 
-UTC = timezone.utc
+UTC = UTC
 COOKIE = "cita_staff"
 SESSION_HOURS = 12  # a working day, then sign in again
 IDLE_MINUTES = 120

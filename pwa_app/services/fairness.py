@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select
 
 from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge, utcnow
-from pwa_app.services.documents import normalize_document
+from pwa_app.services.documents import DocumentError, check_document, normalize_document
 from pwa_app.services.slots import to_utc
 
 HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))
@@ -48,8 +48,12 @@ def keyed(kind: str, value: str) -> str:
 
 
 def person_key(document: str) -> str:
-    """The same for "12345678-z", "12 345 678 Z" and "12345678Z"; empty when there is no document."""
-    doc = normalize_document(document or "")
+    """The same for "12345678-z", "12 345 678 Z" and "12345678Z" (and "1234567L" for "01234567L", as the booking
+    stores it); empty when there is no document."""
+    try:
+        doc = check_document(document or "")
+    except DocumentError:  # not a valid document: still one key per typed value (the rate limit counts it)
+        doc = normalize_document(document or "")
     return keyed("person", doc) if doc else ""
 
 

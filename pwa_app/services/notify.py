@@ -80,6 +80,7 @@ MAX_TRIES = 8
 BATCH = 500  # deliveries claimed, sent and recorded together
 TITLE_MAX, BODY_MAX = 80, 300
 KEEP = timedelta(days=30)  # sent and failed deliveries, and old events, are purged after this
+STALE = timedelta(days=400)  # a subscription neither updated nor sent to for this long is forgotten
 DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com")
 
 # Message texts (English msgids; translated through the gettext catalogues into the subscriber's language).
@@ -627,13 +628,19 @@ def _record(session_factory, token: str, results, now: datetime, counts: Counter
 
 
 def purge(session: Session, now: datetime | None = None) -> int:
-    """Drops deliveries that are over (sent, failed, expired) and events older than KEEP. The caller commits."""
-    before = _utc(now) - KEEP
+    """Drops deliveries that are over (sent, failed, expired) and events older than KEEP, and subscriptions that
+    neither changed nor received anything for STALE (a browser long gone). The caller commits."""
+    now = _utc(now)
+    before = now - KEEP
     done = session.execute(delete(PushDelivery).where(PushDelivery.status != "pending",
                                                       PushDelivery.next_at < before)).rowcount or 0
     old = session.execute(delete(PushEvent).where(PushEvent.created_at < before,
                                                   PushEvent.fanned_out_at != None)).rowcount or 0  # noqa: E711
-    return done + old
+    stale = session.exec(select(PushSubscription.id).where(
+        PushSubscription.updated_at < now - STALE,
+        or_(PushSubscription.last_sent_at == None, PushSubscription.last_sent_at < now - STALE))).all()  # noqa: E711
+    _forget(session, list(stale))
+    return done + old + len(stale)
 
 
 # --- the worker -------------------------------------------------------------------------------------------------
@@ -689,6 +696,10 @@ async def worker() -> None:
         return
     interval = float(os.environ.get("CITA_PUSH_INTERVAL") or 2)
     rounds = Worker(reminder_every=float(os.environ.get("CITA_PUSH_SCAN") or 60))
+    try:
+        await asyncio.to_thread(push.keys)  # the VAPID key pair exists from the first start on
+    except OSError:
+        log.exception("web push: no VAPID key pair in %s; notifications cannot be sent", push.vapid_dir())
     try:
         while True:
             try:

@@ -13,7 +13,7 @@ desks that have called someone in the last hour (at least one).
 
 import math
 import zlib
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, func, select, text
 
@@ -21,7 +21,7 @@ from pwa_app.models import Appointment, Office, Procedure, QueueTicket, utcnow
 from pwa_app.services import auth
 from pwa_app.services.i18n import local, time_label
 
-UTC = timezone.utc
+UTC = UTC
 PREFIX = {"walk_in": "A", "appointment": "C"}
 EARLY_MINUTES = 10
 DEFAULT_MINUTES = 10
@@ -76,7 +76,7 @@ def _service_minutes(session: Session, office_id: int, day: date) -> float | Non
     """The measured average time at the desk today, when there are enough finished tickets."""
     rows = session.exec(select(QueueTicket.called_at, QueueTicket.done_at).where(
         QueueTicket.office_id == office_id, QueueTicket.day == day, QueueTicket.status == "done",
-        QueueTicket.called_at != None, QueueTicket.done_at != None)).all()  # noqa: E711
+        QueueTicket.called_at != None, QueueTicket.done_at != None)).all()
     if len(rows) < MIN_SAMPLES:
         return None
     return sum((_utc(d) - _utc(c)).total_seconds() for c, d in rows) / len(rows) / 60
@@ -290,7 +290,7 @@ def board(session: Session, office_id: int, now: datetime | None = None) -> dict
     now = _utc(now)
     day = local_day(now)
     called = session.exec(select(QueueTicket).where(
-        QueueTicket.office_id == office_id, QueueTicket.day == day, QueueTicket.called_at != None,  # noqa: E711
+        QueueTicket.office_id == office_id, QueueTicket.day == day, QueueTicket.called_at != None,
         QueueTicket.status.in_(["called", "done", "no_show"]))
         .order_by(QueueTicket.called_at.desc(), QueueTicket.id.desc()).limit(BOARD_SIZE)).all()
     waiting = _waiting(session, office_id, day)

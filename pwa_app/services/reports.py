@@ -14,7 +14,7 @@ import csv
 import io
 import math
 from collections import Counter, defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
@@ -23,7 +23,7 @@ from pwa_app.services import tracking
 from pwa_app.services.auth import Viewer
 from pwa_app.services.i18n import TZ, local
 
-UTC = timezone.utc
+UTC = UTC
 MAX_DAYS = 366
 STATUSES = ("booked", "checked_in", "done", "no_show", "cancelled")
 
@@ -151,7 +151,7 @@ def requests_summary(session: Session, viewer: Viewer, first: date, last: date,
                      now: datetime | None = None) -> dict:
     """Requests answered in the period and how many within their time limit (department-scoped for managers)."""
     start, end = _bounds(first, last)
-    query = select(ServiceRequest).where(ServiceRequest.closed_at != None,  # noqa: E711
+    query = select(ServiceRequest).where(ServiceRequest.closed_at != None,
                                          ServiceRequest.closed_at >= start, ServiceRequest.closed_at < end)
     open_query = select(ServiceRequest).where(ServiceRequest.status.in_(sorted(tracking.OPEN)))
     if not viewer.is_admin:

@@ -10,14 +10,30 @@ every request, and catalogue edits clear the citizen API's catalogue cache (`cat
 import json
 import re
 import sys
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
 from sqlmodel import Session, or_, select
 
 from pwa_app.models import (
-    Appointment, Area, CitizenNotice, Closure, Department, Municipality, Office, Procedure, ProcedureOffice,
-    QueueTicket, RequestAssignment, RequestType, Requirement, Schedule, ServiceRequest, StaffOffice, StaffUser, utcnow,
+    Appointment,
+    Area,
+    CitizenNotice,
+    Closure,
+    Department,
+    Municipality,
+    Office,
+    Procedure,
+    ProcedureOffice,
+    QueueTicket,
+    RequestAssignment,
+    RequestType,
+    Requirement,
+    Schedule,
+    ServiceRequest,
+    StaffOffice,
+    StaffUser,
+    utcnow,
 )
 from pwa_app.services import auth, codes, queue, tracking
 from pwa_app.services.auth import AuthError, Viewer
@@ -27,7 +43,7 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x08\x0b-\x1f]")
 HORIZON_MAX = 365
 OUTCOMES = ("done", "no_show")
-UTC = timezone.utc
+UTC = UTC
 
 
 class StaffError(Exception):
@@ -407,7 +423,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
         errors["office_id"] = "not_found"
     if day and not errors:
         same = session.exec(select(Closure).where(Closure.day == day, or_(
-            Closure.office_id == office_id, Closure.office_id == None))).first()  # noqa: E711
+            Closure.office_id == office_id, Closure.office_id == None))).first()
         if same:
             errors["day"] = "already_closed"
     if errors:
@@ -631,7 +647,7 @@ def request_detail(session: Session, viewer: Viewer, request_id: int, now: datet
 def colleagues(session: Session, viewer: Viewer, request_id: int) -> list[StaffUser]:
     """Who may be given a request: active staff of its department (administrators too)."""
     req = request_for(session, viewer, request_id)
-    rows = session.exec(select(StaffUser).where(StaffUser.active == True).order_by(StaffUser.name)).all()  # noqa: E712
+    rows = session.exec(select(StaffUser).where(StaffUser.active == True).order_by(StaffUser.name)).all()
     return [u for u in rows if u.role in ("admin", "manager") and (u.role == "admin" or u.department_id == req.department_id)]
 
 

@@ -14,8 +14,8 @@ import subprocess
 import sys
 import urllib.request
 import uuid
+from datetime import UTC, date, datetime
 from urllib.parse import quote
-from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from playwright.sync_api import expect
@@ -90,7 +90,7 @@ def move_to_now(app_server, code: str) -> None:
 
     with app_server.session() as s:
         appt = s.get(Appointment, row(app_server, code).id)
-        appt.starts_at = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+        appt.starts_at = datetime.now(UTC).replace(second=0, microsecond=0)
         s.add(appt)
         s.commit()
 

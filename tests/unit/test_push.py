@@ -504,3 +504,19 @@ def test_the_staff_notice_api_is_guarded(client, people, staff_env):  # noqa: F8
     assert topics["subscriptions"] == 0 and "office:junta-distrito-norte" in topics["topics"]
     with Session(staff_env) as s:
         assert count(s, PushEvent) == 2
+
+
+def test_old_deliveries_events_and_forgotten_browsers_are_purged(session, clock, worker, receiver):
+    req = make_request(session, clock)
+    follow(session, receiver, requests=[req])
+    tracking.change_status(session, req, "in_progress", now=clock.now)
+    session.commit()
+    worker.tick(clock.now)
+    assert count(session, PushDelivery) == count(session, PushEvent) == 1
+    session.commit()
+    assert notify.purge(session, clock.moved(days=31).now) == 2  # the sent delivery and its event
+    session.commit()
+    assert count(session, PushSubscription) == 1
+    assert notify.purge(session, clock.moved(days=402).now) == 1  # nothing for over a year
+    session.commit()
+    assert count(session, PushSubscription) == count(session, PushLink) == count(session, PushTopic) == 0

@@ -252,7 +252,7 @@ def test_every_staff_api_route_has_a_permission():
 
 
 @pytest.mark.parametrize("method,path,permission", API, ids=[f"{m} {p}" for m, p, _ in API])
-def test_staff_api_refuses_anonymous_and_wrong_role(method, path, permission, client, people):  # noqa: F811
+def test_staff_api_refuses_anonymous_and_wrong_role(method, path, permission, client, people):
     client.cookies.clear()
     assert client.request(method, concrete(path)).status_code == 401
     client.cookies.set(auth.COOKIE, "made-up-token")
@@ -266,7 +266,7 @@ def test_staff_api_refuses_anonymous_and_wrong_role(method, path, permission, cl
             assert status == 403, (path, role, status)
 
 
-def test_reports_csv_for_an_office_outside_the_managers_scope_is_refused(client, people):  # noqa: F811
+def test_reports_csv_for_an_office_outside_the_managers_scope_is_refused(client, people):
     client.cookies.set(auth.COOKIE, people["manager"][1])
     assert client.get("/api/staff/reports.csv", params={"office": "junta-distrito-norte"}).status_code == 403
     assert client.get("/api/staff/reports.csv", params={"office": "oac-casa-consistorial"}).status_code == 200

@@ -11,7 +11,14 @@ import pytest
 from sqlmodel import Session, select
 
 from pwa_app import db
-from pwa_app.models import AuditEvent, LoginAttempt, Office, StaffSession, StaffUser, utcnow
+from pwa_app.models import (
+    AuditEvent,
+    LoginAttempt,
+    Office,
+    StaffSession,
+    StaffUser,
+    utcnow,
+)
 from pwa_app.services import auth
 from pwa_app.services.auth import AuthError
 

@@ -10,8 +10,18 @@ import pytest
 from sqlmodel import Session, select
 
 from pwa_app.models import (
-    Appointment, AuditEvent, CitizenNotice, Closure, Department, Municipality, Office, Procedure, QueueTicket,
-    RequestAssignment, ServiceRequest, StaffUser,
+    Appointment,
+    AuditEvent,
+    CitizenNotice,
+    Closure,
+    Department,
+    Municipality,
+    Office,
+    Procedure,
+    QueueTicket,
+    RequestAssignment,
+    ServiceRequest,
+    StaffUser,
 )
 from pwa_app.services import auth, booking, queue, reports, staff, tracking
 from pwa_app.services.slots import slots
@@ -160,7 +170,7 @@ def test_booking_horizon_applies_at_once(session, clock, v):
     assert free_slots(session, clock, far)
 
 
-def test_catalogue_edits_reach_the_citizen_api_at_once(client, staff_env):  # noqa: F811
+def test_catalogue_edits_reach_the_citizen_api_at_once(client, staff_env):
     before = client.get("/api/v1/procedures").json()
     padron = next(p for p in before["procedures"] if p["slug"] == PADRON)
     with Session(staff_env, expire_on_commit=False) as s:
@@ -383,7 +393,7 @@ def test_report_figures_and_csv(session, clock, v):
         reports.summary(session, v["admin"], day - timedelta(days=400), day)
 
 
-def test_reports_csv_endpoint(client, people):  # noqa: F811
+def test_reports_csv_endpoint(client, people):
     client.cookies.set(auth.COOKIE, people["admin"][1])
     answer = client.get("/api/staff/reports.csv", params={"from": "2026-11-01", "to": "2026-11-30"})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
@@ -469,7 +479,7 @@ def test_users_are_managed_by_administrators_only(session, v):
 # --- QR -------------------------------------------------------------------------------------------------------
 
 
-def test_appointment_qr_svg(client, staff_env):  # noqa: F811
+def test_appointment_qr_svg(client, staff_env):
     free = client.get("/api/v1/availability", params={"procedure": PADRON, "office": OAC}).json()
     start = next(s["start"] for d in free["days"] for s in d["slots"] if s["free"])
     booked = client.post("/api/v1/appointments", headers={"Idempotency-Key": "qr-test-0001"},

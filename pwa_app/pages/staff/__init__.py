@@ -13,7 +13,12 @@ from pwa_app.pages.staff.login import login_page
 from pwa_app.pages.staff.queue import queue_page, screen_page
 from pwa_app.pages.staff.reports import reports_page
 from pwa_app.pages.staff.requests import requests_page
-from pwa_app.pages.staff.setup import closures_page, offices_page, procedures_page, schedules_page
+from pwa_app.pages.staff.setup import (
+    closures_page,
+    offices_page,
+    procedures_page,
+    schedules_page,
+)
 from pwa_app.pages.staff.users import audit_page, users_page
 from state.day import DayState
 from state.feedback import FeedbackState

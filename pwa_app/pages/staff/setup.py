@@ -3,9 +3,23 @@
 import reflex as rx
 
 from components.staff import (
-    _s, button, check_field, frame, input_field, section, select_field, table, textarea_field,
+    _s,
+    button,
+    check_field,
+    frame,
+    input_field,
+    section,
+    select_field,
+    table,
+    textarea_field,
 )
-from state.setup import WEEKDAYS, ClosuresState, OfficesState, ProceduresState, SchedulesState
+from state.setup import (
+    WEEKDAYS,
+    ClosuresState,
+    OfficesState,
+    ProceduresState,
+    SchedulesState,
+)
 
 SUBNAV = [
     ("/staff/ajustes/", _s("Oficinas y reglas"), None),

