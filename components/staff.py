@@ -44,6 +44,7 @@ NAV = [
     ("/staff/cola/", S_("Turnos"), "queue"),
     ("/staff/solicitudes/", S_("Solicitudes"), "requests"),
     ("/staff/informes/", S_("Informes"), "reports"),
+    ("/staff/opiniones/", S_("Opiniones"), "reports"),
     ("/staff/ajustes/", S_("Configuración"), "setup_office"),
     ("/staff/usuarios/", S_("Personal"), "users"),
 ]

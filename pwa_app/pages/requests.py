@@ -38,7 +38,11 @@ def my_requests(t, lang: str) -> rx.Component:
         rx.el.h1(t.gettext("My requests")),
         rx.el.p(t.gettext("Send a request, complaint or suggestion to the town hall and follow its progress."),
                 class_name="lead"),
-        link_button(t.gettext("Send a new request"), f"/{lang}/solicitud/nueva/"),
+        rx.el.div(
+            link_button(t.gettext("Send a new request"), f"/{lang}/solicitud/nueva/"),
+            link_button(t.gettext("Suggestion box"), f"/{lang}/sugerencias/", kind="secondary"),
+            class_name="actions",
+        ),
         rx.cond(
             m["waitingCount"] > 0,
             rx.el.section(
