@@ -204,7 +204,9 @@ class SecurityHeaders:
             extra = [h for h in STATIC_HEADERS if h[0] not in names]
             content_type = _header(raw, b"content-type")
             is_html = content_type.startswith(b"text/html")
-            if b"content-security-policy" not in names:
+            # A 304 carries no body to hash; browsers would store its policy with the cached page (a policy
+            # without the page's script hashes blocks React): leave the cached policy alone.
+            if b"content-security-policy" not in names and message.get("status") != 304:
                 hashes = html_hashes if is_html else []
                 policy = csp(hashes or [], host, self.api_url, DOCS.get(path))
                 extra.append((b"content-security-policy", policy.encode()))

@@ -8,9 +8,10 @@ const { count, size, warnings } = await injectManifest({
   globDirectory,
   // Each page once, as <route>/index.html (its <route>.html twin is the same page), plus the app shell.
   globPatterns: ["**/index.html", "__spa-fallback.html", "**/*.{js,css,png,ico,svg,webmanifest,json}"],
-  // The SW itself, compressed twins, the 404 copy of the shell, and the unbundled source of the data module
-  // (the pages use its bundled chunk).
-  globIgnores: ["sw.js", "404.html", "**/*.gz", "**/*.br", "offline.js", "reflex.json", "robots.txt"],
+  // The SW itself and the unbundled sources of the data module at the root (pages use their bundled chunks),
+  // compressed twins, and the 404 copy of the shell.
+  // Staff pages work online only (Reflex state, a signed-in session): citizens' phones need none of them.
+  globIgnores: ["*.js", "404.html", "**/*.gz", "**/*.br", "reflex.json", "robots.txt", "staff/**", "assets/_staff_*"],
   // Vite's hashed file names already change with their content.
   dontCacheBustURLsMatching: /\/assets\/.+-[A-Za-z0-9_-]{8}\.(js|css)$/,
   maximumFileSizeToCacheInBytes: 4 * 1024 * 1024,

@@ -13,7 +13,7 @@ clientsClaim();
 
 // Any other address inside the app (a page added later, a mistyped one) gets the app shell, which routes it.
 registerRoute(new NavigationRoute(createHandlerBoundToURL("/__spa-fallback.html"), {
-  denylist: [/^\/api\//, /^\/_event/, /^\/_upload/, /^\/_health/, /^\/ping/],
+  denylist: [/^\/api\//, /^\/_event/, /^\/_upload/, /^\/_health/, /^\/ping/, /^\/staff\//],
 }));
 
 // Reflex answers with Vary: Origin, which would otherwise stop cached answers from matching.

@@ -6,7 +6,9 @@ The key pair is generated on first use and kept outside the repository, in `CITA
 at once agree on one key: each writes a candidate and links it into place, and the first link wins. Every worker
 and every machine that sends must read the same file (with several machines, point CITA_VAPID_DIR at shared
 storage or copy the file): browsers refuse messages signed with another key than the one they subscribed with.
-Losing the key means every subscription must be made again.
+Losing the key means every subscription must be made again. CITA_VAPID_SUBJECT is the contact push services
+may use (`mailto:` or `https:`; set it in production, e.g. mailto:sistemas@ayuntamiento.es; Apple refuses
+placeholder addresses).
 
 The VAPID JWT (RFC 8292) is signed once per push service origin and reused until an hour before it expires
 (12 h), instead of once per message as pywebpush's `webpush()` does: at 10,000 messages that is 10,000 ECDSA
