@@ -25,7 +25,8 @@ def test_booking_in_each_language(page, app_server, shot, lang):
     expect(page.locator("#field-name-error")).to_be_visible()
     assert page.locator("#field-name-error").inner_text() not in ("", "This field is required.")
     page.locator("#field-name").fill(f"Prueba {lang}")
-    page.locator("#field-document").fill("12345678Z")
+    # One person per language: a person may hold one active appointment per procedure.
+    page.locator("#field-document").fill({"es": "12345678Z", "ca": "23456789D", "ar": "34567890V"}[lang])
     page.locator("#field-consent").check()
     page.locator("form button[type=submit]").click()
     expect(page.locator("#booking-code")).to_be_visible(timeout=15_000)
