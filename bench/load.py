@@ -147,6 +147,32 @@ def granian_workers(server_pid: int, expected: int) -> list[int]:
     return sorted(exact[0] if exact else max(families, key=len, default=[]))
 
 
+def connections_of(pids: list[int], port: int) -> dict[int, int]:
+    """Established TCP connections to `port` each process holds (its sockets found in /proc/net/tcp*)."""
+    established: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+                established.add(fields[9])
+    counts = {}
+    for pid in pids:
+        inodes = set()
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except OSError:
+            pass
+        counts[pid] = len(inodes & established)
+    return counts
+
+
 # --- citizens -------------------------------------------------------------------------------------------------
 
 
@@ -276,9 +302,12 @@ async def run_phase(base: str, procedure: str, office: str, args, kill: bool, se
             if not before:
                 killed["error"] = "no worker process found"
                 return
-            victim = rng.choice(before)
+            # The worker holding the most client connections: its requests in flight are lost with it.
+            held = connections_of(before, int(httpx.URL(base).port))
+            victim = max(before, key=lambda pid: (held.get(pid, 0), rng.random()))
             os.kill(victim, signal.SIGKILL)
-            killed.update(pid=victim, at=time.monotonic() - started, done=stats.done, workers=before)
+            killed.update(pid=victim, at=time.monotonic() - started, done=stats.done, workers=before,
+                          connections=held)
             while time.monotonic() < deadline + GRACE:
                 await asyncio.sleep(0.2)
                 now = granian_workers(server_pid, args.workers)
@@ -391,8 +420,9 @@ def report(results: list[tuple[str, dict, dict]], args, elapsed: float) -> list[
                 failures.append(f"{name}: {k['error']}")
                 continue
             after = k.get("respawned_after")
-            print(f"  SIGKILL to worker pid {k['pid']} (of {k['workers']}) at {k['at']:.1f} s, after {k['done']} "
-                  f"citizens were done; a new worker was up {f'{after:.1f} s later' if after else 'NOT seen'}")
+            print(f"  SIGKILL to worker pid {k['pid']} at {k['at']:.1f} s, after {k['done']} citizens were done "
+                  f"(client connections per worker: {k['connections']}); a new worker was up "
+                  f"{f'{after:.1f} s later' if after else 'NOT seen'}")
             if after is None:
                 failures.append(f"{name}: the killed worker was not replaced")
     return failures

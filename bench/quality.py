@@ -205,27 +205,41 @@ def open_request_form(page) -> bool:
     return page.locator("form textarea, form input").count() > 0
 
 
-def axe_everything(browser, base: str, axe_source: str) -> list[tuple[str, list[dict]]]:
-    results = []
+def fresh_citizen(browser, base: str):
+    """A new phone context that has visited /es/ once: the data every page reads is saved, no draft yet."""
     context = browser.new_context(**PHONE, base_url=base)
     page = context.new_page()
     page.goto("/es/")
     settle(page)
-    page.wait_for_selector("html[data-saved]", state="attached", timeout=60_000)  # the data every page reads
+    page.wait_for_selector("html[data-saved]", state="attached", timeout=60_000)
+    return context, page
+
+
+def axe_everything(browser, base: str, axe_source: str) -> list[tuple[str, list[dict]]]:
+    results = []
+    context, page = fresh_citizen(browser, base)
+    forms = []
     for route in citizen_routes():
         page.goto(route)
         settle(page)
         results.append((route, run_axe(page, axe_source)))
         for name, opener in (("reservar", open_booking_form), ("solicitud/nueva", open_request_form)):
             if route.split("?")[0].endswith(f"/{name}/"):
-                try:
-                    if opener(page):
-                        results.append((route + " (form open)", run_axe(page, axe_source)))
-                except Exception as exc:  # noqa: BLE001
-                    results.append((route + " (form open)", [{"id": "bench", "impact": "n/a", "nodes": 0,
-                                                              "help": f"could not open the form: {exc}"[:160],
-                                                              "target": []}]))
+                forms.append((route, opener))
     context.close()
+    for route, opener in forms:  # each form in a new context: a draft left by another would skip its first step
+        context, page = fresh_citizen(browser, base)
+        page.goto(route)
+        settle(page)
+        try:
+            if opener(page):
+                results.append((route + " (form open)", run_axe(page, axe_source)))
+            else:
+                raise RuntimeError("no form fields")
+        except Exception as exc:  # noqa: BLE001
+            results.append((route + " (form open)", [{"id": "bench", "impact": "n/a", "nodes": 0, "target": [],
+                                                      "help": f"could not open the form: {exc}"[:160]}]))
+        context.close()
     routes = staff_routes()
     if routes:
         staff = browser.new_context(**TABLET, base_url=base)

@@ -5,7 +5,15 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import loading, page
-from components.ui import back_link, button, download_button, link_button, notice, summary_list
+from components.push import notify_me
+from components.ui import (
+    back_link,
+    button,
+    download_button,
+    link_button,
+    notice,
+    summary_list,
+)
 from components.views import AppointmentPage
 
 
@@ -81,7 +89,7 @@ def appointment_body(t, lang, v) -> rx.Component:
             ),
         ),
         rx.cond(a["status"] == "done", link_button(t.gettext("Tell us how it went (30 seconds)"), f"/{lang}/valoracion/?c=" + v["key"])),  # issue 9: survey
-        __import__("components.push").push.notify_me(t, lang, "appointment"),  # web push: "Notify me" panel
+        notify_me(t, lang, "appointment"),
         forget_box(t, lang, v),
         rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOfLabel"], date_time=v["asOf"]), class_name="hint"),
     )
@@ -94,11 +102,14 @@ def appointment(t, lang: str) -> rx.Component:
         rx.cond(
             v["found"],
             appointment_body(t, lang, v),
-            rx.cond(
-                v["ready"],
-                notice(t.gettext("This appointment is not saved on this device."), " ",
-                       rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
-                loading(t),
+            rx.fragment(  # the page keeps an h1 while it loads or finds nothing (axe: page-has-heading-one)
+                rx.el.h1(t.gettext("My appointment")),
+                rx.cond(
+                    v["ready"],
+                    notice(t.gettext("This appointment is not saved on this device."), " ",
+                           rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
+                    loading(t),
+                ),
             ),
         ),
     )

@@ -158,11 +158,14 @@ def survey(t, lang: str) -> rx.Component:
         rx.cond(
             v["found"],
             survey_body(t, lang, v, msgs),
-            rx.cond(
-                v["ready"],
-                notice(t.gettext("This appointment is not saved on this device."), " ",
-                       rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
-                loading(t),
+            rx.fragment(  # the page keeps an h1 while it loads or finds nothing (axe: page-has-heading-one)
+                rx.el.h1(t.gettext("How did it go?")),
+                rx.cond(
+                    v["ready"],
+                    notice(t.gettext("This appointment is not saved on this device."), " ",
+                           rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
+                    loading(t),
+                ),
             ),
         ),
     )

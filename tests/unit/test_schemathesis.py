@@ -52,6 +52,12 @@ def seeded_database(tmp_path_factory):
     except AttributeError:
         pass
     yield
+    try:
+        from pwa_app.services import ratelimit
+
+        ratelimit.buckets.cache_clear()
+    except AttributeError:
+        pass
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
