@@ -206,7 +206,9 @@ class SecurityHeaders:
             is_html = content_type.startswith(b"text/html")
             # A 304 carries no body to hash; browsers would store its policy with the cached page (a policy
             # without the page's script hashes blocks React): leave the cached policy alone.
-            if b"content-security-policy" not in names and message.get("status") != 304:
+            # (Nor on HEAD for a page, which may update a stored response the same way.)
+            if (b"content-security-policy" not in names and message.get("status") != 304
+                    and not (is_html and scope.get("method") == "HEAD")):
                 hashes = html_hashes if is_html else []
                 policy = csp(hashes or [], host, self.api_url, DOCS.get(path))
                 extra.append((b"content-security-policy", policy.encode()))

@@ -239,3 +239,15 @@ def test_cached_labels_are_babels():
         moment = datetime(2026, 10, 25, 2, 30, tzinfo=TZ)
         assert time_label(moment, lang) == format_time(moment, "HH:mm", locale=lang)
     assert time_label(datetime(2026, 12, 1, 9, 5), "xx") == "09:05"
+
+
+def test_no_policy_on_not_modified(tmp_path):
+    """A 304 updates the stored page's headers: a policy without the page's hashes would break it."""
+    async def not_modified(request):
+        return Response(status_code=304, headers={"ETag": '"x"'})
+
+    app = Starlette(routes=[Route("/es/", not_modified)])
+    answer = TestClient(SecurityHeaders(app, build_dir=tmp_path, api_url="")).get("/es/")
+    assert answer.status_code == 304
+    assert "content-security-policy" not in answer.headers
+    assert answer.headers["x-content-type-options"] == "nosniff"
