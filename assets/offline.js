@@ -38,6 +38,26 @@ export const loaded = (async () => {
   emit();
 })();
 
+// Other open tabs of the app hear what this one saved (a booking one tab sent shows as booked in all of them).
+const channel = typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("cita-data");
+const tell = (message) => channel && channel.postMessage(message);
+if (channel && dbPromise) {
+  channel.onmessage = async ({ data }) => {
+    const db = await dbPromise;
+    if (data.key) {
+      const value = await db.get("kv", data.key);
+      if (value === undefined) mem.delete(data.key);
+      else mem.set(data.key, value);
+    }
+    if (data.outbox) {
+      const item = await db.get("outbox", data.outbox);
+      const rest = (get("outbox", []) || []).filter((i) => i.id !== data.outbox);
+      mem.set("outbox", item ? [...rest, item] : rest);
+    }
+    emit();
+  };
+}
+
 export function get(key, fallback) {
   return mem.has(key) ? mem.get(key) : fallback;
 }
@@ -45,7 +65,9 @@ export function get(key, fallback) {
 export async function set(key, value) {
   mem.set(key, value);
   emit();
-  if (dbPromise) await (await dbPromise).put("kv", value, key);
+  if (!dbPromise) return;
+  await (await dbPromise).put("kv", value, key);
+  tell({ key });
 }
 
 // A hook reading one key. The default is remembered per key so React sees a stable snapshot; before
@@ -395,7 +417,9 @@ async function saveItem(item) {
   const items = (get("outbox", []) || []).filter((i) => i.id !== item.id);
   mem.set("outbox", [...items, item]);
   emit();
-  if (dbPromise) await (await dbPromise).put("outbox", item);
+  if (!dbPromise) return;
+  await (await dbPromise).put("outbox", item);
+  tell({ outbox: item.id });
 }
 
 export async function enqueue(kind, payload, label) {
@@ -409,7 +433,9 @@ export async function enqueue(kind, payload, label) {
 export async function dismiss(id) {
   mem.set("outbox", (get("outbox", []) || []).filter((i) => i.id !== id));
   emit();
-  if (dbPromise) await (await dbPromise).delete("outbox", id);
+  if (!dbPromise) return;
+  await (await dbPromise).delete("outbox", id);
+  tell({ outbox: id });
 }
 
 // Every kind of citizen write: how it is sent, and what to keep when the town hall has accepted it. They all

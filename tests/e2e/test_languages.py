@@ -44,11 +44,11 @@ def test_switching_language_keeps_step_and_data(page, shot):
     page.wait_for_url(f"**/ar/reservar/?p={PROCEDURE}")
     expect(page.locator("#field-name")).to_have_value("Nour El Amrani")
     expect(page.locator("#field-phone")).to_have_value("612 345 678")
-    page.wait_for_function("document.documentElement.dir === 'rtl'")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
     shot(page, "arabic-details")
     page.get_by_role("link", name="Català").click()
     expect(page.locator("#field-name")).to_have_value("Nour El Amrani")
-    page.wait_for_function("document.documentElement.lang === 'ca'")
+    expect(page.locator("html")).to_have_attribute("lang", "ca")
 
 
 def test_root_sends_to_the_browser_language(browser, app_server):

@@ -1,9 +1,7 @@
 """Offline: after one visit to the home page, every citizen page opens without network, and a booking made
 offline (or while the server is down) is sent exactly once when it can be, then confirmed or re-offered."""
 
-import os
 import re
-import pytest
 from playwright.sync_api import expect
 
 from pwa_app.services import booking
@@ -115,10 +113,6 @@ def test_server_down_then_back(page, context, app_server):
 
 
 def test_lost_response_and_two_tabs_book_once(page, context, app_server):
-    if os.environ.get("CITA_E2E_DB") == "postgres":
-        # Known failure on PostgreSQL + several workers since the proof of work was added (the replay after the
-        # lost answer does not reach "booked" within 30 s); under investigation, see the session note.
-        pytest.skip("lost-response replay on PostgreSQL + workers: open bug")
     install(page)
     context.set_offline(True)
     fill_booking(page, "Pablo Dos Pestañas", "66666666Q")

@@ -89,7 +89,7 @@ def open_page(context):
 
 def install(page):
     page.goto("/es/")
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=60_000)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=60_000)
 
 
 def deliver(context, page, origin: str, payload: dict) -> list[dict]:
