@@ -29,9 +29,9 @@ PERSON = {"first_name": "Lucía", "last_name": "Martín Ortega", "email": "lucia
 def fresh_limits(monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     monkeypatch.delenv("CITA_OPEN311_API_KEYS", raising=False)
-    ratelimit.buckets.cache_clear()
+    ratelimit.limiter.cache_clear()
     yield
-    ratelimit.buckets.cache_clear()
+    ratelimit.limiter.cache_clear()
 
 
 def post(api, **fields):
@@ -255,7 +255,7 @@ def test_published_photos_get_a_media_url(api, engine):
 
 def test_reads_are_rate_limited(api, posted, monkeypatch):
     monkeypatch.setenv("CITA_RATE_OPEN311", "2/60")
-    ratelimit.buckets.cache_clear()
+    ratelimit.limiter.cache_clear()
     assert api.get(f"{V2}/services.json").status_code == 200
     assert api.get(f"{V2}/requests.json").status_code == 200
     for path in ("/services.json", "/requests.json", f"/requests/{posted['service_request_id']}.json"):
