@@ -46,6 +46,19 @@ def engine():
     return make_engine(database_url())
 
 
+def redis():
+    """The Redis client when REDIS_URL is set (several workers share state through it), else None."""
+    url = os.environ.get("REDIS_URL")
+    return _redis_client(url) if url else None
+
+
+@cache
+def _redis_client(url: str):
+    import redis as redis_lib
+
+    return redis_lib.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+
 def session() -> Session:
     return Session(engine(), expire_on_commit=False)
 

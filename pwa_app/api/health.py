@@ -6,8 +6,6 @@ has a short timeout, the answer is never cached, and no error text (addresses, v
 """
 
 import logging
-import os
-from functools import cache
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -29,16 +27,9 @@ def check_database() -> bool:
         return False
 
 
-@cache
-def _redis(url: str):
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-
-
-def check_redis(url: str) -> bool:
+def check_redis() -> bool:
     try:
-        return bool(_redis(url).ping())
+        return bool(db.redis().ping())
     except Exception as exc:  # noqa: BLE001
         log.warning("health: Redis check failed: %s", exc)
         return False
@@ -51,8 +42,7 @@ def check_redis(url: str) -> bool:
                            "example": {"status": "error", "database": "error", "redis": "ok"}}}}})
 def health() -> JSONResponse:
     checks = {"database": "ok" if check_database() else "error"}
-    redis_url = os.environ.get("REDIS_URL")
-    checks["redis"] = ("ok" if check_redis(redis_url) else "error") if redis_url else "not configured"
+    checks["redis"] = ("ok" if check_redis() else "error") if db.redis() is not None else "not configured"
     healthy = "error" not in checks.values()
     return JSONResponse({"status": "ok" if healthy else "error", **checks}, status_code=200 if healthy else 503,
                         headers={"Cache-Control": "no-store"})

@@ -11,9 +11,8 @@ from sqlmodel import Session
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, error, etagged, get_session, idempotent_write  # noqa: F401  (shared)
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
-from pwa_app.services import booking, codes, fairness
+from pwa_app.services import booking, catalogue, codes, fairness
 from pwa_app.services.booking import BookingError
-from pwa_app.services.catalogue import catalogue
 from pwa_app.services.i18n import (
     day_label, gettext, local, long_day_label, month_label, pick_lang, time_label,
 )
@@ -57,7 +56,7 @@ def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
 
 def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
     lang = pick_lang(lang)
-    cat = catalogue_cached(session, lang)
+    cat = catalogue.cached(session, lang)
     proc_slug, office_slug = session.get(Procedure, appt.procedure_id).slug, session.get(Office, appt.office_id).slug
     proc = next(p for p in cat["procedures"] if p["slug"] == proc_slug)
     office = next(o for o in cat["offices"] if o["slug"] == office_slug)
@@ -80,19 +79,9 @@ def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
     }
 
 
-_catalogue_cache: dict = {}
-
-
-def catalogue_cached(session: Session, lang: str) -> dict:
-    # The catalogue changes only when staff edit it; staff edits clear this cache.
-    if lang not in _catalogue_cache:
-        _catalogue_cache[lang] = catalogue(session, lang)
-    return _catalogue_cache[lang]
-
-
 @router.get("/procedures", summary="The procedure catalogue with checklists, areas and offices")
 def get_procedures(request: Request, lang: str = Lang, session: Session = Depends(get_session)):
-    return etagged(request, catalogue_cached(session, pick_lang(lang)))
+    return etagged(request, catalogue.cached(session, pick_lang(lang)))
 
 
 @router.get("/availability", summary="Bookable days and times of a procedure at an office")

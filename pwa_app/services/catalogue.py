@@ -1,6 +1,10 @@
 """The procedure catalogue as the citizen pages read it, per language, with per-row content translations
-falling back to Spanish (flagged, so the page can say so)."""
+falling back to Spanish (flagged, so the page can say so).
 
+It is built once per language and kept until staff change it. With several workers (REDIS_URL) a version counter
+in Redis tells every worker that its copy is old; one process alone keeps the counter in memory."""
+
+import logging
 from collections import defaultdict
 
 from sqlmodel import Session, select
@@ -8,7 +12,13 @@ from sqlmodel import Session, select
 from pwa_app.models import (
     Area, ContentTranslation, Municipality, Office, Procedure, ProcedureOffice, Requirement,
 )
+from pwa_app import db
 from pwa_app.services.i18n import DEFAULT_LANG
+
+log = logging.getLogger(__name__)
+VERSION_KEY = "cita:catalogue-version"
+_cache: dict[str, tuple[str | None, dict]] = {}  # lang -> (version, catalogue)
+_local_version = 0
 
 OFFICE_FIELDS = ("slug", "name", "address", "opening_hours", "accessibility", "map_url", "phone")
 PROCEDURE_FIELDS = (
@@ -64,3 +74,37 @@ def catalogue(session: Session, lang: str) -> dict:
         "offices": [t.row(o, OFFICE_FIELDS) for o in offices.values()],
         "procedures": procedures,
     }
+
+
+def _version() -> str | None:
+    """The catalogue's current version; None when Redis does not answer (then any copy will do)."""
+    client = db.redis()
+    if client is None:
+        return str(_local_version)
+    try:
+        return (client.get(VERSION_KEY) or b"0").decode()
+    except Exception as exc:  # noqa: BLE001 - a stale catalogue beats no catalogue
+        log.warning("catalogue version unknown, Redis unavailable: %s", exc)
+        return None
+
+
+def cached(session: Session, lang: str) -> dict:
+    version, kept = _version(), _cache.get(lang)
+    if kept and (version is None or kept[0] == version):
+        return kept[1]
+    built = catalogue(session, lang)
+    _cache[lang] = (version, built)
+    return built
+
+
+def changed() -> None:
+    """Staff changed the catalogue: every worker rebuilds its copy on its next request."""
+    global _local_version
+    _local_version += 1
+    _cache.clear()
+    client = db.redis()
+    if client is not None:
+        try:
+            client.incr(VERSION_KEY)
+        except Exception as exc:  # noqa: BLE001
+            log.warning("other workers keep the old catalogue, Redis unavailable: %s", exc)

@@ -4,12 +4,11 @@ horizon), the day view (check in, done, no-show), the requests inbox and staff a
 Every function takes the `Viewer` (pwa_app.services.auth) and checks its permission and office scope itself, so
 no caller can forget; errors are `StaffError` with a code per field; every write records an AuditEvent. The
 caller commits. Availability follows at once: slots are computed from the Schedule/Closure/Municipality rows on
-every request, and catalogue edits clear the citizen API's catalogue cache (`catalogue_changed`).
+every request, and catalogue edits clear the citizen API's catalogue cache (`catalogue.changed`).
 """
 
 import json
 import re
-import sys
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
@@ -35,7 +34,7 @@ from pwa_app.models import (
     StaffUser,
     utcnow,
 )
-from pwa_app.services import auth, codes, queue, tracking
+from pwa_app.services import auth, catalogue, codes, queue, tracking
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.i18n import TZ, local, time_label
 
@@ -70,14 +69,6 @@ def require(viewer: Viewer | None, permission: str, office_id: int | None = -1) 
 
 def today() -> date:
     return datetime.now(TZ).date()
-
-
-def catalogue_changed() -> None:
-    """Clear the citizen API's catalogue cache in this process (the catalogue is rebuilt on the next request).
-    Other backend workers keep their copy until they restart: see the staff notes in README."""
-    v1 = sys.modules.get("pwa_app.api.v1")
-    if v1 is not None:
-        v1._catalogue_cache.clear()
 
 
 def _text(raw, field: str, errors: dict, *, required: bool = True, limit: int = 200, multiline: bool = False) -> str:
@@ -181,7 +172,7 @@ def save_office(session: Session, viewer: Viewer, office_id: int | None, data: d
     session.flush()
     auth.audit(session, viewer, "office.create" if office_id is None else "office.update", f"office:{office.id}",
                **values)
-    catalogue_changed()
+    catalogue.changed()
     return office
 
 
@@ -249,7 +240,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
     auth.audit(session, viewer, "procedure.create" if procedure_id is None else "procedure.update",
                f"procedure:{proc.id}", duration_minutes=duration, office_ids=sorted(office_ids or []),
                **{k: v for k, v in values.items() if k in ("name", "fee")})
-    catalogue_changed()
+    catalogue.changed()
     return proc
 
 
@@ -286,7 +277,7 @@ def save_requirement(session: Session, viewer: Viewer, procedure_id: int, requir
     session.add(row)
     session.flush()
     auth.audit(session, viewer, "requirement.save", f"requirement:{row.id}", procedure_id=procedure_id, text=text)
-    catalogue_changed()
+    catalogue.changed()
     return row
 
 
@@ -299,7 +290,7 @@ def delete_requirement(session: Session, viewer: Viewer, requirement_id: int) ->
     session.flush()
     auth.audit(session, viewer, "requirement.delete", f"requirement:{requirement_id}",
                procedure_id=row.procedure_id, text=row.text)
-    catalogue_changed()
+    catalogue.changed()
 
 
 def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delta: int) -> None:
@@ -317,7 +308,7 @@ def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delt
         session.add(item)
     session.flush()
     auth.audit(session, viewer, "requirement.move", f"requirement:{requirement_id}", delta=delta)
-    catalogue_changed()
+    catalogue.changed()
 
 
 # --- weekly schedules -----------------------------------------------------------------------------------------
@@ -366,7 +357,7 @@ def save_schedule(session: Session, viewer: Viewer, schedule_id: int | None, dat
     session.add(row)
     if session.get(ProcedureOffice, (procedure_id, office_id)) is None:  # a schedule means the office handles it
         session.add(ProcedureOffice(procedure_id=procedure_id, office_id=office_id))
-        catalogue_changed()
+        catalogue.changed()
     session.flush()
     auth.audit(session, viewer, "schedule.save", f"schedule:{row.id}", office_id=office_id,
                procedure_id=procedure_id, weekday=weekday, opens=opens.isoformat("minutes"),

@@ -188,14 +188,15 @@ def citizen_client(app):
 @pytest.fixture
 def api(engine, monkeypatch):
     """A TestClient for the FastAPI app on the seeded temp SQLite file."""
-    from pwa_app.api import create_api, v1
+    from pwa_app.api import create_api
+    from pwa_app.services import catalogue
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
-    v1._catalogue_cache.clear()
+    catalogue.changed()
     with citizen_client(create_api()) as client:
         yield client
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
-    v1._catalogue_cache.clear()
+    catalogue.changed()

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from sqlmodel import Session, select
 
 from pwa_app import db
 from pwa_app.security import SecurityHeaders, csp, script_hashes
@@ -251,3 +252,54 @@ def test_no_policy_on_not_modified(tmp_path):
     assert answer.status_code == 304
     assert "content-security-policy" not in answer.headers
     assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+# --- the catalogue cache with several workers -----------------------------------------------------------------
+
+
+def test_every_worker_sees_a_catalogue_change(engine, monkeypatch):
+    """A staff edit in one worker reaches the citizens served by the others (the version counter is in Redis)."""
+    import secrets
+
+    import redis
+
+    from pwa_app.models import Procedure
+    from pwa_app.services import catalogue
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    monkeypatch.setenv("REDIS_URL", url)
+    monkeypatch.setattr(catalogue, "VERSION_KEY", f"cita:test:{secrets.token_hex(4)}:catalogue-version")
+    monkeypatch.setattr(catalogue, "_cache", {})
+
+    def name_shown() -> str:
+        with Session(engine) as s:
+            return next(p["name"] for p in catalogue.cached(s, "es")["procedures"] if p["slug"] == "alta-padron")
+
+    try:
+        before = name_shown()
+        with Session(engine) as s:
+            proc = s.exec(select(Procedure).where(Procedure.slug == "alta-padron")).one()
+            proc.name = "Alta en el padrón municipal (nuevo texto)"
+            s.add(proc)
+            s.commit()
+        assert name_shown() == before  # kept: nobody said the catalogue changed
+        db.redis().incr(catalogue.VERSION_KEY)  # what catalogue.changed() in another worker does
+        assert name_shown() == "Alta en el padrón municipal (nuevo texto)"
+    finally:
+        db.redis().delete(catalogue.VERSION_KEY)
+
+
+def test_a_catalogue_survives_redis_going_away(engine, monkeypatch):
+    from pwa_app.services import catalogue
+
+    monkeypatch.setattr(catalogue, "_cache", {})
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with Session(engine) as s:
+        kept = catalogue.cached(s, "es")
+        monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+        assert catalogue.cached(s, "es") is kept  # a stale catalogue beats an error page
+        catalogue.changed()  # logged, not raised

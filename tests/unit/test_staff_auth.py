@@ -29,18 +29,18 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def staff_env(engine, monkeypatch):
     """The seeded temp SQLite file as the app's database (services, API and staff state all use it)."""
-    from pwa_app.api import v1
+    from pwa_app.services import catalogue
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("CITA_SECURE_COOKIES", raising=False)
     monkeypatch.delenv("CITA_PROXY_HOPS", raising=False)
     db.engine.cache_clear()
-    v1._catalogue_cache.clear()
+    catalogue.changed()
     yield engine
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
-    v1._catalogue_cache.clear()
+    catalogue.changed()
 
 
 @pytest.fixture

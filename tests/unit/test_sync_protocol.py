@@ -47,9 +47,9 @@ from tests.unit.conftest import citizen_client
 from sqlmodel import Session, delete, select
 
 from pwa_app import db
-from pwa_app.api import create_api, v1
+from pwa_app.api import create_api
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
-from pwa_app.services import booking, codes
+from pwa_app.services import booking, catalogue, codes
 from pwa_app.services.slots import TZ, find_slot, to_utc
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))
@@ -236,7 +236,7 @@ class Server:
         if db.engine.cache_info().currsize:
             db.engine().dispose()
         db.engine.cache_clear()
-        v1._catalogue_cache.clear()
+        catalogue.changed()
 
     def restart(self, stay_down: bool) -> None:
         self.stop()
@@ -538,7 +538,7 @@ def reset(engine) -> None:
 def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
-    v1._catalogue_cache.clear()
+    catalogue.changed()
     stats, totals = Counter(), Counter()
     failures: list[str] = []
     started = time.perf_counter()
