@@ -208,6 +208,13 @@ export async function updateDraft(id, changes) {
   await set(draftKey(id), { ...draftOf(id), ...changes });
 }
 
+// The office picked, or the only one there is (a procedure with one office skips that step).
+function draftOffice(id) {
+  const d = draftOf(id);
+  const p = d.office ? null : procedureOf(get(catalogueKey(d.lang || "es")), id.split(":")[0]);
+  return d.office || (p && p.officeList.length === 1 ? p.officeList[0].slug : "");
+}
+
 export const chooseOffice = (id, office) => updateDraft(id, { office, step: "day", day: "", start: "", month: "" });
 export const chooseDay = (id, day, dayLabel) => updateDraft(id, { day, dayLabel, step: "time", start: "" });
 // ---- holds: a picked time is kept for the citizen while they type (online only: offline bookings wait in the
@@ -226,12 +233,12 @@ export async function chooseTime(id, start, time) {
   if (id.includes(":") || !navigator.onLine) return; // a move keeps its own seat; offline: no hold
   try {
     const { status, body } = await fetchJson("/holds", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ procedure: id, office: d.office, start, lang: d.lang || "es" }) });
+      body: JSON.stringify({ procedure: id, office: draftOffice(id), start, lang: d.lang || "es" }) });
     if (status === 201) {
       await updateDraft(id, { hold: { token: body.token, until: Date.now() + body.seconds * 1000, seconds: body.seconds } });
     } else if (status === 409) {
       await updateDraft(id, { step: "time", start: "", notice: "taken" });
-      refreshAvailability(d.lang || "es", id, d.office);
+      refreshAvailability(d.lang || "es", id, draftOffice(id));
     }
   } catch { /* the server cannot be reached: go on without a hold, like offline */ }
 }
@@ -358,7 +365,7 @@ export function documentError(raw) {
   return doc.length >= 6 && doc.length <= 12 && /\d/.test(doc) ? "" : "document_format";
 }
 
-function checkDetails(d, needsDocument) {
+function checkDetails(d, needsDocument, needsEmail) {
   const errors = {};
   const name = (d.name || "").trim();
   if (!name) errors.name = "required";
@@ -373,6 +380,7 @@ function checkDetails(d, needsDocument) {
   else if (!phone && !needsDocument && !(d.document || "").trim()) errors.phone = "phone_for_lookup";
   const email = (d.email || "").trim();
   if (email && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(email)) errors.email = "email";
+  else if (!email && needsEmail) errors.email = "email_required"; // high demand: the confirmation link goes there
   if (!d.consent) errors.consent = "consent";
   return errors;
 }
@@ -381,13 +389,13 @@ export async function submitBooking(lang, id, fields) {
   const slug = id.split(":")[0];
   const p = procedureOf(get(catalogueKey(lang)), slug);
   const d = { ...draftOf(id), ...fields, consent: fields.consent === "on" || fields.consent === true };
-  const errors = checkDetails(d, p ? p.requires_document : true);
+  const errors = checkDetails(d, p ? p.requires_document : true, !!(p && p.high_demand));
   await updateDraft(id, { ...fields, consent: d.consent, errors });
   if (Object.keys(errors).length) {
     document.getElementById(`field-${Object.keys(errors)[0]}`)?.focus();
     return;
   }
-  const payload = { procedure: slug, office: d.office, start: d.start, name: d.name, document: d.document,
+  const payload = { procedure: slug, office: draftOffice(id), start: d.start, name: d.name, document: d.document,
     phone: d.phone, email: d.email, consent: true, lang, hold: d.hold ? d.hold.token : null };
   const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` });
   await updateDraft(id, { outbox: item, step: "sent", hold: null });
@@ -447,6 +455,7 @@ const KINDS = {
     done: remember,
   },
   reschedule: { request: (p) => ["POST", `/appointments/${p.code}/reschedule`, p], done: remember },
+  confirm: { request: (p) => ["POST", "/appointments/confirm", p], done: remember },
   forget: {
     request: (p) => ["DELETE", `/appointments/${p.code}/personal-data?verifier=${encodeURIComponent(p.verifier)}&lang=${p.lang}`, null],
     done: forgotten,
@@ -618,6 +627,7 @@ export async function lookUp(lang, fields) {
 
 export function useAppointment(lang) {
   const code = useParam("c");
+  const verifier = useParam("v"); // the link in the confirmation e-mail: look the booking up on a new device
   const all = useIdbValue("appointments", {});
   const outbox = useIdbValue("outbox", []);
   const confirming = useIdbValue("confirm-cancel", "");
@@ -627,10 +637,45 @@ export function useAppointment(lang) {
     if (mine) fetchJson(`/appointments/${key}?verifier=${encodeURIComponent(mine.verifier)}&lang=${lang}`)
       .then(({ status, body }) => status === 200 && remember(body, lang)).catch(() => null);
   }, [key, lang]);
-  if (!mine) return { ready: code !== null, found: false, a: { office: {}, procedure: {}, requirements: [] } };
+  useEffect(() => { if (!mine && code && verifier) lookUp(lang, { code, verifier }); }, [key, verifier, !!mine]);
+  if (!mine) return { ready: code !== null && !verifier, found: false, a: { office: {}, procedure: {}, requirements: [] } };
   const pending = outbox.filter((i) => i.payload.code === key && i.status !== "done");
   return { ready: true, found: true, a: mine.view, asOf: mine.asOf, asOfLabel: when(mine.asOf, lang), key, pending, pendingCount: pending.length,
     confirming: confirming === `cancel:${key}`, forgetting: confirming === `forget:${key}` };
+}
+
+// ---- confirming a high-demand booking with the link e-mailed to the citizen (…/confirmar/?t=TOKEN) ----
+const confirmKey = (token) => `confirm:${token}`;
+const confirming = new Set();
+
+async function sendConfirmation(lang, token, label) {
+  await loaded;
+  if (confirming.has(token) || get(confirmKey(token))) return; // once per link on this device
+  confirming.add(token);
+  const id = await enqueue("confirm", { token, lang }, { procedure: label, when: "" });
+  await set(confirmKey(token), id);
+}
+
+export function useConfirm(lang, label) {
+  const token = useParam("t");
+  const [hydrated, setHydrated] = useState(false); // the address is read after hydration (prerendered page)
+  useEffect(() => setHydrated(true), []);
+  const sent = useIdbValue(confirmKey(token || ""), "");
+  const outbox = useIdbValue("outbox", []);
+  const mine = useIdbValue("appointments", {});
+  useEffect(() => { if (token) sendConfirmation(lang, token, label); }, [token]);
+  const item = outbox.find((i) => i.id === sent) || null;
+  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  return { ready: token !== null, status: hydrated && !token ? "missing" : item ? item.status : "",
+    confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
+    errorList: Object.values((item && item.errors) || {}), alternatives: (item && item.alternatives) || [] };
+}
+
+// "Book again" after a confirmation came too late: the booking page opens at the details, on that time.
+export async function bookAgain(slug, office, start, dayLabel, time) {
+  await restartBooking(slug, office);
+  await updateDraft(slug, { day: start.slice(0, 10), dayLabel });
+  await chooseTime(slug, start, time);
 }
 
 // What the citizen is asked to confirm on an appointment: "cancel:KEY" or "forget:KEY".

@@ -41,6 +41,7 @@ class Procedure(TypedDict):
     needs_appointment: bool
     online_url: str
     requires_document: bool
+    high_demand: bool
     fallback: bool
     requirements: list[Requirement]
     officeList: list[Office]
@@ -121,6 +122,7 @@ class AppointmentView(TypedDict):
     day: str
     time: str
     name: str
+    confirm_note: str
     ics_url: str
     asOf: str
     key: str
@@ -194,6 +196,19 @@ class AppointmentPage(TypedDict):
     pendingCount: int
     confirming: bool
     forgetting: bool
+
+
+class ConfirmAlternative(Alternative):
+    procedure: str
+
+
+class ConfirmPage(TypedDict):
+    ready: bool
+    status: str
+    confirmed: AppointmentView
+    isConfirmed: bool
+    errorList: list[str]
+    alternatives: list[ConfirmAlternative]
 
 
 class Department(TypedDict):

@@ -127,7 +127,9 @@ class Appointment(SQLModel, table=True):
     office_id: int = Field(foreign_key="office.id", index=True)
     starts_at: datetime = Field(index=True)  # UTC
     seat: int | None = None
-    status: str = "booked"  # booked | cancelled | checked_in | done | no_show
+    # booked | pending (high demand: waiting for the e-mailed link) | expired (not confirmed in time) | cancelled |
+    # checked_in | done | no_show
+    status: str = "booked"
     name: str
     document: str = ""  # normalised DNI/NIE/passport, only when the procedure needs it
     phone: str = ""
@@ -489,6 +491,32 @@ class PushDelivery(SQLModel, table=True):
     sent_at: datetime | None = None
     last_status: int | None = None
     last_error: str = ""
+
+
+# --- E-mail -----------------------------------------------------------------------------------------------------
+
+
+class MailOutbox(SQLModel, table=True):
+    """One e-mail to a citizen, written in their language when it was queued (in the same transaction as the
+    booking, cancellation or move it tells about). `key` is unique, so a reminder is queued once whoever inserts it;
+    the sender claims a row (`claim`, until `claimed_until`) before sending, so several workers never send it twice.
+    Failures are retried at `next_at` with back-off; sent and failed rows are purged after a while (they hold the
+    address and the message)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, max_length=160)  # e.g. "booked:<appointment>", "reminder:24h:<appointment>:<start>"
+    kind: str = Field(max_length=20)  # confirm | booked | cancelled | moved | reminder
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", ondelete="CASCADE", index=True)
+    recipient: str = Field(max_length=254)
+    message: str  # the whole RFC 5322 message, attachments included
+    status: str = Field(default="queued", max_length=10, index=True)  # queued | sent | failed
+    tries: int = 0
+    next_at: datetime = Field(default_factory=utcnow, index=True)
+    claim: str = Field(default="", max_length=32)
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 # --- Citizen feedback (issue 9) -------------------------------------------------------------------------------

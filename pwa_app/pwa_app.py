@@ -5,6 +5,7 @@ import reflex as rx
 from pwa_app.api import create_api
 from pwa_app.pages.appointment import appointment
 from pwa_app.pages.booking import booking
+from pwa_app.pages.confirm import confirm
 from pwa_app.pages.feedback import suggestions as feedback_suggestions, survey as feedback_survey
 from pwa_app.pages.home import home
 from pwa_app.pages.index import index
@@ -30,6 +31,7 @@ CITIZEN_PAGES = [
     ("tramite", procedure, N_("Procedure")),
     ("reservar", booking, N_("Book an appointment")),
     ("cita", appointment, N_("My appointment")),
+    ("confirmar", confirm, N_("Confirm your appointment")),
     ("mis-citas", my_appointments, N_("My appointments")),
     ("solicitudes", my_requests, N_("My requests")),
     ("solicitud/nueva", new_request, N_("Send a request")),

@@ -1105,6 +1105,7 @@ PROCEDURES = [
     },
     {
         "slug": "ayudas-emergencia-social",
+        "high_demand": True,  # a limited fund, soon spent: bookings are confirmed by e-mail
         "area": "servicios-sociales",
         "offices": {CSSU: 2},
         "name": "Ayudas económicas de emergencia social",
@@ -1314,6 +1315,7 @@ PROCEDURES = [
     },
     {
         "slug": "matrimonio-civil",
+        "high_demand": True,  # summer Saturdays go fast: bookings are confirmed by e-mail
         "area": "registro-civil",
         "offices": {OAC: 1},
         "name": "Celebración de matrimonio civil en el Ayuntamiento",

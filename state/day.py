@@ -13,6 +13,7 @@ from state.base import StaffState, staff_event, viewer
 STATUS_LABELS = {
     "booked": S_("Reservada"), "checked_in": S_("Ha llegado"), "done": S_("Atendida"),
     "no_show": S_("No se presentó"), "cancelled": S_("Anulada"),
+    "pending": S_("Pendiente de confirmar por correo"), "expired": S_("No confirmada a tiempo"),
 }
 
 

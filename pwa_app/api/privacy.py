@@ -32,7 +32,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 class ForgottenOut(BaseModel):
     code: str = Field(description="the booking code, formatted")
-    status: Literal["booked", "cancelled", "checked_in", "done", "no_show"] = Field(
+    status: Literal["booked", "pending", "expired", "cancelled", "checked_in", "done", "no_show"] = Field(
         description="after the deletion: a future booking is now cancelled; a past one keeps its status")
     status_label: str
     cancelled: bool = Field(description="true when this request cancelled a future booking")

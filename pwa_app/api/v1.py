@@ -16,8 +16,8 @@ from pwa_app.services.booking import BookingError
 from pwa_app.services.i18n import (
     day_label, gettext, local, long_day_label, month_label, pick_lang, time_label,
 )
-from pwa_app.services.ics import appointment_ics
-from pwa_app.services.messages import RELEASE, STATUSES
+from pwa_app.services.ics import appointment_ics, checklist
+from pwa_app.services.messages import CONFIRM_NOTE, RELEASE, STATUSES
 from pwa_app.services.slots import TZ, booking_window, slots
 
 router = APIRouter(prefix="/api/v1")
@@ -35,6 +35,11 @@ class BookingIn(BaseModel):
     lang: str = Field("es", max_length=5)
     hold: str | None = Field(None, max_length=64, description="the token of the citizen's hold on this time")
     altcha: str | None = Field(None, max_length=2000, description="the solved proof-of-work (GET /challenge)")
+
+
+class ConfirmIn(BaseModel):
+    token: str = Field(max_length=64, description="the token of the confirmation link e-mailed to the citizen")
+    lang: str = Field("es", max_length=5)
 
 
 class RescheduleIn(BaseModel):
@@ -62,6 +67,7 @@ def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
     office = next(o for o in cat["offices"] if o["slug"] == office_slug)
     moment = local(appt.starts_at)
     verifier = booking.verifier_of(appt)
+    waiting = appt.status == "pending" and not booking.lapsed(appt)
     return {
         "code": codes.format_code(appt.code),
         "verifier": verifier,
@@ -75,6 +81,9 @@ def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
         "day": long_day_label(moment.date(), lang),
         "time": time_label(moment, lang),
         "name": appt.name,
+        "confirm_note": gettext(lang, CONFIRM_NOTE) % {
+            "email": appt.email, "minutes": f"{booking.CONFIRM_MINUTES:g}",
+            "time": time_label(local(appt.confirm_by), lang)} if waiting else "",
         "ics_url": f"/api/v1/appointments/{appt.code}/calendar.ics?verifier={verifier}&lang={lang}",
     }
 
@@ -121,7 +130,8 @@ def write(session: Session, key: str | None, operation: str, payload: dict, lang
     """A booking write, once per Idempotency-Key; a taken time answers 409 with the nearest free ones."""
 
     def refused(exc: BookingError) -> JSONResponse:
-        alts = [slot_view(o, s.starts_at, pick_lang(lang)) for o, s in exc.alternatives]
+        alts = [slot_view(o, s.starts_at, pick_lang(lang)) | ({"procedure": exc.procedure} if exc.procedure else {})
+                for o, s in exc.alternatives]
         return error(409 if "slot" in exc.errors else 422, exc.errors, lang, alternatives=alts)
 
     return idempotent_write(session, key, operation, payload, lang, action, {BookingError: refused})
@@ -147,6 +157,18 @@ def post_appointment(
         return 201, appointment_view(session, appt, data.lang)
 
     return write(session, idempotency_key, "book", payload, data.lang, action)
+
+
+@router.post("/appointments/confirm", summary="Confirm a pending booking with the token of the e-mailed link")
+def confirm_appointment(
+    data: ConfirmIn,
+    idempotency_key: str | None = Header(None, max_length=64),
+    session: Session = Depends(get_session),
+):
+    """200 with the appointment, now booked (again 200 if it already was); 409 when it was not confirmed in time,
+    with the nearest free `alternatives` (each naming its `procedure`) to book again; 422 for an unknown token."""
+    action = lambda: (200, appointment_view(session, booking.confirm(session, data.token), data.lang))  # noqa: E731
+    return write(session, idempotency_key, "confirm", data.model_dump(mode="json"), data.lang, action)
 
 
 def found_or_404(session: Session, code: str, verifier: str, lang: str):
@@ -203,12 +225,11 @@ def appointment_calendar(code: str, verifier: str = Query(max_length=20), lang: 
         return missing
     view = appointment_view(session, appt, lang)
     office = view["office"]
-    lines = [gettext(lang, "Booking code") + ": " + view["code"], "", gettext(lang, "What to bring") + ":"]
-    lines += ["- " + item for item in view["requirements"]]
     body = appointment_ics(
         uid=f"{appt.code}@cita", summary=view["procedure"]["name"], starts_at=local(appt.starts_at),
         duration_minutes=view["procedure"]["duration_minutes"] or 15,
-        location=f"{office['name']}, {office['address']}", description="\n".join(lines),
+        location=f"{office['name']}, {office['address']}",
+        description=checklist(view["code"], view["requirements"], lambda message: gettext(lang, message)),
         alarm_text=view["procedure"]["name"],
     )
     return Response(body, media_type="text/calendar; charset=utf-8",

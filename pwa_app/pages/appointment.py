@@ -64,6 +64,7 @@ def appointment_body(t, lang, v) -> rx.Component:
         back_link(t.gettext("My appointments"), f"/{lang}/mis-citas/"),
         rx.el.h1(a["procedure"]["name"]),
         rx.el.p(rx.el.span(a["status_label"], class_name="tag tag-" + a["status"]), class_name="status-line"),
+        rx.cond(a["confirm_note"], notice(a["confirm_note"])),
         rx.cond(v["pendingCount"] > 0,
                 notice(t.gettext("A change to this appointment is waiting to be sent. It will be sent when you are online."))),
         summary_list(

@@ -175,7 +175,13 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
                        rx.cond(b["p"]["requires_document"], t.gettext("Only to tell you about changes."),
                                t.gettext("Needed to find your booking later.")),
                        type="tel", auto_complete="tel", input_mode="tel", max_length=20),
-            text_field(t.gettext("Email (optional)"), "email", type="email", auto_complete="email", max_length=254),
+            rx.cond(
+                b["p"]["high_demand"],
+                text_field(t.gettext("Email"), "email", t.gettext("Needed for this procedure: we will email you a "
+                                                                  "link to confirm the booking."),
+                           type="email", auto_complete="email", max_length=254),
+                text_field(t.gettext("Email (optional)"), "email", type="email", auto_complete="email", max_length=254),
+            ),
             checkbox(
                 rx.el.span(t.gettext("I have read the privacy notice: the town hall uses these details only to "
                                      "attend this appointment and deletes them after the retention period.")),
@@ -206,10 +212,22 @@ def reschedule_step(t, lang, slug, b) -> rx.Component:
 
 
 def confirmation(t, lang, slug, b) -> rx.Component:
-    a = b["confirmed"]
+    return booked_panel(t, lang, b["confirmed"],
+                        rx.cond(b["rescheduling"], t.gettext("Appointment moved"), t.gettext("Appointment booked")))
+
+
+def booked_panel(t, lang, a, heading) -> rx.Component:
+    """A booking the town hall accepted: its code, when and where, what to bring. A high-demand booking still
+    waiting for its e-mailed link says so first, plainly."""
     return rx.el.section(
+        rx.cond(a["confirm_note"], rx.el.div(
+            rx.el.h2(t.gettext("Check your email to confirm"), class_name="h2"),
+            rx.el.p(a["confirm_note"], id="confirm-note"),
+            class_name="panel-warning",
+            role="status",
+        )),
         rx.el.div(
-            rx.el.h2(rx.cond(b["rescheduling"], t.gettext("Appointment moved"), t.gettext("Appointment booked")),
+            rx.el.h2(rx.cond(a["confirm_note"], t.gettext("Booking waiting for confirmation"), heading),
                      class_name="h2"),
             rx.el.p(t.gettext("Your booking code")),
             rx.el.p(a["code"], class_name="code", id="booking-code"),

@@ -5,19 +5,23 @@ capacity check and the insert cannot interleave between processes; the unique (s
 Errors carry a code the API translates; nothing is written when one is raised."""
 
 import hmac
+import os
 import re
+import secrets
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select, text
+from sqlmodel import Session, select, text, update
 
 from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
-from pwa_app.services import codes, fairness
+from pwa_app.services import codes, fairness, mail
 from pwa_app.services.documents import DocumentError, check_document, last_four
 from pwa_app.services.slots import TZ, Slot, find_slot, slots, to_utc
 
 ACTIVE = ("booked", "checked_in")
+# High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
+CONFIRM_MINUTES = float(os.environ.get("CITA_CONFIRM_MINUTES") or 30)
 NAME_MAX = 100
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 PHONE_RE = re.compile(r"^\+?[0-9]{9,15}$")
@@ -27,10 +31,12 @@ UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x1f]")
 class BookingError(Exception):
     """A booking that cannot be made. `errors` maps a form field (or "slot") to a message code."""
 
-    def __init__(self, errors: dict[str, str], alternatives: list[tuple[Office, Slot]] | None = None):
+    def __init__(self, errors: dict[str, str], alternatives: list[tuple[Office, Slot]] | None = None,
+                 procedure: str = ""):
         super().__init__(errors)
         self.errors = errors
         self.alternatives = alternatives or []
+        self.procedure = procedure  # the alternatives' procedure, when the citizen did not name it (a confirmation)
 
 
 @dataclass
@@ -44,7 +50,7 @@ class Details:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def clean_details(raw: dict, needs_document: bool) -> Details:
+def clean_details(raw: dict, needs_document: bool, needs_email: bool = False) -> Details:
     """Normalise and check what the citizen typed; `errors` lists every problem at once."""
     d = Details(lang=str(raw.get("lang") or "es")[:5])
     d.name = " ".join(str(raw.get("name") or "").split())
@@ -68,6 +74,8 @@ def clean_details(raw: dict, needs_document: bool) -> Details:
     d.email = str(raw.get("email") or "").strip()
     if d.email and (len(d.email) > 254 or not EMAIL_RE.match(d.email)):
         d.errors["email"] = "email"
+    elif needs_email and not d.email:
+        d.errors["email"] = "email_required"  # the confirmation link goes there
     d.consent = raw.get("consent") in (True, "true", "on", "1", 1)
     if not d.consent:
         d.errors["consent"] = "consent"
@@ -93,9 +101,22 @@ def lock_person(session: Session, person: str) -> None:
         session.exec(text("SELECT pg_advisory_xact_lock(2, hashtext(:k))").bindparams(k=person))
 
 
+def expire_pendings(session: Session, now: datetime, *slot) -> int:
+    """Pending bookings whose confirmation time has passed become "expired" and give their seat number back. They
+    already count for nothing (slots.taken_seats); this frees the number, for the slot (office id, procedure id,
+    start) about to be booked, or for all of them (the worker's periodic look). Returns how many."""
+    where = [Appointment.status == "pending", Appointment.confirm_by <= now]
+    if slot:
+        office_id, procedure_id, starts_at = slot
+        where += [Appointment.office_id == office_id, Appointment.procedure_id == procedure_id,
+                  Appointment.starts_at == starts_at]
+    return session.execute(update(Appointment).where(*where).values(status="expired", seat=None)).rowcount or 0
+
+
 def free_seat(session: Session, office_id: int, procedure_id: int, slot: Slot, now) -> int | None:
     """The lowest seat number not taken by an appointment or a live hold (call under the slot lock)."""
     fairness.drop_expired_holds(session, office_id, procedure_id, slot.starts_at, now)
+    expire_pendings(session, now, office_id, procedure_id, slot.starts_at)
     same_slot = lambda model: (model.office_id == office_id, model.procedure_id == procedure_id,  # noqa: E731
                                model.starts_at == slot.starts_at)
     used = set(session.exec(select(Appointment.seat).where(*same_slot(Appointment), Appointment.seat != None)))  # noqa: E711
@@ -176,9 +197,10 @@ def book(
     session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict, now=None,
     hold_token: str | None = None, client: str = "",
 ) -> Appointment:
-    """Take a seat of a slot for a citizen (their hold's, if they have one). The caller commits."""
+    """Take a seat of a slot for a citizen (their hold's, if they have one). For a high-demand procedure the
+    booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits."""
     procedure, office = resolve(session, procedure_slug, office_slug)
-    details = clean_details(raw, procedure.requires_document)
+    details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand)
     if details.errors:
         raise BookingError(details.errors)
     person = fairness.person_key(details.document)
@@ -203,8 +225,42 @@ def book(
         email=details.email,
         lang=details.lang,
     )
+    if procedure.high_demand:
+        appt.status, appt.confirm_token = "pending", secrets.token_urlsafe(24)
+        appt.confirm_by = to_utc(now or utcnow()) + timedelta(minutes=CONFIRM_MINUTES)
     session.add(appt)
     session.flush()
+    mail.queue(session, appt, "confirm" if procedure.high_demand else "booked", now)
+    return appt
+
+
+def lapsed(appt: Appointment, now=None) -> bool:
+    """A pending booking not confirmed in time (marked "expired" or not yet)."""
+    return appt.status == "expired" or (
+        appt.status == "pending" and to_utc(appt.confirm_by) <= to_utc(now or utcnow()))
+
+
+def confirm(session: Session, token: str, now=None) -> Appointment:
+    """The citizen opened the e-mailed link: a pending booking becomes "booked" (and gets its confirmation mail).
+    Opening it again changes nothing. Too late, the seat is gone: refused with the nearest free times (the same
+    one first, while nobody has taken it). The caller commits."""
+    appt = session.exec(select(Appointment).where(Appointment.confirm_token == token)).first() if token else None
+    if appt is None:
+        raise BookingError({"confirm": "confirm_unknown"})
+    if lapsed(appt, now):
+        procedure, office = session.get(Procedure, appt.procedure_id), session.get(Office, appt.office_id)
+        raise BookingError({"slot": "confirm_expired"}, alternatives(session, procedure, office, appt.starts_at, now),
+                           procedure=procedure.slug)
+    if appt.status == "pending":
+        lock_slot(session, appt.office_id, appt.procedure_id, to_utc(appt.starts_at))
+        # Conditional: a booking that freed this seat meanwhile (the time ran out) wins, never both.
+        confirmed = session.execute(update(Appointment).where(
+            Appointment.id == appt.id, Appointment.status == "pending", Appointment.seat != None)  # noqa: E711
+            .values(status="booked")).rowcount
+        session.refresh(appt)
+        if not confirmed:
+            return confirm(session, token, now)
+        mail.queue(session, appt, "booked", now)
     return appt
 
 
@@ -222,7 +278,8 @@ def find(session: Session, code: str, verifier: str) -> Appointment | None:
 
 
 def is_changeable(appt: Appointment, now: datetime | None = None) -> bool:
-    return appt.status == "booked" and appt.starts_at > to_utc(now or utcnow())
+    return (appt.status == "booked" or (appt.status == "pending" and not lapsed(appt, now))) \
+        and appt.starts_at > to_utc(now or utcnow())
 
 
 def cancel(session: Session, appt: Appointment, now=None) -> Appointment:
@@ -234,6 +291,7 @@ def cancel(session: Session, appt: Appointment, now=None) -> Appointment:
     appt.status, appt.seat, appt.cancelled_at = "cancelled", None, utcnow()
     session.add(appt)
     session.flush()
+    mail.queue(session, appt, "cancelled", now)
     return appt
 
 
@@ -250,4 +308,5 @@ def reschedule(session: Session, appt: Appointment, office_slug: str, starts_at:
     appt.office_id, appt.starts_at, appt.seat = office.id, start, seat
     session.add(appt)
     session.flush()
+    mail.queue(session, appt, "moved", now)
     return appt

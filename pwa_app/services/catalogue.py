@@ -23,7 +23,7 @@ _local_version = 0
 OFFICE_FIELDS = ("slug", "name", "address", "opening_hours", "accessibility", "map_url", "phone")
 PROCEDURE_FIELDS = (
     "slug", "name", "summary", "description", "who_can_apply", "fee", "duration_minutes",
-    "needs_appointment", "online_url", "requires_document", "keywords",
+    "needs_appointment", "online_url", "requires_document", "keywords", "high_demand",
 )
 TRANSLATED = {"name", "summary", "description", "who_can_apply", "fee", "opening_hours", "accessibility",
               "text", "note", "keywords"}

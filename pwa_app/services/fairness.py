@@ -18,7 +18,7 @@ from sqlmodel import Session, delete, func, select
 
 from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge, utcnow
 from pwa_app.services.documents import DocumentError, check_document, normalize_document
-from pwa_app.services.slots import to_utc
+from pwa_app.services.slots import not_lapsed, to_utc
 
 HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))
 INSTANCE_DIR = Path(os.environ.get("CITA_INSTANCE_DIR", Path(__file__).resolve().parents[2] / "instance"))
@@ -101,8 +101,8 @@ def limit_reached(session: Session, procedure: Procedure, key: str, now=None, ig
     if not key:
         return None
     now = to_utc(now or utcnow())
-    active = select(Appointment.procedure_id).where(Appointment.person_key == key,
-                                                    Appointment.status.in_(ACTIVE), Appointment.starts_at > now)
+    active = select(Appointment.procedure_id).where(Appointment.person_key == key, Appointment.status.in_(ACTIVE),
+                                                    not_lapsed(now), Appointment.starts_at > now)
     if ignore is not None:
         active = active.where(Appointment.id != ignore)
     procedures = list(session.exec(active))

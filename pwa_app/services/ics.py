@@ -43,6 +43,13 @@ def appointment_ics(
     return cal.to_ical()
 
 
+def checklist(code: str, requirements: list[str], say) -> str:
+    """The event's description in the citizen's language (`say` is their gettext): the booking code and what to
+    bring, so the calendar entry alone is enough at the office door."""
+    return "\n".join([say("Booking code") + ": " + code, "", say("What to bring") + ":",
+                      *("- " + item for item in requirements)])
+
+
 def _event(uid, summary, start, duration_minutes, location, description):
     event = Event()
     event.add("uid", uid)

@@ -19,6 +19,12 @@ ERRORS: dict[str, str] = {
     "phone": N_("Enter a phone number of 9 to 15 digits, for example 612 345 678."),
     "phone_for_lookup": N_("Enter a phone number: you will need its last four digits to find your booking."),
     "email": N_("Enter an email address like name@example.com."),
+    "email_required": N_("This procedure is in high demand: enter your email address. We will send you a link to "
+                         "confirm the booking."),
+    "confirm_unknown": N_("This confirmation link is not valid. Please open the link from your email again, "
+                          "without changing it."),
+    "confirm_expired": N_("This booking was not confirmed in time, so the time was offered to other people. You "
+                          "can book again below."),
     "consent": N_("To book, please accept the privacy notice."),
     "taken": N_("Someone has just booked that time. Please choose one of the nearest free times."),
     "unavailable": N_("That time can no longer be booked. Please choose one of the nearest free times."),
@@ -61,11 +67,17 @@ ERRORS: dict[str, str] = {
     "unknown_department": N_("Unknown department."),
 }
 
+# Said after booking a high-demand procedure, and on the appointment while it waits.
+CONFIRM_NOTE = N_("Check your email: we have sent a link to %(email)s. Open it within %(minutes)s minutes (by "
+                  "%(time)s) to confirm this booking. If you do not, the time will be offered to other people.")
+
 # Said under the calendar of procedures whose days open in batches.
 RELEASE = N_("New days open every working day. The next ones open on {day} at {time}.")
 
 STATUSES: dict[str, str] = {
     "booked": N_("Booked"),
+    "pending": N_("Waiting for your confirmation"),
+    "expired": N_("Not confirmed in time"),
     "cancelled": N_("Cancelled"),
     "checked_in": N_("Checked in"),
     "done": N_("Attended"),

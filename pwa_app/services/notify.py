@@ -50,14 +50,13 @@ from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
 from pwa_app.models import (
     Appointment, Area, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic,
     ServiceRequest, StatusChange, utcnow,
 )
-from pwa_app.services import push
+from pwa_app.services import mail, once, push
 from pwa_app.services.i18n import (
     DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
@@ -118,18 +117,6 @@ def _utc(moment: datetime | None) -> datetime:
 def _say(lang: str, message: str, **values) -> str:
     text = translations(pick_lang(lang)).gettext(message)
     return text % values if values else text
-
-
-def _insert_ignoring_duplicates(session: Session, model, rows: list[dict]) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL): the unique constraints decide, not a prior read."""
-    if not rows:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # executemany (SQLAlchemy batches it as multi-row VALUES from one cached statement); RETURNING lists the rows
-    # really inserted (rowcount says -1 with psycopg here).
-    result = session.execute(insert(model).on_conflict_do_nothing().returning(model.id), rows)
-    return len(result.all())
 
 
 # --- subscribing ----------------------------------------------------------------------------------------------
@@ -317,7 +304,7 @@ def schedule_reminders(session: Session, now: datetime | None = None) -> int:
                 events.append({"key": f"reminder:{kind}:{appt_id}:{start:%Y%m%dT%H%MZ}", "kind": f"reminder_{kind}",
                                "appointment_id": appt_id, "topic": "", "created_at": now, "recipients": 0,
                                "params": json.dumps({"start": start.isoformat()})})
-    return _insert_ignoring_duplicates(session, PushEvent, events)
+    return once.insert_ignoring_duplicates(session, PushEvent, events)
 
 
 # --- fan-out: one message per subscriber, in their language ------------------------------------------------------
@@ -469,7 +456,7 @@ def _fan_out_one(session: Session, event: PushEvent, now: datetime) -> int:
                      "next_at": now, "expires_at": now + timedelta(seconds=ttl), "claim": "", "last_error": ""})
     added = 0
     for start in range(0, len(rows), 1000):
-        added += _insert_ignoring_duplicates(session, PushDelivery, rows[start:start + 1000])
+        added += once.insert_ignoring_duplicates(session, PushDelivery, rows[start:start + 1000])
     event.fanned_out_at, event.recipients, event.claimed_until = now, len(rows), None
     session.add(event)
     return added
@@ -555,15 +542,9 @@ def deliver(session_factory, sender: Sender, now: datetime | None = None, batch:
 def _claim(session_factory, now: datetime, batch: int, lease: timedelta = LEASE):
     token = secrets.token_hex(8)
     with session_factory() as session:
-        due = (PushDelivery.status == "pending", PushDelivery.next_at <= now,
-               or_(PushDelivery.claimed_until == None, PushDelivery.claimed_until < now))  # noqa: E711
-        ids = session.exec(select(PushDelivery.id).where(*due).order_by(PushDelivery.next_at, PushDelivery.id)
-                           .limit(batch)).all()
-        if not ids:
+        if not once.claim(session, PushDelivery, once.due(PushDelivery, "pending", now), token, now + lease, batch):
             session.commit()
             return None
-        session.execute(update(PushDelivery).where(PushDelivery.id.in_(ids), *due)
-                        .values(claim=token, claimed_until=now + lease))
         rows = session.exec(select(PushDelivery, PushSubscription)
                             .join(PushSubscription, PushSubscription.id == PushDelivery.subscription_id)
                             .where(PushDelivery.claim == token)).all()
@@ -647,7 +628,8 @@ def purge(session: Session, now: datetime | None = None) -> int:
 
 
 class Worker:
-    """One round: queue due reminders (every `reminder_every`), fan out new events, send what is due."""
+    """One round: queue due reminders (every `reminder_every`; e-mail ones too, and pending bookings that ran out
+    are marked expired), fan out new events, send what is due (push and e-mail)."""
 
     def __init__(self, session_factory=None, sender: Sender | None = None, reminder_every: float = 60.0):
         from pwa_app import db
@@ -664,12 +646,14 @@ class Worker:
             with self.session_factory() as session:
                 counts["reminders"] = schedule_reminders(session, now)
                 session.commit()
+            counts.update(mail.scan(self.session_factory, now))
             self.last_scan = clock
         if clock - self.last_purge >= 3600:
             with self.session_factory() as session:
-                counts["purged"] = purge(session, now)
+                counts["purged"] = purge(session, now) + mail.purge(session, now)
                 session.commit()
             self.last_purge = clock
+        counts.update(mail.send_due(self.session_factory, now=now))
         # One short look first: with nothing to do (the usual case) a round costs one query per table.
         moment = _utc(now)
         with self.session_factory() as session:

@@ -25,7 +25,8 @@ from pwa_app.services.i18n import TZ, local
 
 UTC = UTC
 MAX_DAYS = 366
-STATUSES = ("booked", "checked_in", "done", "no_show", "cancelled")
+STATUSES = ("booked", "pending", "checked_in", "done", "no_show", "cancelled", "expired")
+NOT_HELD = ("cancelled", "expired")  # gave their time back: not counted as appointments
 
 
 class ReportError(Exception):
@@ -126,14 +127,14 @@ def summary(session: Session, viewer: Viewer, first, last, office_id: int | None
     service = [_minutes(t.called_at, t.done_at) for t in tickets if t.called_at and t.done_at and t.status == "done"]
 
     def rows(groups: dict) -> list[dict]:
-        out = [{"name": name, "total": sum(c[s] for s in STATUSES if s != "cancelled"),
+        out = [{"name": name, "total": sum(c[s] for s in STATUSES if s not in NOT_HELD),
                 **{s: c[s] for s in STATUSES}} for name, c in groups.items()]
         return sorted(out, key=lambda r: (-r["total"], r["name"]))
 
     return {
         "first": first.isoformat(), "last": last.isoformat(),
-        "appointments": sum(totals[s] for s in STATUSES if s != "cancelled"),
-        "cancelled": totals["cancelled"], "done": totals["done"], "no_show": totals["no_show"],
+        "appointments": sum(totals[s] for s in STATUSES if s not in NOT_HELD),
+        "cancelled": totals["cancelled"], "expired": totals["expired"], "done": totals["done"], "no_show": totals["no_show"],
         "no_show_rate": _rounded(100 * totals["no_show"] / known) if known else None,
         "walk_ins": sum(1 for t in tickets if t.kind == "walk_in"),
         "called": len(waits),
@@ -193,7 +194,7 @@ def csv_rows(session: Session, viewer: Viewer, first, last, office_id: int | Non
                                                                          proc_names.get(kv[0][2], ""))):
         s = g["status"]
         out.append([day.isoformat(), office_names.get(office, ""), proc_names.get(proc, "") if proc else "",
-                    sum(s[x] for x in STATUSES if x != "cancelled"), s["done"], s["no_show"], s["cancelled"],
+                    sum(s[x] for x in STATUSES if x not in NOT_HELD), s["done"], s["no_show"], s["cancelled"],
                     s["booked"] + s["checked_in"], g["walk_ins"], len(g["waits"]),
                     _rounded(mean(g["waits"])), _rounded(percentile(g["waits"], 90)), _rounded(mean(g["service"]))])
     return out

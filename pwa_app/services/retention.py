@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, select, text
 
 from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, utcnow
-from pwa_app.services import booking, tracking
+from pwa_app.services import booking, mail, tracking
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,9 @@ def blank(appt: Appointment) -> None:
 def forget_appointment(session: Session, appt: Appointment, now: datetime | None = None) -> Appointment:
     """The citizen's own deletion: a future booking is cancelled first (its seat is free again), then the
     personal data is blanked. The caller commits."""
-    if appt.status == "booked" and booking.is_changeable(appt, now):
+    if booking.is_changeable(appt, now):
         booking.cancel(session, appt, now)
+    mail.forget(session, appt.id)  # nothing more is sent to an address the citizen asked us to delete
     blank(appt)
     session.add(appt)
     session.flush()

@@ -119,9 +119,16 @@ def booking_window(session: Session, procedure: Procedure | None = None, now: da
     return Window(earliest, min(last, day + timedelta(days=release)), local_to_utc(nxt, opening))
 
 
+def not_lapsed(now: datetime):
+    """Leaves out pending bookings whose confirmation time has passed: they give their seat back at that moment,
+    before any job marks them expired."""
+    return or_(Appointment.status != "pending", Appointment.confirm_by > now)
+
+
 def taken_seats(session: Session, office_id: int, procedure_id: int, start: datetime, end: datetime,
                 now: datetime) -> Counter:
-    """Seats in use per slot start: booked appointments and holds that have not expired."""
+    """Seats in use per slot start: appointments (pending ones until their confirmation time) and holds that
+    have not expired."""
     booked = session.exec(
         select(Appointment.starts_at, func.count())
         .where(
@@ -130,6 +137,7 @@ def taken_seats(session: Session, office_id: int, procedure_id: int, start: date
             Appointment.starts_at >= start,
             Appointment.starts_at < end,
             Appointment.seat != None,  # noqa: E711  (cancelled appointments hold no seat)
+            not_lapsed(now),
         )
         .group_by(Appointment.starts_at)
     )

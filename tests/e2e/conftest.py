@@ -70,8 +70,44 @@ def fresh_postgres_schema() -> str:
     return f"{base}?options=-csearch_path%3D{schema}"
 
 
+class Inbox:
+    """What a real local SMTP server (aiosmtpd) received from the app, parsed."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email.policy import default
+
+        self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 OK"
+
+    def wait_for(self, to: str, subject: str = "", timeout: float = 30):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            found = [m for m in self.messages if m["To"] == to and m["Subject"].startswith(subject)]
+            if found:
+                return found[-1]
+            time.sleep(0.5)
+        raise TimeoutError(f"no mail to {to}")
+
+
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory) -> App:
+def smtp_inbox():
+    """The app's SMTP server for the whole session: every mail the app sends lands here."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    inbox.port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory, smtp_inbox) -> App:
     """The app as README command 1 runs it: SQLite by default; with CITA_E2E_DB=postgres, PostgreSQL and
     Redis (REDIS_URL, default the local one), which makes Reflex start several backend workers."""
     port = free_port()
@@ -92,6 +128,9 @@ def app_server(tmp_path_factory) -> App:
         "CITA_RATE_BOOKING": "1000/60", "CITA_RATE_BOOKING_PERSON": "1000/60", "CITA_RATE_HOLD": "1000/60",
         "CITA_ALTCHA_MAX_NUMBER": "5000",
         "CITA_HOLD_MINUTES": "0.5",  # long enough to fill the form in a test, short enough to watch one expire
+        "CITA_SMTP_HOST": "127.0.0.1", "CITA_SMTP_PORT": str(smtp_inbox.port), "CITA_SMTP_STARTTLS": "0",
+        "CITA_MAIL_FROM": "Ayuntamiento de Villanueva del Pinar <cita@villanuevadelpinar.es>",
+        "CITA_PUBLIC_URL": f"http://localhost:{port}",
         **extra,
     }
     subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"], cwd=ROOT, env=env, check=True)

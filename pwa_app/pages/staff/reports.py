@@ -87,6 +87,7 @@ def reports_page() -> rx.Component:
             stat(_s("Citas"), d["appointments"]),
             stat(_s("Atendidas"), d["done"]),
             stat(_s("Tasa de no presentados"), d["no_show_rate"], "%"),
+            stat(_s("Sin confirmar a tiempo"), d["expired"]),
             stat(_s("Turnos sin cita"), d["walk_ins"]),
             stat(_s("Espera media"), d["wait_avg"], "min"),
             stat(_s("Espera, percentil 90"), d["wait_p90"], "min"),
