@@ -15,6 +15,7 @@ import reflex as rx
 from babel.support import NullTranslations, Translations
 from reflex_base.vars.base import Var
 
+from components.ui import download_button
 from pwa_app.services.i18n import LOCALES_DIR
 
 STAFF_LANG = "es"
@@ -182,12 +183,14 @@ def stat(label: str, value, unit: str = "") -> rx.Component:
 
 
 def table(headers: list[str], body, caption: str | None = None, numeric: tuple[int, ...] = (), **props) -> rx.Component:
-    """A table; `numeric` lists the columns aligned to the end (figures)."""
+    """A table; `numeric` lists the columns aligned to the end (figures). A column without a title (the row's
+    buttons) is named for screen readers only."""
+    titles = [h or rx.el.span(_s("Acciones"), class_name="visually-hidden") for h in headers]
     return rx.el.div(
         rx.el.table(
             rx.el.caption(caption, class_name="visually-hidden") if caption else rx.fragment(),
             rx.el.thead(rx.el.tr(*[rx.el.th(h, scope="col", class_name="num" if i in numeric else None)
-                                   for i, h in enumerate(headers)])),
+                                   for i, h in enumerate(titles)])),
             rx.el.tbody(body),
             class_name="staff-table", **props,
         ),
@@ -221,3 +224,27 @@ def every(milliseconds: int, handler) -> Var:
             f"return () => clearInterval({name}); }}, []);")
     data = VarData.merge(chain._get_all_var_data(), VarData(imports={"react": ["useEffect"]}, hooks={hook: None}))
     return Var("null", _var_data=data)
+
+
+def period_picker(state, office_field_id: str) -> rx.Component:
+    """From, to, office, the usual periods and the CSV of what is shown (the report pages' PeriodMixin)."""
+    return rx.fragment(
+        rx.el.div(
+            rx.el.div(rx.el.label(_s("Desde"), html_for="staff-from", class_name="label"),
+                      rx.el.input(id="staff-from", type="date", value=state.first, on_change=state.set_first,
+                                  class_name="input staff-input"), class_name="field"),
+            rx.el.div(rx.el.label(_s("Hasta"), html_for="staff-to", class_name="label"),
+                      rx.el.input(id="staff-to", type="date", value=state.last, on_change=state.set_last,
+                                  class_name="input staff-input"), class_name="field"),
+            select_field(_s("Oficina"), "office", state.office_options, value=state.office_id,
+                         on_change=state.set_office, field_id=office_field_id, placeholder=_s("Todas mis oficinas")),
+            class_name="staff-row",
+        ),
+        rx.el.div(
+            button(_s("Últimos 7 días"), kind="secondary", class_name="btn-small", on_click=state.preset(7)),
+            button(_s("Últimos 30 días"), kind="secondary", class_name="btn-small", on_click=state.preset(30)),
+            button(_s("Últimos 90 días"), kind="secondary", class_name="btn-small", on_click=state.preset(90)),
+            download_button(_s("Exportar CSV"), state.csv_url, kind="primary"),
+            class_name="actions",
+        ),
+    )

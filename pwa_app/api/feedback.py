@@ -12,23 +12,21 @@ Errors answer `{"errors": {field: translated message}, "codes": {field: code}}` 
 the outbox shows the reason; a second answer for one appointment is `codes.appointment = survey_done`.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from pwa_app.api.common import get_session
-from pwa_app.api.staff import GUARDED, client_ip, current_viewer, need
-from pwa_app.models import Office
-from pwa_app.services import auth, feedback, ratelimit, tracking
+from pwa_app.api.staff import GUARDED, need, period_csv
+from pwa_app.services import feedback, ratelimit, tracking
 from pwa_app.services.feedback import FeedbackError
 from pwa_app.services.i18n import gettext, pick_lang
 from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import ERRORS
-from pwa_app.services.staff import Forbidden, today
 
 router = APIRouter(tags=["feedback"])
 PRIVATE = {"Cache-Control": "private, no-cache"}
@@ -108,26 +106,5 @@ def feedback_csv(
     office: str | None = Query(None, max_length=80),
     session: Session = Depends(get_session),
 ):
-    viewer = current_viewer(request, session)
-    last = to or today()
-    first = from_ or last - timedelta(days=29)
-    office_id = None
-    if office:
-        found = session.exec(select(Office).where(Office.slug == office)).first()
-        if found is None:
-            raise HTTPException(404, "unknown office")
-        office_id = found.id
-    from pwa_app.services.reports import ReportError
-
-    try:
-        rows = feedback.csv_rows(session, viewer, first, last, office_id)
-    except ReportError as exc:
-        return JSONResponse({"codes": exc.errors}, status_code=422)
-    except Forbidden:
-        raise HTTPException(403, "not allowed") from None
-    auth.audit(session, viewer, "feedback.export", "report", ip=client_ip(request), first=first.isoformat(),
-               last=last.isoformat(), office_id=office_id, rows=len(rows) - 1)
-    session.commit()
-    name = f"cita-opiniones-{first.isoformat()}-{last.isoformat()}.csv"
-    return Response(feedback.to_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return period_csv(request, session, from_, to, office, rows_of=feedback.csv_rows, to_csv=feedback.to_csv,
+                      action="feedback.export", name="cita-opiniones")

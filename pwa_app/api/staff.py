@@ -153,14 +153,10 @@ def me(viewer: Viewer | None = Depends(current_viewer)):
             "permissions": sorted(p for p in auth.PERMISSIONS if viewer.can(p))}
 
 
-@guarded("GET", "/api/staff/reports.csv", "reports")
-def reports_csv(
-    request: Request,
-    from_: date | None = Query(None, alias="from"),
-    to: date | None = None,
-    office: str | None = Query(None, max_length=80),
-    session: Session = Depends(get_session),
-):
+def period_csv(request: Request, session: Session, from_: date | None, to: date | None, office: str | None, *,
+               rows_of, to_csv, action: str, name: str) -> Response:
+    """A report of a period (default: the last 30 days) as a CSV download, for one office of the viewer's or all
+    of them; every export is in the audit trail."""
     viewer = current_viewer(request, session)
     last = to or today()
     first = from_ or last - timedelta(days=29)
@@ -171,17 +167,29 @@ def reports_csv(
             raise HTTPException(404, "unknown office")
         office_id = found.id
     try:
-        rows = reports.csv_rows(session, viewer, first, last, office_id)
+        rows = rows_of(session, viewer, first, last, office_id)
     except reports.ReportError as exc:
         return JSONResponse({"codes": exc.errors}, status_code=422)
     except Forbidden:  # an office outside the viewer's scope
         raise HTTPException(403, "not allowed") from None
-    name = f"cita-informe-{first.isoformat()}-{last.isoformat()}.csv"
-    auth.audit(session, viewer, "report.export", "report", ip=client_ip(request), first=first.isoformat(),
+    auth.audit(session, viewer, action, "report", ip=client_ip(request), first=first.isoformat(),
                last=last.isoformat(), office_id=office_id, rows=len(rows))
     session.commit()
-    return Response(reports.to_csv(rows), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    filename = f"{name}-{first.isoformat()}-{last.isoformat()}.csv"
+    return Response(to_csv(rows), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+@guarded("GET", "/api/staff/reports.csv", "reports")
+def reports_csv(
+    request: Request,
+    from_: date | None = Query(None, alias="from"),
+    to: date | None = None,
+    office: str | None = Query(None, max_length=80),
+    session: Session = Depends(get_session),
+):
+    return period_csv(request, session, from_, to, office, rows_of=reports.csv_rows, to_csv=reports.to_csv,
+                      action="report.export", name="cita-informe")
 
 
 @guarded("GET", "/api/staff/queue/{office}/board", "queue")

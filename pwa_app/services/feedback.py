@@ -248,12 +248,14 @@ def summary(session: Session, viewer: Viewer, first, last, office_id: int | None
     return result
 
 
+CSV_HEADER = ["fecha", "oficina", "tramite", "satisfaccion", "lista_correcta", "faltaba", "espera", "comentario"]
+
+
 def csv_rows(session: Session, viewer: Viewer, first, last, office_id: int | None = None) -> list[list]:
     """Every answer of the period, anonymous: day, office, procedure and what was answered."""
     offices = {o.id: o.name for o in session.exec(select(Office))}
     procedures = {p.id: p.name for p in session.exec(select(Procedure))}
-    rows: list[list] = [["fecha", "oficina", "tramite", "satisfaccion", "lista_correcta", "faltaba", "espera",
-                         "comentario"]]
+    rows: list[list] = []
     yes_no = {True: "si", False: "no", None: ""}
     waits = {"short": "corta", "ok": "normal", "long": "larga", "": ""}
     for a in answers_in(session, viewer, first, last, office_id):
@@ -266,7 +268,7 @@ def to_csv(rows: list[list]) -> str:
     """Semicolons (Spanish spreadsheets); cells that a spreadsheet would run as a formula are defused."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in rows:
+    for row in [CSV_HEADER, *rows]:
         writer.writerow([("'" + c) if isinstance(c, str) and c[:1] in ("=", "+", "-", "@", "\t") else c
                          for c in row])
     return "\ufeff" + out.getvalue()

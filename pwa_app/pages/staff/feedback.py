@@ -3,8 +3,7 @@ the checklists, recent comments and suggestions (shown escaped, as plain text), 
 
 import reflex as rx
 
-from components.staff import _s, frame, section, select_field, stat, table
-from components.ui import download_button
+from components.staff import _s, frame, period_picker, section, stat, table
 from state.feedback import FeedbackState
 
 PRE = {"white-space": "pre-wrap", "word-break": "break-word"}
@@ -31,18 +30,7 @@ def feedback_page() -> rx.Component:
     d = s.totals
     return frame(
         s, _s("Opiniones de la ciudadanía"),
-        rx.el.div(
-            rx.el.div(rx.el.label(_s("Desde"), html_for="staff-from", class_name="label"),
-                      rx.el.input(id="staff-from", type="date", value=s.first, on_change=s.set_first,
-                                  class_name="input staff-input"), class_name="field"),
-            rx.el.div(rx.el.label(_s("Hasta"), html_for="staff-to", class_name="label"),
-                      rx.el.input(id="staff-to", type="date", value=s.last, on_change=s.set_last,
-                                  class_name="input staff-input"), class_name="field"),
-            select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office,
-                         field_id="staff-feedback-office", placeholder=_s("Todas mis oficinas")),
-            class_name="staff-row",
-        ),
-        rx.el.div(download_button(_s("Exportar CSV"), s.csv_url, kind="primary"), class_name="actions"),
+        period_picker(s, "staff-feedback-office"),
         rx.el.div(
             stat(_s("Respuestas"), d["answers"]),
             stat(_s("Satisfacción media"), d["average"], "/ 5"),

@@ -2,8 +2,7 @@
 
 import reflex as rx
 
-from components.staff import _s, button, frame, section, select_field, stat, table
-from components.ui import download_button
+from components.staff import _s, frame, period_picker, section, stat, table
 from state.reports import ReportsState
 
 COLOURS = {"done": "#00703c", "no_show": "#b3261e", "booked": "#0b4f6c", "checked_in": "#e8b100",
@@ -65,24 +64,7 @@ def reports_page() -> rx.Component:
     headers = [_s("Nombre"), _s("Citas"), _s("Atendidas"), _s("No presentadas"), _s("Anuladas")]
     return frame(
         s, _s("Informes"),
-        rx.el.div(
-            rx.el.div(rx.el.label(_s("Desde"), html_for="staff-from", class_name="label"),
-                      rx.el.input(id="staff-from", type="date", value=s.first, on_change=s.set_first,
-                                  class_name="input staff-input"), class_name="field"),
-            rx.el.div(rx.el.label(_s("Hasta"), html_for="staff-to", class_name="label"),
-                      rx.el.input(id="staff-to", type="date", value=s.last, on_change=s.set_last,
-                                  class_name="input staff-input"), class_name="field"),
-            select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office,
-                         field_id="staff-report-office", placeholder=_s("Todas mis oficinas")),
-            class_name="staff-row",
-        ),
-        rx.el.div(
-            button(_s("Últimos 7 días"), kind="secondary", class_name="btn-small", on_click=s.preset(7)),
-            button(_s("Últimos 30 días"), kind="secondary", class_name="btn-small", on_click=s.preset(30)),
-            button(_s("Últimos 90 días"), kind="secondary", class_name="btn-small", on_click=s.preset(90)),
-            download_button(_s("Exportar CSV"), s.csv_url, kind="primary"),
-            class_name="actions",
-        ),
+        period_picker(s, "staff-report-office"),
         rx.el.div(
             stat(_s("Citas"), d["appointments"]),
             stat(_s("Atendidas"), d["done"]),
