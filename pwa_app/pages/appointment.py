@@ -80,7 +80,8 @@ def appointment_body(t, lang, v) -> rx.Component:
         rx.cond(
             a["changeable"],
             rx.el.div(
-                download_button(t.gettext("Add to my calendar"), a["ics_url"]),
+                rx.cond(a["confirm_note"], rx.fragment(),
+                        download_button(t.gettext("Add to my calendar"), a["ics_url"])),
                 link_button(t.gettext("Change the time"),
                             f"/{lang}/reservar/?p=" + a["procedure"]["slug"] + "&r=" + v["key"], kind="secondary",
                             on_click=client_fn("openBooking").partial(a["procedure"]["slug"] + ":" + v["key"],

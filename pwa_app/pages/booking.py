@@ -233,7 +233,7 @@ def booked_panel(t, lang, a, heading) -> rx.Component:
             rx.el.p(a["code"], class_name="code", id="booking-code"),
             rx.el.p(t.gettext("Keep this code. To see, change or cancel the appointment you will need it and the "
                               "last four characters of your document or phone: "), rx.el.strong(a["verifier"])),
-            class_name="panel-success",
+            class_name=rx.cond(a["confirm_note"], "panel-pending", "panel-success"),
             role="status",
         ),
         summary_list(
@@ -244,7 +244,8 @@ def booked_panel(t, lang, a, heading) -> rx.Component:
         rx.el.h3(t.gettext("What to bring"), class_name="h3"),
         rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
         rx.el.div(
-            download_button(t.gettext("Add to my calendar"), a["ics_url"]),
+            # Into the calendar once it is confirmed: a time that may go back to others is not an appointment yet.
+            rx.cond(a["confirm_note"], rx.fragment(), download_button(t.gettext("Add to my calendar"), a["ics_url"])),
             link_button(t.gettext("See my appointment"), f"/{lang}/cita/?c=" + a["code"]),
             class_name="actions",
         ),

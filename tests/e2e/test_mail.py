@@ -26,6 +26,7 @@ def test_high_demand_booking_confirmed_by_the_emailed_link(page, app_server, smt
     page.get_by_role("button", name="Confirm booking").click()
     expect(page.get_by_role("heading", name="Check your email to confirm")).to_be_visible()
     expect(page.locator("#confirm-note")).to_contain_text("within 30 minutes")
+    expect(page.get_by_role("link", name="Add to my calendar")).to_have_count(0)  # not an appointment yet
     shot(page, "check-your-email")
     [pending] = app_server.appointments("pending", NAME)
 
@@ -37,6 +38,7 @@ def test_high_demand_booking_confirmed_by_the_emailed_link(page, app_server, smt
     page.goto(link)
     expect(page.get_by_role("heading", name="Appointment confirmed")).to_be_visible()
     expect(page.locator("#booking-code")).to_have_text(pending.code[:5] + "-" + pending.code[5:])
+    expect(page.get_by_role("link", name="Add to my calendar")).to_be_visible()
     shot(page, "confirmed")
     assert [a.status for a in app_server.appointments(name=NAME)] == ["booked"]
 
