@@ -104,6 +104,16 @@ def go(request: Request, target: str) -> Response:
     return RedirectResponse(target, status_code=303, headers=headers)
 
 
+def wanted_page(request: Request, form) -> str:
+    """Where to go once signed in: the form's `next`, or, when the form went before the page had read its own
+    address (a fast typist or a password manager), the `next` of the sign-in page's address (same-origin Referer)."""
+    chosen = safe_next(form.get("next"))
+    referer = urlsplit(request.headers.get("referer") or "")
+    if chosen == HOME_PAGE and referer.netloc == request.headers.get("host"):
+        chosen = safe_next((parse_qs(referer.query).get("next") or [""])[0])
+    return chosen
+
+
 @router.post("/api/staff/login", summary="Staff sign-in (form post); sets the session cookie")
 async def login(request: Request):
     if not same_origin(request):
@@ -126,11 +136,11 @@ async def login(request: Request):
         target = f"{LOGIN_PAGE}?error={refused.code}"
         if refused.retry_after:
             target += f"&wait={max(1, (refused.retry_after + 59) // 60)}"
-        if safe_next(form.get("next")) != HOME_PAGE:
-            target += "&next=" + quote(safe_next(form.get("next")))
+        if (wanted := wanted_page(request, form)) != HOME_PAGE:
+            target += "&next=" + quote(wanted)
         return go(request, target)
     token, _viewer = done
-    answer = go(request, safe_next(form.get("next")))
+    answer = go(request, wanted_page(request, form))
     answer.set_cookie(value=token, **auth.cookie_settings(secure_request(request)))
     return answer
 

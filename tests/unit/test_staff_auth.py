@@ -236,6 +236,23 @@ def test_cookie_is_secure_behind_https(client, staff_env, monkeypatch):
         assert s.exec(select(StaffSession)).one().ip == "5.5.5.5"
 
 
+def test_a_form_sent_before_the_page_read_its_address_still_goes_where_asked(client, staff_env):
+    """The hidden `next` field is filled once the page has loaded; a fast sign-in sends the default, and the
+    sign-in page's own address (its Referer) says where the person was going."""
+    make_admin(staff_env)
+    login_page = "http://testserver/staff/login/?next=/staff/pantalla/%3Foficina%3Doac"
+    form = {"email": "admin@ayto.es", "password": PASSWORD, "next": "/staff/"}
+    answer = client.post("/api/staff/login", data=form, headers={"Referer": login_page}, follow_redirects=False)
+    assert answer.headers["location"] == "/staff/pantalla/?oficina=oac"
+    client.cookies.clear()
+    elsewhere = client.post("/api/staff/login", data=form, follow_redirects=False,
+                            headers={"Referer": "https://evil.example/staff/login/?next=/staff/usuarios/"})
+    assert elsewhere.headers["location"] == "/staff/"  # only our own page's address counts
+    bad = client.post("/api/staff/login", data={**form, "password": "nope"}, headers={"Referer": login_page},
+                      follow_redirects=False)
+    assert bad.headers["location"] == "/staff/login/?error=invalid&next=/staff/pantalla/%3Foficina%3Doac"
+
+
 def test_login_refusals_redirect_with_a_reason(client, staff_env):
     make_admin(staff_env)
     bad = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": "nope"}, follow_redirects=False)
