@@ -155,13 +155,13 @@ def run_tickets(engine, tickets, rng) -> dict:
 def worker(index: int, url: str, tasks, results, barrier) -> None:
     """Warm up, then run each phase's tickets when every worker (and the parent) reaches the barrier."""
     try:
-        from pwa_app.api import v1
         from pwa_app.db import make_engine
+        from pwa_app.services import catalogue
 
         rng = random.Random(f"worker-{index}-{secrets.token_hex(4)}")
         engine = make_engine(url)
         with Session(engine) as session:
-            v1.catalogue_cached(session, "es")  # the API process builds it once, too
+            catalogue.cached(session, "es")  # the API process builds it once, too
         results.put(("ready", index, None))
         while (job := tasks.get()) is not None:
             phase, warmup, tickets = job
