@@ -93,3 +93,10 @@ def summary_list(*rows) -> rx.Component:
 def icon(name: str) -> rx.Component:
     """A decorative icon from assets/icon-<name>.svg (served by the app, no icon font)."""
     return rx.el.img(src=f"/icon-{name}.svg", alt="", width=20, height=20, class_name="icon")
+
+
+def catalogue_preload(lang: str) -> rx.Component:
+    """For pages that always read the catalogue: its download starts with the page instead of after the page's
+    scripts, so the procedures show sooner on a slow line (React places the <link> in the head)."""
+    return rx.el.link(rel="preload", href=f"/api/v1/procedures?lang={lang}",
+                      custom_attrs={"as": "fetch", "crossOrigin": "anonymous"})

@@ -5,7 +5,7 @@ import reflex as rx
 from components.data import client_fn, hook
 from components.layout import loading, page
 from components.views import Home
-from components.ui import notice
+from components.ui import catalogue_preload, notice
 
 
 def procedure_item(lang: str, t, p) -> rx.Component:
@@ -60,6 +60,7 @@ def home(t, lang: str) -> rx.Component:
     h = hook("useHome", lang, var_type=Home)
     return page(
         t, lang, "",
+        catalogue_preload(lang),
         rx.el.h1(t.gettext("Appointments and procedures")),
         rx.el.p(t.gettext("Find what you need to do, check what to bring and book a time at the town hall."),
                 class_name="lead"),

@@ -5,7 +5,7 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import loading, page
-from components.ui import back_link, link_button, notice, summary_list
+from components.ui import back_link, catalogue_preload, link_button, notice, summary_list
 from components.views import ProcedurePage
 
 
@@ -72,6 +72,7 @@ def procedure(t, lang: str) -> rx.Component:
     v = hook("useProcedure", lang, var_type=ProcedurePage)
     return page(
         t, lang, "tramite/",
+        catalogue_preload(lang),
         rx.cond(
             v["found"],
             procedure_body(lang, t, v),
