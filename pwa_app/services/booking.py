@@ -187,6 +187,10 @@ def _held_seat(session: Session, token: str | None, procedure: Procedure, office
     if not held or (held.procedure_id, held.office_id, to_utc(held.starts_at)) != (procedure.id, office.id, start):
         return None
     lock_slot(session, office.id, procedure.id, start)
+    # Read again under the slot lock: another request carrying the same hold (a second tab) may have used it.
+    session.expire(held)
+    if fairness.find_hold(session, token, now) is None:
+        return None
     seat = held.seat
     session.delete(held)
     session.flush()

@@ -909,3 +909,42 @@ def post_booking(api, start: str, document: str, key: str | None = None, ip: str
         headers["X-Forwarded-For"] = ip
     body = {"procedure": procedure, "office": office, "start": start, **person(document=document, **changes)}
     return api.post("/api/v1/appointments", json=body, headers=headers)
+
+
+def test_two_requests_with_one_hold_on_postgresql_hand_its_seat_over_once(pg_engine, clock):
+    """Two tabs of one device send their bookings with the same hold at the same moment: the held seat goes to
+    one of them; the other is treated as a booking without a hold (another seat, or "taken"), never a crash."""
+    start = clock.at(2026, 12, 2, 10, 30)
+    with Session(pg_engine, expire_on_commit=False) as s:
+        held = booking.hold(s, PADRON, NORTE, start, now=clock.now)
+        s.commit()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def tab(n: int) -> None:
+        with Session(pg_engine, expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                appt = book(s, PADRON, NORTE, start, person(name=f"Pestaña {n}", document=dni(880 + n)),
+                            now=clock.now, hold_token=held.token)
+                s.commit()
+                outcomes.append(("booked", appt.seat))
+            except BookingError as exc:
+                s.rollback()
+                outcomes.append(("refused", exc.errors))
+
+    try:
+        threads = [threading.Thread(target=tab, args=(n,)) for n in (1, 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+        assert len(outcomes) == 2, outcomes  # neither raised anything else
+        seats = [seat for kind, seat in outcomes if kind == "booked"]
+        assert held.seat in seats and len(seats) == len(set(seats))
+        with Session(pg_engine) as s:
+            assert s.exec(select(func.count()).select_from(Hold).where(Hold.token == held.token)).one() == 0
+    finally:
+        with Session(pg_engine) as s:
+            s.exec(delete(Appointment).where(Appointment.starts_at == start))
+            s.exec(delete(Hold))
+            s.commit()
