@@ -359,19 +359,6 @@ class QueueTicket(SQLModel, table=True):
     called_by: int | None = Field(default=None, foreign_key="staffuser.id")
 
 
-class CitizenNotice(SQLModel, table=True):
-    """A message owed to a citizen (e.g. their appointment was cancelled by a closure), waiting for the notify
-    service to deliver it (push, e-mail or SMS). `params` is JSON; the text is written in `lang` on delivery."""
-
-    id: int | None = Field(default=None, primary_key=True)
-    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
-    kind: str  # appointment_cancelled_closure
-    lang: str = "es"
-    params: str = "{}"
-    created_at: datetime = Field(default_factory=utcnow)
-    sent_at: datetime | None = Field(default=None, index=True)
-
-
 class RequestAssignment(SQLModel, table=True):
     """Which member of staff is handling a request, inside the department. Internal: never shown to citizens
     (the public timeline names the department only)."""

@@ -316,8 +316,8 @@ class ClosuresState(SetupBase):
             self._refresh(session)
         if cancelled:
             self._saved(staff_translations().ngettext(
-                "Cierre guardado. Se ha anulado %(count)d cita y se avisará a la persona.",
-                "Cierre guardado. Se han anulado %(count)d citas y se avisará a cada persona.", cancelled)
+                "Cierre guardado. Se ha anulado %(count)d cita; si dejó su correo, se le avisa.",
+                "Cierre guardado. Se han anulado %(count)d citas; se avisa por correo a quien lo dejó.", cancelled)
                 % {"count": cancelled})
         elif decision == "keep":
             self._saved(_s("Cierre guardado. Las citas ya reservadas se mantienen."))

@@ -49,6 +49,7 @@ SUBJECTS = {
     "booked": N_("Appointment booked: %(procedure)s"),
     "moved": N_("Appointment moved: %(procedure)s"),
     "cancelled": N_("Appointment cancelled: %(procedure)s"),
+    "closed": N_("Appointment cancelled: %(procedure)s"),
     "reminder": N_("Appointment reminder: %(procedure)s"),
 }
 INTROS = {
@@ -57,12 +58,15 @@ INTROS = {
     "booked": N_("Your appointment is booked. Please keep this email: you will need the booking code."),
     "moved": N_("Your appointment has been moved to a new time. The booking code stays the same."),
     "cancelled": N_("Your appointment has been cancelled, and the time has been offered to other people."),
+    "closed": N_("We are sorry: the town hall has had to cancel your appointment because the office is closed that "
+                 "day (%(reason)s). Please book another time with the link below."),
     "reminder": N_("This is a reminder of your appointment. If you cannot come, please cancel it so that someone "
                    "else can have the time."),
 }
 LINKS = {
     "confirm": N_("Confirm my appointment"),
     "manage": N_("See, change or cancel my appointment"),
+    "book": N_("Book another time"),
 }
 FOOTER = N_("This message was sent by %(town)s. Please do not reply to it.")
 
@@ -108,7 +112,7 @@ def _say(lang: str, message: str, **values) -> str:
     return text % values if values else text
 
 
-def letter(session: Session, appt: Appointment, kind: str) -> Letter:
+def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> Letter:
     lang = pick_lang(appt.lang)
     say = lambda message, **values: _say(lang, message, **values)  # noqa: E731
     names = Translator(session, lang)
@@ -121,16 +125,20 @@ def letter(session: Session, appt: Appointment, kind: str) -> Letter:
     deadline = local(appt.confirm_by) if appt.confirm_by else start
     links = [(say(LINKS["confirm"]), f"{public_url()}/{lang}/confirmar/?t={appt.confirm_token}")] \
         if kind == "confirm" else []
-    if kind != "cancelled":
+    if kind == "closed":
+        slug = session.get(Procedure, appt.procedure_id).slug
+        links.append((say(LINKS["book"]), f"{public_url()}/{lang}/reservar/?p={slug}"))
+    elif kind != "cancelled":
         links.append((say(LINKS["manage"]),
                       f"{public_url()}/{lang}/cita/?c={appt.code}&v={booking.verifier_of(appt)}"))
-    calendar = None if kind in ("confirm", "cancelled") else ics.appointment_ics(
+    calendar = None if kind in ("confirm", "cancelled", "closed") else ics.appointment_ics(
         uid=f"{appt.code}@cita", summary=procedure["name"], starts_at=start,
         duration_minutes=procedure["duration_minutes"] or 15, location=f"{office['name']}, {office['address']}",
         description=ics.checklist(code, bring, say), alarm_text=procedure["name"])
     return Letter(
         kind=kind, lang=lang, subject=say(SUBJECTS[kind], procedure=procedure["name"]),
-        intro=say(INTROS[kind], minutes=f"{booking.CONFIRM_MINUTES:g}", time=time_label(deadline, lang)),
+        intro=say(INTROS[kind], minutes=f"{booking.CONFIRM_MINUTES:g}", time=time_label(deadline, lang),
+                  reason=reason),
         facts=[(say("Booking code"), code), (say("Procedure"), procedure["name"]),
                (say("When"), f"{long_day_label(start.date(), lang)} · {time_label(start, lang)}"),
                (say("Where"), f"{office['name']}, {office['address']}")],
@@ -174,17 +182,18 @@ def message(let: Letter, recipient: str) -> EmailMessage:
 # --- queueing -----------------------------------------------------------------------------------------------------
 
 
-def queue(session: Session, appt: Appointment, kind: str, now: datetime | None = None) -> bool:
+def queue(session: Session, appt: Appointment, kind: str, now: datetime | None = None, reason: str = "") -> bool:
     """Queues a mail about `appt` in the caller's transaction (nothing without an address). The key makes each
     mail unique: a confirmation per booking, a move per new time, a reminder per appointment time. A mail that
     cannot be written is logged and never stops the booking. True when a mail was queued."""
     if not appt.email:
         return False
     start = to_utc(appt.starts_at)
-    key = f"{kind}:{appt.id}" if kind in ("confirm", "booked", "cancelled") else f"{kind}:{appt.id}:{start:%Y%m%dT%H%MZ}"
+    once_only = ("confirm", "booked", "cancelled", "closed")
+    key = f"{kind}:{appt.id}" if kind in once_only else f"{kind}:{appt.id}:{start:%Y%m%dT%H%MZ}"
     try:
         with session.begin_nested():
-            raw = message(letter(session, appt, kind), appt.email).as_string()
+            raw = message(letter(session, appt, kind, reason), appt.email).as_string()
             return once.insert_ignoring_duplicates(session, MailOutbox, [{
                 "key": key, "kind": kind, "appointment_id": appt.id, "recipient": appt.email, "message": raw,
                 "status": "queued", "tries": 0, "next_at": to_utc(now or utcnow()), "claim": "",

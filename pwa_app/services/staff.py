@@ -7,7 +7,6 @@ caller commits. Availability follows at once: slots are computed from the Schedu
 every request, and catalogue edits clear the citizen API's catalogue cache (`catalogue.changed`).
 """
 
-import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -17,7 +16,6 @@ from sqlmodel import Session, or_, select
 from pwa_app.models import (
     Appointment,
     Area,
-    CitizenNotice,
     Closure,
     Department,
     Municipality,
@@ -34,7 +32,7 @@ from pwa_app.models import (
     StaffUser,
     utcnow,
 )
-from pwa_app.services import auth, catalogue, codes, queue, tracking
+from pwa_app.services import auth, catalogue, codes, mail, queue, tracking
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.i18n import TZ, local, time_label
 
@@ -402,7 +400,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
                 on_conflict: str = "ask", now: datetime | None = None) -> tuple[Closure, int]:
     """Close an office (or, office_id None, every office: a public holiday) for a day. When appointments are
     booked that day, `on_conflict` says what to do with them: "ask" refuses with code "has_appointments" and their
-    number; "cancel" cancels them (seats freed) and leaves a notice for each citizen; "keep" keeps them.
+    number; "cancel" cancels them (seats freed) and e-mails each citizen who gave an address; "keep" keeps them.
     Returns (closure, appointments cancelled)."""
     require(viewer, "setup_town" if office_id is None else "setup_office", office_id)
     errors: dict[str, str] = {}
@@ -431,9 +429,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
         for appt in booked:
             appt.status, appt.seat, appt.cancelled_at = "cancelled", None, moment
             session.add(appt)
-            session.add(CitizenNotice(appointment_id=appt.id, kind="appointment_cancelled_closure", lang=appt.lang,
-                                      params=json.dumps({"closure_id": closure.id, "reason": reason,
-                                                         "day": day.isoformat()}, ensure_ascii=False)))
+            mail.queue(session, appt, "closed", moment, reason=reason)
             queue.cancel_for_appointment(session, appt.id)
             cancelled += 1
         session.flush()

@@ -5,6 +5,8 @@ and the appointment QR code."""
 import csv
 import io
 from datetime import date, timedelta
+from email import message_from_string
+from email.policy import default
 
 import pytest
 from sqlmodel import Session, select
@@ -12,9 +14,9 @@ from sqlmodel import Session, select
 from pwa_app.models import (
     Appointment,
     AuditEvent,
-    CitizenNotice,
     Closure,
     Department,
+    MailOutbox,
     Municipality,
     Office,
     Procedure,
@@ -68,8 +70,8 @@ def free_slots(session, clock, day: date, slug=OAC):
     return [s for s in slots(session, procedure(session).id, office(session, slug).id, day, day, clock.now) if s.free]
 
 
-def book_at(session, clock, start, name="Ana García López", slug=OAC) -> Appointment:
-    appt = booking.book(session, PADRON, slug, start, person(name), now=clock.now)
+def book_at(session, clock, start, name="Ana García López", slug=OAC, **details) -> Appointment:
+    appt = booking.book(session, PADRON, slug, start, person(name, **details), now=clock.now)
     session.commit()
     return appt
 
@@ -80,9 +82,10 @@ WED = date(2026, 12, 2)  # the default clock is Tuesday 1 December 2026, 08:00 i
 # --- set-up ---------------------------------------------------------------------------------------------------
 
 
-def test_closure_on_a_day_with_bookings_asks_then_cancels_and_leaves_notices(session, clock, v):
+def test_closure_on_a_day_with_bookings_asks_then_cancels_and_mails_the_citizens(session, clock, v):
     first = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at, "Primera Persona")
-    second = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at, "Segunda Persona")
+    second = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at, "Segunda Persona",
+                     email="segunda@example.com", lang="en")
     with pytest.raises(StaffError) as asked:
         staff.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina", now=clock.now)
     assert asked.value.errors == {"day": "has_appointments"} and asked.value.info == {"count": 2}
@@ -95,9 +98,11 @@ def test_closure_on_a_day_with_bookings_asks_then_cancels_and_leaves_notices(ses
     for appt in (first, second):
         session.refresh(appt)
         assert appt.status == "cancelled" and appt.seat is None
-    notices = session.exec(select(CitizenNotice)).all()
-    assert {n.appointment_id for n in notices} == {first.id, second.id}
-    assert all(n.kind == "appointment_cancelled_closure" and n.sent_at is None for n in notices)
+    # Whoever gave an address is told, in their language, with the reason and a way to book again.
+    [closed] = session.exec(select(MailOutbox).where(MailOutbox.kind == "closed")).all()
+    assert closed.appointment_id == second.id and closed.recipient == "segunda@example.com"
+    text = message_from_string(closed.message, policy=default).get_body(("plain",)).get_content()
+    assert "Obras en la oficina" in text and f"/en/reservar/?p={PADRON}" in text and "Book another time" in text
     assert free_slots(session, clock, WED) == []  # availability follows at once
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "closure.create")).one()
     assert event.actor == "man@ayto.es" and '"cancelled": 2' in event.detail and "Primera" not in event.detail

@@ -257,8 +257,9 @@ def closures_page() -> rx.Component:
         rx.cond(s.pending_count > 0, rx.el.div(
             rx.el.h2(_s("Hay citas reservadas ese día"), class_name="h2"),
             rx.el.p(_s("Citas reservadas"), ": ", rx.el.strong(s.pending_count), ". ",
-                    _s("Si las anula, se quedan libres y se avisará a cada persona para que pida otra cita. Si las "
-                       "mantiene, el día se cierra solo para reservas nuevas.")),
+                    _s("Si las anula, se quedan libres y quien dejó su correo electrónico recibe un aviso con el "
+                       "motivo y un enlace para pedir otra cita. Si las mantiene, el día se cierra solo para "
+                       "reservas nuevas.")),
             rx.el.div(
                 button(_s("Anular las citas y avisar"), kind="warning", on_click=s.decide("cancel")),
                 button(_s("Mantener las citas"), kind="secondary", on_click=s.decide("keep")),
