@@ -88,6 +88,8 @@ TEXTS = {
     "reminder_24h_body": N_("%(day)s at %(time)s, %(office)s. Booking code %(code)s."),
     "reminder_2h_title": N_("Your appointment is soon: %(procedure)s"),
     "reminder_2h_body": N_("Today at %(time)s, %(office)s. Remember what to bring. Booking code %(code)s."),
+    "closed_title": N_("Appointment cancelled: %(procedure)s"),
+    "closed_body": N_("The office is closed on %(day)s (%(reason)s). Please book another time."),
     "status_title": N_("Your request: %(status)s"),
     "notice_title": N_("News from the town hall"),
 }
@@ -247,6 +249,20 @@ def request_status_changed(session: Session, req: ServiceRequest, change: Status
         log.exception("web push: could not queue the status change of request %s", req.id)
 
 
+def appointment_closed(session: Session, appt: Appointment, reason: str) -> None:
+    """Called when a closure cancels `appt`, in the same transaction: the devices that follow it are told why and
+    where to book again. Never raises."""
+    try:
+        followed = session.exec(select(PushLink.id).where(PushLink.appointment_id == appt.id).limit(1)).first()
+        if followed is None:
+            return
+        session.add(PushEvent(key=f"closed:{appt.id}", kind="appointment_closed", appointment_id=appt.id,
+                              params=json.dumps({"reason": reason}, ensure_ascii=False), created_at=utcnow()))
+        session.flush()
+    except Exception:  # a notification must never stop a closure
+        log.exception("web push: could not queue the closure notice of appointment %s", appt.id)
+
+
 def clean_notice(texts: dict[str, dict[str, str]], url: str = "") -> tuple[dict, str]:
     from pwa_app.services.tracking import clean_text
 
@@ -338,7 +354,7 @@ def _recipients(session: Session, event: PushEvent) -> list[tuple[int, str]]:
     """(subscription id, language) of everyone this event is for."""
     query = select(PushSubscription.id, PushSubscription.lang).join(
         PushTopic, PushTopic.subscription_id == PushSubscription.id)
-    if event.kind.startswith("reminder_"):
+    if event.kind.startswith("reminder_") or event.kind == "appointment_closed":
         query = query.join(PushLink, PushLink.subscription_id == PushSubscription.id).where(
             PushLink.appointment_id == event.appointment_id, PushTopic.topic == "reminders")
     elif event.kind == "request_status":
@@ -373,6 +389,18 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
                                   _say(lang, TEXTS[f"reminder_{kind}_body"], **values),
                                   f"/{lang}/cita/?c={appt.code}", tag, event.kind),
                          max(60, int((start - now).total_seconds())), "high" if kind == "2h" else "normal", tag)
+        return out
+    if event.kind == "appointment_closed":
+        appt = session.get(Appointment, event.appointment_id)
+        if not appt:
+            return None
+        procedure, start = session.get(Procedure, appt.procedure_id), local(_utc(appt.starts_at))
+        reason, tag = json.loads(event.params or "{}").get("reason", ""), f"appointment-{appt.code}"
+        for lang in langs:
+            title = _say(lang, TEXTS["closed_title"], procedure=names.name(procedure, lang))
+            body = _say(lang, TEXTS["closed_body"], day=long_day_label(start.date(), lang), reason=reason)
+            out[lang] = (_message(lang, title, body, f"/{lang}/reservar/?p={procedure.slug}", tag, event.kind),
+                         STATUS_TTL, "high", tag)
         return out
     if event.kind == "request_status":
         req = session.get(ServiceRequest, event.request_id)

@@ -32,7 +32,7 @@ from pwa_app.models import (
     StaffUser,
     utcnow,
 )
-from pwa_app.services import auth, catalogue, codes, mail, queue, tracking
+from pwa_app.services import auth, catalogue, codes, mail, notify, queue, tracking
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.i18n import TZ, local, time_label
 
@@ -400,7 +400,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
                 on_conflict: str = "ask", now: datetime | None = None) -> tuple[Closure, int]:
     """Close an office (or, office_id None, every office: a public holiday) for a day. When appointments are
     booked that day, `on_conflict` says what to do with them: "ask" refuses with code "has_appointments" and their
-    number; "cancel" cancels them (seats freed) and e-mails each citizen who gave an address; "keep" keeps them.
+    number; "cancel" cancels them (seats freed) and tells each citizen by e-mail and web push, where they can be reached; "keep" keeps them.
     Returns (closure, appointments cancelled)."""
     require(viewer, "setup_town" if office_id is None else "setup_office", office_id)
     errors: dict[str, str] = {}
@@ -430,6 +430,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
             appt.status, appt.seat, appt.cancelled_at = "cancelled", None, moment
             session.add(appt)
             mail.queue(session, appt, "closed", moment, reason=reason)
+            notify.appointment_closed(session, appt, reason)
             queue.cancel_for_appointment(session, appt.id)
             cancelled += 1
         session.flush()

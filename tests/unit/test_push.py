@@ -22,6 +22,7 @@ from pwa_app.models import (
 )
 from pwa_app.services import codes, notify, push, tracking
 from pwa_app.services.booking import verifier_of
+from pwa_app.services.i18n import TZ
 from tests.unit.conftest import Clock
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
 from tests.unit.test_staff_auth import client, people, staff_env  # noqa: F401  (fixtures)
@@ -520,3 +521,24 @@ def test_old_deliveries_events_and_forgotten_browsers_are_purged(session, clock,
     assert notify.purge(session, clock.moved(days=402).now) == 1  # nothing for over a year
     session.commit()
     assert count(session, PushSubscription) == count(session, PushLink) == count(session, PushTopic) == 0
+
+
+def test_a_closure_tells_the_devices_following_a_cancelled_appointment(session, worker, receiver):
+    from pwa_app.services import auth, staff
+
+    appt = make_appointment(session)
+    device = follow(session, receiver, lang="en", appointments=[appt])
+    admin = auth.viewer_of(session, auth.create_user(session, "admin@ayto.es", "Ana", "admin", "una clave larga 2026"))
+    moment = BOOKED + timedelta(hours=1)
+    staff.add_closure(session, admin, appt.office_id, START.astimezone(TZ).date(), "Corte de luz",
+                      on_conflict="cancel", now=moment)
+    session.commit()
+    worker.tick(moment + timedelta(minutes=1))
+    [told] = receiver.messages(device["endpoint"])
+    assert told.payload["title"] == "Appointment cancelled: Registering on the padrón (empadronamiento)"
+    assert told.payload["body"] == "The office is closed on Thursday, December 3, 2026 (Corte de luz). Please book " \
+                                   "another time."
+    assert told.payload["url"] == "/en/reservar/?p=alta-padron" and told.urgency == "high"
+    assert told.payload["tag"] == f"appointment-{appt.code}"  # it replaces the appointment's reminders
+    worker.tick(START - timedelta(hours=24) + timedelta(minutes=1))
+    assert len(receiver.messages(device["endpoint"])) == 1  # and no reminder follows for a cancelled appointment
