@@ -1,8 +1,6 @@
 """Version 1 of the citizen API: catalogue, availability, appointments (book, look up, cancel, reschedule, .ics).
 Every write takes an Idempotency-Key; errors answer a JSON body with translated messages per field."""
 
-import os
-import time
 from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -105,32 +103,6 @@ def get_availability(
     session: Session = Depends(get_session),
 ):
     lang = pick_lang(lang)
-    key = (procedure, office, from_, to, lang, datetime.now(TZ).date())
-    return recent(key, lambda: availability(session, procedure, office, from_, to, lang))
-
-
-# In a rush every citizen asks for the same few calendars at once: each worker answers them from a copy at most
-# CITA_AVAILABILITY_SECONDS old (default 2; 0: none). A time shown free that was taken meanwhile is caught when it
-# is held or booked (409 with the nearest free times), as it would be a moment later anyway.
-_recent: dict[tuple, tuple[float, object]] = {}
-_clock = time.monotonic
-
-
-def recent(key: tuple, build):
-    seconds = float(os.environ.get("CITA_AVAILABILITY_SECONDS", "2"))
-    now = _clock()
-    kept = _recent.get(key)
-    if kept and now - kept[0] < seconds:
-        return kept[1]
-    value = build()
-    if seconds > 0 and isinstance(value, dict):  # answers, not errors
-        if len(_recent) > 2000:  # many calendars asked once each: start again rather than grow
-            _recent.clear()
-        _recent[key] = (now, value)
-    return value
-
-
-def availability(session: Session, procedure: str, office: str, from_: date | None, to: date | None, lang: str):
     try:
         proc, off = booking.resolve(session, procedure, office)
     except BookingError as exc:

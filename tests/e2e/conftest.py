@@ -128,7 +128,6 @@ def app_server(tmp_path_factory, smtp_inbox) -> App:
         "CITA_RATE_BOOKING": "1000/60", "CITA_RATE_BOOKING_PERSON": "1000/60", "CITA_RATE_HOLD": "1000/60",
         "CITA_ALTCHA_MAX_NUMBER": "5000",
         "CITA_HOLD_MINUTES": "0.5",  # long enough to fill the form in a test, short enough to watch one expire
-        "CITA_AVAILABILITY_SECONDS": "0",  # tests change the calendar behind the page's back, then read it
         "CITA_SMTP_HOST": "127.0.0.1", "CITA_SMTP_PORT": str(smtp_inbox.port), "CITA_SMTP_STARTTLS": "0",
         "CITA_MAIL_FROM": "Ayuntamiento de Villanueva del Pinar <cita@villanuevadelpinar.es>",
         "CITA_PUBLIC_URL": f"http://localhost:{port}",

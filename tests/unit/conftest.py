@@ -11,8 +11,6 @@ import secrets
 
 # Cheap proofs of work in tests (the real cost is set for phones); fixed before the app is imported.
 os.environ.setdefault("CITA_ALTCHA_MAX_NUMBER", "500")
-# Availability is read right after writes made straight through the services: no copy (tested on its own).
-os.environ.setdefault("CITA_AVAILABILITY_SECONDS", "0")
 # Tests book many times from one address; the rate-limit tests set their own limits.
 for scope in ("BOOKING", "BOOKING_PERSON", "HOLD"):
     os.environ.setdefault(f"CITA_RATE_{scope}", "100000/1")

@@ -350,27 +350,3 @@ def test_openapi_is_served(api):
     assert {"/api/v1/procedures", "/api/v1/availability", "/api/v1/appointments",
             "/api/v1/appointments/{code}", "/api/v1/appointments/{code}/reschedule",
             "/api/v1/appointments/{code}/calendar.ics"} <= set(paths)
-
-
-def test_availability_in_a_rush_is_answered_from_a_copy_a_moment_old(api, monkeypatch):
-    """Thousands of citizens read the same calendar at 9:00: each worker builds it once per couple of seconds."""
-    from pwa_app.api import v1
-
-    built = []
-    original = v1.availability
-    monkeypatch.setattr(v1, "availability", lambda *args: built.append(args) or original(*args))
-    monkeypatch.setattr(v1, "_recent", {})
-    monkeypatch.setenv("CITA_AVAILABILITY_SECONDS", "2")
-    url = "/api/v1/availability?procedure=alta-padron&office=oac-casa-consistorial"
-    first = api.get(url + "&lang=es").json()
-    assert [api.get(url + "&lang=es").json() for _ in range(5)] == [first] * 5
-    assert len(built) == 1
-    api.get(url + "&lang=en")  # another language is another answer
-    assert len(built) == 2
-    assert api.get("/api/v1/availability?procedure=alta-padron&office=nowhere").status_code == 404
-    assert api.get("/api/v1/availability?procedure=alta-padron&office=nowhere").status_code == 404
-    assert len(built) == 4  # errors are not kept
-    later = v1._clock() + 2.5
-    monkeypatch.setattr(v1, "_clock", lambda: later)
-    api.get(url + "&lang=es")
-    assert len(built) == 5  # two seconds later: built again
