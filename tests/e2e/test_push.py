@@ -93,7 +93,9 @@ def install(page):
 
 
 def deliver(context, page, origin: str, payload: dict) -> list[dict]:
-    """Hands `payload` to the service worker's push handler through CDP; returns the notifications shown."""
+    """Hands `payload` to the service worker's push handler through CDP; returns the notifications shown. A
+    message handed over while the worker is being restarted can be dropped by CDP (a real push service resends
+    until it is accepted): it is handed over once more."""
     cdp = context.new_cdp_session(page)
     registrations = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))
@@ -103,13 +105,14 @@ def deliver(context, page, origin: str, payload: dict) -> list[dict]:
         if live:
             break
         page.wait_for_timeout(250)
-    cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin, "registrationId": live[0]["registrationId"],
-                                                   "data": json.dumps(payload)})
-    for _ in range(40):
-        shown = page.evaluate(NOTIFICATIONS)
-        if any(n["title"] == payload["title"] for n in shown):
-            return shown
-        page.wait_for_timeout(250)
+    for _attempt in range(2):
+        cdp.send("ServiceWorker.deliverPushMessage", {"origin": origin, "registrationId": live[0]["registrationId"],
+                                                       "data": json.dumps(payload)})
+        for _ in range(40):
+            shown = page.evaluate(NOTIFICATIONS)
+            if any(n["title"] == payload["title"] for n in shown):
+                return shown
+            page.wait_for_timeout(250)
     return shown
 
 
