@@ -17,44 +17,42 @@ from components.ui import (
 from components.views import AppointmentPage
 
 
-def cancel_box(t, lang, v) -> rx.Component:
+def confirm_box(t, asking, question: str, yes: str, yes_action, name: str, ask_kind: str, ask_action) -> rx.Component:
+    """A button that asks first: while `asking`, the question with "yes" and "no, keep it" in its place."""
     return rx.cond(
-        v["confirming"],
+        asking,
         rx.el.div(
-            rx.el.p(t.gettext("Do you want to cancel this appointment? The time will be offered to other people."),
-                    class_name="strong"),
+            rx.el.p(question, class_name="strong"),
             rx.el.div(
-                button(t.gettext("Yes, cancel it"), kind="warning",
-                       on_click=client_fn("cancelAppointment").partial(lang, v["key"])),
+                button(yes, kind="warning", on_click=yes_action),
                 button(t.gettext("No, keep it"), kind="secondary", on_click=client_fn("keepAppointment")),
                 class_name="actions",
             ),
             class_name="panel-warning",
             role="alertdialog",
-            aria_label=t.gettext("Cancel appointment"),
+            aria_label=name,
         ),
-        button(t.gettext("Cancel appointment"), kind="warning", on_click=client_fn("askCancel").partial(v["key"])),
+        button(name, kind=ask_kind, on_click=ask_action),
+    )
+
+
+def cancel_box(t, lang, v) -> rx.Component:
+    return confirm_box(
+        t, v["confirming"],
+        t.gettext("Do you want to cancel this appointment? The time will be offered to other people."),
+        t.gettext("Yes, cancel it"), client_fn("cancelAppointment").partial(lang, v["key"]),
+        t.gettext("Cancel appointment"), "warning", client_fn("askCancel").partial(v["key"]),
     )
 
 
 def forget_box(t, lang, v) -> rx.Component:
     """The citizen's right to erasure, with a confirmation: the booking's personal data is deleted for good."""
-    return rx.cond(
-        v["forgetting"],
-        rx.el.div(
-            rx.el.p(t.gettext("Delete your name, document, phone and email from this booking? If it is still to "
-                              "come, it will be cancelled. This cannot be undone."), class_name="strong"),
-            rx.el.div(
-                button(t.gettext("Yes, delete my data"), kind="warning",
-                       on_click=client_fn("forgetAppointment").partial(lang, v["key"])),
-                button(t.gettext("No, keep it"), kind="secondary", on_click=client_fn("keepAppointment")),
-                class_name="actions",
-            ),
-            class_name="panel-warning",
-            role="alertdialog",
-            aria_label=t.gettext("Delete my personal data"),
-        ),
-        button(t.gettext("Delete my personal data"), kind="link", on_click=client_fn("askForget").partial(v["key"])),
+    return confirm_box(
+        t, v["forgetting"],
+        t.gettext("Delete your name, document, phone and email from this booking? If it is still to come, it will "
+                  "be cancelled. This cannot be undone."),
+        t.gettext("Yes, delete my data"), client_fn("forgetAppointment").partial(lang, v["key"]),
+        t.gettext("Delete my personal data"), "link", client_fn("askForget").partial(v["key"]),
     )
 
 
