@@ -62,12 +62,16 @@ export function get(key, fallback) {
   return mem.has(key) ? mem.get(key) : fallback;
 }
 
-export async function set(key, value) {
-  mem.set(key, value);
+export const set = (key, value) => setMany([[key, value]]);
+
+// Several keys, one notice to the pages: each notice re-renders the page that reads any of them.
+async function setMany(entries) {
+  entries.forEach(([key, value]) => mem.set(key, value));
   emit();
   if (!dbPromise) return;
-  await (await dbPromise).put("kv", value, key);
-  tell({ key });
+  const tx = (await dbPromise).transaction("kv", "readwrite");
+  await Promise.all([...entries.map(([key, value]) => tx.store.put(value, key)), tx.done]);
+  entries.forEach(([key]) => tell({ key }));
 }
 
 // A hook reading one key. The default is remembered per key so React sees a stable snapshot; before
@@ -105,16 +109,17 @@ export async function fetchJson(path, options = {}) {
 
 // Saved answers are kept per language, and the latest one of any language under "*": offline, a page in a
 // language never opened online shows that one (and says it is in another language) rather than nothing.
+// They are kept as their JSON text, parsed when first read: IndexedDB copies a string at memcpy speed, where a
+// parsed calendar of 1,500 free times costs a cheap phone ~50 ms to store, and again to load on every start.
 const inflight = new Map();
 export async function refresh(keyOf, lang, path) {
   const key = keyOf(lang);
   if (inflight.has(key)) return inflight.get(key);
-  const job = fetchJson(path)
-    .then(async ({ status, body }) => {
-      if (status !== 200) return;
-      const value = { ...body, asOf: new Date().toISOString() };
-      await set(key, value);
-      await set(keyOf("*"), value);
+  const job = fetch(API + path, { headers: { Accept: "application/json" } })
+    .then(async (response) => {
+      if (response.status !== 200) return;
+      const entry = { json: await response.text(), asOf: new Date().toISOString() };
+      await setMany([[key, entry], [keyOf("*"), entry]]);
     })
     .catch(() => null) // offline: the saved copy stays
     .finally(() => inflight.delete(key));
@@ -122,13 +127,22 @@ export async function refresh(keyOf, lang, path) {
   return job;
 }
 
+const parsed = new WeakMap();
+function answer(entry) {
+  if (!entry || entry.json === undefined) return entry; // nothing, or saved already parsed by an earlier version
+  if (!parsed.has(entry)) parsed.set(entry, { ...JSON.parse(entry.json), asOf: entry.asOf });
+  return parsed.get(entry);
+}
+
+export const saved = (key) => answer(get(key, null));
+
 export function useSaved(keyOf, lang) {
-  const own = useIdbValue(keyOf(lang), null);
-  const other = useIdbValue(keyOf("*"), null);
+  const own = answer(useIdbValue(keyOf(lang), null));
+  const other = answer(useIdbValue(keyOf("*"), null));
   return own || (other && { ...other, otherLanguage: true });
 }
 
-const catalogueKey = (lang) => `catalogue:${lang}`;
+export const catalogueKey = (lang) => `catalogue:${lang}`;
 export const requestTypesKey = (lang) => `request-types:${lang}`;
 const availabilityKeyOf = (p, o) => (lang) => `availability:${lang}:${p}:${o}`;
 export const refreshCatalogue = (lang) => refresh(catalogueKey, lang, `/procedures?lang=${lang}`);
@@ -139,7 +153,7 @@ export const refreshAvailability = (lang, p, o) =>
 // online still have their data offline.
 export async function warmCache(lang) {
   await refreshCatalogue(lang);
-  const cat = get(catalogueKey(lang));
+  const cat = saved(catalogueKey(lang));
   if (!cat) return;
   for (const p of cat.procedures.filter((p) => p.needs_appointment)) {
     for (const o of p.offices) await refreshAvailability(lang, p.slug, o);
@@ -211,7 +225,7 @@ export async function updateDraft(id, changes) {
 // The office picked, or the only one there is (a procedure with one office skips that step).
 function draftOffice(id) {
   const d = draftOf(id);
-  const p = d.office ? null : procedureOf(get(catalogueKey(d.lang || "es")), id.split(":")[0]);
+  const p = d.office ? null : procedureOf(saved(catalogueKey(d.lang || "es")), id.split(":")[0]);
   return d.office || (p && p.officeList.length === 1 ? p.officeList[0].slug : "");
 }
 
@@ -387,7 +401,7 @@ function checkDetails(d, needsDocument, needsEmail) {
 
 export async function submitBooking(lang, id, fields) {
   const slug = id.split(":")[0];
-  const p = procedureOf(get(catalogueKey(lang)), slug);
+  const p = procedureOf(saved(catalogueKey(lang)), slug);
   const d = { ...draftOf(id), ...fields, consent: fields.consent === "on" || fields.consent === true };
   const errors = checkDetails(d, p ? p.requires_document : true, !!(p && p.high_demand));
   await updateDraft(id, { ...fields, consent: d.consent, errors });

@@ -3,7 +3,7 @@
 // codes with their verifiers, request tracking codes), and the server links them. The service worker shows the
 // messages (pwa_app/pwa/sw.js). Like the rest of the data module, nothing here reads Reflex backend state.
 import { useEffect, useSyncExternalStore } from "react";
-import { fetchJson, get, loaded, set, useIdbValue, useOnline, useParam } from "./offline.js";
+import { catalogueKey, fetchJson, get, loaded, set, useIdbValue, useOnline, useParam, useSaved } from "./offline.js";
 
 const STATE = "push"; // saved: {endpoint, auth, lang, topics, appointments, requests, synced}
 const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
@@ -151,15 +151,13 @@ export function usePush(lang, kind) {
   const state = useIdbValue(STATE, null);
   const appointments = useIdbValue("appointments", {});
   const requests = useIdbValue("requests", {});
-  const own = useIdbValue(`catalogue:${lang}`, null);
-  const other = useIdbValue("catalogue:*", null);
+  const cat = useSaved(catalogueKey, lang);
   const u = useSyncExternalStore(onUi, () => ui, () => idle);
   useEffect(() => { setUi({ supported: pushSupported(), checked: true }); }, []);
   useEffect(() => { sync(lang); }, [lang, state, appointments, requests, online]);
   const key = (code || "").toUpperCase().replace(/-/g, "");
   const topics = (state && state.topics) || [];
   const linked = !!state && ((kind === "appointment" ? state.appointments : state.requests) || []).includes(key);
-  const cat = own || other;
   const has = (topic) => topics.includes(topic);
   return {
     supported: u.supported, unsupported: u.checked && !u.supported, online, busy: u.busy, message: u.message,

@@ -2,7 +2,7 @@
 // it by its tracking code. Storage, outbox and sending live in offline.js, so any open page sends what waits.
 import { useEffect } from "react";
 import {
-  enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, set, useIdbValue, useOnline, useParam,
+  enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set, useIdbValue, useOnline, useParam,
   useSaved, when,
 } from "./offline.js";
 
@@ -103,7 +103,7 @@ function checkRequest(d, type, limits) {
 }
 
 export async function submitRequest(lang, fields) {
-  const types = get(requestTypesKey(lang)) || get(requestTypesKey("*"));
+  const types = saved(requestTypesKey(lang)) || saved(requestTypesKey("*"));
   const d = { ...draftOf(), ...fields, consent: fields.consent === "on" || draftOf().consent };
   const type = types && types.types.find((t) => t.slug === d.type);
   if (!type) return update({ step: "type" });

@@ -19,7 +19,7 @@ def language_picker(t, lang: str, path: str, search) -> rx.Component:
                         name,
                         href=f"/{code}/{path}" + search,
                         lang=code,
-                        hreflang=code,
+                        custom_attrs={"hrefLang": code},  # as a keyword Reflex would make it CSS
                         dir=text_direction(code),
                         aria_current="true" if code == lang else None,
                         class_name="lang-link",

@@ -82,7 +82,6 @@ def _topics(t, lang: str, v) -> rx.Component:
                 rx.foreach(v["areas"], lambda a: _check(
                     "push-area-" + a["slug"], a["name"], a["on"], toggle.partial(lang, "area:" + a["slug"]), locked)),
             ),
-            style={"border": "none", "padding": "0", "margin": "0"},
         ),
         rx.el.div(
             button(t.gettext("Turn off notifications on this device"), kind="secondary", id="push-off",

@@ -92,7 +92,7 @@ def summary_list(*rows) -> rx.Component:
 
 def icon(name: str) -> rx.Component:
     """A decorative icon from assets/icon-<name>.svg (served by the app, no icon font)."""
-    return rx.el.img(src=f"/icon-{name}.svg", alt="", width=20, height=20, class_name="icon")
+    return rx.el.img(src=f"/icon-{name}.svg", alt="", custom_attrs={"width": 20, "height": 20}, class_name="icon")
 
 
 def catalogue_preload(lang: str) -> rx.Component:

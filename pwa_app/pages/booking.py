@@ -6,7 +6,9 @@ import reflex as rx
 
 from components.data import page_const, client_fn, hook
 from components.layout import loading, page
-from components.ui import back_link, button, checkbox, download_button, field, link_button, notice, summary_list
+from components.ui import (
+    back_link, button, catalogue_preload, checkbox, download_button, field, link_button, notice, summary_list,
+)
 from components.views import Booking
 from pwa_app.services.i18n import weekday_names
 from pwa_app.services.messages import ERRORS, translated
@@ -88,7 +90,7 @@ def day_step(t, lang, slug, b) -> rx.Component:
                     class_name="month-bar",
                 ),
                 rx.el.table(
-                    rx.el.thead(rx.el.tr(*[rx.el.th(short, abbr=full, scope="col") for short, full in weekday_names(lang)])),
+                    rx.el.thead(rx.el.tr(*[rx.el.th(short, scope="col", custom_attrs={"abbr": full}) for short, full in weekday_names(lang)])),
                     rx.el.tbody(rx.foreach(b["weeks"], lambda w: rx.el.tr(rx.foreach(w, lambda d: day_cell(t, slug, d))))),
                     class_name="calendar",
                 ),
@@ -317,6 +319,7 @@ def booking(t, lang: str) -> rx.Component:
     msgs = page_const(translated(ERRORS, t.gettext))
     return page(
         t, lang, "reservar/",
+        catalogue_preload(lang),
         rx.cond(
             b["found"],
             booking_flow(t, lang, b, msgs),

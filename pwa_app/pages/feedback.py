@@ -16,7 +16,6 @@ from pwa_app.services.feedback import FEEDBACK_ERRORS
 from pwa_app.services.messages import ERRORS, translated
 
 MODULE = "$/public/feedback.js"
-FIELDSET = {"border": "none", "padding": "0", "margin": "0"}
 
 
 def client_fn(name: str):
@@ -75,7 +74,6 @@ def choices(legend, name: str, options: list[tuple[str, str]], *, error=None, hi
             class_name="check",
         ) for i, (value, label) in enumerate(options)],
         class_name=rx.cond(error, "field field-has-error", "field") if error is not None else "field",
-        style=FIELDSET,
     )
 
 
