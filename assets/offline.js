@@ -3,7 +3,7 @@
 // memory so React hooks read it synchronously; every write goes through the device outbox.
 import { openDB } from "idb";
 import { useEffect, useState, useSyncExternalStore } from "react";
-import { useLocation, useNavigate } from "react-router";
+import { useLocation } from "react-router";
 import { Workbox } from "workbox-window";
 import { solveChallenge } from "altcha-lib";
 
@@ -738,19 +738,4 @@ export function useShell(lang, dir) {
   const updateReady = useIdbValue("$updateReady", false);
   return { online, lang, search, pendingCount, updateReady,
     town: (cat && cat.municipality && cat.municipality.name) || "" };
-}
-
-// "/" sends the visitor to the language remembered on this device, else the best of the browser's.
-export function useLanguageRedirect(supported) {
-  const navigate = useNavigate();
-  useEffect(() => {
-    let lang = null;
-    try { lang = localStorage.getItem("cita-lang"); } catch { /* private mode */ }
-    if (!supported.includes(lang)) {
-      const wanted = (navigator.languages || [navigator.language || ""]).map((l) => l.toLowerCase().split("-")[0]);
-      lang = wanted.find((l) => supported.includes(l)) || supported[0];
-    }
-    navigate(`/${lang}/`, { replace: true });
-  }, []);
-  return "";
 }

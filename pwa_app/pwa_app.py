@@ -1,5 +1,7 @@
 """The Reflex app: our stylesheet, per-language citizen pages, the JSON API, no Radix and no English toasts."""
 
+import json
+
 import reflex as rx
 
 from pwa_app.api import create_api
@@ -19,12 +21,24 @@ from pwa_app.pages.requests import my_requests, new_request, request_status
 from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
 from pwa_app.services.messages import N_
 
-# Sets <html lang dir> from the address before React hydrates (React does not repair <html> attributes).
+# Runs first on every page, before any module script: React does not repair <html> attributes, and Reflex's
+# runtime reads its `backend-enabled` cookie when it starts.
+# - <html lang dir> from the address.
+# - On a citizen page: that cookie, false, for each language's path. Citizen pages never use backend state, so
+#   Reflex opens no websocket (nor keeps state on the server) per citizen page view, online or off; staff pages
+#   (/staff/) do not see these cookies and keep theirs.
+# - "/" goes at once to the language remembered on this device, else the browser's best, else Spanish.
 LANG_SCRIPT = (
-    "(function(){var l=(location.pathname.match(/^\\/([a-z]{2})(\\/|$)/)||[])[1];"
-    f"if({list(LANGUAGES)!r}.indexOf(l)<0)l='es';var h=document.documentElement;h.lang=l;"
-    f"h.dir={list(RTL_LANGS)!r}.indexOf(l)<0?'ltr':'rtl';}})();"
-)
+    "(function(){var L=%s,R=%s,h=document.documentElement,p=location.pathname,"
+    "l=(p.match(/^\\/([a-z]{2})(\\/|$)/)||[])[1];"
+    "if(p==='/'){try{l=localStorage.getItem('cita-lang')}catch(e){}"
+    "if(L.indexOf(l)<0)l=(navigator.languages||[navigator.language||'']).map(function(x){"
+    "return x.toLowerCase().split('-')[0]}).filter(function(x){return L.indexOf(x)>=0})[0]||L[0];"
+    "location.replace('/'+l+'/');return}"
+    "if(L.indexOf(l)<0)l='es';else L.forEach(function(x){"
+    "document.cookie='backend-enabled=false;path=/'+x+'/;max-age=31536000;samesite=strict'});"
+    "h.lang=l;h.dir=R.indexOf(l)<0?'ltr':'rtl'})();"
+) % (json.dumps(list(LANGUAGES)), json.dumps(list(RTL_LANGS)))
 
 CITIZEN_PAGES = [
     ("", home, N_("Appointments and procedures")),

@@ -1,10 +1,14 @@
 """The Reflex plugin that makes the app a PWA: Workbox packages in Reflex's own frontend install, and after
-every production build (the only reliable moment: `reflex run --env prod` wipes the build each time) the service
-worker bundled with bun and given its precache manifest by workbox-build, written to the build as /sw.js."""
+every production build (the only reliable moment: `reflex run --env prod` wipes the build each time) the pages'
+module preloads lowered (`paint_before_scripts`), then the service worker bundled with bun and given its precache
+manifest by workbox-build, written to the build as /sw.js."""
 
+import gzip
 import shutil
 import subprocess
 from pathlib import Path
+
+import brotli
 
 from reflex_base.constants import MemoizationDisposition, MemoizationMode
 from reflex_base.plugins.base import Plugin
@@ -12,6 +16,27 @@ from reflex_base.plugins.base import Plugin
 HERE = Path(__file__).parent
 WORKBOX = "7.4.0"
 NEVER = MemoizationMode(disposition=MemoizationDisposition.NEVER)
+MODULEPRELOAD = '<link rel="modulepreload"'
+COMPRESSED_COPIES = {".gz": lambda data: gzip.compress(data, 9, mtime=0), ".br": brotli.compress}
+
+
+def paint_before_scripts(static_dir: Path) -> int:
+    """Marks React Router's module preloads low priority in every built page, and rewrites the page's compressed
+    copies; returns how many pages. The prerendered page needs only its HTML and stylesheet to show; the modules
+    (166 KB gz) only hydrate it. At high priority they share a slow line with the stylesheet and the first paint
+    waits for them: 2.3 s simulated on Lighthouse's slow 4G, 0.8 s at low priority (bench/quality.py)."""
+    pages = 0
+    for page in static_dir.rglob("*.html"):
+        html = page.read_text()
+        if MODULEPRELOAD not in html:
+            continue
+        data = html.replace(MODULEPRELOAD, '<link fetchpriority="low" rel="modulepreload"').encode()
+        page.write_bytes(data)
+        for suffix, compress in COMPRESSED_COPIES.items():
+            if (copy := page.with_name(page.name + suffix)).exists():
+                copy.write_bytes(compress(data))
+        pages += 1
+    return pages
 
 
 class PwaPlugin(Plugin):
@@ -23,6 +48,7 @@ class PwaPlugin(Plugin):
 
     def post_build(self, **context):
         static_dir: Path = Path(context["static_dir"]).resolve()
+        print(f"{paint_before_scripts(static_dir)} pages: module preloads at low priority")
         web = static_dir.parents[1]  # .web/, where node_modules is
         bundled = web / "sw.bundle.js"
         shutil.copy(HERE / "sw.js", web / "sw.src.js")

@@ -1,10 +1,13 @@
 """The Content-Security-Policy and the other security headers against the real build, in chromium: no citizen
 page (nor the staff sign-in) breaks a directive — online, from the service worker, and offline — the service
-worker still registers and the websocket still connects; hashed assets are immutable, HTML revalidated."""
+worker still registers; citizen pages open no websocket and staff pages do; hashed assets are immutable, HTML
+revalidated, and the pages paint before their scripts."""
 
+import gzip
 import re
 import urllib.request
 
+import brotli
 import pytest
 
 # Every violation the page reports, collected before any of its own scripts run.
@@ -46,6 +49,20 @@ def test_headers_on_pages_assets_and_api(app_server):
     assert api["x-content-type-options"] == "nosniff" and "content-security-policy" in api
 
 
+@pytest.mark.parametrize("encoding", ["br", "gzip", "identity"])
+def test_pages_paint_before_their_scripts(app_server, encoding):
+    """Every module preload of a page, in each form the server sends it, is low priority (pwa_app/pwa/plugin.py),
+    so the first paint waits only for the HTML and the stylesheet. Fails if React Router changes its output."""
+    decode = {"br": brotli.decompress, "gzip": gzip.decompress, "identity": bytes}[encoding]
+    for path in ("/es/", "/es/tramite/", "/ar/reservar/", "/staff/login/"):
+        request = urllib.request.Request(app_server.base_url + path, headers={"Accept-Encoding": encoding})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert answer.headers.get("Content-Encoding", "identity") == encoding, path
+            html = decode(answer.read()).decode()
+        preloads = re.findall(r"<link[^>]*modulepreload[^>]*>", html)
+        assert len(preloads) > 5 and all('fetchpriority="low"' in p for p in preloads), (path, preloads[:2])
+
+
 @pytest.fixture
 def watched(context):
     context.add_init_script(LISTEN)
@@ -63,12 +80,14 @@ def test_no_policy_violation_online_and_offline(page, watched, app_server):
         page.goto(path)
         page.wait_for_timeout(300)
         assert page.evaluate("window.__csp") == [], path
-    assert any("/_event" in url for url in sockets), "the websocket never opened"
+    assert sockets == [], "a citizen page opened Reflex's websocket (they never use backend state)"
     assert page.evaluate("navigator.serviceWorker.controller.scriptURL").endswith("/sw.js")
     staff = watched.new_page()  # staff pages have no citizen shell (no data-ready): a plain page
+    staff.on("websocket", lambda ws: sockets.append(ws.url))
     staff.goto("/staff/login/")
     staff.wait_for_load_state("networkidle")
     assert staff.evaluate("window.__csp") == [], "/staff/login/"
+    assert any("/_event" in url for url in sockets), "the staff page's websocket never opened"
     staff.close()
     watched.set_offline(True)
     for path in PAGES:

@@ -25,9 +25,10 @@ WEDDING = "matrimonio-civil"  # high demand, one seat per slot
 AID = "ayudas-emergencia-social"  # high demand, two desks
 
 
-def first_free(session, procedure: str, office: str, clock, skip: int = 0):
+def first_free(session, procedure: str, office: str, clock, skip: int = 0, days_ahead: int = 0):
     p, o = ids(session, procedure, office)
-    return [s for s in slots(session, p, o, clock.today(), clock.horizon(), clock.now) if s.free][skip]
+    start = clock.today() + timedelta(days=days_ahead)
+    return [s for s in slots(session, p, o, start, clock.horizon(), clock.now) if s.free][skip]
 
 
 def mails(session, kind: str | None = None) -> list[MailOutbox]:
@@ -311,8 +312,9 @@ def test_the_per_person_limit_counts_pending_bookings_until_they_run_out(session
 
 def test_reminder_by_email_the_day_before_when_no_device_follows_by_push_and_only_once(session, factory, clock,
                                                                                       folder):
-    slot = first_free(session, PADRON, OAC, clock, skip=40)
-    followed_slot = first_free(session, PADRON, OAC, clock, skip=41)
+    # Booked more than a day ahead, whatever the time of day the test runs: else there is no day before.
+    slot = first_free(session, PADRON, OAC, clock, skip=40, days_ahead=2)
+    followed_slot = first_free(session, PADRON, OAC, clock, skip=41, days_ahead=2)
     mine = book(session, PADRON, OAC, slot.starts_at, person(document=dni(130)), now=clock.now)
     pushed = book(session, PADRON, OAC, followed_slot.starts_at, person(document=dni(131)), now=clock.now)
     sub = PushSubscription(endpoint="https://fcm.googleapis.com/x", p256dh="k", auth="a")
