@@ -2,7 +2,7 @@
 // so every page works offline. Data from the JSON API is kept in IndexedDB (through `idb`) and mirrored in
 // memory so React hooks read it synchronously; every write goes through the device outbox.
 import { openDB } from "idb";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { startTransition, useEffect, useState, useSyncExternalStore } from "react";
 import { useLocation } from "react-router";
 import { Workbox } from "workbox-window";
 import { solveChallenge } from "altcha-lib";
@@ -33,8 +33,9 @@ export const loaded = (async () => {
     cursor = await cursor.continue();
   }
   const written = new Map((mem.get("outbox") || []).map((i) => [i.id, i]));
-  mem.set("outbox", [...(await db.getAll("outbox")).filter((i) => !written.has(i.id)), ...written.values()]);
-  mem.set("$loaded", true);
+  const outbox = [...(await db.getAll("outbox")).filter((i) => !written.has(i.id)), ...written.values()];
+  // An empty outbox stays the hooks' default: a new [] would re-render every page for nothing.
+  if (outbox.length || mem.has("outbox")) mem.set("outbox", outbox);
   emit();
 })();
 
@@ -136,9 +137,24 @@ function answer(entry) {
 
 export const saved = (key) => answer(get(key, null));
 
+// A saved answer arriving re-renders the page as a transition: React renders it in slices, between which a slow
+// phone stays responsive. What the citizen types stays synchronous (useIdbValue), or typing would lag.
+function useArriving(key) {
+  const [seen, setSeen] = useState({ key, value: null }); // null when hydrating, as in the prerendered page
+  useEffect(() => {
+    const update = () => startTransition(() => setSeen((prev) => {
+      const value = get(key, null);
+      return prev.key === key && prev.value === value ? prev : { key, value };
+    }));
+    update();
+    return subscribe(update);
+  }, [key]);
+  return seen.key === key ? seen.value : get(key, null);
+}
+
 export function useSaved(keyOf, lang) {
-  const own = answer(useIdbValue(keyOf(lang), null));
-  const other = answer(useIdbValue(keyOf("*"), null));
+  const own = answer(useArriving(keyOf(lang)));
+  const other = answer(useArriving(keyOf("*")));
   return own || (other && { ...other, otherLanguage: true });
 }
 
