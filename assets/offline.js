@@ -102,8 +102,10 @@ export function useParam(name) {
 }
 
 // ---- reading from the API into the store ----
+const fetchApi = (path, options = {}) => fetch(API + path, { headers: { Accept: "application/json" }, ...options });
+
 export async function fetchJson(path, options = {}) {
-  const response = await fetch(API + path, { headers: { Accept: "application/json" }, ...options });
+  const response = await fetchApi(path, options);
   const body = await response.json().catch(() => ({}));
   return { status: response.status, body };
 }
@@ -116,7 +118,7 @@ const inflight = new Map();
 export async function refresh(keyOf, lang, path) {
   const key = keyOf(lang);
   if (inflight.has(key)) return inflight.get(key);
-  const job = fetch(API + path, { headers: { Accept: "application/json" } })
+  const job = fetchApi(path)
     .then(async (response) => {
       if (response.status !== 200) return;
       const entry = { json: await response.text(), asOf: new Date().toISOString() };
