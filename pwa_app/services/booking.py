@@ -211,11 +211,12 @@ def book(
     lock_person(session, person)
     if problem := fairness.limit_reached(session, procedure, person, now):
         raise BookingError({"person": problem})
-    start = to_utc(starts_at)
+    start, now = to_utc(starts_at), to_utc(now or utcnow())
     seat = _held_seat(session, hold_token, procedure, office, start, now)
     if seat is None:
         seat = _seat_or_alternatives(session, procedure, office, start, now)
     appt = Appointment(
+        created_at=now,
         person_key=person,
         client_key=client,
         code=codes.new_code(),
@@ -231,7 +232,7 @@ def book(
     )
     if procedure.high_demand:
         appt.status, appt.confirm_token = "pending", secrets.token_urlsafe(24)
-        appt.confirm_by = to_utc(now or utcnow()) + timedelta(minutes=CONFIRM_MINUTES)
+        appt.confirm_by = now + timedelta(minutes=CONFIRM_MINUTES)
     session.add(appt)
     session.flush()
     mail.queue(session, appt, "confirm" if procedure.high_demand else "booked", now)
@@ -292,7 +293,7 @@ def cancel(session: Session, appt: Appointment, now=None) -> Appointment:
         return appt
     if not is_changeable(appt, now):
         raise BookingError({"slot": "not_changeable"})
-    appt.status, appt.seat, appt.cancelled_at = "cancelled", None, utcnow()
+    appt.status, appt.seat, appt.cancelled_at = "cancelled", None, to_utc(now or utcnow())
     session.add(appt)
     session.flush()
     mail.queue(session, appt, "cancelled", now)

@@ -197,7 +197,7 @@ def queue(session: Session, appt: Appointment, kind: str, now: datetime | None =
             return once.insert_ignoring_duplicates(session, MailOutbox, [{
                 "key": key, "kind": kind, "appointment_id": appt.id, "recipient": appt.email, "message": raw,
                 "status": "queued", "tries": 0, "next_at": to_utc(now or utcnow()), "claim": "",
-                "last_error": "", "created_at": utcnow()}]) == 1
+                "last_error": "", "created_at": to_utc(now or utcnow())}]) == 1
     except Exception:  # a mail must never stop a booking
         log.exception("mail: could not queue the %s mail of appointment %s", kind, appt.id)
         return False

@@ -249,7 +249,7 @@ def request_status_changed(session: Session, req: ServiceRequest, change: Status
         log.exception("web push: could not queue the status change of request %s", req.id)
 
 
-def appointment_closed(session: Session, appt: Appointment, reason: str) -> None:
+def appointment_closed(session: Session, appt: Appointment, reason: str, now: datetime) -> None:
     """Called when a closure cancels `appt`, in the same transaction: the devices that follow it are told why and
     where to book again. Never raises."""
     try:
@@ -257,7 +257,7 @@ def appointment_closed(session: Session, appt: Appointment, reason: str) -> None
         if followed is None:
             return
         session.add(PushEvent(key=f"closed:{appt.id}", kind="appointment_closed", appointment_id=appt.id,
-                              params=json.dumps({"reason": reason}, ensure_ascii=False), created_at=utcnow()))
+                              params=json.dumps({"reason": reason}, ensure_ascii=False), created_at=_utc(now)))
         session.flush()
     except Exception:  # a notification must never stop a closure
         log.exception("web push: could not queue the closure notice of appointment %s", appt.id)

@@ -430,7 +430,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
             appt.status, appt.seat, appt.cancelled_at = "cancelled", None, moment
             session.add(appt)
             mail.queue(session, appt, "closed", moment, reason=reason)
-            notify.appointment_closed(session, appt, reason)
+            notify.appointment_closed(session, appt, reason, moment)
             queue.cancel_for_appointment(session, appt.id)
             cancelled += 1
         session.flush()

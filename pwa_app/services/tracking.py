@@ -354,8 +354,9 @@ def payload_digest(raw: dict) -> dict:
 # --- writes ---------------------------------------------------------------------------------------------------
 
 
-def _store_files(session: Session, req: ServiceRequest, files: list[dict], change_id: int | None = None) -> None:
-    session.add_all(Attachment(request_id=req.id, status_change_id=change_id, **f) for f in files)
+def _store_files(session: Session, req: ServiceRequest, files: list[dict], now: datetime,
+                 change_id: int | None = None) -> None:
+    session.add_all(Attachment(request_id=req.id, status_change_id=change_id, created_at=now, **f) for f in files)
 
 
 def submit(session: Session, raw: dict, now: datetime | None = None, source: str = "web") -> ServiceRequest:
@@ -383,7 +384,7 @@ def submit(session: Session, raw: dict, now: datetime | None = None, source: str
     session.flush()
     session.add(StatusChange(request_id=req.id, status="received", at=now, actor="department",
                              department_id=req.department_id, comment_lang=req.lang))
-    _store_files(session, req, cleaned.files)
+    _store_files(session, req, cleaned.files, now)
     session.flush()
     return req
 
@@ -454,7 +455,7 @@ def reply(session: Session, req: ServiceRequest, raw: dict, now: datetime | None
                           comment_lang=req.lang)
     session.add(answer)
     session.flush()
-    _store_files(session, req, files, answer.id)
+    _store_files(session, req, files, now, answer.id)
     req.updated_at = now
     session.add(req)
     if req.status == "waiting_citizen":

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,31 @@ class Inbox:
         raise TimeoutError(f"no mail to {to}")
 
 
+# CITA_TEST_WALL_CLOCK=<ISO datetime> runs the whole suite with the wall clock moved there (as tests/unit does):
+# the app under libfaketime (Debian `faketime`), this process under time-machine, each page under Playwright's clock.
+# The tests book relative to the real date, so they must pass at any hour: near midnight in Madrid, across a DST
+# change. One offset for all three keeps them together while the clock ticks on.
+WALL_CLOCK = os.environ.get("CITA_TEST_WALL_CLOCK")
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+
+def pytest_configure(config):
+    if WALL_CLOCK:
+        import time_machine
+
+        config.wall_clock_offset = (datetime.fromisoformat(WALL_CLOCK) - datetime.now(timezone.utc)).total_seconds()
+        time_machine.travel(datetime.fromisoformat(WALL_CLOCK), tick=True).start()
+
+
+def moved_clock_env(config) -> dict:
+    if not WALL_CLOCK:
+        return {}
+    if not os.path.exists(FAKETIME_LIB):
+        pytest.fail(f"CITA_TEST_WALL_CLOCK needs Debian's faketime ({FAKETIME_LIB})")
+    return {"LD_PRELOAD": FAKETIME_LIB, "FAKETIME": f"{config.wall_clock_offset:+.0f}",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
 @pytest.fixture(scope="session")
 def smtp_inbox():
     """The app's SMTP server for the whole session: every mail the app sends lands here."""
@@ -107,7 +133,7 @@ def smtp_inbox():
 
 
 @pytest.fixture(scope="session")
-def app_server(tmp_path_factory, smtp_inbox) -> App:
+def app_server(tmp_path_factory, smtp_inbox, pytestconfig) -> App:
     """The app as README command 1 runs it: SQLite by default; with CITA_E2E_DB=postgres, PostgreSQL and
     Redis (REDIS_URL, default the local one), which makes Reflex start several backend workers."""
     port = free_port()
@@ -132,6 +158,7 @@ def app_server(tmp_path_factory, smtp_inbox) -> App:
         "CITA_MAIL_FROM": "Ayuntamiento de Villanueva del Pinar <cita@villanuevadelpinar.es>",
         "CITA_PUBLIC_URL": f"http://localhost:{port}",
         **extra,
+        **moved_clock_env(pytestconfig),
     }
     subprocess.run([sys.executable, "-m", "reflex", "db", "migrate"], cwd=ROOT, env=env, check=True)
     subprocess.run([sys.executable, "-m", "pwa_app.seed"], cwd=ROOT, env=env, check=True)
@@ -166,6 +193,13 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args, app_server):
     return {**browser_context_args, **PHONE, "base_url": app_server.base_url}
+
+
+@pytest.fixture
+def context(context):
+    if WALL_CLOCK:
+        context.clock.set_system_time(datetime.now(timezone.utc))  # this process's moved clock; time flows on
+    return context
 
 
 @pytest.fixture

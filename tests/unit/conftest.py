@@ -73,6 +73,42 @@ def clock() -> Clock:
     return Clock()
 
 
+# --- The wall-clock guard -------------------------------------------------------------------------------------
+# CITA_TEST_WALL_CLOCK=<ISO datetime> moves the process's wall clock there (time-machine, ticking) for the whole
+# run. Tests pass their own `now`, so they must pass whatever the real date is; a hidden wall-clock read behind a
+# fixed test clock then fails at once instead of on some future morning. scripts/test.sh runs the unit suite a
+# second time this way. A test that genuinely needs the real time is marked `real_clock` (the API, which stands at
+# the edge and reads the clock, and protocols whose peers check real timestamps): it runs with the clock put back.
+
+WALL_CLOCK = os.environ.get("CITA_TEST_WALL_CLOCK")
+_traveller = None
+
+
+def pytest_configure(config):
+    global _traveller
+    config.addinivalue_line("markers", "real_clock: reads the real wall clock on purpose (kept under the guard)")
+    if WALL_CLOCK:
+        import time_machine
+
+        _traveller = time_machine.travel(datetime.fromisoformat(WALL_CLOCK), tick=True)
+        _traveller.start()
+
+
+def pytest_unconfigure(config):
+    if _traveller is not None:
+        _traveller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _real_clock_when_marked(request):
+    if _traveller is None or request.node.get_closest_marker("real_clock") is None:
+        yield
+        return
+    _traveller.stop()
+    yield
+    _traveller.start()
+
+
 # --- SQLite ---------------------------------------------------------------------------------------------------
 
 

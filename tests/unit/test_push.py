@@ -76,12 +76,13 @@ def make_request(session, clock, lang="es"):
     return req
 
 
-def follow(session, receiver, *, lang="es", topics=("reminders", "updates"), appointments=(), requests=()):
+def follow(session, receiver, *, lang="es", topics=("reminders", "updates"), appointments=(), requests=(),
+           now=Clock().now):
     """A device subscribes with its saved codes; returns its subscription as the browser knows it."""
     sub = receiver.subscribe()
     state = notify.subscribe(session, sub, lang=lang, topics=list(topics),
                              appointments=[{"code": a.code, "verifier": verifier_of(a)} for a in appointments],
-                             requests=[r.code for r in requests])
+                             requests=[r.code for r in requests], now=now)
     session.commit()
     assert len(state["appointments"]) == len(appointments) and len(state["requests"]) == len(requests)
     return sub
@@ -265,6 +266,7 @@ def _run_once(engine, moment, env_extra):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.real_clock  # a restarted worker process signs its VAPID tokens with the real time
 def test_no_duplicate_reminders_between_workers_or_across_a_restart(engine, session, receiver, vapid):
     appt = make_appointment(session)
     sub = follow(session, receiver, appointments=[appt])
