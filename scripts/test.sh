@@ -4,9 +4,11 @@
 # browser tests on PostgreSQL + Redis (several workers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages: the browser, the load generator of bench/, libfaketime for the e2e suite under a moved clock.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/wrk ] || [ ! -x /usr/bin/faketime ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get install -y -q chromium || { $SUDO apt-get update -q && $SUDO apt-get install -y -q chromium; }
+  pkgs="chromium wrk faketime"
+  $SUDO apt-get install -y -q $pkgs || { $SUDO apt-get update -q && $SUDO apt-get install -y -q $pkgs; }
 fi
 bash scripts/setup.sh
 export REFLEX_CHECK_LATEST_VERSION=0 REFLEX_USE_SYSTEM_BUN=1 REFLEX_TELEMETRY_ENABLED=false

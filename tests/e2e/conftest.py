@@ -95,9 +95,9 @@ class Inbox:
 
 
 # CITA_TEST_WALL_CLOCK=<ISO datetime> runs the whole suite with the wall clock moved there (as tests/unit does):
-# the app under libfaketime (Debian `faketime`), this process under time-machine, each page under Playwright's clock.
+# the app under libfaketime (Debian `faketime`), this process under time-machine.
 # The tests book relative to the real date, so they must pass at any hour: near midnight in Madrid, across a DST
-# change. One offset for all three keeps them together while the clock ticks on.
+# change. One offset for both keeps them together while the clock ticks on.
 WALL_CLOCK = os.environ.get("CITA_TEST_WALL_CLOCK")
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
@@ -193,13 +193,6 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args, app_server):
     return {**browser_context_args, **PHONE, "base_url": app_server.base_url}
-
-
-@pytest.fixture
-def context(context):
-    if WALL_CLOCK:
-        context.clock.set_system_time(datetime.now(timezone.utc))  # this process's moved clock; time flows on
-    return context
 
 
 @pytest.fixture
