@@ -9,7 +9,12 @@ Run `python -m pwa_app.seed` to create the tables on $DATABASE_URL (default sqli
 """
 
 from datetime import date, time
+from functools import cache
+from pathlib import Path
 from urllib.parse import quote_plus
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
 
 from sqlmodel import Session, select
 
@@ -29,7 +34,12 @@ from pwa_app.models import (
     Schedule,
 )
 
-LANGUAGES = ("en",)  # content languages besides Spanish; each item has a sub-dict per code
+INLINE_LANGUAGES = ("en",)  # each item has a sub-dict per code
+# The other content languages come from gettext catalogues, one per language, keyed by the Spanish text with the
+# table and field as context (`python -m pwa_app.seed pot` writes the template): what a translation agency edits.
+CONTENT_PO = Path(__file__).resolve().parents[1] / "locales" / "content"
+PO_LANGUAGES = tuple(sorted(p.stem for p in CONTENT_PO.glob("*.po")))
+LANGUAGES = INLINE_LANGUAGES + PO_LANGUAGES
 
 # Fields translated per table (ContentTranslation.table_name = the model's __tablename__).
 TRANSLATABLE = {
@@ -1780,8 +1790,18 @@ REQUEST_TYPES = [
 ]
 
 
-def _translations(item: dict) -> dict[str, dict[str, str]]:
-    return {lang: item[lang] for lang in LANGUAGES if lang in item}
+@cache
+def _catalogue(lang: str) -> dict[tuple[str, str], str]:
+    with open(CONTENT_PO / f"{lang}.po", "rb") as f:
+        return {(m.context, m.id): m.string for m in read_po(f) if m.id and m.string and not m.fuzzy}
+
+
+def _translations(table: str, item: dict, fields: set[str]) -> dict[str, dict[str, str]]:
+    found = {lang: item[lang] for lang in INLINE_LANGUAGES if lang in item}
+    for lang in PO_LANGUAGES:
+        texts = {f: _catalogue(lang).get((f"{table}.{f}", item[f])) for f in fields}
+        found[lang] = {f: text for f, text in texts.items() if text}
+    return found
 
 
 def _insert(session: Session, model, item: dict, **extra):
@@ -1791,8 +1811,9 @@ def _insert(session: Session, model, item: dict, **extra):
     session.flush()  # assigns row.id for the translations
     table = model.__tablename__
     expected = {f for f in TRANSLATABLE.get(table, ()) if getattr(row, f)}
+    translations = _translations(table, item, expected)
     for lang in LANGUAGES:
-        texts = _translations(item).get(lang, {})
+        texts = translations.get(lang, {})
         if set(texts) != expected:
             raise ValueError(f"{table} {item.get('slug', item.get('text', ''))!r}: {lang!r} translates "
                              f"{sorted(texts)}, expected {sorted(expected)}")
@@ -1855,8 +1876,41 @@ def seed_request_types(session: Session) -> bool:
     return True
 
 
+def _content_items():
+    """(table, item) for every translatable item of the demo data, in seeding order."""
+    yield from (("area", a) for a in AREAS)
+    yield from (("office", o) for o in OFFICES)
+    for item in PROCEDURES:
+        yield "procedure", item
+        yield from (("requirement", r) for r in item["requirements"])
+    yield from (("closure", HOLIDAY_NAMES[name]) for _, name in PUBLIC_HOLIDAYS)
+    yield from (("closure", c) for c in OFFICE_CLOSURES)
+    yield from (("department", d) for d in DEPARTMENTS)
+    yield from (("requesttype", r) for r in REQUEST_TYPES)
+
+
+def write_template(path: Path = CONTENT_PO / "content.pot") -> int:
+    """The catalogue template of the demo content: Spanish source, English as a translator's comment."""
+    catalog = Catalog(project="Cita content", locale=None)
+    for table, item in _content_items():
+        for field in TRANSLATABLE[table]:
+            if item.get(field):
+                english = item.get("en", {}).get(field, "")
+                catalog.add(item[field], context=f"{table}.{field}", auto_comments=[f"en: {english}"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as f:
+        write_po(f, catalog, width=116, omit_header=False)
+    return len(catalog)
+
+
 def main() -> None:
-    """Seeds the database of DATABASE_URL; its schema comes from the migrations (`reflex db migrate`)."""
+    """Seeds the database of DATABASE_URL; its schema comes from the migrations (`reflex db migrate`).
+    `python -m pwa_app.seed pot` writes the content catalogue template instead."""
+    import sys
+
+    if sys.argv[1:] == ["pot"]:
+        print(f"{write_template()} texts in {CONTENT_PO / 'content.pot'}")
+        return
     with db.session() as session:
         seeded = seed_demo(session)
         added = not seeded and seed_request_types(session)

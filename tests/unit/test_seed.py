@@ -10,14 +10,17 @@ from pwa_app.models import (
     Area,
     Closure,
     ContentTranslation,
+    Department,
     Municipality,
     Office,
     Procedure,
     ProcedureOffice,
     Requirement,
+    RequestType,
     Schedule,
 )
-from pwa_app.seed import OFFICES, TRANSLATABLE, seed_demo
+from pwa_app.seed import CONTENT_PO, LANGUAGES, OFFICES, PO_LANGUAGES, TRANSLATABLE, seed_demo, write_template
+from pwa_app.services import i18n
 
 TABLES = [Municipality, Area, Office, Procedure, Requirement, ProcedureOffice, Schedule, Closure, ContentTranslation]
 
@@ -104,13 +107,21 @@ def test_holidays_and_office_closure(session):
     assert all(c.reason for c in closures)
 
 
-@pytest.mark.parametrize("model", [Procedure, Requirement, Area, Office, Closure])
-def test_content_is_translated_to_english(session, model):
+CONTENT_MODELS = [Procedure, Requirement, Area, Office, Closure, Department, RequestType]
+
+
+def test_content_exists_in_every_language_of_the_interface():
+    assert {"es", *LANGUAGES} == set(i18n.LANGUAGES)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("model", CONTENT_MODELS)
+def test_every_content_text_is_translated(session, model, lang):
     table = model.__tablename__
     translated = {
         (t.row_id, t.field)
         for t in session.exec(select(ContentTranslation).where(
-            ContentTranslation.table_name == table, ContentTranslation.lang == "en"))
+            ContentTranslation.table_name == table, ContentTranslation.lang == lang))
     }
     for row in _all(session, model):
         for field in TRANSLATABLE[table]:
@@ -141,5 +152,31 @@ def test_a_missing_translation_stops_the_seed(tmp_path, monkeypatch):
     engine = create_engine(f"sqlite:///{tmp_path / 'bad.db'}")
     SQLModel.metadata.create_all(engine)
     with Session(engine) as session, pytest.raises(ValueError, match="area"):
+        seed.seed_demo(session)
+    engine.dispose()
+
+
+def test_the_content_template_matches_the_demo_data(tmp_path):
+    """locales/content/content.pot is what translators get: regenerate it (`python -m pwa_app.seed pot`) when the
+    Spanish texts change, then update the catalogues."""
+    from babel.messages.pofile import read_po
+
+    def texts(path):
+        with open(path, "rb") as f:
+            return {(m.context, m.id) for m in read_po(f) if m.id}
+
+    write_template(tmp_path / "content.pot")
+    assert texts(tmp_path / "content.pot") == texts(CONTENT_PO / "content.pot")
+
+
+@pytest.mark.skipif(not PO_LANGUAGES, reason="no content catalogue")
+def test_a_text_missing_from_a_content_catalogue_stops_the_seed(tmp_path, monkeypatch):
+    from pwa_app import seed
+
+    lang = PO_LANGUAGES[0]
+    monkeypatch.setattr(seed, "AREAS", [dict(seed.AREAS[0], name="Un área que nadie tradujo")] + seed.AREAS[1:])
+    engine = create_engine(f"sqlite:///{tmp_path / 'bad.db'}")
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session, pytest.raises(ValueError, match=f"area .*{lang!r}"):
         seed.seed_demo(session)
     engine.dispose()
