@@ -503,6 +503,13 @@ def test_view_in_spanish_and_english(session, clock, req):
 
 
 def test_view_in_a_language_without_content_translations_falls_back_to_spanish(session, clock, req):
+    from sqlmodel import delete
+
+    from pwa_app.models import ContentTranslation
+
+    # The demo content exists in every language; a text staff wrote in Spanish only is what falls back.
+    session.exec(delete(ContentTranslation).where(ContentTranslation.lang == "fr"))
+    session.commit()
     fr = request_view(session, req, "fr", now=clock.now)
     assert fr["lang"] == "fr" and fr["fallback"] is True
     assert fr["department"]["name"] == "Vías Públicas y Alumbrado"
