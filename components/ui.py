@@ -5,6 +5,8 @@ import reflex as rx
 from reflex_base.vars.base import Var
 from reflex_components_core.react_router import link as router_link
 
+from pwa_app.services.i18n import DEFAULT_LANG, text_direction
+
 
 def button(*children, kind: str = "primary", **props) -> rx.Component:
     extra = props.pop("class_name", "")
@@ -88,6 +90,15 @@ def checkbox(label, name: str, *, checked: Var, on_change=None, error: Var | Non
 def summary_list(*rows) -> rx.Component:
     """Key–value rows (a description list), e.g. where, when, fee."""
     return rx.el.dl(*[rx.el.div(rx.el.dt(k), rx.el.dd(v), class_name="row") for k, v in rows], class_name="summary")
+
+
+def content(element, row, field: str, lang: str, *before, **props) -> rx.Component:
+    """One content text of a catalogue row, as `element` (e.g. rx.el.p) after `before`. Where it fell back to Spanish
+    for want of a translation it carries lang="es" dir="ltr", so it is laid out and read aloud as Spanish."""
+    if lang != DEFAULT_LANG:
+        spanish = (row["untranslated"] | Var.create([])).to(list).contains(field)
+        props |= {"lang": rx.cond(spanish, "es", lang), "dir": rx.cond(spanish, "ltr", text_direction(lang))}
+    return element(*before, row[field], **props)
 
 
 def icon(name: str) -> rx.Component:

@@ -18,6 +18,7 @@ class Requirement(TypedDict):
     note: str
     optional: bool
     ticked: bool
+    untranslated: list[str]  # content fields shown in Spanish for want of a translation
 
 
 class Office(TypedDict):
@@ -28,6 +29,7 @@ class Office(TypedDict):
     accessibility: str
     map_url: str
     phone: str
+    untranslated: list[str]
 
 
 class Procedure(TypedDict):
@@ -43,6 +45,7 @@ class Procedure(TypedDict):
     requires_document: bool
     high_demand: bool
     fallback: bool
+    untranslated: list[str]
     requirements: list[Requirement]
     officeList: list[Office]
 
@@ -50,6 +53,7 @@ class Procedure(TypedDict):
 class Area(TypedDict):
     slug: str
     name: str
+    untranslated: list[str]
     procedures: list[Procedure]
 
 

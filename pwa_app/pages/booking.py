@@ -7,7 +7,8 @@ import reflex as rx
 from components.data import page_const, client_fn, hook
 from components.layout import loading, page
 from components.ui import (
-    back_link, button, catalogue_preload, checkbox, download_button, field, link_button, notice, summary_list,
+    back_link, button, catalogue_preload, checkbox, content, download_button, field, link_button, notice,
+    summary_list,
 )
 from components.views import Booking
 from pwa_app.services.i18n import weekday_names
@@ -33,7 +34,7 @@ def steps(t, b) -> rx.Component:
     )
 
 
-def office_step(t, slug, b) -> rx.Component:
+def office_step(t, lang, slug, b) -> rx.Component:
     return rx.el.section(
         rx.el.h2(t.gettext("Choose an office"), class_name="h2"),
         rx.el.ul(
@@ -41,9 +42,9 @@ def office_step(t, slug, b) -> rx.Component:
                 b["p"]["officeList"],
                 lambda o: rx.el.li(
                     rx.el.button(
-                        rx.el.span(o["name"], class_name="item-title"),
+                        content(rx.el.span, o, "name", lang, class_name="item-title"),
                         rx.el.span(o["address"], class_name="item-text"),
-                        rx.el.span(o["opening_hours"], class_name="item-text"),
+                        content(rx.el.span, o, "opening_hours", lang, class_name="item-text"),
                         type="button",
                         class_name="choice",
                         on_click=client_fn("chooseOffice").partial(slug, o["slug"]),
@@ -303,7 +304,7 @@ def booking_flow(t, lang, b, msgs) -> rx.Component:
         rx.cond(b["draft"]["step"] != "sent", steps(t, b)),
         rx.match(
             b["draft"]["step"],
-            ("office", office_step(t, slug, b)),
+            ("office", office_step(t, lang, slug, b)),
             ("day", day_step(t, lang, slug, b)),
             ("time", time_step(t, slug, b, msgs)),
             ("sent", sent_step(t, lang, slug, b)),

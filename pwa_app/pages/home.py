@@ -5,14 +5,14 @@ import reflex as rx
 from components.data import client_fn, hook
 from components.layout import loading, page
 from components.views import Home
-from components.ui import catalogue_preload, notice
+from components.ui import catalogue_preload, content, notice
 
 
 def procedure_item(lang: str, t, p) -> rx.Component:
     return rx.el.li(
         rx.el.a(
-            rx.el.span(p["name"], class_name="item-title"),
-            rx.el.span(p["summary"], class_name="item-text"),
+            content(rx.el.span, p, "name", lang, class_name="item-title"),
+            content(rx.el.span, p, "summary", lang, class_name="item-text"),
             rx.el.span(
                 rx.cond(p["needs_appointment"], t.gettext("With appointment"), t.gettext("Online or without appointment")),
                 class_name="tag",
@@ -49,7 +49,7 @@ def areas(lang: str, t, h) -> rx.Component:
     return rx.foreach(
         h["areas"],
         lambda a: rx.el.section(
-            rx.el.h2(a["name"], class_name="h2"),
+            content(rx.el.h2, a, "name", lang, class_name="h2"),
             rx.el.ul(rx.foreach(a["procedures"], lambda p: procedure_item(lang, t, p)), class_name="list"),
             class_name="area",
         ),

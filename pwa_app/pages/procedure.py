@@ -5,18 +5,18 @@ import reflex as rx
 
 from components.data import client_fn, hook
 from components.layout import loading, page
-from components.ui import back_link, catalogue_preload, link_button, notice, summary_list
+from components.ui import back_link, catalogue_preload, content, link_button, notice, summary_list
 from components.views import ProcedurePage
 
 
-def checklist_item(slug, r) -> rx.Component:
+def checklist_item(lang: str, slug, r) -> rx.Component:
     box_id = "req-" + r["id"].to(str)
     return rx.el.li(
         rx.el.input(type="checkbox", id=box_id, checked=r["ticked"], class_name="check-input",
                     on_change=client_fn("toggleTick").partial(slug, r["id"])),
         rx.el.label(
-            rx.el.span(r["text"], class_name="check-text"),
-            rx.cond(r["note"], rx.el.span(r["note"], class_name="hint")),
+            content(rx.el.span, r, "text", lang, class_name="check-text"),
+            rx.cond(r["note"], content(rx.el.span, r, "note", lang, class_name="hint")),
             html_for=box_id,
             class_name="check-label",
         ),
@@ -24,12 +24,13 @@ def checklist_item(slug, r) -> rx.Component:
     )
 
 
-def office_card(t, o) -> rx.Component:
+def office_card(lang: str, t, o) -> rx.Component:
     return rx.el.li(
-        rx.el.h3(o["name"], class_name="h3"),
+        content(rx.el.h3, o, "name", lang, class_name="h3"),
         rx.el.p(o["address"]),
-        rx.el.p(o["opening_hours"], class_name="muted"),
-        rx.cond(o["accessibility"], rx.el.p(rx.el.span("♿ ", aria_hidden="true"), o["accessibility"], class_name="muted")),
+        content(rx.el.p, o, "opening_hours", lang, class_name="muted"),
+        rx.cond(o["accessibility"], content(rx.el.p, o, "accessibility", lang,
+                                            rx.el.span("♿ ", aria_hidden="true"), class_name="muted")),
         rx.cond(o["map_url"], rx.el.a(t.gettext("See on the map"), href=o["map_url"], rel="noopener", target="_blank")),
         class_name="office",
     )
@@ -39,12 +40,12 @@ def procedure_body(lang: str, t, v) -> rx.Component:
     p = v["p"]
     return rx.fragment(
         back_link(t.gettext("All procedures"), f"/{lang}/"),
-        rx.el.h1(p["name"]),
+        content(rx.el.h1, p, "name", lang),
         rx.cond(p["fallback"], notice(t.gettext("Part of this information is not available in your language yet."), live=False)),
-        rx.el.p(p["description"], class_name="lead"),
+        content(rx.el.p, p, "description", lang, class_name="lead"),
         summary_list(
-            (t.gettext("Who can apply"), p["who_can_apply"]),
-            (t.gettext("Fee"), p["fee"]),
+            (t.gettext("Who can apply"), content(rx.el.span, p, "who_can_apply", lang)),
+            (t.gettext("Fee"), content(rx.el.span, p, "fee", lang)),
             (t.gettext("Time at the desk"), rx.el.span(p["duration_minutes"], " min")),
         ),
         rx.cond(
@@ -58,12 +59,12 @@ def procedure_body(lang: str, t, v) -> rx.Component:
             rx.el.p(t.gettext("Tick what you already have ready. This list is saved on this device."),
                     class_name="muted"),
             rx.el.p(t.gettext("Ready"), ": ", v["done"], " / ", v["total"], class_name="progress", aria_live="polite"),
-            rx.el.ul(rx.foreach(p["requirements"], lambda r: checklist_item(p["slug"], r)), class_name="checklist"),
+            rx.el.ul(rx.foreach(p["requirements"], lambda r: checklist_item(lang, p["slug"], r)), class_name="checklist"),
             class_name="card",
         ),
         rx.el.section(
             rx.el.h2(t.gettext("Where"), class_name="h2"),
-            rx.el.ul(rx.foreach(p["officeList"], lambda o: office_card(t, o)), class_name="offices"),
+            rx.el.ul(rx.foreach(p["officeList"], lambda o: office_card(lang, t, o)), class_name="offices"),
         ),
     )
 

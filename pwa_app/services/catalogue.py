@@ -13,7 +13,7 @@ from pwa_app.models import (
     Area, ContentTranslation, Municipality, Office, Procedure, ProcedureOffice, Requirement,
 )
 from pwa_app import db
-from pwa_app.services.i18n import DEFAULT_LANG
+from pwa_app.services.i18n import DEFAULT_LANG, Fallback
 
 log = logging.getLogger(__name__)
 VERSION_KEY = "cita:catalogue-version"
@@ -39,15 +39,17 @@ class Translator:
             self.texts = {(r.table_name, r.row_id, r.field): r.text for r in rows}
 
     def row(self, obj, fields) -> dict:
-        out, missing = {}, False
+        """The fields in this language; `untranslated` names those shown in Spanish (values marked `Fallback`)."""
+        out, untranslated = {}, []
         for name in fields:
             value = getattr(obj, name)
             if name in TRANSLATED and self.lang != DEFAULT_LANG and value:
                 found = self.texts.get((obj.__tablename__, obj.id, name))
-                missing |= found is None
-                value = found if found is not None else value
+                if found is None:
+                    untranslated.append(name)
+                value = Fallback(value) if found is None else found
             out[name] = value
-        out["fallback"] = missing
+        out["fallback"], out["untranslated"] = bool(untranslated), untranslated
         return out
 
 

@@ -47,6 +47,17 @@ def text_direction(lang: str) -> str:
     return "rtl" if lang in RTL_LANGS else "ltr"
 
 
+class Fallback(str):
+    """A content text shown in Spanish for want of a translation: wherever it is written it keeps its own language
+    and direction (a span lang="es" dir="ltr" in HTML, a Unicode isolate in plain text)."""
+
+
+def isolate(text: str) -> str:
+    """Plain text: a Spanish fallback inside another language's sentence is laid out on its own (U+2068 first
+    strong isolate ... U+2069 pop directional isolate), so an Arabic line keeps its full stops where they belong."""
+    return f"\u2068{text}\u2069" if isinstance(text, Fallback) else text
+
+
 def local(moment: datetime) -> datetime:
     """A UTC datetime from the database as Madrid wall time (naive ones are taken as UTC)."""
     return (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo("UTC"))).astimezone(TZ)

@@ -30,7 +30,9 @@ from sqlmodel import Session, select
 from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement, utcnow
 from pwa_app.services import booking, codes, fairness, ics, once
 from pwa_app.services.catalogue import Translator
-from pwa_app.services.i18n import local, long_day_label, pick_lang, text_direction, time_label, translations
+from pwa_app.services.i18n import (
+    Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
+)
 from pwa_app.services.messages import N_
 from pwa_app.services.slots import to_utc
 
@@ -135,28 +137,32 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
         uid=f"{appt.code}@cita", summary=procedure["name"], starts_at=start,
         duration_minutes=procedure["duration_minutes"] or 15, location=f"{office['name']}, {office['address']}",
         description=ics.checklist(code, bring, say), alarm_text=procedure["name"])
+    where = f"{office['name']}, {office['address']}"
     return Letter(
-        kind=kind, lang=lang, subject=say(SUBJECTS[kind], procedure=procedure["name"]),
+        kind=kind, lang=lang, subject=say(SUBJECTS[kind], procedure=isolate(procedure["name"])),
         intro=say(INTROS[kind], minutes=f"{booking.CONFIRM_MINUTES:g}", time=time_label(deadline, lang),
                   reason=reason),
         facts=[(say("Booking code"), code), (say("Procedure"), procedure["name"]),
                (say("When"), f"{long_day_label(start.date(), lang)} · {time_label(start, lang)}"),
-               (say("Where"), f"{office['name']}, {office['address']}")],
+               (say("Where"), Fallback(where) if isinstance(office["name"], Fallback) else where)],
         bring_label=say("What to bring"), bring=bring, links=links,
         footer=say(FOOTER, town=town.name if town else "Cita"), calendar=calendar)
 
 
 def plain_text(let: Letter) -> str:
     lines = [let.intro, ""]
-    lines += [f"{label}: {value}" for label, value in let.facts]
-    lines += ["", let.bring_label + ":", *(f"- {item}" for item in let.bring), ""]
+    lines += [f"{label}: {isolate(value)}" for label, value in let.facts]
+    lines += ["", let.bring_label + ":", *(f"- {isolate(item)}" for item in let.bring), ""]
     lines += [f"{text}:\n{url}\n" for text, url in let.links]
     return "\n".join([*lines, "--", let.footer, ""])
 
 
 def html_text(let: Letter) -> str:
     """A plain, accessible HTML version: every text escaped, the language and direction set."""
-    e = html.escape
+    def e(text: str) -> str:
+        escaped = html.escape(text)
+        return f'<span lang="es" dir="ltr">{escaped}</span>' if isinstance(text, Fallback) else escaped
+
     facts = "".join(f"<tr><th scope=\"row\" align=\"start\">{e(label)}</th><td>{e(value)}</td></tr>"
                     for label, value in let.facts)
     bring = "".join(f"<li>{e(item)}</li>" for item in let.bring)

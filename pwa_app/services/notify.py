@@ -58,7 +58,7 @@ from pwa_app.models import (
 )
 from pwa_app.services import mail, once, push
 from pwa_app.services.i18n import (
-    DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, text_direction, time_label, translations,
+    DEFAULT_LANG, LANGUAGES, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
 from pwa_app.services.messages import N_
 
@@ -347,7 +347,7 @@ class _Names:
     def name(self, obj, lang: str) -> str:
         if lang not in self.by_lang:
             self.by_lang[lang] = self.Translator(self.session, lang)
-        return self.by_lang[lang].row(obj, ("name",))["name"]
+        return isolate(self.by_lang[lang].row(obj, ("name",))["name"])  # plain text: a Spanish name stays apart
 
 
 def _recipients(session: Session, event: PushEvent) -> list[tuple[int, str]]:

@@ -1,6 +1,8 @@
 """The booking flow in Spanish, Catalan and Arabic (right to left) at a phone viewport; switching language in the
 middle keeps the step and what was typed; "/" picks the visitor's language."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -58,3 +60,22 @@ def test_root_sends_to_the_browser_language(browser, app_server):
         page.goto("/")
         page.wait_for_url(f"**{expected}")
         ctx.close()
+
+
+@pytest.mark.parametrize("lang, script", [("ar", r"[\u0600-\u06FF]"), ("zh", r"[\u4E00-\u9FFF]"),
+                                          ("uk", r"[\u0400-\u04FF]")])
+def test_the_procedure_page_is_all_in_the_citizens_language(page, shot, lang, script):
+    """Every content text (not just the frame) is in the page's language: no "shown in Spanish" note, and each
+    paragraph, checklist item and office text is written in the language's own script (Spanish desk terms such as
+    padrón may stand inside it, explained)."""
+    page.goto(f"/{lang}/tramite/?p=alta-padron")
+    expect(page.locator(".checklist li")).not_to_have_count(0)
+    expect(page.locator("main .notice")).to_have_count(0)
+    texts = page.locator("main h1, main .lead, .summary .row:nth-child(-n+2) dd, .check-text, .checklist .hint, "
+                         ".office h3, .office p.muted")
+    assert texts.count() >= 10
+    for text in texts.all_inner_texts():
+        assert re.search(script, text), text
+    if lang == "ar":
+        assert page.locator("main .lead").evaluate("(p) => getComputedStyle(p).direction") == "rtl"
+    shot(page, "procedure")
