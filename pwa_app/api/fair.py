@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app.api.common import error, get_session
-from pwa_app.services import booking, fairness, ratelimit
+from pwa_app.api.common import client_address, error, get_session
+from pwa_app.services import access, booking, fairness, ratelimit
 from pwa_app.services.booking import BookingError
 from pwa_app.services.i18n import local
 
@@ -25,16 +25,29 @@ class HoldIn(BaseModel):
     lang: str = Field("es", max_length=5)
 
 
-def address(request: Request) -> str:
-    return ratelimit.client_ip(request.headers, request.client and request.client.host)
-
-
 def limited(scope: str, who: str, lang: str) -> JSONResponse | None:
     if not who or not (wait := ratelimit.check(scope, who)):
         return None
+    return too_many(wait, lang)
+
+
+def too_many(wait: int, lang: str) -> JSONResponse:
     answer = error(429, {"rate": "rate_limited"}, lang, retry_after=wait)
     answer.headers["Retry-After"] = str(wait)
     return answer
+
+
+def open_appointment(request: Request, session: Session, code: str, verifier: str, lang: str):
+    """(appointment, None) for a right code and verifier, else (None, the 404 or 429 answer): every endpoint that
+    takes a verifier opens the booking here (see services/access.py)."""
+    who = client_address(request)
+    if refused := limited("appointment", who, lang):
+        return None, refused
+    try:
+        appt = access.open_appointment(session, code, verifier, who)
+    except access.TooManyTries as exc:
+        return None, too_many(exc.retry_after, lang)
+    return appt, (None if appt else error(404, {"code": "not_found"}, lang))
 
 
 def guard_booking(request: Request, session: Session, proof: str | None, document: str, lang: str):
@@ -44,7 +57,7 @@ def guard_booking(request: Request, session: Session, proof: str | None, documen
         session.commit()
         return error(428, {"altcha": "challenge"}, lang)
     session.commit()  # the spent proof stays spent even if the booking is refused below
-    return limited("booking", address(request), lang) or limited("booking_person", fairness.person_key(document), lang)
+    return limited("booking", client_address(request), lang) or limited("booking_person", fairness.person_key(document), lang)
 
 
 @router.get("/challenge", summary="A proof-of-work challenge to solve before booking (ALTCHA, self-hosted)")
@@ -54,10 +67,10 @@ def get_challenge():
 
 @router.post("/holds", status_code=201, summary="Keep a picked time for a few minutes while the citizen types")
 def post_hold(request: Request, data: HoldIn, session: Session = Depends(get_session)):
-    if refused := limited("hold", address(request), data.lang):
+    if refused := limited("hold", client_address(request), data.lang):
         return refused
     try:
-        held = booking.hold(session, data.procedure, data.office, data.start, fairness.client_key(address(request)))
+        held = booking.hold(session, data.procedure, data.office, data.start, fairness.client_key(client_address(request)))
     except BookingError as exc:
         session.rollback()
         from pwa_app.api.v1 import slot_view  # the same shape as a booking's alternatives

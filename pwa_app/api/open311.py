@@ -53,7 +53,7 @@ def problem(status: int, description: str, headers: dict | None = None) -> JSONR
 
 
 def too_many(request: Request, lang: str) -> JSONResponse | None:
-    wait = ratelimit.check("open311", ratelimit.client_ip(request.headers, request.client and request.client.host))
+    wait = ratelimit.check("open311", client_address(request))
     if not wait:
         return None
     return problem(429, gettext(lang, ERRORS["rate_limited"]), {"Retry-After": str(wait)})

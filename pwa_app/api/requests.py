@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
-from pwa_app.api.common import Lang, error, etagged, get_session, idempotent_write
+from pwa_app.api.common import Lang, client_address, error, etagged, get_session, idempotent_write
 from pwa_app.services import ratelimit, tracking
 from pwa_app.services.i18n import pick_lang
 from pwa_app.services.tracking import MAX_BASE64, MAX_FILES, TrackingError
@@ -72,8 +72,7 @@ class LookupIn(BaseModel):
 
 def too_many(request: Request, scope: str, lang: str, cost: int = 1) -> JSONResponse | None:
     """A 429 answer when this client has spent its tokens, else None."""
-    wait = ratelimit.check(scope, ratelimit.client_ip(request.headers, request.client and request.client.host),
-                           cost)
+    wait = ratelimit.check(scope, client_address(request), cost)
     if not wait:
         return None
     answer = error(429, {"code": "rate_limited"}, lang, retry_after=wait)

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api import fair
-from pwa_app.api.common import Lang, error, etagged, get_session, idempotent_write  # noqa: F401  (shared)
+from pwa_app.api.common import (  # noqa: F401  (shared)
+    Lang, client_address, error, etagged, get_session, idempotent_write,
+)
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
 from pwa_app.services import booking, catalogue, codes, fairness
 from pwa_app.services.booking import BookingError
@@ -149,7 +151,7 @@ def post_appointment(
     if not (idempotency_key and session.get(IdempotencyRecord, idempotency_key)):  # a replay needs no new proof
         if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
             return refused
-    client = fairness.client_key(fair.address(request))
+    client = fairness.client_key(client_address(request))
 
     def action():
         appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), hold_token=data.hold,
@@ -171,27 +173,23 @@ def confirm_appointment(
     return write(session, idempotency_key, "confirm", data.model_dump(mode="json"), data.lang, action)
 
 
-def found_or_404(session: Session, code: str, verifier: str, lang: str):
-    appt = booking.find(session, code, verifier)
-    return appt, (None if appt else error(404, {"code": "not_found"}, lang))
-
-
 @router.get("/appointments/{code}", summary="An appointment, by its code and verifier")
-def get_appointment(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+def get_appointment(request: Request, code: str, verifier: str = Query(max_length=20), lang: str = Lang,
                     session: Session = Depends(get_session)):
-    appt, missing = found_or_404(session, code, verifier, lang)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
     return missing or appointment_view(session, appt, lang)
 
 
 @router.delete("/appointments/{code}", summary="Cancel an appointment; its time is free again at once")
 def delete_appointment(
+    request: Request,
     code: str,
     verifier: str = Query(max_length=20),
     lang: str = Lang,
     idempotency_key: str | None = Header(None, max_length=64),
     session: Session = Depends(get_session),
 ):
-    appt, missing = found_or_404(session, code, verifier, lang)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
     if missing:
         return missing
     action = lambda: (200, appointment_view(session, booking.cancel(session, appt), lang))  # noqa: E731
@@ -200,12 +198,13 @@ def delete_appointment(
 
 @router.post("/appointments/{code}/reschedule", summary="Move an appointment to another time, keeping its code")
 def reschedule_appointment(
+    request: Request,
     code: str,
     data: RescheduleIn,
     idempotency_key: str | None = Header(None, max_length=64),
     session: Session = Depends(get_session),
 ):
-    appt, missing = found_or_404(session, code, data.verifier, data.lang)
+    appt, missing = fair.open_appointment(request, session, code, data.verifier, data.lang)
     if missing:
         return missing
 
@@ -218,9 +217,9 @@ def reschedule_appointment(
 
 
 @router.get("/appointments/{code}/calendar.ics", summary="The appointment as a calendar file")
-def appointment_calendar(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+def appointment_calendar(request: Request, code: str, verifier: str = Query(max_length=20), lang: str = Lang,
                          session: Session = Depends(get_session)):
-    appt, missing = found_or_404(session, code, verifier, lang)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
     if missing:
         return missing
     view = appointment_view(session, appt, lang)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
-from pwa_app.services import booking, fairness, tracking
+from pwa_app.services import access, booking, fairness, tracking
 from pwa_app.services.auth import Viewer
 from pwa_app.services.i18n import local, pick_lang
 from pwa_app.services.messages import N_
@@ -113,7 +113,7 @@ def clean_survey(raw: dict) -> tuple[dict, dict[str, str]]:
 def answer_survey(session: Session, raw: dict, now: datetime | None = None) -> SurveyAnswer:
     """Store the survey of an attended appointment (the caller commits). Raises FeedbackError."""
     clean, errors = clean_survey(raw)
-    appt = booking.find(session, str(raw.get("appointment") or ""), str(raw.get("verifier") or ""))
+    appt = access.open_appointment(session, str(raw.get("appointment") or ""), str(raw.get("verifier") or ""))
     if appt is None:
         errors = {"appointment": "not_found", **errors}
     elif appt.status != "done":

@@ -21,8 +21,11 @@ from limits.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
-# booking: per client address; booking_person: per person (keyed document); hold: picked times per address.
-DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600"}
+# booking: per client address; booking_person: per person (keyed document); hold: picked times per address;
+# appointment: lookups of a booking by code and verifier per address; verifier_code / verifier_address: wrong
+# verifiers per booking code and per address (services/access.py).
+DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600",
+            "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600"}
 PREFIX = "cita:ratelimit"  # Redis keys; tests use their own
 
 
@@ -51,24 +54,32 @@ def limiter() -> MovingWindowRateLimiter:
 
 
 def check(scope: str, client: str, cost: int = 1) -> int:
-    """0 when `client` may go on; else the whole seconds to put in Retry-After."""
+    """Spends `cost` hits: 0 when `client` may go on; else the whole seconds to put in Retry-After."""
     limit = limit_for(scope)
     try:
         if limiter().hit(limit, scope, client, cost=max(1, min(int(cost), limit.amount))):
             return 0
-        reset_at = limiter().get_window_stats(limit, scope, client).reset_time
+        return _wait(limit, scope, client)
     except StorageError as exc:  # Redis down: let the request through rather than lock citizens out
         log.warning("rate limit skipped, Redis unavailable: %s", exc.storage_error)
         return 0
+
+
+def blocked(scope: str, key: str) -> int:
+    """Like `check` without spending anything: for counters of failures, spent only when one happens."""
+    limit = limit_for(scope)
+    try:
+        return 0 if limiter().test(limit, scope, key) else _wait(limit, scope, key)
+    except StorageError as exc:
+        log.warning("rate limit skipped, Redis unavailable: %s", exc.storage_error)
+        return 0
+
+
+def spend(scope: str, key: str) -> None:
+    """Counts one failure against `key` (see `blocked`)."""
+    check(scope, key)
+
+
+def _wait(limit: RateLimitItem, scope: str, key: str) -> int:
+    reset_at = limiter().get_window_stats(limit, scope, key).reset_time
     return max(1, math.ceil(reset_at - time.time()))
-
-
-def client_ip(headers, peer: str | None) -> str:
-    """The client's address. Behind N trusted reverse proxies (CITA_PROXY_HOPS=N), the N-th address from the
-    end of X-Forwarded-For, which those proxies appended; never an address the client could write itself."""
-    hops = int(os.environ.get("CITA_PROXY_HOPS") or 0)
-    if hops > 0:
-        forwarded = [p.strip() for p in (headers.get("x-forwarded-for") or "").split(",") if p.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return peer or "unknown"

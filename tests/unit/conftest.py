@@ -68,6 +68,16 @@ class Clock:
         return cls(cls.at(y, m, d, hh, mm))
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits():
+    """Rate-limit counts start at zero in every test (TestClient calls all come from one address)."""
+    from pwa_app.services import ratelimit
+
+    ratelimit.limiter.cache_clear()
+    yield
+    ratelimit.limiter.cache_clear()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -171,6 +181,9 @@ def solve_challenge(client) -> str:
                                         "number": found.number}).encode()).decode()
 
 
+PEER = ("127.0.0.1", 50000)  # the test clients' address: a proxy when CITA_TRUSTED_PROXIES=127.0.0.1
+
+
 def citizen_client(app):
     """A TestClient that, like the page, adds a freshly solved proof of work to every new booking."""
     from fastapi.testclient import TestClient
@@ -182,7 +195,7 @@ def citizen_client(app):
                 json = {**json, "altcha": solve_challenge(self)}
             return super().request(method, url, *args, json=json, **kwargs)
 
-    return CitizenClient(app)
+    return CitizenClient(app, client=PEER)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ def staff_env(engine, monkeypatch):
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("CITA_SECURE_COOKIES", raising=False)
-    monkeypatch.delenv("CITA_PROXY_HOPS", raising=False)
+    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
     db.engine.cache_clear()
     catalogue.changed()
     yield engine
@@ -198,7 +198,9 @@ def client(staff_env):
 
     from pwa_app.api import create_api
 
-    with TestClient(create_api(), base_url="http://testserver") as c:
+    from tests.unit.conftest import PEER
+
+    with TestClient(create_api(), base_url="http://testserver", client=PEER) as c:
         yield c
 
 
@@ -227,7 +229,7 @@ def test_login_sets_an_httponly_lax_cookie_and_logout_ends_the_session(client, s
 
 def test_cookie_is_secure_behind_https(client, staff_env, monkeypatch):
     make_admin(staff_env)
-    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
     answer = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
                          headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "5.5.5.5"},
                          follow_redirects=False)

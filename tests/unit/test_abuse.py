@@ -1,0 +1,129 @@
+"""Abuse: guessing a booking's verifier. Every endpoint that takes a verifier (see, cancel, move, calendar, QR,
+erase) counts wrong ones per booking code and per client address; once either is spent the code answers 429
+whatever the verifier and whoever asks, until the window moves on."""
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from pwa_app.services import booking, codes
+from tests.unit.test_api import booked, new_key, slot  # noqa: F401  (fixtures)
+
+
+def other_address(api, host: str) -> TestClient:
+    """A second client of the same app, calling from another address."""
+    return TestClient(api.app, client=(host, 50000))
+
+
+def verifier_calls(code: str, verifier: str, start: str):
+    """(method, path, keyword arguments) of every endpoint that opens a booking with a verifier."""
+    q = {"verifier": verifier, "lang": "es"}
+    yield "GET", f"/api/v1/appointments/{code}", {"params": q}
+    yield "DELETE", f"/api/v1/appointments/{code}", {"params": q, "headers": {"Idempotency-Key": new_key()}}
+    yield "POST", f"/api/v1/appointments/{code}/reschedule", {
+        "json": {"verifier": verifier, "office": "junta-distrito-norte", "start": start},
+        "headers": {"Idempotency-Key": new_key()}}
+    yield "GET", f"/api/v1/appointments/{code}/calendar.ics", {"params": q}
+    yield "GET", f"/api/v1/appointments/{code}/qr.svg", {"params": q}
+    yield "DELETE", f"/api/v1/appointments/{code}/personal-data", {"params": q,
+                                                                   "headers": {"Idempotency-Key": new_key()}}
+
+
+def test_wrong_verifiers_lock_the_code_on_every_endpoint_from_every_address(api, booked):
+    code, right = booked["code"], booked["verifier"]
+    answers = []
+    for guess in ("0000", "0001"):  # two wrong guesses through each of the six endpoints: 12 > 10 an hour
+        answers += [api.request(m, path, **kw).status_code for m, path, kw in verifier_calls(code, guess,
+                                                                                              booked["start"])]
+    assert answers[:10] == [404] * 10 and answers[10:] == [429, 429]
+    for client in (api, other_address(api, "203.0.113.9")):  # the right verifier, from anywhere: still 429
+        for method, path, kw in verifier_calls(code, right, booked["start"]):
+            r = client.request(method, path, **kw)
+            assert r.status_code == 429, (method, path, r.text)
+            assert 0 < int(r.headers["Retry-After"]) <= 3600 and r.json()["codes"] == {"rate": "rate_limited"}
+    assert r.json()["errors"]["rate"]  # a translated message
+
+
+def test_one_address_guessing_many_codes_is_stopped(api, booked):
+    fakes = [codes.format_code(codes.new_code()) for _ in range(31)]
+    answers = [api.get(f"/api/v1/appointments/{c}", params={"verifier": "1234"}).status_code for c in fakes]
+    assert answers[:30] == [404] * 30 and answers[30] == 429  # 30 wrong pairs an hour per address
+    assert api.get(f"/api/v1/appointments/{booked['code']}", params={"verifier": booked["verifier"]}
+                   ).status_code == 429
+    citizen = other_address(api, "198.51.100.7")  # someone else still opens their booking
+    assert citizen.get(f"/api/v1/appointments/{booked['code']}",
+                       params={"verifier": booked["verifier"]}).status_code == 200
+
+
+def test_lookups_by_code_are_limited_per_address(api, booked, monkeypatch):
+    monkeypatch.setenv("CITA_RATE_APPOINTMENT", "3/60")
+    right = {"verifier": booked["verifier"]}
+    assert [api.get(f"/api/v1/appointments/{booked['code']}", params=right).status_code
+            for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_a_right_verifier_does_not_count(api, booked):
+    for _ in range(15):
+        assert api.get(f"/api/v1/appointments/{booked['code']}",
+                       params={"verifier": booked["verifier"]}).status_code == 200
+
+
+@pytest.mark.parametrize("verifier", ["ñ678", "678Ż", "日本語", "\u00e9"])
+def test_a_non_ascii_verifier_is_a_plain_404(api, engine, booked, verifier):
+    # compare_digest refused non-ASCII text: 500 for an existing code, 404 otherwise (a crash and a tell).
+    r = api.get(f"/api/v1/appointments/{booked['code']}", params={"verifier": verifier})
+    assert r.status_code == 404 and r.json()["codes"] == {"code": "not_found"}
+    with Session(engine) as s:
+        assert booking.find(s, booked["code"], verifier) is None
+
+
+# --- the client's address -------------------------------------------------------------------------------------
+
+
+def lookups(client, n: int, forwarded=lambda i: None) -> list[int]:
+    """`n` tracking-code lookups (limited per address), each with the X-Forwarded-For `forwarded(i)`."""
+    out = []
+    for i in range(n):
+        headers = {"X-Forwarded-For": forwarded(i)} if forwarded(i) else {}
+        out.append(client.get("/api/v1/requests/AAAAA-AAAAA", headers=headers).status_code)
+    return out
+
+
+@pytest.fixture
+def three_lookups(monkeypatch):
+    monkeypatch.setenv("CITA_RATE_LOOKUP", "3/60")
+    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+
+
+def test_a_client_reaching_the_backend_directly_cannot_pick_its_address(api, three_lookups, monkeypatch):
+    monkeypatch.setenv("CITA_PROXY_HOPS", "1")  # the old setting trusted any sender's last X-Forwarded-For entry
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    direct = other_address(api, "192.0.2.10")
+    assert lookups(direct, 4, lambda i: f"198.51.100.{i}") == [404, 404, 404, 429]
+
+
+def test_behind_the_proxy_every_citizen_counts_apart(api, three_lookups, monkeypatch):
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")  # the test client is the proxy
+    assert lookups(api, 6, lambda i: f"198.51.100.{i}, 10.1.2.3") == [404] * 6  # each through two proxies
+    assert lookups(api, 4, lambda i: f"6.6.6.{i}, 198.51.100.50") == [404, 404, 404, 429]  # a forged left part
+
+
+def test_ipv6_clients_count_per_64_network(api, three_lookups):
+    assert [lookups(other_address(api, f"2001:db8:1:2::{i:x}"), 1)[0] for i in range(1, 5)] == [404, 404, 404, 429]
+    assert lookups(other_address(api, "2001:db8:1:3::1"), 1) == [404]  # the neighbouring network
+
+
+def test_production_with_workers_refuses_to_start_without_a_proxy_setting(monkeypatch):
+    from pwa_app import proxy
+
+    monkeypatch.setenv("REFLEX_ENV_MODE", "prod")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+    with pytest.raises(proxy.ProxySettingMissing, match="CITA_TRUSTED_PROXIES"):
+        proxy.check_production()
+    for setting in ("127.0.0.1", "none"):  # the proxy's address, or a deliberate "clients connect directly"
+        monkeypatch.setenv("CITA_TRUSTED_PROXIES", setting)
+        proxy.check_production()
+    monkeypatch.delenv("CITA_TRUSTED_PROXIES")
+    monkeypatch.delenv("REDIS_URL")
+    proxy.check_production()  # one process (the default set-up): nothing to set
