@@ -69,13 +69,17 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
-def fresh_limits():
-    """Rate-limit counts start at zero in every test (TestClient calls all come from one address)."""
+def fresh_limits(monkeypatch):
+    """Rate-limit counts start at zero in every test (TestClient calls all come from one address), with Redis
+    believed reachable."""
     from pwa_app.services import ratelimit
 
-    ratelimit.limiter.cache_clear()
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)
+    for cached in (ratelimit.limiter, ratelimit.fallback):
+        cached.cache_clear()
     yield
-    ratelimit.limiter.cache_clear()
+    for cached in (ratelimit.limiter, ratelimit.fallback):
+        cached.cache_clear()
 
 
 @pytest.fixture

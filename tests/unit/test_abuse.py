@@ -127,3 +127,18 @@ def test_production_with_workers_refuses_to_start_without_a_proxy_setting(monkey
     monkeypatch.delenv("CITA_TRUSTED_PROXIES")
     monkeypatch.delenv("REDIS_URL")
     proxy.check_production()  # one process (the default set-up): nothing to set
+
+
+# --- Redis down -----------------------------------------------------------------------------------------------
+
+
+def test_with_redis_down_a_flood_is_still_refused_and_the_worker_stays_in_the_pool(api, monkeypatch):
+    from pwa_app.services import ratelimit
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    monkeypatch.setenv("CITA_RATE_LOOKUP", "5/60")
+    ratelimit.limiter.cache_clear()
+    assert lookups(api, 8) == [404] * 5 + [429] * 3  # counted in this process meanwhile, never let through
+    assert lookups(other_address(api, "198.51.100.8"), 1) == [404]  # someone else is not affected
+    health = api.get("/api/v1/health")
+    assert health.status_code == 200 and health.json()["status"] == "degraded"

@@ -324,11 +324,15 @@ def test_redis_limits_are_shared_between_workers(monkeypatch):
         client.close()
 
 
-def test_redis_down_lets_requests_through(monkeypatch):
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+def test_redis_down_limits_per_process_never_unlimited(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
     ratelimit.limiter.cache_clear()
     monkeypatch.setenv("CITA_RATE_LOOKUP", "1/60")
-    assert [ratelimit.check("lookup", "ip") for _ in range(3)] == [0, 0, 0]
+    assert [ratelimit.check("lookup", "ip") > 0 for _ in range(3)] == [False, True, True]
+    assert ratelimit.degraded() and ratelimit.check("lookup", "other") == 0  # per client, as ever
+    assert 0 < ratelimit._redis_down_until - time.monotonic() <= ratelimit.RETRY_REDIS  # one timeout, then memory
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)  # RETRY_REDIS later: Redis is tried again
+    assert ratelimit.check("lookup", "ip") > 0 and ratelimit.degraded()
 
 
 # --- the documented shapes ------------------------------------------------------------------------------------
