@@ -68,12 +68,16 @@ def forwarded_https(headers, peer: str | None) -> bool:
     return proto == "https" and _trusted(_address(peer))
 
 
+def production() -> bool:
+    """Served by `reflex run --env prod` (scripts/run.sh), as opposed to tests and development."""
+    return os.environ.get("REFLEX_ENV_MODE") == "prod"
+
+
 def check_production() -> None:
     """Several workers in production (REDIS_URL) mean a reverse proxy in front: without CITA_TRUSTED_PROXIES the
     whole town would share the proxy's address, and with it one set of limits. Set it to the proxy's address, or
     to `none` when clients really connect directly."""
-    if (os.environ.get("REFLEX_ENV_MODE") == "prod" and os.environ.get("REDIS_URL")
-            and not os.environ.get("CITA_TRUSTED_PROXIES")):
+    if production() and os.environ.get("REDIS_URL") and not os.environ.get("CITA_TRUSTED_PROXIES"):
         raise ProxySettingMissing(
             "CITA_TRUSTED_PROXIES is not set: give the reverse proxy's address (e.g. 127.0.0.1 or 10.0.0.0/8), "
             "or `none` if clients connect to this server directly")

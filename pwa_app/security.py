@@ -169,6 +169,19 @@ def default_build_dir() -> Path | None:
         return Path(".web/build/client").resolve()
 
 
+def public_url() -> str:
+    """Where citizens open the app (links in mails): CITA_PUBLIC_URL, else the address Reflex was built for."""
+    url = os.environ.get("CITA_PUBLIC_URL") or os.environ.get("REFLEX_API_URL") or "http://localhost:3000"
+    return url.rstrip("/")
+
+
+def public_origin() -> str:
+    """scheme://host[:port] of the public address: the one origin allowed to call the API with credentials (CORS)
+    and to open the websocket."""
+    url = urlsplit(public_url())
+    return f"{url.scheme}://{url.netloc}"
+
+
 def request_is_https(scope) -> bool:
     if scope.get("scheme") in ("https", "wss"):
         return True

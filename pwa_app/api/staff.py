@@ -48,6 +48,9 @@ def secure_request(request: Request) -> bool:
 
 
 def current_viewer(request: Request, session: Session = Depends(get_session)) -> Viewer | None:
+    """The signed-in member of staff; a call from another site's page is refused whatever its cookie."""
+    if not same_origin(request):
+        raise HTTPException(403, "cross-origin request")
     return auth.viewer_for_token(session, request.cookies.get(auth.COOKIE))
 
 

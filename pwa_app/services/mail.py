@@ -28,6 +28,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement, utcnow
+from pwa_app.security import public_url
 from pwa_app.services import booking, codes, fairness, ics, once
 from pwa_app.services.catalogue import Translator
 from pwa_app.services.i18n import local, long_day_label, pick_lang, text_direction, time_label, translations
@@ -76,12 +77,6 @@ FOOTER = N_("This message was sent by %(town)s. Please do not reply to it.")
 
 def mail_dir() -> Path:
     return Path(os.environ.get("CITA_MAIL_DIR") or fairness.INSTANCE_DIR / "mail")
-
-
-def public_url() -> str:
-    """Where citizens open the app: CITA_PUBLIC_URL, else the address Reflex was built for."""
-    url = os.environ.get("CITA_PUBLIC_URL") or os.environ.get("REFLEX_API_URL") or "http://localhost:3000"
-    return url.rstrip("/")
 
 
 def sender_address() -> str:

@@ -19,7 +19,7 @@ from functools import cache
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,11 @@ log = logging.getLogger(__name__)
 # appointment: lookups of a booking by code and verifier per address; verifier_code / verifier_address: wrong
 # verifiers per booking code and per address (services/access.py).
 DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600",
-            "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600"}
+            "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600",
+            # anonymous writes: web requests and Open311 posts per address, Open311 posts per api key; bytes of
+            # attachments a day per address and for everyone together (a fixed window: see `spend_bytes`)
+            "request": "10/3600", "hold_release": "60/60", "open311_post": "10/600", "open311_key": "300/3600",
+            "upload_bytes": "50000000/86400", "upload_bytes_total": "2000000000/86400"}
 PREFIX = "cita:ratelimit"  # Redis keys; tests use their own
 RETRY_REDIS = 5.0  # seconds between attempts to reach Redis again after it failed
 _redis_down_until = 0.0  # monotonic time until which the per-process counts are used
@@ -94,11 +98,25 @@ def blocked(scope: str, key: str) -> int:
     return _counted(lambda lim: 0 if lim.test(limit, scope, key) else _wait(lim, limit, scope, key))
 
 
+def spend_bytes(scope: str, key: str, amount: int) -> int:
+    """Counts `amount` bytes against a quota: 0 when they fit (and are counted), else the seconds to wait. A fixed
+    window (one counter per period), since a moving window keeps one entry per unit counted."""
+    limit = limit_for(scope)
+
+    def spent(lim) -> int:
+        quota = FixedWindowRateLimiter(lim.storage)
+        if quota.test(limit, scope, key, cost=amount) and quota.hit(limit, scope, key, cost=amount):
+            return 0
+        return _wait(quota, limit, scope, key)
+
+    return _counted(spent) if amount > 0 else 0
+
+
 def spend(scope: str, key: str) -> None:
     """Counts one failure against `key` (see `blocked`)."""
     check(scope, key)
 
 
-def _wait(lim: MovingWindowRateLimiter, limit: RateLimitItem, scope: str, key: str) -> int:
+def _wait(lim, limit: RateLimitItem, scope: str, key: str) -> int:
     reset_at = lim.get_window_stats(limit, scope, key).reset_time
     return max(1, math.ceil(reset_at - time.time()))

@@ -185,7 +185,8 @@ def solve_challenge(client) -> str:
                                         "number": found.number}).encode()).decode()
 
 
-PEER = ("127.0.0.1", 50000)  # the test clients' address: a proxy when CITA_TRUSTED_PROXIES=127.0.0.1
+PEER = ("127.0.0.1", 50000)
+PROVEN = ("/api/v1/appointments", "/api/v1/holds", "/api/v1/requests")  # writes that carry a proof of work  # the test clients' address: a proxy when CITA_TRUSTED_PROXIES=127.0.0.1
 
 
 def citizen_client(app):
@@ -194,7 +195,7 @@ def citizen_client(app):
 
     class CitizenClient(TestClient):
         def request(self, method, url, *args, json=None, **kwargs):
-            if (method.upper() == "POST" and str(url).rstrip("/").endswith("/api/v1/appointments")
+            if (method.upper() == "POST" and str(url).rstrip("/").endswith(PROVEN)
                     and isinstance(json, dict) and "altcha" not in json):
                 json = {**json, "altcha": solve_challenge(self)}
             return super().request(method, url, *args, json=json, **kwargs)

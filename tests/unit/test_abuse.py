@@ -1,13 +1,21 @@
-"""Abuse: guessing a booking's verifier. Every endpoint that takes a verifier (see, cancel, move, calendar, QR,
-erase) counts wrong ones per booking code and per client address; once either is spent the code answers 429
-whatever the verifier and whoever asks, until the window moves on."""
+"""Abuse, refused: guessing a booking's verifier (every endpoint that takes one counts wrong ones per code and per
+address; a spent code answers 429 to anyone), picking one's own address through X-Forwarded-For, IPv6 address
+hopping, floods while Redis is down, anonymous writes without proof of work or past their limits and byte quotas,
+oversized bodies, and seat hoarding with holds. Each test failed before its fix; the README's Security section
+says what is limited and how."""
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, func, select
 
-from pwa_app.services import booking, codes
+from pwa_app import proxy
+from pwa_app.models import ServiceRequest
+from pwa_app.services import booking, codes, ratelimit
+from tests.unit.conftest import solve_challenge
 from tests.unit.test_api import booked, new_key, slot  # noqa: F401  (fixtures)
+from tests.unit.test_fairness import api_seats
+from tests.unit.test_requests_api import report
+from tests.unit.test_staff_auth import PASSWORD, client, make_admin, staff_env  # noqa: F401  (fixtures)
 
 
 def other_address(api, host: str) -> TestClient:
@@ -114,8 +122,6 @@ def test_ipv6_clients_count_per_64_network(api, three_lookups):
 
 
 def test_production_with_workers_refuses_to_start_without_a_proxy_setting(monkeypatch):
-    from pwa_app import proxy
-
     monkeypatch.setenv("REFLEX_ENV_MODE", "prod")
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
@@ -133,8 +139,6 @@ def test_production_with_workers_refuses_to_start_without_a_proxy_setting(monkey
 
 
 def test_with_redis_down_a_flood_is_still_refused_and_the_worker_stays_in_the_pool(api, monkeypatch):
-    from pwa_app.services import ratelimit
-
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
     monkeypatch.setenv("CITA_RATE_LOOKUP", "5/60")
     ratelimit.limiter.cache_clear()
@@ -142,3 +146,121 @@ def test_with_redis_down_a_flood_is_still_refused_and_the_worker_stays_in_the_po
     assert lookups(other_address(api, "198.51.100.8"), 1) == [404]  # someone else is not affected
     health = api.get("/api/v1/health")
     assert health.status_code == 200 and health.json()["status"] == "degraded"
+
+
+# --- anonymous writes -----------------------------------------------------------------------------------------
+
+def plain(api) -> TestClient:
+    """A client that sends what it is given: no proof of work added (a script)."""
+    return TestClient(api.app, client=("192.0.2.99", 50000))
+
+
+def test_a_web_request_needs_a_proof_of_work(api, engine):
+    bot = plain(api)
+    r = bot.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()})
+    assert r.status_code == 428 and r.json()["codes"] == {"altcha": "challenge"}
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(ServiceRequest)).one() == 0  # nothing stored
+    proof = solve_challenge(bot)
+    ok = bot.post("/api/v1/requests", json=report(altcha=proof), headers={"Idempotency-Key": new_key()})
+    assert ok.status_code == 201, ok.text
+    again = bot.post("/api/v1/requests", json=report(altcha=proof), headers={"Idempotency-Key": new_key()})
+    assert again.status_code == 428  # a proof is spent once
+
+
+def test_web_requests_are_limited_per_address(api, monkeypatch):
+    monkeypatch.setenv("CITA_RATE_REQUEST", "3/3600")
+    answers = [api.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()}).status_code
+               for _ in range(4)]
+    assert answers == [201, 201, 201, 429]
+    assert plain(api).post("/api/v1/requests", json=report(altcha=solve_challenge(api)),
+                           headers={"Idempotency-Key": new_key()}).status_code == 201  # another address
+
+
+def test_attachment_bytes_have_a_daily_quota(api, monkeypatch):
+    photo = report()["attachments"][0]
+    monkeypatch.setenv("CITA_RATE_UPLOAD_BYTES", f"{len(photo['data']) * 3 // 4 * 2}/86400")  # two photos a day
+    send = lambda: api.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()})  # noqa: E731
+    assert [send().status_code for _ in range(3)] == [201, 201, 429]
+    assert api.post("/api/v1/requests", json=report(attachments=[]),
+                    headers={"Idempotency-Key": new_key()}).status_code == 201  # words still go through
+    monkeypatch.setenv("CITA_RATE_UPLOAD_BYTES_TOTAL", "1/86400")  # and everyone's together
+    assert plain(api).post("/api/v1/requests", json=report(altcha=solve_challenge(api)),
+                           headers={"Idempotency-Key": new_key()}).status_code == 429
+
+
+def test_big_bodies_are_refused_before_parsing_except_where_attachments_go(api):
+    padding = "x" * 70_000
+    assert api.post("/api/v1/holds", json={"procedure": padding}).status_code == 413
+    assert api.put("/api/v1/push/subscription", json={"lang": padding}).status_code == 413
+    assert api.post("/api/v1/requests", json=report(description=padding),
+                    headers={"Idempotency-Key": new_key()}).status_code == 422  # parsed: too long a description
+
+
+def open311_post(client, **fields):
+    form = {"service_code": "alumbrado-publico", "description": "Farola apagada en la esquina con la plaza.",
+            "lat": "40.6101", "long": "-3.9012", "address_string": "Calle Real, 3", "first_name": "Lucía",
+            "email": "lucia@example.com", **fields}
+    return client.post("/api/open311/v2/requests.json", data=form)
+
+
+def test_open311_posts_are_limited_per_address_and_per_key(api, monkeypatch):
+    monkeypatch.delenv("CITA_OPEN311_API_KEYS", raising=False)
+    monkeypatch.setenv("CITA_RATE_OPEN311_POST", "3/600")
+    assert [open311_post(api).status_code for _ in range(4)] == [200, 200, 200, 429]
+    monkeypatch.setenv("CITA_OPEN311_API_KEYS", "civic-tool")
+    monkeypatch.setenv("CITA_RATE_OPEN311_KEY", "2/3600")
+    tools = [other_address(api, f"192.0.2.{i}") for i in (1, 2, 3)]  # one key used from many addresses
+    assert [open311_post(t, api_key="civic-tool").status_code for t in tools] == [200, 200, 429]
+
+
+def test_open311_posting_needs_a_key_in_production(api, monkeypatch):
+    monkeypatch.delenv("CITA_OPEN311_API_KEYS", raising=False)
+    monkeypatch.setenv("REFLEX_ENV_MODE", "prod")
+    assert open311_post(api).status_code == 403
+    monkeypatch.setenv("CITA_OPEN311_API_KEYS", "civic-tool")
+    assert open311_post(api, api_key="civic-tool").status_code == 200
+
+
+def test_holds_need_a_proof_and_one_address_holds_few_seats(api):
+    seats = api_seats(api, 5, seats_per_slot=2)
+    hold = lambda client, start, **extra: client.post("/api/v1/holds", json={  # noqa: E731
+        "procedure": "alta-padron", "office": "junta-distrito-norte", "start": start, **extra})
+    bot = plain(api)
+    assert hold(bot, seats[0]).status_code == 428  # no proof: no seat
+    assert [hold(api, s).status_code for s in seats[:4]] == [201, 201, 201, 429]  # three live holds at most
+    assert hold(bot, seats[3], altcha=solve_challenge(bot)).status_code == 201  # another address
+
+
+def test_releasing_holds_is_limited(api, monkeypatch):
+    monkeypatch.setenv("CITA_RATE_HOLD_RELEASE", "2/60")
+    assert [api.delete(f"/api/v1/holds/nothing-{i}").status_code for i in range(3)] == [204, 204, 429]
+
+
+# --- origins --------------------------------------------------------------------------------------------------
+
+
+def test_cors_and_the_websocket_allow_only_the_public_origin(monkeypatch):
+    import importlib
+
+    import rxconfig
+
+    monkeypatch.setenv("REFLEX_API_URL", "https://cita.villanuevadelpinar.es")
+    monkeypatch.delenv("CITA_PUBLIC_URL", raising=False)
+    try:
+        assert list(importlib.reload(rxconfig).config.cors_allowed_origins) == ["https://cita.villanuevadelpinar.es"]
+    finally:
+        monkeypatch.undo()
+        importlib.reload(rxconfig)
+
+
+def test_the_staff_api_refuses_other_sites(client, staff_env):
+    staff_client = client
+    make_admin(staff_env)
+    assert staff_client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
+                             follow_redirects=False).status_code == 303
+    assert staff_client.get("/api/staff/me").status_code == 200
+    assert staff_client.get("/api/staff/me", headers={"Origin": "http://testserver"}).status_code == 200
+    for path in ("/api/staff/me", "/api/staff/reports.csv", "/api/staff/feedback.csv"):
+        r = staff_client.get(path, headers={"Origin": "https://evil.example"})
+        assert r.status_code == 403, (path, r.status_code)
