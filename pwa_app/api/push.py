@@ -104,7 +104,11 @@ def put_subscription(request: Request, data: SubscribeIn, session: Session = Dep
 
 
 @router.delete("/api/v1/push/subscription", summary="Forget this browser's subscription (send its auth secret)")
-def delete_subscription(data: UnsubscribeIn, session: Session = Depends(get_session)):
+def delete_subscription(request: Request, data: UnsubscribeIn, session: Session = Depends(get_session)):
+    if wait := ratelimit.check("push", client_address(request)):
+        answer = refused({"subscription": "rate_limited"}, "es", 429)
+        answer.headers["Retry-After"] = str(wait)
+        return answer
     removed = notify.unsubscribe(session, data.endpoint, data.auth)
     session.commit()
     return JSONResponse({"removed": removed}, headers=PRIVATE)

@@ -163,12 +163,15 @@ def post_appointment(
 
 @router.post("/appointments/confirm", summary="Confirm a pending booking with the token of the e-mailed link")
 def confirm_appointment(
+    request: Request,
     data: ConfirmIn,
     idempotency_key: str | None = Header(None, max_length=64),
     session: Session = Depends(get_session),
 ):
     """200 with the appointment, now booked (again 200 if it already was); 409 when it was not confirmed in time,
     with the nearest free `alternatives` (each naming its `procedure`) to book again; 422 for an unknown token."""
+    if refused := fair.limited("appointment", client_address(request), data.lang):
+        return refused
     action = lambda: (200, appointment_view(session, booking.confirm(session, data.token), data.lang))  # noqa: E731
     return write(session, idempotency_key, "confirm", data.model_dump(mode="json"), data.lang, action)
 

@@ -264,3 +264,14 @@ def test_the_staff_api_refuses_other_sites(client, staff_env):
     for path in ("/api/staff/me", "/api/staff/reports.csv", "/api/staff/feedback.csv"):
         r = staff_client.get(path, headers={"Origin": "https://evil.example"})
         assert r.status_code == 403, (path, r.status_code)
+
+
+def test_every_other_anonymous_write_is_limited_per_address(api, monkeypatch):
+    monkeypatch.setenv("CITA_RATE_APPOINTMENT", "2/60")
+    monkeypatch.setenv("CITA_RATE_PUSH", "2/60")
+    confirm = lambda: api.post("/api/v1/appointments/confirm", json={"token": "nothing"},  # noqa: E731
+                               headers={"Idempotency-Key": new_key()}).status_code
+    assert [confirm() for _ in range(3)] == [422, 422, 429]
+    forget = lambda: api.request("DELETE", "/api/v1/push/subscription",  # noqa: E731
+                                 json={"endpoint": "https://fcm.googleapis.com/x", "auth": "x"}).status_code
+    assert [forget() for _ in range(3)] == [200, 200, 429]
