@@ -29,7 +29,7 @@ from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import ERRORS
 
 router = APIRouter(tags=["feedback"])
-PRIVATE = {"Cache-Control": "private, no-cache"}
+PRIVATE = {"Cache-Control": "no-store"}
 
 
 class FeedbackIn(BaseModel):

@@ -32,7 +32,7 @@ from pwa_app.services.tracking import MAX_BASE64, MAX_FILES, TrackingError
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 MAX_LOOKUP = 20
-PRIVATE = {"Cache-Control": "private, no-cache", "Referrer-Policy": "no-referrer"}
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # personal data: never kept in a cache
 ERRORS_422 = {422: {"model": ErrorOut, "description": "`errors`/`codes` per field; nothing stored"}}
 NOT_FOUND = {404: {"model": ErrorOut, "description": "no request has that code (`codes.code`: request_not_found)"}}
 LIMITED = {429: {"model": ErrorOut, "description": "too many calls or bytes from this address; see Retry-After"}}

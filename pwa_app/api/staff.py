@@ -51,7 +51,7 @@ def current_viewer(request: Request, session: Session = Depends(get_session)) ->
     """The signed-in member of staff; a call from another site's page is refused whatever its cookie."""
     if not same_origin(request):
         raise HTTPException(403, "cross-origin request")
-    return auth.viewer_for_token(session, request.cookies.get(auth.COOKIE))
+    return auth.viewer_for_token(session, auth.session_token(request.cookies))
 
 
 def need(permission: str):
@@ -144,9 +144,10 @@ async def login(request: Request):
 @router.post("/api/staff/logout", summary="Staff sign-out: ends the session and clears the cookie")
 def logout(request: Request, session: Session = Depends(get_session)):
     if same_origin(request):
-        auth.sign_out(session, request.cookies.get(auth.COOKIE), client_address(request))
+        auth.sign_out(session, auth.session_token(request.cookies), client_address(request))
     answer = go(request, LOGIN_PAGE + "?signed_out=1")
-    answer.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="lax", secure=secure_request(request))
+    secure = secure_request(request)
+    answer.delete_cookie(auth.cookie_settings(secure)["key"], path="/", httponly=True, samesite="lax", secure=secure)
     return answer
 
 

@@ -23,6 +23,7 @@ from pwa_app.services.messages import CONFIRM_NOTE, RELEASE, STATUSES
 from pwa_app.services.slots import TZ, booking_window, slots
 
 router = APIRouter(prefix="/api/v1")
+NO_STORE = {"Cache-Control": "no-store"}  # an appointment holds a name and contacts: never kept in an HTTP cache
 
 
 class BookingIn(BaseModel):
@@ -136,7 +137,8 @@ def write(session: Session, key: str | None, operation: str, payload: dict, lang
                 for o, s in exc.alternatives]
         return error(409 if "slot" in exc.errors else 422, exc.errors, lang, alternatives=alts)
 
-    return idempotent_write(session, key, operation, payload, lang, action, {BookingError: refused})
+    return idempotent_write(session, key, operation, payload, lang, action, {BookingError: refused},
+                            headers=NO_STORE)
 
 
 @router.post("/appointments", status_code=201, summary="Book an appointment (send an Idempotency-Key)")
@@ -180,7 +182,7 @@ def confirm_appointment(
 def get_appointment(request: Request, code: str, verifier: str = Query(max_length=20), lang: str = Lang,
                     session: Session = Depends(get_session)):
     appt, missing = fair.open_appointment(request, session, code, verifier, lang)
-    return missing or appointment_view(session, appt, lang)
+    return missing or JSONResponse(appointment_view(session, appt, lang), headers=NO_STORE)
 
 
 @router.delete("/appointments/{code}", summary="Cancel an appointment; its time is free again at once")
@@ -235,4 +237,4 @@ def appointment_calendar(request: Request, code: str, verifier: str = Query(max_
         alarm_text=view["procedure"]["name"],
     )
     return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="cita-{appt.code}.ics"'})
+                    headers={"Content-Disposition": f'attachment; filename="cita-{appt.code}.ics"', **NO_STORE})

@@ -36,6 +36,9 @@ from pwa_app.models import (
 
 UTC = UTC
 COOKIE = "cita_staff"
+# Over HTTPS the cookie is "__Host-" prefixed: the browser then keeps it only if Secure, for this host and path /,
+# so a neighbouring subdomain or a plain-HTTP page cannot plant or overwrite it.
+SECURE_COOKIE = "__Host-" + COOKIE
 SESSION_HOURS = 12  # a working day, then sign in again
 IDLE_MINUTES = 120
 TOUCH_SECONDS = 60  # last_seen_at is written at most this often
@@ -297,14 +300,18 @@ def token_from_cookie_header(header: str | None) -> str | None:
         jar.load(header)
     except Exception:  # a malformed Cookie header: no session
         return None
-    morsel = jar.get(COOKIE)
-    return morsel.value if morsel else None
+    return session_token({name: morsel.value for name, morsel in jar.items()})
+
+
+def session_token(cookies) -> str | None:
+    """The session token among a request's cookies (the prefixed one first)."""
+    return cookies.get(SECURE_COOKIE) or cookies.get(COOKIE)
 
 
 def cookie_settings(secure: bool) -> dict:
     """Arguments for Starlette's set_cookie: the session cookie is never readable by scripts."""
-    return {"key": COOKIE, "httponly": True, "samesite": "lax", "secure": secure, "path": "/",
-            "max_age": SESSION_HOURS * 3600}
+    return {"key": SECURE_COOKIE if secure else COOKIE, "httponly": True, "samesite": "lax", "secure": secure,
+            "path": "/", "max_age": SESSION_HOURS * 3600}
 
 
 # --- audit ----------------------------------------------------------------------------------------------------

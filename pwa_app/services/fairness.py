@@ -34,13 +34,18 @@ def secret() -> bytes:
         return key.encode()
     path = INSTANCE_DIR / "secret.key"
     if not path.exists():
+        # Written whole under another name, then linked into place: two workers starting at once never read a
+        # half-written key, and only the first link wins (the loser reads the winner's).
         path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret.key.{secrets.token_hex(8)}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
         try:
-            with open(path, "x") as f:  # two workers starting at once: the first one writes it
-                f.write(secrets.token_hex(32))
-            path.chmod(0o600)
+            os.link(draft, path)
         except FileExistsError:
             pass
+        finally:
+            draft.unlink()
     return path.read_text().strip().encode()
 
 

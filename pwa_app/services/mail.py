@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import smtplib
+import ssl
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -242,7 +243,9 @@ def transmit(recipient: str, raw: str) -> None:
         return
     with smtplib.SMTP(host, int(os.environ.get("CITA_SMTP_PORT") or 587), timeout=SMTP_TIMEOUT) as smtp:
         if os.environ.get("CITA_SMTP_STARTTLS", "1") != "0":
-            smtp.starttls()
+            # A verifying context: without one, smtplib encrypts to whoever answers (a man in the middle would
+            # read the password and every link).
+            smtp.starttls(context=ssl.create_default_context())
         if user := os.environ.get("CITA_SMTP_USER"):
             smtp.login(user, os.environ.get("CITA_SMTP_PASSWORD", ""))
         smtp.sendmail(sender_address(), [recipient], raw.encode("utf-8"))

@@ -185,8 +185,8 @@ def solve_challenge(client) -> str:
                                         "number": found.number}).encode()).decode()
 
 
-PEER = ("127.0.0.1", 50000)
-PROVEN = ("/api/v1/appointments", "/api/v1/holds", "/api/v1/requests")  # writes that carry a proof of work  # the test clients' address: a proxy when CITA_TRUSTED_PROXIES=127.0.0.1
+PEER = ("127.0.0.1", 50000)  # the test clients' address: a proxy when CITA_TRUSTED_PROXIES=127.0.0.1
+PROVEN = ("/api/v1/appointments", "/api/v1/holds", "/api/v1/requests")  # writes that carry a proof of work
 
 
 def citizen_client(app):

@@ -275,3 +275,91 @@ def test_every_other_anonymous_write_is_limited_per_address(api, monkeypatch):
     forget = lambda: api.request("DELETE", "/api/v1/push/subscription",  # noqa: E731
                                  json={"endpoint": "https://fcm.googleapis.com/x", "auth": "x"}).status_code
     assert [forget() for _ in range(3)] == [200, 200, 429]
+
+
+# --- transport, cookies, caches, exports ----------------------------------------------------------------------
+
+
+def test_smtp_starttls_verifies_the_servers_certificate(monkeypatch):
+    import smtplib
+    import ssl
+
+    from pwa_app.services import mail
+
+    used = {}
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            used["host"] = host
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def starttls(self, context=None):
+            used["context"] = context
+
+        def login(self, user, password):
+            pass
+
+        def sendmail(self, sender, recipients, raw):
+            used["sent"] = recipients
+
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setenv("CITA_SMTP_HOST", "smtp.example.es")
+    monkeypatch.delenv("CITA_SMTP_STARTTLS", raising=False)
+    mail.transmit("ana@example.com", "Subject: x\r\n\r\nx")
+    context = used["context"]  # without a context smtplib encrypts to whoever answers
+    assert context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert used["sent"] == ["ana@example.com"]
+
+
+def test_personal_data_is_never_kept_in_an_http_cache(api, booked):
+    r = api.get(f"/api/v1/appointments/{booked['code']}", params={"verifier": booked["verifier"]})
+    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    sent = api.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()})
+    assert sent.status_code == 201 and sent.headers["cache-control"] == "no-store"
+    assert api.get(f"/api/v1/requests/{sent.json()['code']}").headers["cache-control"] == "no-store"
+
+
+def test_every_csv_export_defuses_formulas():
+    from pwa_app.services import feedback, reports
+
+    row = ["2026-12-01", "=HYPERLINK(\"http://evil.example\",\"x\")", "+1", 3, 1.5, "-2", "@SUM(A1)"]
+    for export in (reports.to_csv, feedback.to_csv):
+        cells = export([row]).splitlines()[1].split(";")
+        assert cells[1].startswith("\"'=HYPERLINK") and cells[2] == "'+1" and cells[5] == "'-2" \
+            and cells[6] == "'@SUM(A1)", export
+        assert cells[3] == "3" and cells[4] == "1,5"  # numbers stay numbers
+
+
+def test_no_swagger_page_from_a_cdn_in_production(monkeypatch):
+    from pwa_app.api import create_api
+
+    monkeypatch.setenv("REFLEX_ENV_MODE", "prod")
+    client = TestClient(create_api())
+    assert client.get("/api/v1/docs").status_code == 404
+    assert client.get("/api/v1/openapi.json").status_code == 200  # the description itself stays
+
+
+def test_the_secret_key_is_created_whole_by_exactly_one_of_many_workers(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pwa_app.services import fairness
+
+    monkeypatch.setattr(fairness, "INSTANCE_DIR", tmp_path)
+    monkeypatch.delenv("CITA_SECRET_KEY", raising=False)
+
+    def first_start(_):
+        fairness.secret.cache_clear()
+        return fairness.secret.__wrapped__()
+
+    for _ in range(20):
+        (tmp_path / "secret.key").unlink(missing_ok=True)
+        with ThreadPoolExecutor(8) as pool:
+            keys = set(pool.map(first_start, range(8)))
+        assert len(keys) == 1 and len(keys.pop()) == 64  # never an empty or half-written key
+    assert [p.name for p in tmp_path.iterdir()] == ["secret.key"]  # no drafts left behind
+    fairness.secret.cache_clear()

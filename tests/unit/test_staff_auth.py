@@ -187,6 +187,7 @@ def test_cookie_header_parsing():
     assert auth.token_from_cookie_header("a=1") is None
     assert auth.token_from_cookie_header("") is None
     assert auth.token_from_cookie_header('cita_staff="unterminated') in (None, '"unterminated')
+    assert auth.token_from_cookie_header("cita_staff=old; __Host-cita_staff=new") == "new"
 
 
 # --- the API --------------------------------------------------------------------------------------------------
@@ -234,6 +235,8 @@ def test_cookie_is_secure_behind_https(client, staff_env, monkeypatch):
                          headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "5.5.5.5"},
                          follow_redirects=False)
     assert "Secure" in answer.headers["set-cookie"]
+    assert answer.headers["set-cookie"].startswith("__Host-cita_staff=")  # no subdomain can plant or replace it
+    assert client.get("/api/staff/me").status_code == 200  # and it is the one read back
     with Session(staff_env) as s:
         assert s.exec(select(StaffSession)).one().ip == "5.5.5.5"
 
