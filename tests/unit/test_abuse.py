@@ -6,7 +6,7 @@ says what is limited and how."""
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, func, select
+from sqlmodel import Session, delete, func, select
 
 from pwa_app import proxy
 from pwa_app.models import ServiceRequest
@@ -363,3 +363,86 @@ def test_the_secret_key_is_created_whole_by_exactly_one_of_many_workers(tmp_path
         assert len(keys) == 1 and len(keys.pop()) == 64  # never an empty or half-written key
     assert [p.name for p in tmp_path.iterdir()] == ["secret.key"]  # no drafts left behind
     fairness.secret.cache_clear()
+
+
+# --- races that answered 500 ----------------------------------------------------------------------------------
+
+
+def test_two_replies_with_files_at_once_are_both_kept_on_postgresql(pg_engine, clock):
+    import threading
+
+    from pwa_app.models import Attachment, StatusChange
+    from pwa_app.services import tracking
+    from tests.unit.test_tracking import JPEG, b64, street
+
+    with Session(pg_engine, expire_on_commit=False) as s:
+        code = tracking.submit(s, street(attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]), now=clock.now).code
+        s.commit()
+    start, errors = threading.Barrier(2), []
+
+    def answer(n: int):
+        with Session(pg_engine) as s:
+            found = tracking.find(s, code)
+            start.wait()
+            try:
+                tracking.reply(s, found, {"text": f"Otra foto {n}", "attachments": [
+                    {"filename": f"{n}.jpg", "data": b64(JPEG)}]}, now=clock.now)
+                s.commit()
+            except Exception as exc:  # noqa: BLE001 - what the API answered 500 for
+                errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=answer, args=(n,)) for n in (1, 2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        with Session(pg_engine) as s:
+            assert sorted(s.exec(select(Attachment.position)).all()) == [1, 2, 3]
+    finally:
+        with Session(pg_engine) as s:
+            for model in (Attachment, StatusChange, ServiceRequest):
+                s.exec(delete(model))
+            s.commit()
+
+
+def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
+    import secrets
+    import threading
+
+    from pwa_app.models import AuditEvent, QueueTicket, StaffOffice, StaffSession, StaffUser
+    from pwa_app.services import auth, staff
+    from tests.unit.test_staff_services import OAC, office, today_appointment
+
+    with Session(pg_engine, expire_on_commit=False) as s:
+        appt, at = today_appointment(s, clock)
+        user = auth.create_user(s, f"desk-{secrets.token_hex(3)}@ayto.es", "Diego", "desk", PASSWORD,
+                                office_ids=[office(s, OAC).id])
+        s.commit()
+        desk = auth.viewer_of(s, user)
+    start, answers = threading.Barrier(2), []
+
+    def check_in():
+        with Session(pg_engine) as s:
+            start.wait()
+            try:
+                answers.append(staff.check_in(s, desk, appt.code, now=at.now)[1])
+                s.commit()
+            except Exception as exc:  # noqa: BLE001 - what the desk saw as a 500
+                answers.append(exc)
+
+    try:
+        threads = [threading.Thread(target=check_in) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(answers) == 2 and answers[0] == answers[1] and isinstance(answers[0], str)  # one ticket
+    finally:
+        with Session(pg_engine) as s:
+            for model in (QueueTicket, AuditEvent, StaffSession):
+                s.exec(delete(model))
+            s.exec(delete(StaffOffice).where(StaffOffice.staff_id == user.id))
+            s.exec(delete(StaffUser).where(StaffUser.id == user.id))
+            s.commit()
