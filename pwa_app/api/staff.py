@@ -27,7 +27,7 @@ from pwa_app import db, proxy
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.models import Office
-from pwa_app.services import auth, codes, queue, reports
+from pwa_app.services import auth, codes, queue, ratelimit, reports
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.staff import Forbidden, today
 
@@ -114,6 +114,8 @@ def wanted_page(request: Request, form) -> str:
 async def login(request: Request):
     if not same_origin(request):
         return go(request, LOGIN_PAGE + "?error=origin")
+    if wait := ratelimit.check("staff_login", client_address(request)):  # before any password is hashed
+        return go(request, f"{LOGIN_PAGE}?error=locked&wait={max(1, (wait + 59) // 60)}")
     form = await read_form(request)
     email, password = form.get("email", "")[:254], form.get("password", "")[: auth.PASSWORD_MAX + 1]
     ip, agent = client_address(request), request.headers.get("user-agent", "")

@@ -15,8 +15,10 @@ call it, so the rules live here once.
 
 import hashlib
 import json
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -63,6 +65,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 _hasher = PasswordHasher()
+# Each check holds 64 MiB for a moment: a burst of sign-ins waits its turn instead of exhausting the memory.
+_checks_at_once = threading.BoundedSemaphore(int(os.environ.get("CITA_ARGON2_AT_ONCE") or 2))
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # checked for unknown e-mails, so timing tells nothing
 
 
@@ -224,7 +228,8 @@ def sign_in(session: Session, email: str, password: str, *, ip: str = "", user_a
     user = session.exec(select(StaffUser).where(StaffUser.email == email)).first()
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        with _checks_at_once:
+            ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and user.active
@@ -282,11 +287,12 @@ def sign_out(session: Session, token: str | None, ip: str = "") -> None:
 
 
 def purge(session: Session, now: datetime | None = None) -> None:
-    """Drop ended sessions and attempts older than a day (called now and then)."""
+    """Drop ended sessions and attempts older than a day (the daily retention purge calls it; the caller
+    commits)."""
     now = _utc(now)
     session.exec(delete(StaffSession).where(StaffSession.expires_at <= now))
     session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
-    session.commit()
+    session.flush()
 
 
 # --- cookies --------------------------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking
             "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600",
             # anonymous writes: web requests and Open311 posts per address, Open311 posts per api key; bytes of
             # attachments a day per address and for everyone together (a fixed window: see `spend_bytes`)
-            "request": "10/3600", "hold_release": "60/60", "open311_post": "10/600", "open311_key": "300/3600",
+            "request": "10/3600", "hold_release": "60/60", "staff_login": "10/60", "open311_post": "10/600", "open311_key": "300/3600",
             "upload_bytes": "50000000/86400", "upload_bytes_total": "2000000000/86400"}
 PREFIX = "cita:ratelimit"  # Redis keys; tests use their own
 RETRY_REDIS = 5.0  # seconds between attempts to reach Redis again after it failed

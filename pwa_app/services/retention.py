@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, select, text
 
 from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, utcnow
-from pwa_app.services import booking, mail, tracking
+from pwa_app.services import auth, booking, mail, tracking
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +114,7 @@ def purge(session: Session, now: datetime | None = None, days: int | None = None
         session.add(appt)
     result.appointments = len(rows)
     result.requests = tracking.forget_personal_data(session, cutoff)
+    auth.purge(session, now)  # ended staff sessions, sign-in attempts over a day old
     old_keys = now - timedelta(days=idempotency or idempotency_days())
     records = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.created_at < old_keys)).all()
     for record in records:

@@ -4,6 +4,8 @@ hopping, floods while Redis is down, anonymous writes without proof of work or p
 oversized bodies, and seat hoarding with holds. Each test failed before its fix; the README's Security section
 says what is limited and how."""
 
+from datetime import timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, delete, func, select
@@ -446,3 +448,82 @@ def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
             s.exec(delete(StaffOffice).where(StaffOffice.staff_id == user.id))
             s.exec(delete(StaffUser).where(StaffUser.id == user.id))
             s.commit()
+
+
+# --- staff sign-in --------------------------------------------------------------------------------------------
+
+
+class FakeHasher:
+    """Stands in for argon2's PasswordHasher (its methods cannot be patched): every check fails."""
+
+    def __init__(self, on_verify):
+        self.on_verify = on_verify
+
+    def verify(self, _hash, _password):
+        self.on_verify()
+        return False
+
+
+def test_staff_sign_in_is_limited_per_address_before_any_password_is_hashed(client, staff_env, monkeypatch):
+    from pwa_app.services import auth
+
+    monkeypatch.setenv("CITA_RATE_STAFF_LOGIN", "3/60")
+    hashed = []
+    monkeypatch.setattr(auth, "_hasher", FakeHasher(lambda: hashed.append(1)))
+    answers = [client.post("/api/staff/login", data={"email": f"x{i}@ayto.es", "password": "nope"},
+                           follow_redirects=False).headers["location"] for i in range(5)]
+    assert ["error=locked" in a for a in answers] == [False, False, False, True, True]
+    assert len(hashed) == 3  # the refused ones cost no argon2
+
+
+def test_password_checks_run_a_few_at_a_time_on_postgresql(pg_engine, monkeypatch):
+    import threading
+    import time
+
+    from pwa_app.models import AuditEvent, LoginAttempt
+    from pwa_app.services import auth
+
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def slow_verify():
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        with lock:
+            running[0] -= 1
+
+    monkeypatch.setattr(auth, "_hasher", FakeHasher(slow_verify))
+    monkeypatch.setattr(auth, "_checks_at_once", threading.BoundedSemaphore(2))
+
+    def attempt(n):
+        with Session(pg_engine) as s:
+            try:
+                auth.sign_in(s, f"x{n}@ayto.es", "nope", ip=f"192.0.2.{n}")
+            except auth.AuthError:
+                pass
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with Session(pg_engine) as s:
+        for model in (LoginAttempt, AuditEvent):
+            s.exec(delete(model))
+        s.commit()
+    assert most[0] == 2  # 8 at once, 64 MiB each, would be 512 MiB
+
+
+def test_the_daily_purge_drops_ended_staff_sessions_and_old_attempts(session, clock):
+    from pwa_app.models import LoginAttempt, StaffSession
+    from pwa_app.services import auth, retention
+
+    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    session.commit()
+    auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now)
+    retention.purge(session, now=clock.now + timedelta(days=2))
+    session.commit()
+    assert session.exec(select(StaffSession)).first() is None
+    assert session.exec(select(LoginAttempt)).first() is None

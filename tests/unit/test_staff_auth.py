@@ -313,6 +313,7 @@ def test_purge_drops_ended_sessions_and_old_attempts(session, clock):
     session.commit()
     auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now)
     auth.purge(session, now=clock.now + timedelta(days=2))
+    session.commit()
     assert session.exec(select(StaffSession)).first() is None
     assert session.exec(select(LoginAttempt)).first() is None
     assert utcnow()
