@@ -4,6 +4,7 @@ hopping, floods while Redis is down, anonymous writes without proof of work or p
 oversized bodies, and seat hoarding with holds. Each test failed before its fix; the README's Security section
 says what is limited and how."""
 
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -13,8 +14,8 @@ from sqlmodel import Session, delete, func, select
 from pwa_app import proxy
 from pwa_app.models import ServiceRequest
 from pwa_app.services import booking, codes, ratelimit
-from tests.unit.conftest import solve_challenge
-from tests.unit.test_api import booked, new_key, slot  # noqa: F401  (fixtures)
+from tests.unit.conftest import PEER, solve_challenge
+from tests.unit.test_api import booked, free_slot, new_key, slot  # noqa: F401  (fixtures)
 from tests.unit.test_fairness import api_seats
 from tests.unit.test_requests_api import report
 from tests.unit.test_staff_auth import PASSWORD, client, make_admin, staff_env  # noqa: F401  (fixtures)
@@ -199,11 +200,11 @@ def test_big_bodies_are_refused_before_parsing_except_where_attachments_go(api):
                     headers={"Idempotency-Key": new_key()}).status_code == 422  # parsed: too long a description
 
 
-def open311_post(client, **fields):
+def open311_post(client, headers=None, **fields):
     form = {"service_code": "alumbrado-publico", "description": "Farola apagada en la esquina con la plaza.",
             "lat": "40.6101", "long": "-3.9012", "address_string": "Calle Real, 3", "first_name": "Lucía",
             "email": "lucia@example.com", **fields}
-    return client.post("/api/open311/v2/requests.json", data=form)
+    return client.post("/api/open311/v2/requests.json", data=form, headers=headers)
 
 
 def test_open311_posts_are_limited_per_address_and_per_key(api, monkeypatch):
@@ -527,3 +528,78 @@ def test_the_daily_purge_drops_ended_staff_sessions_and_old_attempts(session, cl
     session.commit()
     assert session.exec(select(StaffSession)).first() is None
     assert session.exec(select(LoginAttempt)).first() is None
+
+
+# --- the bot harness ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["memory", "redis", "redis down"])
+def counts_in(request, monkeypatch):
+    """Where the limits count: one process's memory, Redis (several workers; a prefix of its own), or a Redis
+    that does not answer (each worker's memory meanwhile)."""
+    if request.param == "memory":
+        monkeypatch.delenv("REDIS_URL", raising=False)
+        yield request.param
+        return
+    if request.param == "redis down":
+        monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+        ratelimit.limiter.cache_clear()
+        yield request.param
+        return
+    redis = pytest.importorskip("redis")
+    url = "redis://127.0.0.1:6379/0"
+    probe = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        probe.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    prefix = f"cita:test:{secrets.token_hex(4)}"
+    monkeypatch.setenv("REDIS_URL", url)
+    monkeypatch.setattr(ratelimit, "PREFIX", prefix)
+    ratelimit.limiter.cache_clear()
+    try:
+        yield request.param
+        assert probe.keys(prefix + ":*")  # the counts really were in Redis
+    finally:
+        for name in probe.scan_iter(prefix + ":*"):
+            probe.delete(name)
+        probe.close()
+
+
+@pytest.mark.parametrize("via", ["direct", "proxy"])
+def test_bots_are_refused_while_a_citizen_books(api, booked, counts_in, via, monkeypatch):
+    """A bot brute-forces a verifier, floods lookups, requests without proof and Open311 posts, with a forged
+    X-Forwarded-For, while a citizen books and opens their booking — directly and behind our proxy."""
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    if via == "direct":
+        bot, citizen = other_address(api, "203.0.113.66"), other_address(api, "198.51.100.23")
+        forged = {"X-Forwarded-For": "10.0.0.1"}  # written by the bot itself: must not count
+    else:  # both through the proxy (the test clients are 127.0.0.1); the bot also forges a left part
+        bot, citizen = TestClient(api.app, client=PEER), api
+        forged = {"X-Forwarded-For": "10.9.8.7, 203.0.113.66"}
+    citizen_headers = {} if via == "direct" else {"X-Forwarded-For": "198.51.100.23"}
+    tally = {}
+
+    def run(name, answers):
+        tally[name] = {status: answers.count(status) for status in sorted(set(answers))}
+
+    guesses = [f"{n:04d}" for n in range(60)]  # the booking's verifier is "678Z"
+    run("verifier guesses", [bot.get(f"/api/v1/appointments/{booked['code']}", headers=forged,
+                                     params={"verifier": g}).status_code for g in guesses])
+    run("lookups", [bot.get(f"/api/v1/requests/AAAAA-{n:05d}", headers=forged).status_code for n in range(60)])
+    run("requests without proof", [bot.post("/api/v1/requests", json=report(), headers={
+        **forged, "Idempotency-Key": new_key()}).status_code for _ in range(20)])
+    run("open311 posts", [open311_post(bot, headers=forged).status_code for _ in range(15)])
+    mine = citizen.post("/api/v1/appointments", headers={**citizen_headers, "Idempotency-Key": new_key()},
+                        json={"procedure": "alta-padron", "office": "junta-distrito-norte",
+                              "start": free_slot(citizen)["start"], "name": "Lucía Martín", "document": "00000023T",
+                              "phone": "699112233", "consent": True, "lang": "es",
+                              "altcha": solve_challenge(citizen)})
+    opened = citizen.get(f"/api/v1/appointments/{mine.json().get('code')}", headers=citizen_headers,
+                         params={"verifier": "023T"})
+    print(f"\n{counts_in}, {via}: {tally}; citizen booked {mine.status_code}, opened {opened.status_code}")
+    assert tally["verifier guesses"] == {404: 10, 429: 50}  # ten guesses an hour for that code, from anywhere
+    assert tally["lookups"] == {404: 30, 429: 30}
+    assert tally["requests without proof"] == {428: 20}
+    assert tally["open311 posts"] == {200: 10, 429: 5}
+    assert mine.status_code == 201 and opened.status_code == 200
