@@ -603,3 +603,22 @@ def test_bots_are_refused_while_a_citizen_books(api, booked, counts_in, via, mon
     assert tally["requests without proof"] == {428: 20}
     assert tally["open311 posts"] == {200: 10, 429: 5}
     assert mine.status_code == 201 and opened.status_code == 200
+
+
+# --- privacy --------------------------------------------------------------------------------------------------
+
+
+def test_erasure_also_blanks_the_answer_kept_for_resends(api, engine, slot):
+    from pwa_app.models import IdempotencyRecord
+    from tests.unit.test_api import post_booking
+
+    key = new_key()
+    made = post_booking(api, slot["start"], key, name="Rosa Erasmo Blanco")
+    assert made.status_code == 201
+    erased = api.delete(f"/api/v1/appointments/{made.json()['code']}/personal-data",
+                        params={"verifier": made.json()["verifier"]}, headers={"Idempotency-Key": new_key()})
+    assert erased.status_code == 200
+    with Session(engine) as s:
+        kept = s.get(IdempotencyRecord, key).body
+    assert "Rosa" not in kept and made.json()["verifier"] not in kept and made.json()["code"] in kept
+    assert post_booking(api, slot["start"], key, name="Rosa Erasmo Blanco").json()["name"] == ""  # a resend
