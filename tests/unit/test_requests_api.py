@@ -130,7 +130,7 @@ def test_get_by_code_in_any_typed_form(api, sent):
         r = api.get(f"/api/v1/requests/{typed}", params={"lang": "en"})
         assert r.status_code == 200 and r.json()["code"] == code
         assert r.json()["status_label"] == "Received"
-        assert "private" in r.headers["cache-control"] and r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
 
 
 def test_unknown_code_is_404_json(api):

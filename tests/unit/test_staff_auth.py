@@ -236,7 +236,7 @@ def test_cookie_is_secure_behind_https(client, staff_env, monkeypatch):
                          follow_redirects=False)
     assert "Secure" in answer.headers["set-cookie"]
     assert answer.headers["set-cookie"].startswith("__Host-cita_staff=")  # no subdomain can plant or replace it
-    assert client.get("/api/staff/me").status_code == 200  # and it is the one read back
+    assert client.get("https://testserver/api/staff/me").status_code == 200  # and it is the one read back
     with Session(staff_env) as s:
         assert s.exec(select(StaffSession)).one().ip == "5.5.5.5"
 
