@@ -6,6 +6,7 @@ import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
 from pwa_app.pwa import NoMemoPlugin, PwaPlugin
+from pwa_app.security import public_origin
 from pwa_app.serving import respawn_failed_workers
 
 respawn_failed_workers()  # one dead backend worker must not stop the app (see pwa_app/serving.py)
@@ -14,6 +15,9 @@ config = rx.Config(
     app_name="pwa_app",
     db_url=os.environ.get("DATABASE_URL", "sqlite:///cita.db"),
     redis_url=os.environ.get("REDIS_URL") or None,
+    # CORS on the API and the websocket's allowed origins: only our own pages (Reflex's default "*" answered any
+    # site's script, with the staff cookie).
+    cors_allowed_origins=[public_origin()],
     telemetry_enabled=False,
     show_built_with_reflex=False,
     frontend_compression_formats=["brotli", "gzip"],

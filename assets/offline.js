@@ -264,8 +264,9 @@ export async function chooseTime(id, start, time) {
   const d = draftOf(id);
   if (id.includes(":") || !navigator.onLine) return; // a move keeps its own seat; offline: no hold
   try {
+    const altcha = await proofOfWork();
     const { status, body } = await fetchJson("/holds", { method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ procedure: id, office: draftOffice(id), start, lang: d.lang || "es" }) });
+      body: JSON.stringify({ procedure: id, office: draftOffice(id), start, lang: d.lang || "es", altcha }) });
     if (status === 201) {
       await updateDraft(id, { hold: { token: body.token, until: Date.now() + body.seconds * 1000, seconds: body.seconds } });
     } else if (status === 409) {
@@ -499,6 +500,7 @@ const KINDS = {
 
 // The proof of work every new booking carries (ALTCHA, self-hosted): solved on the device when the booking is
 // sent, so a booking queued offline solves its own when the network returns. A person never sees it.
+const PROVEN = new Set(["book", "request"]); // writes the server takes only with a fresh proof (holds too)
 async function proofOfWork() {
   const { body: c } = await fetchJson("/challenge", { cache: "no-store" });
   const solution = await solveChallenge(c.challenge, c.salt, c.algorithm, c.maxnumber).promise;
@@ -511,7 +513,7 @@ async function send(item) {
   const [method, path, payload] = kind.request(item.payload);
   let status, answer;
   try {
-    const body = item.kind === "book" ? { ...payload, altcha: await proofOfWork() } : payload;
+    const body = PROVEN.has(item.kind) ? { ...payload, altcha: await proofOfWork() } : payload;
     ({ status, body: answer } = await fetchJson(path, {
       method,
       headers: { "Content-Type": "application/json", "Idempotency-Key": item.id, Accept: "application/json" },

@@ -10,7 +10,7 @@ is bounded by --budget seconds and each phase by --phase-seconds and --max-reque
    DATABASE_URL, REDIS_URL (default redis://127.0.0.1:6379/7) and GRANIAN_WORKERS=--workers: what
    `bash scripts/run.sh` runs in production. The proof of work is off (CITA_ALTCHA=off: it would measure the
    clients' CPU); the rate limits stay on, and each simulated citizen comes from its own address in
-   X-Forwarded-For, as behind a proxy (CITA_PROXY_HOPS=1).
+   X-Forwarded-For, as behind a proxy (CITA_TRUSTED_PROXIES=127.0.0.1).
 2. Each phase: --citizens concurrent citizens (asyncio + httpx, one pool of --connections connections) each
    read GET /api/v1/availability of one procedure at one office, pick one of the --popular earliest free times
    (everybody wants the first ones), and POST /api/v1/appointments with a valid DNI of their own (mod-23 letter)
@@ -408,7 +408,7 @@ def main() -> int:
     try:
         print(f"building and starting the app with {args.workers} workers (log: {tmp / 'app.log'}) ...", flush=True)
         proc, base = start_app(tmp / "app.log", database_url, host="127.0.0.1", REDIS_URL=args.redis_url,
-                               GRANIAN_WORKERS=str(args.workers), CITA_ALTCHA="off", CITA_PROXY_HOPS="1",
+                               GRANIAN_WORKERS=str(args.workers), CITA_ALTCHA="off", CITA_TRUSTED_PROXIES="127.0.0.1",
                                CITA_RETENTION_SCHEDULE="0")
         wait_for(f"{base}/api/v1/health", proc, timeout=max(60.0, args.budget - 120))
         print(f"app at {base}, ready after {time.monotonic() - started:.0f} s; workers "

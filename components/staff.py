@@ -50,9 +50,13 @@ NAV = [
     ("/staff/usuarios/", S_("Personal"), "users"),
 ]
 
+# Reflex keeps this tab's state on the server under the token in sessionStorage (names, documents, contacts of
+# the day, the staff list): dropping the token on sign-out and sign-in gives the next person a fresh, empty state.
+FORGET_STATE = "sessionStorage.removeItem('token')"
 LOGOUT_JS = (
     "(() => { fetch('/api/staff/logout', {method: 'POST', credentials: 'same-origin', "
-    "headers: {Accept: 'application/json'}}).finally(() => window.location.assign('/staff/login/?signed_out=1')); })"
+    "headers: {Accept: 'application/json'}}).finally(() => { " + FORGET_STATE + "; "
+    "window.location.assign('/staff/login/?signed_out=1'); }); })"
 )
 
 

@@ -4,6 +4,7 @@ import json
 
 import reflex as rx
 
+from pwa_app import proxy
 from pwa_app.api import create_api
 from pwa_app.pages.appointment import appointment
 from pwa_app.pages.booking import booking
@@ -53,6 +54,8 @@ CITIZEN_PAGES = [
     ("valoracion", feedback_survey, N_("How did it go?")),  # issue 9
     ("sugerencias", feedback_suggestions, N_("Suggestion box")),
 ]
+
+proxy.check_production()  # several workers and no proxy setting: the whole town would share one address
 
 app = rx.App(
     stylesheets=["/cita.css"],

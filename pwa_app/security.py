@@ -11,7 +11,7 @@ after the FastAPI app, so it wraps the API, Reflex's own endpoints and the built
 - X-Content-Type-Options, Referrer-Policy (same-origin: booking codes in addresses never leave the site),
   Permissions-Policy (geolocation for the request form only), X-Frame-Options (old browsers), and
   Strict-Transport-Security only when the request came over HTTPS (directly, or from a trusted proxy:
-  CITA_PROXY_HOPS > 0 and X-Forwarded-Proto https; CITA_HSTS=0 turns it off).
+  CITA_TRUSTED_PROXIES and X-Forwarded-Proto https, see pwa_app/proxy.py; CITA_HSTS=0 turns it off).
 - Cache-Control: hashed build files (/assets/name-HASH.js|css) are immutable for a year; HTML and the service
   worker are `no-cache` (revalidated on every load, so a new build is seen at once); other files keep what their
   handler set, else `no-cache`.
@@ -25,6 +25,8 @@ import re
 import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from pwa_app import proxy
 
 IMMUTABLE = b"public, max-age=31536000, immutable"
 NO_CACHE = b"no-cache"
@@ -167,15 +169,24 @@ def default_build_dir() -> Path | None:
         return Path(".web/build/client").resolve()
 
 
+def public_url() -> str:
+    """Where citizens open the app (links in mails): CITA_PUBLIC_URL, else the address Reflex was built for."""
+    url = os.environ.get("CITA_PUBLIC_URL") or os.environ.get("REFLEX_API_URL") or "http://localhost:3000"
+    return url.rstrip("/")
+
+
+def public_origin() -> str:
+    """scheme://host[:port] of the public address: the one origin allowed to call the API with credentials (CORS)
+    and to open the websocket."""
+    url = urlsplit(public_url())
+    return f"{url.scheme}://{url.netloc}"
+
+
 def request_is_https(scope) -> bool:
     if scope.get("scheme") in ("https", "wss"):
         return True
-    hops = int(os.environ.get("CITA_PROXY_HOPS") or 0)
-    if hops <= 0:
-        return False
-    headers = dict(scope.get("headers") or [])
-    proto = headers.get(b"x-forwarded-proto", b"").decode("latin-1").split(",")[-1].strip().lower()
-    return proto == "https"
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+    return proxy.forwarded_https(headers, (scope.get("client") or (None,))[0])
 
 
 class SecurityHeaders:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import reflex as rx
 
 from components.staff import LOGIN, S_, _s
-from pwa_app import db
+from pwa_app import db, proxy
 from pwa_app.services import auth
 from pwa_app.services.auth import Viewer
 
@@ -157,4 +157,6 @@ class StaffState(rx.State):
         self._say(describe(getattr(exc, "errors", {"form": "forbidden"}), getattr(exc, "info", None)), "error")
 
     def _client_ip(self) -> str:
-        return self.router.session.client_ip or ""
+        """The same address the API sees (pwa_app/proxy.py), from the websocket's own connection."""
+        headers = self.router.headers.raw_headers
+        return proxy.client_address(headers, headers.get("asgi-scope-client"))

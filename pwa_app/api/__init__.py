@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
+from pwa_app import proxy
 from pwa_app.api import fair, feedback, health, open311, privacy, push, requests, staff, v1, validation
 from pwa_app.api.limits import BodyLimit
 
@@ -12,7 +13,7 @@ def create_api() -> FastAPI:
         title="Cita API",
         version="1",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None if proxy.production() else "/api/v1/docs",  # Swagger UI loads from a CDN: not in production
         redoc_url=None,
     )
     api.include_router(v1.router)

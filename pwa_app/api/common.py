@@ -9,7 +9,7 @@ from fastapi import Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlmodel import Session
 
-from pwa_app import db
+from pwa_app import db, proxy
 from pwa_app.services.i18n import LANGUAGES, gettext, pick_lang
 from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import ERRORS
@@ -20,6 +20,11 @@ Lang = Query("es", max_length=5, description="Language of texts and labels: " + 
 def get_session() -> Iterator[Session]:
     with db.session() as session:
         yield session
+
+
+def client_address(request: Request) -> str:
+    """The client's address for limits and the audit trail (see pwa_app/proxy.py)."""
+    return proxy.client_address(request.headers, request.client and request.client.host)
 
 
 def error(status: int, errors: dict[str, str], lang: str, **extra) -> JSONResponse:

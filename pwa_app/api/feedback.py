@@ -20,16 +20,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app.api.common import get_session
+from pwa_app.api.common import client_address, get_session
 from pwa_app.api.staff import GUARDED, need, period_csv
-from pwa_app.services import feedback, ratelimit, tracking
+from pwa_app.services import access, feedback, ratelimit, tracking
 from pwa_app.services.feedback import FeedbackError
 from pwa_app.services.i18n import gettext, pick_lang
 from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import ERRORS
 
 router = APIRouter(tags=["feedback"])
-PRIVATE = {"Cache-Control": "private, no-cache"}
+PRIVATE = {"Cache-Control": "no-store"}
 
 
 class FeedbackIn(BaseModel):
@@ -66,7 +66,7 @@ def post_feedback(request: Request, data: FeedbackIn, idempotency_key: str | Non
                   session: Session = Depends(get_session)):
     if not valid_key(idempotency_key):
         return refused(400, {"idempotency_key": "bad_request"}, data.lang)
-    wait = ratelimit.check("feedback", ratelimit.client_ip(request.headers, request.client and request.client.host))
+    wait = ratelimit.check("feedback", client_address(request))
     if wait:
         answer = refused(429, {"form": "rate_limited"}, data.lang, retry_after=wait)
         answer.headers["Retry-After"] = str(wait)
@@ -88,6 +88,11 @@ def post_feedback(request: Request, data: FeedbackIn, idempotency_key: str | Non
     except FeedbackError as exc:
         session.rollback()
         return refused(422, exc.errors, data.lang)
+    except access.TooManyTries as exc:
+        session.rollback()
+        answer = refused(429, {"appointment": "rate_limited"}, data.lang, retry_after=exc.retry_after)
+        answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
     except KeyReused:
         session.rollback()
         return refused(422, {"idempotency_key": "key_reused"}, data.lang)

@@ -1,13 +1,22 @@
 """A cap on request bodies, checked before anything reads them: a request with three 5 MB photos in base64 fits,
-anything much larger is answered 413 without being held in memory."""
+anything much larger is answered 413 without being held in memory. Only the two API writes that carry attachments
+get that much; every other API write gets SMALL_BODY, so no one makes the server parse megabytes of JSON for a
+booking."""
 
 import json
+import re
 
 from pwa_app.services.i18n import DEFAULT_LANG, gettext
 from pwa_app.services.messages import ERRORS
 from pwa_app.services.tracking import MAX_BASE64, MAX_FILES
 
 MAX_BODY = MAX_FILES * MAX_BASE64 + 256 * 1024
+SMALL_BODY = 64 * 1024
+WITH_ATTACHMENTS = re.compile(r"^/api/v1/requests(/[^/]+/replies)?/?$")
+
+
+def limit_for(path: str, max_body: int) -> int:
+    return SMALL_BODY if path.startswith("/api/") and not WITH_ATTACHMENTS.match(path) else max_body
 
 
 class BodyLimit:
@@ -20,11 +29,12 @@ class BodyLimit:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
+        max_body = limit_for(scope.get("path", ""), self.max_body)
         headers = dict(scope.get("headers") or [])
         length = headers.get(b"content-length")
         if length is not None:
             try:
-                too_big = int(length) > self.max_body
+                too_big = int(length) > max_body
             except ValueError:
                 too_big = True
             if too_big:
@@ -37,7 +47,7 @@ class BodyLimit:
                 return  # the client went away
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_body:
+            if size > max_body:
                 return await self._refuse(send)
             chunks.append(chunk)
             if not message.get("more_body"):

@@ -18,7 +18,9 @@ civic tool that sends a request gets the tracking code in `service_notice`, to h
 
 Extensions: `?lang=` (es, en) for names and labels. Errors answer [{"code": status, "description": text}];
 GETs are rate-limited per client address (429 with Retry-After). POST takes an optional Idempotency-Key header
-and, when CITA_OPEN311_API_KEYS (comma-separated) is set, requires one of those keys as `api_key`.
+and, when CITA_OPEN311_API_KEYS (comma-separated) is set, requires one of those keys as `api_key`; in production
+a key is always required (without any configured, nobody can post). Posts are limited per client address
+(CITA_RATE_OPEN311_POST) and per key (CITA_RATE_OPEN311_KEY), checked before the body is read.
 """
 
 import os
@@ -28,10 +30,12 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
+from pwa_app import proxy
+from pwa_app.api.common import client_address
 from pwa_app.api.requests import file_response
 from pwa_app.api.v1 import get_session
 from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
-from pwa_app.services import ratelimit, tracking
+from pwa_app.services import fairness, ratelimit, tracking
 from pwa_app.services.i18n import LANGUAGES, TZ, gettext, local, long_day_label, pick_lang
 from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import ERRORS, TRACKING
@@ -52,8 +56,8 @@ def problem(status: int, description: str, headers: dict | None = None) -> JSONR
     return JSONResponse([{"code": status, "description": description}], status_code=status, headers=headers)
 
 
-def too_many(request: Request, lang: str) -> JSONResponse | None:
-    wait = ratelimit.check("open311", ratelimit.client_ip(request.headers, request.client and request.client.host))
+def too_many(request: Request, lang: str, scope: str = "open311", who: str = "") -> JSONResponse | None:
+    wait = ratelimit.check(scope, who or client_address(request))
     if not wait:
         return None
     return problem(429, gettext(lang, ERRORS["rate_limited"]), {"Retry-After": str(wait)})
@@ -150,11 +154,16 @@ def _request_views(session: Session, requests: list[ServiceRequest], lang: str, 
             "address": r.address or None,
             "address_id": None,
             "zipcode": None,
-            "lat": r.lat,
-            "long": r.lon,
+            "lat": public_coordinate(r.lat),
+            "long": public_coordinate(r.lon),
             "media_url": f"{base}/media/{r.public_id}/{media[r.id]}" if r.id in media else None,
         })
     return out
+
+
+def public_coordinate(value: float | None) -> float | None:
+    """Three decimals, about 100 m: enough to find the street lamp, not the citizen's doorway."""
+    return None if value is None else round(value, 3)
 
 
 def _public_query():
@@ -247,15 +256,20 @@ def _api_keys() -> set[str]:
 @router.post("/requests.json", summary="Open311: send a request (form-encoded)")
 async def post_request(request: Request, idempotency_key: str | None = Header(None, max_length=64),
                        session: Session = Depends(get_session)):
+    lang = pick_lang(request.query_params.get("lang"))
+    if limited := too_many(request, lang, "open311_post"):
+        return limited
     try:
         form = await request.form()
     except Exception:  # noqa: BLE001 - a body that is no form
         return problem(400, "send the parameters form-encoded (application/x-www-form-urlencoded)")
     field = {k: str(v) for k, v in form.items() if isinstance(v, str)}
     lang = pick_lang(field.get("lang") or request.query_params.get("lang"))
-    keys = _api_keys()
-    if keys and field.get("api_key") not in keys:
+    keys, api_key = _api_keys(), field.get("api_key", "")
+    if (keys or proxy.production()) and api_key not in keys:
         return problem(403, "api_key is missing or not valid")
+    if api_key and (limited := too_many(request, lang, "open311_key", fairness.keyed("open311", api_key))):
+        return limited
     if not valid_key(idempotency_key):
         return problem(400, "Idempotency-Key must be 8-64 letters, digits, '-' or '_'")
     code = field.get("service_code", "")

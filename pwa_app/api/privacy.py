@@ -12,14 +12,15 @@ the same Idempotency-Key answers 404; with it, the first answer again (the devic
 import json
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from pwa_app.api import fair
 from pwa_app.api.request_schemas import ErrorOut
 from pwa_app.api.common import Lang, error, get_session
-from pwa_app.services import booking, codes
+from pwa_app.services import codes
 from pwa_app.services.i18n import gettext, pick_lang
 from pwa_app.models import IdempotencyRecord
 from pwa_app.services.idempotency import KeyReused, request_hash, run_once, valid_key
@@ -45,9 +46,11 @@ class ForgottenOut(BaseModel):
     responses={200: {"model": ForgottenOut},
                400: {"model": ErrorOut, "description": "the Idempotency-Key is malformed"},
                404: {"model": ErrorOut, "description": "no booking with that code and verifier"},
+               429: {"model": ErrorOut, "description": "too many wrong verifiers for this code or address"},
                422: {"model": ErrorOut, "description": "the Idempotency-Key was used for another request"}},
 )
 def delete_personal_data(
+    request: Request,
     code: str = Path(max_length=40),
     verifier: str = Query(max_length=20),
     lang: str = Lang,
@@ -61,13 +64,13 @@ def delete_personal_data(
         payload = {"code": codes.normalize_code(code)}
     except ValueError:
         return error(404, {"code": "not_found"}, lang)
-    appt = booking.find(session, code, verifier)
-    if appt is None:
-        # A resend after the data is gone (there is no verifier left): the first answer, if this key gave one.
-        record = session.get(IdempotencyRecord, idempotency_key) if idempotency_key else None
-        if record and record.request_hash == request_hash("forget", payload):
-            return JSONResponse(json.loads(record.body), status_code=record.status_code, headers=NO_STORE)
-        return error(404, {"code": "not_found"}, lang)
+    # A resend after the data is gone (there is no verifier left): the first answer, if this key gave one.
+    record = session.get(IdempotencyRecord, idempotency_key) if idempotency_key else None
+    if record and record.request_hash == request_hash("forget", payload):
+        return JSONResponse(json.loads(record.body), status_code=record.status_code, headers=NO_STORE)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
+    if missing:
+        return missing
 
     def action():
         was_booked = appt.status == "booked"

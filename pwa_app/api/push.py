@@ -17,7 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
-from pwa_app.api.staff import client_ip, need, same_origin
+from pwa_app.api.common import client_address
+from pwa_app.api.staff import need, same_origin
 from pwa_app.api.v1 import etagged, get_session
 from pwa_app.models import Office, PushSubscription, PushTopic
 from pwa_app.services import auth, notify, push, ratelimit
@@ -87,7 +88,7 @@ def push_key(request: Request, session: Session = Depends(get_session)):
 @router.put("/api/v1/push/subscription", summary="Subscribe this browser, or change its topics and codes")
 def put_subscription(request: Request, data: SubscribeIn, session: Session = Depends(get_session)):
     cost = 1 + len(data.appointments) + len(data.requests)
-    wait = ratelimit.check("push", client_ip(request), cost)
+    wait = ratelimit.check("push", client_address(request), cost)
     if wait:
         answer = refused({"subscription": "rate_limited"}, data.lang, 429)
         answer.headers["Retry-After"] = str(wait)
@@ -103,7 +104,11 @@ def put_subscription(request: Request, data: SubscribeIn, session: Session = Dep
 
 
 @router.delete("/api/v1/push/subscription", summary="Forget this browser's subscription (send its auth secret)")
-def delete_subscription(data: UnsubscribeIn, session: Session = Depends(get_session)):
+def delete_subscription(request: Request, data: UnsubscribeIn, session: Session = Depends(get_session)):
+    if wait := ratelimit.check("push", client_address(request)):
+        answer = refused({"subscription": "rate_limited"}, "es", 429)
+        answer.headers["Retry-After"] = str(wait)
+        return answer
     removed = notify.unsubscribe(session, data.endpoint, data.auth)
     session.commit()
     return JSONResponse({"removed": removed}, headers=PRIVATE)
@@ -133,7 +138,7 @@ def post_notice(request: Request, data: NoticeIn, session: Session = Depends(get
         session.rollback()
         return refused(exc.errors, "es")
     followers = session.exec(select(func.count()).select_from(PushTopic).where(PushTopic.topic == data.topic)).one()
-    auth.audit(session, viewer, "push.notice", f"pushevent:{event.id}", ip=client_ip(request), topic=data.topic,
+    auth.audit(session, viewer, "push.notice", f"pushevent:{event.id}", ip=client_address(request), topic=data.topic,
                languages=sorted(data.texts), followers=followers)
     session.commit()
     return JSONResponse({"id": event.id, "topic": data.topic, "followers": followers}, status_code=201)

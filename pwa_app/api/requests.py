@@ -22,18 +22,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from pwa_app.api import fair
 from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
-from pwa_app.api.common import Lang, error, etagged, get_session, idempotent_write
+from pwa_app.api.common import Lang, client_address, error, etagged, get_session, idempotent_write
+from pwa_app.models import IdempotencyRecord
 from pwa_app.services import ratelimit, tracking
 from pwa_app.services.i18n import pick_lang
 from pwa_app.services.tracking import MAX_BASE64, MAX_FILES, TrackingError
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 MAX_LOOKUP = 20
-PRIVATE = {"Cache-Control": "private, no-cache", "Referrer-Policy": "no-referrer"}
+PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}  # personal data: never kept in a cache
 ERRORS_422 = {422: {"model": ErrorOut, "description": "`errors`/`codes` per field; nothing stored"}}
 NOT_FOUND = {404: {"model": ErrorOut, "description": "no request has that code (`codes.code`: request_not_found)"}}
-LIMITED = {429: {"model": ErrorOut, "description": "too many lookups from this address; see Retry-After"}}
+LIMITED = {429: {"model": ErrorOut, "description": "too many calls or bytes from this address; see Retry-After"}}
 
 
 class AttachmentIn(BaseModel):
@@ -55,6 +57,7 @@ class RequestIn(BaseModel):
     consent: bool = False
     lang: str = Field("es", max_length=5)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_FILES + 2)
+    altcha: str | None = Field(None, max_length=2000, description="the solved proof-of-work (GET /challenge)")
     client_created_at: datetime | None = Field(
         None, description="when the citizen pressed send (informative; the request counts from its arrival)")
 
@@ -72,13 +75,21 @@ class LookupIn(BaseModel):
 
 def too_many(request: Request, scope: str, lang: str, cost: int = 1) -> JSONResponse | None:
     """A 429 answer when this client has spent its tokens, else None."""
-    wait = ratelimit.check(scope, ratelimit.client_ip(request.headers, request.client and request.client.host),
-                           cost)
+    wait = ratelimit.check(scope, client_address(request), cost)
     if not wait:
         return None
     answer = error(429, {"code": "rate_limited"}, lang, retry_after=wait)
     answer.headers["Retry-After"] = str(wait)
     return answer
+
+
+def over_quota(request: Request, attachments: list[AttachmentIn], lang: str) -> JSONResponse | None:
+    """A 429 when the attachments' bytes go over today's quota, of this address or of everyone together (the
+    database that holds them is the one bookings need)."""
+    size = sum(len(a.data) for a in attachments) * 3 // 4
+    wait = ratelimit.spend_bytes("upload_bytes", client_address(request), size) \
+        or ratelimit.spend_bytes("upload_bytes_total", "all", size)
+    return fair.too_many(wait, lang) if wait else None
 
 
 def not_found(lang: str) -> JSONResponse:
@@ -99,10 +110,15 @@ def get_request_types(request: Request, lang: str = Lang, session: Session = Dep
 @router.post("/requests", status_code=201, summary="Send a request (send an Idempotency-Key)",
              responses={201: {"model": RequestView, "description": "the tracking view, with the `code` to keep"},
                         413: {"model": ErrorOut, "description": "the body is too large (`too_large`)"},
-                        **ERRORS_422})
-def post_request(data: RequestIn, idempotency_key: str | None = Header(None, max_length=64),
+                        428: {"model": ErrorOut, "description": "no valid proof of work: solve a new challenge"},
+                        **ERRORS_422, **LIMITED})
+def post_request(request: Request, data: RequestIn, idempotency_key: str | None = Header(None, max_length=64),
                  session: Session = Depends(get_session)):
-    raw = data.model_dump(mode="json")
+    raw = data.model_dump(mode="json", exclude={"altcha"})  # the proof changes from one attempt to the next
+    if not (idempotency_key and session.get(IdempotencyRecord, idempotency_key)):  # a replay needs no new proof
+        if refused := fair.proven(session, data.altcha, data.lang) or too_many(request, "request", data.lang) \
+                or over_quota(request, data.attachments, data.lang):
+            return refused
 
     def action():
         req = tracking.submit(session, raw)
@@ -143,7 +159,7 @@ def lookup_requests(request: Request, data: LookupIn, session: Session = Depends
              responses={201: {"model": RequestView}, **ERRORS_422, **NOT_FOUND, **LIMITED})
 def post_reply(request: Request, data: ReplyIn, code: str = Path(max_length=40),
                idempotency_key: str | None = Header(None, max_length=64), session: Session = Depends(get_session)):
-    if limited := too_many(request, "lookup", data.lang):
+    if limited := too_many(request, "lookup", data.lang) or over_quota(request, data.attachments, data.lang):
         return limited
     req = tracking.find(session, code)
     if not req:

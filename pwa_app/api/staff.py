@@ -23,10 +23,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session, select
 
-from pwa_app import db
-from pwa_app.api.common import Lang, error, get_session
+from pwa_app import db, proxy
+from pwa_app.api import fair
+from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.models import Office
-from pwa_app.services import auth, booking, codes, queue, ratelimit, reports
+from pwa_app.services import auth, codes, queue, ratelimit, reports
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.staff import Forbidden, today
 
@@ -38,24 +39,19 @@ MAX_FORM = 4096
 
 
 def secure_request(request: Request) -> bool:
-    """HTTPS, directly or behind a trusted proxy (CITA_PROXY_HOPS) that says so; CITA_SECURE_COOKIES=1 forces it."""
+    """HTTPS, directly or behind a trusted proxy that says so; CITA_SECURE_COOKIES=1 forces it."""
     import os
 
-    if os.environ.get("CITA_SECURE_COOKIES") == "1":
+    if os.environ.get("CITA_SECURE_COOKIES") == "1" or request.url.scheme == "https":
         return True
-    if request.url.scheme == "https":
-        return True
-    hops = int(os.environ.get("CITA_PROXY_HOPS") or 0)
-    proto = (request.headers.get("x-forwarded-proto") or "").split(",")[-1].strip().lower()
-    return hops > 0 and proto == "https"
-
-
-def client_ip(request: Request) -> str:
-    return ratelimit.client_ip(request.headers, request.client and request.client.host)
+    return proxy.forwarded_https(request.headers, request.client and request.client.host)
 
 
 def current_viewer(request: Request, session: Session = Depends(get_session)) -> Viewer | None:
-    return auth.viewer_for_token(session, request.cookies.get(auth.COOKIE))
+    """The signed-in member of staff; a call from another site's page is refused whatever its cookie."""
+    if not same_origin(request):
+        raise HTTPException(403, "cross-origin request")
+    return auth.viewer_for_token(session, auth.session_token(request.cookies))
 
 
 def need(permission: str):
@@ -118,9 +114,11 @@ def wanted_page(request: Request, form) -> str:
 async def login(request: Request):
     if not same_origin(request):
         return go(request, LOGIN_PAGE + "?error=origin")
+    if wait := ratelimit.check("staff_login", client_address(request)):  # before any password is hashed
+        return go(request, f"{LOGIN_PAGE}?error=locked&wait={max(1, (wait + 59) // 60)}")
     form = await read_form(request)
     email, password = form.get("email", "")[:254], form.get("password", "")[: auth.PASSWORD_MAX + 1]
-    ip, agent = client_ip(request), request.headers.get("user-agent", "")
+    ip, agent = client_address(request), request.headers.get("user-agent", "")
 
     def attempt():
         with db.session() as session:
@@ -148,9 +146,10 @@ async def login(request: Request):
 @router.post("/api/staff/logout", summary="Staff sign-out: ends the session and clears the cookie")
 def logout(request: Request, session: Session = Depends(get_session)):
     if same_origin(request):
-        auth.sign_out(session, request.cookies.get(auth.COOKIE), client_ip(request))
+        auth.sign_out(session, auth.session_token(request.cookies), client_address(request))
     answer = go(request, LOGIN_PAGE + "?signed_out=1")
-    answer.delete_cookie(auth.COOKIE, path="/", httponly=True, samesite="lax", secure=secure_request(request))
+    secure = secure_request(request)
+    answer.delete_cookie(auth.cookie_settings(secure)["key"], path="/", httponly=True, samesite="lax", secure=secure)
     return answer
 
 
@@ -182,7 +181,7 @@ def period_csv(request: Request, session: Session, from_: date | None, to: date 
         return JSONResponse({"codes": exc.errors}, status_code=422)
     except Forbidden:  # an office outside the viewer's scope
         raise HTTPException(403, "not allowed") from None
-    auth.audit(session, viewer, action, "report", ip=client_ip(request), first=first.isoformat(),
+    auth.audit(session, viewer, action, "report", ip=client_address(request), first=first.isoformat(),
                last=last.isoformat(), office_id=office_id, rows=len(rows))
     session.commit()
     filename = f"{name}-{first.isoformat()}-{last.isoformat()}.csv"
@@ -212,11 +211,11 @@ def queue_board(request: Request, office: str, session: Session = Depends(get_se
 
 
 @router.get("/api/v1/appointments/{code}/qr.svg", summary="The booking code as a QR code (SVG), for the desk")
-def appointment_qr(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+def appointment_qr(request: Request, code: str, verifier: str = Query(max_length=20), lang: str = Lang,
                    session: Session = Depends(get_session)):
-    appt = booking.find(session, code, verifier)
-    if appt is None:
-        return error(404, {"code": "not_found"}, lang)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
+    if missing:
+        return missing
     shown = codes.format_code(appt.code)
     qr = segno.make(shown, error="m")  # alphanumeric mode: upper-case letters, digits and the hyphen
     out = io.BytesIO()

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api import fair
-from pwa_app.api.common import Lang, error, etagged, get_session, idempotent_write  # noqa: F401  (shared)
+from pwa_app.api.common import (  # noqa: F401  (shared)
+    Lang, client_address, error, etagged, get_session, idempotent_write,
+)
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
 from pwa_app.services import booking, catalogue, codes, fairness
 from pwa_app.services.booking import BookingError
@@ -21,6 +23,7 @@ from pwa_app.services.messages import CONFIRM_NOTE, RELEASE, STATUSES
 from pwa_app.services.slots import TZ, booking_window, slots
 
 router = APIRouter(prefix="/api/v1")
+NO_STORE = {"Cache-Control": "no-store"}  # an appointment holds a name and contacts: never kept in an HTTP cache
 
 
 class BookingIn(BaseModel):
@@ -134,7 +137,8 @@ def write(session: Session, key: str | None, operation: str, payload: dict, lang
                 for o, s in exc.alternatives]
         return error(409 if "slot" in exc.errors else 422, exc.errors, lang, alternatives=alts)
 
-    return idempotent_write(session, key, operation, payload, lang, action, {BookingError: refused})
+    return idempotent_write(session, key, operation, payload, lang, action, {BookingError: refused},
+                            headers=NO_STORE)
 
 
 @router.post("/appointments", status_code=201, summary="Book an appointment (send an Idempotency-Key)")
@@ -149,7 +153,7 @@ def post_appointment(
     if not (idempotency_key and session.get(IdempotencyRecord, idempotency_key)):  # a replay needs no new proof
         if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
             return refused
-    client = fairness.client_key(fair.address(request))
+    client = fairness.client_key(client_address(request))
 
     def action():
         appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), hold_token=data.hold,
@@ -161,37 +165,36 @@ def post_appointment(
 
 @router.post("/appointments/confirm", summary="Confirm a pending booking with the token of the e-mailed link")
 def confirm_appointment(
+    request: Request,
     data: ConfirmIn,
     idempotency_key: str | None = Header(None, max_length=64),
     session: Session = Depends(get_session),
 ):
     """200 with the appointment, now booked (again 200 if it already was); 409 when it was not confirmed in time,
     with the nearest free `alternatives` (each naming its `procedure`) to book again; 422 for an unknown token."""
+    if refused := fair.limited("appointment", client_address(request), data.lang):
+        return refused
     action = lambda: (200, appointment_view(session, booking.confirm(session, data.token), data.lang))  # noqa: E731
     return write(session, idempotency_key, "confirm", data.model_dump(mode="json"), data.lang, action)
 
 
-def found_or_404(session: Session, code: str, verifier: str, lang: str):
-    appt = booking.find(session, code, verifier)
-    return appt, (None if appt else error(404, {"code": "not_found"}, lang))
-
-
 @router.get("/appointments/{code}", summary="An appointment, by its code and verifier")
-def get_appointment(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+def get_appointment(request: Request, code: str, verifier: str = Query(max_length=20), lang: str = Lang,
                     session: Session = Depends(get_session)):
-    appt, missing = found_or_404(session, code, verifier, lang)
-    return missing or appointment_view(session, appt, lang)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
+    return missing or JSONResponse(appointment_view(session, appt, lang), headers=NO_STORE)
 
 
 @router.delete("/appointments/{code}", summary="Cancel an appointment; its time is free again at once")
 def delete_appointment(
+    request: Request,
     code: str,
     verifier: str = Query(max_length=20),
     lang: str = Lang,
     idempotency_key: str | None = Header(None, max_length=64),
     session: Session = Depends(get_session),
 ):
-    appt, missing = found_or_404(session, code, verifier, lang)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
     if missing:
         return missing
     action = lambda: (200, appointment_view(session, booking.cancel(session, appt), lang))  # noqa: E731
@@ -200,12 +203,13 @@ def delete_appointment(
 
 @router.post("/appointments/{code}/reschedule", summary="Move an appointment to another time, keeping its code")
 def reschedule_appointment(
+    request: Request,
     code: str,
     data: RescheduleIn,
     idempotency_key: str | None = Header(None, max_length=64),
     session: Session = Depends(get_session),
 ):
-    appt, missing = found_or_404(session, code, data.verifier, data.lang)
+    appt, missing = fair.open_appointment(request, session, code, data.verifier, data.lang)
     if missing:
         return missing
 
@@ -218,9 +222,9 @@ def reschedule_appointment(
 
 
 @router.get("/appointments/{code}/calendar.ics", summary="The appointment as a calendar file")
-def appointment_calendar(code: str, verifier: str = Query(max_length=20), lang: str = Lang,
+def appointment_calendar(request: Request, code: str, verifier: str = Query(max_length=20), lang: str = Lang,
                          session: Session = Depends(get_session)):
-    appt, missing = found_or_404(session, code, verifier, lang)
+    appt, missing = fair.open_appointment(request, session, code, verifier, lang)
     if missing:
         return missing
     view = appointment_view(session, appt, lang)
@@ -233,4 +237,4 @@ def appointment_calendar(code: str, verifier: str = Query(max_length=20), lang: 
         alarm_text=view["procedure"]["name"],
     )
     return Response(body, media_type="text/calendar; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="cita-{appt.code}.ics"'})
+                    headers={"Content-Disposition": f'attachment; filename="cita-{appt.code}.ics"', **NO_STORE})

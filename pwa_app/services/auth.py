@@ -15,8 +15,10 @@ call it, so the rules live here once.
 
 import hashlib
 import json
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
@@ -36,6 +38,9 @@ from pwa_app.models import (
 
 UTC = UTC
 COOKIE = "cita_staff"
+# Over HTTPS the cookie is "__Host-" prefixed: the browser then keeps it only if Secure, for this host and path /,
+# so a neighbouring subdomain or a plain-HTTP page cannot plant or overwrite it.
+SECURE_COOKIE = "__Host-" + COOKIE
 SESSION_HOURS = 12  # a working day, then sign in again
 IDLE_MINUTES = 120
 TOUCH_SECONDS = 60  # last_seen_at is written at most this often
@@ -60,6 +65,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 _hasher = PasswordHasher()
+# Each check holds 64 MiB for a moment: a burst of sign-ins waits its turn instead of exhausting the memory.
+_checks_at_once = threading.BoundedSemaphore(int(os.environ.get("CITA_ARGON2_AT_ONCE") or 2))
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # checked for unknown e-mails, so timing tells nothing
 
 
@@ -221,7 +228,8 @@ def sign_in(session: Session, email: str, password: str, *, ip: str = "", user_a
     user = session.exec(select(StaffUser).where(StaffUser.email == email)).first()
     ok = False
     try:
-        ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        with _checks_at_once:
+            ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         ok = False
     ok = ok and user is not None and user.active
@@ -279,11 +287,12 @@ def sign_out(session: Session, token: str | None, ip: str = "") -> None:
 
 
 def purge(session: Session, now: datetime | None = None) -> None:
-    """Drop ended sessions and attempts older than a day (called now and then)."""
+    """Drop ended sessions and attempts older than a day (the daily retention purge calls it; the caller
+    commits)."""
     now = _utc(now)
     session.exec(delete(StaffSession).where(StaffSession.expires_at <= now))
     session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
-    session.commit()
+    session.flush()
 
 
 # --- cookies --------------------------------------------------------------------------------------------------
@@ -297,14 +306,18 @@ def token_from_cookie_header(header: str | None) -> str | None:
         jar.load(header)
     except Exception:  # a malformed Cookie header: no session
         return None
-    morsel = jar.get(COOKIE)
-    return morsel.value if morsel else None
+    return session_token({name: morsel.value for name, morsel in jar.items()})
+
+
+def session_token(cookies) -> str | None:
+    """The session token among a request's cookies (the prefixed one first)."""
+    return cookies.get(SECURE_COOKIE) or cookies.get(COOKIE)
 
 
 def cookie_settings(secure: bool) -> dict:
     """Arguments for Starlette's set_cookie: the session cookie is never readable by scripts."""
-    return {"key": COOKIE, "httponly": True, "samesite": "lax", "secure": secure, "path": "/",
-            "max_age": SESSION_HOURS * 3600}
+    return {"key": SECURE_COOKIE if secure else COOKIE, "httponly": True, "samesite": "lax", "secure": secure,
+            "path": "/", "max_age": SESSION_HOURS * 3600}
 
 
 # --- audit ----------------------------------------------------------------------------------------------------

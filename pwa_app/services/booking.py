@@ -279,7 +279,8 @@ def find(session: Session, code: str, verifier: str) -> Appointment | None:
     expected = verifier_of(appt) if appt else "????"
     given = re.sub(r"[\s.-]", "", verifier or "").upper()[-4:]
     # An empty verifier (a desk booking without document or phone) never matches: the code alone opens nothing.
-    return appt if appt and expected and hmac.compare_digest(expected.upper(), given) else None
+    # Compared as bytes: compare_digest refuses non-ASCII text (a crash, and a tell that the code exists).
+    return appt if appt and expected and hmac.compare_digest(expected.upper().encode(), given.encode()) else None
 
 
 def is_changeable(appt: Appointment, now: datetime | None = None) -> bool:

@@ -21,6 +21,7 @@ from pwa_app.services.documents import DocumentError, check_document, normalize_
 from pwa_app.services.slots import not_lapsed, to_utc
 
 HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))
+MAX_LIVE_HOLDS = int(os.environ.get("CITA_MAX_HOLDS") or 3)  # held times at once per client address
 INSTANCE_DIR = Path(os.environ.get("CITA_INSTANCE_DIR", Path(__file__).resolve().parents[2] / "instance"))
 ACTIVE = ("booked", "pending", "checked_in")
 
@@ -33,13 +34,18 @@ def secret() -> bytes:
         return key.encode()
     path = INSTANCE_DIR / "secret.key"
     if not path.exists():
+        # Written whole under another name, then linked into place: two workers starting at once never read a
+        # half-written key, and only the first link wins (the loser reads the winner's).
         path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret.key.{secrets.token_hex(8)}")
+        draft.write_text(secrets.token_hex(32))
+        draft.chmod(0o600)
         try:
-            with open(path, "x") as f:  # two workers starting at once: the first one writes it
-                f.write(secrets.token_hex(32))
-            path.chmod(0o600)
+            os.link(draft, path)
         except FileExistsError:
             pass
+        finally:
+            draft.unlink()
     return path.read_text().strip().encode()
 
 
@@ -74,6 +80,12 @@ def find_hold(session: Session, token: str | None, now=None) -> Hold | None:
         return None
     hold = session.exec(select(Hold).where(Hold.token == token)).first()
     return hold if hold and to_utc(hold.expires_at) > to_utc(now or utcnow()) else None
+
+
+def live_holds(session: Session, client: str, now: datetime) -> int:
+    """How many unexpired holds this client (a keyed address) has: one address cannot sit on many seats."""
+    return session.exec(select(func.count()).select_from(Hold).where(
+        Hold.client_key == client, Hold.expires_at > to_utc(now))).one()
 
 
 def release_hold(session: Session, token: str) -> bool:

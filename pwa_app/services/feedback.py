@@ -10,8 +10,6 @@ figures staff read from them. Plain Python, no Reflex import.
   two links refused as spam; pages show them escaped (React does).
 """
 
-import csv
-import io
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -21,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
-from pwa_app.services import booking, fairness, tracking
+from pwa_app.services import access, booking, fairness, reports, tracking
 from pwa_app.services.auth import Viewer
 from pwa_app.services.i18n import local, pick_lang
 from pwa_app.services.messages import N_
@@ -113,7 +111,7 @@ def clean_survey(raw: dict) -> tuple[dict, dict[str, str]]:
 def answer_survey(session: Session, raw: dict, now: datetime | None = None) -> SurveyAnswer:
     """Store the survey of an attended appointment (the caller commits). Raises FeedbackError."""
     clean, errors = clean_survey(raw)
-    appt = booking.find(session, str(raw.get("appointment") or ""), str(raw.get("verifier") or ""))
+    appt = access.open_appointment(session, str(raw.get("appointment") or ""), str(raw.get("verifier") or ""))
     if appt is None:
         errors = {"appointment": "not_found", **errors}
     elif appt.status != "done":
@@ -265,11 +263,5 @@ def csv_rows(session: Session, viewer: Viewer, first, last, office_id: int | Non
 
 
 def to_csv(rows: list[list]) -> str:
-    """Semicolons (Spanish spreadsheets); cells that a spreadsheet would run as a formula are defused."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in [CSV_HEADER, *rows]:
-        writer.writerow([("'" + c) if isinstance(c, str) and c[:1] in ("=", "+", "-", "@", "\t") else c
-                         for c in row])
-    return "\ufeff" + out.getvalue()
+    return reports.spreadsheet_csv(CSV_HEADER, rows)
 

@@ -16,6 +16,7 @@ import logging
 import os
 import secrets
 import smtplib
+import ssl
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -28,6 +29,7 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement, utcnow
+from pwa_app.security import public_url
 from pwa_app.services import booking, codes, fairness, ics, once
 from pwa_app.services.catalogue import Translator
 from pwa_app.services.i18n import (
@@ -78,12 +80,6 @@ FOOTER = N_("This message was sent by %(town)s. Please do not reply to it.")
 
 def mail_dir() -> Path:
     return Path(os.environ.get("CITA_MAIL_DIR") or fairness.INSTANCE_DIR / "mail")
-
-
-def public_url() -> str:
-    """Where citizens open the app: CITA_PUBLIC_URL, else the address Reflex was built for."""
-    url = os.environ.get("CITA_PUBLIC_URL") or os.environ.get("REFLEX_API_URL") or "http://localhost:3000"
-    return url.rstrip("/")
 
 
 def sender_address() -> str:
@@ -253,7 +249,9 @@ def transmit(recipient: str, raw: str) -> None:
         return
     with smtplib.SMTP(host, int(os.environ.get("CITA_SMTP_PORT") or 587), timeout=SMTP_TIMEOUT) as smtp:
         if os.environ.get("CITA_SMTP_STARTTLS", "1") != "0":
-            smtp.starttls()
+            # A verifying context: without one, smtplib encrypts to whoever answers (a man in the middle would
+            # read the password and every link).
+            smtp.starttls(context=ssl.create_default_context())
         if user := os.environ.get("CITA_SMTP_USER"):
             smtp.login(user, os.environ.get("CITA_SMTP_PASSWORD", ""))
         smtp.sendmail(sender_address(), [recipient], raw.encode("utf-8"))

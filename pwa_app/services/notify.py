@@ -85,9 +85,10 @@ DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "notify
 # Message texts (English msgids; translated through the gettext catalogues into the subscriber's language).
 TEXTS = {
     "reminder_24h_title": N_("Appointment reminder: %(procedure)s"),
-    "reminder_24h_body": N_("%(day)s at %(time)s, %(office)s. Booking code %(code)s."),
+    # No booking code in any text: notifications show on lock screens, and a code is half of the way in.
+    "reminder_24h_body": N_("%(day)s at %(time)s, %(office)s."),
     "reminder_2h_title": N_("Your appointment is soon: %(procedure)s"),
-    "reminder_2h_body": N_("Today at %(time)s, %(office)s. Remember what to bring. Booking code %(code)s."),
+    "reminder_2h_body": N_("Today at %(time)s, %(office)s. Remember what to bring."),
     "closed_title": N_("Appointment cancelled: %(procedure)s"),
     "closed_body": N_("The office is closed on %(day)s (%(reason)s). Please book another time."),
     "status_title": N_("Your request: %(status)s"),
@@ -177,7 +178,7 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
     """Creates or updates this browser's subscription (PUT semantics: topics and links become what the device
     sent). An existing endpoint may be changed only with its own `auth` secret. Codes that do not check out are
     left unlinked. The caller commits. Returns `state()`."""
-    from pwa_app.services import booking, tracking
+    from pwa_app.services import access, tracking
 
     now = _utc(now)
     endpoint = str(subscription.get("endpoint") or "")
@@ -200,7 +201,10 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
 
     appointment_ids, request_ids = {}, {}
     for item in list(appointments or ())[:MAX_CODES]:
-        appt = booking.find(session, str(item.get("code") or ""), str(item.get("verifier") or ""))
+        try:
+            appt = access.open_appointment(session, str(item.get("code") or ""), str(item.get("verifier") or ""))
+        except access.TooManyTries:
+            appt = None  # guessed at too often: not linked now, the device sends it again next time
         if appt:
             appointment_ids[appt.id] = appt.code
     for code in list(requests or ())[:MAX_CODES]:
@@ -383,8 +387,7 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         tag = f"appointment-{appt.code}"
         for lang in langs:
             values = {"procedure": names.name(procedure, lang), "office": names.name(office, lang),
-                      "day": long_day_label(local(start).date(), lang), "time": time_label(local(start), lang),
-                      "code": push_code(appt.code)}
+                      "day": long_day_label(local(start).date(), lang), "time": time_label(local(start), lang)}
             out[lang] = (_message(lang, _say(lang, TEXTS[f"reminder_{kind}_title"], **values),
                                   _say(lang, TEXTS[f"reminder_{kind}_body"], **values),
                                   f"/{lang}/cita/?c={appt.code}", tag, event.kind),
@@ -435,12 +438,6 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         out[lang] = (_message(lang, text["title"], text["body"], link, tag, "notice"),
                      int(params.get("ttl") or NOTICE_TTL), "normal", tag)
     return out
-
-
-def push_code(code: str) -> str:
-    from pwa_app.services.codes import format_code
-
-    return format_code(code)
 
 
 def fan_out(session_factory, now: datetime | None = None, limit: int = 20) -> int:

@@ -4,8 +4,10 @@ of a slow server; bookings, holds, push and feedback writes are limited per addr
 
 Limits are "N/S": at most N hits in any S seconds (a moving window: a burst of N, then one more each time an old
 hit leaves the window). One process (the default): counted in memory. Several workers (REDIS_URL set): counted in
-Redis, so every worker shares them. If Redis cannot be reached the request is let through: a citizen is never
-locked out of their booking or request by an outage. Configured per scope by environment, e.g. CITA_RATE_LOOKUP.
+Redis, so every worker shares them. If Redis cannot be reached, each worker counts in its own memory meanwhile
+(looser, by the number of workers, but never off: a flood during an outage is still refused) and tries Redis again
+after RETRY_REDIS seconds, so an outage costs one short timeout now and then, not one per request. Configured per
+scope by environment, e.g. CITA_RATE_LOOKUP.
 """
 
 import logging
@@ -17,13 +19,22 @@ from functools import cache
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
-# booking: per client address; booking_person: per person (keyed document); hold: picked times per address.
-DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600"}
+# booking: per client address; booking_person: per person (keyed document); hold: picked times per address;
+# appointment: lookups of a booking by code and verifier per address; verifier_code / verifier_address: wrong
+# verifiers per booking code and per address (services/access.py).
+DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600",
+            "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600",
+            # anonymous writes: web requests and Open311 posts per address, Open311 posts per api key; bytes of
+            # attachments a day per address and for everyone together (a fixed window: see `spend_bytes`)
+            "request": "10/3600", "hold_release": "60/60", "staff_login": "10/60", "open311_post": "10/600", "open311_key": "300/3600",
+            "upload_bytes": "50000000/86400", "upload_bytes_total": "2000000000/86400"}
 PREFIX = "cita:ratelimit"  # Redis keys; tests use their own
+RETRY_REDIS = 5.0  # seconds between attempts to reach Redis again after it failed
+_redis_down_until = 0.0  # monotonic time until which the per-process counts are used
 
 
 def parse(text: str) -> RateLimitItem:
@@ -50,25 +61,62 @@ def limiter() -> MovingWindowRateLimiter:
     return MovingWindowRateLimiter(storage)
 
 
+@cache
+def fallback() -> MovingWindowRateLimiter:
+    """This process's own counts, used while Redis cannot be reached."""
+    return MovingWindowRateLimiter(MemoryStorage())
+
+
+def degraded() -> bool:
+    """True while limits are counted per process because Redis failed (see the health endpoint)."""
+    return time.monotonic() < _redis_down_until
+
+
+def _counted(operation):
+    """`operation(limiter)` on the shared limiter, or on this process's own while Redis is unreachable."""
+    global _redis_down_until
+    if not degraded():
+        try:
+            return operation(limiter())
+        except StorageError as exc:
+            _redis_down_until = time.monotonic() + RETRY_REDIS
+            log.warning("Redis unreachable, rate limits counted per process for %ss: %s", RETRY_REDIS,
+                        exc.storage_error)
+    return operation(fallback())
+
+
 def check(scope: str, client: str, cost: int = 1) -> int:
-    """0 when `client` may go on; else the whole seconds to put in Retry-After."""
+    """Spends `cost` hits: 0 when `client` may go on; else the whole seconds to put in Retry-After."""
     limit = limit_for(scope)
-    try:
-        if limiter().hit(limit, scope, client, cost=max(1, min(int(cost), limit.amount))):
+    cost = max(1, min(int(cost), limit.amount))
+    return _counted(lambda lim: 0 if lim.hit(limit, scope, client, cost=cost) else _wait(lim, limit, scope, client))
+
+
+def blocked(scope: str, key: str) -> int:
+    """Like `check` without spending anything: for counters of failures, spent only when one happens."""
+    limit = limit_for(scope)
+    return _counted(lambda lim: 0 if lim.test(limit, scope, key) else _wait(lim, limit, scope, key))
+
+
+def spend_bytes(scope: str, key: str, amount: int) -> int:
+    """Counts `amount` bytes against a quota: 0 when they fit (and are counted), else the seconds to wait. A fixed
+    window (one counter per period), since a moving window keeps one entry per unit counted."""
+    limit = limit_for(scope)
+
+    def spent(lim) -> int:
+        quota = FixedWindowRateLimiter(lim.storage)
+        if quota.test(limit, scope, key, cost=amount) and quota.hit(limit, scope, key, cost=amount):
             return 0
-        reset_at = limiter().get_window_stats(limit, scope, client).reset_time
-    except StorageError as exc:  # Redis down: let the request through rather than lock citizens out
-        log.warning("rate limit skipped, Redis unavailable: %s", exc.storage_error)
-        return 0
+        return _wait(quota, limit, scope, key)
+
+    return _counted(spent) if amount > 0 else 0
+
+
+def spend(scope: str, key: str) -> None:
+    """Counts one failure against `key` (see `blocked`)."""
+    check(scope, key)
+
+
+def _wait(lim, limit: RateLimitItem, scope: str, key: str) -> int:
+    reset_at = lim.get_window_stats(limit, scope, key).reset_time
     return max(1, math.ceil(reset_at - time.time()))
-
-
-def client_ip(headers, peer: str | None) -> str:
-    """The client's address. Behind N trusted reverse proxies (CITA_PROXY_HOPS=N), the N-th address from the
-    end of X-Forwarded-For, which those proxies appended; never an address the client could write itself."""
-    hops = int(os.environ.get("CITA_PROXY_HOPS") or 0)
-    if hops > 0:
-        forwarded = [p.strip() for p in (headers.get("x-forwarded-for") or "").split(",") if p.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return peer or "unknown"

@@ -201,11 +201,25 @@ def csv_rows(session: Session, viewer: Viewer, first, last, office_id: int | Non
 
 
 def to_csv(rows: list[list]) -> str:
-    """CSV as Spanish spreadsheets open it: `;` between fields, decimal comma, UTF-8 with a byte-order mark."""
+    return spreadsheet_csv(CSV_HEADER, rows)
+
+
+def spreadsheet_csv(header: list[str], rows: list[list]) -> str:
+    """CSV as Spanish spreadsheets open it: `;` between fields, decimal comma, UTF-8 with a byte-order mark; a
+    text cell a spreadsheet would run as a formula (=, +, -, @, tab, return) is defused with a leading quote
+    (OWASP "CSV injection"): names of offices and procedures are typed by staff, and may be copied from anywhere."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
-    for row in rows:
-        writer.writerow(["" if v is None else (f"{v:.1f}".replace(".", ",") if isinstance(v, float) else v)
-                         for v in row])
+    for row in [header, *rows]:
+        writer.writerow([_cell(v) for v in row])
     return "\ufeff" + buffer.getvalue()
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}".replace(".", ",")
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value

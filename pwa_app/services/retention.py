@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, select, text
 
 from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, utcnow
-from pwa_app.services import booking, mail, tracking
+from pwa_app.services import auth, booking, codes, mail, tracking
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,23 @@ def forget_appointment(session: Session, appt: Appointment, now: datetime | None
     mail.forget(session, appt.id)  # nothing more is sent to an address the citizen asked us to delete
     blank(appt)
     session.add(appt)
+    forget_answers(session, appt)
     session.flush()
     return appt
+
+
+PERSONAL_FIELDS = ("name", "verifier", "confirm_note", "ics_url")  # in a stored appointment answer
+
+
+def forget_answers(session: Session, appt: Appointment) -> None:
+    """Blank the personal fields of the first answers kept for resends (Idempotency-Key) about this booking: the
+    booking's own answer held the name and the verifier for CITA_IDEMPOTENCY_DAYS after an erasure."""
+    shown = codes.format_code(appt.code)
+    for record in session.exec(select(IdempotencyRecord).where(IdempotencyRecord.body.contains(shown))):
+        body = json.loads(record.body)
+        if isinstance(body, dict) and body.get("code") == shown:
+            record.body = json.dumps({**body, **{k: "" for k in PERSONAL_FIELDS if k in body}}, ensure_ascii=False)
+            session.add(record)
 
 
 @dataclass
@@ -114,6 +129,7 @@ def purge(session: Session, now: datetime | None = None, days: int | None = None
         session.add(appt)
     result.appointments = len(rows)
     result.requests = tracking.forget_personal_data(session, cutoff)
+    auth.purge(session, now)  # ended staff sessions, sign-in attempts over a day old
     old_keys = now - timedelta(days=idempotency or idempotency_days())
     records = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.created_at < old_keys)).all()
     for record in records:

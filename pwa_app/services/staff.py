@@ -530,7 +530,8 @@ def check_in(session: Session, viewer: Viewer, code: str, office_id: int | None 
         normal = codes.normalize_code(code)
     except ValueError:
         raise StaffError({"code": "code_format"}) from None
-    appt = session.exec(select(Appointment).where(Appointment.code == normal)).first()
+    # Locked: two desks checking in one code at once queue it once (the second sees it checked in).
+    appt = session.exec(select(Appointment).where(Appointment.code == normal).with_for_update()).first()
     if appt is None:
         raise StaffError({"code": "not_found"})
     if not viewer.can_office(appt.office_id) or (office_id is not None and appt.office_id != office_id):

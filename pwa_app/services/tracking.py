@@ -432,6 +432,8 @@ def reply(session: Session, req: ServiceRequest, raw: dict, now: datetime | None
     """The citizen answers (text and/or files). An answer to a request waiting for them resumes the work and
     the time limit."""
     now = _utc(now)
+    # One answer at a time per request: two sent at once would both number their files from the same count.
+    session.exec(select(ServiceRequest.id).where(ServiceRequest.id == req.id).with_for_update()).one()
     if req.status in CLOSED:
         raise TrackingError({"text": "not_open"})
     errors = {}

@@ -152,6 +152,9 @@ def app_server(tmp_path_factory, smtp_inbox, pytestconfig) -> App:
         "REFLEX_TELEMETRY_ENABLED": "false",
         # Every browser test books from 127.0.0.1: limits per address are tested in tests/unit/test_fairness.py.
         "CITA_RATE_BOOKING": "1000/60", "CITA_RATE_BOOKING_PERSON": "1000/60", "CITA_RATE_HOLD": "1000/60",
+        "CITA_RATE_APPOINTMENT": "1000/60", "CITA_RATE_VERIFIER_ADDRESS": "1000/60", "CITA_RATE_REQUEST": "1000/60",
+        "CITA_MAX_HOLDS": "1000", "CITA_RATE_STAFF_LOGIN": "1000/60",
+        "CITA_TRUSTED_PROXIES": "none",  # the browser connects directly (production with Redis asks for this)
         "CITA_ALTCHA_MAX_NUMBER": "5000",
         "CITA_HOLD_MINUTES": "0.5",  # long enough to fill the form in a test, short enough to watch one expire
         "CITA_SMTP_HOST": "127.0.0.1", "CITA_SMTP_PORT": str(smtp_inbox.port), "CITA_SMTP_STARTTLS": "0",

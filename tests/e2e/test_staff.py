@@ -300,3 +300,19 @@ def test_front_desk_is_refused_the_administrators_pages(browser, accounts, shot)
     assert csv_answer.status == 403
     context.close()
     assert not errors, errors
+
+
+def test_signing_out_leaves_nothing_for_the_next_person(browser, accounts):
+    """Reflex keeps a tab's state on the server under the token in sessionStorage: the next person to sign in
+    in that tab must get a fresh one, not the previous viewer's citizens, documents and staff list."""
+    context, page, errors = tablet(browser, accounts)
+    sign_in(page, ADMIN, "/staff/usuarios/")
+    expect(page.get_by_text(DESK)).to_be_visible()  # the staff list is in this tab's state
+    first = page.evaluate("sessionStorage.getItem('token')")
+    page.get_by_role("button", name="Salir").click()
+    expect(page).to_have_url(re.compile(r"/staff/login/\?signed_out=1$"))
+    sign_in(page, DESK, "/staff/dia/")
+    second = page.evaluate("sessionStorage.getItem('token')")
+    assert first and second and first != second
+    context.close()
+    assert not errors, errors

@@ -68,6 +68,20 @@ class Clock:
         return cls(cls.at(y, m, d, hh, mm))
 
 
+@pytest.fixture(autouse=True)
+def fresh_limits(monkeypatch):
+    """Rate-limit counts start at zero in every test (TestClient calls all come from one address), with Redis
+    believed reachable."""
+    from pwa_app.services import ratelimit
+
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)
+    for cached in (ratelimit.limiter, ratelimit.fallback):
+        cached.cache_clear()
+    yield
+    for cached in (ratelimit.limiter, ratelimit.fallback):
+        cached.cache_clear()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -207,18 +221,22 @@ def solve_challenge(client) -> str:
                                         "number": found.number}).encode()).decode()
 
 
+PEER = ("127.0.0.1", 50000)  # the test clients' address: a proxy when CITA_TRUSTED_PROXIES=127.0.0.1
+PROVEN = ("/api/v1/appointments", "/api/v1/holds", "/api/v1/requests")  # writes that carry a proof of work
+
+
 def citizen_client(app):
     """A TestClient that, like the page, adds a freshly solved proof of work to every new booking."""
     from fastapi.testclient import TestClient
 
     class CitizenClient(TestClient):
         def request(self, method, url, *args, json=None, **kwargs):
-            if (method.upper() == "POST" and str(url).rstrip("/").endswith("/api/v1/appointments")
+            if (method.upper() == "POST" and str(url).rstrip("/").endswith(PROVEN)
                     and isinstance(json, dict) and "altcha" not in json):
                 json = {**json, "altcha": solve_challenge(self)}
             return super().request(method, url, *args, json=json, **kwargs)
 
-    return CitizenClient(app)
+    return CitizenClient(app, client=PEER)
 
 
 @pytest.fixture

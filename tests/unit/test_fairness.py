@@ -93,7 +93,7 @@ def real_limits(engine):
 def fresh_buckets(monkeypatch):
     """Fresh in-memory counts, no trusted proxy, unless a test says otherwise."""
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("CITA_PROXY_HOPS", raising=False)
+    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
     ratelimit.limiter.cache_clear()
     yield
     ratelimit.limiter.cache_clear()
@@ -703,7 +703,7 @@ def test_processes_booking_the_same_person_at_once_get_one_appointment_on_postgr
 
 def test_booking_rate_limit_per_address(api, engine, backend, monkeypatch, real_limits):
     monkeypatch.setenv("CITA_RATE_BOOKING", "5/600")
-    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
     seats = api_seats(api, 8)
     ip, other_ip = "198.51.100.7", "192.0.2.44"
     for n in range(5):
@@ -729,7 +729,7 @@ def test_booking_rate_limit_per_address(api, engine, backend, monkeypatch, real_
 
 def test_booking_rate_limit_per_person(api, engine, backend, monkeypatch, real_limits):
     monkeypatch.setenv("CITA_RATE_BOOKING_PERSON", "2/3600")
-    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
     seats = api_seats(api, 4)
     assert post_booking(api, seats[0], "12345678Z", ip="192.0.2.1").status_code == 201
     second = post_booking(api, seats[1], "12345678-z", ip="192.0.2.2")
@@ -797,7 +797,7 @@ def test_bookings_need_a_fresh_proof_of_work(api, engine):
 def test_a_booking_bot_is_stopped_and_a_citizen_still_books(api, engine, monkeypatch, real_limits):
     monkeypatch.setenv("CITA_RATE_BOOKING", "10/600")
     monkeypatch.setenv("CITA_RATE_BOOKING_PERSON", "4/3600")
-    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
     bot_ip, citizen_ip = "203.0.113.66", "198.51.100.23"
     seats = api_seats(api, 201)
     since = datetime.now(Clock.at(2026, 1, 1).tzinfo) - timedelta(minutes=1)

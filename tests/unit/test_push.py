@@ -214,8 +214,9 @@ def test_reminders_24h_and_2h_before_in_each_subscribers_language(session, worke
     worker.tick(at)
     [es], [en] = receiver.messages(spanish["endpoint"]), receiver.messages(english["endpoint"])
     assert es.payload["title"] == "Recordatorio de cita: Alta en el padrón (empadronamiento)"
-    assert es.payload["body"] == (f"jueves, 3 de diciembre de 2026 a las 10:00, Oficina de Atención a la Ciudadanía "
-                                  f"(OAC) – Casa Consistorial. Código de reserva {codes.format_code(appt.code)}.")
+    # No booking code on a lock screen: the code and the verifier are all it takes to open the booking.
+    assert es.payload["body"] == ("jueves, 3 de diciembre de 2026 a las 10:00, Oficina de Atención a la Ciudadanía "
+                                  "(OAC) – Casa Consistorial.")
     assert en.payload["title"].startswith("Appointment reminder: ") and en.payload["title"] != es.payload["title"]
     assert "Thursday, December 3, 2026 at 10:00" in en.payload["body"]
     assert "Citizen Service Office" in en.payload["body"]  # the office's name in English (content translation)
@@ -230,6 +231,8 @@ def test_reminders_24h_and_2h_before_in_each_subscribers_language(session, worke
     es2 = receiver.messages(spanish["endpoint"])[-1]
     assert es2.payload["title"] == "Su cita es pronto: Alta en el padrón (empadronamiento)"
     assert es2.urgency == "high" and es2.payload["tag"] == es.payload["tag"] and es2.topic == es.topic
+    shown = [m.payload[k] for m in (es, en, es2) for k in ("title", "body")]
+    assert not [t for t in shown if appt.code in t or codes.format_code(appt.code) in t]
     assert abs(es2.ttl - (START - at).total_seconds()) < 5
     for later in (START - timedelta(minutes=30), START + timedelta(minutes=1)):
         worker.tick(later)

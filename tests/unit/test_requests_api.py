@@ -13,6 +13,7 @@ from sqlmodel import Session, func, select
 from pwa_app.api.limits import BodyLimit
 from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
 from pwa_app.models import Attachment, IdempotencyRecord, ServiceRequest
+from pwa_app.proxy import client_address
 from pwa_app.services import ratelimit, tracking
 from pwa_app.services.i18n import gettext
 from pwa_app.services.messages import ERRORS
@@ -29,7 +30,7 @@ def new_key() -> str:
 def fresh_limits(monkeypatch):
     """Each test starts with full in-memory buckets (never a shared Redis, even if REDIS_URL is set)."""
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("CITA_PROXY_HOPS", raising=False)
+    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
     ratelimit.limiter.cache_clear()
     yield
     ratelimit.limiter.cache_clear()
@@ -129,7 +130,7 @@ def test_get_by_code_in_any_typed_form(api, sent):
         r = api.get(f"/api/v1/requests/{typed}", params={"lang": "en"})
         assert r.status_code == 200 and r.json()["code"] == code
         assert r.json()["status_label"] == "Received"
-        assert "private" in r.headers["cache-control"] and r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
 
 
 def test_unknown_code_is_404_json(api):
@@ -204,7 +205,7 @@ def test_lookups_are_rate_limited_per_client(api, sent, monkeypatch):
     assert r.json()["codes"] == {"code": "rate_limited"}
     assert api.post("/api/v1/requests/lookup", json={"codes": [sent["code"]]}).status_code == 429
     # Another client (behind our one trusted proxy) still gets through.
-    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
     other = api.get(f"/api/v1/requests/{sent['code']}", headers={"X-Forwarded-For": "203.0.113.9"})
     assert other.status_code == 200
     # Writing is not a lookup: submitting still works.
@@ -284,11 +285,13 @@ def test_limits_parse(text, ok):
 
 def test_client_address_trusts_only_the_configured_proxies(monkeypatch):
     headers = {"x-forwarded-for": "1.1.1.1, 10.0.0.2"}
-    assert ratelimit.client_ip(headers, "10.0.0.1") == "10.0.0.1"
-    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
-    assert ratelimit.client_ip(headers, "10.0.0.1") == "10.0.0.2"  # appended by our proxy; "1.1.1.1" is forgeable
-    monkeypatch.setenv("CITA_PROXY_HOPS", "2")
-    assert ratelimit.client_ip(headers, "10.0.0.1") == "1.1.1.1"
+    assert client_address(headers, "10.0.0.1") == "10.0.0.1"  # no proxy configured: the socket
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "10.0.0.1")
+    assert client_address(headers, "10.0.0.1") == "10.0.0.2"  # appended by our proxy; "1.1.1.1" is forgeable
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "10.0.0.0/8")  # two proxies of ours
+    assert client_address(headers, "10.0.0.1") == "1.1.1.1"
+    assert client_address(headers, "203.0.113.5") == "203.0.113.5"  # not from a proxy: its header is its own
+    assert client_address({"x-forwarded-for": "rubbish"}, "10.0.0.1") == "10.0.0.1"
 
 
 def test_redis_limits_are_shared_between_workers(monkeypatch):
@@ -321,11 +324,15 @@ def test_redis_limits_are_shared_between_workers(monkeypatch):
         client.close()
 
 
-def test_redis_down_lets_requests_through(monkeypatch):
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+def test_redis_down_limits_per_process_never_unlimited(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
     ratelimit.limiter.cache_clear()
     monkeypatch.setenv("CITA_RATE_LOOKUP", "1/60")
-    assert [ratelimit.check("lookup", "ip") for _ in range(3)] == [0, 0, 0]
+    assert [ratelimit.check("lookup", "ip") > 0 for _ in range(3)] == [False, True, True]
+    assert ratelimit.degraded() and ratelimit.check("lookup", "other") == 0  # per client, as ever
+    assert 0 < ratelimit._redis_down_until - time.monotonic() <= ratelimit.RETRY_REDIS  # one timeout, then memory
+    monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)  # RETRY_REDIS later: Redis is tried again
+    assert ratelimit.check("lookup", "ip") > 0 and ratelimit.degraded()
 
 
 # --- the documented shapes ------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def staff_env(engine, monkeypatch):
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("CITA_SECURE_COOKIES", raising=False)
-    monkeypatch.delenv("CITA_PROXY_HOPS", raising=False)
+    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
     db.engine.cache_clear()
     catalogue.changed()
     yield engine
@@ -187,6 +187,7 @@ def test_cookie_header_parsing():
     assert auth.token_from_cookie_header("a=1") is None
     assert auth.token_from_cookie_header("") is None
     assert auth.token_from_cookie_header('cita_staff="unterminated') in (None, '"unterminated')
+    assert auth.token_from_cookie_header("cita_staff=old; __Host-cita_staff=new") == "new"
 
 
 # --- the API --------------------------------------------------------------------------------------------------
@@ -198,7 +199,9 @@ def client(staff_env):
 
     from pwa_app.api import create_api
 
-    with TestClient(create_api(), base_url="http://testserver") as c:
+    from tests.unit.conftest import PEER
+
+    with TestClient(create_api(), base_url="http://testserver", client=PEER) as c:
         yield c
 
 
@@ -227,11 +230,13 @@ def test_login_sets_an_httponly_lax_cookie_and_logout_ends_the_session(client, s
 
 def test_cookie_is_secure_behind_https(client, staff_env, monkeypatch):
     make_admin(staff_env)
-    monkeypatch.setenv("CITA_PROXY_HOPS", "1")
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
     answer = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
                          headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "5.5.5.5"},
                          follow_redirects=False)
     assert "Secure" in answer.headers["set-cookie"]
+    assert answer.headers["set-cookie"].startswith("__Host-cita_staff=")  # no subdomain can plant or replace it
+    assert client.get("https://testserver/api/staff/me").status_code == 200  # and it is the one read back
     with Session(staff_env) as s:
         assert s.exec(select(StaffSession)).one().ip == "5.5.5.5"
 
@@ -308,6 +313,7 @@ def test_purge_drops_ended_sessions_and_old_attempts(session, clock):
     session.commit()
     auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now)
     auth.purge(session, now=clock.now + timedelta(days=2))
+    session.commit()
     assert session.exec(select(StaffSession)).first() is None
     assert session.exec(select(LoginAttempt)).first() is None
     assert utcnow()

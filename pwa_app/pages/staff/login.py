@@ -3,14 +3,14 @@ page is interactive, else through fetch, then a full page load (the websocket th
 
 import reflex as rx
 
-from components.staff import _s, js, ready_marker
+from components.staff import FORGET_STATE, _s, js, ready_marker
 from state.login import LoginState
 
 SUBMIT_JS = (
     "((data) => { const body = new URLSearchParams(); "
     "for (const [k, v] of Object.entries(data)) body.append(k, v == null ? '' : String(v)); "
     "fetch('/api/staff/login', {method: 'POST', body, credentials: 'same-origin', headers: {Accept: 'application/json'}})"
-    ".then((r) => r.json()).then((answer) => window.location.assign(answer.location))"
+    ".then((r) => r.json()).then((answer) => { " + FORGET_STATE + "; window.location.assign(answer.location); })"
     ".catch(() => window.location.assign('/staff/login/?error=network')); })"
 )
 
