@@ -162,3 +162,9 @@ def book(session, procedure, office, start, clock):
 def _utc(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone(TZ)
 
+
+
+def test_an_api_address_nobody_answers_gets_a_small_json_404(api):
+    answer = api.get("/api/v1/no-such-route")
+    assert answer.status_code == 404 and answer.headers["content-type"] == "application/json"
+    assert answer.json()["codes"] == {"path": "not_found_path"}
