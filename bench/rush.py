@@ -27,7 +27,6 @@ import json
 import os
 import platform
 import random
-import re
 import secrets
 import shutil
 import signal
@@ -42,7 +41,7 @@ from pathlib import Path
 
 import altcha
 import httpx
-from _app import ROOT, start_app, stop_app
+from _app import start_app, stop_app
 from booking import find_pgbench, run_pgbench
 from load import granian_workers
 from sqlalchemy import create_engine, event, text
