@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import json
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -82,6 +83,7 @@ _grids: dict[tuple, tuple[tuple[datetime, int], ...]] = {}
 _frames: dict[tuple, Frame] = {}
 _calendars: dict[tuple, Calendar] = {}
 _answers: dict[tuple, Answer] = {}
+_building: dict[tuple, threading.Lock] = {}
 
 
 def pair_of(session: Session, procedure_slug: str, office_slug: str) -> Pair | None:
@@ -160,13 +162,31 @@ def frame(session: Session, pair: Pair, now: datetime) -> Frame:
     return built
 
 
+def _current(kept, pair: Pair, now: datetime):
+    """A kept copy as fresh as the versions read (or fresher: another request read them later) and not yet ended
+    by the clock; else None."""
+    if kept and kept.grid >= pair.grid and kept.seats >= pair.seats and kept.since <= now < kept.valid_until:
+        return kept
+    return None
+
+
+def _one_build(key: tuple) -> threading.Lock:
+    """Within a process, one request builds a copy at a time; the others wait for it rather than all building
+    the same copy at once (a booking makes every request in flight find its copy old)."""
+    return _building.setdefault(key, threading.Lock())
+
+
 def calendar(session: Session, pair: Pair, now: datetime) -> Calendar:
     """The frame with the seats taken: kept while both versions stand, until a hold or a pending booking ends."""
     now = to_utc(now)
     key = (_db_key(session), pair.procedure_id, pair.office_id)
-    kept = _kept(_calendars, key, session)
-    if kept and (kept.grid, kept.seats) == (pair.grid, pair.seats) and kept.since <= now < kept.valid_until:
+    if kept := _current(_kept(_calendars, key, session), pair, now):
         return kept
+    with _one_build(("calendar", *key)):
+        return _current(_kept(_calendars, key, session), pair, now) or _build_calendar(session, pair, key, now)
+
+
+def _build_calendar(session: Session, pair: Pair, key: tuple, now: datetime) -> Calendar:
     fr = frame(session, pair, now)
     starts = list(fr.capacity)
     taken = taken_seats(session, pair.office_id, pair.procedure_id, starts[0], starts[-1] + timedelta(seconds=1),
@@ -222,10 +242,23 @@ def answer(session: Session, procedure: str, office: str, pair: Pair, lang: str,
     """The shared answer for the pair in one language, from process memory, else Redis, else built (and kept)."""
     now = to_utc(now)
     key = (_db_key(session), pair.procedure_id, pair.office_id, lang)
-    fresh = lambda a: a is not None and (a.grid, a.seats) == (pair.grid, pair.seats) and a.since <= now < a.valid_until  # noqa: E731
-    if fresh(kept := _kept(_answers, key, session)) or (_shared(session) and fresh(kept := _from_redis(key))):
-        _keep(_answers, key, kept, session)
+    if kept := _kept_answer(session, key, pair, now):
         return kept
+    with _one_build(("answer", *key)):
+        return _kept_answer(session, key, pair, now) or _build_answer(session, procedure, office, pair, key, lang, now)
+
+
+def _kept_answer(session: Session, key: tuple, pair: Pair, now: datetime) -> Answer | None:
+    kept = _current(_kept(_answers, key, session), pair, now)
+    if kept is None and _shared(session):
+        kept = _current(_from_redis(key), pair, now)  # another worker's
+        if kept:
+            _keep(_answers, key, kept, session)
+    return kept
+
+
+def _build_answer(session: Session, procedure: str, office: str, pair: Pair, key: tuple, lang: str,
+                  now: datetime) -> Answer:
     cal = calendar(session, pair, now)
     first = now.astimezone(TZ).date()
     last = min(cal.window.last, first + timedelta(days=MAX_DAYS))
