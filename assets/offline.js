@@ -114,14 +114,20 @@ export async function fetchJson(path, options = {}) {
 // language never opened online shows that one (and says it is in another language) rather than nothing.
 // They are kept as their JSON text, parsed when first read: IndexedDB copies a string at memcpy speed, where a
 // parsed calendar of 1,500 free times costs a cheap phone ~50 ms to store, and again to load on every start.
+// A saved answer is revalidated with its ETag: unchanged, the server answers 304 with no body (at 9:00, a phone
+// coming back costs a few hundred bytes per calendar instead of the calendar).
 const inflight = new Map();
 export async function refresh(keyOf, lang, path) {
   const key = keyOf(lang);
   if (inflight.has(key)) return inflight.get(key);
-  const job = fetchApi(path)
+  const kept = get(key, null);
+  const etag = kept && kept.etag;
+  const job = fetchApi(path, etag ? { headers: { Accept: "application/json", "If-None-Match": etag } } : {})
     .then(async (response) => {
+      const asOf = new Date().toISOString();
+      if (response.status === 304) return setMany([[key, { ...kept, asOf }], [keyOf("*"), { ...kept, asOf }]]);
       if (response.status !== 200) return;
-      const entry = { json: await response.text(), asOf: new Date().toISOString() };
+      const entry = { json: await response.text(), asOf, etag: response.headers.get("ETag") || "" };
       await setMany([[key, entry], [keyOf("*"), entry]]);
     })
     .catch(() => null) // offline: the saved copy stays
@@ -168,13 +174,19 @@ export const refreshAvailability = (lang, p, o) =>
   refresh(availabilityKeyOf(p, o), lang, `/availability?procedure=${p}&office=${o}&lang=${lang}`);
 
 // Loads the catalogue, then the availability of every bookable procedure, so pages never visited while
-// online still have their data offline.
+// online still have their data offline. The calendars come one at a time when the phone is idle: they never
+// compete with what the citizen is looking at, nor arrive at the server all at once.
+const idle = () => new Promise((done) =>
+  (window.requestIdleCallback ? window.requestIdleCallback(done, { timeout: 2000 }) : setTimeout(done, 50)));
 export async function warmCache(lang) {
   await refreshCatalogue(lang);
   const cat = saved(catalogueKey(lang));
   if (!cat) return;
   for (const p of cat.procedures.filter((p) => p.needs_appointment)) {
-    for (const o of p.offices) await refreshAvailability(lang, p.slug, o);
+    for (const o of p.offices) {
+      await idle();
+      await refreshAvailability(lang, p.slug, o);
+    }
   }
   await refreshAppointments(lang);
   await refresh(requestTypesKey, lang, `/request-types?lang=${lang}`);

@@ -4,8 +4,11 @@ Times are stored as aware UTC datetimes; offices publish schedules in local wall
 slots service converts, so daylight-saving days come out right.
 """
 
+import secrets
 from datetime import date, datetime, time, timezone
 
+from sqlalchemy import event, inspect, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 
@@ -85,10 +88,16 @@ class Requirement(SQLModel, table=True):
 
 
 class ProcedureOffice(SQLModel, table=True):
-    """Which offices handle which procedures."""
+    """Which offices handle which procedures. The two versions name the state of the pair's availability answer
+    (services/availability.py): `grid_version` changes with what can be booked (schedules, closures, holidays,
+    booking rules), `seats_version` with the seats taken; both are bumped in the transaction that changes them
+    (see `_availability_changed` below). They start at a random number, so a pair removed and added again never
+    matches an answer kept for its earlier self."""
 
     procedure_id: int = Field(foreign_key="procedure.id", primary_key=True)
     office_id: int = Field(foreign_key="office.id", primary_key=True)
+    grid_version: int = Field(default_factory=lambda: secrets.randbelow(1 << 30))
+    seats_version: int = 0
 
 
 class Schedule(SQLModel, table=True):
@@ -540,3 +549,59 @@ class Suggestion(SQLModel, table=True):
     request_id: int | None = Field(default=None, foreign_key="servicerequest.id", index=True)
     lang: str = Field(default="es", max_length=5)
     created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# ---- the availability versions, bumped in the transaction of every change -----------------------------------
+
+CHANGED = "availability_changed"  # in Session.info while a transaction holds bumped, uncommitted versions
+SEAT_FIELDS = ("procedure_id", "office_id", "starts_at", "seat", "status", "confirm_by", "expires_at")
+
+
+def _values(obj, name: str, dirty: bool) -> set:
+    """The attribute's value, and its value before this flush for a changed row (a move has two pairs)."""
+    now = {getattr(obj, name)}
+    if dirty:
+        now |= set(inspect(obj).attrs[name].history.deleted or ())
+    return now
+
+
+def _pairs_changed(session) -> tuple[set, set]:
+    """(procedure id, office id) pairs whose seats changed, and whose grid changed (None: every one)."""
+    seats, grids = set(), set()
+    for rows, dirty in ((session.new, False), (session.deleted, False), (session.dirty, True)):
+        for obj in rows:
+            if dirty and not session.is_modified(obj):
+                continue
+            if isinstance(obj, (Appointment, Hold)):
+                attrs = inspect(obj).attrs
+                if dirty and not any(f in attrs.keys() and attrs[f].history.has_changes() for f in SEAT_FIELDS):
+                    continue
+                seats |= {(p, o) for p in _values(obj, "procedure_id", dirty) for o in _values(obj, "office_id", dirty)}
+            elif isinstance(obj, Schedule):
+                grids |= {(p, o) for p in _values(obj, "procedure_id", dirty) for o in _values(obj, "office_id", dirty)}
+            elif isinstance(obj, Closure):
+                grids |= {(None, o) for o in _values(obj, "office_id", dirty)}  # no office: a holiday, all of them
+            elif isinstance(obj, Procedure):
+                grids.add((obj.id, None))
+            elif isinstance(obj, Municipality):
+                grids.add((None, None))
+    return seats, grids
+
+
+@event.listens_for(OrmSession, "after_flush")
+def _availability_changed(session, _context) -> None:
+    seats, grids = _pairs_changed(session)
+    if seats or grids:
+        session.info[CHANGED] = True
+    table = ProcedureOffice.__table__
+    for column, pairs in (("seats_version", seats), ("grid_version", grids)):
+        for procedure_id, office_id in sorted(pairs, key=str):
+            where = [c == v for c, v in ((table.c.procedure_id, procedure_id), (table.c.office_id, office_id))
+                     if v is not None]
+            session.connection().execute(update(table).where(*where).values({column: table.c[column] + 1}))
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _availability_settled(session, transaction) -> None:
+    if transaction.parent is None:  # committed or rolled back: the versions are the database's again
+        session.info.pop(CHANGED, None)

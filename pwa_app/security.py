@@ -196,7 +196,7 @@ class SecurityHeaders:
         self.app = app
         self.index = BuildIndex(build_dir if build_dir is not None else default_build_dir())
         self.api_url = api_url if api_url is not None else os.environ.get("REFLEX_API_URL", "")
-        self.cache: dict[str, list[str]] = {}  # body digest -> hashes, for bodies parsed here
+        self.cache: dict[str, list[str]] = {}  # body digest, or file path and version -> hashes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -246,12 +246,9 @@ class SecurityHeaders:
                     return None
                 return await send(finish_headers(message, None))
             if message["type"] == "http.response.pathsend" and start is not None:
-                # The server sends the file itself (granian's pathsend): hash the file it names.
-                try:
-                    body = Path(message["path"]).read_bytes()[: MAX_HTML + 1]
-                except OSError:
-                    body = b""
-                hashes = self._hashes(body, _header(start.get("headers", []), b"content-encoding").decode())
+                # The server sends the file itself (granian's pathsend): hash the file it names, once per version.
+                hashes = self._file_hashes(message["path"], _header(start.get("headers", []),
+                                                                    b"content-encoding").decode())
                 await send(finish_headers(start, hashes))
                 start = None
                 return await send(message)
@@ -269,6 +266,16 @@ class SecurityHeaders:
             return await send(message)
 
         return await self.app(scope, receive, send_wrapper)
+
+    def _file_hashes(self, path: str, encoding: str) -> list[str]:
+        try:
+            stat = os.stat(path)
+            key = f"file:{path}:{stat.st_mtime_ns}:{stat.st_size}"
+            if key not in self.cache:
+                self.cache[key] = self._hashes(Path(path).read_bytes()[: MAX_HTML + 1], encoding)
+        except OSError:
+            return []
+        return self.cache[key]
 
     def _hashes(self, body: bytes, encoding: str) -> list[str]:
         if not body:

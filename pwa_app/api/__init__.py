@@ -5,7 +5,12 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from pwa_app import proxy
 from pwa_app.api import fair, feedback, health, open311, privacy, push, requests, staff, v1, validation
+from pwa_app.api.common import error
 from pwa_app.api.limits import BodyLimit
+
+
+def not_found(rest: str):
+    return error(404, {"path": "not_found_path"}, "es")
 
 
 def create_api() -> FastAPI:
@@ -25,6 +30,9 @@ def create_api() -> FastAPI:
     api.include_router(privacy.router)
     api.include_router(health.router)
     api.include_router(feedback.router)
+    # Last: an address under /api that no route answers gets a small JSON 404 here, instead of falling through to
+    # Reflex's app, which served the 404 HTML page from disk (and the security middleware hashed it) every time.
+    api.add_api_route("/api/{rest:path}", not_found, methods=["GET", "HEAD"], include_in_schema=False)
     api.add_middleware(BodyLimit)
     # On a citizen's slow connection JSON shrinks ~10x: one office's free times are 85 KB raw, 5 KB gzipped
     # (level 6: half the CPU of level 9, 5% larger).

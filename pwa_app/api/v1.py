@@ -1,26 +1,25 @@
 """Version 1 of the citizen API: catalogue, availability, appointments (book, look up, cancel, reschedule, .ics).
 Every write takes an Idempotency-Key; errors answer a JSON body with translated messages per field."""
 
+import gzip
 from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from pwa_app.api import fair
 from pwa_app.api.common import (  # noqa: F401  (shared)
     Lang, client_address, error, etagged, get_session, idempotent_write,
 )
-from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
-from pwa_app.services import booking, catalogue, codes, fairness
+from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
+from pwa_app.services import availability, booking, catalogue, codes, fairness
 from pwa_app.services.booking import BookingError
-from pwa_app.services.i18n import (
-    day_label, gettext, local, long_day_label, month_label, pick_lang, time_label,
-)
+from pwa_app.services.i18n import day_label, gettext, local, long_day_label, pick_lang, time_label
 from pwa_app.services.ics import appointment_ics, checklist
-from pwa_app.services.messages import CONFIRM_NOTE, RELEASE, STATUSES
-from pwa_app.services.slots import TZ, booking_window, slots
+from pwa_app.services.messages import CONFIRM_NOTE, STATUSES
+from pwa_app.services.slots import TZ
 
 router = APIRouter(prefix="/api/v1")
 NO_STORE = {"Cache-Control": "no-store"}  # an appointment holds a name and contacts: never kept in an HTTP cache
@@ -65,7 +64,9 @@ def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
 def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
     lang = pick_lang(lang)
     cat = catalogue.cached(session, lang)
-    proc_slug, office_slug = session.get(Procedure, appt.procedure_id).slug, session.get(Office, appt.office_id).slug
+    proc_slug, office_slug = session.exec(select(  # one query for both
+        select(Procedure.slug).where(Procedure.id == appt.procedure_id).scalar_subquery(),
+        select(Office.slug).where(Office.id == appt.office_id).scalar_subquery())).one()
     proc = next(p for p in cat["procedures"] if p["slug"] == proc_slug)
     office = next(o for o in cat["offices"] if o["slug"] == office_slug)
     moment = local(appt.starts_at)
@@ -98,6 +99,7 @@ def get_procedures(request: Request, lang: str = Lang, session: Session = Depend
 
 @router.get("/availability", summary="Bookable days and times of a procedure at an office")
 def get_availability(
+    request: Request,
     procedure: str = Query(max_length=80),
     office: str = Query(max_length=80),
     from_: date | None = Query(None, alias="from"),
@@ -105,28 +107,31 @@ def get_availability(
     lang: str = Lang,
     session: Session = Depends(get_session),
 ):
-    lang = pick_lang(lang)
-    try:
-        proc, off = booking.resolve(session, procedure, office)
-    except BookingError as exc:
-        return error(404, exc.errors, lang)
-    window = booking_window(session, proc)
-    first = from_ or datetime.now(TZ).date()
-    last = min(to or window.last, first + timedelta(days=92))
-    days: dict[date, dict] = {}
-    for s in slots(session, proc.id, off.id, first, last):
-        moment = local(s.starts_at)
-        day = days.setdefault(moment.date(), {"date": moment.date().isoformat(),
-                                               "label": day_label(moment.date(), lang), "free": 0, "slots": []})
-        day["free"] += s.free
-        day["slots"].append({"start": moment.isoformat(), "time": time_label(moment, lang), "free": s.free})
-    months = {d.strftime("%Y-%m"): month_label(d, lang) for d in days}
-    release = local(window.next_release) if window.next_release else None
-    return {"procedure": procedure, "office": office, "from": first.isoformat(), "to": last.isoformat(),
-            "horizon": window.last.isoformat(), "months": months, "days": list(days.values()),
-            "next_release": release.isoformat() if release else None,
-            "next_release_label": gettext(lang, RELEASE).format(day=long_day_label(release.date(), lang),
-                                                                time=time_label(release, lang)) if release else ""}
+    """The same answer for every citizen until something changes it (services/availability.py): gzipped bytes
+    with an ETag, 304 to a phone that has them already."""
+    lang, now = pick_lang(lang), utcnow()
+    if session.get_bind().dialect.name == "postgresql":  # mostly one read: no BEGIN and ROLLBACK round trips
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    pair = availability.pair_of(session, procedure, office)
+    if pair is None:
+        try:
+            booking.resolve(session, procedure, office)
+        except BookingError as exc:
+            return error(404, exc.errors, lang)
+        return error(404, {"office": "unknown_office"}, lang)
+    if from_ or to:
+        window = availability.calendar(session, pair, now).window
+        first = from_ or now.astimezone(TZ).date()
+        last = min(to or window.last, first + timedelta(days=availability.MAX_DAYS))
+        return availability.body(procedure, office, window, availability.slots_between(session, pair, first, last, now),
+                                 first, last, lang)
+    shared = availability.answer(session, procedure, office, pair, lang, now)
+    headers = {"ETag": shared.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if request.headers.get("if-none-match") == shared.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(shared.gz, media_type="application/json", headers={**headers, "Content-Encoding": "gzip"})
+    return Response(gzip.decompress(shared.gz), media_type="application/json", headers=headers)
 
 
 def write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:

@@ -12,12 +12,13 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import case, union_all
 from sqlmodel import Session, select, text, update
 
 from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
-from pwa_app.services import codes, fairness, mail
+from pwa_app.services import availability, codes, fairness, mail
 from pwa_app.services.documents import DocumentError, check_document, last_four
-from pwa_app.services.slots import TZ, Slot, find_slot, slots, to_utc
+from pwa_app.services.slots import TZ, Slot, not_lapsed, to_utc
 
 ACTIVE = ("booked", "checked_in")
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
@@ -113,15 +114,24 @@ def expire_pendings(session: Session, now: datetime, *slot) -> int:
     return session.execute(update(Appointment).where(*where).values(status="expired", seat=None)).rowcount or 0
 
 
-def free_seat(session: Session, office_id: int, procedure_id: int, slot: Slot, now) -> int | None:
-    """The lowest seat number not taken by an appointment or a live hold (call under the slot lock)."""
-    fairness.drop_expired_holds(session, office_id, procedure_id, slot.starts_at, now)
-    expire_pendings(session, now, office_id, procedure_id, slot.starts_at)
-    same_slot = lambda model: (model.office_id == office_id, model.procedure_id == procedure_id,  # noqa: E731
-                               model.starts_at == slot.starts_at)
-    used = set(session.exec(select(Appointment.seat).where(*same_slot(Appointment), Appointment.seat != None)))  # noqa: E711
-    used |= set(session.exec(select(Hold.seat).where(*same_slot(Hold))))
-    return next((seat for seat in range(1, slot.capacity + 1) if seat not in used), None)
+def free_seat(session: Session, office_id: int, procedure_id: int, starts_at: datetime, capacity: int,
+              now: datetime) -> int | None:
+    """The lowest seat number of a slot that no live appointment or hold uses, None when they fill its capacity
+    (one query; call under the slot lock). Holds that ran out and pending bookings not confirmed in time count
+    for nothing: they keep their number until the worker's periodic look frees it (mail.scan), or until a booking
+    needs that very number."""
+    in_slot = lambda model: (model.office_id == office_id, model.procedure_id == procedure_id,  # noqa: E731
+                             model.starts_at == starts_at)
+    live = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+    rows = session.execute(union_all(
+        select(Appointment.seat, live(not_lapsed(now))).where(*in_slot(Appointment), Appointment.seat != None),  # noqa: E711
+        select(Hold.seat, live(Hold.expires_at > now)).where(*in_slot(Hold)))).all()
+    used = {seat for seat, alive in rows if alive}
+    seat = next((n for n in range(1, capacity + 1) if n not in used), None)
+    if seat is not None and any(n == seat for n, alive in rows if not alive):
+        fairness.drop_expired_holds(session, now, office_id, procedure_id, starts_at)
+        expire_pendings(session, now, office_id, procedure_id, starts_at)
+    return seat
 
 
 def offices_for(session: Session, procedure: Procedure) -> list[Office]:
@@ -138,12 +148,15 @@ def offices_for(session: Session, procedure: Procedure) -> list[Office]:
 def alternatives(
     session: Session, procedure: Procedure, office: Office, around: datetime, now=None, limit: int = 5
 ) -> list[tuple[Office, Slot]]:
-    """The free slots nearest to `around`: the same office first, then the other offices."""
+    """The free slots nearest to `around`: the same office first, then the other offices (from the shared
+    calendars of services/availability.py)."""
+    now = to_utc(now or utcnow())
     day = around.astimezone(TZ).date()
-    first, last = max(day - timedelta(days=7), to_utc(now or utcnow()).astimezone(TZ).date()), day + timedelta(days=21)
+    first, last = max(day - timedelta(days=7), now.astimezone(TZ).date()), day + timedelta(days=21)
     found: list[tuple[Office, Slot]] = []
     for other in sorted(offices_for(session, procedure), key=lambda o: o.id != office.id):
-        free = [s for s in slots(session, procedure.id, other.id, first, last, now) if s.free]
+        pair = availability.pair_by_id(session, procedure.id, other.id)
+        free = [s for s in availability.slots_between(session, pair, first, last, now) if s.free]
         free.sort(key=lambda s: abs((s.starts_at - around).total_seconds()))
         found += [(other, s) for s in free[: limit - len(found)]]
         if len(found) >= limit:
@@ -152,16 +165,26 @@ def alternatives(
 
 
 def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now) -> int:
+    now = to_utc(now or utcnow())
     lock_slot(session, office.id, procedure.id, starts_at)
-    slot = find_slot(session, procedure.id, office.id, starts_at, now)
-    seat = free_seat(session, office.id, procedure.id, slot, to_utc(now or utcnow())) if slot else None
+    pair = availability.pair_by_id(session, procedure.id, office.id)
+    capacity = availability.frame(session, pair, now).capacity.get(starts_at)
+    seat = free_seat(session, office.id, procedure.id, starts_at, capacity, now) if capacity else None
     if seat is None:
-        reason = "taken" if slot else "unavailable"
+        reason = "taken" if capacity else "unavailable"
         raise BookingError({"slot": reason}, alternatives(session, procedure, office, starts_at, now))
     return seat
 
 
 def resolve(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office]:
+    """The procedure and the office, when that office books it (one query); else the reason, as an error."""
+    found = session.exec(select(Procedure, Office)
+                         .join(ProcedureOffice, ProcedureOffice.procedure_id == Procedure.id)
+                         .join(Office, Office.id == ProcedureOffice.office_id)
+                         .where(Procedure.slug == procedure_slug, Office.slug == office_slug,
+                                Procedure.needs_appointment)).first()
+    if found:
+        return found
     procedure = session.exec(select(Procedure).where(Procedure.slug == procedure_slug)).first()
     office = session.exec(select(Office).where(Office.slug == office_slug)).first()
     if not procedure or not procedure.needs_appointment:

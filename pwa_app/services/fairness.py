@@ -13,10 +13,10 @@ from functools import cache
 from pathlib import Path
 
 import altcha
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select
 
 from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge, utcnow
+from pwa_app.services import once
 from pwa_app.services.documents import DocumentError, check_document, normalize_document
 from pwa_app.services.slots import not_lapsed, to_utc
 
@@ -69,10 +69,14 @@ def client_key(address: str | None) -> str:
 
 # ---- holds ---------------------------------------------------------------------------------------------------
 
-def drop_expired_holds(session: Session, office_id: int, procedure_id: int, starts_at: datetime, now) -> None:
-    """Expired holds already count for nothing; removing those of a slot frees their seat numbers."""
-    session.exec(delete(Hold).where(Hold.office_id == office_id, Hold.procedure_id == procedure_id,
-                                    Hold.starts_at == starts_at, Hold.expires_at <= now))
+def drop_expired_holds(session: Session, now, *slot) -> int:
+    """Expired holds already count for nothing; removing them frees their seat numbers, for the slot (office id,
+    procedure id, start) about to be booked, or for all of them (the worker's periodic look). Returns how many."""
+    where = [Hold.expires_at <= now]
+    if slot:
+        office_id, procedure_id, starts_at = slot
+        where += [Hold.office_id == office_id, Hold.procedure_id == procedure_id, Hold.starts_at == starts_at]
+    return session.execute(delete(Hold).where(*where)).rowcount or 0
 
 
 def find_hold(session: Session, token: str | None, now=None) -> Hold | None:
@@ -113,15 +117,17 @@ def limit_reached(session: Session, procedure: Procedure, key: str, now=None, ig
     if not key:
         return None
     now = to_utc(now or utcnow())
-    active = select(Appointment.procedure_id).where(Appointment.person_key == key, Appointment.status.in_(ACTIVE),
-                                                    not_lapsed(now), Appointment.starts_at > now)
+    # One query, one row: this person's active appointments, those of this procedure, and the town's limit.
+    town_limit = select(Municipality.max_active_per_person).limit(1).scalar_subquery()
+    active = select(func.count(Appointment.id), func.count(Appointment.id).filter(
+        Appointment.procedure_id == procedure.id), town_limit).where(
+        Appointment.person_key == key, Appointment.status.in_(ACTIVE), not_lapsed(now), Appointment.starts_at > now)
     if ignore is not None:
         active = active.where(Appointment.id != ignore)
-    procedures = list(session.exec(active))
-    town = session.exec(select(Municipality)).first()
-    if procedures.count(procedure.id) >= max(procedure.max_active_per_person, 1):
+    total, same, most = session.exec(active).one()
+    if same >= max(procedure.max_active_per_person, 1):
         return "limit_procedure"
-    if len(procedures) >= (town.max_active_per_person if town else 3):
+    if total >= (most if most is not None else 3):
         return "limit_total"
     return None
 
@@ -152,14 +158,14 @@ def spend_challenge(session: Session, payload: str | None) -> bool:
         return False
     if not ok:
         return False
-    now = utcnow()
-    session.exec(delete(UsedChallenge).where(UsedChallenge.expires_at <= now))
-    try:
-        with session.begin_nested():
-            session.add(UsedChallenge(signature=signature, expires_at=now + timedelta(minutes=CHALLENGE_MINUTES + 5)))
-    except IntegrityError:
-        return False
-    return True
+    expires = utcnow() + timedelta(minutes=CHALLENGE_MINUTES + 5)
+    return once.insert_ignoring_duplicates(session, UsedChallenge, [{"signature": signature,
+                                                                    "expires_at": expires}]) == 1
+
+
+def drop_spent_challenges(session: Session, now: datetime) -> int:
+    """Spent proofs that have expired can no longer be replayed anyway (the worker's periodic look)."""
+    return session.execute(delete(UsedChallenge).where(UsedChallenge.expires_at <= now)).rowcount or 0
 
 
 def _signature(payload: str) -> str:

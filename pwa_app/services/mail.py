@@ -225,10 +225,13 @@ def queue_reminders(session: Session, now: datetime | None = None) -> int:
 
 
 def scan(session_factory, now: datetime | None = None) -> Counter:
-    """The worker's periodic look: pending bookings that ran out are marked expired, reminders are queued."""
+    """The worker's periodic look: pending bookings that ran out are marked expired, holds and spent proofs of
+    work that ran out are dropped (bookings no longer sweep them), reminders are queued."""
     counts: Counter = Counter()
     with session_factory() as session:
         counts["pending_expired"] = booking.expire_pendings(session, to_utc(now or utcnow()))
+        counts["holds_expired"] = fairness.drop_expired_holds(session, to_utc(now or utcnow()))
+        counts["challenges_expired"] = fairness.drop_spent_challenges(session, to_utc(now or utcnow()))
         counts["mail_reminders"] = queue_reminders(session, now)
         session.commit()
     return counts

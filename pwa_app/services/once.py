@@ -17,7 +17,7 @@ def insert_ignoring_duplicates(session: Session, model, rows: list[dict]) -> int
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # executemany (SQLAlchemy batches it as multi-row VALUES from one cached statement); RETURNING lists the rows
     # really inserted (rowcount says -1 with psycopg here).
-    result = session.execute(insert(model).on_conflict_do_nothing().returning(model.id), rows)
+    result = session.execute(insert(model).on_conflict_do_nothing().returning(*model.__table__.primary_key), rows)
     return len(result.all())
 
 

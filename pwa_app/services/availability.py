@@ -1,0 +1,322 @@
+"""One availability answer per (procedure, office, language), shared by every citizen until something changes it.
+
+The answer (the JSON of GET /api/v1/availability, gzipped, with an ETag) is built once and kept, in Redis when
+REDIS_URL is set (every worker serves the same bytes) and in process memory, under the pair's two versions
+(`ProcedureOffice.grid_version`: schedules, closures, holidays, booking rules; `seats_version`: seats taken),
+which every change bumps in the transaction that makes it (models.py). Each request reads the versions first (one
+query), so a kept answer is served only while nothing has changed: once the commit that took a seat has been
+answered, no citizen is offered that seat. What changes with the clock alone (the first times leaving the notice
+window, midnight, a release hour, a hold or an unconfirmed booking running out) ends the answer's `valid_until`.
+
+The slow-changing part, the capacity grid (slot starts and capacities), is kept per grid version and day, so a
+booking rebuilds only the seat counts; day and time labels are kept per language."""
+
+import gzip
+import hashlib
+import json
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+
+from sqlmodel import Session, func, select
+
+from pwa_app import db
+from pwa_app.models import CHANGED, Appointment, Hold, Office, Procedure, ProcedureOffice, Schedule
+from pwa_app.services.i18n import day_label, gettext, local, long_day_label, month_label, time_label
+from pwa_app.services.messages import RELEASE
+from pwa_app.services.slots import (
+    TZ, Slot, Window, booking_window, closed_days, local_to_utc, schedule_starts, taken_seats, to_utc,
+)
+
+log = logging.getLogger(__name__)
+MAX_DAYS = 92  # one answer covers at most this many days
+KEPT = 4096  # answers and calendars kept per process, at most
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A procedure at an office, with the versions of its availability as the database has them now."""
+
+    procedure_id: int
+    office_id: int
+    grid: int
+    seats: int
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The slow-changing part: the booking window and every bookable slot start in it with its capacity."""
+
+    grid: int
+    window: Window
+    capacity: dict[datetime, int]  # in time order
+    since: datetime  # built at; right from then until valid_until (a clock set back gets a new one)
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Every bookable slot of a pair from now to the end of its booking window, with its seats taken."""
+
+    grid: int
+    seats: int
+    window: Window
+    slots: tuple[Slot, ...]
+    since: datetime
+    valid_until: datetime
+
+
+@dataclass(frozen=True)
+class Answer:
+    grid: int
+    seats: int
+    since: datetime
+    valid_until: datetime
+    etag: str
+    gz: bytes
+
+
+_grids: dict[tuple, tuple[tuple[datetime, int], ...]] = {}
+_frames: dict[tuple, Frame] = {}
+_calendars: dict[tuple, Calendar] = {}
+_answers: dict[tuple, Answer] = {}
+_building: dict[tuple, threading.Lock] = {}
+
+
+def pair_of(session: Session, procedure_slug: str, office_slug: str) -> Pair | None:
+    """The bookable pair named by two slugs, None when the office does not offer that procedure by appointment."""
+    row = session.exec(
+        select(ProcedureOffice.procedure_id, ProcedureOffice.office_id, ProcedureOffice.grid_version,
+               ProcedureOffice.seats_version)
+        .join(Procedure, Procedure.id == ProcedureOffice.procedure_id)
+        .join(Office, Office.id == ProcedureOffice.office_id)
+        .where(Procedure.slug == procedure_slug, Office.slug == office_slug, Procedure.needs_appointment)
+    ).first()
+    return Pair(*row) if row else None
+
+
+def pair_by_id(session: Session, procedure_id: int, office_id: int) -> Pair | None:
+    row = session.get(ProcedureOffice, (procedure_id, office_id), populate_existing=True)
+    return Pair(procedure_id, office_id, row.grid_version, row.seats_version) if row else None
+
+
+def _db_key(session: Session) -> str:
+    """Which database the versions belong to (several share one Redis, and tests use many)."""
+    return hashlib.sha256(session.get_bind().url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
+
+
+# ---- the capacity grid and the seat counts -------------------------------------------------------------------
+
+
+def _grid(session: Session, pair: Pair, procedure: Procedure, first: date, last: date) -> tuple:
+    """(start, capacity) of every slot the schedules give between two local days, closures left out."""
+    key = (_db_key(session), pair.procedure_id, pair.office_id, pair.grid, first, last)
+    if (kept := _kept(_grids, key, session)) is not None:
+        return kept
+    schedules = session.exec(select(Schedule).where(Schedule.office_id == pair.office_id,
+                                                    Schedule.procedure_id == pair.procedure_id)).all()
+    closed = closed_days(session, pair.office_id, first, last)
+    capacity: dict[datetime, int] = {}
+    day = first
+    while day <= last:
+        if day not in closed:
+            for sched in schedules:
+                for start in schedule_starts(sched, day, procedure.buffer_minutes):
+                    capacity[start] = capacity.get(start, 0) + sched.capacity
+        day += timedelta(days=1)
+    grid = tuple(sorted(capacity.items()))
+    _keep(_grids, key, grid, session)
+    return grid
+
+
+def _next_expiry(session: Session, pair: Pair, now: datetime) -> datetime | None:
+    """When the first live hold or unconfirmed booking of the pair gives its seat back."""
+    hold = session.exec(select(func.min(Hold.expires_at)).where(
+        Hold.procedure_id == pair.procedure_id, Hold.office_id == pair.office_id, Hold.expires_at > now)).one()
+    pending = session.exec(select(func.min(Appointment.confirm_by)).where(
+        Appointment.procedure_id == pair.procedure_id, Appointment.office_id == pair.office_id,
+        Appointment.status == "pending", Appointment.seat != None, Appointment.confirm_by > now)).one()  # noqa: E711
+    return min((to_utc(t) for t in (hold, pending) if t is not None), default=None)
+
+
+def frame(session: Session, pair: Pair, now: datetime) -> Frame:
+    """The pair's window and capacities now: kept while its grid version stands and until the clock changes them
+    (midnight, the next release, the first slot's notice beginning)."""
+    now = to_utc(now)
+    key = (_db_key(session), pair.procedure_id, pair.office_id)
+    kept = _kept(_frames, key, session)
+    if kept and kept.grid == pair.grid and kept.since <= now < kept.valid_until:
+        return kept
+    procedure = session.get(Procedure, pair.procedure_id)
+    window = booking_window(session, procedure, now)
+    today = now.astimezone(TZ).date()
+    capacity = {s: c for s, c in _grid(session, pair, procedure, today, window.last) if s >= window.earliest}
+    ends = [local_to_utc(today + timedelta(days=1), time(0)) or now + timedelta(hours=1), window.next_release]
+    if capacity:  # the first slot leaves the window when its notice begins
+        ends.append(next(iter(capacity)) - (window.earliest - now))
+    built = Frame(pair.grid, window, capacity, now, min(t for t in ends if t is not None))
+    _keep(_frames, key, built, session)
+    return built
+
+
+def _current(kept, pair: Pair, now: datetime):
+    """A kept copy as fresh as the versions read (or fresher: another request read them later) and not yet ended
+    by the clock; else None."""
+    if kept and kept.grid >= pair.grid and kept.seats >= pair.seats and kept.since <= now < kept.valid_until:
+        return kept
+    return None
+
+
+def _one_build(key: tuple) -> threading.Lock:
+    """Within a process, one request builds a copy at a time; the others wait for it rather than all building
+    the same copy at once (a booking makes every request in flight find its copy old)."""
+    return _building.setdefault(key, threading.Lock())
+
+
+def calendar(session: Session, pair: Pair, now: datetime) -> Calendar:
+    """The frame with the seats taken: kept while both versions stand, until a hold or a pending booking ends."""
+    now = to_utc(now)
+    key = (_db_key(session), pair.procedure_id, pair.office_id)
+    if kept := _current(_kept(_calendars, key, session), pair, now):
+        return kept
+    with _one_build(("calendar", *key)):
+        return _current(_kept(_calendars, key, session), pair, now) or _build_calendar(session, pair, key, now)
+
+
+def _build_calendar(session: Session, pair: Pair, key: tuple, now: datetime) -> Calendar:
+    fr = frame(session, pair, now)
+    starts = list(fr.capacity)
+    taken = taken_seats(session, pair.office_id, pair.procedure_id, starts[0], starts[-1] + timedelta(seconds=1),
+                        now) if starts else Counter()
+    until = min(t for t in (fr.valid_until, _next_expiry(session, pair, now)) if t is not None)
+    built = Calendar(pair.grid, pair.seats, fr.window, tuple(Slot(s, c, taken[s]) for s, c in fr.capacity.items()),
+                     now, until)
+    _keep(_calendars, key, built, session)
+    return built
+
+
+def slots_between(session: Session, pair: Pair, first: date, last: date, now: datetime) -> list[Slot]:
+    """The pair's bookable slots between two local days, from the shared calendar."""
+    return [s for s in calendar(session, pair, now).slots if first <= s.starts_at.astimezone(TZ).date() <= last]
+
+
+# ---- the answer ----------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date, lang: str) -> tuple[str, str]:
+    return day.isoformat(), day_label(day, lang)
+
+
+@lru_cache(maxsize=65536)
+def _time(moment: datetime, lang: str) -> tuple[str, str]:
+    return moment.isoformat(), time_label(moment, lang)
+
+
+def body(procedure: str, office: str, window: Window, slots: list[Slot], first: date, last: date, lang: str) -> dict:
+    """The availability answer: days between `first` and `last` with their slots and free seats."""
+    days: dict[date, dict] = {}
+    for s in slots:
+        moment = local(s.starts_at)
+        if not first <= moment.date() <= last:
+            continue
+        if (day := days.get(moment.date())) is None:
+            iso, label = _day(moment.date(), lang)
+            day = days[moment.date()] = {"date": iso, "label": label, "free": 0, "slots": []}
+        iso, label = _time(moment, lang)
+        day["free"] += s.free
+        day["slots"].append({"start": iso, "time": label, "free": s.free})
+    months = {d.strftime("%Y-%m"): month_label(d, lang) for d in days}
+    release = local(window.next_release) if window.next_release else None
+    return {"procedure": procedure, "office": office, "from": first.isoformat(), "to": last.isoformat(),
+            "horizon": window.last.isoformat(), "months": months, "days": list(days.values()),
+            "next_release": release.isoformat() if release else None,
+            "next_release_label": gettext(lang, RELEASE).format(day=long_day_label(release.date(), lang),
+                                                                time=time_label(release, lang)) if release else ""}
+
+
+def answer(session: Session, procedure: str, office: str, pair: Pair, lang: str, now: datetime) -> Answer:
+    """The shared answer for the pair in one language, from process memory, else Redis, else built (and kept)."""
+    now = to_utc(now)
+    key = (_db_key(session), pair.procedure_id, pair.office_id, lang)
+    if kept := _kept_answer(session, key, pair, now):
+        return kept
+    with _one_build(("answer", *key)):
+        return _kept_answer(session, key, pair, now) or _build_answer(session, procedure, office, pair, key, lang, now)
+
+
+def _kept_answer(session: Session, key: tuple, pair: Pair, now: datetime) -> Answer | None:
+    kept = _current(_kept(_answers, key, session), pair, now)
+    if kept is None and _shared(session):
+        kept = _current(_from_redis(key), pair, now)  # another worker's
+        if kept:
+            _keep(_answers, key, kept, session)
+    return kept
+
+
+def _build_answer(session: Session, procedure: str, office: str, pair: Pair, key: tuple, lang: str,
+                  now: datetime) -> Answer:
+    cal = calendar(session, pair, now)
+    first = now.astimezone(TZ).date()
+    last = min(cal.window.last, first + timedelta(days=MAX_DAYS))
+    raw = json.dumps(body(procedure, office, cal.window, list(cal.slots), first, last, lang),
+                     ensure_ascii=False, separators=(",", ":")).encode()
+    built = Answer(pair.grid, pair.seats, now, cal.valid_until, '"' + hashlib.sha256(raw).hexdigest()[:32] + '"',
+                   gzip.compress(raw, compresslevel=6, mtime=0))
+    _keep(_answers, key, built, session)
+    if _shared(session):
+        _to_redis(key, built, now)
+    return built
+
+
+def _shared(session: Session) -> bool:
+    """Whether this session may read and keep shared copies: not inside a transaction that changed availability
+    (its versions are not committed; were it rolled back, the next commit would reuse them for other data)."""
+    return not session.info.get(CHANGED)
+
+
+def _kept(store: dict, key, session: Session):
+    return store.get(key) if _shared(session) else None
+
+
+def _keep(store: dict, key, value, session: Session) -> None:
+    if not _shared(session):
+        return
+    if len(store) >= KEPT and key not in store:
+        store.clear()
+    store[key] = value
+
+
+def _redis_key(key: tuple) -> str:
+    return "cita:availability:" + ":".join(map(str, key))
+
+
+def _from_redis(key: tuple) -> Answer | None:
+    client = db.redis()
+    if client is None:
+        return None
+    try:
+        stored = client.get(_redis_key(key))
+    except Exception as exc:  # noqa: BLE001 - Redis down: this worker builds its own
+        log.warning("availability answer not read from Redis: %s", exc)
+        return None
+    if not stored:
+        return None
+    head, gz = stored.split(b"\n", 1)
+    grid, seats, since, until, etag = json.loads(head)
+    return Answer(grid, seats, datetime.fromisoformat(since), datetime.fromisoformat(until), etag, gz)
+
+
+def _to_redis(key: tuple, built: Answer, now: datetime) -> None:
+    client = db.redis()
+    if client is None:
+        return
+    head = json.dumps([built.grid, built.seats, built.since.isoformat(), built.valid_until.isoformat(), built.etag]).encode()
+    seconds = max(1, min(86400, int((built.valid_until - now).total_seconds()) + 1))
+    try:
+        client.set(_redis_key(key), head + b"\n" + built.gz, ex=seconds)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("availability answer not kept in Redis: %s", exc)

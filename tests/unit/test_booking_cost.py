@@ -1,0 +1,63 @@
+"""What one booking costs the database: the SQL statements of POST /api/v1/appointments, counted with a
+SQLAlchemy before_cursor_execute listener (bench/rush.py prints the same count on PostgreSQL), and no sweeping of
+expired holds or lapsed pending bookings inside a booking (the worker's periodic look does it: mail.scan)."""
+
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from pwa_app import db
+from pwa_app.models import Appointment, Hold
+from pwa_app.services import booking, fairness, mail
+
+from .test_booking import NORTE, PADRON, book_ok, norte_slot, person  # noqa: F401  (a fixture)
+
+BOOKING_STATEMENTS = 13  # the whole request on SQLite: proof of work, idempotency, booking, answer (two BEGINs)
+
+
+@contextmanager
+def statements(engine):
+    seen: list[str] = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+
+
+def free_start(api, n: int = 0) -> str:
+    answer = api.get(f"/api/v1/availability?procedure={PADRON}&office={NORTE}").json()
+    return [s["start"] for d in answer["days"] for s in d["slots"] if s["free"]][n]
+
+
+def test_a_booking_through_the_api_takes_a_handful_of_statements(api):
+    body = {**person(), "procedure": PADRON, "office": NORTE}
+    assert api.post("/api/v1/appointments", json={**body, "start": free_start(api)},
+                    headers={"Idempotency-Key": "cost-warm-up"}).status_code == 201
+    start = free_start(api, 3)
+    with statements(db.engine()) as seen:
+        answer = api.post("/api/v1/appointments", json={**body, "start": start, "email": ""},
+                          headers={"Idempotency-Key": "cost-counted"})
+    assert answer.status_code == 201, answer.text
+    print(f"{len(seen)} statements:", *seen, sep="\n  ")
+    assert len(seen) <= BOOKING_STATEMENTS
+
+
+def test_expired_holds_and_lapsed_pendings_are_left_to_the_worker(session, clock, norte_slot):
+    held = booking.hold(session, PADRON, NORTE, norte_slot + timedelta(days=7), now=clock.now)
+    session.commit()
+    later = clock.moved(minutes=fairness.HOLD_MINUTES + 1)
+    book_ok(session, norte_slot, later)  # another slot: its expired hold is not this booking's business
+    assert session.get(Hold, held.id) is not None
+    same = book_ok(session, norte_slot + timedelta(days=7), later, document="00000000T")  # the held slot: seat 1
+    assert same.seat == 1 and session.get(Hold, held.id) is None  # freed because that number was needed
+    other = booking.hold(session, PADRON, NORTE, norte_slot + timedelta(days=14), now=clock.now).id
+    session.commit()
+    factory = lambda: Session(session.get_bind(), expire_on_commit=False)  # noqa: E731
+    assert mail.scan(factory, later.now)["holds_expired"] == 1
+    session.expire_all()
+    assert session.exec(select(Hold).where(Hold.id == other)).first() is None
+    assert session.exec(select(Appointment).where(Appointment.status == "booked")).all()
