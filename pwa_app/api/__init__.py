@@ -4,6 +4,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from pwa_app.api import fair, feedback, health, open311, privacy, push, requests, staff, v1, validation
+from pwa_app.api.common import install_busy
 from pwa_app.api.limits import BodyLimit
 
 
@@ -29,4 +30,5 @@ def create_api() -> FastAPI:
     # (level 6: half the CPU of level 9, 5% larger).
     api.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     validation.install(api)
+    install_busy(api)
     return api
