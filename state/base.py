@@ -10,14 +10,18 @@ pwa_app.services and keep only what the page shows.
 import contextvars
 import functools
 import inspect
+import logging
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from components.staff import LOGIN, S_, _s
 from pwa_app import db
 from pwa_app.services import auth
 from pwa_app.services.auth import Viewer
+
+log = logging.getLogger(__name__)
 
 ROLE_LABELS = {"admin": S_("Administración"), "manager": S_("Responsable de oficina"), "desk": S_("Atención al público")}
 
@@ -59,6 +63,12 @@ MESSAGES = {
     "email": S_("Escriba una dirección de correo válida."),
     "role": S_("Rol desconocido."),
 }
+
+# Said when an event failed on the server (backend_exception_handler), with a button to try again.
+BUSY = S_("El sistema está muy ocupado en este momento y no se ha podido completar. Lo ya guardado sigue "
+          "guardado: pulse «Reintentar» dentro de unos segundos.")
+FAILED = S_("No se ha podido completar por un error del servidor. Lo ya guardado sigue guardado: pulse "
+            "«Reintentar»; si vuelve a ocurrir, avise al servicio de informática.")
 
 FIELDS = {
     "name": S_("Nombre"), "address": S_("Dirección"), "opening_hours": S_("Horario"), "slug": S_("Identificador"),
@@ -131,6 +141,7 @@ class StaffState(rx.State):
     me_permissions: list[str] = []
     flash: str = ""
     flash_kind: str = "info"  # info | ok | error
+    flash_retry: bool = False  # the message is about a failure on the server: offer "Reintentar"
 
     def _authorize(self, permission: str):
         """(None, viewer) when allowed; else (events to send, None)."""
@@ -151,10 +162,35 @@ class StaffState(rx.State):
         return None, who
 
     def _say(self, message: str, kind: str = "info") -> None:
-        self.flash, self.flash_kind = message, kind
+        self.flash, self.flash_kind, self.flash_retry = message, kind, False
+
+    @rx.event
+    def server_failed(self, busy: bool):
+        """What staff see when an event failed on the server (the database busy, a bug): a calm message."""
+        self._say(_s(BUSY if busy else FAILED), "error")
+        self.flash_retry = True
+
+    @rx.event
+    def retry(self):
+        """Load the page again (its on_load runs again) after a failure on the server."""
+        self._say("")
+        url = self.router.url
+        return rx.redirect((url.path or "/staff/") + (f"?{url.query}" if url.query else ""), replace=True)
 
     def _fail(self, exc) -> None:
         self._say(describe(getattr(exc, "errors", {"form": "forbidden"}), getattr(exc, "info", None)), "error")
 
     def _client_ip(self) -> str:
         return self.router.session.client_ip or ""
+
+
+def server_exception_handler(exception: Exception) -> EventSpec | None:
+    """The app's backend_exception_handler. Reflex's default answers with a toast run through `eval` in the
+    browser, which the Content-Security-Policy blocks (staff then saw nothing); this sets the page's message line
+    through state instead."""
+    busy = db.is_busy(exception)
+    if busy:
+        log.warning("staff event: the database was busy (%s)", exception)
+    else:
+        log.error("staff event failed", exc_info=exception)
+    return StaffState.server_failed(busy)
