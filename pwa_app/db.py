@@ -6,6 +6,7 @@ import sqlite3
 from functools import cache
 
 from sqlalchemy import event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, SQLModel, create_engine
 
 DEFAULT_URL = "sqlite:///cita.db"
@@ -38,7 +39,10 @@ def make_engine(url: str):
         # Reads take no row locks there and never wait for a writer; writes queue for their slot's lock.
         return create_engine(url, pool_pre_ping=True, pool_size=int(os.environ.get("CITA_DB_POOL_SIZE", "5")),
                              max_overflow=int(os.environ.get("CITA_DB_MAX_OVERFLOW", "10")), pool_timeout=30)
-    engine = create_engine(url, connect_args={"timeout": busy_timeout(), "check_same_thread": False})
+    # Connections enough for every request thread (AnyIO's 40, the staff events' and workers' threads): waiting
+    # for a pooled connection behind writers that wait for the lock would stall reads. Never longer than a write.
+    engine = create_engine(url, connect_args={"timeout": busy_timeout(), "check_same_thread": False},
+                           pool_size=10, max_overflow=50, pool_timeout=busy_timeout())
 
     # Reads run outside any transaction (WAL: each sees the last commit, never waits for a writer). The write
     # lock is taken at a unit's first write (BEGIN IMMEDIATE, waiting up to the busy timeout) and held until its
@@ -69,8 +73,10 @@ def write_lock(session: Session) -> None:
 
 
 def is_busy(exc: BaseException) -> bool:
-    """True for a wait for SQLite's write lock that ran out ("database is locked"): the request may simply be
-    sent again."""
+    """True for a wait for SQLite's write lock (or for a pooled connection) that ran out: the request may simply
+    be sent again."""
+    if isinstance(exc, PoolTimeout):
+        return True
     orig = getattr(exc, "orig", exc)
     return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from pwa_app import db
@@ -37,7 +37,7 @@ def install_busy(api: FastAPI) -> None:
     Retry-After, and the device outbox sends it again later, instead of a 500 (or a request thread held for
     long). Any other database error stays a 500."""
 
-    async def busy(request: Request, exc: OperationalError) -> Response:
+    async def busy(request: Request, exc: Exception) -> Response:
         if not db.is_busy(exc):
             raise exc
         headers = {"Retry-After": str(BUSY_RETRY_SECONDS)}
@@ -52,6 +52,7 @@ def install_busy(api: FastAPI) -> None:
         return answer
 
     api.add_exception_handler(OperationalError, busy)
+    api.add_exception_handler(PoolTimeout, busy)
 
 
 def etagged(request: Request, body: dict) -> Response:
