@@ -2,11 +2,12 @@
 
 `@staff_event("permission")` is the one door: before the handler runs it reads the session cookie (HttpOnly: it
 reaches the server with the websocket's handshake and never the page's scripts), looks the session up in the
-database and checks the role. Anonymous → sent to the sign-in page; wrong role → sent home with a notice; the
+database and checks the role; check and handler run in a thread, off the event loop. Anonymous → sent to the sign-in page; wrong role → sent home with a notice; the
 handler never runs. Inside, `viewer()` is the signed-in member of staff. State classes stay thin: they call
 pwa_app.services and keep only what the page shows.
 """
 
+import asyncio
 import contextvars
 import functools
 import inspect
@@ -116,16 +117,21 @@ def staff_event(permission: str):
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn) or inspect.iscoroutinefunction(fn):
             raise TypeError("staff event handlers are plain functions (return the events)")
 
-        @functools.wraps(fn)
-        def guarded(self, *args, **kwargs):
+        def run(guard, self, args, kwargs):
             refused, who = self._authorize(permission)
             if refused is not None:
                 return refused
             token = _viewer.set(who)
             try:
-                return guarded.__wrapped__(self, *args, **kwargs)
+                return guard.__wrapped__(self, *args, **kwargs)
             finally:
                 _viewer.reset(token)
+
+        @functools.wraps(fn)
+        async def guarded(self, *args, **kwargs):
+            # In a thread: Reflex runs a plain handler on the event loop, so a handler waiting for SQLite's write
+            # lock stopped the whole process (pages, API, every tablet) for as long as it waited.
+            return await asyncio.to_thread(run, guarded, self, args, kwargs)
 
         guarded._staff_permission = permission
         return guarded
