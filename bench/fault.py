@@ -187,14 +187,17 @@ async def run(base: str, database_url: str, args, push_origin: str | None) -> di
     async with httpx.AsyncClient(base_url=base, timeout=120) as client:
         pairs = await bookable(client, setup)
         rng = random.Random(7)
-        # The day to close: one office's last bookable day, for one procedure there (few other tests go that far).
+        # The day to close: one office's last bookable day (few other tests go that far), every procedure there.
         procedure, office = pairs[0]
         free = await free_times(client, setup, procedure, office)
         day = date.fromisoformat(free[-1][:10])
-        on_day = [s for s in free if s.startswith(day.isoformat())][: args.closure_citizens]
+        on_day = []
+        for other in [p for p, o in pairs if o == office]:
+            times = free if other == procedure else await free_times(client, setup, other, office)
+            on_day += [(other, s) for s in times if s.startswith(day.isoformat())]
         closure_bookings = [b for b in await asyncio.gather(*(
-            book(client, setup, procedure, office, s, rng, time.monotonic() + 120, f"cierre{n}@example.com")
-            for n, s in enumerate(on_day))) if b]
+            book(client, setup, proc, office, s, rng, time.monotonic() + 120, f"cierre{n}@example.com")
+            for n, (proc, s) in enumerate(on_day[: args.closure_citizens]))) if b]
         if push_origin:
             subscribe_devices(database_url, closure_bookings, push_origin)
         # Bookings sent during the fault: other times of the same procedure, one writer each.
