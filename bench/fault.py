@@ -38,11 +38,20 @@ from pathlib import Path
 
 import httpx
 from _app import pct, start_app, stop_app
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, select
+
+# Imported before the fault: a cold import in a starved thread could outlast a short hold.
+from pwa_app import db
+from pwa_app.models import Office, StaffUser
+from pwa_app.services import auth, notify, push, retention, staff
 from _traffic import (
     LIFTED, STAFF_EMAIL, Recorder, book, bookable, check_bookings, create_staff, free_times, timed,
 )
 
 from tests.e2e.conftest import wait_for
+from tests.unit.test_push_receiver import Device, serve_in_process
 
 PUSH_SEED = "fault"
 LOOKUP_EVERY = 2.5  # seconds between two reads by code: the e2e app keeps the default limit (30 a minute)
@@ -91,14 +100,8 @@ def hold_lock(database_url: str, seconds: float, code: str) -> subprocess.Popen:
 
 def subscribe_devices(database_url: str, bookings: list[dict], origin: str) -> None:
     """A push subscription following each booking, as the booking page makes one (keys the receiver knows)."""
-    from sqlmodel import Session
-
-    from pwa_app.db import make_engine
-    from pwa_app.services import notify, push
-    from tests.unit.test_push_receiver import Device
-
     os.environ["CITA_PUSH_HOSTS"] = "127.0.0.1"
-    engine = make_engine(database_url)
+    engine = db.make_engine(database_url)
     with Session(engine) as session:
         for n, stored in enumerate(bookings):
             device = Device.numbered(PUSH_SEED, n)
@@ -112,13 +115,6 @@ def subscribe_devices(database_url: str, bookings: list[dict], origin: str) -> N
 def close_day(database_url: str, office: str, day: date, give_up_at: float, tries: list) -> int:
     """Staff close the office for the day, cancelling its bookings; a busy database is retried, as a clerk would
     press "Reintentar". Each attempt's (seconds, outcome) goes into `tries`. Returns how many were cancelled."""
-    from sqlalchemy.exc import OperationalError
-    from sqlmodel import Session, select
-
-    from pwa_app import db
-    from pwa_app.models import Office, StaffUser
-    from pwa_app.services import auth, staff
-
     engine = db.make_engine(database_url)
     try:
         while time.monotonic() < give_up_at:
@@ -145,12 +141,6 @@ def close_day(database_url: str, office: str, day: date, give_up_at: float, trie
 
 def purge(database_url: str) -> tuple[float, str]:
     """The retention purge, as the worker runs it (forced: due or not): (seconds, "done" | "busy")."""
-    from sqlalchemy.exc import OperationalError
-    from sqlmodel import Session
-
-    from pwa_app import db
-    from pwa_app.services import retention
-
     engine = db.make_engine(database_url)
     t0 = time.perf_counter()
     try:
@@ -235,8 +225,6 @@ async def run(base: str, database_url: str, args, push_origin: str | None) -> di
 
 def wait_for_notices(database_url: str, expected: int, push_origin: str | None, seconds: float) -> dict:
     """The workers' part of the closure: its mails sent, its pushes (with the local push service) delivered."""
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(database_url)
     deadline = time.monotonic() + seconds
     try:
@@ -317,9 +305,6 @@ def main() -> int:
         if args.base_url:
             base, database_url = args.base_url, args.database_url
         else:
-            from pwa_app.services import push
-            from tests.unit.test_push_receiver import serve_in_process
-
             work = Path(tempfile.mkdtemp(prefix="cita-fault-"))
             database_url = f"sqlite:///{work / 'cita.db'}"
             keys = push.load_keys(work / "vapid")
