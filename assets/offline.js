@@ -545,7 +545,7 @@ async function send(item) {
     return saveItem({ ...item, status: "failed", errors: answer.errors || {}, codes: answer.codes || {} });
   }
   const tries = item.tries + 1;
-  const asked = Number((answer && answer.retry_after) || 0) * 1000; // 429: the server says when
+  const asked = Number((answer && answer.retry_after) || 0) * 1000; // 429 and 503 (database busy): the server says when
   const wait = Math.max(asked, Math.min(60000, 2000 * 2 ** Math.min(tries, 5)) * (0.75 + Math.random() / 2));
   return saveItem({ ...item, status: "pending", tries, nextAt: Date.now() + wait });
 }

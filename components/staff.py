@@ -96,7 +96,11 @@ def frame(state, title: str, *children, active: str = "", wide: bool = True) -> 
         rx.el.main(
             rx.el.h1(title, class_name="staff-title"),
             rx.cond(state.flash != "",
-                    rx.el.div(state.flash, role=rx.cond(state.flash_kind == "error", "alert", "status"),
+                    rx.el.div(state.flash,
+                              rx.cond(state.flash_retry,
+                                      button(_s("Reintentar"), kind="secondary", on_click=state.retry,
+                                             class_name="staff-retry")),
+                              role=rx.cond(state.flash_kind == "error", "alert", "status"),
                               class_name=rx.cond(state.flash_kind == "error", "notice notice-error staff-flash",
                                                  rx.cond(state.flash_kind == "ok", "notice notice-ok staff-flash",
                                                          "notice staff-flash")))),

@@ -1,9 +1,12 @@
 """The database engine from DATABASE_URL (SQLite file by default), shared by the API, staff state and scripts."""
 
 import os
+import re
+import sqlite3
 from functools import cache
 
 from sqlalchemy import event
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, SQLModel, create_engine
 
 DEFAULT_URL = "sqlite:///cita.db"
@@ -17,28 +20,65 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def busy_timeout() -> float:
+    """Seconds a write waits for SQLite's write lock before it gives up with a 503 and Retry-After: a stuck
+    writer must not hold every request thread for long."""
+    return float(os.environ.get("CITA_DB_BUSY_TIMEOUT") or 2)
+
+
+# Statements that write: on SQLite they start the write transaction (see make_engine). A SAVEPOINT opens a unit
+# that writes too; taking the lock before it keeps the savepoint from becoming a read that cannot upgrade.
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|SAVEPOINT)\b", re.IGNORECASE)
+
+
 def make_engine(url: str):
     if not is_sqlite(url):
         # Per process: with N backend workers the app holds up to N x (size + overflow) connections, which must
         # stay under PostgreSQL's max_connections (100 by default). 10 + 20 per worker ran out at 4 workers
         # ("too many clients already" as 500s under bench/load.py). A request waits for a free connection.
+        # Reads take no row locks there and never wait for a writer; writes queue for their slot's lock.
         return create_engine(url, pool_pre_ping=True, pool_size=int(os.environ.get("CITA_DB_POOL_SIZE", "5")),
                              max_overflow=int(os.environ.get("CITA_DB_MAX_OVERFLOW", "10")), pool_timeout=30)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    # Connections enough for every request thread (AnyIO's 40, the staff events' and workers' threads): waiting
+    # for a pooled connection behind writers that wait for the lock would stall reads. Never longer than a write.
+    engine = create_engine(url, connect_args={"timeout": busy_timeout(), "check_same_thread": False},
+                           pool_size=10, max_overflow=50, pool_timeout=busy_timeout())
 
-    # Every SQLite transaction takes the write lock up front (BEGIN IMMEDIATE): a capacity check and the
-    # insert that follows can then never interleave with another process's booking.
+    # Reads run outside any transaction (WAL: each sees the last commit, never waits for a writer). The write
+    # lock is taken at a unit's first write (BEGIN IMMEDIATE, waiting up to the busy timeout) and held until its
+    # commit; a unit whose reads must not change before its write (a capacity check, then the insert) takes it
+    # first with write_lock().
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA journal_mode=WAL")
         dbapi_conn.execute("PRAGMA foreign_keys=ON")
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(_conn, cursor, statement, _params, _context, _many):
+        if not cursor.connection.in_transaction and _WRITES.match(statement):
+            cursor.connection.execute("BEGIN IMMEDIATE")
 
     return engine
+
+
+def write_lock(session: Session) -> None:
+    """Take SQLite's write lock now (waiting up to the busy timeout), so that what this unit reads next cannot
+    change before it commits. PostgreSQL units lock what they need themselves (advisory or row locks)."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    conn = session.connection()
+    if not conn.connection.dbapi_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """True for a wait for SQLite's write lock (or for a pooled connection) that ran out: the request may simply
+    be sent again."""
+    if isinstance(exc, PoolTimeout):
+        return True
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
 
 
 @cache

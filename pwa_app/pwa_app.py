@@ -21,6 +21,7 @@ from pwa_app.services import notify
 from pwa_app.pages.requests import my_requests, new_request, request_status
 from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
 from pwa_app.services.messages import N_
+from state.base import server_exception_handler
 
 # Runs first on every page, before any module script: React does not repair <html> attributes, and Reflex's
 # runtime reads its `backend-enabled` cookie when it starts.
@@ -70,6 +71,8 @@ app = rx.App(
     ],
     # The API (with Reflex's app mounted inside it), wrapped in the security and cache headers.
     api_transformer=[create_api(), SecurityHeaders],
+    # Reflex's default shows a toast through eval (blocked by our CSP): staff get a message line and a retry.
+    backend_exception_handler=server_exception_handler,
 )
 # Our pages show their own calm offline notice; Reflex's overlay would cover them with an English message.
 app.app_wraps.pop((5, "Overlay"), None)

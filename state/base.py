@@ -2,22 +2,27 @@
 
 `@staff_event("permission")` is the one door: before the handler runs it reads the session cookie (HttpOnly: it
 reaches the server with the websocket's handshake and never the page's scripts), looks the session up in the
-database and checks the role. Anonymous → sent to the sign-in page; wrong role → sent home with a notice; the
+database and checks the role; check and handler run in a thread, off the event loop. Anonymous → sent to the sign-in page; wrong role → sent home with a notice; the
 handler never runs. Inside, `viewer()` is the signed-in member of staff. State classes stay thin: they call
 pwa_app.services and keep only what the page shows.
 """
 
+import asyncio
 import contextvars
 import functools
 import inspect
+import logging
 from urllib.parse import quote
 
 import reflex as rx
+from reflex.event import EventSpec
 
 from components.staff import LOGIN, S_, _s
 from pwa_app import db, proxy
 from pwa_app.services import auth
 from pwa_app.services.auth import Viewer
+
+log = logging.getLogger(__name__)
 
 ROLE_LABELS = {"admin": S_("Administración"), "manager": S_("Responsable de oficina"), "desk": S_("Atención al público")}
 
@@ -59,6 +64,12 @@ MESSAGES = {
     "email": S_("Escriba una dirección de correo válida."),
     "role": S_("Rol desconocido."),
 }
+
+# Said when an event failed on the server (backend_exception_handler), with a button to try again.
+BUSY = S_("El sistema está muy ocupado en este momento y no se ha podido completar. Lo ya guardado sigue "
+          "guardado: pulse «Reintentar» dentro de unos segundos.")
+FAILED = S_("No se ha podido completar por un error del servidor. Lo ya guardado sigue guardado: pulse "
+            "«Reintentar»; si vuelve a ocurrir, avise al servicio de informática.")
 
 FIELDS = {
     "name": S_("Nombre"), "address": S_("Dirección"), "opening_hours": S_("Horario"), "slug": S_("Identificador"),
@@ -106,16 +117,21 @@ def staff_event(permission: str):
         if inspect.isgeneratorfunction(fn) or inspect.isasyncgenfunction(fn) or inspect.iscoroutinefunction(fn):
             raise TypeError("staff event handlers are plain functions (return the events)")
 
-        @functools.wraps(fn)
-        def guarded(self, *args, **kwargs):
+        def run(guard, self, args, kwargs):
             refused, who = self._authorize(permission)
             if refused is not None:
                 return refused
             token = _viewer.set(who)
             try:
-                return guarded.__wrapped__(self, *args, **kwargs)
+                return guard.__wrapped__(self, *args, **kwargs)
             finally:
                 _viewer.reset(token)
+
+        @functools.wraps(fn)
+        async def guarded(self, *args, **kwargs):
+            # In a thread: Reflex runs a plain handler on the event loop, so a handler waiting for SQLite's write
+            # lock stopped the whole process (pages, API, every tablet) for as long as it waited.
+            return await asyncio.to_thread(run, guarded, self, args, kwargs)
 
         guarded._staff_permission = permission
         return guarded
@@ -131,6 +147,7 @@ class StaffState(rx.State):
     me_permissions: list[str] = []
     flash: str = ""
     flash_kind: str = "info"  # info | ok | error
+    flash_retry: bool = False  # the message is about a failure on the server: offer "Reintentar"
 
     def _authorize(self, permission: str):
         """(None, viewer) when allowed; else (events to send, None)."""
@@ -151,7 +168,20 @@ class StaffState(rx.State):
         return None, who
 
     def _say(self, message: str, kind: str = "info") -> None:
-        self.flash, self.flash_kind = message, kind
+        self.flash, self.flash_kind, self.flash_retry = message, kind, False
+
+    @rx.event
+    def server_failed(self, busy: bool):
+        """What staff see when an event failed on the server (the database busy, a bug): a calm message."""
+        self._say(_s(BUSY if busy else FAILED), "error")
+        self.flash_retry = True
+
+    @rx.event
+    def retry(self):
+        """Load the page again (its on_load runs again) after a failure on the server."""
+        self._say("")
+        url = self.router.url
+        return rx.redirect((url.path or "/staff/") + (f"?{url.query}" if url.query else ""), replace=True)
 
     def _fail(self, exc) -> None:
         self._say(describe(getattr(exc, "errors", {"form": "forbidden"}), getattr(exc, "info", None)), "error")
@@ -160,3 +190,15 @@ class StaffState(rx.State):
         """The same address the API sees (pwa_app/proxy.py), from the websocket's own connection."""
         headers = self.router.headers.raw_headers
         return proxy.client_address(headers, headers.get("asgi-scope-client"))
+
+
+def server_exception_handler(exception: Exception) -> EventSpec | None:
+    """The app's backend_exception_handler. Reflex's default answers with a toast run through `eval` in the
+    browser, which the Content-Security-Policy blocks (staff then saw nothing); this sets the page's message line
+    through state instead."""
+    busy = db.is_busy(exception)
+    if busy:
+        log.warning("staff event: the database was busy (%s)", exception)
+    else:
+        log.error("staff event failed", exc_info=exception)
+    return StaffState.server_failed(busy)

@@ -1,6 +1,8 @@
 """The sign-in page. The form posts to /api/staff/login (which sets the HttpOnly cookie); this state only turns
 the answer's query parameters into a message, and sends someone already signed in to the start page."""
 
+import asyncio
+
 import reflex as rx
 
 from components.staff import S_, _s
@@ -20,7 +22,7 @@ class LoginState(rx.State):
     info: str = ""
     next_page: str = "/staff/"
 
-    def load(self):
+    async def load(self):
         """Not guarded: the sign-in page is the one staff page anyone may open. It shows no data."""
         params = self.router.url.query_parameters
         code, wait = params.get("error", ""), params.get("wait", "15")
@@ -29,7 +31,10 @@ class LoginState(rx.State):
         nxt = params.get("next", "")
         self.next_page = nxt if nxt.startswith("/staff/") and "//" not in nxt else "/staff/"
         token = auth.token_from_cookie_header(self.router.headers.cookie)
-        if token:
-            with db.session() as session:
-                if auth.viewer_for_token(session, token) is not None:
-                    return rx.redirect(self.next_page, replace=True)
+        if token and await asyncio.to_thread(_signed_in, token):  # off the event loop, like staff events
+            return rx.redirect(self.next_page, replace=True)
+
+
+def _signed_in(token: str) -> bool:
+    with db.session() as session:
+        return auth.viewer_for_token(session, token) is not None

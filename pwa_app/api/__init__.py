@@ -5,7 +5,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from pwa_app import proxy
 from pwa_app.api import fair, feedback, health, open311, privacy, push, requests, staff, v1, validation
-from pwa_app.api.common import error
+from pwa_app.api.common import error, install_busy
 from pwa_app.api.limits import BodyLimit
 
 
@@ -38,4 +38,5 @@ def create_api() -> FastAPI:
     # (level 6: half the CPU of level 9, 5% larger).
     api.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
     validation.install(api)
+    install_busy(api)
     return api

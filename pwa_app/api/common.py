@@ -5,8 +5,9 @@ import hashlib
 import json
 from collections.abc import Iterator
 
-from fastapi import Query, Request, Response
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from pwa_app import db, proxy
@@ -31,6 +32,32 @@ def error(status: int, errors: dict[str, str], lang: str, **extra) -> JSONRespon
     lang = pick_lang(lang)
     messages = {f: gettext(lang, ERRORS.get(code, ERRORS["bad_request"])) for f, code in errors.items()}
     return JSONResponse({"errors": messages, "codes": errors, **extra}, status_code=status)
+
+
+BUSY_RETRY_SECONDS = 5
+
+
+def install_busy(api: FastAPI) -> None:
+    """A write that could not get the database's lock within the busy timeout (db.busy_timeout) answers 503 with
+    Retry-After, and the device outbox sends it again later, instead of a 500 (or a request thread held for
+    long). Any other database error stays a 500."""
+
+    async def busy(request: Request, exc: Exception) -> Response:
+        if not db.is_busy(exc):
+            raise exc
+        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)}
+        # Writes carry their language in the body, already read by now: the device's language stands in.
+        device = (request.headers.get("accept-language") or "es").split(",")[0].split("-")[0].strip().lower()
+        lang = pick_lang(request.query_params.get("lang") or device)
+        if request.url.path.startswith("/api/open311/"):
+            text = gettext(lang, ERRORS["busy"])
+            return JSONResponse([{"code": 503, "description": text}], status_code=503, headers=headers)
+        answer = error(503, {"database": "busy"}, lang, retry_after=BUSY_RETRY_SECONDS)
+        answer.headers.update(headers)
+        return answer
+
+    api.add_exception_handler(OperationalError, busy)
+    api.add_exception_handler(PoolTimeout, busy)
 
 
 def etagged(request: Request, body: dict) -> Response:

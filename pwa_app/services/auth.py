@@ -25,8 +25,10 @@ from http.cookies import SimpleCookie
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, delete, func, select
 
+from pwa_app import db
 from pwa_app.models import (
     AuditEvent,
     LoginAttempt,
@@ -262,7 +264,7 @@ def viewer_for_token(session: Session, token: str | None, now: datetime | None =
         return None
     if _utc(row.expires_at) <= now or _utc(row.last_seen_at) + timedelta(minutes=IDLE_MINUTES) <= now:
         session.delete(row)
-        session.commit()
+        _housekeeping_commit(session)
         return None
     user = session.get(StaffUser, row.staff_id)
     if user is None or not user.active:
@@ -270,8 +272,19 @@ def viewer_for_token(session: Session, token: str | None, now: datetime | None =
     if (now - _utc(row.last_seen_at)).total_seconds() > TOUCH_SECONDS:
         row.last_seen_at = now
         session.add(row)
-        session.commit()
+        _housekeeping_commit(session)
     return viewer_of(session, user, row.id)
+
+
+def _housekeeping_commit(session: Session) -> None:
+    """Commit a write that can wait for another time (a session's last use, dropping an ended one): a busy
+    database must not turn a signed-in check into an error."""
+    try:
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        if not db.is_busy(exc):
+            raise
 
 
 def sign_out(session: Session, token: str | None, ip: str = "") -> None:

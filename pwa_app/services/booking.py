@@ -1,6 +1,6 @@
 """Booking, cancelling and rescheduling appointments without over-booking.
 
-A seat is taken under a lock on the slot (BEGIN IMMEDIATE on SQLite, an advisory lock on PostgreSQL), so the
+A seat is taken under a lock on the slot (the database's write lock on SQLite, an advisory lock on PostgreSQL), so the
 capacity check and the insert cannot interleave between processes; the unique (slot, seat) index backs it up.
 Errors carry a code the API translates; nothing is written when one is raised."""
 
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, union_all
 from sqlmodel import Session, select, text, update
 
+from pwa_app import db
 from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
 from pwa_app.services import availability, codes, fairness, mail
 from pwa_app.services.documents import DocumentError, check_document, last_four
@@ -89,15 +90,17 @@ def verifier_of(appt: Appointment) -> str:
 
 
 def lock_slot(session: Session, office_id: int, procedure_id: int, starts_at: datetime) -> None:
-    """Serialise bookings of one slot across processes. SQLite already holds the database write lock."""
+    """Serialise bookings of one slot across processes (on SQLite: the database's write lock, from now on)."""
+    db.write_lock(session)
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(f"{office_id}:{procedure_id}:{starts_at.isoformat()}".encode())
         session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))
 
 
 def lock_person(session: Session, person: str) -> None:
-    """Serialise one person's bookings, so two at once cannot both pass the per-person limit (PostgreSQL; SQLite
-    already holds the database write lock). Taken before any slot lock, always in that order."""
+    """Serialise one person's bookings, so two at once cannot both pass the per-person limit (on SQLite: the
+    database's write lock). Taken before any slot lock, always in that order."""
+    db.write_lock(session)
     if person and session.get_bind().dialect.name == "postgresql":
         session.exec(text("SELECT pg_advisory_xact_lock(2, hashtext(:k))").bindparams(k=person))
 

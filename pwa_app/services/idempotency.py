@@ -9,6 +9,7 @@ from collections.abc import Callable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, text
 
+from pwa_app import db
 from pwa_app.models import IdempotencyRecord
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -53,8 +54,9 @@ def run_once(
 
 def _lock_key(session: Session, key: str) -> None:
     """Serialise requests carrying the same key until the first commits, so a racing repeat replays its answer
-    instead of running the action again (and, say, finding its own seat "taken"). SQLite's BEGIN IMMEDIATE
-    already serialises every write transaction."""
+    instead of running the action again (and, say, finding its own seat "taken"). SQLite: the database's write
+    lock, held until the commit."""
+    db.write_lock(session)
     if session.get_bind().dialect.name == "postgresql":
         session.exec(text("SELECT pg_advisory_xact_lock(1, hashtext(:k))").bindparams(k=key))
 

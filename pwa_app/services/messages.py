@@ -61,6 +61,7 @@ ERRORS: dict[str, str] = {
     "too_large": N_("What you sent is too large. Please attach smaller files."),
     "not_open": N_("This request is closed. If you need more, please send a new request."),
     "rate_limited": N_("Too many attempts in a short time. Please wait a minute and try again."),
+    "busy": N_("The service is very busy right now. Please try again in a few seconds."),
     # Staff side (status changes)
     "transition": N_("This status change is not allowed from the current status."),
     "unknown_status": N_("Unknown status."),

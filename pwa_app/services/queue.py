@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, func, select, text
 
+from pwa_app import db
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, utcnow
 from pwa_app.services import auth
 from pwa_app.services.i18n import local, time_label
@@ -47,7 +48,9 @@ def local_day(now: datetime | None = None) -> date:
 
 
 def _lock(session: Session, office_id: int, day: date) -> None:
-    """Serialise numbering and calling in one office's queue of one day across processes."""
+    """Serialise numbering and calling in one office's queue of one day across processes (SQLite: the database's
+    write lock)."""
+    db.write_lock(session)
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(f"queue:{office_id}:{day.isoformat()}".encode())
         session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlmodel import Session, select, text
 
+from pwa_app import db
 from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, utcnow
 from pwa_app.services import auth, booking, codes, mail, tracking
 
@@ -141,11 +142,11 @@ def purge(session: Session, now: datetime | None = None, days: int | None = None
 
 def _take_lock(session: Session) -> bool:
     """True when this process may purge now. PostgreSQL: an advisory lock for the transaction, without waiting
-    (another worker purging right now means there is nothing to do). SQLite: our engine begins every
-    transaction IMMEDIATE, so the first statement waits for, then holds, the database's write lock."""
+    (another worker purging right now means there is nothing to do). SQLite: wait for, then hold, the
+    database's write lock."""
     if session.get_bind().dialect.name == "postgresql":
         return bool(session.exec(text("SELECT pg_try_advisory_xact_lock(:k)").bindparams(k=LOCK_KEY)).one()[0])
-    session.exec(text("SELECT 1"))  # starts the (IMMEDIATE) transaction
+    db.write_lock(session)
     return True
 
 
@@ -155,16 +156,23 @@ def last_purge(session: Session) -> datetime | None:
     return _utc(found) if found else None
 
 
+def _recent(session: Session, now: datetime, every: timedelta) -> bool:
+    last = last_purge(session)
+    return last is not None and now - last < every - timedelta(minutes=5)
+
+
 def run_if_due(session: Session, now: datetime | None = None, every: timedelta | None = None,
                force: bool = False) -> PurgeResult:
     """One scheduled run: purge and record it, unless another worker holds the lock or did it recently."""
     now = _utc(now)
     every = every or timedelta(hours=_days("CITA_RETENTION_EVERY_HOURS", 24))
+    # Asked first without the lock (the hourly check usually ends here), then again under it.
+    if not force and _recent(session, now, every):
+        return PurgeResult(skipped="recent")
     if not _take_lock(session):
         session.rollback()
         return PurgeResult(skipped="locked")
-    last = last_purge(session)
-    if not force and last is not None and now - last < every - timedelta(minutes=5):
+    if not force and _recent(session, now, every):
         session.rollback()
         return PurgeResult(skipped="recent")
     result = purge(session, now)
@@ -176,8 +184,6 @@ def run_if_due(session: Session, now: datetime | None = None, every: timedelta |
 
 
 def _run_once_now() -> PurgeResult:
-    from pwa_app import db
-
     with db.session() as session:
         return run_if_due(session)
 
@@ -200,8 +206,6 @@ async def scheduled_purge(check_every: float = 3600.0, first_delay: tuple[float,
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
-
-    from pwa_app import db
 
     parser = argparse.ArgumentParser(prog="python -m pwa_app.services.retention",
                                      description="Blank the personal data kept past the retention period.")

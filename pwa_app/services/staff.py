@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, or_, select
 
+from pwa_app import db
 from pwa_app.models import (
     Appointment,
     Area,
@@ -411,6 +412,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
     if office_id is not None and session.get(Office, office_id) is None:
         errors["office_id"] = "not_found"
     if day and not errors:
+        db.write_lock(session)  # no booking may land on the day between the look at it and the closure
         same = session.exec(select(Closure).where(Closure.day == day, or_(
             Closure.office_id == office_id, Closure.office_id == None))).first()
         if same:

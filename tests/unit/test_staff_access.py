@@ -1,6 +1,7 @@
 """Every staff page, staff event handler and staff API refuses anonymous users and the wrong role — table-driven
 over everything that exists, so a new handler or route without a guard fails here."""
 
+import asyncio
 import inspect
 
 import pytest
@@ -16,8 +17,9 @@ from state.base import StaffState
 from state.login import LoginState
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 
-# Handlers that anyone may call: the sign-in page's, which reads only its own query string.
-UNGUARDED = {("LoginState", "load")}
+# Handlers that anyone may call: the sign-in page's, which reads only its own query string; the message shown when
+# an event failed on the server and its «Reintentar» (a reload of the page), which touch no data.
+UNGUARDED = {("LoginState", "load"), ("StaffState", "server_failed"), ("StaffState", "retry")}
 ROLES = ("admin", "manager", "desk")
 
 
@@ -108,6 +110,12 @@ def redirect_target(result) -> str | None:
     return None
 
 
+def call(fn, *args):
+    """Runs an event handler as Reflex does: a guarded one is a coroutine (its body runs in a thread)."""
+    result = fn(*args)
+    return asyncio.run(result) if inspect.iscoroutine(result) else result
+
+
 def audit_count(engine) -> int:
     with Session(engine) as s:
         return s.exec(select(func.count()).select_from(AuditEvent)).one()
@@ -143,7 +151,7 @@ def test_anonymous_and_wrong_role_are_refused_by_every_handler(cls, name, handle
     # Nobody signed in, a made-up token, an expired session: to the sign-in page.
     for token in (None, "made-up-token"):
         as_visitor(root, token, "/staff/dia/")
-        result = handler.fn(state_, *dummy_args(handler))
+        result = call(handler.fn, state_, *dummy_args(handler))
         assert (redirect_target(result) or "").startswith("/staff/login/"), (name, token, result)
 
     # Signed in with a role that lacks the permission: back to the start page.
@@ -151,7 +159,7 @@ def test_anonymous_and_wrong_role_are_refused_by_every_handler(cls, name, handle
         if role in auth.PERMISSIONS[permission]:
             continue
         as_visitor(root, people[role][1])
-        result = handler.fn(state_, *dummy_args(handler))
+        result = call(handler.fn, state_, *dummy_args(handler))
         assert redirect_target(result) == "/staff/?denied=1", (name, role, result)
     assert not ran, f"{cls.__name__}.{name} ran for someone it should refuse"
     assert audit_count(staff_env) == before
@@ -160,7 +168,7 @@ def test_anonymous_and_wrong_role_are_refused_by_every_handler(cls, name, handle
     allowed = next(r for r in ("admin", "manager", "desk") if r in auth.PERMISSIONS[permission])
     as_visitor(root, people[allowed][1])
     try:
-        handler.fn(state_, *dummy_args(handler))
+        call(handler.fn, state_, *dummy_args(handler))
     except Exception:  # dummy arguments may not make sense to the handler; it ran all the same
         pass
     assert ran == [name]
@@ -171,11 +179,11 @@ def test_a_deactivated_account_is_refused_at_once(root, people, staff_env):
 
     user, token = people["desk"]
     as_visitor(root, token)
-    assert redirect_target(DayState.event_handlers["load"].fn(substate(root, DayState))) is None
+    assert redirect_target(call(DayState.event_handlers["load"].fn, substate(root, DayState))) is None
     with Session(staff_env) as s:
         auth.deactivate(s, s.get(type(user), user.id))
         s.commit()
-    assert redirect_target(DayState.event_handlers["load"].fn(substate(root, DayState))).startswith("/staff/login/")
+    assert redirect_target(call(DayState.event_handlers["load"].fn, substate(root, DayState))).startswith("/staff/login/")
 
 
 def test_setvar_reaches_only_guarded_setters(root, people):
@@ -192,7 +200,7 @@ def test_setvar_reaches_only_guarded_setters(root, people):
         setvar(day, "appointments", [{"name": "x"}])
     assert day.me_permissions == []
     # set_office exists and is guarded: refused for an anonymous visitor (the redirect is the handler's answer).
-    assert redirect_target(DayState.event_handlers["set_office"].fn(day, "1")).startswith("/staff/login/")
+    assert redirect_target(call(DayState.event_handlers["set_office"].fn, day, "1")).startswith("/staff/login/")
 
 
 @pytest.mark.parametrize("route,page,title,on_load", [p for p in STAFF_PAGES if p[0] != "/staff/login"],
@@ -205,7 +213,7 @@ def test_every_page_opens_for_its_roles(route, page, title, on_load, root, peopl
         if role not in auth.PERMISSIONS[on_load.fn._staff_permission]:
             continue
         as_visitor(root, people[role][1], route + "/")
-        result = on_load.fn(substate(root, cls))
+        result = call(on_load.fn, substate(root, cls))
         assert redirect_target(result) is None, (route, role)
         assert substate(root, cls).flash_kind != "error" or role != "admin", (route, substate(root, cls).flash)
 
@@ -216,17 +224,17 @@ def test_front_desk_sees_only_their_office(root, people, staff_env):
 
     as_visitor(root, people["desk"][1])
     day = substate(root, DayState)
-    DayState.event_handlers["load"].fn(day)
+    call(DayState.event_handlers["load"].fn, day)
     with Session(staff_env) as s:
         offices = s.exec(select(Office).order_by(Office.id)).all()
     assert [o["value"] for o in day.office_options] == [str(offices[0].id)]
     # Asking for another office through the page (a tampered select) is refused.
-    DayState.event_handlers["set_office"].fn(day, str(offices[1].id))
+    call(DayState.event_handlers["set_office"].fn, day, str(offices[1].id))
     assert day.flash_kind == "error" and day.appointments == []
     q = substate(root, QueueState)
-    QueueState.event_handlers["load"].fn(q)
+    call(QueueState.event_handlers["load"].fn, q)
     q.office_id = str(offices[1].id)
-    QueueState.event_handlers["issue"].fn(q, {"procedure": ""})
+    call(QueueState.event_handlers["issue"].fn, q, {"procedure": ""})
     with Session(staff_env) as s:
         assert s.exec(select(QueueTicket)).first() is None
         viewer = auth.viewer_for_token(s, people["desk"][1])
