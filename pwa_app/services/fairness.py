@@ -104,7 +104,7 @@ def new_hold(session: Session, procedure: Procedure, office_id: int, starts_at: 
              client: str, now=None) -> Hold:
     now = to_utc(now or utcnow())
     hold = Hold(token=secrets.token_urlsafe(18), procedure_id=procedure.id, office_id=office_id, starts_at=starts_at,
-                seat=seat, expires_at=now + timedelta(minutes=HOLD_MINUTES), client_key=client)
+                seat=seat, created_at=now, expires_at=now + timedelta(minutes=HOLD_MINUTES), client_key=client)
     session.add(hold)
     session.flush()
     return hold

@@ -83,17 +83,19 @@ def _counted(operation):
     global _redis_down_until
     if not degraded():
         try:
-            return _in_turn(operation, limiter())
+            return _in_turn(operation, limiter)
         except StorageError as exc:
             _redis_down_until = time.monotonic() + RETRY_REDIS
             log.warning("Redis unreachable, rate limits counted per process for %ss: %s", RETRY_REDIS,
                         exc.storage_error)
-    return _in_turn(operation, fallback())
+    return _in_turn(operation, fallback)
 
 
-def _in_turn(operation, lim):
-    with _MEMORY_TURN if isinstance(lim.storage, MemoryStorage) else contextlib.nullcontext():
-        return operation(lim)
+def _in_turn(operation, make):
+    """`operation(make())`; in memory one at a time (creating the limiter too: `cache` may build it twice)."""
+    in_memory = make is fallback or not os.environ.get("REDIS_URL")
+    with _MEMORY_TURN if in_memory else contextlib.nullcontext():
+        return operation(make())
 
 
 def check(scope: str, client: str, cost: int = 1) -> int:
