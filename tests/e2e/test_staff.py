@@ -16,6 +16,7 @@ import urllib.request
 import uuid
 from datetime import UTC, date, datetime
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -29,6 +30,7 @@ ADMIN, DESK = "admin@villanuevadelpinar.es", "mostrador@villanuevadelpinar.es"
 OAC = "oac-casa-consistorial"
 OAC_NAME = "Oficina de Atención a la Ciudadanía (OAC) – Casa Consistorial"
 PROCEDURE = "alta-padron"
+MADRID = ZoneInfo("Europe/Madrid")
 ROUTES = ["/staff/", "/staff/dia/", "/staff/cola/", "/staff/pantalla/", "/staff/solicitudes/", "/staff/informes/",
           "/staff/ajustes/", "/staff/ajustes/tramites/", "/staff/ajustes/horarios/", "/staff/ajustes/cierres/",
           "/staff/usuarios/", "/staff/auditoria/"]
@@ -117,8 +119,9 @@ def todays_figures(app_server) -> tuple[int, int, int]:
     from pwa_app.services.auth import Viewer
 
     admin = Viewer(id=0, email=ADMIN, name="", role="admin", office_ids=None, department_id=None)
+    today = datetime.now(MADRID).date()  # the town hall's day, not the machine's (UTC here)
     with app_server.session() as s:
-        rows = reports.csv_rows(s, admin, date.today(), date.today())
+        rows = reports.csv_rows(s, admin, today, today)
     mine = [r for r in rows if "Casa Consistorial" in r[1] and r[2].startswith("Alta en el padrón")]
     return (mine[0][4], mine[0][8], mine[0][9]) if mine else (0, 0, 0)
 
@@ -260,7 +263,8 @@ def test_staff_workspace(browser, accounts, shot):
     assert download.value.suggested_filename.startswith("cita-informe-")
     text = open(download.value.path(), encoding="utf-8-sig").read()
     rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
-    mine = [r for r in rows if r["fecha"] == date.today().isoformat() and "Casa Consistorial" in r["oficina"]
+    today = datetime.now(MADRID).date().isoformat()
+    mine = [r for r in rows if r["fecha"] == today and "Casa Consistorial" in r["oficina"]
             and r["tramite"].startswith("Alta en el padrón")]
     assert mine, rows
     assert int(mine[0]["atendidas"]) == attended + 1 and int(mine[0]["turnos_sin_cita"]) == walk_ins + 1
