@@ -70,7 +70,7 @@ import sys, time, zlib
 import psycopg
 conn = psycopg.connect(sys.argv[1])
 row = conn.execute("SELECT id, office_id, procedure_id, starts_at FROM appointment WHERE code = %s FOR UPDATE",
-                   (sys.argv[3],)).fetchone()
+                   (sys.argv[3].replace("-", ""),)).fetchone()  # the API shows codes as ABCDE-FGHJK
 key = zlib.crc32(f"{row[1]}:{row[2]}:{row[3].isoformat()}".encode())
 conn.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
 print("locked", flush=True)
