@@ -21,8 +21,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
-# booking: per client address; booking_person: per person (keyed document); hold: picked times per address.
-DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600"}
+# booking: per client address; booking_person: per person (keyed document); hold: picked times per address;
+# content_import: translation files read back (staff), per address.
+DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600",
+            "content_import": "20/600"}
 PREFIX = "cita:ratelimit"  # Redis keys; tests use their own
 
 
