@@ -58,6 +58,16 @@ def mark_stale(session: Session, obj, before: dict[str, str]) -> int:
     return count
 
 
+def stale_count(session: Session, objs) -> int:
+    """How many translations of these rows are to review."""
+    count = 0
+    for obj in objs:
+        count += len(session.exec(select(ContentTranslation.id).where(
+            ContentTranslation.table_name == obj.__tablename__, ContentTranslation.row_id == obj.id,
+            ContentTranslation.stale == True)).all())  # noqa: E712
+    return count
+
+
 def _translations(session: Session, table: str | None = None, row_id: int | None = None, lang: str | None = None):
     query = select(ContentTranslation)
     if table is not None:
