@@ -3,12 +3,16 @@ to review per language, and the .po files for a translation agency (export and i
 
 import reflex as rx
 
-from components.staff import _s, button, frame, section, select_field, table, tag
+from components.staff import _s, button, frame, js, section, select_field, table, tag
 from components.ui import download_button
 from pwa_app.pages.staff.setup import subnav
 from state.translations import TranslationsState
 
 PAGE = "/staff/ajustes/traducciones/"
+# Reflex's forms stop the native submit; form.submit() sends the file as a plain multipart post (the API answers
+# with a 303 back here, the counts in the address).
+IMPORT_JS = ("(() => { const form = document.getElementById('staff-tr-import'); "
+             "if (form.reportValidity()) form.submit(); })")
 
 
 def entry(e) -> rx.Component:
@@ -88,8 +92,9 @@ def translations_page() -> rx.Component:
                                 required=True, class_name="input staff-input"),
                     class_name="field",
                 ),
-                button(_s("Importar"), type="submit", kind="secondary"),
+                button(_s("Importar"), kind="secondary", on_click=js(IMPORT_JS)),
                 action="/api/staff/content/import", method="post", enc_type="multipart/form-data",
+                id="staff-tr-import",
             ),
         ),
         active="/staff/ajustes/",
