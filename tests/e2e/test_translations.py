@@ -3,7 +3,6 @@ sees its nine other languages marked to review (the procedures page says so, the
 one, the report counts them, citizens get the Spanish with the note), confirms one, then exports the Arabic
 texts as .po, translates the summary in the file and imports it back through the page."""
 
-import io
 import json
 import re
 import urllib.request

@@ -171,6 +171,10 @@ def test_import_skips_fuzzy_empty_and_outdated_messages(session, v):
     assert translations(session, proc, "summary")["fr"].stale  # still to review: the file had the old Spanish
 
 
+def every_translation(session) -> set:
+    return {(r.table_name, r.row_id, r.field, r.lang, r.text, r.stale) for r in session.exec(select(ContentTranslation))}
+
+
 @pytest.mark.parametrize("data, code", [
     (b"", "po_invalid"),
     (b"\xff\xfe not utf-8", "po_invalid"),
@@ -182,13 +186,12 @@ def test_import_skips_fuzzy_empty_and_outdated_messages(session, v):
     (b"#" * (content.MAX_PO + 1), "too_large"),
 ])
 def test_a_malformed_file_is_refused_and_changes_nothing(session, v, data, code):
-    before = {(r.table_name, r.row_id, r.field, r.lang, r.text, r.stale) for r in session.exec(select(ContentTranslation))}
+    before = every_translation(session)
     with pytest.raises(StaffError) as refused:
         staff.import_translations(session, v["admin"], data)
     session.rollback()
     assert refused.value.errors == {"form": code}
-    after = {(r.table_name, r.row_id, r.field, r.lang, r.text, r.stale) for r in session.exec(select(ContentTranslation))}
-    assert after == before
+    assert every_translation(session) == before
 
 
 def test_staff_api_exports_and_imports_with_a_session_only(client, people, staff_env):  # noqa: F811
