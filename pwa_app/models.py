@@ -7,6 +7,7 @@ slots service converts, so daylight-saving days come out right.
 import secrets
 from datetime import date, datetime, time, timezone
 
+import sqlalchemy as sa
 from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, SQLModel, UniqueConstraint
@@ -166,7 +167,8 @@ class IdempotencyRecord(SQLModel, table=True):
 
 
 class ContentTranslation(SQLModel, table=True):
-    """Database content in other languages: one row per (table, row, field, language)."""
+    """Database content in other languages: one row per (table, row, field, language). `stale`: the Spanish text
+    changed after this translation was written; citizens get the Spanish until staff confirm or update it."""
 
     __table_args__ = (UniqueConstraint("table_name", "row_id", "field", "lang"),)
 
@@ -176,6 +178,7 @@ class ContentTranslation(SQLModel, table=True):
     field: str
     lang: str
     text: str
+    stale: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
 
 
 # --- Request tracking (seguimiento de solicitudes) -----------------------------------------------------------

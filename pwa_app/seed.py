@@ -19,7 +19,6 @@ from babel.messages.pofile import read_po, write_po
 from sqlmodel import Session, select
 
 from pwa_app import db
-
 from pwa_app.models import (
     Area,
     Closure,
@@ -33,6 +32,7 @@ from pwa_app.models import (
     RequestType,
     Schedule,
 )
+from pwa_app.services.content import TRANSLATABLE
 
 INLINE_LANGUAGES = ("en",)  # each item has a sub-dict per code
 # The other content languages come from gettext catalogues, one per language, keyed by the Spanish text with the
@@ -40,17 +40,6 @@ INLINE_LANGUAGES = ("en",)  # each item has a sub-dict per code
 CONTENT_PO = Path(__file__).resolve().parents[1] / "locales" / "content"
 PO_LANGUAGES = tuple(sorted(p.stem for p in CONTENT_PO.glob("*.po")))
 LANGUAGES = INLINE_LANGUAGES + PO_LANGUAGES
-
-# Fields translated per table (ContentTranslation.table_name = the model's __tablename__).
-TRANSLATABLE = {
-    "area": ("name",),
-    "office": ("name", "opening_hours", "accessibility"),
-    "procedure": ("name", "summary", "description", "who_can_apply", "fee", "keywords"),
-    "requirement": ("text", "note"),
-    "closure": ("reason",),
-    "department": ("name",),
-    "requesttype": ("name", "description", "hint", "keywords"),
-}
 
 SEDE = "https://sede.villanuevadelpinar.es"
 

@@ -63,6 +63,13 @@ MESSAGES = {
     "weak_password": S_("La contraseña debe tener al menos 12 caracteres."),
     "email": S_("Escriba una dirección de correo válida."),
     "role": S_("Rol desconocido."),
+    "po_invalid": S_("El archivo no es un catálogo .po válido (gettext, UTF-8). No se ha cambiado nada."),
+    "po_lang": S_("El archivo no dice en qué idioma está (cabecera Language) o no es un idioma de Cita. "
+                  "No se ha cambiado nada."),
+    "po_context": S_("El archivo tiene textos que no son de Cita (msgctxt desconocido). Importe un archivo "
+                     "exportado desde aquí. No se ha cambiado nada."),
+    "too_large": S_("El archivo es demasiado grande (máximo 2 MB). No se ha cambiado nada."),
+    "rate": S_("Demasiados intentos seguidos. Espere unos minutos."),
 }
 
 # Said when an event failed on the server (backend_exception_handler), with a button to try again.

@@ -7,7 +7,7 @@ from sqlmodel import select
 from components.staff import S_, _s, staff_translations
 from pwa_app import db
 from pwa_app.models import Office
-from pwa_app.services import staff
+from pwa_app.services import content, staff
 from pwa_app.services.staff import StaffError
 from state.base import StaffState, staff_event, viewer
 
@@ -106,6 +106,7 @@ class ProceduresState(SetupBase):
     proc_id: str = ""
     proc: dict[str, str] = {}
     requirements: list[dict[str, str]] = []
+    stale: int = 0  # translations of this procedure and its checklist to review
 
     def _refresh(self, session) -> None:
         from pwa_app.models import Procedure
@@ -123,12 +124,14 @@ class ProceduresState(SetupBase):
                          "duration_minutes": str(p.duration_minutes),
                          "needs_appointment": "1" if p.needs_appointment else "",
                          "requires_document": "1" if p.requires_document else ""}
+            items = staff.requirements(session, p.id)
             self.requirements = [{"id": str(r.id), "text": r.text, "note": r.note, "optional": "1" if r.optional else ""}
-                                 for r in staff.requirements(session, p.id)]
+                                 for r in items]
+            self.stale = content.stale_count(session, [p, *items])
         else:
             self.proc = {**{f: "" for f in PROC_FIELDS}, "area_id": "", "duration_minutes": "10",
                          "needs_appointment": "1", "requires_document": "1"}
-            self.requirements = []
+            self.requirements, self.stale = [], 0
         self.form_key += 1
 
     @staff_event("setup_town")

@@ -6,6 +6,8 @@ read), who is signed in, the reports CSV and the queue board; and the appointmen
     GET  /api/staff/me                    who is signed in (401 when nobody)
     GET  /api/staff/reports.csv?from=&to=[&office=]      figures per day, office and procedure (reports)
     GET  /api/staff/queue/{office}/board  the wall screen's data (queue)
+    GET  /api/staff/content/{lang}.po     the content texts of one language as a gettext catalogue (setup_town)
+    POST /api/staff/content/import        multipart `file`: an edited .po read back -> 303 to the translations page
     GET  /api/v1/appointments/{code}/qr.svg?verifier=     the booking code as a QR code (citizens; segno)
 
 Every /api/staff/ endpoint but login answers 401 without a valid session and 403 for a role without the
@@ -29,7 +31,8 @@ from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.models import Office
 from pwa_app.services import auth, codes, queue, ratelimit, reports
 from pwa_app.services.auth import AuthError, Viewer
-from pwa_app.services.staff import Forbidden, today
+from pwa_app.services import content, staff
+from pwa_app.services.staff import Forbidden, StaffError, today
 
 router = APIRouter(tags=["staff"])
 LOGIN_PAGE = "/staff/login/"
@@ -208,6 +211,69 @@ def queue_board(request: Request, office: str, session: Session = Depends(get_se
     if found is None or not viewer.can_office(found.id):
         raise HTTPException(404 if found is None else 403)
     return JSONResponse(queue.board(session, found.id), headers={"Cache-Control": "no-store"})
+
+
+TRANSLATIONS_PAGE = "/staff/ajustes/traducciones/"
+
+
+@guarded("GET", "/api/staff/content/{lang}.po", "setup_town")
+def content_po(request: Request, lang: str, session: Session = Depends(get_session)):
+    try:
+        data = staff.export_translations(session, current_viewer(request, session), lang, ip=client_ip(request))
+    except StaffError:
+        raise HTTPException(404, "unknown language") from None
+    session.commit()
+    return Response(data, media_type="text/x-gettext-translation; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="cita-contenido-{lang}.po"',
+                             "Cache-Control": "no-store"})
+
+
+async def _uploaded_po(request: Request) -> bytes:
+    """The `file` of a multipart form, at most content.MAX_PO bytes (StaffError otherwise)."""
+    if int(request.headers.get("content-length") or 0) > content.MAX_PO + 64 * 1024:
+        raise StaffError({"form": "too_large"})
+    try:
+        form = await request.form(max_files=1, max_fields=5)
+    except Exception:  # noqa: BLE001 - whatever the parser disliked, the answer is the same
+        raise StaffError({"form": "po_invalid"}) from None
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise StaffError({"form": "po_invalid"})
+    data = await upload.read(content.MAX_PO + 1)
+    if len(data) > content.MAX_PO:
+        raise StaffError({"form": "too_large"})
+    return data
+
+
+@guarded("POST", "/api/staff/content/import", "setup_town")
+async def content_import(request: Request, session: Session = Depends(get_session)):
+    """Reads an edited .po back (all or nothing). A browser form gets a 303 to the translations page with the
+    counts (or the error code) in its address; `Accept: application/json` gets them as JSON (422 when refused)."""
+    ip = client_ip(request)
+
+    def save(data: bytes) -> dict:  # in the session that checked the sign-in (SQLite has one writer at a time)
+        try:
+            counts = staff.import_translations(session, current_viewer(request, session), data, ip=ip)
+        except StaffError:
+            session.rollback()
+            raise
+        session.commit()
+        return counts
+
+    try:
+        if not same_origin(request):
+            raise Forbidden()
+        if ratelimit.check("content_import", ip):
+            raise StaffError({"form": "rate"})
+        counts = await run_in_threadpool(save, await _uploaded_po(request))
+    except StaffError as exc:
+        code = next(iter(exc.errors.values()))
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"codes": {"file": code}}, status_code=403 if code == "forbidden" else 422)
+        return go(request, f"{TRANSLATIONS_PAGE}?error={code}")
+    if "application/json" in request.headers.get("accept", ""):
+        return JSONResponse(counts, headers={"Cache-Control": "no-store"})
+    return go(request, f"{TRANSLATIONS_PAGE}?" + "&".join(f"{k}={v}" for k, v in counts.items()))
 
 
 @router.get("/api/v1/appointments/{code}/qr.svg", summary="The booking code as a QR code (SVG), for the desk")

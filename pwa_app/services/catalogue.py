@@ -30,12 +30,15 @@ TRANSLATED = {"name", "summary", "description", "who_can_apply", "fee", "opening
 
 
 class Translator:
-    """Looks up a row's field in one language; remembers whether anything fell back to Spanish."""
+    """Looks up a row's field in one language; remembers whether anything fell back to Spanish (no translation,
+    or one to review)."""
 
     def __init__(self, session: Session, lang: str):
         self.lang, self.texts = lang, {}
         if lang != DEFAULT_LANG:
-            rows = session.exec(select(ContentTranslation).where(ContentTranslation.lang == lang))
+            # A translation to review (its Spanish changed since) is not shown: the Spanish is, with the note.
+            rows = session.exec(select(ContentTranslation).where(
+                ContentTranslation.lang == lang, ContentTranslation.stale == False))  # noqa: E712
             self.texts = {(r.table_name, r.row_id, r.field): r.text for r in rows}
 
     def row(self, obj, fields) -> dict:

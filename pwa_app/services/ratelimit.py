@@ -27,14 +27,15 @@ log = logging.getLogger(__name__)
 
 # booking: per client address; booking_person: per person (keyed document); hold: picked times per address;
 # appointment: lookups of a booking by code and verifier per address; verifier_code / verifier_address: wrong
-# verifiers per booking code and per address (services/access.py).
-DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600", "hold": "30/600",
-            "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600",
+# verifiers per booking code and per address (services/access.py); content_import: translation files read back
+# (staff), per address.
+DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600",
+            "hold": "30/600", "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600",
             # anonymous writes: web requests and Open311 posts per address, Open311 posts per api key; bytes of
             # attachments a day per address and for everyone together (a fixed window: see `spend_bytes`)
             "request": "10/3600", "hold_release": "60/60", "staff_login": "10/60", "open311_post": "10/600",
             "open311_key": "300/3600",
-            "upload_bytes": "50000000/86400", "upload_bytes_total": "2000000000/86400"}
+            "upload_bytes": "50000000/86400", "upload_bytes_total": "2000000000/86400", "content_import": "20/600"}
 PREFIX = "cita:ratelimit"  # Redis keys; tests use their own
 RETRY_REDIS = 5.0  # seconds between attempts to reach Redis again after it failed
 _redis_down_until = 0.0  # monotonic time until which the per-process counts are used

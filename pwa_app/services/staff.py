@@ -33,7 +33,7 @@ from pwa_app.models import (
     StaffUser,
     utcnow,
 )
-from pwa_app.services import auth, catalogue, codes, mail, notify, queue, tracking
+from pwa_app.services import auth, catalogue, codes, content, mail, notify, queue, tracking
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.i18n import TZ, local, time_label
 
@@ -165,10 +165,12 @@ def save_office(session: Session, viewer: Viewer, office_id: int | None, data: d
         office.slug = slug
     if errors:
         raise StaffError(errors)
+    before = content.snapshot(office)
     for f, value in values.items():
         setattr(office, f, value)
     session.add(office)
     session.flush()
+    content.mark_stale(session, office, before)
     auth.audit(session, viewer, "office.create" if office_id is None else "office.update", f"office:{office.id}",
                **values)
     catalogue.changed()
@@ -222,6 +224,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
             errors["office_ids"] = "not_found"
     if errors:
         raise StaffError(errors)
+    before = content.snapshot(proc)
     for f, value in values.items():
         setattr(proc, f, value)
     proc.duration_minutes, proc.area_id = duration, area_id
@@ -230,6 +233,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
             setattr(proc, flag, _bool(data[flag]))
     session.add(proc)
     session.flush()
+    content.mark_stale(session, proc, before)
     if office_ids is not None:
         current = set(procedure_office_ids(session, proc.id))
         for gone in current - office_ids:
@@ -272,9 +276,11 @@ def save_requirement(session: Session, viewer: Viewer, procedure_id: int, requir
         row = session.get(Requirement, requirement_id)
         if row is None or row.procedure_id != procedure_id:
             raise StaffError({"text": "not_found"})
+    before = content.snapshot(row)
     row.text, row.note, row.optional = text, note, _bool(data.get("optional", row.optional))
     session.add(row)
     session.flush()
+    content.mark_stale(session, row, before)
     auth.audit(session, viewer, "requirement.save", f"requirement:{row.id}", procedure_id=procedure_id, text=text)
     catalogue.changed()
     return row
@@ -308,6 +314,60 @@ def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delt
     session.flush()
     auth.audit(session, viewer, "requirement.move", f"requirement:{requirement_id}", delta=delta)
     catalogue.changed()
+
+
+# --- content in other languages --------------------------------------------------------------------------------
+
+
+def content_row(session: Session, viewer: Viewer, table: str, row_id: int):
+    """A translatable row (procedure, requirement, office, area, closure, department, request type)."""
+    require(viewer, "setup_town")
+    obj = session.get(content.MODELS[table], row_id) if table in content.MODELS else None
+    if obj is None:
+        raise StaffError({"form": "not_found"})
+    return obj
+
+
+def save_translations(session: Session, viewer: Viewer, table: str, row_id: int, texts: dict[tuple[str, str], str],
+                      confirmed: set[tuple[str, str]] = frozenset()) -> dict:
+    """Save the other languages of one row's texts, side by side with the Spanish; see content.apply."""
+    obj = content_row(session, viewer, table, row_id)
+    try:
+        counts = content.apply(session, obj, texts, confirmed)
+    except content.ContentError as exc:
+        raise StaffError(exc.errors) from None
+    session.flush()
+    auth.audit(session, viewer, "translation.save", f"{table}:{row_id}", **counts)
+    catalogue.changed()
+    return dict(counts)
+
+
+def translation_report(session: Session, viewer: Viewer) -> list[dict]:
+    require(viewer, "setup_town")
+    return content.report(session)
+
+
+def export_translations(session: Session, viewer: Viewer, lang: str, ip: str = "") -> bytes:
+    require(viewer, "setup_town")
+    try:
+        data = content.export_po(session, lang)
+    except content.ContentError as exc:
+        raise StaffError(exc.errors) from None
+    auth.audit(session, viewer, "translation.export", f"lang:{lang}", ip=ip, size=len(data))
+    return data
+
+
+def import_translations(session: Session, viewer: Viewer, data: bytes, ip: str = "") -> dict:
+    """Read an edited .po file back (all or nothing); the counts say what it changed."""
+    require(viewer, "setup_town")
+    try:
+        counts = content.import_po(session, data)
+    except content.ContentError as exc:
+        raise StaffError(exc.errors) from None
+    session.flush()
+    auth.audit(session, viewer, "translation.import", f"lang:{counts['lang']}", ip=ip, **counts)
+    catalogue.changed()
+    return counts
 
 
 # --- weekly schedules -----------------------------------------------------------------------------------------

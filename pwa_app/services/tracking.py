@@ -544,7 +544,8 @@ class Content:
         self.session, self.lang, self.texts = session, lang, {}
         if lang != DEFAULT_LANG:
             rows = session.exec(select(ContentTranslation).where(
-                ContentTranslation.lang == lang, ContentTranslation.table_name.in_(list(self.FIELDS))))
+                ContentTranslation.lang == lang, ContentTranslation.table_name.in_(list(self.FIELDS)),
+                ContentTranslation.stale == False))  # noqa: E712 - one to review shows the Spanish
             self.texts = {(r.table_name, r.row_id, r.field): r.text for r in rows}
         self.departments: dict[int, Department] = {}
         self.fallback = False  # something was shown in Spanish for want of a translation

@@ -19,6 +19,7 @@ from pwa_app.pages.staff.setup import (
     procedures_page,
     schedules_page,
 )
+from pwa_app.pages.staff.translations import translations_page
 from pwa_app.pages.staff.users import audit_page, users_page
 from state.day import DayState
 from state.feedback import FeedbackState
@@ -28,6 +29,7 @@ from state.queue import QueueState, ScreenState
 from state.reports import ReportsState
 from state.requests import RequestsState
 from state.setup import ClosuresState, OfficesState, ProceduresState, SchedulesState
+from state.translations import TranslationsState
 from state.users import AuditState, UsersState
 
 STAFF_PAGES = [
@@ -42,6 +44,7 @@ STAFF_PAGES = [
     ("/staff/ajustes/tramites", procedures_page, "Trámites", ProceduresState.load),
     ("/staff/ajustes/horarios", schedules_page, "Horarios", SchedulesState.load),
     ("/staff/ajustes/cierres", closures_page, "Cierres y festivos", ClosuresState.load),
+    ("/staff/ajustes/traducciones", translations_page, "Traducciones", TranslationsState.load),
     ("/staff/usuarios", users_page, "Personal", UsersState.load),
     ("/staff/auditoria", audit_page, "Registro de cambios", AuditState.load),
     ("/staff/opiniones", feedback_page, "Opiniones", FeedbackState.load),  # issue 9

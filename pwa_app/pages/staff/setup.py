@@ -26,6 +26,7 @@ SUBNAV = [
     ("/staff/ajustes/tramites/", _s("Trámites y documentos"), "setup_town"),
     ("/staff/ajustes/horarios/", _s("Horarios"), None),
     ("/staff/ajustes/cierres/", _s("Cierres y festivos"), None),
+    ("/staff/ajustes/traducciones/", _s("Traducciones"), "setup_town"),
 ]
 
 
@@ -129,8 +130,15 @@ def procedures_page() -> rx.Component:
                 select_field(_s("Trámite"), "procedure", s.procedures, value=s.proc_id, on_change=s.select,
                              field_id="staff-proc-pick"),
                 button(_s("Nuevo trámite"), kind="secondary", on_click=s.new),
+                rx.cond(s.proc_id != "new", rx.el.a(_s("Traducciones"), class_name="btn btn-secondary staff-btn",
+                                                    href="/staff/ajustes/traducciones/?item=procedure:" + s.proc_id)),
                 class_name="staff-row",
             ),
+            rx.cond(s.stale > 0, rx.el.p(
+                rx.el.strong(s.stale), " ", _s("traducciones por revisar: el texto en español ha cambiado. Los "
+                                               "vecinos ven el español con un aviso hasta que se revisen."),
+                " ", rx.el.a(_s("Revisarlas"), href="/staff/ajustes/traducciones/?item=procedure:" + s.proc_id),
+                role="status", class_name="notice", id="staff-proc-stale")),
             rx.el.form(
                 rx.cond(s.proc_id == "new", input_field(_s("Identificador"), "slug", id="staff-proc-slug")),
                 input_field(_s("Nombre"), "name", default_value=p["name"], id="staff-proc-name"),
