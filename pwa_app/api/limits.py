@@ -1,7 +1,7 @@
 """A cap on request bodies, checked before anything reads them: a request with three 5 MB photos in base64 fits,
-anything much larger is answered 413 without being held in memory. Only the two API writes that carry attachments
-get that much; every other API write gets SMALL_BODY, so no one makes the server parse megabytes of JSON for a
-booking."""
+anything much larger is answered 413 without being held in memory. Only the API writes that carry files (a request
+and its replies with attachments, a staff translation catalogue: its endpoint keeps its own 2 MB cap) get that much;
+every other API write gets SMALL_BODY, so no one makes the server parse megabytes of JSON for a booking."""
 
 import json
 import re
@@ -12,11 +12,11 @@ from pwa_app.services.tracking import MAX_BASE64, MAX_FILES
 
 MAX_BODY = MAX_FILES * MAX_BASE64 + 256 * 1024
 SMALL_BODY = 64 * 1024
-WITH_ATTACHMENTS = re.compile(r"^/api/v1/requests(/[^/]+/replies)?/?$")
+WITH_FILES = re.compile(r"^/api/(v1/requests(/[^/]+/replies)?|staff/content/import)/?$")
 
 
 def limit_for(path: str, max_body: int) -> int:
-    return SMALL_BODY if path.startswith("/api/") and not WITH_ATTACHMENTS.match(path) else max_body
+    return SMALL_BODY if path.startswith("/api/") and not WITH_FILES.match(path) else max_body
 
 
 class BodyLimit:

@@ -29,9 +29,8 @@ from pwa_app import db, proxy
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.models import Office
-from pwa_app.services import auth, codes, queue, ratelimit, reports
+from pwa_app.services import auth, codes, content, queue, ratelimit, reports, staff
 from pwa_app.services.auth import AuthError, Viewer
-from pwa_app.services import content, staff
 from pwa_app.services.staff import Forbidden, StaffError, today
 
 router = APIRouter(tags=["staff"])
@@ -219,7 +218,7 @@ TRANSLATIONS_PAGE = "/staff/ajustes/traducciones/"
 @guarded("GET", "/api/staff/content/{lang}.po", "setup_town")
 def content_po(request: Request, lang: str, session: Session = Depends(get_session)):
     try:
-        data = staff.export_translations(session, current_viewer(request, session), lang, ip=client_ip(request))
+        data = staff.export_translations(session, current_viewer(request, session), lang, ip=client_address(request))
     except StaffError:
         raise HTTPException(404, "unknown language") from None
     session.commit()
@@ -249,7 +248,7 @@ async def _uploaded_po(request: Request) -> bytes:
 async def content_import(request: Request, session: Session = Depends(get_session)):
     """Reads an edited .po back (all or nothing). A browser form gets a 303 to the translations page with the
     counts (or the error code) in its address; `Accept: application/json` gets them as JSON (422 when refused)."""
-    ip = client_ip(request)
+    ip = client_address(request)
 
     def save(data: bytes) -> dict:  # in the session that checked the sign-in (SQLite has one writer at a time)
         try:
