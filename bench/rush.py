@@ -27,6 +27,7 @@ import json
 import os
 import platform
 import random
+import re
 import secrets
 import shutil
 import signal
@@ -61,12 +62,31 @@ app = Starlette(routes=[Route("/", lambda request: PlainTextResponse("hello"))])
 '''
 
 
+PROFILE: dict = {}  # --profile: where py-spy writes, and the app's server process
+
+
+def profiled(label: str, seconds: float):
+    """With --profile, py-spy records one app worker while a phase runs (collapsed stacks, for flame graphs or
+    `sort | uniq`): profile before optimising."""
+    if not PROFILE.get("pid"):
+        return None
+    workers = granian_workers(PROFILE["pid"], PROFILE["workers"])
+    out = Path(PROFILE["dir"]) / (re.sub(r"\W+", "-", label).strip("-")[:60] + ".txt")
+    return subprocess.Popen([str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(workers[0]),
+                             "--duration", str(int(seconds)), "--format", "raw", "--idle", "--nonblocking",
+                             "--output", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def wrk(url: str, seconds: float, connections: int, threads: int, env: dict | None = None,
         headers: tuple[str, ...] = ()) -> dict:
+    spy = profiled(url.split("/", 3)[-1] + " " + " ".join(headers) + " " + (env or {}).get("RUSH_RUN", ""), seconds)
     cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(LUA), url]
     for h in headers:
         cmd += ["-H", h]
     out = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
+    if spy:
+        spy.wait(30)
     line = next((x for x in out.stdout.splitlines() if x.startswith("RUSH ")), None)
     if line is None:
         raise RuntimeError(f"wrk failed: {out.stdout}\n{out.stderr}")
@@ -288,6 +308,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10, help="each wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--profile", metavar="DIR", help="record one worker with py-spy in each app phase")
     parser.add_argument("--redis-url", default=os.environ.get("CITA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"))
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cita-rush-"))
@@ -308,8 +329,12 @@ def main() -> int:
         proc, base = start_app(tmp / "app.log", database_url, host="127.0.0.1", REDIS_URL=args.redis_url,
                                GRANIAN_WORKERS=str(args.workers), CITA_SECRET_KEY=secret,
                                CITA_ALTCHA_MAX_NUMBER="10", CITA_RATE_BOOKING="100000000/1",
-                               CITA_RATE_BOOKING_PERSON="100000000/1", CITA_RETENTION_SCHEDULE="0")
+                               CITA_RATE_BOOKING_PERSON="100000000/1", CITA_RETENTION_SCHEDULE="0",
+                               CITA_TRUSTED_PROXIES="none")
         wait_for(f"{base}/api/v1/health", proc, timeout=600)
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+            PROFILE.update(dir=args.profile, pid=proc.pid, workers=args.workers)
         since = datetime.now(timezone.utc)
         with httpx.Client(base_url=base, timeout=60) as client:
             tickets = free_seats(client)

@@ -1,8 +1,10 @@
 """The database engine from DATABASE_URL (SQLite file by default), shared by the API, staff state and scripts."""
 
+import asyncio
 import os
 import re
 import sqlite3
+import weakref
 from functools import cache
 
 from sqlalchemy import event
@@ -90,6 +92,22 @@ def redis():
     """The Redis client when REDIS_URL is set (several workers share state through it), else None."""
     url = os.environ.get("REDIS_URL")
     return _redis_client(url) if url else None
+
+
+def async_redis():
+    """The asyncio Redis client of the running event loop when REDIS_URL is set (for async endpoints), else None."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        return None
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    if url not in clients:
+        import redis.asyncio as redis_lib
+
+        clients[url] = redis_lib.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return clients[url]
+
+
+_async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
 
 
 @cache

@@ -557,6 +557,7 @@ class Suggestion(SQLModel, table=True):
 # ---- the availability versions, bumped in the transaction of every change -----------------------------------
 
 CHANGED = "availability_changed"  # in Session.info while a transaction holds bumped, uncommitted versions
+BUMPED = "availability_bumped"  # {(procedure id, office id): (grid, seats) as bumped, or None: pair added/removed}
 SEAT_FIELDS = ("procedure_id", "office_id", "starts_at", "seat", "status", "confirm_by", "expires_at")
 
 
@@ -597,14 +598,22 @@ def _availability_changed(session, _context) -> None:
     if seats or grids:
         session.info[CHANGED] = True
     table = ProcedureOffice.__table__
+    bumped = session.info.setdefault(BUMPED, {})
     for column, pairs in (("seats_version", seats), ("grid_version", grids)):
         for procedure_id, office_id in sorted(pairs, key=str):
             where = [c == v for c, v in ((table.c.procedure_id, procedure_id), (table.c.office_id, office_id))
                      if v is not None]
-            session.connection().execute(update(table).where(*where).values({column: table.c[column] + 1}))
+            rows = session.connection().execute(update(table).where(*where).values({column: table.c[column] + 1})
+                                                .returning(table.c.procedure_id, table.c.office_id,
+                                                           table.c.grid_version, table.c.seats_version))
+            bumped.update({(p, o): (g, s) for p, o, g, s in rows})
+    for obj in (*session.new, *session.deleted):  # a pair added or removed starts its versions afresh
+        if isinstance(obj, ProcedureOffice):
+            bumped[(obj.procedure_id, obj.office_id)] = None
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
 def _availability_settled(session, transaction) -> None:
     if transaction.parent is None:  # committed or rolled back: the versions are the database's again
         session.info.pop(CHANGED, None)
+        session.info.pop(BUMPED, None)

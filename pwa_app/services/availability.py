@@ -9,22 +9,32 @@ answered, no citizen is offered that seat. What changes with the clock alone (th
 window, midnight, a release hour, a hold or an unconfirmed booking running out) ends the answer's `valid_until`.
 
 The slow-changing part, the capacity grid (slot starts and capacities), is kept per grid version and day, so a
-booking rebuilds only the seat counts; day and time labels are kept per language."""
+booking rebuilds only the seat counts; day and time labels are kept per language.
+
+With Redis, every commit that bumps versions also writes them there (after the commit, before its request is
+answered), so a request can check its kept answer against Redis without asking the database (`kept_answer`): the
+9:00 rush is served from memory with one Redis round trip. Redis keeps a pair's versions for VERSIONS_TTL seconds
+after their last change, and only ever raises them, so a reader that seeds them from the database cannot put an
+older version back; a write to Redis lost while Redis was reachable for others can leave a kept answer in use for
+at most that long."""
 
 import gzip
 import hashlib
 import json
 import logging
 import threading
+import time as clock
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, func, select
 
 from pwa_app import db
-from pwa_app.models import CHANGED, Appointment, Hold, Office, Procedure, ProcedureOffice, Schedule
+from pwa_app.models import BUMPED, CHANGED, Appointment, Hold, Office, Procedure, ProcedureOffice, Schedule
 from pwa_app.services.i18n import day_label, gettext, local, long_day_label, month_label, time_label
 from pwa_app.services.messages import RELEASE
 from pwa_app.services.slots import (
@@ -34,6 +44,8 @@ from pwa_app.services.slots import (
 log = logging.getLogger(__name__)
 MAX_DAYS = 92  # one answer covers at most this many days
 KEPT = 4096  # answers and calendars kept per process, at most
+VERSIONS_TTL = 30  # seconds Redis keeps a pair's versions after their last change
+REDIS_PAUSE = 5  # seconds without the Redis shortcut after Redis failed to answer
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,8 @@ _frames: dict[tuple, Frame] = {}
 _calendars: dict[tuple, Calendar] = {}
 _answers: dict[tuple, Answer] = {}
 _building: dict[tuple, threading.Lock] = {}
+_ids: dict[tuple[str, str, str], tuple[int, int]] = {}  # (database, procedure slug, office slug) -> ids
+_redis_paused_until = 0.0
 
 
 def pair_of(session: Session, procedure_slug: str, office_slug: str) -> Pair | None:
@@ -105,7 +119,85 @@ def pair_by_id(session: Session, procedure_id: int, office_id: int) -> Pair | No
 
 def _db_key(session: Session) -> str:
     """Which database the versions belong to (several share one Redis, and tests use many)."""
-    return hashlib.sha256(session.get_bind().url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
+    return _url_key(session.get_bind().url.render_as_string(hide_password=True))
+
+
+@lru_cache(maxsize=64)
+def _url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:12]
+
+
+# ---- the versions in Redis: the shortcut of every worker -------------------------------------------------------
+
+_RAISE = """
+for i, key in ipairs(KEYS) do
+  local g, s = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+  local old = redis.call('HMGET', key, 'g', 's')
+  if old[1] and old[2] then g = math.max(g, tonumber(old[1])); s = math.max(s, tonumber(old[2])) end
+  redis.call('HSET', key, 'g', g, 's', s)
+  redis.call('EXPIRE', key, ARGV[1])
+end
+"""
+
+
+def _versions_key(dbk: str, procedure_id: int, office_id: int) -> str:
+    return f"cita:versions:{dbk}:{procedure_id}:{office_id}"
+
+
+def _publish(dbk: str, versions: dict) -> None:
+    """Raise the pairs' versions in Redis to these (None: forget the pair, it was added or removed)."""
+    client = db.redis()
+    if client is None or not versions:
+        return
+    raised = [(k, v) for k, v in versions.items() if v is not None]
+    try:
+        if gone := [_versions_key(dbk, *k) for k, v in versions.items() if v is None]:
+            client.delete(*gone)
+        if raised:
+            client.eval(_RAISE, len(raised), *(_versions_key(dbk, *k) for k, _ in raised), VERSIONS_TTL,
+                        *(n for _, v in raised for n in v))
+    except Exception as exc:  # noqa: BLE001 - Redis down: readers ask the database (see REDIS_PAUSE)
+        log.warning("availability versions not written to Redis: %s", exc)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session) -> None:
+    if bumped := session.info.pop(BUMPED, None):
+        _publish(_db_key(session), bumped)
+
+
+async def kept_answer(procedure: str, office: str, lang: str, now: datetime) -> Answer | None:
+    """This process's kept answer when the versions in Redis show it is still exact, without a database round trip;
+    None when that cannot be told (no Redis, a pair not yet seen, versions not in Redis): ask `answer_for`."""
+    global _redis_paused_until
+    dbk = _url_key(db.engine().url.render_as_string(hide_password=True))
+    ids = _ids.get((dbk, procedure, office))
+    client = db.async_redis()
+    if ids is None or client is None or clock.monotonic() < _redis_paused_until:
+        return None
+    try:
+        grid, seats = await client.hmget(_versions_key(dbk, *ids), "g", "s")
+    except Exception as exc:  # noqa: BLE001
+        _redis_paused_until = clock.monotonic() + REDIS_PAUSE
+        log.warning("availability versions not read from Redis: %s", exc)
+        return None
+    if grid is None or seats is None:
+        return None
+    return _current(_answers.get((dbk, *ids, lang)), Pair(*ids, int(grid), int(seats)), to_utc(now))
+
+
+def answer_for(session: Session, procedure: str, office: str, lang: str, now: datetime) -> Answer | None:
+    """The shared answer of a pair named by its slugs, its versions read from the database (and written to Redis
+    for the shortcut); None when the office does not book that procedure."""
+    read_at, dbk = clock.monotonic(), _db_key(session)
+    pair = pair_of(session, procedure, office)
+    if pair is None:
+        _ids.pop((dbk, procedure, office), None)
+        return None
+    _ids[(dbk, procedure, office)] = (pair.procedure_id, pair.office_id)
+    if clock.monotonic() - read_at < 5:  # never seed a read older than a commit's versions could have lived
+        _publish(dbk, {(pair.procedure_id, pair.office_id): (pair.grid, pair.seats)})
+    return answer(session, procedure, office, pair, lang, now)
 
 
 # ---- the capacity grid and the seat counts -------------------------------------------------------------------

@@ -168,3 +168,38 @@ def test_an_api_address_nobody_answers_gets_a_small_json_404(api):
     answer = api.get("/api/v1/no-such-route")
     assert answer.status_code == 404 and answer.headers["content-type"] == "application/json"
     assert answer.json()["codes"] == {"path": "not_found_path"}
+
+
+def test_with_redis_a_kept_answer_is_checked_against_the_versions_there_without_the_database(api, monkeypatch):
+    """The rush's shortcut: every commit writes the pair's versions to Redis, so the kept answer is served without
+    a database round trip while it is exact, and never once a commit has changed it (from any worker)."""
+    import redis
+    from sqlmodel import Session
+
+    from pwa_app import db
+
+    from .test_booking_cost import statements
+
+    url = "redis://127.0.0.1:6379/9"
+    redis.Redis.from_url(url).flushdb()
+    monkeypatch.setenv("REDIS_URL", url)
+    address = f"/api/v1/availability?procedure={PADRON}&office={NORTE}"
+    first = api.get(address).json()  # from the database, which seeds the versions in Redis
+    with statements(db.engine()) as seen:
+        assert api.get(address).json() == first
+    assert seen == []
+    start = next(s["start"] for d in first["days"] for s in d["slots"] if s["free"])
+    booked = api.post("/api/v1/appointments", json={**person(), "procedure": PADRON, "office": NORTE,
+                                                    "start": start}, headers={"Idempotency-Key": "avail-redis-1"})
+    assert booked.status_code == 201
+    after = api.get(address).json()
+    assert free_at(after, _utc(start)) == free_at(first, _utc(start)) - 1
+    with Session(db.engine(), expire_on_commit=False) as other:  # another worker cancels it
+        appt = booking.find(other, booked.json()["code"], booked.json()["verifier"])
+        booking.cancel(other, appt)
+        other.commit()
+    assert api.get(address).json() == first
+    redis.Redis.from_url(url).flushdb()  # versions lost: asked from the database again
+    assert api.get(address).json() == first
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # Redis down: the database answers
+    assert api.get(address).json() == first
