@@ -69,6 +69,15 @@ def etagged(request: Request, body: dict) -> Response:
     return Response(payload, media_type="application/json", headers=headers)
 
 
+class Refused(Exception):
+    """Raised inside a write's action with the answer that refuses it (a proof of work, a limit): everything the
+    action did is rolled back."""
+
+    def __init__(self, answer: JSONResponse):
+        super().__init__(answer.status_code)
+        self.answer = answer
+
+
 def idempotent_write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action,
                      refusals: dict, headers: dict | None = None) -> JSONResponse:
     """Runs a write once per Idempotency-Key (see services/idempotency.py); a domain error listed in `refusals`
@@ -80,6 +89,9 @@ def idempotent_write(session: Session, key: str | None, operation: str, payload:
     except KeyReused:
         session.rollback()
         return error(422, {"idempotency_key": "key_reused"}, lang)
+    except Refused as exc:
+        session.rollback()
+        return exc.answer
     except tuple(refusals) as exc:
         session.rollback()
         return refusals[type(exc)](exc)

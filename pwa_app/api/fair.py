@@ -60,9 +60,9 @@ def guard_booking(request: Request, session: Session, proof: str | None, documen
 
 
 def proven(session: Session, proof: str | None, lang: str) -> JSONResponse | None:
-    """None for a valid, unspent proof of work (now spent, whatever follows); else 428: solve a new one."""
+    """None for a valid, unspent proof of work (spent with the write it allows: a refused write leaves it
+    unspent, so one proof buys one booking); else 428: solve a new one."""
     ok = not ALTCHA_REQUIRED or fairness.spend_challenge(session, proof)
-    session.commit()
     return None if ok else error(428, {"altcha": "challenge"}, lang)
 
 

@@ -13,9 +13,9 @@ from sqlmodel import Session, select
 from pwa_app import db
 from pwa_app.api import fair
 from pwa_app.api.common import (  # noqa: F401  (shared)
-    Lang, client_address, error, etagged, get_session, idempotent_write,
+    Lang, Refused, client_address, error, etagged, get_session, idempotent_write,
 )
-from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
+from pwa_app.models import Appointment, Office, Procedure, utcnow
 from pwa_app.services import availability, booking, catalogue, codes, fairness
 from pwa_app.services.booking import BookingError
 from pwa_app.services.i18n import day_label, gettext, local, long_day_label, pick_lang, time_label
@@ -63,10 +63,11 @@ def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
             "day": day_label(moment.date(), lang), "time": time_label(moment, lang)}
 
 
-def appointment_view(session: Session, appt: Appointment, lang: str) -> dict:
+def appointment_view(session: Session, appt: Appointment, lang: str, slugs: tuple[str, str] | None = None) -> dict:
+    """What the citizen sees of an appointment; `slugs` (procedure, office) when the caller has them already."""
     lang = pick_lang(lang)
     cat = catalogue.cached(session, lang)
-    proc_slug, office_slug = session.exec(select(  # one query for both
+    proc_slug, office_slug = slugs or session.exec(select(  # one query for both
         select(Procedure.slug).where(Procedure.id == appt.procedure_id).scalar_subquery(),
         select(Office.slug).where(Office.id == appt.office_id).scalar_subquery())).one()
     proc = next(p for p in cat["procedures"] if p["slug"] == proc_slug)
@@ -173,15 +174,14 @@ def post_appointment(
 ):
     # The proof of work and the hold change from one attempt to the next: the request is the rest.
     payload = data.model_dump(mode="json", exclude={"altcha", "hold"})
-    if not (idempotency_key and session.get(IdempotencyRecord, idempotency_key)):  # a replay needs no new proof
-        if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
-            return refused
     client = fairness.client_key(client_address(request))
 
-    def action():
+    def action():  # not for a replay of the key: that needs no new proof and gets its first answer
+        if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
+            raise Refused(refused)
         appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), hold_token=data.hold,
                             client=client)
-        return 201, appointment_view(session, appt, data.lang)
+        return 201, appointment_view(session, appt, data.lang, slugs=(data.procedure, data.office))
 
     return write(session, idempotency_key, "book", payload, data.lang, action)
 

@@ -27,7 +27,7 @@ import time as clock
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
@@ -79,6 +79,10 @@ class Calendar:
     slots: tuple[Slot, ...]
     since: datetime
     valid_until: datetime
+
+    @cached_property
+    def by_start(self) -> dict[datetime, Slot]:
+        return {s.starts_at: s for s in self.slots}
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,11 @@ def _build_calendar(session: Session, pair: Pair, key: tuple, now: datetime) -> 
                      now, until)
     _keep(_calendars, key, built, session)
     return built
+
+
+def slot_at(session: Session, pair: Pair, starts_at: datetime, now: datetime) -> Slot | None:
+    """The pair's bookable slot starting then, from the shared calendar; None when no slot starts then."""
+    return calendar(session, pair, now).by_start.get(to_utc(starts_at))
 
 
 def slots_between(session: Session, pair: Pair, first: date, last: date, now: datetime) -> list[Slot]:

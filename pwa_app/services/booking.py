@@ -89,20 +89,16 @@ def verifier_of(appt: Appointment) -> str:
     return last_four(appt.document) if appt.document else appt.phone[-4:]
 
 
-def lock_slot(session: Session, office_id: int, procedure_id: int, starts_at: datetime) -> None:
-    """Serialise bookings of one slot across processes (on SQLite: the database's write lock, from now on)."""
+def lock_slot(session: Session, office_id: int, procedure_id: int, starts_at: datetime, person: str = "") -> None:
+    """Serialise bookings of one slot across processes and, when given, one person's bookings before it (so two at
+    once cannot both pass the per-person limit): one statement; on SQLite the database's write lock, from now on.
+    Nothing takes a slot's lock before a person's: no two requests can wait for each other."""
     db.write_lock(session)
     if session.get_bind().dialect.name == "postgresql":
         key = zlib.crc32(f"{office_id}:{procedure_id}:{starts_at.isoformat()}".encode())
-        session.exec(text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=key))
-
-
-def lock_person(session: Session, person: str) -> None:
-    """Serialise one person's bookings, so two at once cannot both pass the per-person limit (on SQLite: the
-    database's write lock). Taken before any slot lock, always in that order."""
-    db.write_lock(session)
-    if person and session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(2, hashtext(:k))").bindparams(k=person))
+        first = "pg_advisory_xact_lock(2, hashtext(:p)), " if person else ""
+        session.exec(text(f"SELECT {first}pg_advisory_xact_lock(:k)").bindparams(
+            k=key, **({"p": person} if person else {})))
 
 
 def expire_pendings(session: Session, now: datetime, *slot) -> int:
@@ -167,33 +163,55 @@ def alternatives(
     return found
 
 
-def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now) -> int:
-    now = to_utc(now or utcnow())
+def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now,
+                          pair: availability.Pair | None = None) -> int:
     lock_slot(session, office.id, procedure.id, starts_at)
-    pair = availability.pair_by_id(session, procedure.id, office.id)
+    return _free_seat_or_alternatives(session, procedure, office, starts_at, now, pair)
+
+
+def _free_seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now,
+                               pair: availability.Pair | None = None) -> int:
+    """The seat to take (call under the slot's lock), else the refusal with the nearest free times."""
+    now = to_utc(now or utcnow())
+    pair = pair or availability.pair_by_id(session, procedure.id, office.id)
     capacity = availability.frame(session, pair, now).capacity.get(starts_at)
     seat = free_seat(session, office.id, procedure.id, starts_at, capacity, now) if capacity else None
     if seat is None:
-        reason = "taken" if capacity else "unavailable"
-        raise BookingError({"slot": reason}, alternatives(session, procedure, office, starts_at, now))
+        raise BookingError({"slot": "taken" if capacity else "unavailable"},
+                           alternatives(session, procedure, office, starts_at, now))
     return seat
 
 
-def resolve(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office]:
-    """The procedure and the office, when that office books it (one query); else the reason, as an error."""
-    found = session.exec(select(Procedure, Office)
+def _refuse_when_full(session: Session, procedure: Procedure, office: Office, pair: availability.Pair,
+                      starts_at: datetime, now: datetime) -> None:
+    """Refuse at once a time that the shared calendar, exact for the versions just read, shows without a free seat:
+    in a rush, requests for a full time must not queue for its lock only to hear "taken"."""
+    slot = availability.slot_at(session, pair, starts_at, now)
+    if slot is None or not slot.free:
+        raise BookingError({"slot": "taken" if slot else "unavailable"},
+                           alternatives(session, procedure, office, starts_at, now))
+
+
+def bookable(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office, availability.Pair]:
+    """The procedure, the office and their availability versions, when that office books it (one query); else the
+    reason, as an error."""
+    found = session.exec(select(Procedure, Office, ProcedureOffice.grid_version, ProcedureOffice.seats_version)
                          .join(ProcedureOffice, ProcedureOffice.procedure_id == Procedure.id)
                          .join(Office, Office.id == ProcedureOffice.office_id)
                          .where(Procedure.slug == procedure_slug, Office.slug == office_slug,
                                 Procedure.needs_appointment)).first()
     if found:
-        return found
+        procedure, office, grid, seats = found
+        return procedure, office, availability.Pair(procedure.id, office.id, grid, seats)
     procedure = session.exec(select(Procedure).where(Procedure.slug == procedure_slug)).first()
-    office = session.exec(select(Office).where(Office.slug == office_slug)).first()
     if not procedure or not procedure.needs_appointment:
         raise BookingError({"procedure": "unknown_procedure"})
-    if not office or office.id not in {o.id for o in offices_for(session, procedure)}:
-        raise BookingError({"office": "unknown_office"})
+    raise BookingError({"office": "unknown_office"})
+
+
+def resolve(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office]:
+    """The procedure and the office, when that office books it; else the reason, as an error."""
+    procedure, office, _ = bookable(session, procedure_slug, office_slug)
     return procedure, office
 
 
@@ -208,14 +226,10 @@ def hold(session: Session, procedure_slug: str, office_slug: str, starts_at: dat
 
 def _held_seat(session: Session, token: str | None, procedure: Procedure, office: Office, start: datetime,
                now) -> int | None:
-    """The seat of the citizen's own live hold on this very slot, handed over to the booking."""
+    """The seat of the citizen's own live hold on this very slot, handed over to the booking (call under the slot's
+    lock: another request carrying the same hold, a second tab, may have used it just before)."""
     held = fairness.find_hold(session, token, now)
     if not held or (held.procedure_id, held.office_id, to_utc(held.starts_at)) != (procedure.id, office.id, start):
-        return None
-    lock_slot(session, office.id, procedure.id, start)
-    # Read again under the slot lock: another request carrying the same hold (a second tab) may have used it.
-    session.expire(held)
-    if fairness.find_hold(session, token, now) is None:
         return None
     seat = held.seat
     session.delete(held)
@@ -229,18 +243,20 @@ def book(
 ) -> Appointment:
     """Take a seat of a slot for a citizen (their hold's, if they have one). For a high-demand procedure the
     booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits."""
-    procedure, office = resolve(session, procedure_slug, office_slug)
+    procedure, office, pair = bookable(session, procedure_slug, office_slug)
     details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand)
     if details.errors:
         raise BookingError(details.errors)
+    start, now = to_utc(starts_at), to_utc(now or utcnow())
+    if not hold_token:
+        _refuse_when_full(session, procedure, office, pair, start, now)
     person = fairness.person_key(details.document)
-    lock_person(session, person)
+    lock_slot(session, office.id, procedure.id, start, person=person)
     if problem := fairness.limit_reached(session, procedure, person, now):
         raise BookingError({"person": problem})
-    start, now = to_utc(starts_at), to_utc(now or utcnow())
     seat = _held_seat(session, hold_token, procedure, office, start, now)
     if seat is None:
-        seat = _seat_or_alternatives(session, procedure, office, start, now)
+        seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair)
     appt = Appointment(
         created_at=now,
         person_key=person,

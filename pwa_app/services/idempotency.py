@@ -6,11 +6,13 @@ import json
 import re
 from collections.abc import Callable
 
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, text
+from sqlmodel import Session
 
 from pwa_app import db
-from pwa_app.models import IdempotencyRecord
+from pwa_app.models import IdempotencyRecord, utcnow
+from pwa_app.services import once
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
@@ -32,18 +34,19 @@ def run_once(
 ) -> tuple[int, dict]:
     """Run `action` (which writes through `session` without committing) at most once per key, and commit."""
     digest = request_hash(operation, payload)
-    if key:
-        _lock_key(session, key)
-    if key and (found := session.get(IdempotencyRecord, key)):
+    if key and (found := _claim(session, key, operation, digest)):
         return _replay(found, digest)
     status, body = action()
-    if key and status < 300:
-        session.add(IdempotencyRecord(key=key, operation=operation, request_hash=digest,
-                                      status_code=status, body=json.dumps(body)))
+    if key:  # the claim becomes the answer for repeats; a refusal is not kept (the same key may try again)
+        record = IdempotencyRecord.__table__
+        if status < 300:
+            session.execute(update(record).where(record.c.key == key).values(status_code=status, body=json.dumps(body)))
+        else:
+            session.execute(delete(record).where(record.c.key == key))
     try:
         session.commit()
     except IntegrityError:
-        # Another process finished the same key first: its answer stands, this attempt is undone.
+        # Another unique rule (a seat taken twice) decided against this attempt: it is undone.
         session.rollback()
         found = session.get(IdempotencyRecord, key) if key else None
         if not found:
@@ -52,13 +55,17 @@ def run_once(
     return status, body
 
 
-def _lock_key(session: Session, key: str) -> None:
-    """Serialise requests carrying the same key until the first commits, so a racing repeat replays its answer
-    instead of running the action again (and, say, finding its own seat "taken"). SQLite: the database's write
-    lock, held until the commit."""
+def _claim(session: Session, key: str, operation: str, digest: str) -> IdempotencyRecord | None:
+    """Claim the key with a row inserted now, or return the answer it already has. A request carrying the same key
+    while the first is running waits on that row (PostgreSQL; on SQLite the database's write lock is taken
+    first) until the first commits, then replays its answer, instead of running the action again (and, say, finding
+    its own seat "taken")."""
     db.write_lock(session)
-    if session.get_bind().dialect.name == "postgresql":
-        session.exec(text("SELECT pg_advisory_xact_lock(1, hashtext(:k))").bindparams(k=key))
+    row = {"key": key, "operation": operation, "request_hash": digest, "status_code": 0, "body": "",
+           "created_at": utcnow()}
+    if once.insert_ignoring_duplicates(session, IdempotencyRecord, [row]):
+        return None
+    return session.get(IdempotencyRecord, key, populate_existing=True)
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> tuple[int, dict]:
