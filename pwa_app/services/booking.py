@@ -12,7 +12,7 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, union_all
+from sqlalchemy import case, true, union_all
 from sqlmodel import Session, select, text, update
 
 from pwa_app import db
@@ -113,24 +113,42 @@ def expire_pendings(session: Session, now: datetime, *slot) -> int:
     return session.execute(update(Appointment).where(*where).values(status="expired", seat=None)).rowcount or 0
 
 
-def free_seat(session: Session, office_id: int, procedure_id: int, starts_at: datetime, capacity: int,
-              now: datetime) -> int | None:
-    """The lowest seat number of a slot that no live appointment or hold uses, None when they fill its capacity
-    (one query; call under the slot lock). Holds that ran out and pending bookings not confirmed in time count
-    for nothing: they keep their number until the worker's periodic look frees it (mail.scan), or until a booking
-    needs that very number."""
+def _seat_rows(office_id: int, procedure_id: int, starts_at: datetime, now: datetime):
+    """(seat, 1 if live else 0) of every appointment and hold with a seat number in a slot."""
     in_slot = lambda model: (model.office_id == office_id, model.procedure_id == procedure_id,  # noqa: E731
                              model.starts_at == starts_at)
-    live = lambda condition: case((condition, 1), else_=0)  # noqa: E731
-    rows = session.execute(union_all(
-        select(Appointment.seat, live(not_lapsed(now))).where(*in_slot(Appointment), Appointment.seat != None),  # noqa: E711
-        select(Hold.seat, live(Hold.expires_at > now)).where(*in_slot(Hold)))).all()
+    live = lambda condition: case((condition, 1), else_=0).label("alive")  # noqa: E731
+    return union_all(
+        select(Appointment.seat.label("seat"), live(not_lapsed(now))).where(*in_slot(Appointment),
+                                                                            Appointment.seat != None),  # noqa: E711
+        select(Hold.seat.label("seat"), live(Hold.expires_at > now)).where(*in_slot(Hold)))
+
+
+def free_seat(session: Session, office_id: int, procedure_id: int, starts_at: datetime, capacity: int,
+              now: datetime, rows: list | None = None) -> int | None:
+    """The lowest seat number of a slot that no live appointment or hold uses, None when they fill its capacity
+    (one query, unless the caller read `rows` already; call under the slot lock). Holds that ran out and pending
+    bookings not confirmed in time count for nothing: they keep their number until the worker's periodic look
+    frees it (mail.scan), or until a booking needs that very number."""
+    if rows is None:
+        rows = session.execute(_seat_rows(office_id, procedure_id, starts_at, now)).all()
     used = {seat for seat, alive in rows if alive}
     seat = next((n for n in range(1, capacity + 1) if n not in used), None)
     if seat is not None and any(n == seat for n, alive in rows if not alive):
         fairness.drop_expired_holds(session, now, office_id, procedure_id, starts_at)
         expire_pendings(session, now, office_id, procedure_id, starts_at)
     return seat
+
+
+def _person_and_slot(session: Session, procedure: Procedure, office_id: int, person: str, starts_at: datetime,
+                     now: datetime) -> tuple[str | None, list]:
+    """One query under the locks: whether the person has reached a limit, and the slot's seat rows."""
+    counts = fairness.active_of(procedure, person, now).subquery()
+    seats = _seat_rows(office_id, procedure.id, starts_at, now).subquery()
+    rows = session.execute(select(counts.c.total, counts.c.same, counts.c.most, seats.c.seat, seats.c.alive)
+                           .select_from(counts.outerjoin(seats, true()))).all()
+    problem = fairness.over_limit(procedure, *rows[0][:3]) if person else None
+    return problem, [(r.seat, r.alive) for r in rows if r.seat is not None]
 
 
 def offices_for(session: Session, procedure: Procedure) -> list[Office]:
@@ -170,12 +188,12 @@ def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_
 
 
 def _free_seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now,
-                               pair: availability.Pair | None = None) -> int:
+                               pair: availability.Pair | None = None, rows: list | None = None) -> int:
     """The seat to take (call under the slot's lock), else the refusal with the nearest free times."""
     now = to_utc(now or utcnow())
     pair = pair or availability.pair_by_id(session, procedure.id, office.id)
     capacity = availability.frame(session, pair, now).capacity.get(starts_at)
-    seat = free_seat(session, office.id, procedure.id, starts_at, capacity, now) if capacity else None
+    seat = free_seat(session, office.id, procedure.id, starts_at, capacity, now, rows) if capacity else None
     if seat is None:
         raise BookingError({"slot": "taken" if capacity else "unavailable"},
                            alternatives(session, procedure, office, starts_at, now))
@@ -252,11 +270,12 @@ def book(
         _refuse_when_full(session, procedure, office, pair, start, now)
     person = fairness.person_key(details.document)
     lock_slot(session, office.id, procedure.id, start, person=person)
-    if problem := fairness.limit_reached(session, procedure, person, now):
+    problem, rows = _person_and_slot(session, procedure, office.id, person, start, now)
+    if problem:
         raise BookingError({"person": problem})
     seat = _held_seat(session, hold_token, procedure, office, start, now)
     if seat is None:
-        seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair)
+        seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows)
     appt = Appointment(
         created_at=now,
         person_key=person,

@@ -112,24 +112,29 @@ def new_hold(session: Session, procedure: Procedure, office_id: int, starts_at: 
 
 # ---- per-person limits ---------------------------------------------------------------------------------------
 
-def limit_reached(session: Session, procedure: Procedure, key: str, now=None, ignore: int | None = None) -> str | None:
-    """The message code when this person already has as many active appointments as allowed, else None."""
-    if not key:
-        return None
-    now = to_utc(now or utcnow())
-    # One query, one row: this person's active appointments, those of this procedure, and the town's limit.
+def active_of(procedure: Procedure, key: str, now: datetime, ignore: int | None = None):
+    """One row: this person's active appointments, those of this procedure, and the town's limit."""
     town_limit = select(Municipality.max_active_per_person).limit(1).scalar_subquery()
-    active = select(func.count(Appointment.id), func.count(Appointment.id).filter(
-        Appointment.procedure_id == procedure.id), town_limit).where(
+    active = select(func.count(Appointment.id).label("total"), func.count(Appointment.id).filter(
+        Appointment.procedure_id == procedure.id).label("same"), town_limit.label("most")).where(
         Appointment.person_key == key, Appointment.status.in_(ACTIVE), not_lapsed(now), Appointment.starts_at > now)
-    if ignore is not None:
-        active = active.where(Appointment.id != ignore)
-    total, same, most = session.exec(active).one()
+    return active.where(Appointment.id != ignore) if ignore is not None else active
+
+
+def over_limit(procedure: Procedure, total: int, same: int, most: int | None) -> str | None:
+    """The message code when these counts (`active_of`) reach a limit, else None."""
     if same >= max(procedure.max_active_per_person, 1):
         return "limit_procedure"
     if total >= (most if most is not None else 3):
         return "limit_total"
     return None
+
+
+def limit_reached(session: Session, procedure: Procedure, key: str, now=None, ignore: int | None = None) -> str | None:
+    """The message code when this person already has as many active appointments as allowed, else None."""
+    if not key:
+        return None
+    return over_limit(procedure, *session.exec(active_of(procedure, key, to_utc(now or utcnow()), ignore)).one())
 
 
 # ---- proof of work (ALTCHA, self-hosted: no third party sees the citizen) -----------------------------------
