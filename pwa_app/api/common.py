@@ -93,6 +93,7 @@ def idempotent_write(session: Session, key: str | None, operation: str, payload:
         session.rollback()
         return exc.answer
     except tuple(refusals) as exc:
+        answer = refusals[type(exc)](exc)  # before the rollback, which would make every row it names load again
         session.rollback()
-        return refusals[type(exc)](exc)
+        return answer
     return JSONResponse(body, status_code=status, headers=headers)

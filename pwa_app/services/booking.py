@@ -151,28 +151,20 @@ def _person_and_slot(session: Session, procedure: Procedure, office_id: int, per
     return problem, [(r.seat, r.alive) for r in rows if r.seat is not None]
 
 
-def offices_for(session: Session, procedure: Procedure) -> list[Office]:
-    return list(
-        session.exec(
-            select(Office)
-            .join(ProcedureOffice, ProcedureOffice.office_id == Office.id)
-            .where(ProcedureOffice.procedure_id == procedure.id)
-            .order_by(Office.id)
-        )
-    )
-
-
 def alternatives(
     session: Session, procedure: Procedure, office: Office, around: datetime, now=None, limit: int = 5
 ) -> list[tuple[Office, Slot]]:
     """The free slots nearest to `around`: the same office first, then the other offices (from the shared
-    calendars of services/availability.py)."""
+    calendars of services/availability.py; the offices and their versions in one query)."""
     now = to_utc(now or utcnow())
     day = around.astimezone(TZ).date()
     first, last = max(day - timedelta(days=7), now.astimezone(TZ).date()), day + timedelta(days=21)
+    rows = session.exec(select(Office, ProcedureOffice.grid_version, ProcedureOffice.seats_version)
+                        .join(ProcedureOffice, ProcedureOffice.office_id == Office.id)
+                        .where(ProcedureOffice.procedure_id == procedure.id).order_by(Office.id)).all()
     found: list[tuple[Office, Slot]] = []
-    for other in sorted(offices_for(session, procedure), key=lambda o: o.id != office.id):
-        pair = availability.pair_by_id(session, procedure.id, other.id)
+    for other, grid, seats in sorted(rows, key=lambda row: row[0].id != office.id):
+        pair = availability.Pair(procedure.id, other.id, grid, seats)
         free = [s for s in availability.slots_between(session, pair, first, last, now) if s.free]
         free.sort(key=lambda s: abs((s.starts_at - around).total_seconds()))
         found += [(other, s) for s in free[: limit - len(found)]]
