@@ -155,9 +155,9 @@ def post_appointment(
 ):
     # The proof of work and the hold change from one attempt to the next: the request is the rest.
     payload = data.model_dump(mode="json", exclude={"altcha", "hold"})
-    if not (idempotency_key and session.get(IdempotencyRecord, idempotency_key)):  # a replay needs no new proof
-        if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
-            return refused
+    new = not (idempotency_key and session.get(IdempotencyRecord, idempotency_key))  # a replay needs no new proof
+    if new and (refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang)):
+        return refused
     client = fairness.client_key(client_address(request))
 
     def action():
@@ -165,7 +165,10 @@ def post_appointment(
                             client=client)
         return 201, appointment_view(session, appt, data.lang)
 
-    return write(session, idempotency_key, "book", payload, data.lang, action)
+    answer = write(session, idempotency_key, "book", payload, data.lang, action)
+    if new and answer.status_code >= 400:
+        fair.give_back_booking(request, data.document)
+    return answer
 
 
 @router.post("/appointments/confirm", summary="Confirm a pending booking with the token of the e-mailed link")
