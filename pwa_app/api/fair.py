@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app.api.common import client_address, error, get_session
+from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.services import access, booking, fairness, ratelimit
 from pwa_app.services.booking import BookingError
 from pwa_app.models import utcnow
@@ -123,10 +123,25 @@ def post_hold(request: Request, data: HoldIn, session: Session = Depends(get_ses
         alts = [slot_view(o, s.starts_at, data.lang) for o, s in exc.alternatives]
         return error(409 if "slot" in exc.errors else 422, exc.errors, data.lang, alternatives=alts)
     session.commit()
-    expires = local(held.expires_at)
-    return JSONResponse({"token": held.token, "expires_at": expires.isoformat(),
-                         "seconds": int(fairness.HOLD_MINUTES * 60)}, status_code=201,
+    return held_answer(held, 201)
+
+
+def held_answer(held, status: int) -> JSONResponse:
+    return JSONResponse({"token": held.token, "expires_at": local(held.expires_at).isoformat(),
+                         "seconds": int(fairness.HOLD_MINUTES * 60)}, status_code=status,
                         headers={"Cache-Control": "no-store"})
+
+
+@router.post("/holds/{token}/renew", summary="More time on a held time (at most twice), before it runs out")
+def renew_hold(request: Request, token: str, lang: str = Lang, session: Session = Depends(get_session)):
+    """200 with the new expiry; 404 when the hold has run out or had all its renewals. Counted like a new hold."""
+    if refused := limited("hold", client_address(request), lang):
+        return refused
+    held = fairness.renew_hold(session, token[:64], utcnow())
+    if held is None:
+        return error(404, {"hold": "hold_expired"}, lang)
+    session.commit()
+    return held_answer(held, 200)
 
 
 @router.delete("/holds/{token}", status_code=204, summary="Give a held time back at once")

@@ -193,6 +193,32 @@ def test_held_seats_cannot_be_taken_by_another_citizen(session, clock, norte_slo
     assert count(session, Hold) == 1 and count(session) == 2
 
 
+def test_more_time_keeps_the_seat_a_little_longer_never_for_ever(session, clock, norte_slot):
+    """WCAG 2.2.1: the citizen may ask for more time before the hold runs out; a hold lives at most three times
+    its minutes, so no one keeps a seat from others by asking again and again."""
+    held = booking.hold(session, PADRON, NORTE, norte_slot, now=clock.now)
+    session.commit()
+    minutes = timedelta(minutes=fairness.HOLD_MINUTES)
+    for n in (1, 2):  # asked just before it runs out
+        asked = clock.now + n * minutes - timedelta(seconds=30 * n)
+        assert fairness.renew_hold(session, held.token, asked).expires_at == asked + minutes
+    assert free(session, norte_slot, clock.now + 2 * minutes + timedelta(minutes=5)) == 1  # still kept
+    third = clock.now + 3 * minutes - timedelta(seconds=90)
+    assert fairness.renew_hold(session, held.token, third) is None
+    assert fairness.renew_hold(session, held.token, clock.now + 4 * minutes) is None  # run out: nothing to renew
+    assert fairness.renew_hold(session, "no-such-token", clock.now) is None
+
+
+def test_more_time_through_the_api(api):
+    start = api_seats(api, 1)[0]
+    made = api.post("/api/v1/holds", json={"procedure": PADRON, "office": NORTE, "start": start,
+                                           "altcha": solve_challenge(api)})
+    renewed = api.post(f"/api/v1/holds/{made.json()['token']}/renew")
+    assert renewed.status_code == 200 and renewed.json()["expires_at"] >= made.json()["expires_at"]
+    gone = api.post("/api/v1/holds/no-such-token/renew?lang=en")
+    assert gone.status_code == 404 and gone.json()["codes"] == {"hold": "hold_expired"}
+
+
 def test_an_expired_hold_stops_counting_at_once(session, clock, norte_slot):
     first = booking.hold(session, PADRON, NORTE, norte_slot, now=clock.now)
     booking.hold(session, PADRON, NORTE, norte_slot, now=clock.now)
