@@ -293,8 +293,8 @@ def sent_step(t, lang, slug, b) -> rx.Component:
         )),
         ("ask", rx.el.section(
             notice(
-                rx.el.p(t.gettext("The time we kept for you has run out and your booking has not reached the town "
-                                  "hall yet."), " ", b["limited"]),
+                rx.el.p(t.gettext("The time we are keeping for you runs out before your booking can be sent "
+                                  "again."), " ", b["limited"]),
                 kind="error", **focus_here("ask"),
             ),
             chosen(t, b),

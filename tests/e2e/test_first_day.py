@@ -61,6 +61,10 @@ def test_skip_link_mid_booking_keeps_the_booking_and_the_language_link_the_proce
     expect(page).to_have_url(re.compile(rf"/es/tramite/\?p={PROCEDURE}"))
     expect(page.get_by_role("heading", name="Qué debe llevar")).to_be_visible()
     expect(page.get_by_text("Cargando…")).to_have_count(0)
+    # The privacy notice the consent links to, in every language.
+    page.goto("/ar/privacidad/")
+    expect(page.get_by_role("heading", name="إشعار الخصوصية", level=1)).to_be_visible()
+    shot(page, "privacy-ar")
 
 
 def test_focus_and_view_follow_each_step_and_result(page, app_server, shot):
@@ -164,7 +168,7 @@ def test_a_refused_booking_says_why_and_an_expired_hold_asks(page, shot):
     page.locator("button.time:not([disabled])").first.click()
     fill_details(page, "Rechazo Razonado", "55555555K")
     page.locator("form button[type=submit]").click()
-    asking = page.get_by_text("The time we kept for you has run out")
+    asking = page.get_by_text("The time we are keeping for you runs out before")
     expect(asking).to_be_visible()
     expect(page.get_by_text(reason)).to_be_visible()
     expect(page.get_by_text("cannot be reached")).to_have_count(0)

@@ -219,6 +219,13 @@ def test_more_time_through_the_api(api):
     assert gone.status_code == 404 and gone.json()["codes"] == {"hold": "hold_expired"}
 
 
+def test_asking_for_more_time_is_limited_per_address(api, monkeypatch):
+    monkeypatch.setenv("CITA_RATE_HOLD", "3/60")
+    answers = [api.post(f"/api/v1/holds/flood-{n}/renew").status_code for n in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
+    assert api.post("/api/v1/holds/" + "x" * 5000 + "/renew").status_code in (404, 414, 429)
+
+
 def test_an_expired_hold_stops_counting_at_once(session, clock, norte_slot):
     first = booking.hold(session, PADRON, NORTE, norte_slot, now=clock.now)
     booking.hold(session, PADRON, NORTE, norte_slot, now=clock.now)
