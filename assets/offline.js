@@ -392,7 +392,8 @@ export function useBooking(lang) {
   const item = outbox.find((i) => i.id === draft.outbox) || null;
   useEffect(() => { if (p && office) refreshAvailability(lang, p.slug, office.slug); }, [lang, p && p.slug, office && office.slug]);
   useEffect(() => { if (p && !office) p.officeList.forEach((o) => refreshAvailability(lang, p.slug, o.slug)); }, [lang, p && p.slug, !office]);
-  useSyncExternalStore(subscribe, () => version, () => 0); // the offices' saved availability, as it arrives
+  // On the office step, every office's saved availability as it arrives (elsewhere, useSaved's transitions do).
+  useSyncExternalStore(subscribe, () => (office ? 0 : version), () => 0);
   const left = useCountdown(id, draft.step === "details" ? draft.hold : null);
   useEffect(() => { if (id && stored && stored.lang !== lang) updateDraft(id, { lang }); }, [id, lang, !!stored]);
   if (!p) return { ready: !!cat && slug !== null, found: false, rescheduling: !!rescheduling };
@@ -644,8 +645,8 @@ export function applyUpdate() {
 // scrolled into view (else focus falls to <body> and the phone stays scrolled where the button was).
 function showFocus(el) {
   el.focus({ preventScroll: true });
-  const top = el.getBoundingClientRect().top;
-  if (top < 0 || top > innerHeight / 3) el.scrollIntoView({ block: "start" });
+  const { top, bottom } = el.getBoundingClientRect();
+  if (top < 0 || bottom > innerHeight * 0.75) el.scrollIntoView({ block: "start" }); // with what follows it
 }
 
 // In-page links (skip to the content, the languages) focus their target and keep the address as it is: a
@@ -672,8 +673,19 @@ function calendarKey(e) {
   for (let i = cells.indexOf(from.closest("td")) + step; !to && step && i >= 0 && i < cells.length; i += step) {
     to = cells[i].querySelector("button.day");
   }
-  if (!to) return;
-  from.tabIndex = -1;
+  if (to) return moveTo(from, to);
+  // Past the month's last (or first) open day: the next (or previous) month, at its first (or last) open day.
+  const nav = step && document.querySelectorAll(".month-nav")[step > 0 ? 1 : 0];
+  if (!nav || nav.disabled) return;
+  nav.click();
+  setTimeout(() => {
+    const open = document.querySelectorAll(".calendar button.day");
+    if (open.length) moveTo(document.querySelector(".calendar button.day[tabindex='0']"), open[step > 0 ? 0 : open.length - 1]);
+  }, 100);
+}
+
+function moveTo(from, to) {
+  if (from) from.tabIndex = -1;
   to.tabIndex = 0;
   to.focus();
 }

@@ -294,7 +294,8 @@ def _keep(store: dict, key, value, session: Session) -> None:
 
 
 def _redis_key(key: tuple) -> str:
-    return "cita:availability:" + ":".join(map(str, key))
+    # v2: days count free times and the answer names its earliest (issue 22); answers kept before are not read.
+    return "cita:availability:v2:" + ":".join(map(str, key))
 
 
 def _from_redis(key: tuple) -> Answer | None:

@@ -16,8 +16,10 @@ def focused(page) -> str:
 
 
 def focused_in_view(page) -> bool:
-    top = page.evaluate("document.activeElement.getBoundingClientRect().top")
-    assert -2 <= top < PHONE_HEIGHT / 2, (top, page.evaluate("scrollY"))  # scrolled to it: subpixels
+    """The focused heading is on screen, high enough for what follows it (the code) to show too."""
+    top, bottom = page.evaluate("[document.activeElement.getBoundingClientRect().top, "
+                                "document.activeElement.getBoundingClientRect().bottom]")
+    assert -2 <= top and bottom <= PHONE_HEIGHT * 0.75, (top, bottom, page.evaluate("scrollY"))  # -2: subpixels
     return True
 
 
@@ -133,6 +135,13 @@ def test_calendar_answers_the_arrow_keys_and_counts_times(page, shot):
     expect(page.locator("h2", has_text="Choose a time")).to_be_focused()
     times = page.locator("button.time:not([disabled])").count()
     assert label.endswith(f"free times: {times}"), (label, times)  # times, not seats
+    # Past the month's last open day, the arrow goes on into the next month.
+    page.get_by_role("button", name="Choose another day").click()
+    month = page.locator(".month-label").inner_text()
+    page.locator("button.day.open").last.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(".month-label")).not_to_have_text(month)
+    expect(page.locator("button.day.open").first).to_be_focused()
 
 
 def test_the_kept_time_can_be_extended_before_it_runs_out(page):
