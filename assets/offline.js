@@ -19,7 +19,8 @@ const dbPromise = typeof indexedDB === "undefined" ? null : openDB("cita", 1, {
 const mem = new Map();
 const fallbacks = new Map();
 const listeners = new Set();
-const emit = () => listeners.forEach((l) => l());
+let version = 0; // bumped on every change: for views reading many saved answers at once
+const emit = () => { version += 1; listeners.forEach((l) => l()); };
 const subscribe = (l) => (listeners.add(l), () => listeners.delete(l));
 
 export const loaded = (async () => {
@@ -305,6 +306,18 @@ function useCountdown(id, hold) {
   return left;
 }
 
+// "More time" (WCAG 2.2.1): the town hall keeps the time a few minutes more, at most twice; after that, or
+// offline, the button goes and the countdown runs out as before.
+export async function moreTime(id) {
+  const { hold, lang } = draftOf(id);
+  if (!hold) return;
+  try {
+    const { status, body } = await fetchJson(`/holds/${hold.token}/renew?lang=${lang}`, { method: "POST" });
+    if (status === 200) return updateDraft(id, { hold: { ...hold, until: Date.now() + body.seconds * 1000 } });
+  } catch { /* offline */ }
+  await updateDraft(id, { hold: { ...hold, final: true } });
+}
+
 export const goToStep = async (id, step) => {
   if (step !== "details") await releaseHold(id);
   await updateDraft(id, { step, notice: "" });
@@ -344,8 +357,22 @@ function monthGrid(month, days, selected) {
     cells.push({ date, n: String(n), free: d ? d.free : 0, open: !!d && d.free > 0, selected: date === selected,
       label: d ? d.label : "" });
   }
+  // One day is in the tab order (the picked one, else the first open one); the arrows move from there.
+  const open = cells.filter((c) => c.open);
+  const tab = open.find((c) => c.selected) || open[0];
+  if (tab) tab.tab = true;
   while (cells.length % 7) cells.push({ date: "", n: "", free: 0, open: false, selected: false, label: "" });
   return Array.from({ length: cells.length / 7 }, (_, i) => cells.slice(i * 7, i * 7 + 7));
+}
+
+// Each office with its earliest free time from the saved availability; the soonest of them is marked.
+function withEarliest(p, lang) {
+  const list = p.officeList.map((o) => {
+    const a = saved(availabilityKeyOf(p.slug, o.slug)(lang));
+    return { ...o, earliest: (a && a.earliest && a.earliest.label) || "", at: a && a.earliest ? Date.parse(a.earliest.start) : Infinity };
+  });
+  const soonest = Math.min(...list.map((o) => o.at));
+  return list.map((o) => ({ ...o, soonest: list.length > 1 && o.at === soonest && soonest < Infinity }));
 }
 
 export function useBooking(lang) {
@@ -364,6 +391,9 @@ export function useBooking(lang) {
   const avail = useSaved(office && p ? availabilityKeyOf(p.slug, office.slug) : () => "none", lang);
   const item = outbox.find((i) => i.id === draft.outbox) || null;
   useEffect(() => { if (p && office) refreshAvailability(lang, p.slug, office.slug); }, [lang, p && p.slug, office && office.slug]);
+  useEffect(() => { if (p && !office) p.officeList.forEach((o) => refreshAvailability(lang, p.slug, o.slug)); }, [lang, p && p.slug, !office]);
+  // On the office step, every office's saved availability as it arrives (elsewhere, useSaved's transitions do).
+  useSyncExternalStore(subscribe, () => (office ? 0 : version), () => 0);
   const left = useCountdown(id, draft.step === "details" ? draft.hold : null);
   useEffect(() => { if (id && stored && stored.lang !== lang) updateDraft(id, { lang }); }, [id, lang, !!stored]);
   if (!p) return { ready: !!cat && slug !== null, found: false, rescheduling: !!rescheduling };
@@ -374,19 +404,23 @@ export function useBooking(lang) {
   const day = days.find((d) => d.date === draft.day);
   const step = !office ? "office" : draft.step === "office" && p.officeList.length === 1 ? "day" : draft.step;
   const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const limited = (item && item.limited) || "";
   return {
-    ready: true, found: true, id, p, draft: { ...draft, step }, office: office || {}, hasOffice: !!office, isOnline: online,
+    ready: true, found: true, id, p: { ...p, officeList: withEarliest(p, lang) }, draft: { ...draft, step },
+    office: office || {}, hasOffice: !!office, isOnline: online,
     rescheduling: !!rescheduling, code: rescheduling || "",
     days, hasDays: days.length > 0, asOf: (avail && avail.asOf) || "",
     month, monthLabel: (avail && avail.months && avail.months[month]) || month,
     prevMonth: mi > 0 ? months[mi - 1] : "", nextMonth: mi >= 0 && mi < months.length - 1 ? months[mi + 1] : "",
     weeks: month ? monthGrid(month, days, draft.day) : [],
     dayLabel: day ? day.label : "", times: day ? day.slots : [],
-    item, status: item ? item.status : "", result: (item && item.result) || {}, retrying: !!item && item.tries > 0,
+    item, status: item ? item.status : "", result: (item && item.result) || {},
+    retrying: !!item && item.tries > 0 && !limited, limited,
     alternatives: (item && item.alternatives) || [], itemErrors: (item && item.errors) || {},
     itemErrorList: Object.values((item && item.errors) || {}),
     held: left > 0, holdClock: `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`,
     holdMinutes: String(Math.ceil(left / 60)), holdEnding: left > 0 && left <= 60,
+    canRenew: left > 0 && !draft.hold.final,
     limitReached: !!(item && item.codes && item.codes.person),
     nextRelease: (avail && avail.next_release_label) || "",
     confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
@@ -442,7 +476,8 @@ export async function submitBooking(lang, id, fields) {
   }
   const payload = { procedure: slug, office: draftOffice(id), start: d.start, name: d.name, document: d.document,
     phone: d.phone, email: d.email, consent: true, lang, hold: d.hold ? d.hold.token : null };
-  const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` });
+  const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` },
+    d.hold ? d.hold.until : 0);
   await updateDraft(id, { outbox: item, step: "sent", hold: null });
 }
 
@@ -475,9 +510,9 @@ async function saveItem(item) {
   tell({ outbox: item.id });
 }
 
-export async function enqueue(kind, payload, label) {
+export async function enqueue(kind, payload, label, holdUntil = 0) {
   const item = { id: crypto.randomUUID(), kind, payload, label, status: "pending", tries: 0, nextAt: 0,
-    created: new Date().toISOString() };
+    created: new Date().toISOString(), holdUntil };
   await saveItem(item);
   flush();
   return item.id;
@@ -547,7 +582,23 @@ async function send(item) {
   const tries = item.tries + 1;
   const asked = Number((answer && answer.retry_after) || 0) * 1000; // 429 and 503 (database busy): the server says when
   const wait = Math.max(asked, Math.min(60000, 2000 * 2 ** Math.min(tries, 5)) * (0.75 + Math.random() / 2));
-  return saveItem({ ...item, status: "pending", tries, nextAt: Date.now() + wait });
+  const nextAt = Date.now() + wait;
+  // The time kept for the citizen runs out before the next try: ask them (another time, or keep trying).
+  const ask = item.holdUntil && !item.keep && nextAt > item.holdUntil;
+  const limited = status === 429 ? (answer.errors && answer.errors.rate) || "" : ""; // why and until when
+  return saveItem({ ...item, status: ask ? "ask" : "pending", tries, nextAt, limited });
+}
+
+export async function keepTrying(id) {
+  const item = (get("outbox", []) || []).find((i) => i.id === draftOf(id).outbox);
+  if (item) await saveItem({ ...item, status: "pending", keep: true });
+}
+
+export async function chooseAnotherTime(id) {
+  const d = draftOf(id);
+  await dismiss(d.outbox);
+  await updateDraft(id, { outbox: "", step: "time", start: "" });
+  refreshAvailability(d.lang || "es", id.split(":")[0], draftOffice(id));
 }
 
 let flushing = null;
@@ -589,7 +640,72 @@ export function applyUpdate() {
   workbox.messageSkipWaiting();
 }
 
+// ---- focus: where a keyboard or screen-reader user (and a phone's view) must be after something changed ----
+// A step or result the citizen brought about shows its heading marked data-focus: focus goes there and it is
+// scrolled into view (else focus falls to <body> and the phone stays scrolled where the button was).
+function showFocus(el) {
+  el.focus({ preventScroll: true });
+  const { top, bottom } = el.getBoundingClientRect();
+  if (top < 0 || bottom > innerHeight * 0.75) el.scrollIntoView({ block: "start" }); // with what follows it
+}
+
+// In-page links (skip to the content, the languages) focus their target and keep the address as it is: a
+// client-side navigation to "#main" would drop the query string (the procedure, the booking) with it.
+function jump(e) {
+  const link = e.target.closest && e.target.closest("a[data-jump]");
+  const target = link && document.getElementById(link.dataset.jump);
+  if (!target) return;
+  e.preventDefault();
+  showFocus(target);
+}
+
+// The calendar as a grid (WAI-ARIA date picker): arrows move by day and week, Home and End to the ends of the
+// week, over the open days; Enter picks (a native button). One day is in the tab order at a time.
+const MOVES = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -7, ArrowDown: 7 };
+function calendarKey(e) {
+  const from = e.target.closest && e.target.closest(".calendar button.day");
+  if (!from || !(e.key in MOVES || e.key === "Home" || e.key === "End")) return;
+  e.preventDefault();
+  const row = [...from.closest("tr").querySelectorAll("button.day")];
+  const cells = [...from.closest("tbody").querySelectorAll("td")];
+  const step = MOVES[e.key] * (document.dir === "rtl" && Math.abs(MOVES[e.key]) === 1 ? -1 : 1);
+  let to = e.key === "Home" ? row[0] : e.key === "End" ? row[row.length - 1] : null;
+  for (let i = cells.indexOf(from.closest("td")) + step; !to && step && i >= 0 && i < cells.length; i += step) {
+    to = cells[i].querySelector("button.day");
+  }
+  if (to) return moveTo(from, to);
+  // Past the month's last (or first) open day: the next (or previous) month, at its first (or last) open day.
+  const nav = step && document.querySelectorAll(".month-nav")[step > 0 ? 1 : 0];
+  if (!nav || nav.disabled) return;
+  nav.click();
+  setTimeout(() => {
+    const open = document.querySelectorAll(".calendar button.day");
+    if (open.length) moveTo(document.querySelector(".calendar button.day[tabindex='0']"), open[step > 0 ? 0 : open.length - 1]);
+  }, 100);
+}
+
+function moveTo(from, to) {
+  if (from) from.tabIndex = -1;
+  to.tabIndex = 0;
+  to.focus();
+}
+
 if (typeof window !== "undefined") {
+  let acted = false; // only what the citizen did moves focus, not the page's first data arriving
+  const act = () => { acted = true; };
+  addEventListener("pointerdown", act, true);
+  addEventListener("keydown", act, true);
+  addEventListener("keydown", calendarKey);
+  addEventListener("click", jump, true);
+  new MutationObserver((records) => {
+    if (!acted) return;
+    for (const r of records) {
+      for (const n of r.type === "attributes" ? [r.target] : r.addedNodes) {
+        const el = n.nodeType === 1 && (n.matches("[data-focus]") ? n : n.querySelector("[data-focus]"));
+        if (el) return showFocus(el);
+      }
+    }
+  }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-focus"] });
   loaded.then(() => flush(true));
   addEventListener("online", () => flush(true));
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && flush(true));
@@ -766,8 +882,10 @@ export function useShell(lang, dir) {
   }, [lang, dir]);
   useEffect(() => { loaded.then(() => get(catalogueKey(lang)) || refreshCatalogue(lang)); }, [lang]);
   useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond
-  const pendingCount = outbox.filter((i) => i.status === "pending").length;
+  const waiting = (kinds) => outbox.filter((i) => ["pending", "ask"].includes(i.status) && kinds.includes(i.kind)).length;
   const updateReady = useIdbValue("$updateReady", false);
-  return { online, lang, search, pendingCount, updateReady,
+  return { online, lang, search, updateReady, bookingsWaiting: waiting(["book"]),
+    changesWaiting: waiting(["cancel", "reschedule", "confirm", "forget"]),
+    requestsWaiting: waiting(["request", "reply", "feedback"]),
     town: (cat && cat.municipality && cat.municipality.name) || "" };
 }

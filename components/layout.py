@@ -31,28 +31,30 @@ def language_picker(t, lang: str, path: str, search) -> rx.Component:
         ),
         aria_labelledby="lang-heading",
         id="languages",
+        tab_index=-1,
         class_name="lang-picker",
     )
 
 
-def offline_notice(t, shell) -> rx.Component:
+def waiting(count, label: str, href: str) -> rx.Component:
+    """Writes of one kind still in the device outbox, named as what they are (bookings, changes, requests)."""
+    return rx.cond(count > 0, rx.el.p(rx.el.a(label, ": ", count, href=href), class_name="offline-text"))
+
+
+def offline_notice(t, lang: str, shell) -> rx.Component:
     """A calm notice when the device is offline, announced politely to screen readers."""
     return rx.el.div(
         rx.cond(
             ~shell["online"],
             rx.el.p(t.gettext("You are offline — showing saved information."), class_name="offline-text"),
         ),
-        rx.cond(
-            shell["pendingCount"] > 0,
-            rx.el.p(
-                rx.el.a(t.gettext("Requests waiting to be sent"), ": ", shell["pendingCount"],
-                        href=f"/{shell['lang']}/mis-citas/"),
-                class_name="offline-text",
-            ),
-        ),
+        waiting(shell["bookingsWaiting"], t.gettext("Bookings waiting to be sent"), f"/{lang}/mis-citas/"),
+        waiting(shell["changesWaiting"], t.gettext("Changes to appointments waiting to be sent"), f"/{lang}/mis-citas/"),
+        waiting(shell["requestsWaiting"], t.gettext("Requests waiting to be sent"), f"/{lang}/solicitudes/"),
         role="status",
         aria_live="polite",
-        class_name=rx.cond(~shell["online"] | (shell["pendingCount"] > 0), "offline-bar", "offline-bar empty"),
+        class_name=rx.cond(~shell["online"] | (shell["bookingsWaiting"] + shell["changesWaiting"]
+                                               + shell["requestsWaiting"] > 0), "offline-bar", "offline-bar empty"),
     )
 
 
@@ -74,7 +76,9 @@ def loading(t) -> rx.Component:
 def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component:
     shell = hook("useShell", lang, text_direction(lang), var_type=Shell)
     return rx.el.div(
-        rx.el.a(t.gettext("Skip to main content"), href="#main", class_name="skip-link"),
+        # In-page links keep the query string (the procedure, the booking): see `jump` in assets/offline.js.
+        rx.el.a(t.gettext("Skip to main content"), href=shell["search"] + "#main", class_name="skip-link",
+                custom_attrs={"data-jump": "main"}),
         rx.el.header(
             rx.el.div(
                 rx.el.a(
@@ -87,8 +91,9 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
                     rx.el.a(t.gettext("Procedures"), href=f"/{lang}/", class_name="nav-link"),
                     rx.el.a(t.gettext("My appointments"), href=f"/{lang}/mis-citas/", class_name="nav-link"),
                     rx.el.a(t.gettext("Requests"), href=f"/{lang}/solicitudes/", class_name="nav-link"),
-                    rx.el.a(icon("globe"), LANGUAGES[lang], href="#languages",
-                            aria_label=t.gettext("Language") + ": " + LANGUAGES[lang], class_name="nav-link"),
+                    rx.el.a(icon("globe"), LANGUAGES[lang], href=shell["search"] + "#languages",
+                            aria_label=t.gettext("Language") + ": " + LANGUAGES[lang], class_name="nav-link",
+                            custom_attrs={"data-jump": "languages"}),
                     aria_label=t.gettext("Main menu"),
                     class_name="nav",
                 ),
@@ -96,7 +101,7 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
             ),
             class_name="header",
         ),
-        offline_notice(t, shell),
+        offline_notice(t, lang, shell),
         rx.cond(
             shell["updateReady"],
             rx.el.div(

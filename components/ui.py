@@ -32,6 +32,12 @@ def heading(text, *, level: int = 1, **props) -> rx.Component:
     return getattr(rx.el, f"h{level}")(text, **props)
 
 
+def focus_here(key: str) -> dict:
+    """Props for a heading (or notice) that focus moves to when it appears or changes after the citizen acted: a
+    new step or a result is read out and scrolled into view (assets/offline.js, `showFocus`)."""
+    return {"tab_index": -1, "custom_attrs": {"data-focus": key}}
+
+
 def para(*children, muted: bool = False, **props) -> rx.Component:
     return rx.el.p(*children, class_name="muted" if muted else "", **props)
 
@@ -73,7 +79,9 @@ def field(label, name: str, *, error: Var, value: Var | None = None, hint=None, 
     )
 
 
-def checkbox(label, name: str, *, checked: Var, on_change=None, error: Var | None = None, **props) -> rx.Component:
+def checkbox(label, name: str, *, checked: Var, on_change=None, error: Var | None = None, details=None,
+             **props) -> rx.Component:
+    """A checkbox with its label; `details` (e.g. a link to the privacy notice) follows, outside the label."""
     field_id = f"field-{name}"
     return rx.el.div(
         rx.cond(error, error_text(error, field_id)) if error is not None else rx.fragment(),
@@ -83,6 +91,7 @@ def checkbox(label, name: str, *, checked: Var, on_change=None, error: Var | Non
             rx.el.label(label, html_for=field_id, class_name="check-label"),
             class_name="check",
         ),
+        rx.el.p(details, class_name="check-details") if details is not None else rx.fragment(),
         class_name=rx.cond(error, "field field-has-error", "field") if error is not None else "field",
     )
 

@@ -7,7 +7,9 @@ class Shell(TypedDict):
     online: bool
     lang: str
     search: str
-    pendingCount: int
+    bookingsWaiting: int
+    changesWaiting: int
+    requestsWaiting: int
     updateReady: bool
     town: str
 
@@ -30,6 +32,8 @@ class Office(TypedDict):
     map_url: str
     phone: str
     untranslated: list[str]
+    earliest: str  # the booking page: the office's earliest free time
+    soonest: bool  # ... and whether it is the soonest of all
 
 
 class Procedure(TypedDict):
@@ -88,6 +92,7 @@ class Day(TypedDict):
     open: bool
     selected: bool
     label: str
+    tab: bool  # the day in the tab order (roving tabindex)
 
 
 class Alternative(TypedDict):
@@ -164,6 +169,8 @@ class Booking(TypedDict):
     holdClock: str
     holdMinutes: str
     holdEnding: bool
+    canRenew: bool
+    limited: str
     limitReached: bool
     nextRelease: str
 

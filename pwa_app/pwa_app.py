@@ -13,6 +13,7 @@ from pwa_app.pages.feedback import suggestions as feedback_suggestions, survey a
 from pwa_app.pages.home import home
 from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
+from pwa_app.pages.privacy import privacy
 from pwa_app.pages.procedure import procedure
 from pwa_app.pages.staff import register_staff_pages
 from pwa_app.security import SecurityHeaders
@@ -54,6 +55,7 @@ CITIZEN_PAGES = [
     ("solicitud", request_status, N_("Request")),
     ("valoracion", feedback_survey, N_("How did it go?")),  # issue 9
     ("sugerencias", feedback_suggestions, N_("Suggestion box")),
+    ("privacidad", privacy, N_("Privacy notice")),
 ]
 
 proxy.check_production()  # several workers and no proxy setting: the whole town would share one address

@@ -1,19 +1,21 @@
 """Fair access in the API: the proof-of-work challenge, holds on a picked time, and the checks every booking
 passes (proof of work, rate limits per address and per person) before it reaches the booking service."""
 
+import math
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app.api.common import client_address, error, get_session
+from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.services import access, booking, fairness, ratelimit
 from pwa_app.services.booking import BookingError
 from pwa_app.models import utcnow
-from pwa_app.services.i18n import local
+from pwa_app.services.i18n import gettext, local, pick_lang, time_label
+from pwa_app.services.messages import ERRORS, RATE_WAIT
 
 router = APIRouter(prefix="/api/v1", tags=["fair access"])
 ALTCHA_REQUIRED = os.environ.get("CITA_ALTCHA", "on") != "off"  # off only for load tests of the booking path
@@ -27,16 +29,26 @@ class HoldIn(BaseModel):
     altcha: str | None = Field(None, max_length=2000, description="the solved proof-of-work (GET /challenge)")
 
 
+# Why a booking limit refused, by its scope (services/ratelimit.py); the other scopes say "too many attempts".
+WHY = {"booking_burst": "rate_burst", "hold": "rate_burst", "booking": "rate_connection",
+       "booking_person": "rate_person"}
+
+
 def limited(scope: str, who: str, lang: str) -> JSONResponse | None:
     if not who or not (wait := ratelimit.check(scope, who)):
         return None
-    return too_many(wait, lang)
+    return too_many(wait, lang, WHY.get(scope, "rate_limited"))
 
 
-def too_many(wait: int, lang: str) -> JSONResponse:
-    answer = error(429, {"rate": "rate_limited"}, lang, retry_after=wait)
-    answer.headers["Retry-After"] = str(wait)
-    return answer
+def too_many(wait: int, lang: str, why: str = "rate_limited") -> JSONResponse:
+    """429 with Retry-After; a booking limit's message says why and until when, in the citizen's language."""
+    text = gettext(pick_lang(lang), ERRORS[why])
+    if why != "rate_limited":
+        again = local(utcnow() + timedelta(seconds=wait))
+        text += " " + gettext(pick_lang(lang), RATE_WAIT) % {"time": time_label(again, lang),
+                                                             "minutes": math.ceil(wait / 60)}
+    return JSONResponse({"errors": {"rate": text}, "codes": {"rate": "rate_limited"}, "retry_after": wait},
+                        status_code=429, headers={"Retry-After": str(wait)})
 
 
 def open_appointment(request: Request, session: Session, code: str, verifier: str, lang: str):
@@ -52,11 +64,34 @@ def open_appointment(request: Request, session: Session, code: str, verifier: st
     return appt, (None if appt else error(404, {"code": "not_found"}, lang))
 
 
+def booking_counters(request: Request, document: str) -> list[tuple[str, str]]:
+    """The limits that count bookings made: per address and per person (see `give_back_booking`)."""
+    return [(scope, who) for scope, who in (("booking", client_address(request)),
+                                            ("booking_person", fairness.person_key(document))) if who]
+
+
 def guard_booking(request: Request, session: Session, proof: str | None, document: str, lang: str):
     """None when a new booking may go on; else the answer that refuses it. A missing or replayed proof answers
-    428 (the page solves a new challenge and sends again); too many bookings answer 429 with Retry-After."""
-    return proven(session, proof, lang) or limited("booking", client_address(request), lang) \
-        or limited("booking_person", fairness.person_key(document), lang)
+    428 (the page solves a new challenge and sends again); too many tries in a minute, or too many bookings made,
+    answer 429 with Retry-After. The bookings-made counters are spent here, before booking, so that concurrent
+    tries cannot all pass, and given back when the booking is refused."""
+    if refused := proven(session, proof, lang) or limited("booking_burst", client_address(request), lang):
+        return refused
+    spent = []
+    for scope, who in booking_counters(request, document):
+        if wait := ratelimit.check(scope, who):
+            for counted in spent:
+                ratelimit.give_back(*counted)
+            return too_many(wait, lang, WHY[scope])
+        spent.append((scope, who))
+    return None
+
+
+def give_back_booking(request: Request, document: str) -> None:
+    """A refused booking (the time was just taken, a detail was wrong) is no booking made: a citizen who loses a
+    time in a rush keeps their tries. Scripts repeating fast still meet booking_burst."""
+    for scope, who in booking_counters(request, document):
+        ratelimit.give_back(scope, who)
 
 
 def proven(session: Session, proof: str | None, lang: str) -> JSONResponse | None:
@@ -78,20 +113,35 @@ def post_hold(request: Request, data: HoldIn, session: Session = Depends(get_ses
     if refused := limited("hold", client_address(request), data.lang) or proven(session, data.altcha, data.lang):
         return refused
     if fairness.live_holds(session, client, utcnow()) >= fairness.MAX_LIVE_HOLDS:
-        return too_many(int(fairness.HOLD_MINUTES * 60), data.lang)
+        return too_many(int(fairness.HOLD_MINUTES * 60), data.lang, "rate_burst")
     try:
         held = booking.hold(session, data.procedure, data.office, data.start, client)
     except BookingError as exc:
-        session.rollback()
         from pwa_app.api.v1 import slot_view  # the same shape as a booking's alternatives
 
-        alts = [slot_view(o, s.starts_at, data.lang) for o, s in exc.alternatives]
+        alts = [slot_view(o, s.starts_at, data.lang) for o, s in exc.alternatives]  # before the rollback expires them
+        session.rollback()
         return error(409 if "slot" in exc.errors else 422, exc.errors, data.lang, alternatives=alts)
     session.commit()
-    expires = local(held.expires_at)
-    return JSONResponse({"token": held.token, "expires_at": expires.isoformat(),
-                         "seconds": int(fairness.HOLD_MINUTES * 60)}, status_code=201,
+    return held_answer(held, 201)
+
+
+def held_answer(held, status: int) -> JSONResponse:
+    return JSONResponse({"token": held.token, "expires_at": local(held.expires_at).isoformat(),
+                         "seconds": int(fairness.HOLD_MINUTES * 60)}, status_code=status,
                         headers={"Cache-Control": "no-store"})
+
+
+@router.post("/holds/{token}/renew", summary="More time on a held time (at most twice), before it runs out")
+def renew_hold(request: Request, token: str, lang: str = Lang, session: Session = Depends(get_session)):
+    """200 with the new expiry; 404 when the hold has run out or had all its renewals. Counted like a new hold."""
+    if refused := limited("hold", client_address(request), lang):
+        return refused
+    held = fairness.renew_hold(session, token[:64], utcnow())
+    if held is None:
+        return error(404, {"hold": "hold_expired"}, lang)
+    session.commit()
+    return held_answer(held, 200)
 
 
 @router.delete("/holds/{token}", status_code=204, summary="Give a held time back at once")

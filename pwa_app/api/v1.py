@@ -176,14 +176,20 @@ def post_appointment(
     payload = data.model_dump(mode="json", exclude={"altcha", "hold"})
     client = fairness.client_key(client_address(request))
 
-    def action():  # not for a replay of the key: that needs no new proof and gets its first answer
+    counted = []  # the limits passed (not a replay of the key, which needs no new proof and gets its first answer)
+
+    def action():
         if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
             raise Refused(refused)
+        counted.append(True)
         appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), hold_token=data.hold,
                             client=client)
         return 201, appointment_view(session, appt, data.lang, slugs=(data.procedure, data.office))
 
-    return write(session, idempotency_key, "book", payload, data.lang, action)
+    answer = write(session, idempotency_key, "book", payload, data.lang, action)
+    if counted and answer.status_code >= 400:
+        fair.give_back_booking(request, data.document)
+    return answer
 
 
 @router.post("/appointments/confirm", summary="Confirm a pending booking with the token of the e-mailed link")

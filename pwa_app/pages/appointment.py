@@ -10,6 +10,7 @@ from components.ui import (
     back_link,
     button,
     download_button,
+    focus_here,
     link_button,
     notice,
     summary_list,
@@ -31,6 +32,7 @@ def confirm_box(t, asking, question: str, yes: str, yes_action, name: str, ask_k
             class_name="panel-warning",
             role="alertdialog",
             aria_label=name,
+            **focus_here("asking"),
         ),
         button(name, kind=ask_kind, on_click=ask_action),
     )
@@ -62,9 +64,16 @@ def appointment_body(t, lang, v) -> rx.Component:
         back_link(t.gettext("My appointments"), f"/{lang}/mis-citas/"),
         rx.el.h1(a["procedure"]["name"]),
         rx.el.p(rx.el.span(a["status_label"], class_name="tag tag-" + a["status"]), class_name="status-line"),
+        rx.cond(a["status"] == "cancelled", rx.el.div(
+            rx.el.h2(t.gettext("Appointment cancelled"), class_name="h2", **focus_here("cancelled")),
+            rx.el.p(t.gettext("The time is free again for other people.")),
+            class_name="panel-success",
+            role="status",
+        )),
         rx.cond(a["confirm_note"], notice(a["confirm_note"])),
         rx.cond(v["pendingCount"] > 0,
-                notice(t.gettext("A change to this appointment is waiting to be sent. It will be sent when you are online."))),
+                notice(t.gettext("A change to this appointment is waiting to be sent. It will be sent when you are online."),
+                       **focus_here("pending"))),
         summary_list(
             (t.gettext("Booking code"), rx.el.span(a["code"], class_name="code-inline")),
             (t.gettext("When"), rx.el.span(a["day"], " · ", a["time"])),
@@ -73,8 +82,13 @@ def appointment_body(t, lang, v) -> rx.Component:
         ),
         rx.cond(a["office"]["map_url"], rx.el.p(rx.el.a(t.gettext("See on the map"), href=a["office"]["map_url"],
                                                         rel="noopener", target="_blank"))),
-        rx.el.h2(t.gettext("What to bring"), class_name="h2"),
-        rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
+        rx.cond(
+            a["changeable"],  # what to bring, reminders: only for an appointment still to come (not a cancelled one)
+            rx.el.div(
+                rx.el.h2(t.gettext("What to bring"), class_name="h2"),
+                rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
+            ),
+        ),
         rx.cond(
             a["changeable"],
             rx.el.div(
@@ -89,7 +103,7 @@ def appointment_body(t, lang, v) -> rx.Component:
             ),
         ),
         rx.cond(a["status"] == "done", link_button(t.gettext("Tell us how it went (30 seconds)"), f"/{lang}/valoracion/?c=" + v["key"])),  # issue 9: survey
-        notify_me(t, lang, "appointment"),
+        rx.cond(a["changeable"], notify_me(t, lang, "appointment")),
         forget_box(t, lang, v),
         rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOfLabel"], date_time=v["asOf"]), class_name="hint"),
     )

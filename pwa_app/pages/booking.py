@@ -7,7 +7,7 @@ import reflex as rx
 from components.data import page_const, client_fn, hook
 from components.layout import loading, page
 from components.ui import (
-    back_link, button, catalogue_preload, checkbox, content, download_button, field, link_button, notice,
+    back_link, button, catalogue_preload, checkbox, content, download_button, field, focus_here, link_button, notice,
     summary_list,
 )
 from components.views import Booking
@@ -36,7 +36,7 @@ def steps(t, b) -> rx.Component:
 
 def office_step(t, lang, slug, b) -> rx.Component:
     return rx.el.section(
-        rx.el.h2(t.gettext("Choose an office"), class_name="h2"),
+        rx.el.h2(t.gettext("Choose an office"), class_name="h2", **focus_here("office")),
         rx.el.ul(
             rx.foreach(
                 b["p"]["officeList"],
@@ -45,6 +45,9 @@ def office_step(t, lang, slug, b) -> rx.Component:
                         content(rx.el.span, o, "name", lang, class_name="item-title"),
                         rx.el.span(o["address"], class_name="item-text"),
                         content(rx.el.span, o, "opening_hours", lang, class_name="item-text"),
+                        rx.cond(o["earliest"], rx.el.span(
+                            rx.cond(o["soonest"], rx.el.strong(t.gettext("Earliest"), class_name="tag tag-resolved")),
+                            " ", t.gettext("First free time"), ": ", o["earliest"], class_name="item-text")),
                         type="button",
                         class_name="choice",
                         on_click=client_fn("chooseOffice").partial(slug, o["slug"]),
@@ -64,6 +67,7 @@ def day_cell(t, slug, d) -> rx.Component:
                 d["n"],
                 type="button",
                 class_name=rx.cond(d["selected"], "day open selected", "day open"),
+                tab_index=rx.cond(d["tab"], 0, -1),  # roving: arrows move between days (assets/offline.js)
                 aria_label=d["label"] + " · " + t.gettext("free times") + ": " + d["free"].to(str),
                 aria_pressed=rx.cond(d["selected"], "true", "false"),
                 on_click=client_fn("chooseDay").partial(slug, d["date"], d["label"]),
@@ -75,17 +79,18 @@ def day_cell(t, slug, d) -> rx.Component:
 
 def day_step(t, lang, slug, b) -> rx.Component:
     return rx.el.section(
-        rx.el.h2(t.gettext("Choose a day"), class_name="h2"),
+        rx.el.h2(t.gettext("Choose a day"), class_name="h2", **focus_here("day")),
         rx.el.p(t.gettext("Office"), ": ", b["office"]["name"], class_name="muted"),
         rx.cond(
             b["hasDays"],
             rx.fragment(
                 rx.el.div(
-                    button("‹", kind="secondary", class_name="month-nav flip",
+                    # ‹ and › are bidi-mirrored glyphs: in Arabic the text direction already turns them.
+                    button("‹", kind="secondary", class_name="month-nav",
                            aria_label=t.gettext("Previous month"), disabled=~b["prevMonth"].to(bool),
                            on_click=client_fn("showMonth").partial(slug, b["prevMonth"])),
                     rx.el.h3(b["monthLabel"], class_name="month-label", aria_live="polite"),
-                    button("›", kind="secondary", class_name="month-nav flip",
+                    button("›", kind="secondary", class_name="month-nav",
                            aria_label=t.gettext("Next month"), disabled=~b["nextMonth"].to(bool),
                            on_click=client_fn("showMonth").partial(slug, b["nextMonth"])),
                     class_name="month-bar",
@@ -109,7 +114,7 @@ def day_step(t, lang, slug, b) -> rx.Component:
 def time_step(t, slug, b, msgs) -> rx.Component:
     return rx.el.section(
         rx.cond(b["draft"]["notice"], notice(msgs[b["draft"]["notice"]], kind="error")),
-        rx.el.h2(t.gettext("Choose a time"), class_name="h2"),
+        rx.el.h2(t.gettext("Choose a time"), class_name="h2", **focus_here("time")),
         rx.el.p(b["dayLabel"], " · ", b["office"]["name"], class_name="muted"),
         rx.el.ul(
             rx.foreach(
@@ -139,7 +144,7 @@ def chosen(t, b) -> rx.Component:
     )
 
 
-def hold_notice(t, b) -> rx.Component:
+def hold_notice(t, slug, b) -> rx.Component:
     """The kept time's countdown: visible every second, announced to screen readers once a minute."""
     return rx.el.div(
         rx.el.p(t.gettext("We are keeping this time for you while you fill in your details."),
@@ -150,6 +155,9 @@ def hold_notice(t, b) -> rx.Component:
             class_name="visually-hidden",
             aria_live="polite",
         ),
+        # WCAG 2.2.1: before the time runs out, the citizen can ask for more (at most twice).
+        rx.cond(b["holdEnding"] & b["canRenew"],
+                button(t.gettext("I need more time"), kind="secondary", on_click=client_fn("moreTime").partial(slug))),
         class_name=rx.cond(b["holdEnding"], "notice notice-error hold", "notice hold"),
     )
 
@@ -163,9 +171,9 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
                      on_change=set_field.partial(slug, name), **props)
 
     return rx.el.section(
-        rx.el.h2(t.gettext("Your details"), class_name="h2"),
+        rx.el.h2(t.gettext("Your details"), class_name="h2", **focus_here("details")),
         chosen(t, b),
-        rx.cond(b["held"], hold_notice(t, b)),
+        rx.cond(b["held"], hold_notice(t, slug, b)),
         rx.el.form(
             text_field(t.gettext("Full name"), "name", auto_complete="name", max_length=100),
             rx.cond(
@@ -189,6 +197,8 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
                 rx.el.span(t.gettext("I have read the privacy notice: the town hall uses these details only to "
                                      "attend this appointment and deletes them after the retention period.")),
                 "consent",
+                details=rx.el.a(t.gettext("Read the privacy notice"), href=f"/{lang}/privacidad/",
+                                target="_blank", rel="noopener"),
                 checked=d["consent"],
                 on_change=client_fn("toggleField").partial(slug, "consent"),
                 error=rx.cond(err["consent"], msgs[err["consent"]], ""),
@@ -206,7 +216,7 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
 
 def reschedule_step(t, lang, slug, b) -> rx.Component:
     return rx.el.section(
-        rx.el.h2(t.gettext("Move my appointment"), class_name="h2"),
+        rx.el.h2(t.gettext("Move my appointment"), class_name="h2", **focus_here("details")),
         chosen(t, b),
         button(t.gettext("Move it to this time"),
                on_click=client_fn("submitReschedule").partial(lang, slug)),
@@ -224,14 +234,14 @@ def booked_panel(t, lang, a, heading) -> rx.Component:
     waiting for its e-mailed link says so first, plainly."""
     return rx.el.section(
         rx.cond(a["confirm_note"], rx.el.div(
-            rx.el.h2(t.gettext("Check your email to confirm"), class_name="h2"),
+            rx.el.h2(t.gettext("Check your email to confirm"), class_name="h2", **focus_here("confirm-note")),
             rx.el.p(a["confirm_note"], id="confirm-note"),
             class_name="panel-warning",
             role="status",
         )),
         rx.el.div(
             rx.el.h2(rx.cond(a["confirm_note"], t.gettext("Booking waiting for confirmation"), heading),
-                     class_name="h2"),
+                     class_name="h2", **focus_here("booked")),
             rx.el.p(t.gettext("Your booking code")),
             rx.el.p(a["code"], class_name="code", id="booking-code"),
             rx.el.p(t.gettext("Keep this code. To see, change or cancel the appointment you will need it and the "
@@ -261,7 +271,7 @@ def sent_step(t, lang, slug, b) -> rx.Component:
         ("done", rx.cond(b["isConfirmed"], confirmation(t, lang, slug, b), loading(t))),
         ("conflict", rx.el.section(
             notice(rx.el.p(b["itemErrorList"][0]), kind="error"),
-            rx.el.h2(t.gettext("Nearest free times"), class_name="h2"),
+            rx.el.h2(t.gettext("Nearest free times"), class_name="h2", **focus_here("conflict")),
             rx.el.ul(
                 rx.foreach(b["alternatives"], lambda alt: rx.el.li(rx.el.button(
                     rx.el.span(alt["day"], " · ", alt["time"], class_name="item-title"),
@@ -275,23 +285,43 @@ def sent_step(t, lang, slug, b) -> rx.Component:
         )),
         ("failed", rx.el.section(
             notice(rx.el.p(t.gettext("The town hall could not accept this booking:")),
-                   rx.el.ul(rx.foreach(b["itemErrorList"], lambda e: rx.el.li(e))), kind="error"),
+                   rx.el.ul(rx.foreach(b["itemErrorList"], lambda e: rx.el.li(e))), kind="error",
+                   **focus_here("failed")),
             rx.cond(b["limitReached"], link_button(t.gettext("My appointments"), f"/{lang}/mis-citas/",
                                                    kind="secondary")),
             button(t.gettext("Check my details"), on_click=client_fn("goToStep").partial(slug, "details")),
         )),
+        ("ask", rx.el.section(
+            notice(
+                rx.el.p(t.gettext("The time we are keeping for you runs out before your booking can be sent "
+                                  "again."), " ", b["limited"]),
+                kind="error", **focus_here("ask"),
+            ),
+            chosen(t, b),
+            rx.el.div(
+                button(t.gettext("Choose another time"), on_click=client_fn("chooseAnotherTime").partial(slug)),
+                button(t.gettext("Keep trying this time"), kind="secondary",
+                       on_click=client_fn("keepTrying").partial(slug)),
+                class_name="actions",
+            ),
+        )),
         rx.fragment(notice(
             rx.cond(
-                ~b["isOnline"],
-                t.gettext("Pending — your booking is saved on this device and will be sent when you are online."),
+                b["limited"] != "",
+                b["limited"],  # a 429: why and until when, from the town hall (never "cannot be reached")
                 rx.cond(
-                    b["retrying"],
-                    t.gettext("The town hall cannot be reached right now. Your booking is saved on this device "
-                              "and will be sent automatically."),
-                    t.gettext("Sending your booking…"),
+                    ~b["isOnline"],
+                    t.gettext("Pending — your booking is saved on this device and will be sent when you are online."),
+                    rx.cond(
+                        b["retrying"],
+                        t.gettext("The town hall cannot be reached right now. Your booking is saved on this device "
+                                  "and will be sent automatically."),
+                        t.gettext("Sending your booking…"),
+                    ),
                 ),
             ),
             class_name="pending",
+            **focus_here("pending"),
         ), chosen(t, b)),
     )
 

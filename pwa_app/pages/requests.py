@@ -12,6 +12,7 @@ from components.ui import (
     button,
     checkbox,
     field,
+    focus_here,
     icon,
     link_button,
     notice,
@@ -188,7 +189,7 @@ def sent_step(t, lang, n) -> rx.Component:
         n["status"],
         ("done", rx.el.section(
             rx.el.div(
-                rx.el.h2(t.gettext("Request sent"), class_name="h2"),
+                rx.el.h2(t.gettext("Request sent"), class_name="h2", **focus_here("sent")),
                 rx.el.p(t.gettext("Your tracking code")),
                 rx.el.p(r["code"], class_name="code", id="tracking-code"),
                 rx.el.p(t.gettext("Keep this code to follow your request. It is also saved on this device.")),
@@ -200,7 +201,8 @@ def sent_step(t, lang, n) -> rx.Component:
         )),
         ("failed", rx.el.section(
             notice(rx.el.p(t.gettext("The town hall could not accept this request:")),
-                   rx.el.ul(rx.foreach(n["itemErrorList"], lambda e: rx.el.li(e))), kind="error"),
+                   rx.el.ul(rx.foreach(n["itemErrorList"], lambda e: rx.el.li(e))), kind="error",
+                   **focus_here("failed")),
         )),
         notice(
             rx.cond(
@@ -212,6 +214,7 @@ def sent_step(t, lang, n) -> rx.Component:
                         t.gettext("Sending your request…")),
             ),
             class_name="pending",
+            **focus_here("pending"),
         ),
     )
 

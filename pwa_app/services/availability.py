@@ -318,7 +318,8 @@ def _time(moment: datetime, lang: str) -> tuple[str, str]:
 
 
 def body(procedure: str, office: str, window: Window, slots: list[Slot], first: date, last: date, lang: str) -> dict:
-    """The availability answer: days between `first` and `last` with their slots and free seats."""
+    """The availability answer: days between `first` and `last` with their slots (free seats each), how many free
+    times each day has, and the earliest free time (which office has the soonest is said from it)."""
     days: dict[date, dict] = {}
     for s in slots:
         moment = local(s.starts_at)
@@ -328,12 +329,14 @@ def body(procedure: str, office: str, window: Window, slots: list[Slot], first: 
             iso, label = _day(moment.date(), lang)
             day = days[moment.date()] = {"date": iso, "label": label, "free": 0, "slots": []}
         iso, label = _time(moment, lang)
-        day["free"] += s.free
+        day["free"] += s.free > 0  # free times, as the citizen sees them (not seats: 18 times, not 54)
         day["slots"].append({"start": iso, "time": label, "free": s.free})
     months = {d.strftime("%Y-%m"): month_label(d, lang) for d in days}
+    soonest = next(({"start": s["start"], "label": f"{d['label']} · {s['time']}"} for d in days.values()
+                    for s in d["slots"] if s["free"] > 0), None)
     release = local(window.next_release) if window.next_release else None
     return {"procedure": procedure, "office": office, "from": first.isoformat(), "to": last.isoformat(),
-            "horizon": window.last.isoformat(), "months": months, "days": list(days.values()),
+            "horizon": window.last.isoformat(), "months": months, "days": list(days.values()), "earliest": soonest,
             "next_release": release.isoformat() if release else None,
             "next_release_label": gettext(lang, RELEASE).format(day=long_day_label(release.date(), lang),
                                                                 time=time_label(release, lang)) if release else ""}
@@ -392,7 +395,8 @@ def _keep(store: dict, key, value, session: Session) -> None:
 
 
 def _redis_key(key: tuple) -> str:
-    return "cita:availability:" + ":".join(map(str, key))
+    # v2: days count free times and the answer names its earliest (issue 22); answers kept before are not read.
+    return "cita:availability:v2:" + ":".join(map(str, key))
 
 
 def _from_redis(key: tuple) -> Answer | None:

@@ -22,6 +22,7 @@ from pwa_app.services.slots import not_lapsed, to_utc
 
 HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))
 MAX_LIVE_HOLDS = int(os.environ.get("CITA_MAX_HOLDS") or 3)  # held times at once per client address
+MAX_HOLD_RENEWALS = 2  # "more time" on one hold: a seat is never kept from others for long
 INSTANCE_DIR = Path(os.environ.get("CITA_INSTANCE_DIR", Path(__file__).resolve().parents[2] / "instance"))
 ACTIVE = ("booked", "pending", "checked_in")
 
@@ -98,6 +99,19 @@ def release_hold(session: Session, token: str) -> bool:
         session.delete(found)
         session.flush()
     return found is not None
+
+
+def renew_hold(session: Session, token: str, now: datetime) -> Hold | None:
+    """More time on a live hold (WCAG 2.2.1), at most MAX_HOLD_RENEWALS times: the same seat for another
+    HOLD_MINUTES from now. None when the hold is gone or has had all its renewals."""
+    hold, now = find_hold(session, token, now), to_utc(now)
+    last = to_utc(hold.created_at) + timedelta(minutes=HOLD_MINUTES * (MAX_HOLD_RENEWALS + 1)) if hold else now
+    if hold is None or now + timedelta(minutes=HOLD_MINUTES) > last + timedelta(seconds=1):
+        return None
+    hold.expires_at = now + timedelta(minutes=HOLD_MINUTES)
+    session.add(hold)
+    session.flush()
+    return hold
 
 
 def new_hold(session: Session, procedure: Procedure, office_id: int, starts_at: datetime, seat: int,

@@ -61,6 +61,11 @@ ERRORS: dict[str, str] = {
     "too_large": N_("What you sent is too large. Please attach smaller files."),
     "not_open": N_("This request is closed. If you need more, please send a new request."),
     "rate_limited": N_("Too many attempts in a short time. Please wait a minute and try again."),
+    # Booking limits (pwa_app/api/fair.py): why, then when (RATE_WAIT)
+    "rate_burst": N_("Too many attempts from this connection in a short time."),
+    "rate_connection": N_("Many bookings have been made from this connection in a short time (for example a shared "
+                          "Wi-Fi)."),
+    "rate_person": N_("This person has already made several bookings in the last hour."),
     "busy": N_("The service is very busy right now. Please try again in a few seconds."),
     # Staff side (status changes)
     "transition": N_("This status change is not allowed from the current status."),
@@ -73,6 +78,7 @@ CONFIRM_NOTE = N_("Check your email: we have sent a link to %(email)s. Open it w
                   "%(time)s) to confirm this booking. If you do not, the time will be offered to other people.")
 
 # Said under the calendar of procedures whose days open in batches.
+RATE_WAIT = N_("You can try again at %(time)s (in %(minutes)s min).")
 RELEASE = N_("New days open every working day. The next ones open on {day} at {time}.")
 
 STATUSES: dict[str, str] = {

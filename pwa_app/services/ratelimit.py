@@ -25,11 +25,14 @@ from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
-# booking: per client address; booking_person: per person (keyed document); hold: picked times per address;
+# booking: bookings made per client address; booking_person: per person (keyed document) -- both count only the
+# bookings made (a refused try is given back, see `give_back`); booking_burst: every booking try per address
+# (a script's rapid repeats); hold: picked times per address;
 # appointment: lookups of a booking by code and verifier per address; verifier_code / verifier_address: wrong
 # verifiers per booking code and per address (services/access.py); content_import: translation files read back
 # (staff), per address.
-DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "10/600", "booking_person": "4/3600",
+DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "20/600", "booking_person": "4/3600",
+            "booking_burst": "20/60",
             "hold": "30/600", "appointment": "30/60", "verifier_code": "10/3600", "verifier_address": "30/3600",
             # anonymous writes: web requests and Open311 posts per address, Open311 posts per api key; bytes of
             # attachments a day per address and for everyone together (a fixed window: see `spend_bytes`)
@@ -129,6 +132,20 @@ def spend_bytes(scope: str, key: str, amount: int) -> int:
 def spend(scope: str, key: str) -> None:
     """Counts one failure against `key` (see `blocked`)."""
     check(scope, key)
+
+
+def give_back(scope: str, key: str) -> None:
+    """Takes back one hit of `check`: a try that turned out not to count (a booking refused because the time was
+    just taken). The newest entry of the moving window goes; which one does not matter, they all count the same."""
+    limit = limit_for(scope)
+    _counted(lambda lim: _drop_newest(lim.storage, limit.key_for(scope, key)))
+
+
+def _drop_newest(storage, key: str) -> None:
+    if isinstance(storage, RedisStorage):
+        storage.get_connection().lpop(storage.prefixed_key(key))  # a moving window is a list, newest first
+    elif storage.events.get(key):
+        del storage.events[key][0]
 
 
 def _wait(lim, limit: RateLimitItem, scope: str, key: str) -> int:

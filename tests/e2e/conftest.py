@@ -143,6 +143,11 @@ def app_server(tmp_path_factory, smtp_inbox, pytestconfig) -> App:
         extra["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     else:
         database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cita.db'}"
+    # Every browser test books from 127.0.0.1: limits per address are tested in tests/unit/test_fairness.py.
+    # CITA_E2E_LIMITS=real keeps the booking limits as in production (tests/e2e/test_limits.py).
+    loose = {"CITA_RATE_BOOKING": "1000/60", "CITA_RATE_BOOKING_PERSON": "1000/60", "CITA_RATE_BOOKING_BURST": "1000/60"}
+    if os.environ.get("CITA_E2E_LIMITS") == "real":
+        loose = {}
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -150,8 +155,7 @@ def app_server(tmp_path_factory, smtp_inbox, pytestconfig) -> App:
         "REFLEX_CHECK_LATEST_VERSION": "0",
         "REFLEX_USE_SYSTEM_BUN": "1",
         "REFLEX_TELEMETRY_ENABLED": "false",
-        # Every browser test books from 127.0.0.1: limits per address are tested in tests/unit/test_fairness.py.
-        "CITA_RATE_BOOKING": "1000/60", "CITA_RATE_BOOKING_PERSON": "1000/60", "CITA_RATE_HOLD": "1000/60",
+        **loose, "CITA_RATE_HOLD": "1000/60",
         "CITA_RATE_APPOINTMENT": "1000/60", "CITA_RATE_VERIFIER_ADDRESS": "1000/60", "CITA_RATE_REQUEST": "1000/60",
         "CITA_MAX_HOLDS": "1000", "CITA_RATE_STAFF_LOGIN": "1000/60",
         "CITA_TRUSTED_PROXIES": "none",  # the browser connects directly (production with Redis asks for this)

@@ -90,7 +90,7 @@ def test_find_book_reschedule_cancel(page, app_server, shot):
     page.get_by_role("button", name="Cancel appointment").click()
     shot(page, "confirm-cancel")
     page.get_by_role("button", name="Yes, cancel it").click()
-    expect(page.get_by_text("Cancelled")).to_be_visible()
+    expect(page.get_by_text("Cancelled", exact=True)).to_be_visible()
     shot(page, "cancelled")
     [cancelled] = app_server.appointments("cancelled", NAME)
     assert cancelled.seat is None

@@ -121,7 +121,11 @@ def test_availability_days_labels_and_months(api):
     first, horizon = date.fromisoformat(data["from"]), date.fromisoformat(data["horizon"])
     assert horizon - first == timedelta(days=60) and data["to"] == data["horizon"]
     days = data["days"]
-    assert days and all(d["label"] and d["free"] == sum(s["free"] for s in d["slots"]) for d in days)
+    # A day counts its free times, not their seats (18 times with 3 seats each are 18, not 54).
+    assert days and all(d["label"] and d["free"] == sum(s["free"] > 0 for s in d["slots"]) for d in days)
+    assert any(s["free"] > 1 for d in days for s in d["slots"])  # seats are not times here
+    soonest = next(s for d in days for s in d["slots"] if s["free"] > 0)
+    assert data["earliest"]["start"] == soonest["start"] and data["earliest"]["label"].endswith(soonest["time"])
     dates = [date.fromisoformat(d["date"]) for d in days]
     assert dates == sorted(dates) and all(first <= d <= horizon for d in dates)
     assert all(d.weekday() < 5 for d in dates)  # the board opens Monday to Friday

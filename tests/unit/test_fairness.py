@@ -11,6 +11,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import re
 import secrets
 import threading
 import time
@@ -190,6 +191,39 @@ def test_held_seats_cannot_be_taken_by_another_citizen(session, clock, norte_slo
                     hold_token=held.token).seat == held.seat
         session.commit()
     assert count(session, Hold) == 1 and count(session) == 2
+
+
+def test_more_time_keeps_the_seat_a_little_longer_never_for_ever(session, clock, norte_slot):
+    """WCAG 2.2.1: the citizen may ask for more time before the hold runs out; a hold lives at most three times
+    its minutes, so no one keeps a seat from others by asking again and again."""
+    held = booking.hold(session, PADRON, NORTE, norte_slot, now=clock.now)
+    session.commit()
+    minutes = timedelta(minutes=fairness.HOLD_MINUTES)
+    for n in (1, 2):  # asked just before it runs out
+        asked = clock.now + n * minutes - timedelta(seconds=30 * n)
+        assert fairness.renew_hold(session, held.token, asked).expires_at == asked + minutes
+    assert free(session, norte_slot, clock.now + 2 * minutes + timedelta(minutes=5)) == 1  # still kept
+    third = clock.now + 3 * minutes - timedelta(seconds=90)
+    assert fairness.renew_hold(session, held.token, third) is None
+    assert fairness.renew_hold(session, held.token, clock.now + 4 * minutes) is None  # run out: nothing to renew
+    assert fairness.renew_hold(session, "no-such-token", clock.now) is None
+
+
+def test_more_time_through_the_api(api):
+    start = api_seats(api, 1)[0]
+    made = api.post("/api/v1/holds", json={"procedure": PADRON, "office": NORTE, "start": start,
+                                           "altcha": solve_challenge(api)})
+    renewed = api.post(f"/api/v1/holds/{made.json()['token']}/renew")
+    assert renewed.status_code == 200 and renewed.json()["expires_at"] >= made.json()["expires_at"]
+    gone = api.post("/api/v1/holds/no-such-token/renew?lang=en")
+    assert gone.status_code == 404 and gone.json()["codes"] == {"hold": "hold_expired"}
+
+
+def test_asking_for_more_time_is_limited_per_address(api, monkeypatch):
+    monkeypatch.setenv("CITA_RATE_HOLD", "3/60")
+    answers = [api.post(f"/api/v1/holds/flood-{n}/renew").status_code for n in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
+    assert api.post("/api/v1/holds/" + "x" * 5000 + "/renew").status_code in (404, 414, 429)
 
 
 def test_an_expired_hold_stops_counting_at_once(session, clock, norte_slot):
@@ -714,10 +748,12 @@ def test_booking_rate_limit_per_address(api, engine, backend, monkeypatch, real_
     wait = int(refused.headers["retry-after"])
     assert 590 <= wait <= 600  # until the first of the five leaves the 10-minute window
     assert refused.json()["codes"] == {"rate": "rate_limited"}
-    assert refused.json()["errors"]["rate"] == gettext("en", ERRORS["rate_limited"])
-    assert refused.json()["errors"]["rate"].startswith("Too many attempts")
+    # Why and until when, in the citizen's language (here the window ends 10 minutes after the first booking).
+    assert refused.json()["errors"]["rate"].startswith(gettext("en", ERRORS["rate_connection"]))
+    assert re.search(r"You can try again at \d\d:\d\d \(in 10 min\)\.$", refused.json()["errors"]["rate"])
     spanish = post_booking(api, seats[5], dni(1005), ip=ip)
-    assert spanish.status_code == 429 and spanish.json()["errors"]["rate"] == gettext("es", ERRORS["rate_limited"])
+    assert spanish.status_code == 429 and spanish.json()["errors"]["rate"].startswith(
+        gettext("es", ERRORS["rate_connection"]))
     assert spanish.json()["errors"]["rate"] != refused.json()["errors"]["rate"]
     # A forged X-Forwarded-For entry does not help: only the one our proxy appended counts.
     forged = post_booking(api, seats[5], dni(1005), ip=f"10.9.8.7, {ip}")
@@ -730,21 +766,53 @@ def test_booking_rate_limit_per_address(api, engine, backend, monkeypatch, real_
 def test_booking_rate_limit_per_person(api, engine, backend, monkeypatch, real_limits):
     monkeypatch.setenv("CITA_RATE_BOOKING_PERSON", "2/3600")
     monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
-    seats = api_seats(api, 4)
+    seats = api_seats(api, 5)
     assert post_booking(api, seats[0], "12345678Z", ip="192.0.2.1").status_code == 201
-    second = post_booking(api, seats[1], "12345678-z", ip="192.0.2.2")
-    assert second.status_code == 422 and second.json()["codes"] == {"person": "limit_procedure"}
-    # The same person from a third address, typed another way: the keyed document's bucket is empty.
-    third = post_booking(api, seats[1], " 12.345.678 Z", ip="192.0.2.3")
+    # Refused tries (one active appointment per procedure) are no bookings made: they never count.
+    for n in range(3):
+        again = post_booking(api, seats[1], "12345678-z", ip=f"192.0.2.{2 + n}")
+        assert again.status_code == 422 and again.json()["codes"] == {"person": "limit_procedure"}
+    set_limits(engine, 3, 3)
+    assert post_booking(api, seats[1], " 12.345.678 Z", ip="192.0.2.5").status_code == 201
+    # The third booking within the hour, typed another way from another address: the keyed document's bucket.
+    third = post_booking(api, seats[2], "12345678z", ip="192.0.2.6", lang="en")
     assert third.status_code == 429 and third.json()["codes"] == {"rate": "rate_limited"}
-    assert int(third.headers["retry-after"]) > 0
+    assert int(third.headers["retry-after"]) > 3500
+    assert third.json()["errors"]["rate"].startswith(gettext("en", ERRORS["rate_person"]))
+    assert "(in 60 min)" in third.json()["errors"]["rate"]
     # Without the leading zero of an old DNI it is the same person too.
     old = dni(1234567)
-    assert post_booking(api, seats[1], old[1:], ip="192.0.2.4").status_code == 201
-    assert post_booking(api, seats[2], old, ip="192.0.2.5").status_code == 422
-    assert post_booking(api, seats[2], old[1:], ip="192.0.2.6").status_code == 429
-    assert post_booking(api, seats[3], dni(77), ip="192.0.2.3").status_code == 201  # another person: fine
-    assert count(engine) == 3
+    assert post_booking(api, seats[2], old[1:], ip="192.0.2.4").status_code == 201
+    assert post_booking(api, seats[3], old, ip="192.0.2.5").status_code == 201
+    assert post_booking(api, seats[3], old[1:], ip="192.0.2.6").status_code == 429
+    assert post_booking(api, seats[4], dni(77), ip="192.0.2.3").status_code == 201  # another person: fine
+    assert count(engine) == 5
+
+
+def test_a_citizen_who_loses_times_in_a_rush_still_books_but_rapid_repeats_are_stopped(api, engine, backend,
+                                                                                       monkeypatch, real_limits):
+    """Times taken just before the citizen (409) are no bookings made: with the real limits, the citizen loses
+    four and books the fifth (before, the fifth try met the limit of four an hour). A script repeating fast from one address meets the per-minute limit."""
+    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    for scope in ("BOOKING", "BOOKING_PERSON", "BOOKING_BURST"):
+        monkeypatch.delenv(f"CITA_RATE_{scope}", raising=False)
+    days = availability(api, PADRON, NORTE)["days"][1:]
+    slots = [s for d in days for s in d["slots"] if s["free"] > 0]
+    taken, free = [s["start"] for s in slots[:4]], slots[4]["start"]
+    others = itertools.count(500)
+    for s in slots[:4]:  # someone else is quicker each time
+        for _ in range(s["free"]):
+            n = next(others)
+            assert post_booking(api, s["start"], dni(n), ip=f"192.0.2.{n % 250}").status_code == 201
+    for start in taken:
+        lost = post_booking(api, start, DNI, ip="198.51.100.1")
+        assert lost.status_code == 409, lost.text
+    assert post_booking(api, free, DNI, ip="198.51.100.1").status_code == 201
+    # Rapid repeats: past the per-minute limit of tries from one address, whatever they were, refused.
+    monkeypatch.setenv("CITA_RATE_BOOKING_BURST", "5/60")
+    answers = [post_booking(api, taken[0], dni(900 + n), ip="198.51.100.2", lang="en") for n in range(6)]
+    assert [a.status_code for a in answers] == [409] * 5 + [429]
+    assert answers[-1].json()["errors"]["rate"].startswith(gettext("en", ERRORS["rate_burst"]))
 
 
 # --- ALTCHA ---------------------------------------------------------------------------------------------------

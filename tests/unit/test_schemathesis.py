@@ -40,7 +40,7 @@ def seeded_database(tmp_path_factory):
     engine.dispose()
     patch = pytest.MonkeyPatch()
     patch.setenv("DATABASE_URL", url)
-    for scope in ("LOOKUP", "OPEN311", "BOOKING", "BOOKING_PERSON", "HOLD", "CHALLENGE", "APPOINTMENT",
+    for scope in ("LOOKUP", "OPEN311", "BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD", "CHALLENGE", "APPOINTMENT",
                   "VERIFIER_CODE", "VERIFIER_ADDRESS", "REQUEST", "HOLD_RELEASE", "OPEN311_POST", "OPEN311_KEY"):
         patch.setenv(f"CITA_RATE_{scope}", "1000000/1")
     db.engine.cache_clear()

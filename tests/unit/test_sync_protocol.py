@@ -20,6 +20,9 @@ How the model follows assets/offline.js (the outbox section and `acceptAlternati
                        alternatives); other 4xx except 408/429 -> "failed" (errors, shown); anything else (network
                        error = status 0, 5xx, 408, 429) -> stays "pending", tries + 1, nextAt = now +
                        min(60 s, 2 s * 2^min(tries, 5)) * (0.75 + random/2): retried later with the SAME key.
+                       A booking sent with a hold whose next try would come after the hold's end stops at "ask"
+                       until the citizen keeps trying (pending again, same key) or dismisses it; the model's
+                       bookings carry no hold, so they never ask.
   Device.accept_alternative = acceptAlternative(): the item the booking draft points at is dismissed and a NEW
                        item (new UUID, so a new Idempotency-Key) with the alternative's office and start replaces
                        it; the draft then points at the new item.
