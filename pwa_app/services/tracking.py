@@ -10,7 +10,7 @@ the limit is suspended (art. 22.1.a): the days spent waiting are added to the du
 Errors carry a code per form field (like booking.clean_details); nothing is written when one is raised. The
 caller commits (with its idempotency record).
 
-Staff helpers are here too (`change_status`, `translate_comment`, `publish_attachment`, `queue`,
+Staff helpers are here too (`change_status`, `translate_comment`, `publish_attachment`, `publish_text`, `queue`,
 `forget_personal_data`); the staff pages call them. From a shell, for the desk or a browser test:
     python -m pwa_app.services.tracking show CODE
     python -m pwa_app.services.tracking status CODE in_progress [--department SLUG] [--comment TEXT]
@@ -476,6 +476,25 @@ def publish_attachment(session: Session, req: ServiceRequest, position: int, pub
     session.add(att)
     session.flush()
     return att
+
+
+def publish_text(session: Session, req: ServiceRequest, description: str, address: str = "") -> None:
+    """Staff approve what the Open311 feed shows of a public request: the citizen's text and address as staff
+    have edited them (no names, phone numbers, number plates, doorways...). Empty texts take it back: the feed
+    then shows only the request type's name."""
+    text, problem = clean_text(description, DESCRIPTION_MAX)
+    if problem:
+        raise TrackingError({"public_description": problem})
+    place = " ".join(str(address or "").split())
+    if len(place) > ADDRESS_MAX:
+        raise TrackingError({"public_address": "too_long"})
+    if UNSAFE_RE.search(place):
+        raise TrackingError({"public_address": "chars"})
+    if place and not text:
+        raise TrackingError({"public_description": "required"})
+    req.public_description, req.public_address = text, place
+    session.add(req)
+    session.flush()
 
 
 def translate_comment(session: Session, change: StatusChange, lang: str, text: str) -> None:
