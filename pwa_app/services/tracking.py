@@ -32,7 +32,7 @@ from sqlmodel import Session, func, select
 from pwa_app.models import (
     Attachment, Closure, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange, utcnow,
 )
-from pwa_app.services import codes, notify
+from pwa_app.services import codes, images, notify
 from pwa_app.services.booking import EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
 from pwa_app.services.documents import DocumentError, check_document
 from pwa_app.services.i18n import DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, translations
@@ -302,7 +302,8 @@ def _filename(raw, content_type: str, position: int) -> str:
 
 
 def clean_attachments(items, photos: bool, pdfs: bool, already: int = 0) -> tuple[list[dict], str | None]:
-    """Decode and check base64 attachments [{filename, content_type, data}]: (files, error code)."""
+    """Decode and check base64 attachments [{filename, content_type, data}]: (files, error code). Photos are
+    re-encoded without their EXIF (images.clean_photo), so what is stored is what the checks saw."""
     if not items:
         return [], None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -333,6 +334,11 @@ def clean_attachments(items, photos: bool, pdfs: bool, already: int = 0) -> tupl
         content_type = sniff(data)
         if content_type not in allowed:
             return [], wrong_type
+        if content_type in PHOTO_TYPES:
+            try:
+                data = images.clean_photo(data, content_type)
+            except images.PhotoRefused as exc:
+                return [], exc.code
         files.append({"position": position, "filename": _filename(item.get("filename"), content_type, position),
                       "content_type": content_type, "size": len(data),
                       "sha256": hashlib.sha256(data).hexdigest(), "data": data})

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from pwa_app.api import open311
 from pwa_app.models import ServiceRequest
 from pwa_app.services import ratelimit, tracking
+from tests.unit.test_tracking import JPEG
 
 V2 = "/api/open311/v2"
 # Field names as GeoReport v2 defines them (http://wiki.open311.org/GeoReport_v2).
@@ -20,7 +21,6 @@ REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name"
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
                   "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"}
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100
 PERSON = {"first_name": "Lucía", "last_name": "Martín Ortega", "email": "lucia.martin@example.com",
           "phone": "699112233"}
 
