@@ -11,7 +11,7 @@ Errors carry a code per form field (like booking.clean_details); nothing is writ
 caller commits (with its idempotency record).
 
 Staff helpers are here too (`change_status`, `translate_comment`, `publish_attachment`, `publish_text`, `queue`,
-`forget_personal_data`); the staff pages call them. From a shell, for the desk or a browser test:
+`forget_personal_data`, `forget_files`, `forget_replies`); the staff pages call them. From a shell, for the desk or a browser test:
     python -m pwa_app.services.tracking show CODE
     python -m pwa_app.services.tracking status CODE in_progress [--department SLUG] [--comment TEXT]
 """
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from babel.dates import format_date, format_time, get_datetime_format
-from sqlmodel import Session, func, select
+from sqlmodel import Session, delete, func, select
 
 from pwa_app.models import (
     Attachment, Closure, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange, utcnow,
@@ -528,6 +528,36 @@ def forget_personal_data(session: Session, closed_before: datetime) -> int:
     for req in rows:
         req.name = req.email = req.phone = req.document = ""
         session.add(req)
+    session.flush()
+    return len(rows)
+
+
+def _closed_before(closed_before: datetime):
+    return select(ServiceRequest.id).where(ServiceRequest.closed_at != None,  # noqa: E711
+                                           ServiceRequest.closed_at < _utc(closed_before))
+
+
+def forget_files(session: Session, closed_before: datetime) -> int:
+    """Delete the photos and documents of requests closed before `closed_before` (they may show faces, plates,
+    homes, or be identity papers); the request says how many there were no more. Returns how many went."""
+    ids = session.exec(select(Attachment.id).where(Attachment.request_id.in_(_closed_before(closed_before)))).all()
+    if ids:
+        session.exec(delete(Attachment).where(Attachment.id.in_(ids)))
+    session.flush()
+    return len(ids)
+
+
+def forget_replies(session: Session, closed_before: datetime) -> int:
+    """Blank the comments of the timelines of requests closed before `closed_before` — the citizen's replies and
+    the department's answers, with their translations — keeping each entry's status and time for the statistics."""
+    rows = session.exec(select(StatusChange).where(StatusChange.request_id.in_(_closed_before(closed_before)),
+                                                   StatusChange.comment != "")).all()
+    for change in rows:
+        change.comment = ""
+        session.add(change)
+    if rows:
+        session.exec(delete(ContentTranslation).where(ContentTranslation.table_name == "statuschange",
+                                                      ContentTranslation.row_id.in_([c.id for c in rows])))
     session.flush()
     return len(rows)
 
