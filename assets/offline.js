@@ -768,6 +768,7 @@ export function useShell(lang, dir) {
   useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond
   const pendingCount = outbox.filter((i) => i.status === "pending").length;
   const updateReady = useIdbValue("$updateReady", false);
+  const town = (cat && cat.municipality) || {};
   return { online, lang, search, pendingCount, updateReady,
-    town: (cat && cat.municipality && cat.municipality.name) || "" };
+    town: town.name || "", phone: town.phone || "", website: town.website || "" };
 }

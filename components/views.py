@@ -10,6 +10,8 @@ class Shell(TypedDict):
     pendingCount: int
     updateReady: bool
     town: str
+    phone: str
+    website: str
 
 
 class Requirement(TypedDict):

@@ -59,11 +59,12 @@ def guard_booking(request: Request, session: Session, proof: str | None, documen
         or limited("booking_person", fairness.person_key(document), lang)
 
 
-def proven(session: Session, proof: str | None, lang: str) -> JSONResponse | None:
-    """None for a valid, unspent proof of work (now spent, whatever follows); else 428: solve a new one."""
+def proven(session: Session, proof: str | None, lang: str, code: str = "challenge") -> JSONResponse | None:
+    """None for a valid, unspent proof of work (now spent, whatever follows); else 428: solve a new one. `code`
+    names the message (a booking's, or a request's: "challenge_request")."""
     ok = not ALTCHA_REQUIRED or fairness.spend_challenge(session, proof)
     session.commit()
-    return None if ok else error(428, {"altcha": "challenge"}, lang)
+    return None if ok else error(428, {"altcha": code}, lang)
 
 
 @router.get("/challenge", summary="A proof-of-work challenge to solve before booking (ALTCHA, self-hosted)")

@@ -41,6 +41,7 @@ ERRORS: dict[str, str] = {
     "limit_total": N_("This person already has the most active appointments allowed. Cancel one in My appointments "
                       "before booking another."),
     "challenge": N_("Your device could not prove this is a person booking. Please try again."),
+    "challenge_request": N_("Your device could not prove this request comes from a person. Please try again."),
     "hold_expired": N_("The time we kept for you has run out, so it has been offered to others. Please choose a "
                        "time again."),
     # Requests (seguimiento)
