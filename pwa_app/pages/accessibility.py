@@ -55,9 +55,10 @@ def accessibility(t, lang: str) -> rx.Component:
                   "within %(days)d working days.") % {"days": RESPONSE_DAYS}),
         rx.el.ul(
             rx.el.li(_("Town hall"), ": ", rx.el.span(shell["town"])),
+            # dir="ltr": in Arabic the groups of a phone number would otherwise come out in reverse order
             rx.el.li(_("Phone"), ": ", rx.el.a(shell["phone"], href="tel:" + shell["phone"].replace(" ", ""),
-                                               id="a11y-phone")),
-            rx.el.li(_("Website"), ": ", rx.el.a(shell["website"], href=shell["website"], lang="es")),
+                                               id="a11y-phone", dir="ltr")),
+            rx.el.li(_("Website"), ": ", rx.el.a(shell["website"], href=shell["website"], dir="ltr")),
             rx.el.li(rx.el.a(_("Suggestion box"), href=f"/{lang}/sugerencias/")),
             rx.el.li(_("In person, at the Citizen Service Office.")),
             class_name="prose-list",
