@@ -884,8 +884,9 @@ export function useShell(lang, dir) {
   useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond
   const waiting = (kinds) => outbox.filter((i) => ["pending", "ask"].includes(i.status) && kinds.includes(i.kind)).length;
   const updateReady = useIdbValue("$updateReady", false);
+  const town = (cat && cat.municipality) || {};
   return { online, lang, search, updateReady, bookingsWaiting: waiting(["book"]),
     changesWaiting: waiting(["cancel", "reschedule", "confirm", "forget"]),
     requestsWaiting: waiting(["request", "reply", "feedback"]),
-    town: (cat && cat.municipality && cat.municipality.name) || "" };
+    town: town.name || "", phone: town.phone || "", website: town.website || "" };
 }

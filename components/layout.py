@@ -119,6 +119,8 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
                 t.gettext("Town hall appointments and procedures. Your data is used only to attend you."),
                 class_name="muted",
             ),
+            rx.el.p(rx.el.a(t.gettext("Accessibility statement"), href=f"/{lang}/accesibilidad/",
+                            id="footer-accessibility")),
             class_name="footer",
         ),
         class_name="app",

@@ -12,6 +12,8 @@ class Shell(TypedDict):
     requestsWaiting: int
     updateReady: bool
     town: str
+    phone: str
+    website: str
 
 
 class Requirement(TypedDict):

@@ -248,6 +248,10 @@ class ServiceRequest(SQLModel, table=True):
     due_date: date  # the answer is expected by the end of this (working) day
     waiting_since: datetime | None = None  # the time limit is suspended while waiting for the citizen
     closed_at: datetime | None = None
+    # What Open311 publishes, once staff have read the citizen's text and taken out what is personal ("" until
+    # then: the feed shows the request type's name and no address).
+    public_description: str = ""
+    public_address: str = ""
 
 
 class StatusChange(SQLModel, table=True):

@@ -6,6 +6,7 @@ import reflex as rx
 
 from pwa_app import proxy
 from pwa_app.api import create_api
+from pwa_app.pages.accessibility import accessibility
 from pwa_app.pages.appointment import appointment
 from pwa_app.pages.booking import booking
 from pwa_app.pages.confirm import confirm
@@ -56,6 +57,7 @@ CITIZEN_PAGES = [
     ("valoracion", feedback_survey, N_("How did it go?")),  # issue 9
     ("sugerencias", feedback_suggestions, N_("Suggestion box")),
     ("privacidad", privacy, N_("Privacy notice")),
+    ("accesibilidad", accessibility, N_("Accessibility statement")),  # RD 1112/2018
 ]
 
 proxy.check_production()  # several workers and no proxy setting: the whole town would share one address

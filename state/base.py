@@ -58,6 +58,7 @@ MESSAGES = {
     "unknown_department": S_("Departamento desconocido."),
     "no_html": S_("Escriba texto sin etiquetas HTML."),
     "not_open": S_("La solicitud está cerrada."),
+    "not_public": S_("Este tipo de solicitud no se publica en Open311."),
     "too_long_period": S_("El periodo es demasiado largo (máximo un año)."),
     "self": S_("No puede quitarse a sí mismo el rol de administración ni desactivar su cuenta."),
     "weak_password": S_("La contraseña debe tener al menos 12 caracteres."),
@@ -88,6 +89,7 @@ FIELDS = {
     "comment": S_("Comentario"), "status": S_("Estado"), "department": S_("Departamento"),
     "desk": S_("Puesto"), "email": S_("Correo"), "password": S_("Contraseña"), "role": S_("Rol"),
     "office_ids": S_("Oficinas"), "period": S_("Periodo"), "code": S_("Código"), "assignee": S_("Persona"),
+    "public_description": S_("Texto público"), "public_address": S_("Dirección pública"),
 }
 
 _viewer: contextvars.ContextVar[Viewer | None] = contextvars.ContextVar("staff_viewer", default=None)

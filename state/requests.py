@@ -44,7 +44,8 @@ class RequestsState(StaffState):
         view = staff.request_detail(session, viewer(), self.selected_id)
         self.detail = {k: ("" if view.get(k) is None else str(view.get(k))) for k in (
             "code", "description", "address", "name", "email", "phone", "document", "assignee", "due_label",
-            "submitted_label", "status", "overdue_label")}
+            "submitted_label", "status", "overdue_label", "public_description", "public_address")}
+        self.detail["public"] = "1" if view["type"]["public"] else ""
         self.detail["type"] = view["type"]["name"]
         self.detail["department"] = view["department"]["name"] if view["department"] else ""
         self.detail["status_label"] = view["status_label"]
@@ -111,6 +112,20 @@ class RequestsState(StaffState):
         self._guarded(lambda s: staff.change_request_status(s, viewer(), self.selected_id, status,
                                                             str(form_data.get("comment") or "")),
                       _s("Estado cambiado. El vecino lo verá en el seguimiento."))
+
+    @staff_event("requests")
+    def publish(self, form_data: dict):
+        text, place = str(form_data.get("public_description") or ""), str(form_data.get("public_address") or "")
+        if not text.strip():
+            self._fail(StaffError({"public_description": "required"}))
+            return
+        self._guarded(lambda s: staff.publish_request_text(s, viewer(), self.selected_id, text, place),
+                      _s("Texto público aprobado: ya se ve en Open311."))
+
+    @staff_event("requests")
+    def unpublish(self):
+        self._guarded(lambda s: staff.publish_request_text(s, viewer(), self.selected_id, ""),
+                      _s("Texto público retirado: Open311 muestra solo el tipo de solicitud."))
 
     @staff_event("requests")
     def hand_over(self, form_data: dict):

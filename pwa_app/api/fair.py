@@ -94,11 +94,12 @@ def give_back_booking(request: Request, document: str) -> None:
         ratelimit.give_back(scope, who)
 
 
-def proven(session: Session, proof: str | None, lang: str) -> JSONResponse | None:
+def proven(session: Session, proof: str | None, lang: str, code: str = "challenge") -> JSONResponse | None:
     """None for a valid, unspent proof of work (spent with the write it allows: a refused write leaves it
-    unspent, so one proof buys one booking); else 428: solve a new one."""
+    unspent, so one proof buys one booking); else 428: solve a new one. `code` names the message (a booking's, or a
+    request's: "challenge_request")."""
     ok = not ALTCHA_REQUIRED or fairness.spend_challenge(session, proof)
-    return None if ok else error(428, {"altcha": "challenge"}, lang)
+    return None if ok else error(428, {"altcha": code}, lang)
 
 
 @router.get("/challenge", summary="A proof-of-work challenge to solve before booking (ALTCHA, self-hosted)")

@@ -13,8 +13,10 @@
 
 Only request types marked `public` exist here; requests of any other type (social aid, applications with an
 identity document...) are never listed nor found. No personal data ever leaves through these answers: no name,
-email, phone, document, nor the citizen's tracking code (the Open311 id is a separate public reference). A
-civic tool that sends a request gets the tracking code in `service_notice`, to hand to the citizen.
+email, phone, document, nor the citizen's tracking code (the Open311 id is a separate public reference). The
+description and address are the ones staff approved (`public_description`, `public_address`); until then the
+description is the request type's name and the address null. A civic tool that sends a request gets the
+tracking code in `service_notice`, to hand to the citizen.
 
 Extensions: `?lang=` (es, en) for names and labels. Errors answer [{"code": status, "description": text}];
 GETs are rate-limited per client address (429 with Retry-After). POST takes an optional Idempotency-Key header
@@ -145,13 +147,14 @@ def _request_views(session: Session, requests: list[ServiceRequest], lang: str, 
             "status_notes": notes.get(r.id),
             "service_name": content.text(rtype, "name"),
             "service_code": rtype.slug,
-            "description": r.description,
+            # Only what staff approved (publish_text): the citizen's words may name people or their home.
+            "description": r.public_description or content.text(rtype, "name"),
             "agency_responsible": content.department(r.department_id)["name"],
             "service_notice": tracking.response_label(rtype, lang),
             "requested_datetime": iso(r.submitted_at),
             "updated_datetime": iso(r.closed_at or r.updated_at),
             "expected_datetime": datetime.combine(r.due_date, time(23, 59, 59), tzinfo=TZ).isoformat(),
-            "address": r.address or None,
+            "address": r.public_address or None,
             "address_id": None,
             "zipcode": None,
             "lat": public_coordinate(r.lat),

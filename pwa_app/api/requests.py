@@ -116,7 +116,7 @@ def post_request(request: Request, data: RequestIn, idempotency_key: str | None 
                  session: Session = Depends(get_session)):
     raw = data.model_dump(mode="json", exclude={"altcha"})  # the proof changes from one attempt to the next
     if not (idempotency_key and session.get(IdempotencyRecord, idempotency_key)):  # a replay needs no new proof
-        if refused := fair.proven(session, data.altcha, data.lang) or too_many(request, "request", data.lang) \
+        if refused := fair.proven(session, data.altcha, data.lang, "challenge_request") or too_many(request, "request", data.lang) \
                 or over_quota(request, data.attachments, data.lang):
             return refused
 

@@ -299,13 +299,14 @@ def sign_out(session: Session, token: str | None, ip: str = "") -> None:
         session.commit()
 
 
-def purge(session: Session, now: datetime | None = None) -> None:
-    """Drop ended sessions and attempts older than a day (the daily retention purge calls it; the caller
-    commits)."""
+def purge(session: Session, now: datetime | None = None, attempts_days: int = 1) -> tuple[int, int]:
+    """Drop ended sessions and sign-in attempts older than `attempts_days` (the daily retention purge calls it;
+    the caller commits). Returns (sessions, attempts) deleted."""
     now = _utc(now)
-    session.exec(delete(StaffSession).where(StaffSession.expires_at <= now))
-    session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
+    sessions = session.exec(delete(StaffSession).where(StaffSession.expires_at <= now)).rowcount
+    attempts = session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=attempts_days))).rowcount
     session.flush()
+    return sessions, attempts
 
 
 # --- cookies --------------------------------------------------------------------------------------------------

@@ -4,8 +4,10 @@ before for citizens whose device gets no web push.
 
 A mail is written in the booking's language when it is queued, in the same transaction as the change it tells
 about (`queue`): no booking, no mail; a mail queued is never lost. The backend's notify worker sends the queue
-(`send_due`) every round: a row is claimed before it is sent (services/once.py), so several workers never send it
-twice; a failure is logged and retried later with back-off, and never reaches a booking.
+(`send_due`) every round: a row is claimed before it is sent (services/once.py), so two workers never send it
+at the same time; a worker that dies between the SMTP server's acceptance and recording it sends it again when the
+claim runs out (at least once, not exactly once). A failure is logged and retried later with back-off, and never
+reaches a booking.
 
 Settings (environment): CITA_SMTP_HOST (unset: mails are written as .eml files into CITA_MAIL_DIR, default
 instance/mail/, so the app runs with one command), CITA_SMTP_PORT (587), CITA_SMTP_USER, CITA_SMTP_PASSWORD,

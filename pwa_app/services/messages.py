@@ -41,6 +41,7 @@ ERRORS: dict[str, str] = {
     "limit_total": N_("This person already has the most active appointments allowed. Cancel one in My appointments "
                       "before booking another."),
     "challenge": N_("Your device could not prove this is a person booking. Please try again."),
+    "challenge_request": N_("Your device could not prove this request comes from a person. Please try again."),
     "hold_expired": N_("The time we kept for you has run out, so it has been offered to others. Please choose a "
                        "time again."),
     # Requests (seguimiento)
@@ -55,6 +56,8 @@ ERRORS: dict[str, str] = {
     "too_many_files": N_("You have attached too many files. Please remove some."),
     "file_too_big": N_("Each file must be 5 MB or smaller. Please attach a smaller one."),
     "file_unreadable": N_("A file could not be read. Please attach it again."),
+    "photo_unreadable": N_("A photo could not be opened as an image. Please attach it again or take a new one."),
+    "photo_too_large": N_("A photo has too many pixels (more than 40 megapixels). Please attach a smaller one."),
     "file_type": N_("Please attach photos (JPEG, PNG or WebP) or PDF documents only."),
     "file_type_photo": N_("Please attach photos in JPEG, PNG or WebP format only."),
     "file_type_pdf": N_("Please attach PDF documents only."),

@@ -1,6 +1,8 @@
-"""Exactly once across restarts and workers: rows that several backend workers share (web push deliveries,
-e-mails) are inserted once (a unique key decides, not a prior read) and sent by whichever worker claims them first
-(a conditional UPDATE that checks the claim again, so two workers never claim the same row)."""
+"""Once across restarts and workers: rows that several backend workers share (web push deliveries, e-mails) are
+inserted once (a unique key decides, not a prior read) and sent by whichever worker claims them first (a
+conditional UPDATE that checks the claim again, so two workers never claim the same row). Sending is at least
+once: a worker that dies after sending and before recording it leaves the claim to run out, and the row is sent
+again."""
 
 from datetime import datetime
 

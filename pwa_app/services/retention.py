@@ -1,12 +1,19 @@
 """Personal data retention: after the retention period, appointments and requests keep what the statistics need
-(procedure, office, times, status, the request's text and timeline) and lose who they were for.
+(procedure, office, times, status, the request's text and timeline entries) and lose who they were for.
 
-- Appointments: `CITA_RETENTION_DAYS` (default 365) days after their date, name, document, phone and e-mail are
+What goes, and after how many days (each an environment variable, whole days >= 1; PERIODS below):
+- Appointments: `CITA_RETENTION_DAYS` (default 365) after their date, name, document, phone and e-mail are
   blanked, with the keyed hashes derived from them (person_key, client_key) and any confirmation token. A blank
   appointment can no longer be opened with its code (the verifier came from the document or the phone).
-- Requests: the same number of days after they were closed (`tracking.forget_personal_data`).
+- Requests: the same number of days after they were closed (`tracking.forget_personal_data`); their photos and
+  documents after `CITA_ATTACHMENT_DAYS`, the comments of their timeline (the citizen's replies and the
+  department's answers) after `CITA_REPLY_DAYS` (both default to CITA_RETENTION_DAYS).
+- Suggestion box: the name signed under a suggestion after `CITA_SUGGESTION_DAYS` (default CITA_RETENTION_DAYS).
+- The staff audit trail after `CITA_AUDIT_DAYS` (default 730: two years of who changed what).
 - Idempotency records keep the first answer to a write, which for a booking holds the citizen's name: they are
   needed only while a device may still resend, so they go after `CITA_IDEMPOTENCY_DAYS` (default 30).
+- Staff sign-in attempts after `CITA_LOGIN_ATTEMPT_DAYS` (default 1; the lock-outs look back 15 minutes), and
+  ended staff sessions.
 
 It runs once a day by itself: every backend worker starts `scheduled_purge` (registered with
 `app.register_lifespan_task`), which wakes up every hour and purges when the last purge (an AuditEvent
@@ -27,16 +34,26 @@ import random
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlmodel import Session, select, text
+from sqlmodel import Session, delete, select, text
 
 from pwa_app import db
-from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, utcnow
+from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion, utcnow
 from pwa_app.services import auth, booking, codes, mail, tracking
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DAYS = 365
 DEFAULT_IDEMPOTENCY_DAYS = 30
+# What the purge forgets: (environment variable, default days; None: as long as CITA_RETENTION_DAYS).
+PERIODS: dict[str, tuple[str, int | None]] = {
+    "personal": ("CITA_RETENTION_DAYS", DEFAULT_DAYS),
+    "attachments": ("CITA_ATTACHMENT_DAYS", None),
+    "replies": ("CITA_REPLY_DAYS", None),
+    "suggestions": ("CITA_SUGGESTION_DAYS", None),
+    "audit": ("CITA_AUDIT_DAYS", 730),
+    "idempotency": ("CITA_IDEMPOTENCY_DAYS", DEFAULT_IDEMPOTENCY_DAYS),
+    "login_attempts": ("CITA_LOGIN_ATTEMPT_DAYS", 1),
+}
 ACTION = "retention.purge"
 LOCK_KEY = 0x43495441  # "CITA": the advisory lock of the purge (PostgreSQL)
 PERSONAL = ("name", "document", "phone", "email", "person_key", "client_key")
@@ -52,12 +69,18 @@ def _days(variable: str, default: int) -> int:
     return value
 
 
+def period(name: str) -> int:
+    """Days kept of `name` (a key of PERIODS), from the environment."""
+    variable, default = PERIODS[name]
+    return _days(variable, default or retention_days())
+
+
 def retention_days() -> int:
     return _days("CITA_RETENTION_DAYS", DEFAULT_DAYS)
 
 
 def idempotency_days() -> int:
-    return _days("CITA_IDEMPOTENCY_DAYS", DEFAULT_IDEMPOTENCY_DAYS)
+    return period("idempotency")
 
 
 def _utc(moment: datetime | None) -> datetime:
@@ -106,20 +129,20 @@ def forget_answers(session: Session, appt: Appointment) -> None:
 class PurgeResult:
     appointments: int = 0
     requests: int = 0
+    attachments: int = 0
+    replies: int = 0
+    suggestions: int = 0
+    audit_events: int = 0
     idempotency_records: int = 0
+    login_attempts: int = 0
+    staff_sessions: int = 0
     skipped: str = ""  # why nothing was done ("locked", "recent"), else ""
 
     def total(self) -> int:
-        return self.appointments + self.requests + self.idempotency_records
+        return sum(v for k, v in asdict(self).items() if k != "skipped")
 
 
-def purge(session: Session, now: datetime | None = None, days: int | None = None,
-          idempotency: int | None = None) -> PurgeResult:
-    """Blank what is past retention. Flushes; the caller commits (or rolls back: a dry run)."""
-    now = _utc(now)
-    days = days or retention_days()
-    cutoff = now - timedelta(days=days)
-    result = PurgeResult()
+def _blank_appointments(session: Session, cutoff: datetime) -> int:
     rows = session.exec(select(Appointment).where(
         Appointment.starts_at < cutoff,
         (Appointment.name != "") | (Appointment.document != "") | (Appointment.phone != "")
@@ -128,14 +151,38 @@ def purge(session: Session, now: datetime | None = None, days: int | None = None
     for appt in rows:
         blank(appt)
         session.add(appt)
-    result.appointments = len(rows)
-    result.requests = tracking.forget_personal_data(session, cutoff)
-    auth.purge(session, now)  # ended staff sessions, sign-in attempts over a day old
-    old_keys = now - timedelta(days=idempotency or idempotency_days())
-    records = session.exec(select(IdempotencyRecord).where(IdempotencyRecord.created_at < old_keys)).all()
-    for record in records:
-        session.delete(record)
-    result.idempotency_records = len(records)
+    return len(rows)
+
+
+def _unsign_suggestions(session: Session, cutoff: datetime) -> int:
+    rows = session.exec(select(Suggestion).where(Suggestion.created_at < cutoff, Suggestion.name != "")).all()
+    for note in rows:
+        note.name = ""
+        session.add(note)
+    return len(rows)
+
+
+def purge(session: Session, now: datetime | None = None, days: int | None = None,
+          idempotency: int | None = None, **days_for: int) -> PurgeResult:
+    """Blank or delete what is past its period (PERIODS; `days`, `idempotency` and `days_for` override them).
+    Flushes; the caller commits (or rolls back: a dry run)."""
+    now = _utc(now)
+    days_for = {"personal": days, "idempotency": idempotency, **days_for}
+
+    def cutoff(name: str) -> datetime:
+        return now - timedelta(days=days_for.get(name) or period(name))
+
+    result = PurgeResult()
+    result.appointments = _blank_appointments(session, cutoff("personal"))
+    result.requests = tracking.forget_personal_data(session, cutoff("personal"))
+    result.attachments = tracking.forget_files(session, cutoff("attachments"))
+    result.replies = tracking.forget_replies(session, cutoff("replies"))
+    result.suggestions = _unsign_suggestions(session, cutoff("suggestions"))
+    result.audit_events = session.exec(delete(AuditEvent).where(AuditEvent.at < cutoff("audit"))).rowcount
+    result.idempotency_records = session.exec(delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at < cutoff("idempotency"))).rowcount
+    attempts_days = days_for.get("login_attempts") or period("login_attempts")
+    result.staff_sessions, result.login_attempts = auth.purge(session, now, attempts_days)
     session.flush()
     return result
 
@@ -177,8 +224,9 @@ def run_if_due(session: Session, now: datetime | None = None, every: timedelta |
         return PurgeResult(skipped="recent")
     result = purge(session, now)
     detail = {k: v for k, v in asdict(result).items() if k != "skipped"}
+    detail["days"] = {name: period(name) for name in PERIODS}
     session.add(AuditEvent(at=now, actor="system", action=ACTION, target="retention",
-                           detail=json.dumps({**detail, "days": retention_days()}, sort_keys=True)))
+                           detail=json.dumps(detail, sort_keys=True)))
     session.commit()
     return result
 
@@ -227,8 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Nothing done: {result.skipped} (another worker is purging).")
         return 0
     print(f"Retention {retention_days()} days: {verb} {result.appointments} appointments and {result.requests} "
-          f"requests; {result.idempotency_records} old idempotency records "
-          f"{'would be ' if args.dry_run else ''}deleted.")
+          f"requests; {result.attachments} attachments, {result.replies} timeline comments, {result.suggestions} "
+          f"suggestion names, {result.audit_events} audit events, {result.idempotency_records} old idempotency "
+          f"records, {result.login_attempts} sign-in attempts {'would be ' if args.dry_run else ''}forgotten.")
     return 0
 
 

@@ -690,6 +690,7 @@ def request_detail(session: Session, viewer: Viewer, request_id: int, now: datet
     assigned = session.get(RequestAssignment, req.id)
     person = session.get(StaffUser, assigned.staff_id) if assigned else None
     view.update(id=req.id, name=req.name, email=req.email, phone=req.phone, document=req.document,
+                public_description=req.public_description, public_address=req.public_address,
                 assignee=person.name if person else "", assignee_id=person.id if person else 0,
                 next_statuses=sorted(tracking.TRANSITIONS[req.status] - {"assigned"}))
     return view
@@ -735,6 +736,22 @@ def change_request_status(session: Session, viewer: Viewer, request_id: int, sta
     session.flush()
     auth.audit(session, viewer, "request.status", f"request:{req.id}", before=before, status=status,
                department=department or "", comment_chars=len(comment or ""))
+    return req
+
+
+def publish_request_text(session: Session, viewer: Viewer, request_id: int, description: str,
+                         address: str = "") -> ServiceRequest:
+    """Approve (or, with empty texts, take back) what the Open311 feed shows of a public request."""
+    req = request_for(session, viewer, request_id)
+    if not session.get(RequestType, req.type_id).public:
+        raise StaffError({"public_description": "not_public"})
+    try:
+        tracking.publish_text(session, req, description, address)
+    except tracking.TrackingError as exc:
+        raise StaffError(exc.errors) from None
+    auth.audit(session, viewer, "request.publish" if req.public_description else "request.unpublish",
+               f"request:{req.id}", description_chars=len(req.public_description),
+               address=bool(req.public_address))
     return req
 
 

@@ -10,8 +10,8 @@ the limit is suspended (art. 22.1.a): the days spent waiting are added to the du
 Errors carry a code per form field (like booking.clean_details); nothing is written when one is raised. The
 caller commits (with its idempotency record).
 
-Staff helpers are here too (`change_status`, `translate_comment`, `publish_attachment`, `queue`,
-`forget_personal_data`); the staff pages call them. From a shell, for the desk or a browser test:
+Staff helpers are here too (`change_status`, `translate_comment`, `publish_attachment`, `publish_text`, `queue`,
+`forget_personal_data`, `forget_files`, `forget_replies`); the staff pages call them. From a shell, for the desk or a browser test:
     python -m pwa_app.services.tracking show CODE
     python -m pwa_app.services.tracking status CODE in_progress [--department SLUG] [--comment TEXT]
 """
@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
 from babel.dates import format_date, format_time, get_datetime_format
-from sqlmodel import Session, func, select
+from sqlmodel import Session, delete, func, select
 
 from pwa_app.models import (
     Attachment, Closure, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange, utcnow,
 )
-from pwa_app.services import codes, notify
+from pwa_app.services import codes, images, notify
 from pwa_app.services.booking import EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
 from pwa_app.services.documents import DocumentError, check_document
 from pwa_app.services.i18n import DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, translations
@@ -302,7 +302,8 @@ def _filename(raw, content_type: str, position: int) -> str:
 
 
 def clean_attachments(items, photos: bool, pdfs: bool, already: int = 0) -> tuple[list[dict], str | None]:
-    """Decode and check base64 attachments [{filename, content_type, data}]: (files, error code)."""
+    """Decode and check base64 attachments [{filename, content_type, data}]: (files, error code). Photos are
+    re-encoded without their EXIF (images.clean_photo), so what is stored is what the checks saw."""
     if not items:
         return [], None
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
@@ -333,6 +334,11 @@ def clean_attachments(items, photos: bool, pdfs: bool, already: int = 0) -> tupl
         content_type = sniff(data)
         if content_type not in allowed:
             return [], wrong_type
+        if content_type in PHOTO_TYPES:
+            try:
+                data = images.clean_photo(data, content_type)
+            except images.PhotoRefused as exc:
+                return [], exc.code
         files.append({"position": position, "filename": _filename(item.get("filename"), content_type, position),
                       "content_type": content_type, "size": len(data),
                       "sha256": hashlib.sha256(data).hexdigest(), "data": data})
@@ -478,6 +484,25 @@ def publish_attachment(session: Session, req: ServiceRequest, position: int, pub
     return att
 
 
+def publish_text(session: Session, req: ServiceRequest, description: str, address: str = "") -> None:
+    """Staff approve what the Open311 feed shows of a public request: the citizen's text and address as staff
+    have edited them (no names, phone numbers, number plates, doorways...). Empty texts take it back: the feed
+    then shows only the request type's name."""
+    text, problem = clean_text(description, DESCRIPTION_MAX)
+    if problem:
+        raise TrackingError({"public_description": problem})
+    place = " ".join(str(address or "").split())
+    if len(place) > ADDRESS_MAX:
+        raise TrackingError({"public_address": "too_long"})
+    if UNSAFE_RE.search(place):
+        raise TrackingError({"public_address": "chars"})
+    if place and not text:
+        raise TrackingError({"public_description": "required"})
+    req.public_description, req.public_address = text, place
+    session.add(req)
+    session.flush()
+
+
 def translate_comment(session: Session, change: StatusChange, lang: str, text: str) -> None:
     """A public comment in another language (staff side); shown to citizens reading in that language."""
     clean, problem = clean_text(text, COMMENT_MAX)
@@ -503,6 +528,36 @@ def forget_personal_data(session: Session, closed_before: datetime) -> int:
     for req in rows:
         req.name = req.email = req.phone = req.document = ""
         session.add(req)
+    session.flush()
+    return len(rows)
+
+
+def _closed_before(closed_before: datetime):
+    return select(ServiceRequest.id).where(ServiceRequest.closed_at != None,  # noqa: E711
+                                           ServiceRequest.closed_at < _utc(closed_before))
+
+
+def forget_files(session: Session, closed_before: datetime) -> int:
+    """Delete the photos and documents of requests closed before `closed_before` (they may show faces, plates,
+    homes, or be identity papers); the request says how many there were no more. Returns how many went."""
+    ids = session.exec(select(Attachment.id).where(Attachment.request_id.in_(_closed_before(closed_before)))).all()
+    if ids:
+        session.exec(delete(Attachment).where(Attachment.id.in_(ids)))
+    session.flush()
+    return len(ids)
+
+
+def forget_replies(session: Session, closed_before: datetime) -> int:
+    """Blank the comments of the timelines of requests closed before `closed_before` — the citizen's replies and
+    the department's answers, with their translations — keeping each entry's status and time for the statistics."""
+    rows = session.exec(select(StatusChange).where(StatusChange.request_id.in_(_closed_before(closed_before)),
+                                                   StatusChange.comment != "")).all()
+    for change in rows:
+        change.comment = ""
+        session.add(change)
+    if rows:
+        session.exec(delete(ContentTranslation).where(ContentTranslation.table_name == "statuschange",
+                                                      ContentTranslation.row_id.in_([c.id for c in rows])))
     session.flush()
     return len(rows)
 

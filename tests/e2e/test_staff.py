@@ -320,3 +320,36 @@ def test_signing_out_leaves_nothing_for_the_next_person(browser, accounts):
     assert first and second and first != second
     context.close()
     assert not errors, errors
+
+
+def test_staff_approve_what_open311_publishes(browser, accounts, shot):
+    from pwa_app.services import tracking
+
+    with accounts.session() as s:
+        req = tracking.submit(s, {"type": "alumbrado-publico", "description": "Farola apagada delante de mi portal, "
+                                  "soy Marta Gil, 3ºB.", "address": "Calle del Pinar, 7, 3ºB", "consent": True})
+        s.commit()
+        public_id = req.public_id
+
+    def published() -> dict:
+        (item,) = api(accounts, "GET", f"/api/open311/v2/requests/{public_id}.json")
+        return item
+
+    assert (published()["description"], published()["address"]) == ("Farola apagada o avería del alumbrado", None)
+    context, page, errors = tablet(browser, accounts)
+    sign_in(page, ADMIN, "/staff/solicitudes/")
+    page.locator(".staff-req", has_text="soy Marta Gil").first.click()
+    expect(page.locator("#staff-public-status")).to_contain_text("Sin publicar")
+    expect(page.get_by_label("Texto público")).to_have_value(re.compile("soy Marta Gil"))  # to edit, not as is
+    page.get_by_label("Texto público").fill("Farola apagada.")
+    page.get_by_label("Dirección pública").fill("Calle del Pinar")
+    page.get_by_role("button", name="Aprobar y publicar").click()
+    expect(page.get_by_role("status").filter(has_text="Texto público aprobado")).to_be_visible()
+    expect(page.locator("#staff-public-status")).to_contain_text("Publicado")
+    shot(page, "open311-approved")
+    assert (published()["description"], published()["address"]) == ("Farola apagada.", "Calle del Pinar")
+    page.get_by_role("button", name="Retirar").click()
+    expect(page.get_by_role("status").filter(has_text="Texto público retirado")).to_be_visible()
+    assert published()["address"] is None
+    context.close()
+    assert not errors, errors

@@ -14,6 +14,8 @@ from sqlmodel import Session, delete, func, select
 from pwa_app import proxy
 from pwa_app.models import ServiceRequest
 from pwa_app.services import booking, codes, ratelimit
+from pwa_app.services.i18n import gettext
+from pwa_app.services.messages import ERRORS
 from tests.unit.conftest import PEER, solve_challenge
 from tests.unit.test_api import booked, free_slot, new_key, slot  # noqa: F401  (fixtures)
 from tests.unit.test_fairness import api_seats
@@ -161,7 +163,8 @@ def plain(api) -> TestClient:
 def test_a_web_request_needs_a_proof_of_work(api, engine):
     bot = plain(api)
     r = bot.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()})
-    assert r.status_code == 428 and r.json()["codes"] == {"altcha": "challenge"}
+    assert r.status_code == 428 and r.json()["codes"] == {"altcha": "challenge_request"}
+    assert r.json()["errors"]["altcha"] == gettext("es", ERRORS["challenge_request"])  # not "a person booking"
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(ServiceRequest)).one() == 0  # nothing stored
     proof = solve_challenge(bot)

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from pwa_app.api import open311
 from pwa_app.models import ServiceRequest
 from pwa_app.services import ratelimit, tracking
+from tests.unit.test_tracking import JPEG
 
 V2 = "/api/open311/v2"
 # Field names as GeoReport v2 defines them (http://wiki.open311.org/GeoReport_v2).
@@ -20,7 +21,6 @@ REQUEST_FIELDS = {"service_request_id", "status", "status_notes", "service_name"
                   "agency_responsible", "service_notice", "requested_datetime", "updated_datetime",
                   "expected_datetime", "address", "address_id", "zipcode", "lat", "long", "media_url"}
 W3C = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$")
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 100
 PERSON = {"first_name": "Lucía", "last_name": "Martín Ortega", "email": "lucia.martin@example.com",
           "phone": "699112233"}
 
@@ -100,7 +100,9 @@ def test_get_a_request_uses_the_spec_fields_and_no_personal_data(api, posted):
     assert item["service_request_id"] == posted["service_request_id"]
     assert (item["status"], item["service_code"], item["agency_responsible"]) == (
         "open", "alumbrado-publico", "Vías Públicas y Alumbrado")
-    assert item["lat"] == 40.61 and item["long"] == -3.901 and item["address"] == "Calle Real, 3"  # ~100 m
+    assert item["lat"] == 40.61 and item["long"] == -3.901  # ~100 m
+    # Nothing the citizen wrote is published before staff approve it: the type's name, no address.
+    assert item["description"] == "Farola apagada o avería del alumbrado" and item["address"] is None
     assert item["status_notes"] is None and item["media_url"] is None
     for field in ("requested_datetime", "updated_datetime", "expected_datetime"):
         assert W3C.match(item[field]), item[field]
@@ -111,6 +113,30 @@ def test_get_a_request_uses_the_spec_fields_and_no_personal_data(api, posted):
         assert private not in text
     code = re.search(r"\w{4}-\w{4}-\w{4}-\w{4}", posted["service_notice"]).group(0)
     assert code not in text and code.replace("-", "") not in text
+
+
+def test_only_the_text_staff_approved_is_published(api, engine, posted):
+    url = f"{V2}/requests/{posted['service_request_id']}.json"
+    english = api.get(url, params={"lang": "en"}).json()[0]
+    assert english["description"] == "Street light out or faulty" and english["address"] is None
+    assert "Farola apagada en la esquina" not in api.get(f"{V2}/requests.json").text
+    with Session(engine, expire_on_commit=False) as s:
+        req = tracking.find_public(s, posted["service_request_id"])
+        tracking.publish_text(s, req, "Farola apagada.", "Calle Real")
+        s.commit()
+    (item,) = api.get(url).json()
+    assert (item["description"], item["address"]) == ("Farola apagada.", "Calle Real")
+    with Session(engine, expire_on_commit=False) as s:
+        req = tracking.find_public(s, posted["service_request_id"])
+        for bad, field in ((("<b>x</b>", ""), "public_description"), (("", "Calle Real"), "public_description"),
+                           (("Farola.", "C/ {Real}"), "public_address"), (("Farola.", "x" * 201), "public_address")):
+            with pytest.raises(tracking.TrackingError) as exc:
+                tracking.publish_text(s, req, *bad)
+            assert set(exc.value.errors) == {field}
+        tracking.publish_text(s, req, "", "")  # taken back
+        s.commit()
+        assert (req.public_description, req.public_address) == ("", "")
+    assert api.get(url).json()[0]["description"] == "Farola apagada o avería del alumbrado"
 
 
 def test_status_is_open_or_closed_with_the_latest_public_note(api, engine, posted):

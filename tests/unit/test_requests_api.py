@@ -17,8 +17,8 @@ from pwa_app.proxy import client_address
 from pwa_app.services import ratelimit, tracking
 from pwa_app.services.i18n import gettext
 from pwa_app.services.messages import ERRORS
+from tests.unit.test_tracking import JPEG
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 300
 _keys = itertools.count(1)
 
 

@@ -10,7 +10,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from pwa_app import db
-from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Office, Procedure, RequestType, ServiceRequest
+from pwa_app.models import (
+    Appointment, Attachment, AuditEvent, ContentTranslation, IdempotencyRecord, LoginAttempt, Office, Procedure,
+    RequestType, ServiceRequest, StatusChange, Suggestion,
+)
 from pwa_app.services import retention
 from pwa_app.services.retention import forget_appointment, purge, run_if_due
 
@@ -96,6 +99,70 @@ def test_purge_deletes_old_idempotency_records(session, clock):
     assert [r.key for r in session.exec(select(IdempotencyRecord))] == ["new-key-0001"]
 
 
+def reply_with_photo(session, req, at) -> None:
+    citizen = StatusChange(request_id=req.id, status="closed", at=at, actor="citizen", comment="Soy Luis, 3ºB.")
+    answer = StatusChange(request_id=req.id, status="closed", at=at, comment="Arreglada frente al portal de Luis.")
+    session.add_all([citizen, answer])
+    session.flush()
+    session.add(ContentTranslation(table_name="statuschange", row_id=answer.id, field="comment", lang="en",
+                                   text="Fixed in front of Luis's door."))
+    session.add(Attachment(request_id=req.id, position=1, status_change_id=citizen.id, filename="a.jpg",
+                           content_type="image/jpeg", size=3, sha256="x", data=b"abc", created_at=at))
+    session.commit()
+
+
+def test_purge_deletes_files_and_blanks_timeline_comments_of_requests_closed_long_ago(session, clock):
+    old = service_request(session, closed_at=clock.now - timedelta(days=100))
+    recent = service_request(session, closed_at=clock.now - timedelta(days=10))
+    for req in (old, recent):
+        reply_with_photo(session, req, req.closed_at)
+    result = purge(session, clock.now, days=365, attachments=60, replies=90)
+    session.commit()
+    assert (result.requests, result.attachments, result.replies) == (0, 1, 2)
+    assert session.exec(select(Attachment.request_id)).all() == [recent.id]
+    comments = {(c.request_id, c.comment) for c in session.exec(select(StatusChange))}
+    assert comments == {(old.id, ""), (recent.id, "Soy Luis, 3ºB."), (recent.id, "Arreglada frente al portal de Luis.")}
+    assert [t.text for t in session.exec(select(ContentTranslation).where(
+        ContentTranslation.table_name == "statuschange"))] == ["Fixed in front of Luis's door."]  # recent's
+    assert len(session.exec(select(StatusChange).where(StatusChange.request_id == old.id)).all()) == 2
+
+
+def test_purge_unsigns_suggestions_and_drops_old_audit_events_and_sign_in_attempts(session, clock):
+    session.add_all([Suggestion(text="Más bancos.", name="Rosa", created_at=clock.now - timedelta(days=400)),
+                     Suggestion(text="Más luz.", name="Pablo", created_at=clock.now - timedelta(days=20)),
+                     AuditEvent(at=clock.now - timedelta(days=731), actor="ana@ayto.es", action="closure.create"),
+                     AuditEvent(at=clock.now - timedelta(days=700), actor="ana@ayto.es", action="closure.create"),
+                     LoginAttempt(at=clock.now - timedelta(days=3), email="ana@ayto.es"),
+                     LoginAttempt(at=clock.now - timedelta(hours=2), email="ana@ayto.es")])
+    session.commit()
+    result = purge(session, clock.now, days=365, audit=730, login_attempts=1)
+    session.commit()
+    assert (result.suggestions, result.audit_events, result.login_attempts) == (1, 1, 1)
+    assert sorted(s.name for s in session.exec(select(Suggestion))) == ["", "Pablo"]
+    assert len(session.exec(select(AuditEvent)).all()) == 1 and len(session.exec(select(LoginAttempt)).all()) == 1
+
+
+def test_periods_from_the_environment(session, clock, monkeypatch):
+    for name in ("CITA_RETENTION_DAYS", "CITA_ATTACHMENT_DAYS", "CITA_AUDIT_DAYS", "CITA_LOGIN_ATTEMPT_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    assert {n: retention.period(n) for n in retention.PERIODS} == {
+        "personal": 365, "attachments": 365, "replies": 365, "suggestions": 365, "audit": 730, "idempotency": 30,
+        "login_attempts": 1}
+    monkeypatch.setenv("CITA_RETENTION_DAYS", "200")  # what follows the personal data follows it
+    monkeypatch.setenv("CITA_ATTACHMENT_DAYS", "30")
+    assert (retention.period("replies"), retention.period("attachments")) == (200, 30)
+    monkeypatch.setenv("CITA_AUDIT_DAYS", "0")
+    with pytest.raises(ValueError):
+        retention.period("audit")
+    monkeypatch.setenv("CITA_AUDIT_DAYS", "100")
+    req = service_request(session, closed_at=clock.now - timedelta(days=40))
+    reply_with_photo(session, req, req.closed_at)
+    session.add(AuditEvent(at=clock.now - timedelta(days=101), action="closure.create"))
+    session.commit()
+    result = purge(session, clock.now)
+    assert (result.attachments, result.replies, result.audit_events) == (1, 0, 1)
+
+
 def test_retention_days_from_the_environment(monkeypatch):
     monkeypatch.delenv("CITA_RETENTION_DAYS", raising=False)
     assert retention.retention_days() == 365
@@ -138,6 +205,7 @@ def test_run_if_due_runs_once_a_day_and_records_it(engine, clock):
     with Session(engine) as s:
         detail = s.exec(select(AuditEvent.detail).where(AuditEvent.action == retention.ACTION)).first()
     assert '"appointments": 1' in detail and "Ana" not in detail
+    assert '"audit_events": 0' in detail and '"login_attempts": 0' in detail and '"audit": 730' in detail
 
 
 def test_workers_racing_on_sqlite_purge_once(engine, clock):

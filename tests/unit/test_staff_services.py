@@ -459,6 +459,30 @@ def test_assign_and_change_status_with_a_public_comment(session, clock, v):
     assert actions == ["request.assign", "request.status", "request.status"]
 
 
+def test_staff_approve_the_text_open311_publishes(session, clock, v):
+    req = tracking.submit(session, {"type": "alumbrado-publico", "description": "Farola apagada frente a mi casa, "
+                                    "soy Luis (611223344).", "address": "Calle Real 3, 2ºB", "consent": True},
+                          now=clock.now)
+    private = submit(session, clock)
+    session.commit()
+    detail = staff.request_detail(session, v["admin"], req.id, now=clock.now)
+    assert (detail["public_description"], detail["public_address"]) == ("", "")
+    staff.publish_request_text(session, v["admin"], req.id, "Farola apagada.", "Calle Real")
+    session.commit()
+    assert (req.public_description, req.public_address) == ("Farola apagada.", "Calle Real")
+    with pytest.raises(StaffError) as exc:
+        staff.publish_request_text(session, v["admin"], private.id, "Texto.")
+    assert exc.value.errors == {"public_description": "not_public"}
+    with pytest.raises(Forbidden):  # not their department's
+        staff.publish_request_text(session, v["manager"], req.id, "Otro texto.")
+    staff.publish_request_text(session, v["admin"], req.id, "")
+    session.commit()
+    events = session.exec(select(AuditEvent).where(AuditEvent.target == f"request:{req.id}")
+                          .order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == ["request.publish", "request.unpublish"]
+    assert "Luis" not in events[0].detail and '"description_chars": 15' in events[0].detail
+
+
 # --- accounts -------------------------------------------------------------------------------------------------
 
 

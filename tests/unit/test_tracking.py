@@ -2,10 +2,13 @@
 citizen sends, attachments, idempotency and the tracking view. Services take a fixed `now` (see conftest.Clock)."""
 
 import base64
+import hashlib
+import io
 import re
 from datetime import date, timedelta
 
 import pytest
+from PIL import Image
 from sqlmodel import Session, delete, func, select
 
 from pwa_app.models import (
@@ -13,7 +16,7 @@ from pwa_app.models import (
     StatusChange,
 )
 from pwa_app.seed import REQUEST_TYPES, TRANSLATABLE, seed_request_types
-from pwa_app.services import codes, tracking
+from pwa_app.services import codes, images, tracking
 from pwa_app.services.idempotency import KeyReused, run_once
 from pwa_app.services.tracking import (
     CLOSED, MAX_FILE_BYTES, OPEN, STATUSES, TRANSITIONS, TrackingError, WorkCalendar, change_status, due_date_for,
@@ -21,9 +24,17 @@ from pwa_app.services.tracking import (
 )
 
 STREET, APPLICATION, COMPLAINT = "incidencia-via-publica", "instancia-general", "queja-sugerencia"
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
-WEBP = b"RIFF\x10\x00\x00\x00WEBPVP8 " + b"\x00" * 200
+
+
+def photo(kind: str, size=(8, 8), mode="RGB", **save) -> bytes:
+    """A real image, as Pillow writes it."""
+    out = io.BytesIO()
+    Image.new(mode, size, (200, 40, 40) if mode == "RGB" else 0).save(out, kind, **save)
+    return out.getvalue()
+
+
+# Photos as the store keeps them: re-encoding one changes nothing (images.clean_photo is idempotent on these).
+JPEG, PNG, WEBP = (images.clean_photo(photo(k), f"image/{k.lower()}") for k in ("JPEG", "PNG", "WEBP"))
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"0" * 200
 GIF = b"GIF89a" + b"\x00" * 200
 
@@ -343,9 +354,44 @@ def test_photos_are_stored_with_their_real_type_size_and_digest(session, clock):
         (1, "bache.jpg", "image/jpeg", len(JPEG)), (2, "foto.png", "image/png", len(PNG)),
         (3, "otra.webp", "image/webp", len(WEBP))]
     assert stored[0].data == JPEG and not any(a.public for a in stored)
-    import hashlib
-
     assert stored[1].sha256 == hashlib.sha256(PNG).hexdigest()
+
+
+def gps_photo() -> bytes:
+    """A phone photo taken sideways: orientation 6 (turn 90° clockwise), the device, and where it was taken."""
+    exif = Image.Exif()
+    exif[0x0112], exif[0x010F], exif[0x0110] = 6, "Google", "Pixel 9"
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (40.0, 36.0, 36.6), 3: "W", 4: (3.0, 54.0, 4.3)})
+    data = photo("JPEG", (40, 20), exif=exif)
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)[2] == (40.0, 36.0, 36.6)
+    return data
+
+
+@pytest.mark.parametrize("reply", [False, True])
+def test_photos_lose_their_exif_and_stay_upright(session, clock, reply):
+    files = [{"filename": "bache.jpg", "data": b64(gps_photo())}]
+    found = submit(session, street(attachments=[] if reply else files), now=clock.now)
+    if reply:
+        tracking.reply(session, found, {"text": "Otra foto.", "attachments": files}, now=clock.now)
+    stored = tracking.attachment(session, found, 1)
+    image = Image.open(io.BytesIO(stored.data))
+    assert image.format == "JPEG" and image.size == (20, 40)  # turned upright before the tag went
+    assert dict(image.getexif()) == {} and b"Pixel" not in stored.data and b"Google" not in stored.data
+    assert (stored.size, stored.sha256) == (len(stored.data), hashlib.sha256(stored.data).hexdigest())
+
+
+@pytest.mark.parametrize("data, code", [
+    (JPEG[:40], "photo_unreadable"),  # the first bytes of a JPEG, and nothing a decoder can use
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "photo_unreadable"),
+    (photo("PNG", (8000, 6000), "1"), "photo_too_large"),  # 48 megapixels in a few KB: a decompression bomb
+])
+def test_photos_that_do_not_decode_are_refused_and_nothing_is_stored(session, clock, data, code):
+    assert len(data) < 100_000
+    with pytest.raises(TrackingError) as refusal:
+        submit(session, street(attachments=[{"filename": "a.png", "data": b64(data)}]), now=clock.now)
+    assert refusal.value.errors == {"attachments": code}
+    assert session.exec(select(func.count()).select_from(ServiceRequest)).one() == 0
 
 
 def test_a_pdf_goes_with_an_application(session, clock):
@@ -388,9 +434,9 @@ def test_a_type_without_attachments_refuses_them(session, clock):
 
 
 def test_a_file_of_exactly_5_mb_is_accepted(session, clock):
-    data = JPEG[:4] + b"\x00" * (MAX_FILE_BYTES - 4)
+    data = JPEG + b"\x00" * (MAX_FILE_BYTES - len(JPEG))  # what follows the image's end is not kept
     found = submit(session, street(attachments=[{"filename": "a.jpg", "data": b64(data)}]), now=clock.now)
-    assert tracking.attachment(session, found, 1).size == MAX_FILE_BYTES
+    assert tracking.attachment(session, found, 1).data == JPEG
 
 
 def test_published_photos_only(session, clock):

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.staff import _s, button, frame, select_field, tag, textarea_field
+from components.staff import _s, button, frame, input_field, select_field, tag, textarea_field
 from state.requests import SHOW, RequestsState
 
 
@@ -55,6 +55,7 @@ def detail() -> rx.Component:
             button(_s("Asignar"), type="submit", kind="secondary"),
             on_submit=s.assign, class_name="staff-row", key=s.form_key,
         ),
+        rx.cond(d["public"] != "", open311_form()),
         rx.cond(s.status_options.length() > 0, rx.el.form(
             rx.el.h3(_s("Cambiar estado"), class_name="h3"),
             select_field(_s("Nuevo estado"), "status", s.status_options, field_id="staff-new-status",
@@ -75,6 +76,32 @@ def detail() -> rx.Component:
             on_submit=s.hand_over, key=s.form_key,
         )),
         class_name="card staff-card",
+    )
+
+
+def open311_form() -> rx.Component:
+    """What the public Open311 feed shows of this request: nothing of the citizen's text until staff approve it."""
+    s = RequestsState
+    d = s.detail
+    published = d["public_description"] != ""
+    return rx.el.form(
+        rx.el.h3(_s("Publicación en Open311"), class_name="h3"),
+        rx.el.p(rx.cond(published, _s("Publicado. Open311 muestra el texto y la dirección de abajo."),
+                        rx.el.span(_s("Sin publicar. Open311 muestra solo el tipo de solicitud: "), d["type"])),
+                id="staff-public-status", class_name="muted"),
+        textarea_field(_s("Texto público"), "public_description", id="staff-public-text", rows=4,
+                       max_length=4000, default_value=rx.cond(published, d["public_description"], d["description"]),
+                       hint=_s("Cualquiera lo leerá. Quite nombres, teléfonos, matrículas, números de piso y lo "
+                               "que identifique a alguien; describa solo el problema.")),
+        input_field(_s("Dirección pública"), "public_address", id="staff-public-address", max_length=200,
+                    default_value=rx.cond(published, d["public_address"], d["address"]),
+                    hint=_s("Calle y tramo, sin portal ni piso. Vacía: no se publica ninguna.")),
+        rx.el.div(
+            button(_s("Aprobar y publicar"), type="submit"),
+            rx.cond(published, button(_s("Retirar"), type="button", kind="secondary", on_click=s.unpublish)),
+            class_name="staff-row",
+        ),
+        on_submit=s.publish, key=s.form_key,
     )
 
 
