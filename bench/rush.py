@@ -15,6 +15,8 @@ Run from the repository root:  .venv/bin/python bench/rush.py  [--workers 4] [--
    app's own floor), the prerendered /es/, the catalogue, one procedure's availability (gzip, as phones ask;
    and revalidated with If-None-Match), bookings on a full slot (all 409 with alternatives), bookings spread
    over free slots (each request one free seat), and the same with one Granian worker SIGKILLed half way.
+   Then --crowd (2,000) citizens at once for --crowd-seconds, each waiting --think-ms (3 s, from half to one and
+   a half times) between requests: four in five reload the calendar, one in five books once, a worker SIGKILLed.
 4. Checks in the database: no slot holds more appointments than its capacity; the bookings acknowledged (a 201
    seen by wrk, or by the resend of every request that got no answer, same Idempotency-Key, as the device
    outbox does) are exactly the bookings stored; one idempotency record per booking. Exit status 1 otherwise.
@@ -149,21 +151,23 @@ def body_of(run: int, thread: int, n: int, ticket: tuple[str, str, str], proof: 
             "lang": "es", "altcha": proof}
 
 
-def booking_run(base: str, tmp: Path, run: int, tickets: list, secret: str, args, kill=None) -> dict:
+def booking_run(base: str, tmp: Path, run: int, tickets: list, secret: str, args, kill=None,
+                connections: int | None = None, seconds: float | None = None, env: dict | None = None) -> dict:
     """wrk posting bookings for `tickets` (split between its threads), then the resend of every request that got
     no answer. Returns the wrk figures, the acknowledged codes and the resends."""
     folder = tmp / f"run{run}"
     folder.mkdir()
+    seconds = seconds or args.seconds
     per_thread = [tickets[i::args.threads] or tickets for i in range(args.threads)]
-    budget = int(args.seconds * 2000) + 1000  # more proofs than wrk can send in the time
+    budget = int(seconds * 2000) + 1000  # more proofs than wrk can send in the time
     for i, mine in enumerate(per_thread, 1):
         (folder / f"tickets-{i}.txt").write_text("".join(f"{p} {o} {s}\n" for p, o, s in mine))
         (folder / f"proofs-{i}.txt").write_text("\n".join(proofs(secret, budget)) + "\n")
-    killer = threading.Timer(args.seconds / 2, kill) if kill else None
+    killer = threading.Timer(seconds / 2, kill) if kill else None
     if killer:
         killer.start()
-    result = wrk(base + "/api/v1/appointments", args.seconds, args.connections, args.threads,
-                 env={"RUSH_MODE": "book", "RUSH_DIR": str(folder), "RUSH_RUN": str(run)})
+    result = wrk(base + "/api/v1/appointments", seconds, connections or args.connections, args.threads,
+                 env={"RUSH_MODE": "book", "RUSH_DIR": str(folder), "RUSH_RUN": str(run), **(env or {})})
     if killer:
         killer.join()
     acked = {}
@@ -277,6 +281,24 @@ def statements_per_booking(database_url: str, secret: str) -> int:
     return len(seen)
 
 
+def crowd_run(base: str, tmp: Path, tickets: list, secret: str, args, kill) -> tuple[dict, dict]:
+    """`--crowd` citizens at once, each waiting a few seconds between requests as a person does (wrk's delay()):
+    four in five reload the calendar, one in five books once at a moment of the phase; a worker is SIGKILLed half
+    way."""
+    think = {"RUSH_THINK_MS": str(args.think_ms)}
+    bookers = max(args.threads, args.crowd // 5)
+    once = {"RUSH_ONCE_MS": str(int(args.crowd_seconds * 800)), "RUSH_ONCE_CONNS": str(bookers // args.threads)}
+    found: dict = {}
+    readers = threading.Thread(target=lambda: found.update(avail=wrk(
+        base + AVAILABILITY, args.crowd_seconds, args.crowd - bookers, args.threads, env=think,
+        headers=("Accept-Encoding: gzip",))))
+    readers.start()
+    booked = booking_run(base, tmp, 4, tickets, secret, args, kill=kill, connections=bookers,
+                         seconds=args.crowd_seconds, env=once)
+    readers.join()
+    return found["avail"], booked
+
+
 def free_seats_of(client, pair) -> tuple[str, str, str]:
     answer = client.get("/api/v1/availability", params={"procedure": pair[0], "office": pair[1]}).json()
     return next((pair[0], pair[1], s["start"]) for d in answer["days"] for s in d["slots"] if s["free"])
@@ -308,6 +330,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10, help="each wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--crowd", type=int, default=2000, help="citizens at once in the last phase (0: none)")
+    parser.add_argument("--crowd-seconds", type=float, default=30)
+    parser.add_argument("--think-ms", type=int, default=3000, help="a citizen's mean wait between two requests")
     parser.add_argument("--profile", metavar="DIR", help="record one worker with py-spy in each app phase")
     parser.add_argument("--redis-url", default=os.environ.get("CITA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/8"))
     args = parser.parse_args()
@@ -329,7 +354,8 @@ def main() -> int:
         proc, base = start_app(tmp / "app.log", database_url, host="127.0.0.1", REDIS_URL=args.redis_url,
                                GRANIAN_WORKERS=str(args.workers), CITA_SECRET_KEY=secret,
                                CITA_ALTCHA_MAX_NUMBER="10", CITA_RATE_BOOKING="100000000/1",
-                               CITA_RATE_BOOKING_PERSON="100000000/1", CITA_RETENTION_SCHEDULE="0",
+                               CITA_RATE_BOOKING_PERSON="100000000/1", CITA_RATE_BOOKING_BURST="100000000/1",
+                               CITA_RETENTION_SCHEDULE="0",
                                CITA_TRUSTED_PROXIES="none")
         wait_for(f"{base}/api/v1/health", proc, timeout=600)
         if args.profile:
@@ -351,7 +377,8 @@ def main() -> int:
             for _ in range(args.workers * 8):  # every worker warm (catalogue, first availability)
                 client.get(AVAILABILITY)
             etag = client.get(AVAILABILITY, headers={"Accept-Encoding": "gzip"}).headers.get("etag", "")
-        spread, killed_tickets = tickets[: len(tickets) // 2], tickets[len(tickets) // 2:]
+        third = len(tickets) // 3
+        spread, killed_tickets, crowd_tickets = tickets[:third], tickets[third:2 * third], tickets[2 * third:]
         rows = []
         gz = ("Accept-Encoding: gzip",)
         floor = wrk(base + "/api/v1/no-such-route", args.seconds, args.connections, args.threads, headers=gz)
@@ -380,9 +407,16 @@ def main() -> int:
 
         killed_run = booking_run(base, tmp, 3, killed_tickets, secret, args, kill=kill)
         rows.append((f"the same, a worker SIGKILLed at {args.seconds / 2:g} s", killed_run, ""))
+        runs = [hot_run, spread_run, killed_run]
+        if args.crowd:
+            crowd_avail, crowd_booked = crowd_run(base, tmp, crowd_tickets, secret, args, kill)
+            rows.append((f"{args.crowd:,} citizens ({args.think_ms / 1000:g} s between requests): the calendar",
+                         crowd_avail, ""))
+            rows.append(("... and their bookings (one each), a worker SIGKILLed half way", crowd_booked, ""))
+            runs.append(crowd_booked)
         after = granian_workers(proc.pid, args.workers)
         acked = {*filter(None, prefill.values())}
-        for r in (hot_run, spread_run, killed_run):
+        for r in runs:
             acked |= set(r["acked"].values())
         checks = check(database_url, acked, since)
         visit = first_visit(base)
@@ -396,6 +430,9 @@ def main() -> int:
             f"trivial route {floor['rate'] / bare['rate']:.3f}× bare Starlette ({bare['rate']:,.0f}/s)",
             f"resends after wrk (no answer seen; same Idempotency-Key): spread {dict(spread_run['resent'])}, "
             f"killed {dict(killed_run['resent'])}; killed worker {victim.get('pid')}, workers after: {after}",
+            *([f"{args.crowd:,} citizens at once: calendar p95 **{crowd_avail['p95'] / 1000:.2f} s** (target <= 2 s), "
+               f"booking p95 **{crowd_booked['p95'] / 1000:.2f} s** (target <= 5 s); resends "
+               f"{dict(crowd_booked['resent'])}"] if args.crowd else []),
             visit,
             f"over-bookings: **{checks['over']}**; acknowledged = stored: **{'yes' if checks['same'] else 'NO'}** "
             f"({checks['acked']} / {checks['stored']}); idempotency records: {checks['records']}",
