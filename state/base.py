@@ -17,7 +17,7 @@ from urllib.parse import quote
 import reflex as rx
 from reflex.event import EventSpec
 
-from components.staff import LOGIN, S_, _s
+from components.staff import ENROL, LOGIN, S_, _s
 from pwa_app import db, proxy
 from pwa_app.services import auth
 from pwa_app.services.auth import Viewer
@@ -60,6 +60,8 @@ MESSAGES = {
     "not_open": S_("La solicitud está cerrada."),
     "too_long_period": S_("El periodo es demasiado largo (máximo un año)."),
     "self": S_("No puede quitarse a sí mismo el rol de administración ni desactivar su cuenta."),
+    "self_second_factor": S_("No puede restablecer su propio segundo factor: pídaselo a otra persona de "
+                             "administración."),
     "weak_password": S_("La contraseña debe tener al menos 12 caracteres."),
     "email": S_("Escriba una dirección de correo válida."),
     "role": S_("Rol desconocido."),
@@ -170,6 +172,8 @@ class StaffState(rx.State):
         self.me_name = who.name
         self.me_role = _s(ROLE_LABELS.get(who.role, who.role))
         self.me_permissions = sorted(p for p in auth.PERMISSIONS if who.can(p))
+        if who.must_enrol and permission != "second_factor":  # administrators and managers enrol first
+            return rx.redirect(ENROL, replace=True), None
         if not who.can(permission):
             return rx.redirect("/staff/?denied=1", replace=True), None
         return None, who
