@@ -251,7 +251,8 @@ def api_routes() -> list[tuple[str, str, str]]:
     rows = []
     for route in staff_api.router.routes:
         for method in route.methods - {"HEAD"}:
-            if route.path.startswith("/api/staff/") and route.path not in ("/api/staff/login", "/api/staff/logout"):
+            if route.path.startswith("/api/staff/") and route.path not in ("/api/staff/login", "/api/staff/login/code",
+                                                                            "/api/staff/logout"):
                 rows.append((method, route.path, staff_api.GUARDED.get((method, route.path), "")))
     return rows
 

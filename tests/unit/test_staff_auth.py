@@ -7,6 +7,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlmodel import Session, select
 
@@ -24,6 +25,7 @@ from pwa_app.services.auth import AuthError
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the authenticator app's secret of the fixtures' enrolled accounts
 
 
 @pytest.fixture
@@ -56,9 +58,20 @@ def people(staff_env):
             "desk": auth.create_user(s, "desk@ayto.es", "Diego", "desk", PASSWORD, office_ids=[offices[0].id]),
             "desk2": auth.create_user(s, "desk2@ayto.es", "Dora", "desk", PASSWORD, office_ids=[offices[1].id]),
         }
+        for role in auth.SECOND_FACTOR_REQUIRED:
+            auth.set_second_factor(s, made[role], TOTP_SECRET)
         s.commit()
-        return {role: (user, auth.sign_in(s, user.email, PASSWORD, ip=f"10.0.0.{i}")[0])
+        return {role: (user, full_sign_in(s, user.email, ip=f"10.0.0.{i}")[0])
                 for i, (role, user) in enumerate(made.items(), 1)}
+
+
+def full_sign_in(session, email: str, *, ip: str = "", now=None):
+    """Password, then (for an account with a second factor) the authenticator's current code."""
+    now = now or utcnow()
+    token, viewer = auth.sign_in(session, email, PASSWORD, ip=ip, now=now)
+    if viewer is None:
+        token, viewer = auth.confirm_second_factor(session, token, pyotp.TOTP(TOTP_SECRET).at(now), ip=ip, now=now)
+    return token, viewer
 
 
 def test_password_is_stored_as_argon2_only(session):

@@ -1,0 +1,155 @@
+"""The staff second factor: TOTP enrolment (a first code confirms the secret), the code after the password (±1
+step of drift, each step once), recovery codes (each once), wrong codes counting towards the soft lock-out, the
+secret never stored in clear, administrators and managers kept to enrolment until they enrol, an administrator's
+audited reset, and the two-step sign-in through the API."""
+
+from datetime import timedelta
+
+import pyotp
+import pytest
+from sqlmodel import select
+
+from pwa_app.models import AuditEvent, StaffSession, StaffUser
+from pwa_app.services import auth, staff
+from pwa_app.services.auth import AuthError
+from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env  # noqa: F401
+
+TOTP = pyotp.TOTP(TOTP_SECRET)
+
+
+@pytest.fixture
+def enrolled(session):
+    """A front desk with the fixtures' secret enrolled (last used step: none)."""
+    user = auth.create_user(session, "d@ayto.es", "D", "desk", PASSWORD, office_ids=[1])
+    recovery = auth.set_second_factor(session, user, TOTP_SECRET)
+    session.commit()
+    return user, recovery
+
+
+def code_step(session, clock, code: str, *, at=None, ip: str = "1.2.3.4"):
+    """Password at the clock's time, then `code` (at `at`, default the same moment)."""
+    token, viewer = auth.sign_in(session, "d@ayto.es", PASSWORD, ip=ip, now=clock.now)
+    assert viewer is None and auth.viewer_for_token(session, token, now=clock.now) is None  # pending opens nothing
+    return auth.confirm_second_factor(session, token, code, ip=ip, now=at or clock.now)
+
+
+def test_enrolment_needs_a_matching_first_code_and_keeps_the_secret_sealed(session, clock):
+    user = auth.create_user(session, "m@ayto.es", "M", "manager", PASSWORD, office_ids=[1])
+    session.commit()
+    assert auth.viewer_of(session, user).must_enrol
+    secret = auth.new_totp_secret()
+    with pytest.raises(AuthError, match="code"):
+        auth.enrol(session, user, secret, "000000" if pyotp.TOTP(secret).at(clock.now) != "000000" else "111111",
+                   now=clock.now)
+    recovery = auth.enrol(session, user, secret, pyotp.TOTP(secret).at(clock.now), now=clock.now)
+    session.commit()
+    assert len(recovery) == auth.RECOVERY_CODES == len(set(recovery))
+    stored = session.get(StaffUser, user.id)
+    assert secret not in stored.totp_secret and auth.unseal(stored.totp_secret) == secret
+    assert not any(code in stored.recovery_codes or code.replace("-", "") in stored.recovery_codes
+                   for code in recovery)
+    assert not auth.viewer_of(session, stored).must_enrol
+
+
+def test_the_code_follows_the_password_with_one_step_of_drift_and_no_replay(session, clock, enrolled):
+    step = 30
+    token, viewer = code_step(session, clock, TOTP.at(clock.now))
+    assert viewer.email == "d@ayto.es" and auth.viewer_for_token(session, token, now=clock.now)
+    with pytest.raises(AuthError, match="code"):  # the same code again (say, seen over a shoulder): refused
+        code_step(session, clock, TOTP.at(clock.now))
+    # A phone a step ahead is fine; once a step is used, an older one is not.
+    assert code_step(session, clock, TOTP.at(clock.now + timedelta(seconds=step)))[1]
+    with pytest.raises(AuthError, match="code"):
+        code_step(session, clock, TOTP.at(clock.now - timedelta(seconds=step)), at=clock.now)
+    later = clock.now + timedelta(minutes=3)
+    assert code_step(session, clock.moved(minutes=3), TOTP.at(later - timedelta(seconds=step)), at=later)[1]
+    with pytest.raises(AuthError, match="code"):  # two steps away: refused
+        code_step(session, clock.moved(minutes=5), TOTP.at(later + timedelta(minutes=2, seconds=2 * step)))
+
+
+def test_a_recovery_code_signs_in_once(session, clock, enrolled):
+    _user, recovery = enrolled
+    assert code_step(session, clock, recovery[0].lower().replace("-", " "))[1]  # typed loosely
+    with pytest.raises(AuthError, match="code"):
+        code_step(session, clock, recovery[0])
+    assert code_step(session, clock, recovery[1])[1]
+    assert len(session.get(StaffUser, _user.id).recovery_codes.split()) == auth.RECOVERY_CODES - 2
+
+
+def test_wrong_codes_count_towards_the_soft_lock_out(session, clock, enrolled):
+    now = clock.now
+    for i in range(auth.ACCOUNT_FAILURES):
+        token, _ = auth.sign_in(session, "d@ayto.es", PASSWORD, proof=proof(), now=now)
+        with pytest.raises(AuthError, match="code"):
+            auth.confirm_second_factor(session, token, "12345" + str(i), proof=proof(), now=now)
+        now += timedelta(seconds=1)
+    with pytest.raises(AuthError) as exc:  # the next try, even with the password, waits
+        auth.sign_in(session, "d@ayto.es", PASSWORD, proof=proof(), now=now)
+    assert exc.value.code == "slow"
+    failed = session.exec(select(AuditEvent).where(AuditEvent.action == "auth.second_factor_failed")).all()
+    assert len(failed) == auth.ACCOUNT_FAILURES
+    now += timedelta(seconds=2)
+    token, _ = auth.sign_in(session, "d@ayto.es", PASSWORD, proof=proof(), now=now)
+    assert auth.confirm_second_factor(session, token, TOTP.at(now), proof=proof(), now=now)[1]
+
+
+def test_the_password_step_expires(session, clock, enrolled):
+    token, _ = auth.sign_in(session, "d@ayto.es", PASSWORD, now=clock.now)
+    later = clock.now + timedelta(minutes=auth.PENDING_MINUTES)
+    with pytest.raises(AuthError, match="expired"):
+        auth.confirm_second_factor(session, token, TOTP.at(later), now=later)
+    assert session.exec(select(StaffSession)).first() is None
+    with pytest.raises(AuthError, match="expired"):
+        auth.confirm_second_factor(session, "no-such-token", TOTP.at(later), now=later)
+
+
+def test_administrators_and_managers_must_enrol_before_anything_else(session):
+    admin = auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    desk = auth.create_user(session, "d@ayto.es", "D", "desk", PASSWORD, office_ids=[1])
+    session.commit()
+    token, viewer = auth.sign_in(session, "a@ayto.es", PASSWORD)
+    assert viewer.must_enrol and not viewer.can("day") and not viewer.can("users") and viewer.can("second_factor")
+    assert not auth.viewer_of(session, desk).must_enrol and auth.viewer_of(session, desk).can("day")
+    auth.set_second_factor(session, admin, TOTP_SECRET)
+    session.commit()
+    assert auth.viewer_for_token(session, token).can("users")
+
+
+def test_an_administrator_resets_a_second_factor_audited(session, clock, enrolled):
+    user, _ = enrolled
+    admin = auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
+    auth.set_second_factor(session, admin, TOTP_SECRET)
+    session.commit()
+    token, _ = code_step(session, clock, TOTP.at(clock.now))
+    boss = auth.viewer_of(session, admin)
+    with pytest.raises(staff.StaffError):
+        staff.reset_second_factor(session, boss, admin.id)  # not their own
+    with pytest.raises(staff.Forbidden):
+        staff.reset_second_factor(session, auth.viewer_of(session, user), admin.id)
+    staff.reset_second_factor(session, boss, user.id, ip="10.0.0.1")
+    session.commit()
+    assert session.get(StaffUser, user.id).totp_secret == ""
+    assert auth.viewer_for_token(session, token, now=clock.now) is None  # their sessions ended
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "user.second_factor_reset")).one()
+    assert event.actor == "a@ayto.es" and event.target == f"staff:{user.id}"
+    assert auth.sign_in(session, "d@ayto.es", PASSWORD, now=clock.now)[1]  # a desk: straight in again
+
+
+def test_two_step_sign_in_through_the_api(client, staff_env):
+    from sqlmodel import Session
+
+    make_admin(staff_env)
+    with Session(staff_env) as s:
+        auth.set_second_factor(s, s.exec(select(StaffUser)).one(), TOTP_SECRET)
+        s.commit()
+    first = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD,
+                                                  "next": "/staff/usuarios/"}, follow_redirects=False)
+    assert first.headers["location"] == "/staff/login/?step=code&next=/staff/usuarios/"
+    assert client.get("/api/staff/me").status_code == 401  # the password alone opens nothing
+    wrong = client.post("/api/staff/login/code", data={"code": "000000", "next": "/staff/usuarios/"},
+                        follow_redirects=False)
+    assert wrong.headers["location"] == "/staff/login/?step=code&error=code&next=/staff/usuarios/"
+    done = client.post("/api/staff/login/code", data={"code": TOTP.now(), "next": "/staff/usuarios/"},
+                       follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/staff/usuarios/"
+    assert client.get("/api/staff/me").json()["email"] == "admin@ayto.es"
