@@ -12,12 +12,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
@@ -26,6 +28,8 @@ from tests.e2e.conftest import ROOT, wait_hydrated
 
 TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True, "device_scale_factor": 1}
 PASSWORD = "una contraseña larga de prueba"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the administrator's authenticator app (README: the demo)
+_used_steps: dict[str, int] = {}
 ADMIN, DESK = "admin@villanuevadelpinar.es", "mostrador@villanuevadelpinar.es"
 OAC = "oac-casa-consistorial"
 OAC_NAME = "Oficina de Atención a la Ciudadanía (OAC) – Casa Consistorial"
@@ -36,8 +40,11 @@ ROUTES = ["/staff/", "/staff/dia/", "/staff/cola/", "/staff/pantalla/", "/staff/
           "/staff/usuarios/", "/staff/auditoria/"]
 
 
-def staff_admin(app_server, *args):
-    env = {**os.environ, "DATABASE_URL": app_server.database_url, "CITA_STAFF_PASSWORD": PASSWORD}
+def staff_admin(app_server, *args, second_factor: bool = True):
+    """The command line; an administrator (or manager) gets the demo's TOTP secret unless `second_factor=False`
+    (then they enrol at their first sign-in)."""
+    env = {**os.environ, "DATABASE_URL": app_server.database_url, "CITA_STAFF_PASSWORD": PASSWORD,
+           "CITA_STAFF_TOTP_SECRET": TOTP_SECRET if second_factor and "desk" not in args else ""}
     done = subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0 or "already" in done.stderr, done.stderr
@@ -141,8 +148,25 @@ def sign_in(page, email: str, then: str = "/staff/"):
     page.get_by_label("Correo electrónico").fill(email)
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Entrar").click()
+    page.wait_for_url(lambda url: "step=code" in url or url.endswith(then))
+    if "step=code" in page.url:
+        page.wait_for_selector("html[data-ready]", state="attached")
+        page.get_by_label("Código de verificación").fill(totp_code(email))
+        page.get_by_role("button", name="Comprobar").click()
     expect(page).to_have_url(re.compile(r"^https?://[^/]+" + re.escape(then) + "$"))
     page.wait_for_selector("html[data-ready]", state="attached")
+
+
+def totp_code(email: str, secret: str = TOTP_SECRET) -> str:
+    """The authenticator's code, as a person types it. Each 30 s step signs an account in once: a second sign-in
+    within the same step uses the next step's code (one step of drift is allowed), or waits for it."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        step = int(time.time()) // totp.interval
+        if (chosen := next((s for s in (step, step + 1) if s > _used_steps.get(email, 0)), None)) is not None:
+            _used_steps[email] = chosen
+            return totp.generate_otp(chosen)
+        time.sleep(1)
 
 
 def test_staff_workspace(browser, accounts, shot):
@@ -318,5 +342,69 @@ def test_signing_out_leaves_nothing_for_the_next_person(browser, accounts):
     sign_in(page, DESK, "/staff/dia/")
     second = page.evaluate("sessionStorage.getItem('token')")
     assert first and second and first != second
+    context.close()
+    assert not errors, errors
+
+
+def test_second_factor_enrolment_then_sign_in_with_a_code_and_a_recovery_code(browser, accounts, shot):
+    """A manager without a second factor is kept to the enrolment page (QR, secret, first code, recovery codes
+    shown once); then signs in with the app's code, and with a recovery code, which works only once."""
+    manager = "responsable@villanuevadelpinar.es"
+    staff_admin(accounts, "create-user", "--email", manager, "--name", "Marta Responsable", "--role", "manager",
+                "--office", OAC, second_factor=False)
+    context, page, errors = tablet(browser, accounts)
+    page.goto("/staff/informes/")
+    page.get_by_label("Correo electrónico").fill(manager)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/staff/seguridad/$"), timeout=15_000)
+    expect(page.locator(".staff-qr svg")).to_be_visible()
+    expect(page.get_by_role("link", name="Informes")).to_have_count(0)  # nothing else until enrolled
+    secret = page.locator("#staff-totp-secret").inner_text().replace(" ", "")
+    shot(page, "enrol")
+    page.goto("/staff/informes/")
+    expect(page).to_have_url(re.compile(r"/staff/seguridad/$"))
+    page.get_by_label("Código de la aplicación").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    page.get_by_role("button", name="Activar").click()
+    expect(page.get_by_role("alert")).to_contain_text("no coincide")
+    page.get_by_label("Código de la aplicación").fill(totp_code(manager, secret))
+    page.get_by_role("button", name="Activar").click()
+    codes = page.locator("#staff-recovery-codes li")
+    expect(codes).to_have_count(10)
+    recovery = codes.first.inner_text()
+    shot(page, "recovery-codes")
+    page.get_by_role("link", name="Continuar").click()
+    expect(page.get_by_role("heading", name="Inicio")).to_be_visible()
+
+    # Sign in again: the password, then the app's code (a wrong one first).
+    page.get_by_role("button", name="Salir").click()
+    expect(page).to_have_url(re.compile(r"/staff/login/\?signed_out=1"))
+    page.goto("/staff/informes/")
+    page.get_by_label("Correo electrónico").fill(manager)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/staff/login/\?step=code"))
+    page.get_by_label("Código de verificación").fill("12345")
+    page.get_by_role("button", name="Comprobar").click()
+    expect(page.get_by_role("alert")).to_contain_text("no es correcto")
+    shot(page, "code-step")
+    page.get_by_label("Código de verificación").fill(totp_code(manager, secret))
+    page.get_by_role("button", name="Comprobar").click()
+    expect(page).to_have_url(re.compile(r"/staff/informes/$"))
+    expect(page.locator(".staff-title")).to_have_text("Informes")
+
+    # And with a recovery code, which is then spent.
+    for attempt in range(2):
+        page.get_by_role("button", name="Salir").click()
+        expect(page).to_have_url(re.compile(r"/staff/login/\?signed_out=1"))
+        page.get_by_label("Correo electrónico").fill(manager)
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        expect(page).to_have_url(re.compile(r"/staff/login/\?step=code"))
+        page.get_by_label("Código de verificación").fill(recovery)
+        page.get_by_role("button", name="Comprobar").click()
+        if attempt == 0:
+            expect(page.get_by_role("heading", name="Inicio")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("no es correcto")
     context.close()
     assert not errors, errors
