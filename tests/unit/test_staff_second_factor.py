@@ -153,3 +153,36 @@ def test_two_step_sign_in_through_the_api(client, staff_env):
                        follow_redirects=False)
     assert done.status_code == 303 and done.headers["location"] == "/staff/usuarios/"
     assert client.get("/api/staff/me").json()["email"] == "admin@ayto.es"
+
+
+def test_staff_pages_need_a_session_before_they_are_served(staff_env):
+    """The server itself sends a browser without a session (never signed in, signed out, or with only the password
+    step done) to the sign-in page, instead of serving the staff page and waiting for its first websocket event."""
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from pwa_app.staff_gate import StaffPagesGuard
+
+    page = Starlette(routes=[Route("/{path:path}", lambda request: PlainTextResponse("page"))])
+    browser = TestClient(StaffPagesGuard(page), base_url="http://testserver", follow_redirects=False)
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    make_admin(staff_env, role="desk")
+    with Session(staff_env) as s:
+        token, _ = auth.sign_in(s, "admin@ayto.es", PASSWORD)
+        desk = s.exec(select(StaffUser)).one()
+    anonymous = browser.get("/staff/dia/?fecha=2026-12-01", headers=html)
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"] == "/staff/login/?next=/staff/dia/%3Ffecha%3D2026-12-01"
+    assert browser.get("/staff/login/?next=/staff/", headers=html).text == "page"
+    assert browser.get("/es/", headers=html).text == "page"  # citizen pages: untouched
+    assert browser.get("/staff/dia/", headers={**html, "Cookie": f"{auth.COOKIE}={token}"}).text == "page"
+    with Session(staff_env) as s:
+        auth.sign_out(s, token)
+        auth.set_second_factor(s, s.get(StaffUser, desk.id), TOTP_SECRET)
+        s.commit()
+        pending, _ = auth.sign_in(s, "admin@ayto.es", PASSWORD)
+    for cookie in (token, pending):  # signed out; only the password given
+        assert browser.get("/staff/", headers={**html, "Cookie": f"{auth.COOKIE}={cookie}"}).status_code == 303
