@@ -43,7 +43,8 @@ class SecurityState(StaffState):
         if self.enrolled:
             self.qr, self.secret_text, self._draft = "", "", ""
             return
-        secret = auth.new_totp_secret()
+        # The same secret until it is confirmed: a reload must not undo a QR code already scanned.
+        secret = (auth.unseal(self._draft) if self._draft else None) or auth.new_totp_secret()
         self._draft = auth.seal(secret)
         self.qr = qr_svg(auth.provisioning_uri(secret, who.email))
         self.secret_text = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
