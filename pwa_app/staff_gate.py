@@ -17,10 +17,17 @@ LOGIN = "/staff/login/"
 
 
 def _signed_in(token: str | None) -> bool:
+    """False sends to the sign-in page. When the database is too busy to say, the page is served: its own first
+    event checks again, and says calmly that the system is busy."""
     if not token:
         return False
-    with db.session() as session:
-        return auth.viewer_for_token(session, token) is not None
+    try:
+        with db.session() as session:
+            return auth.viewer_for_token(session, token) is not None
+    except Exception as exc:
+        if db.is_busy(exc):
+            return True
+        raise
 
 
 def _is_staff_page(scope) -> bool:
