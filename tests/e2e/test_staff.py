@@ -409,3 +409,32 @@ def test_second_factor_enrolment_then_sign_in_with_a_code_and_a_recovery_code(br
     expect(page.get_by_role("alert")).to_contain_text("no es correcto")
     context.close()
     assert not errors, errors
+
+
+def test_after_failed_tries_the_right_password_still_signs_in(browser, accounts, shot):
+    """Soft lock-out in the browser: five wrong passwords (someone guessing), then the owner's right password is
+    asked to wait a moment (429) and, once it has, goes in with a proof of work the page solves by itself (428)."""
+    clerk = "ventanilla@villanuevadelpinar.es"
+    staff_admin(accounts, "create-user", "--email", clerk, "--name", "Vera Ventanilla", "--role", "desk",
+                "--office", OAC)
+    context, page, errors = tablet(browser, accounts)
+    page.goto("/staff/dia/")
+    page.get_by_label("Correo electrónico").fill(clerk)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    for _ in range(5):
+        guess = urllib.request.Request(accounts.base_url + "/api/staff/login", method="POST",
+                                       data=f"email={clerk}&password=adivinanza".encode(),
+                                       headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                "Accept": "application/json"})
+        urllib.request.urlopen(guess, timeout=30).read()
+    page.get_by_role("button", name="Entrar").click()
+    expect(page.get_by_role("alert")).to_contain_text("espere")
+    shot(page, "wait")
+    page.wait_for_timeout(2500)
+    page.get_by_label("Correo electrónico").fill(clerk)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/staff/dia/$"), timeout=15_000)
+    expect(page.locator(".staff-me-name")).to_have_text("Vera Ventanilla")
+    context.close()
+    assert not errors, errors
