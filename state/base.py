@@ -171,9 +171,12 @@ class StaffState(rx.State):
             return rx.redirect(f"{LOGIN}?next={quote(path, safe='/')}", replace=True), None
         self.me_name = who.name
         self.me_role = _s(ROLE_LABELS.get(who.role, who.role))
+        if who.must_enrol:  # administrators and managers enrol before anything else
+            self.me_permissions = ["second_factor"]
+            if permission != "second_factor":
+                return rx.redirect(ENROL, replace=True), None
+            return None, who
         self.me_permissions = sorted(p for p in auth.PERMISSIONS if who.can(p))
-        if who.must_enrol and permission != "second_factor":  # administrators and managers enrol first
-            return rx.redirect(ENROL, replace=True), None
         if not who.can(permission):
             return rx.redirect("/staff/?denied=1", replace=True), None
         return None, who

@@ -63,6 +63,8 @@ def need(permission: str):
     def check(viewer: Viewer | None = Depends(current_viewer)) -> Viewer:
         if viewer is None:
             raise HTTPException(401, "sign in first")
+        if viewer.must_enrol:
+            raise HTTPException(403, "enrol a second factor first")
         if not viewer.can(permission):
             raise HTTPException(403, "not allowed")
         return viewer

@@ -13,7 +13,7 @@ call it, so the rules live here once.
   account exists).
 - Second factor: TOTP (RFC 6238, 30 s, ±1 step of drift, each step accepted once per account) or a one-time
   recovery code, asked after the password; required for administrators and managers (`Viewer.must_enrol` until
-  they enrol), optional for front desks. The secret is sealed with the installation's key (Fernet), the recovery
+  they enrol: the entry points then open nothing else), optional for front desks. The secret is sealed with the installation's key (Fernet), the recovery
   codes are kept as keyed hashes. Until the code is given, the session is `pending` and opens nothing.
 - Roles: "admin" (everything), "manager" (set-up, requests and reports of their offices and department),
   "desk" (their office's day view and queue). `Viewer.can(permission)` and `Viewer.can_office(office_id)` are the
@@ -112,11 +112,11 @@ class Viewer:
     office_ids: frozenset[int] | None  # None: every office (administrators)
     department_id: int | None
     session_id: int | None = None
-    must_enrol: bool = False  # an administrator or manager without a second factor: enrolment only
+    # An administrator or manager without a second factor: the entry points (the staff event guard, the staff
+    # API's `need`) open them nothing but their enrolment.
+    must_enrol: bool = False
 
     def can(self, permission: str) -> bool:
-        if self.must_enrol and permission != "second_factor":
-            return False
         return self.role in PERMISSIONS.get(permission, frozenset())
 
     def can_office(self, office_id: int | None) -> bool:

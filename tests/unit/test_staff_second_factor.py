@@ -103,16 +103,23 @@ def test_the_password_step_expires(session, clock, enrolled):
         auth.confirm_second_factor(session, "no-such-token", TOTP.at(later), now=later)
 
 
-def test_administrators_and_managers_must_enrol_before_anything_else(session):
-    admin = auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
-    desk = auth.create_user(session, "d@ayto.es", "D", "desk", PASSWORD, office_ids=[1])
-    session.commit()
-    token, viewer = auth.sign_in(session, "a@ayto.es", PASSWORD)
-    assert viewer.must_enrol and not viewer.can("day") and not viewer.can("users") and viewer.can("second_factor")
-    assert not auth.viewer_of(session, desk).must_enrol and auth.viewer_of(session, desk).can("day")
-    auth.set_second_factor(session, admin, TOTP_SECRET)
-    session.commit()
-    assert auth.viewer_for_token(session, token).can("users")
+def test_administrators_and_managers_must_enrol_before_anything_else(client, staff_env):
+    """Signed in with the password, an administrator without a second factor gets nothing but enrolment: the staff
+    API refuses, every staff page's guard sends to /staff/seguridad/ (tests/unit/test_staff_access.py)."""
+    from sqlmodel import Session
+
+    make_admin(staff_env)
+    assert client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
+                       follow_redirects=False).status_code == 303
+    assert client.get("/api/staff/me").json()["must_enrol"] is True
+    assert client.get("/api/staff/reports.csv").status_code == 403
+    with Session(staff_env) as s:
+        admin = s.exec(select(StaffUser)).one()
+        desk = auth.create_user(s, "d@ayto.es", "D", "desk", PASSWORD, office_ids=[1])
+        assert auth.viewer_of(s, admin).must_enrol and not auth.viewer_of(s, desk).must_enrol
+        auth.set_second_factor(s, admin, TOTP_SECRET)
+        s.commit()
+    assert client.get("/api/staff/reports.csv").status_code == 200
 
 
 def test_an_administrator_resets_a_second_factor_audited(session, clock, enrolled):
