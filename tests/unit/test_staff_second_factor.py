@@ -193,3 +193,28 @@ def test_staff_pages_need_a_session_before_they_are_served(staff_env):
         pending, _ = auth.sign_in(s, "admin@ayto.es", PASSWORD)
     for cookie in (token, pending):  # signed out; only the password given
         assert browser.get("/staff/", headers={**html, "Cookie": f"{auth.COOKIE}={cookie}"}).status_code == 303
+
+
+def test_the_command_line_enrols_a_known_secret_and_resets_it(staff_env):
+    """Scripts and tests (and a demo without a phone) give the secret in CITA_STAFF_TOTP_SECRET; a lost phone is
+    `reset-second-factor`."""
+    import os
+    import subprocess
+    import sys
+
+    from sqlmodel import Session
+
+    from tests.unit.test_staff_auth import ROOT
+
+    env = {**os.environ, "DATABASE_URL": staff_env.url.render_as_string(hide_password=False),
+           "CITA_STAFF_PASSWORD": PASSWORD, "CITA_STAFF_TOTP_SECRET": TOTP_SECRET}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", *args], cwd=ROOT, env=env,  # noqa: E731
+                                       capture_output=True, text=True)
+    assert run("create-admin", "--email", "boss@ayto.es").returncode == 0
+    with Session(staff_env) as s:
+        boss = s.exec(select(StaffUser)).one()
+        assert auth.unseal(boss.totp_secret) == TOTP_SECRET and not auth.viewer_of(s, boss).must_enrol
+    assert run("reset-second-factor", "--email", "boss@ayto.es").returncode == 0
+    with Session(staff_env) as s:
+        assert s.exec(select(StaffUser)).one().totp_secret == ""
+        assert s.exec(select(AuditEvent).where(AuditEvent.action == "user.second_factor_reset_cli")).one()
