@@ -13,8 +13,9 @@ call it, so the rules live here once.
   account exists).
 - Second factor: TOTP (RFC 6238, 30 s, ±1 step of drift, each step accepted once per account) or a one-time
   recovery code, asked after the password; required for administrators and managers (`Viewer.must_enrol` until
-  they enrol: the entry points then open nothing else), optional for front desks. The secret is sealed with the installation's key (Fernet), the recovery
-  codes are kept as keyed hashes. Until the code is given, the session is `pending` and opens nothing.
+  they enrol: the entry points then open nothing else), optional for front desks. The secret is sealed with the
+  installation's key (Fernet), the recovery codes are kept as keyed hashes. Until the code is given, the session
+  is `pending` and opens nothing.
 - Roles: "admin" (everything), "manager" (set-up, requests and reports of their offices and department),
   "desk" (their office's day view and queue). `Viewer.can(permission)` and `Viewer.can_office(office_id)` are the
   only checks the callers make.
