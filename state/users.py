@@ -78,8 +78,8 @@ class UsersState(StaffState):
                 self._fail(exc)
                 return
             self._refresh(session)
-        self._say(_s("Segundo factor restablecido para %(email)s: sus sesiones se han cerrado.") % {"email": user.email},
-                  "ok")
+        self._say(_s("Segundo factor restablecido para %(email)s: sus sesiones se han cerrado.")
+                  % {"email": user.email}, "ok")
 
 
 class AuditState(StaffState):

@@ -208,8 +208,10 @@ def test_the_command_line_enrols_a_known_secret_and_resets_it(staff_env):
 
     env = {**os.environ, "DATABASE_URL": staff_env.url.render_as_string(hide_password=False),
            "CITA_STAFF_PASSWORD": PASSWORD, "CITA_STAFF_TOTP_SECRET": TOTP_SECRET}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", *args], cwd=ROOT, env=env,  # noqa: E731
-                                       capture_output=True, text=True)
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True)
+
     assert run("create-admin", "--email", "boss@ayto.es").returncode == 0
     with Session(staff_env) as s:
         boss = s.exec(select(StaffUser)).one()
