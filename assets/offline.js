@@ -5,7 +5,7 @@ import { openDB } from "idb";
 import { startTransition, useEffect, useState, useSyncExternalStore } from "react";
 import { useLocation } from "react-router";
 import { Workbox } from "workbox-window";
-import { solveChallenge } from "altcha-lib";
+import { proofOfWork } from "./proof.js";
 
 const API = "/api/v1";
 const dbPromise = typeof indexedDB === "undefined" ? null : openDB("cita", 1, {
@@ -545,15 +545,9 @@ const KINDS = {
   feedback: { request: (p) => ["POST", "/feedback", p], done: (b) => b && b.request && rememberRequest(b.request) },
 };
 
-// The proof of work every new booking carries (ALTCHA, self-hosted): solved on the device when the booking is
-// sent, so a booking queued offline solves its own when the network returns. A person never sees it.
+// The proof of work every new booking carries (proof.js): solved on the device when the booking is sent, so a
+// booking queued offline solves its own when the network returns. A person never sees it.
 const PROVEN = new Set(["book", "request"]); // writes the server takes only with a fresh proof (holds too)
-async function proofOfWork() {
-  const { body: c } = await fetchJson("/challenge", { cache: "no-store" });
-  const solution = await solveChallenge(c.challenge, c.salt, c.algorithm, c.maxnumber).promise;
-  return btoa(JSON.stringify({ algorithm: c.algorithm, challenge: c.challenge, number: solution.number,
-    salt: c.salt, signature: c.signature }));
-}
 
 async function send(item) {
   const kind = KINDS[item.kind];

@@ -20,6 +20,7 @@ from pwa_app.services.i18n import LOCALES_DIR
 
 STAFF_LANG = "es"
 LOGIN = "/staff/login/"
+ENROL = "/staff/seguridad/"  # the second factor's page
 
 
 @cache

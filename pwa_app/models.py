@@ -304,6 +304,11 @@ class StaffUser(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
     password_changed_at: datetime = Field(default_factory=utcnow)
+    # Second factor (TOTP): the secret sealed with the installation's key (never in clear), the last time step
+    # accepted (a code is good once), and the keyed hashes of the unused recovery codes, space-separated.
+    totp_secret: str = ""
+    totp_last_step: int = 0
+    recovery_codes: str = ""
 
 
 class StaffOffice(SQLModel, table=True):
@@ -325,6 +330,7 @@ class StaffSession(SQLModel, table=True):
     expires_at: datetime
     ip: str = ""
     user_agent: str = ""
+    pending: bool = False  # password checked, the second factor not yet: opens nothing
 
 
 class LoginAttempt(SQLModel, table=True):
@@ -334,7 +340,9 @@ class LoginAttempt(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
     email: str = Field(index=True, max_length=254)
     ip: str = Field(default="", index=True)
-    outcome: str = "bad"  # ok | bad (wrong e-mail or password) | locked (refused unchecked during a lock-out)
+    # ok (signed in) | password (right password, second factor awaited) | bad (wrong e-mail, password or code) |
+    # locked (refused unchecked: the address is locked, or the account's delay is running)
+    outcome: str = "bad"
 
 
 class AuditEvent(SQLModel, table=True):

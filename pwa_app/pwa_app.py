@@ -18,6 +18,7 @@ from pwa_app.pages.privacy import privacy
 from pwa_app.pages.procedure import procedure
 from pwa_app.pages.staff import register_staff_pages
 from pwa_app.security import SecurityHeaders
+from pwa_app.staff_gate import StaffPagesGuard
 from pwa_app.services.retention import scheduled_purge
 from pwa_app.services import notify
 from pwa_app.pages.requests import my_requests, new_request, request_status
@@ -73,8 +74,9 @@ app = rx.App(
         rx.el.link(rel="manifest", href="/manifest.webmanifest"),
         rx.el.meta(name="description", content="Cita previa y trámites del ayuntamiento / Town hall appointments"),
     ],
-    # The API (with Reflex's app mounted inside it), wrapped in the security and cache headers.
-    api_transformer=[create_api(), SecurityHeaders],
+    # The API (with Reflex's app mounted inside it), staff pages only with a session, wrapped in the security and
+    # cache headers.
+    api_transformer=[create_api(), StaffPagesGuard, SecurityHeaders],
     # Reflex's default shows a toast through eval (blocked by our CSP): staff get a message line and a retry.
     backend_exception_handler=server_exception_handler,
 )

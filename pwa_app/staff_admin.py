@@ -3,9 +3,12 @@
     python -m pwa_app.staff_admin create-admin --email ana@ayto.es [--name "Ana Pérez"]
     python -m pwa_app.staff_admin create-user --email luis@ayto.es --role desk --office oac-casa-consistorial
     python -m pwa_app.staff_admin set-password --email ana@ayto.es
+    python -m pwa_app.staff_admin reset-second-factor --email ana@ayto.es
 
 The password is asked twice without echo; for scripts and tests it is read from the environment variable
 CITA_STAFF_PASSWORD instead. There is no default password. Uses DATABASE_URL like the app.
+A new account enrols its second factor at its first sign-in; scripts and tests may instead give the TOTP secret
+(base32) in CITA_STAFF_TOTP_SECRET, which `create-admin` and `create-user` then enrol.
 """
 
 import argparse
@@ -21,6 +24,7 @@ from pwa_app.services import auth
 from pwa_app.services.auth import AuthError
 
 ENV = "CITA_STAFF_PASSWORD"
+TOTP_ENV = "CITA_STAFF_TOTP_SECRET"
 MESSAGES = {
     "email": "That is not an e-mail address.",
     "exists": "There is already an account with that e-mail address.",
@@ -54,15 +58,24 @@ def main(argv: list[str] | None = None) -> int:
     user.add_argument("--department", help="department slug (whose requests they answer)")
     reset = sub.add_parser("set-password", help="set a new password (ends the account's sessions)")
     reset.add_argument("--email", required=True)
+    second = sub.add_parser("reset-second-factor", help="turn the second factor off (a lost phone); administrators "
+                                                        "and managers enrol again at their next sign-in")
+    second.add_argument("--email", required=True)
     args = parser.parse_args(argv)
 
     with db.session() as session:
         try:
-            if args.command == "set-password":
+            if args.command in ("set-password", "reset-second-factor"):
                 found = session.exec(select(StaffUser).where(StaffUser.email == auth.normalize_email(args.email))).first()
                 if not found:
                     print("No account with that e-mail address.", file=sys.stderr)
                     return 1
+                if args.command == "reset-second-factor":
+                    auth.clear_second_factor(session, found)
+                    auth.audit(session, None, "user.second_factor_reset_cli", f"staff:{found.id}", email=found.email)
+                    session.commit()
+                    print(f"Second factor turned off for {found.email}.")
+                    return 0
                 auth.set_password(session, found, read_password())
                 found.active = True
                 session.add(found)
@@ -86,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 department_id = dept.id
             created = auth.create_user(session, args.email, args.name, role, read_password(),
                                        office_ids=office_ids, department_id=department_id)
+            if secret := os.environ.get(TOTP_ENV):
+                auth.set_second_factor(session, created, secret)
             auth.audit(session, None, "user.create_cli", f"staff:{created.id}", email=created.email, role=role)
             session.commit()
         except AuthError as exc:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import reflex as rx
 from reflex.event import EventSpec
 
-from components.staff import LOGIN, S_, _s
+from components.staff import ENROL, LOGIN, S_, _s
 from pwa_app import db, proxy
 from pwa_app.services import auth
 from pwa_app.services.auth import Viewer
@@ -61,6 +61,8 @@ MESSAGES = {
     "not_public": S_("Este tipo de solicitud no se publica en Open311."),
     "too_long_period": S_("El periodo es demasiado largo (máximo un año)."),
     "self": S_("No puede quitarse a sí mismo el rol de administración ni desactivar su cuenta."),
+    "self_second_factor": S_("No puede restablecer su propio segundo factor: pídaselo a otra persona de "
+                             "administración."),
     "weak_password": S_("La contraseña debe tener al menos 12 caracteres."),
     "email": S_("Escriba una dirección de correo válida."),
     "role": S_("Rol desconocido."),
@@ -171,6 +173,11 @@ class StaffState(rx.State):
             return rx.redirect(f"{LOGIN}?next={quote(path, safe='/')}", replace=True), None
         self.me_name = who.name
         self.me_role = _s(ROLE_LABELS.get(who.role, who.role))
+        if who.must_enrol:  # administrators and managers enrol before anything else
+            self.me_permissions = ["second_factor"]
+            if permission != "second_factor":
+                return rx.redirect(ENROL, replace=True), None
+            return None, who
         self.me_permissions = sorted(p for p in auth.PERMISSIONS if who.can(p))
         if not who.can(permission):
             return rx.redirect("/staff/?denied=1", replace=True), None

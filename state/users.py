@@ -26,7 +26,8 @@ class UsersState(StaffState):
         self.users = [{**u, "role_label": _s(ROLE_LABELS[u["role"]]),
                        "offices": ", ".join(offices.get(o, "") for o in u["office_ids"]) or "–",
                        "department": departments.get(u["department_id"], "–"),
-                       "state": _s("Activa") if u["active"] else _s("Desactivada")} for u in rows]
+                       "state": _s("Activa") if u["active"] else _s("Desactivada"),
+                       "second_factor": _s("Sí") if u["second_factor"] else _s("No")} for u in rows]
         found = next((u for u in rows if u["id"] == self.editing_id), None)
         if found is None:
             self.editing_id = 0
@@ -64,6 +65,21 @@ class UsersState(StaffState):
             self.editing_id = user.id
             self._refresh(session)
         self._say(_s("Cuenta guardada: %(email)s.") % {"email": user.email}, "ok")
+
+
+    @staff_event("users")
+    def reset_second_factor(self, user_id: int):
+        with db.session() as session:
+            try:
+                user = staff.reset_second_factor(session, viewer(), int(user_id), ip=self._client_ip())
+                session.commit()
+            except StaffError as exc:
+                session.rollback()
+                self._fail(exc)
+                return
+            self._refresh(session)
+        self._say(_s("Segundo factor restablecido para %(email)s: sus sesiones se han cerrado.")
+                  % {"email": user.email}, "ok")
 
 
 class AuditState(StaffState):

@@ -1,7 +1,9 @@
 """Staff endpoints: sign-in and sign-out (they set and clear the HttpOnly session cookie, which scripts can never
 read), who is signed in, the reports CSV and the queue board; and the appointment's QR code for citizens.
 
-    POST /api/staff/login                 form: email, password[, next]  -> 303 to /staff/... (cookie set)
+    POST /api/staff/login                 form: email, password[, next][, altcha]  -> 303 to /staff/... (cookie
+                                          set), or to the code step for an account with a second factor
+    POST /api/staff/login/code            form: code[, next][, altcha]  -> 303 to /staff/... (new cookie)
     POST /api/staff/logout                -> 303 to /staff/login/ (session ended, cookie cleared)
     GET  /api/staff/me                    who is signed in (401 when nobody)
     GET  /api/staff/reports.csv?from=&to=[&office=]      figures per day, office and procedure (reports)
@@ -28,13 +30,14 @@ from sqlmodel import Session, select
 from pwa_app import db, proxy
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, error, get_session
-from pwa_app.models import Office
+from pwa_app.models import Office, utcnow
 from pwa_app.services import auth, codes, content, queue, ratelimit, reports, staff
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.staff import Forbidden, StaffError, today
 
 router = APIRouter(tags=["staff"])
 LOGIN_PAGE = "/staff/login/"
+CODE_PAGE = "/staff/login/?step=code"
 HOME_PAGE = "/staff/"
 GUARDED: dict[tuple[str, str], str] = {}  # (method, path) -> permission
 MAX_FORM = 4096
@@ -60,6 +63,8 @@ def need(permission: str):
     def check(viewer: Viewer | None = Depends(current_viewer)) -> Viewer:
         if viewer is None:
             raise HTTPException(401, "sign in first")
+        if viewer.must_enrol:
+            raise HTTPException(403, "enrol a second factor first")
         if not viewer.can(permission):
             raise HTTPException(403, "not allowed")
         return viewer
@@ -93,13 +98,37 @@ async def read_form(request: Request) -> dict[str, str]:
     return {k: v[0] for k, v in fields.items()}
 
 
-def go(request: Request, target: str) -> Response:
+def go(request: Request, target: str, status: int = 200, retry_after: int = 0) -> Response:
     """Where the browser goes next: a 303 for a plain form post; {"location"} for the page's script (which then
-    loads that address itself: a fetch that followed the redirect would fill the HTTP cache with the page)."""
+    loads that address itself: a fetch that followed the redirect would fill the HTTP cache with the page), with
+    `status` (429 while a delay runs, 428 when a proof of work is needed: the script solves one and sends again)."""
     headers = {"Cache-Control": "no-store"}
+    if retry_after:
+        headers["Retry-After"] = str(retry_after)
     if "application/json" in request.headers.get("accept", ""):
-        return JSONResponse({"location": target}, headers=headers)
+        return JSONResponse({"location": target, "prove": status == 428}, status_code=status, headers=headers)
     return RedirectResponse(target, status_code=303, headers=headers)
+
+
+REFUSAL_STATUS = {"locked": 429, "slow": 429, "proof": 428}
+
+
+async def refused(request: Request, form, exc: AuthError, failures: int, page: str = LOGIN_PAGE) -> Response:
+    """The sign-in page again, with the reason (and how long to wait) in its address."""
+    if exc.code in ("invalid", "code"):
+        await asyncio.sleep(min(0.3 * failures, 3.0))  # slow down guessing, more with every failure
+    target = f"{page}{'&' if '?' in page else '?'}error={exc.code}"
+    if exc.retry_after:  # minutes for a locked client address, seconds for an account's delay
+        target += f"&wait={exc.retry_after if exc.code == 'slow' else max(1, (exc.retry_after + 59) // 60)}"
+    if (wanted := wanted_page(request, form)) != HOME_PAGE:
+        target += "&next=" + quote(wanted)
+    return go(request, target, REFUSAL_STATUS.get(exc.code, 200), exc.retry_after)
+
+
+def signed_in(request: Request, token: str, target: str) -> Response:
+    answer = go(request, target)
+    answer.set_cookie(value=token, **auth.cookie_settings(secure_request(request)))
+    return answer
 
 
 def wanted_page(request: Request, form) -> str:
@@ -117,7 +146,7 @@ async def login(request: Request):
     if not same_origin(request):
         return go(request, LOGIN_PAGE + "?error=origin")
     if wait := ratelimit.check("staff_login", client_address(request)):  # before any password is hashed
-        return go(request, f"{LOGIN_PAGE}?error=locked&wait={max(1, (wait + 59) // 60)}")
+        return go(request, f"{LOGIN_PAGE}?error=locked&wait={max(1, (wait + 59) // 60)}", 429, wait)
     form = await read_form(request)
     email, password = form.get("email", "")[:254], form.get("password", "")[: auth.PASSWORD_MAX + 1]
     ip, agent = client_address(request), request.headers.get("user-agent", "")
@@ -125,24 +154,42 @@ async def login(request: Request):
     def attempt():
         with db.session() as session:
             try:
-                return auth.sign_in(session, email, password, ip=ip, user_agent=agent), None, 0
+                return auth.sign_in(session, email, password, ip=ip, user_agent=agent, proof=form.get("altcha"),
+                                    now=utcnow()), None, 0
             except AuthError as exc:
-                failures = auth.recent_failures(session, auth.normalize_email(email), ip)
-                return None, exc, failures
+                return None, exc, auth.recent_failures(session, auth.normalize_email(email), ip)
 
-    done, refused, failures = await run_in_threadpool(attempt)
-    if refused is not None:
-        await asyncio.sleep(min(0.3 * failures, 3.0))  # slow down guessing, more with every failure
-        target = f"{LOGIN_PAGE}?error={refused.code}"
-        if refused.retry_after:
-            target += f"&wait={max(1, (refused.retry_after + 59) // 60)}"
-        if (wanted := wanted_page(request, form)) != HOME_PAGE:
-            target += "&next=" + quote(wanted)
-        return go(request, target)
-    token, _viewer = done
-    answer = go(request, wanted_page(request, form))
-    answer.set_cookie(value=token, **auth.cookie_settings(secure_request(request)))
-    return answer
+    done, refusal, failures = await run_in_threadpool(attempt)
+    if refusal is not None:
+        return await refused(request, form, refusal, failures)
+    token, viewer = done
+    if viewer is None:  # the second factor's code comes next
+        wanted = wanted_page(request, form)
+        return signed_in(request, token, CODE_PAGE + ("&next=" + quote(wanted) if wanted != HOME_PAGE else ""))
+    return signed_in(request, token, wanted_page(request, form))
+
+
+@router.post("/api/staff/login/code", summary="Staff sign-in, second step: the authenticator's or a recovery code")
+async def login_code(request: Request):
+    if not same_origin(request):
+        return go(request, LOGIN_PAGE + "?error=origin")
+    if wait := ratelimit.check("staff_login", client_address(request)):
+        return go(request, f"{CODE_PAGE}&error=locked&wait={max(1, (wait + 59) // 60)}", 429, wait)
+    form = await read_form(request)
+    ip, token = client_address(request), auth.session_token(request.cookies)
+
+    def attempt():
+        with db.session() as session:
+            try:
+                return auth.confirm_second_factor(session, token, form.get("code", "")[:40], ip=ip,
+                                                  proof=form.get("altcha"), now=utcnow()), None, 0
+            except AuthError as exc:
+                return None, exc, auth.recent_failures(session, "", ip)
+
+    done, refusal, failures = await run_in_threadpool(attempt)
+    if refusal is not None:
+        return await refused(request, form, refusal, failures, LOGIN_PAGE if refusal.code == "expired" else CODE_PAGE)
+    return signed_in(request, done[0], wanted_page(request, form))
 
 
 @router.post("/api/staff/logout", summary="Staff sign-out: ends the session and clears the cookie")
@@ -159,7 +206,7 @@ def logout(request: Request, session: Session = Depends(get_session)):
 def me(viewer: Viewer | None = Depends(current_viewer)):
     if viewer is None:
         raise HTTPException(401, "sign in first")
-    return {"email": viewer.email, "name": viewer.name, "role": viewer.role,
+    return {"email": viewer.email, "name": viewer.name, "role": viewer.role, "must_enrol": viewer.must_enrol,
             "offices": sorted(viewer.office_ids) if viewer.office_ids is not None else None,
             "permissions": sorted(p for p in auth.PERMISSIONS if viewer.can(p))}
 

@@ -768,7 +768,8 @@ def users(session: Session, viewer: Viewer) -> list[dict]:
     for link in session.exec(select(StaffOffice)):
         links.setdefault(link.staff_id, []).append(link.office_id)
     return [{"id": u.id, "email": u.email, "name": u.name, "role": u.role, "active": u.active,
-             "department_id": u.department_id or 0, "office_ids": sorted(links.get(u.id, []))}
+             "department_id": u.department_id or 0, "office_ids": sorted(links.get(u.id, [])),
+             "second_factor": bool(u.totp_secret)}
             for u in session.exec(select(StaffUser).order_by(StaffUser.name))]
 
 
@@ -818,6 +819,20 @@ def save_user(session: Session, viewer: Viewer, user_id: int | None, data: dict)
     auth.audit(session, viewer, "user.create" if user_id is None else "user.update", f"staff:{user.id}",
                email=user.email, role=role, office_ids=office_ids, department_id=department_id, active=user.active,
                password_changed=bool(data.get("password")))
+    return user
+
+
+def reset_second_factor(session: Session, viewer: Viewer, user_id: int, ip: str = "") -> StaffUser:
+    """An administrator turns another member of staff's second factor off (a lost phone): their sessions end, and
+    an administrator or manager enrols again at the next sign-in. Audited."""
+    require(viewer, "users")
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise StaffError({"form": "not_found"})
+    if user.id == viewer.id:
+        raise StaffError({"form": "self_second_factor"})
+    auth.clear_second_factor(session, user)
+    auth.audit(session, viewer, "user.second_factor_reset", f"staff:{user.id}", ip=ip, email=user.email)
     return user
 
 

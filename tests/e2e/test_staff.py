@@ -12,12 +12,14 @@ import os
 import re
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
@@ -26,6 +28,8 @@ from tests.e2e.conftest import ROOT, wait_hydrated
 
 TABLET = {"viewport": {"width": 1024, "height": 768}, "has_touch": True, "device_scale_factor": 1}
 PASSWORD = "una contraseña larga de prueba"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the administrator's authenticator app (README: the demo)
+_used_steps: dict[str, int] = {}
 ADMIN, DESK = "admin@villanuevadelpinar.es", "mostrador@villanuevadelpinar.es"
 OAC = "oac-casa-consistorial"
 OAC_NAME = "Oficina de Atención a la Ciudadanía (OAC) – Casa Consistorial"
@@ -36,8 +40,11 @@ ROUTES = ["/staff/", "/staff/dia/", "/staff/cola/", "/staff/pantalla/", "/staff/
           "/staff/usuarios/", "/staff/auditoria/"]
 
 
-def staff_admin(app_server, *args):
-    env = {**os.environ, "DATABASE_URL": app_server.database_url, "CITA_STAFF_PASSWORD": PASSWORD}
+def staff_admin(app_server, *args, second_factor: bool = True):
+    """The command line; an administrator (or manager) gets the demo's TOTP secret unless `second_factor=False`
+    (then they enrol at their first sign-in)."""
+    env = {**os.environ, "DATABASE_URL": app_server.database_url, "CITA_STAFF_PASSWORD": PASSWORD,
+           "CITA_STAFF_TOTP_SECRET": TOTP_SECRET if second_factor and "desk" not in args else ""}
     done = subprocess.run([sys.executable, "-m", "pwa_app.staff_admin", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True)
     assert done.returncode == 0 or "already" in done.stderr, done.stderr
@@ -141,8 +148,26 @@ def sign_in(page, email: str, then: str = "/staff/"):
     page.get_by_label("Correo electrónico").fill(email)
     page.get_by_label("Contraseña").fill(PASSWORD)
     page.get_by_role("button", name="Entrar").click()
-    expect(page).to_have_url(re.compile(r"^https?://[^/]+" + re.escape(then) + "$"))
+    arrived = re.compile(r"^https?://[^/]+" + re.escape(then) + "$")
+    page.wait_for_url(lambda url: "step=code" in url or arrived.match(url) is not None)
+    if "step=code" in page.url:
+        page.wait_for_selector("html[data-ready]", state="attached")
+        page.get_by_label("Código de verificación").fill(totp_code(email))
+        page.get_by_role("button", name="Comprobar").click()
+    expect(page).to_have_url(arrived)
     page.wait_for_selector("html[data-ready]", state="attached")
+
+
+def totp_code(email: str, secret: str = TOTP_SECRET) -> str:
+    """The authenticator's code, as a person types it. Each 30 s step signs an account in once: a second sign-in
+    within the same step uses the next step's code (one step of drift is allowed), or waits for it."""
+    totp = pyotp.TOTP(secret)
+    while True:
+        step = int(time.time()) // totp.interval
+        if (chosen := next((s for s in (step, step + 1) if s > _used_steps.get(email, 0)), None)) is not None:
+            _used_steps[email] = chosen
+            return totp.generate_otp(chosen)
+        time.sleep(1)
 
 
 def test_staff_workspace(browser, accounts, shot):
@@ -351,5 +376,98 @@ def test_staff_approve_what_open311_publishes(browser, accounts, shot):
     page.get_by_role("button", name="Retirar").click()
     expect(page.get_by_role("status").filter(has_text="Texto público retirado")).to_be_visible()
     assert published()["address"] is None
+
+
+def test_second_factor_enrolment_then_sign_in_with_a_code_and_a_recovery_code(browser, accounts, shot):
+    """A manager without a second factor is kept to the enrolment page (QR, secret, first code, recovery codes
+    shown once); then signs in with the app's code, and with a recovery code, which works only once."""
+    manager = "responsable@villanuevadelpinar.es"
+    staff_admin(accounts, "create-user", "--email", manager, "--name", "Marta Responsable", "--role", "manager",
+                "--office", OAC, second_factor=False)
+    context, page, errors = tablet(browser, accounts)
+    page.goto("/staff/informes/")
+    page.get_by_label("Correo electrónico").fill(manager)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/staff/seguridad/$"), timeout=15_000)
+    expect(page.locator(".staff-qr svg")).to_be_visible()
+    expect(page.get_by_role("link", name="Informes")).to_have_count(0)  # nothing else until enrolled
+    secret = page.locator("#staff-totp-secret").inner_text().replace(" ", "")
+    shot(page, "enrol")
+    page.goto("/staff/informes/")
+    expect(page).to_have_url(re.compile(r"/staff/seguridad/$"))
+    page.get_by_label("Código de la aplicación").fill("000000" if pyotp.TOTP(secret).now() != "000000" else "111111")
+    page.get_by_role("button", name="Activar").click()
+    expect(page.get_by_role("alert")).to_contain_text("no coincide")
+    page.get_by_label("Código de la aplicación").fill(totp_code(manager, secret))
+    page.get_by_role("button", name="Activar").click()
+    codes = page.locator("#staff-recovery-codes li")
+    expect(codes).to_have_count(10)
+    recovery = codes.first.inner_text()
+    shot(page, "recovery-codes")
+    page.get_by_role("link", name="Continuar").click()
+    expect(page.get_by_role("heading", name="Inicio")).to_be_visible()
+
+    # Sign in again: the password, then the app's code (a wrong one first).
+    page.get_by_role("button", name="Salir").click()
+    expect(page).to_have_url(re.compile(r"/staff/login/\?signed_out=1"))
+    page.goto("/staff/informes/")
+    page.get_by_label("Correo electrónico").fill(manager)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/staff/login/\?step=code"))
+    page.get_by_label("Código de verificación").fill("12345")
+    page.get_by_role("button", name="Comprobar").click()
+    expect(page.get_by_role("alert")).to_contain_text("no es correcto")
+    shot(page, "code-step")
+    page.get_by_label("Código de verificación").fill(totp_code(manager, secret))
+    page.get_by_role("button", name="Comprobar").click()
+    expect(page).to_have_url(re.compile(r"/staff/informes/$"))
+    expect(page.locator(".staff-title")).to_have_text("Informes")
+
+    # And with a recovery code, which is then spent.
+    for attempt in range(2):
+        page.get_by_role("button", name="Salir").click()
+        expect(page).to_have_url(re.compile(r"/staff/login/\?signed_out=1"))
+        page.get_by_label("Correo electrónico").fill(manager)
+        page.get_by_label("Contraseña").fill(PASSWORD)
+        page.get_by_role("button", name="Entrar").click()
+        expect(page).to_have_url(re.compile(r"/staff/login/\?step=code"))
+        page.get_by_label("Código de verificación").fill(recovery)
+        page.get_by_role("button", name="Comprobar").click()
+        if attempt == 0:
+            expect(page.get_by_role("heading", name="Inicio")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("no es correcto")
+    context.close()
+    assert not errors, errors
+
+
+def test_after_failed_tries_the_right_password_still_signs_in(browser, accounts, shot):
+    """Soft lock-out in the browser: after five wrong passwords (someone guessing) the owner's right password is
+    asked for a proof of work (428), which the page solves by itself and sends again: the owner goes in. A try
+    during the wait is told how long to wait (the API's 429 is tested in tests/unit)."""
+    clerk = "ventanilla@villanuevadelpinar.es"
+    staff_admin(accounts, "create-user", "--email", clerk, "--name", "Vera Ventanilla", "--role", "desk",
+                "--office", OAC)
+    for _ in range(5):
+        guess = urllib.request.Request(accounts.base_url + "/api/staff/login", method="POST",
+                                       data=f"email={clerk}&password=adivinanza".encode(),
+                                       headers={"Content-Type": "application/x-www-form-urlencoded",
+                                                "Accept": "application/json"})
+        urllib.request.urlopen(guess, timeout=30).read()
+    context, page, errors = tablet(browser, accounts)
+    page.goto("/staff/login/?error=slow&wait=2")
+    expect(page.get_by_role("alert")).to_contain_text("espere 2 segundos")
+    shot(page, "wait")
+    answers = []
+    page.on("response", lambda r: answers.append(r.status) if r.url.endswith("/api/staff/login") else None)
+    page.goto("/staff/dia/")
+    page.get_by_label("Correo electrónico").fill(clerk)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.wait_for_timeout(2000)  # the 2 s after the fifth failure
+    page.get_by_role("button", name="Entrar").click()
+    expect(page).to_have_url(re.compile(r"/staff/dia/$"), timeout=15_000)
+    expect(page.locator(".staff-me-name")).to_have_text("Vera Ventanilla")
+    assert answers == [428, 200], answers
     context.close()
     assert not errors, errors

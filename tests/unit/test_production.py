@@ -165,11 +165,12 @@ def test_the_policy_text():
 
 
 def test_the_app_is_wrapped():
-    """pwa_app.py hands the FastAPI app and then the middleware to api_transformer."""
+    """pwa_app.py hands the FastAPI app, the staff pages' guard and then the headers' middleware to
+    api_transformer."""
     from pathlib import Path
 
     source = (Path(__file__).parents[2] / "pwa_app" / "pwa_app.py").read_text()
-    assert "api_transformer=[create_api(), SecurityHeaders]" in source
+    assert "api_transformer=[create_api(), StaffPagesGuard, SecurityHeaders]" in source
 
 
 def test_html_sent_as_a_file_path_gets_its_hashes(tmp_path):

@@ -186,6 +186,25 @@ def test_a_deactivated_account_is_refused_at_once(root, people, staff_env):
     assert redirect_target(call(DayState.event_handlers["load"].fn, substate(root, DayState))).startswith("/staff/login/")
 
 
+def test_an_administrator_without_a_second_factor_gets_only_enrolment(root, people, staff_env):
+    from state.day import DayState
+    from state.home import HomeState
+    from state.security import SecurityState
+    from state.users import UsersState
+
+    user, token = people["admin"]
+    with Session(staff_env) as s:
+        auth.clear_second_factor(s, s.get(type(user), user.id))
+        s.commit()
+        token, _ = auth.sign_in(s, user.email, PASSWORD)
+    as_visitor(root, token)
+    for cls in (HomeState, DayState, UsersState):
+        assert redirect_target(call(cls.event_handlers["load"].fn, substate(root, cls))) == "/staff/seguridad/"
+    security = substate(root, SecurityState)
+    assert redirect_target(call(SecurityState.event_handlers["load"].fn, security)) is None
+    assert security.me_permissions == ["second_factor"] and "<svg" in security.qr and not security.enrolled
+
+
 def test_setvar_reaches_only_guarded_setters(root, people):
     """Reflex's built-in `setvar` event calls `set_<name>`; without automatic setters those are our guarded
     handlers, so it cannot set a var unchecked (e.g. the permissions shown in the header)."""
@@ -251,7 +270,8 @@ def api_routes() -> list[tuple[str, str, str]]:
     rows = []
     for route in staff_api.router.routes:
         for method in route.methods - {"HEAD"}:
-            if route.path.startswith("/api/staff/") and route.path not in ("/api/staff/login", "/api/staff/logout"):
+            if route.path.startswith("/api/staff/") and route.path not in ("/api/staff/login", "/api/staff/login/code",
+                                                                            "/api/staff/logout"):
                 rows.append((method, route.path, staff_api.GUARDED.get((method, route.path), "")))
     return rows
 

@@ -7,6 +7,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pyotp
 import pytest
 from sqlmodel import Session, select
 
@@ -24,6 +25,7 @@ from pwa_app.services.auth import AuthError
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the authenticator app's secret of the fixtures' enrolled accounts
 
 
 @pytest.fixture
@@ -56,9 +58,20 @@ def people(staff_env):
             "desk": auth.create_user(s, "desk@ayto.es", "Diego", "desk", PASSWORD, office_ids=[offices[0].id]),
             "desk2": auth.create_user(s, "desk2@ayto.es", "Dora", "desk", PASSWORD, office_ids=[offices[1].id]),
         }
+        for role in auth.SECOND_FACTOR_REQUIRED:
+            auth.set_second_factor(s, made[role], TOTP_SECRET)
         s.commit()
-        return {role: (user, auth.sign_in(s, user.email, PASSWORD, ip=f"10.0.0.{i}")[0])
+        return {role: (user, full_sign_in(s, user.email, ip=f"10.0.0.{i}")[0])
                 for i, (role, user) in enumerate(made.items(), 1)}
+
+
+def full_sign_in(session, email: str, *, ip: str = "", now=None):
+    """Password, then (for an account with a second factor) the authenticator's current code."""
+    now = now or utcnow()
+    token, viewer = auth.sign_in(session, email, PASSWORD, ip=ip, now=now)
+    if viewer is None:
+        token, viewer = auth.confirm_second_factor(session, token, pyotp.TOTP(TOTP_SECRET).at(now), ip=ip, now=now)
+    return token, viewer
 
 
 def test_password_is_stored_as_argon2_only(session):
@@ -139,22 +152,82 @@ def test_sign_out_password_change_and_deactivation_end_sessions(session):
         auth.sign_in(session, "a@ayto.es", "another long password")
 
 
-def test_account_locks_after_repeated_failures_even_with_the_right_password(session, clock):
-    auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
-    session.commit()
-    for i in range(auth.ACCOUNT_FAILURES):
+def proof() -> str:
+    """A solved proof of work, as the sign-in page's script sends after several failures."""
+    import base64
+    import json
+
+    import altcha
+
+    from pwa_app.services import fairness
+
+    c = fairness.challenge()
+    found = altcha.solve_challenge_v1(c["challenge"], c["salt"], c["algorithm"], c["maxnumber"], 0)
+    return base64.b64encode(json.dumps({**{k: c[k] for k in ("algorithm", "challenge", "salt", "signature")},
+                                        "number": found.number}).encode()).decode()
+
+
+def fail_times(session, n: int, start, email="a@ayto.es"):
+    """n wrong passwords from n addresses, one second apart (the proof of work given once it is asked for)."""
+    for i in range(n):
         with pytest.raises(AuthError) as exc:
-            auth.sign_in(session, "a@ayto.es", "wrong", ip=f"9.9.9.{i}", now=clock.now + timedelta(seconds=i))
+            auth.sign_in(session, email, "wrong", ip=f"9.9.{i // 250}.{i % 250}", proof=proof(),
+                         now=start + timedelta(seconds=i))
         assert exc.value.code == "invalid"
-    later = clock.now + timedelta(minutes=1)
-    with pytest.raises(AuthError) as exc:
-        auth.sign_in(session, "a@ayto.es", PASSWORD, ip="8.8.8.8", now=later)
-    assert exc.value.code == "locked" and 0 < exc.value.retry_after <= auth.WINDOW_MINUTES * 60
-    # Another account is not affected; after the window the right password works again.
-    auth.create_user(session, "b@ayto.es", "B", "desk", PASSWORD, office_ids=[1])
+    return start + timedelta(seconds=n - 1)
+
+
+def test_failures_slow_an_account_down_but_the_right_password_still_signs_in(session, clock):
+    """Soft lock-out: five wrong passwords used to lock the account for 15 minutes, the right password too (anyone
+    could lock every member of staff out). Now the next try waits a moment and carries a proof of work, and then
+    the right password signs in."""
+    auth.create_user(session, "a@ayto.es", "A", "desk", PASSWORD, office_ids=[1])
     session.commit()
-    assert auth.sign_in(session, "b@ayto.es", PASSWORD, ip="8.8.8.8", now=later)
-    assert auth.sign_in(session, "a@ayto.es", PASSWORD, now=clock.now + timedelta(minutes=auth.WINDOW_MINUTES + 1))
+    last = fail_times(session, auth.ACCOUNT_FAILURES, clock.now)
+    with pytest.raises(AuthError) as exc:  # too soon: refused unchecked, with how long to wait
+        auth.sign_in(session, "a@ayto.es", PASSWORD, ip="8.8.8.8", proof=proof(), now=last + timedelta(seconds=1))
+    assert exc.value.code == "slow" and exc.value.retry_after == 1
+    after = last + timedelta(seconds=2)
+    with pytest.raises(AuthError) as exc:  # on time, but without a proof of work
+        auth.sign_in(session, "a@ayto.es", PASSWORD, ip="8.8.8.8", now=after)
+    assert exc.value.code == "proof"
+    spent = proof()
+    token, viewer = auth.sign_in(session, "a@ayto.es", PASSWORD, ip="8.8.8.8", proof=spent, now=after)
+    assert token and viewer.email == "a@ayto.es"
+    # The count starts again after a sign-in; a spent proof cannot be replayed.
+    fail_times(session, auth.ACCOUNT_FAILURES, after + timedelta(seconds=1))
+    with pytest.raises(AuthError) as exc:
+        auth.sign_in(session, "a@ayto.es", PASSWORD, proof=spent, now=after + timedelta(minutes=1))
+    assert exc.value.code == "proof"
+
+
+def test_the_delay_doubles_with_each_failure_up_to_a_ceiling(session, clock):
+    auth.create_user(session, "a@ayto.es", "A", "desk", PASSWORD, office_ids=[1])
+    session.commit()
+    now = fail_times(session, auth.ACCOUNT_FAILURES, clock.now)
+    waits = []
+    for _ in range(10):
+        wait, needs_proof = auth.account_delay(session, "a@ayto.es", now)
+        assert needs_proof
+        waits.append(wait)
+        now += timedelta(seconds=wait)
+        with pytest.raises(AuthError, match="invalid"):
+            auth.sign_in(session, "a@ayto.es", "wrong", proof=proof(), now=now)
+    assert waits == [2, 4, 8, 16, 32, 64, 128, 256, auth.MAX_DELAY_SECONDS, auth.MAX_DELAY_SECONDS]
+
+
+def test_a_flood_of_early_tries_does_not_keep_the_owner_out(session, clock):
+    """Tries during the delay are refused without being counted: they neither check the password nor make the
+    delay longer, so the owner's right password gets in once it is over."""
+    auth.create_user(session, "a@ayto.es", "A", "desk", PASSWORD, office_ids=[1])
+    session.commit()
+    last = fail_times(session, auth.ACCOUNT_FAILURES, clock.now)
+    for i in range(30):
+        with pytest.raises(AuthError, match="slow"):
+            auth.sign_in(session, "a@ayto.es", "guess", ip=f"5.5.5.{i}", now=last + timedelta(milliseconds=50 * i))
+    assert auth.account_delay(session, "a@ayto.es", last) == (2, True)
+    assert auth.sign_in(session, "a@ayto.es", PASSWORD, ip="8.8.8.8", proof=proof(),
+                        now=last + timedelta(seconds=2))[1]
 
 
 def test_a_success_resets_the_account_count(session, clock):
@@ -205,9 +278,9 @@ def client(staff_env):
         yield c
 
 
-def make_admin(engine, email="admin@ayto.es"):
+def make_admin(engine, email="admin@ayto.es", role="admin"):
     with Session(engine) as s:
-        auth.create_user(s, email, "Ana", "admin", PASSWORD)
+        auth.create_user(s, email, "Ana", role, PASSWORD, office_ids=[] if role == "admin" else [1])
         s.commit()
 
 
@@ -272,19 +345,31 @@ def test_login_refusals_redirect_with_a_reason(client, staff_env):
     assert ok.headers["location"] == "/staff/"
 
 
-def test_login_locks_out_through_the_api(client, staff_env, monkeypatch):
+def test_login_slows_down_through_the_api(client, staff_env, monkeypatch):
+    """The page's script gets 429 with Retry-After and the reason while the delay runs, then 428 (it solves a
+    proof of work and sends again), then the right password signs in."""
     import pwa_app.api.staff as staff_api
+    from tests.unit.conftest import solve_challenge
 
     async def no_sleep(_seconds):
         return None
 
     monkeypatch.setattr(staff_api.asyncio, "sleep", no_sleep)
-    make_admin(staff_env)
+    start = utcnow()
+    monkeypatch.setattr(staff_api, "utcnow", lambda: start)
+    make_admin(staff_env, role="desk")
     for _ in range(auth.ACCOUNT_FAILURES):
         client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": "nope"}, follow_redirects=False)
-    locked = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
-                         follow_redirects=False)
-    assert "error=locked" in locked.headers["location"] and "wait=" in locked.headers["location"]
+    form, json_ = {"email": "admin@ayto.es", "password": PASSWORD}, {"Accept": "application/json"}
+    early = client.post("/api/staff/login", data=form, headers=json_)
+    assert early.status_code == 429 and early.headers["Retry-After"] == "2"
+    assert early.json()["location"] == "/staff/login/?error=slow&wait=2"
+    monkeypatch.setattr(staff_api, "utcnow", lambda: start + timedelta(seconds=3))
+    asked = client.post("/api/staff/login", data=form, headers=json_)
+    assert asked.status_code == 428 and asked.json()["prove"] is True
+    signed = client.post("/api/staff/login", data={**form, "altcha": solve_challenge(client)}, headers=json_)
+    assert signed.status_code == 200 and signed.json()["location"] == "/staff/"
+    assert client.get("/api/staff/me").json()["email"] == "admin@ayto.es"
 
 
 def test_create_admin_command(staff_env, tmp_path):

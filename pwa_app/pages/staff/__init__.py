@@ -13,6 +13,7 @@ from pwa_app.pages.staff.login import login_page
 from pwa_app.pages.staff.queue import queue_page, screen_page
 from pwa_app.pages.staff.reports import reports_page
 from pwa_app.pages.staff.requests import requests_page
+from pwa_app.pages.staff.security import security_page
 from pwa_app.pages.staff.setup import (
     closures_page,
     offices_page,
@@ -28,6 +29,7 @@ from state.login import LoginState
 from state.queue import QueueState, ScreenState
 from state.reports import ReportsState
 from state.requests import RequestsState
+from state.security import SecurityState
 from state.setup import ClosuresState, OfficesState, ProceduresState, SchedulesState
 from state.translations import TranslationsState
 from state.users import AuditState, UsersState
@@ -48,6 +50,7 @@ STAFF_PAGES = [
     ("/staff/usuarios", users_page, "Personal", UsersState.load),
     ("/staff/auditoria", audit_page, "Registro de cambios", AuditState.load),
     ("/staff/opiniones", feedback_page, "Opiniones", FeedbackState.load),  # issue 9
+    ("/staff/seguridad", security_page, "Segundo factor", SecurityState.load),
 ]
 
 

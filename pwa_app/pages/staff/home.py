@@ -13,6 +13,8 @@ TILES = [
     ("reports", _s("Informes"), _s("Citas, esperas y plazos; exportar CSV"), "/staff/informes/"),
     ("setup_office", _s("Configuración"), _s("Oficinas, trámites, horarios y cierres"), "/staff/ajustes/"),
     ("users", _s("Personal"), _s("Cuentas, roles y registro de cambios"), "/staff/usuarios/"),
+    ("second_factor", _s("Segundo factor"), _s("Su aplicación de códigos y códigos de recuperación"),
+     "/staff/seguridad/"),
 ]
 
 

@@ -18,7 +18,7 @@ from state.users import AuditState, UsersState
 def user_row(u) -> rx.Component:
     return rx.el.tr(
         rx.el.td(u["name"], rx.el.div(u["email"], class_name="muted")), rx.el.td(u["role_label"]),
-        rx.el.td(u["offices"]), rx.el.td(u["department"]), rx.el.td(u["state"]),
+        rx.el.td(u["offices"]), rx.el.td(u["department"]), rx.el.td(u["state"]), rx.el.td(u["second_factor"]),
         rx.el.td(button(_s("Editar"), kind="secondary", class_name="btn-small", on_click=UsersState.edit(u["id"]))),
     )
 
@@ -31,7 +31,8 @@ def users_page() -> rx.Component:
         rx.el.nav(rx.el.a(_s("Cuentas"), href="/staff/usuarios/", aria_current="page"),
                   rx.el.a(_s("Registro de cambios"), href="/staff/auditoria/"), class_name="staff-subnav"),
         section(_s("Cuentas"),
-                table([_s("Nombre"), _s("Rol"), _s("Oficinas"), _s("Departamento"), _s("Estado"), ""],
+                table([_s("Nombre"), _s("Rol"), _s("Oficinas"), _s("Departamento"), _s("Estado"), _s("2.º factor"),
+                       ""],
                       rx.foreach(s.users, user_row), caption=_s("Cuentas"))),
         section(
             rx.cond(s.editing_id == 0, _s("Nueva cuenta"), _s("Editar cuenta")),
@@ -68,6 +69,11 @@ def users_page() -> rx.Component:
                 button(_s("Guardar cuenta"), type="submit"),
                 on_submit=s.save, key=s.form_key,
             ),
+            rx.cond(s.editing_id != 0, rx.el.p(
+                button(_s("Restablecer el segundo factor"), kind="secondary",
+                       on_click=s.reset_second_factor(s.editing_id)),
+                " ", _s("Si ha perdido el móvil: cierra sus sesiones y, si su rol lo exige, tendrá que activarlo de "
+                        "nuevo al entrar."), class_name="muted")),
         ),
         active="/staff/usuarios/",
     )
