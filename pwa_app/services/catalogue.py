@@ -4,8 +4,12 @@ falling back to Spanish (flagged, so the page can say so).
 It is built once per language and kept until staff change it. With several workers (REDIS_URL) a version counter
 in Redis tells every worker that its copy is old; one process alone keeps the counter in memory."""
 
+import gzip
+import hashlib
+import json
 import logging
 from collections import defaultdict
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
@@ -17,7 +21,7 @@ from pwa_app.services.i18n import DEFAULT_LANG, Fallback
 
 log = logging.getLogger(__name__)
 VERSION_KEY = "cita:catalogue-version"
-_cache: dict[str, tuple[str | None, dict]] = {}  # lang -> (version, catalogue)
+_cache: dict[str, tuple[str | None, tuple[dict, "Answer"]]] = {}  # lang -> (version, (catalogue, answer))
 _local_version = 0
 
 OFFICE_FIELDS = ("slug", "name", "address", "opening_hours", "accessibility", "map_url", "phone")
@@ -94,12 +98,32 @@ def _version() -> str | None:
 
 
 def cached(session: Session, lang: str) -> dict:
+    return _kept(session, lang)[0]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The catalogue as the API sends it: JSON bytes gzipped once, with their ETag (the same for every worker)."""
+
+    etag: str
+    gz: bytes
+
+
+def answer(session: Session, lang: str) -> Answer:
+    """The API's answer for a language, built once per catalogue version: the rush's first visits do not each
+    serialise and compress ~100 KB of JSON."""
+    return _kept(session, lang)[1]
+
+
+def _kept(session: Session, lang: str) -> tuple[dict, Answer]:
     version, kept = _version(), _cache.get(lang)
     if kept and (version is None or kept[0] == version):
         return kept[1]
     built = catalogue(session, lang)
-    _cache[lang] = (version, built)
-    return built
+    raw = json.dumps(built, ensure_ascii=False, separators=(",", ":")).encode()
+    pair = (built, Answer('"' + hashlib.sha256(raw).hexdigest()[:32] + '"', gzip.compress(raw, 6, mtime=0)))
+    _cache[lang] = (version, pair)
+    return pair
 
 
 def changed() -> None:
