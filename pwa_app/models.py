@@ -504,7 +504,7 @@ class MailOutbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=160)  # e.g. "booked:<appointment>", "reminder:24h:<appointment>:<start>"
-    kind: str = Field(max_length=20)  # confirm | booked | cancelled | moved | reminder
+    kind: str = Field(max_length=20)  # confirm | booked | cancelled | moved | reminder | request_received | request_status
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", ondelete="CASCADE", index=True)
     recipient: str = Field(max_length=254)
     message: str  # the whole RFC 5322 message, attachments included
