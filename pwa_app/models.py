@@ -147,6 +147,8 @@ class Appointment(SQLModel, table=True):
     lang: str = "es"
     created_at: datetime = Field(default_factory=utcnow)
     cancelled_at: datetime | None = None
+    # "closure" when the town hall closed the office that day: staff call those it could not tell otherwise.
+    cancel_reason: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     # Keyed hash of the normalised document (pwa_app.services.fairness.person_key): per-person limits count on it,
     # so no limit query or log needs the plain number.
     person_key: str = Field(default="", index=True)

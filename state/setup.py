@@ -201,12 +201,25 @@ class ProceduresState(SetupBase):
             self._refresh(session)
 
 
+SCHEDULE_FORM = ("procedure_id", "weekday", "opens", "closes", "slot_minutes", "capacity", "valid_from",
+                 "valid_until")
+
+
+def _schedule_form(r) -> dict[str, str]:
+    """A schedule's values as its form's fields hold them."""
+    return {"procedure_id": str(r.procedure_id), "weekday": str(r.weekday), "opens": f"{r.opens:%H:%M}",
+            "closes": f"{r.closes:%H:%M}", "slot_minutes": str(r.slot_minutes), "capacity": str(r.capacity),
+            "valid_from": r.valid_from.isoformat() if r.valid_from else "",
+            "valid_until": r.valid_until.isoformat() if r.valid_until else ""}
+
+
 class SchedulesState(SetupBase):
     office_options: list[dict[str, str]] = []
     procedure_options: list[dict[str, str]] = []
     office_id: str = ""
     procedure_id: str = ""
     rows: list[dict[str, str]] = []
+    editing: dict[str, str] = {}  # the schedule being edited (its form values), or empty: a new one
 
     def _refresh(self, session) -> None:
         from pwa_app.models import Procedure
@@ -225,6 +238,7 @@ class SchedulesState(SetupBase):
             "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
             "hours": f"{r.opens:%H:%M}–{r.closes:%H:%M}", "slot": str(r.slot_minutes), "capacity": str(r.capacity),
             "valid": " – ".join(d.strftime("%d/%m/%Y") for d in (r.valid_from, r.valid_until) if d) or _s("Siempre"),
+            **_schedule_form(r),
         } for r in rows]
 
     @staff_event("setup_office")
@@ -249,18 +263,32 @@ class SchedulesState(SetupBase):
             self._refresh(session)
 
     @staff_event("setup_office")
+    def edit(self, schedule_id: str):
+        """Fills the form with a schedule's values: saving it changes that schedule instead of adding one."""
+        self.editing = next(({k: r[k] for k in (*SCHEDULE_FORM, "id")} for r in self.rows if r["id"] == schedule_id),
+                            {})
+        self.flash, self.form_key = "", self.form_key + 1
+
+    @staff_event("setup_office")
+    def cancel_edit(self):
+        self.editing, self.flash, self.form_key = {}, "", self.form_key + 1
+
+    @staff_event("setup_office")
     def add(self, form_data: dict):
         data = {**form_data, "office_id": self.office_id}
+        schedule_id = int(self.editing["id"]) if self.editing else None
         with db.session() as session:
             try:
-                staff.save_schedule(session, viewer(), None, data)
+                staff.save_schedule(session, viewer(), schedule_id, data)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
                 self._fail(exc)
                 return
             self._refresh(session)
-        self._saved(_s("Horario añadido. Las nuevas horas ya se pueden reservar."))
+        self.editing = {}
+        self._saved(_s("Horario añadido. Las nuevas horas ya se pueden reservar.") if schedule_id is None else
+                    _s("Horario cambiado. Las citas ya reservadas se mantienen; las nuevas siguen el horario nuevo."))
 
     @staff_event("setup_office")
     def delete(self, schedule_id: str):
@@ -281,9 +309,11 @@ class ClosuresState(SetupBase):
     closures: list[dict[str, str]] = []
     pending: dict[str, str] = {}  # a closure waiting for the decision about its booked appointments
     pending_count: int = 0
+    calls: list[dict[str, str]] = []  # cancelled by a closure, with no e-mail or push: to phone
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
+        self.calls = staff.call_list(session, viewer())
         offices = staff.offices(session, viewer())
         names = {o.id: o.name for o in session.exec(select(Office))}
         self.office_options = ([{"value": "all", "label": _s("Todas las oficinas (festivo)")}] if self.can_town
@@ -321,7 +351,8 @@ class ClosuresState(SetupBase):
             self._saved(staff_translations().ngettext(
                 "Cierre guardado. Se ha anulado %(count)d cita; si dejó su correo, se le avisa.",
                 "Cierre guardado. Se han anulado %(count)d citas; se avisa por correo a quien lo dejó.", cancelled)
-                % {"count": cancelled})
+                % {"count": cancelled} + (" " + _s("A quien no dejó correo hay que llamarle: vea la lista de "
+                                                   "llamadas.") if self.calls else ""))
         elif decision == "keep":
             self._saved(_s("Cierre guardado. Las citas ya reservadas se mantienen."))
         else:

@@ -2,22 +2,39 @@
 page is interactive, else through fetch, then a full page load (the websocket then carries the new cookie)."""
 
 import reflex as rx
+from reflex_base.vars.base import Var, VarData
 
 from components.staff import FORGET_STATE, _s, js, ready_marker
 from state.login import LoginState
 
+KEPT_EMAIL = "cita-staff-email"  # sessionStorage: the address typed, kept when the sign-in is refused
 SUBMIT_JS = (
     "((data) => { const body = new URLSearchParams(); "
     "for (const [k, v] of Object.entries(data)) body.append(k, v == null ? '' : String(v)); "
+    f"sessionStorage.setItem('{KEPT_EMAIL}', String(data.email || '')); "
     "fetch('/api/staff/login', {method: 'POST', body, credentials: 'same-origin', headers: {Accept: 'application/json'}})"
-    ".then((r) => r.json()).then((answer) => { " + FORGET_STATE + "; window.location.assign(answer.location); })"
+    ".then((r) => r.json()).then((answer) => { " + FORGET_STATE + "; "
+    f"if (!answer.location.startsWith('/staff/login')) sessionStorage.removeItem('{KEPT_EMAIL}'); "
+    "window.location.assign(answer.location); })"
     ".catch(() => window.location.assign('/staff/login/?error=network')); })"
 )
+# After a refusal the page loads again: the address stays typed and the password field takes the focus.
+KEEP_EMAIL_HOOK = (
+    "useEffect(() => { const kept = sessionStorage.getItem('" + KEPT_EMAIL + "'); "
+    "const field = document.getElementById('staff-email'); "
+    "if (kept && field && new URLSearchParams(window.location.search).has('error')) { field.value = kept; "
+    "document.getElementById('staff-password')?.focus(); } }, []);"
+)
+
+
+def keep_email() -> Var:
+    return Var("null", _var_data=VarData(imports={"react": ["useEffect"]}, hooks={KEEP_EMAIL_HOOK: None}))
 
 
 def login_page() -> rx.Component:
     return rx.el.div(
         ready_marker(),
+        keep_email(),
         rx.el.header(
             rx.el.div(rx.el.span("Cita", class_name="brand-name"),
                       rx.el.span(_s("Personal del ayuntamiento"), class_name="brand-town"), class_name="brand"),
