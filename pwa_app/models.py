@@ -311,6 +311,19 @@ class StaffOffice(SQLModel, table=True):
     office_id: int = Field(foreign_key="office.id", primary_key=True)
 
 
+class DisplayToken(SQLModel, table=True):
+    """A waiting room's wall screen: its address carries a long random token that opens one office's queue board
+    (ticket numbers, no names) without a staff sign-in. Only the token's SHA-256 is stored. A manager creates it on
+    the office settings page; revoking it (revoked_at) stops the board at its next refresh."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    created_by: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
 class StaffSession(SQLModel, table=True):
     """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored, so a copy of the database
     opens no session. A session ends at `expires_at`, after `IDLE` without use, or at sign-out (row deleted)."""

@@ -8,6 +8,8 @@ from components.staff import S_, _s, staff_translations
 from pwa_app import db
 from pwa_app.models import Office
 from pwa_app.services import content, staff
+from pwa_app.security import public_url
+from pwa_app.services.i18n import local
 from pwa_app.services.staff import StaffError
 from state.base import StaffState, staff_event, viewer
 
@@ -36,6 +38,8 @@ class OfficesState(SetupBase):
     selected: dict[str, str] = {}
     horizon: str = ""
     notice: str = ""
+    displays: list[dict[str, str]] = []  # the selected office's wall screen keys in force
+    display_url: str = ""  # a key just created: its address is shown this once (only its hash is kept)
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
@@ -48,17 +52,20 @@ class OfficesState(SetupBase):
         self.selected = chosen or {f: "" for f in OFFICE_FIELDS}
         town = staff.municipality(session)
         self.horizon, self.notice = str(town.booking_horizon_days), str(town.min_notice_minutes)
+        self.displays = [{"id": str(d.id), "created": local(d.created_at).strftime("%d/%m/%Y %H:%M"),
+                          "by": d.created_by} for d in staff.display_tokens(session, viewer(), self.editing_id)] \
+            if self.editing_id > 0 else []
 
     @staff_event("setup_office")
     def load(self):
-        self.flash, self.editing_id = "", 0
+        self.flash, self.editing_id, self.display_url = "", 0, ""
         with db.session() as session:
             self._refresh(session)
         self.form_key += 1
 
     @staff_event("setup_office")
     def edit(self, office_id: str):
-        self.editing_id, self.flash = int(office_id or 0), ""
+        self.editing_id, self.flash, self.display_url = int(office_id or 0), "", ""
         with db.session() as session:
             self._refresh(session)
         self.form_key += 1
@@ -84,6 +91,24 @@ class OfficesState(SetupBase):
             self.editing_id = office.id
             self._refresh(session)
         self._saved(_s("Oficina guardada: %(name)s.") % {"name": office.name})
+
+    @staff_event("setup_office")
+    def create_display(self):
+        with db.session() as session:
+            token = staff.create_display_token(session, viewer(), self.editing_id)
+            session.commit()
+            self._refresh(session)
+        self.display_url = f"{public_url()}/staff/pantalla/clave/?t={token}"
+        self._say(_s("Enlace de pantalla creado. Cópielo ahora: por seguridad no se volverá a mostrar."), "ok")
+
+    @staff_event("setup_office")
+    def revoke_display(self, display_id: str):
+        with db.session() as session:
+            staff.revoke_display_token(session, viewer(), int(display_id))
+            session.commit()
+            self._refresh(session)
+        self.display_url = ""
+        self._say(_s("Enlace revocado: esa pantalla deja de mostrar los turnos."), "ok")
 
     @staff_event("setup_town")
     def save_rules(self, form_data: dict):

@@ -1,4 +1,5 @@
-"""appointments cancelled by a closure are marked (appointment.cancel_reason), for the staff's call list
+"""appointments cancelled by a closure are marked (appointment.cancel_reason), for the staff's call list; wall
+screens open with a revocable display token (displaytoken)
 
 Revision ID: c4f2a8e61d93
 Revises: e7a1c9d2b4f0
@@ -22,8 +23,26 @@ def upgrade() -> None:
     with op.batch_alter_table('appointment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('cancel_reason', sqlmodel.sql.sqltypes.AutoString(length=20), server_default='',
                                       nullable=False))
+    op.create_table(
+        'displaytoken',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('token_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column('office_id', sa.Integer(), nullable=False),
+        sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('revoked_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['office_id'], ['office.id'], ),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('displaytoken', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_displaytoken_office_id'), ['office_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_displaytoken_token_hash'), ['token_hash'], unique=True)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('displaytoken', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_displaytoken_token_hash'))
+        batch_op.drop_index(batch_op.f('ix_displaytoken_office_id'))
+    op.drop_table('displaytoken')
     with op.batch_alter_table('appointment', schema=None) as batch_op:
         batch_op.drop_column('cancel_reason')

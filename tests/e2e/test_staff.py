@@ -413,5 +413,24 @@ def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(app_server.base_url + url, timeout=10)
     assert refused.value.code == 401
+
+    # The wall screen without a staff sign-in: a manager creates its address; revoking it stops the board.
+    page.goto("/staff/ajustes/")
+    page.get_by_label("Oficina", exact=True).select_option(label=OAC_NAME)
+    page.get_by_role("button", name="Crear enlace de pantalla").click()
+    address = page.locator("#staff-display-url")
+    expect(address).to_have_value(re.compile(r"/staff/pantalla/clave/\?t=[\w-]{40,}$"))
+    shot(page, "display-key")
+    screen_context = browser.new_context(**TABLET, locale="es-ES")  # another device, nobody signed in
+    screen = wait_hydrated(screen_context.new_page())
+    screen.goto(address.input_value())
+    expect(screen.get_by_role("heading", name="Turnos")).to_be_visible()
+    expect(screen.locator(".screen-office")).to_have_text(OAC_NAME)
+    shot(screen, "display-board")
+    page.locator("#staff-displays").get_by_role("button", name="Revocar").first.click()
+    expect(page.get_by_role("status").filter(has_text="Enlace revocado")).to_be_visible()
+    expect(screen.locator("#screen-refused")).to_be_visible(timeout=10_000)  # at its next refresh
+    shot(screen, "display-revoked")
+    screen_context.close()
     context.close()
     assert not errors, errors

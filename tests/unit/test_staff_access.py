@@ -15,11 +15,15 @@ from pwa_app.pages.staff import STAFF_PAGES
 from pwa_app.services import auth, queue, staff
 from state.base import StaffState
 from state.login import LoginState
+from state.queue import DisplayState
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 
 # Handlers that anyone may call: the sign-in page's, which reads only its own query string; the message shown when
 # an event failed on the server and its «Reintentar» (a reload of the page), which touch no data.
-UNGUARDED = {("LoginState", "load"), ("StaffState", "server_failed"), ("StaffState", "retry")}
+# The sign-in page, the connection handlers, and the wall screen opened by its display token (the token in the
+# address is its key: checked at every refresh, see test_staff_services' display tests).
+UNGUARDED = {("LoginState", "load"), ("StaffState", "server_failed"), ("StaffState", "retry"),
+             ("DisplayState", "load"), ("DisplayState", "refresh")}
 ROLES = ("admin", "manager", "desk")
 
 
@@ -34,7 +38,7 @@ def staff_state_classes() -> list[type]:
 
 def handlers() -> list[tuple[type, str, object]]:
     rows = []
-    for cls in staff_state_classes() + [LoginState]:
+    for cls in staff_state_classes() + [LoginState, DisplayState]:
         for name, handler in cls.event_handlers.items():
             if name == "setvar":
                 continue  # Reflex's generic setter only calls set_<var> handlers: see test_setvar_*
@@ -70,7 +74,7 @@ def test_every_page_loads_through_a_guarded_handler():
     assert {"/staff", "/staff/dia", "/staff/cola", "/staff/pantalla", "/staff/solicitudes", "/staff/informes",
             "/staff/ajustes", "/staff/ajustes/cierres", "/staff/usuarios"} <= routes
     for route, _page, _title, on_load in STAFF_PAGES:
-        if route == "/staff/login":
+        if route in ("/staff/login", "/staff/pantalla/clave"):
             continue
         assert getattr(on_load.fn, "_staff_permission", None), route
 

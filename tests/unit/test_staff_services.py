@@ -135,6 +135,28 @@ def test_a_closure_gives_staff_the_call_list_of_whom_no_mail_or_push_reaches(ses
         staff.call_list(session, v["desk"])
 
 
+def test_a_wall_screen_key_opens_one_offices_board_until_it_is_revoked(session, clock, v):
+    from pwa_app.models import DisplayToken
+
+    oac = office(session).id
+    token = staff.create_display_token(session, v["manager"], oac, now=clock.now)
+    session.commit()
+    assert len(token) >= 40 and staff.display_office(session, token).id == oac
+    [row] = staff.display_tokens(session, v["manager"], oac)
+    assert row.token_hash != token and token not in row.token_hash  # only the hash is kept
+    assert staff.display_office(session, token[:-1]) is None and staff.display_office(session, "") is None
+    with pytest.raises(Forbidden):
+        staff.create_display_token(session, v["desk"], oac)  # a manager's decision
+    with pytest.raises(Forbidden):
+        staff.create_display_token(session, v["manager"], office(session, NORTE).id)  # not their office
+    staff.revoke_display_token(session, v["manager"], row.id, now=clock.now)
+    session.commit()
+    assert staff.display_office(session, token) is None and staff.display_tokens(session, v["manager"], oac) == []
+    assert session.get(DisplayToken, row.id).revoked_at is not None
+    actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions[-2:] == ["display.create", "display.revoke"]
+
+
 def test_closure_keeping_the_appointments(session, clock, v):
     appt = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at)
     staff.add_closure(session, v["admin"], office(session).id, WED, "Formación", on_conflict="keep", now=clock.now)

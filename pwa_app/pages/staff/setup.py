@@ -93,7 +93,32 @@ def offices_page() -> rx.Component:
                 on_submit=s.save, key=s.form_key,
             ),
         ),
+        rx.cond(s.editing_id > 0, display_keys(s)),
         active="/staff/ajustes/",
+    )
+
+
+def display_keys(s) -> rx.Component:
+    """The wall screen's address: opens this office's board without a staff sign-in, until it is revoked."""
+    return section(
+        _s("Pantalla de turnos"),
+        rx.el.p(_s("Para la pantalla de la sala de espera no hace falta iniciar sesión: cree un enlace y ábralo en "
+                   "esa pantalla. Muestra solo los turnos de esta oficina, sin nombres. Si la pantalla se pierde o "
+                   "cambia de sitio, revoque el enlace."), class_name="muted"),
+        rx.cond(s.display_url != "", rx.el.div(
+            rx.el.label(_s("Dirección de la pantalla (cópiela ahora)"), html_for="staff-display-url",
+                        class_name="label"),
+            rx.el.input(id="staff-display-url", value=s.display_url, read_only=True, class_name="input staff-input"),
+            class_name="field",
+        )),
+        rx.cond(s.displays.length() > 0, table(
+            [_s("Creado"), _s("Por"), ""],
+            rx.foreach(s.displays, lambda d: rx.el.tr(
+                rx.el.td(d["created"]), rx.el.td(d["by"]),
+                rx.el.td(button(_s("Revocar"), kind="secondary", class_name="btn-small",
+                                on_click=s.revoke_display(d["id"]))))),
+            caption=_s("Enlaces de pantalla en uso"), id="staff-displays")),
+        button(_s("Crear enlace de pantalla"), kind="secondary", on_click=s.create_display),
     )
 
 
