@@ -101,7 +101,7 @@ def sender_address() -> str:
 
 @dataclass
 class Letter:
-    """What a mail about one appointment says, already in the citizen's language."""
+    """What a mail about one appointment (or one request) says, already in the citizen's language."""
 
     kind: str
     lang: str

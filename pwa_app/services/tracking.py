@@ -386,8 +386,7 @@ def submit(session: Session, raw: dict, now: datetime | None = None, source: str
                              department_id=req.department_id, comment_lang=req.lang))
     _store_files(session, req, cleaned.files, now)
     session.flush()
-    mail.queue_request(session, req.email, f"request_received:{req.id}", "request_received",
-                       request_view(session, req, req.lang, now), now=now)
+    _mail(session, req, f"request_received:{req.id}", "request_received", now)
     return req
 
 
@@ -427,10 +426,14 @@ def change_status(session: Session, req: ServiceRequest, status: str, *, departm
     session.add_all([req, change])
     session.flush()
     notify.request_status_changed(session, req, change)  # web push to the devices following it, once committed
-    mail.queue_request(session, req.email, f"request_status:{change.id}", "request_status",
-                       request_view(session, req, req.lang, now), comment=_comment_in(session, change, req.lang),
-                       now=now)
+    _mail(session, req, f"request_status:{change.id}", "request_status", now, _comment_in(session, change, req.lang))
     return change
+
+
+def _mail(session: Session, req: ServiceRequest, key: str, kind: str, now: datetime, comment: str = "") -> None:
+    """A mail to the citizen who left an address (mail.queue_request: once per key, in this transaction)."""
+    if req.email:
+        mail.queue_request(session, req.email, key, kind, request_view(session, req, req.lang, now), comment, now)
 
 
 def reply(session: Session, req: ServiceRequest, raw: dict, now: datetime | None = None) -> StatusChange:

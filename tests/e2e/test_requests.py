@@ -14,6 +14,16 @@ from tests.e2e.test_offline import install
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
 
 
+def loaded(img, timeout: float = 15) -> None:
+    """Waits until an <img> has really loaded its picture (a string predicate would break the pages' CSP)."""
+    import time
+
+    deadline = time.time() + timeout
+    while img.evaluate("(el) => el.naturalWidth") == 0:
+        assert time.time() < deadline, "the image did not load"
+        time.sleep(0.2)
+
+
 def change_status(app_server, code, status, comment, department=None):
     with app_server.session() as s:
         req = tracking.find(s, code)
@@ -60,7 +70,7 @@ def test_send_follow_and_see_status_change(page, context, app_server, smtp_inbox
     expect(page.get_by_text(re.compile("Respuesta prevista"))).to_be_visible()
     photo = page.locator("#request-files img")  # the photo the citizen sent, shown to them
     expect(photo).to_have_attribute("alt", "farola.png")
-    page.wait_for_function("document.querySelector('#request-files img').naturalWidth > 0")
+    loaded(photo)
 
     change_status(app_server, code, "assigned", "", department="vias-publicas")
     change_status(app_server, code, "in_progress", "Hemos enviado una cuadrilla para cambiar la lámpara.")
@@ -76,7 +86,7 @@ def test_send_follow_and_see_status_change(page, context, app_server, smtp_inbox
     page.reload()
     expect(page.get_by_text("Hemos enviado una cuadrilla para cambiar la lámpara.")).to_be_visible()
     expect(page.get_by_text(re.compile("Última actualización"))).to_be_visible()
-    page.wait_for_function("document.querySelector('#request-files img').naturalWidth > 0")
+    loaded(photo)
     shot(page, "timeline-offline")
 
 

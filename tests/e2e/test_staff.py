@@ -329,7 +329,7 @@ def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts
     """Whom a closure leaves uninformed is on a printable call list; the day view shows the phone; a request's
     photos open from the inbox (and only for staff)."""
     from pwa_app.services import tracking
-    from tests.e2e.test_requests import PNG
+    from tests.e2e.test_requests import PNG, loaded
 
     app_server = accounts
     context, page, errors = tablet(browser, app_server)
@@ -402,7 +402,7 @@ def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts
     page.locator(".staff-req", has_text="Banco roto en el parque").first.click()
     thumb = page.locator("#staff-attachments img")
     expect(thumb).to_have_attribute("alt", "banco.png")
-    page.wait_for_function("document.querySelector('#staff-attachments img').naturalWidth > 0")
+    loaded(thumb)
     link = page.locator("#staff-attachments a")
     url = f"/api/staff/requests/{request_id}/attachments/1"
     expect(link).to_have_attribute("href", url)
