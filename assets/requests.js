@@ -95,8 +95,8 @@ function pickProblem(files, lang) {
   return "";
 }
 
-// Files are read on the device into the draft (base64), so a request written offline keeps its photos. A file
-// too big or of the wrong type is refused at once, with the reason on the field; the others are kept.
+// Files are read on the device into the draft (base64), so a request written offline keeps its photos. A pick
+// with a file too big or of the wrong type (or one too many) is refused at once, with the reason on the field.
 export async function addAttachments(lang) {
   const input = document.getElementById("field-attachments");
   const files = [...((input && input.files) || [])];
