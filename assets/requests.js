@@ -2,8 +2,8 @@
 // it by its tracking code. Storage, outbox and sending live in offline.js, so any open page sends what waits.
 import { useEffect } from "react";
 import {
-  enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set, useIdbValue, useOnline, useParam,
-  useSaved, when,
+  dismiss, enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set, useIdbValue, useOnline,
+  useParam, useSaved, when,
 } from "./offline.js";
 
 const DRAFT = "request-draft";
@@ -17,6 +17,33 @@ function useRequestTypes(lang) {
   return useSaved(requestTypesKey, lang);
 }
 
+// The form's fields, by the names the API's errors use; an error about anything else links to the form itself.
+const FIELDS = new Set(["description", "address", "attachments", "name", "email", "phone", "document", "consent"]);
+const fieldOf = (name) => (name === "location" ? "address" : FIELDS.has(name) ? name : "form");
+const fileKind = (type) => (type.allows_photo && type.allows_files ? "both" : type.allows_files ? "pdf" : "photo");
+const wrongType = { both: "file_type", photo: "file_type_photo", pdf: "file_type_pdf" };
+
+// The summary at the top of a refused form takes the focus, so a screen reader reads what to fix first.
+const focusSummary = () => setTimeout(() => document.getElementById("error-summary")?.focus(), 50);
+
+// A link of the error summary moves the focus to its field (the router only changes the address's #).
+export const focusField = (id) => {
+  const target = document.getElementById(id);
+  target?.scrollIntoView({ block: "center" });
+  target?.focus();
+};
+
+// The town hall refused the request (a 4xx no retry can fix): back to the form with everything the citizen wrote
+// and attached, and each problem on its field. The refused copy leaves the outbox: the draft is the one to send.
+async function reopenRefused(item) {
+  const errors = {};
+  for (const [name, code] of Object.entries(item.codes || {})) errors[fieldOf(name)] ||= code;
+  if (!Object.keys(errors).length) errors.form = "bad_request";
+  await update({ step: "details", outbox: "", errors });
+  await dismiss(item.id);
+  focusSummary();
+}
+
 export function useNewRequest(lang) {
   const types = useRequestTypes(lang);
   const stored = useIdbValue(DRAFT, null);
@@ -28,13 +55,20 @@ export function useNewRequest(lang) {
   const type = list.find((t) => t.slug === draft.type) || null;
   const item = outbox.find((i) => i.id === draft.outbox) || null;
   const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const status = item ? item.status : "";
+  useEffect(() => {
+    if (status === "failed") reopenRefused(item);
+    else if (status === "done" && draftOf().attachments.length) update({ attachments: [] }); // sent: drop the copy
+  }, [status]); // eslint-disable-line react-hooks/exhaustive-deps
+  const errorList = Object.entries(draft.errors).filter(([, code]) => code)
+    .map(([name, code]) => ({ code, target: name === "form" ? "request-form" : `field-${name}` }))
+    .map((e) => ({ ...e, href: `#${e.target}` }));
   return {
     ready: !!types, types: list, type: type || { accept: [] }, hasType: !!type, draft, isOnline: online,
-    step: type ? draft.step : "type",
+    step: type ? draft.step : "type", errorList, fileKind: type ? fileKind(type) : "photo",
     files: draft.attachments.map((a, n) => ({ n, filename: a.filename, size: `${Math.ceil(a.size / 1024)} KB` })),
     fileCount: draft.attachments.length,
-    status: item ? item.status : "", retrying: !!item && item.tries > 0,
-    itemErrorList: Object.values((item && item.errors) || {}),
+    status, retrying: !!item && item.tries > 0,
     confirmed: confirmed || { timeline: [], department: {}, type: {} }, isConfirmed: !!confirmed,
   };
 }
@@ -50,10 +84,27 @@ export const changeRequestType = () => update({ step: "type" });
 export const newRequest = () => update({ ...emptyDraft, name: draftOf().name, email: draftOf().email,
   phone: draftOf().phone });
 
-// Files are read on the device into the draft (base64), so a request written offline keeps its photos.
-export async function addAttachments() {
+// What is wrong with the files just picked, checked at once (size, type, how many), or "".
+function pickProblem(files, lang) {
+  const types = saved(requestTypesKey(lang)) || saved(requestTypesKey("*"));
+  const type = types && types.types.find((t) => t.slug === draftOf().type);
+  if (!type) return "";
+  if (draftOf().attachments.length + files.length > types.limits.max_files) return "too_many_files";
+  if (files.some((f) => f.size > types.limits.max_file_bytes)) return "file_too_big";
+  if (files.some((f) => !type.accept.includes(f.type))) return wrongType[fileKind(type)];
+  return "";
+}
+
+// Files are read on the device into the draft (base64), so a request written offline keeps its photos. A pick
+// with a file too big or of the wrong type (or one too many) is refused at once, with the reason on the field.
+export async function addAttachments(lang) {
   const input = document.getElementById("field-attachments");
   const files = [...((input && input.files) || [])];
+  const problem = pickProblem(files, lang);
+  if (problem) {
+    if (input) input.value = "";
+    return update({ errors: { ...draftOf().errors, attachments: problem } });
+  }
   const read = (file) => new Promise((ok, fail) => {
     const reader = new FileReader();
     reader.onload = () => ok({ filename: file.name, content_type: file.type, size: file.size,
@@ -66,7 +117,8 @@ export async function addAttachments() {
   await update({ attachments: [...draftOf().attachments, ...added], errors: { ...draftOf().errors, attachments: "" } });
 }
 
-export const removeAttachment = (n) => update({ attachments: draftOf().attachments.filter((_, i) => i !== n) });
+export const removeAttachment = (n) => update({ attachments: draftOf().attachments.filter((_, i) => i !== n),
+  errors: { ...draftOf().errors, attachments: "" } });
 
 export function useMyLocation() {
   return useIdbValue("$locating", "");
@@ -97,7 +149,9 @@ function checkRequest(d, type, limits) {
   if (phone && !/^\+?\d{9,15}$/.test(phone)) errors.phone = "phone";
   if ((d.attachments || []).length > limits.max_files) errors.attachments = "too_many_files";
   else if ((d.attachments || []).some((a) => a.size > limits.max_file_bytes)) errors.attachments = "file_too_big";
-  else if ((d.attachments || []).some((a) => !type.accept.includes(a.content_type))) errors.attachments = "file_type";
+  else if ((d.attachments || []).some((a) => !type.accept.includes(a.content_type))) {
+    errors.attachments = wrongType[fileKind(type)];
+  }
   if (!d.consent) errors.consent = "consent_request";
   return errors;
 }
@@ -109,16 +163,13 @@ export async function submitRequest(lang, fields) {
   if (!type) return update({ step: "type" });
   const errors = checkRequest(d, type, types.limits);
   await update({ ...fields, consent: d.consent, errors });
-  if (Object.keys(errors).length) {
-    document.getElementById(`field-${Object.keys(errors)[0]}`)?.focus();
-    return;
-  }
+  if (Object.keys(errors).length) return focusSummary();
   const payload = { type: d.type, description: d.description, address: d.address, lat: d.lat, lon: d.lon,
     name: d.name, email: d.email, phone: d.phone, document: d.document, consent: true, lang,
     attachments: d.attachments.map(({ filename, content_type, data }) => ({ filename, content_type, data })),
     client_created_at: new Date().toISOString() };
   const id = await enqueue("request", payload, { procedure: type.name, when: when(payload.client_created_at, lang) });
-  await update({ outbox: id, step: "sent", attachments: [] });
+  await update({ outbox: id, step: "sent" }); // the files stay in the draft until the town hall has accepted it
 }
 
 export function useMyRequests(lang) {
@@ -160,9 +211,12 @@ export function useRequest(lang) {
       .catch(() => null);
   }, [key, lang]);
   const r = all[key];
-  if (!r) return { ready: code !== null, found: false, r: { timeline: [], department: {}, type: {}, attachments: [] } };
+  if (!r) return { ready: code !== null, found: false, r: { timeline: [], department: {}, type: {}, attachments: [] },
+    files: [] };
   const pending = outbox.filter((i) => i.kind === "reply" && i.payload.code === key && i.status !== "done");
-  return { ready: true, found: true, key, r: { ...r, timeline: [...r.timeline].reverse() },
+  const files = (r.attachments || []).map((a) => ({ url: a.url, filename: a.filename,
+    image: a.content_type.startsWith("image/"), size: `${Math.ceil(a.size / 1024)} KB` }));
+  return { ready: true, found: true, key, files, r: { ...r, timeline: [...r.timeline].reverse() },
     asOfLabel: r.as_of_label, expected: r.expected_from_citizen || { text: "", respond_by_label: "" },
     hasExpected: !!r.expected_from_citizen, reply, pendingCount: pending.length };
 }

@@ -300,6 +300,12 @@ class RequestView(TypedDict):
     as_of_label: str
 
 
+class FieldError(TypedDict):
+    code: str
+    target: str
+    href: str
+
+
 class NewRequest(TypedDict):
     ready: bool
     types: list[RequestType]
@@ -308,11 +314,12 @@ class NewRequest(TypedDict):
     draft: RequestDraft
     isOnline: bool
     step: str
+    errorList: list[FieldError]
+    fileKind: str
     files: list[FileItem]
     fileCount: int
     status: str
     retrying: bool
-    itemErrorList: list[str]
     confirmed: RequestView
     isConfirmed: bool
 
@@ -335,6 +342,13 @@ class Reply(TypedDict):
     errors: dict[str, str]
 
 
+class SentFile(TypedDict):
+    url: str
+    filename: str
+    image: bool
+    size: str
+
+
 class RequestPage(TypedDict):
     ready: bool
     found: bool
@@ -345,3 +359,4 @@ class RequestPage(TypedDict):
     hasExpected: bool
     reply: Reply
     pendingCount: int
+    files: list[SentFile]

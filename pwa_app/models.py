@@ -147,6 +147,8 @@ class Appointment(SQLModel, table=True):
     lang: str = "es"
     created_at: datetime = Field(default_factory=utcnow)
     cancelled_at: datetime | None = None
+    # "closure" when the town hall closed the office that day: staff call those it could not tell otherwise.
+    cancel_reason: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     # Keyed hash of the normalised document (pwa_app.services.fairness.person_key): per-person limits count on it,
     # so no limit query or log needs the plain number.
     person_key: str = Field(default="", index=True)
@@ -316,6 +318,19 @@ class StaffOffice(SQLModel, table=True):
 
     staff_id: int = Field(foreign_key="staffuser.id", primary_key=True)
     office_id: int = Field(foreign_key="office.id", primary_key=True)
+
+
+class DisplayToken(SQLModel, table=True):
+    """A waiting room's wall screen: its address carries a long random token that opens one office's queue board
+    (ticket numbers, no names) without a staff sign-in. Only the token's SHA-256 is stored. A manager creates it on
+    the office settings page; revoking it (revoked_at) stops the board at its next refresh."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    office_id: int = Field(foreign_key="office.id", index=True)
+    created_by: str = Field(default="", max_length=254)
+    created_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
 
 
 class StaffSession(SQLModel, table=True):
@@ -516,7 +531,7 @@ class MailOutbox(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True, max_length=160)  # e.g. "booked:<appointment>", "reminder:24h:<appointment>:<start>"
-    kind: str = Field(max_length=20)  # confirm | booked | cancelled | moved | reminder
+    kind: str = Field(max_length=20)  # confirm | booked | cancelled | moved | reminder | request_received | request_status
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", ondelete="CASCADE", index=True)
     recipient: str = Field(max_length=254)
     message: str  # the whole RFC 5322 message, attachments included

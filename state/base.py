@@ -116,6 +116,8 @@ def describe(errors: dict[str, str], info: dict | None = None) -> str:
             text = _s("Esta cita es de otra oficina: %(office)s.") % {"office": info["office"]}
         if code == "not_today" and info:
             text = _s("Esta cita es el %(day)s a las %(time)s, no hoy.") % info
+        if code == "cancelled" and info and info.get("day"):
+            text = _s("Esta cita está anulada: se canceló el %(day)s.") % info
         label = FIELDS.get(field)
         parts.append(f"{_s(label)}: {text}" if label and field not in ("form", "code") else text)
     return " ".join(parts)

@@ -2,12 +2,17 @@
 screen. The queue is read from the database on every event, so several workers and screens agree; both pages
 refresh themselves every few seconds."""
 
+import asyncio
+from datetime import datetime
+
+import reflex as rx
 from sqlmodel import select
 
 from components.staff import _s
 from pwa_app import db
 from pwa_app.models import Office
 from pwa_app.services import queue, staff
+from pwa_app.services.i18n import TZ
 from pwa_app.services.queue import QueueError
 from pwa_app.services.staff import StaffError
 from state.base import StaffState, staff_event, viewer
@@ -123,6 +128,14 @@ class QueueState(StaffState):
                              % {"label": t.label}, "ok"))
 
 
+def _show_board(state, session, office: Office) -> None:
+    """What a wall screen shows of an office's queue: the latest calls and the wait. No names."""
+    board = queue.board(session, office.id)
+    state.office_name, state.calls = office.name, board["calls"]
+    state.waiting, state.estimate = board["waiting"], board["estimate"]
+    state.updated = datetime.now(TZ).strftime("%H:%M")
+
+
 class ScreenState(StaffState):
     """The wall screen of the waiting room: the latest calls, newest first, and the queue's length. No names."""
 
@@ -139,14 +152,7 @@ class ScreenState(StaffState):
         if found is None or not viewer().can_office(found.id):
             self.office_slug, self.office_name, self.calls = "", "", []
             return
-        from datetime import datetime
-
-        from pwa_app.services.i18n import TZ
-
-        board = queue.board(session, found.id)
-        self.office_name, self.calls = found.name, board["calls"]
-        self.waiting, self.estimate = board["waiting"], board["estimate"]
-        self.updated = datetime.now(TZ).strftime("%H:%M")
+        _show_board(self, session, found)
 
     @staff_event("queue")
     def load(self):
@@ -162,3 +168,32 @@ class ScreenState(StaffState):
         if self.office_slug:
             with db.session() as session:
                 self._refresh(session)
+
+
+class DisplayState(rx.State):
+    """The wall screen opened by its display token (/staff/pantalla/clave/?t=...), with no staff sign-in: the
+    token, created by a manager on the office settings page, is checked at every refresh, so revoking it stops
+    the board within seconds. It shows what ScreenState shows: ticket numbers and desks, no names."""
+
+    office_name: str = ""
+    calls: list[dict] = []
+    waiting: int = 0
+    estimate: int = 0
+    updated: str = ""
+    refused: bool = False
+
+    def _refresh(self) -> None:
+        with db.session() as session:
+            office = staff.display_office(session, self.router.url.query_parameters.get("t", ""))
+            self.refused = office is None
+            if office is None:
+                self.office_name, self.calls, self.waiting, self.estimate = "", [], 0, 0
+                return
+            _show_board(self, session, office)
+
+    async def load(self):
+        """Not a staff event: the token in the address is the key (checked here and at every refresh)."""
+        await asyncio.to_thread(self._refresh)
+
+    async def refresh(self):
+        await asyncio.to_thread(self._refresh)

@@ -19,6 +19,7 @@ class RequestsState(StaffState):
     selected_id: int = 0
     detail: dict = {}
     timeline: list[dict[str, str]] = []
+    attachments: list[dict[str, str]] = []
     status_options: list[dict[str, str]] = []
     assignee_options: list[dict[str, str]] = []
     form_key: int = 0
@@ -40,6 +41,7 @@ class RequestsState(StaffState):
     def _detail(self, session) -> None:
         if not self.selected_id:
             self.detail, self.timeline, self.status_options, self.assignee_options = {}, [], [], []
+            self.attachments = []
             return
         view = staff.request_detail(session, viewer(), self.selected_id)
         self.detail = {k: ("" if view.get(k) is None else str(view.get(k))) for k in (
@@ -54,6 +56,10 @@ class RequestsState(StaffState):
         self.detail["id"] = str(view["id"])
         self.timeline = [{"label": e["label"], "at": e["at_label"], "comment": e["comment"] or "",
                           "actor": e["actor"]} for e in view["timeline"]]
+        self.attachments = [{
+            "url": f"/api/staff/requests/{view['id']}/attachments/{a['n']}", "filename": a["filename"],
+            "image": "1" if a["content_type"].startswith("image/") else "", "size": f"{-(-a['size'] // 1024)} KB",
+        } for a in view["attachments"]]
         self.status_options = [{"value": s, "label": tracking.status_label(s, "es")}
                                for s in tracking.STATUSES if s in view["next_statuses"]]
         self.assignee_options = [{"value": str(u.id), "label": u.name}

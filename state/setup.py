@@ -8,6 +8,8 @@ from components.staff import S_, _s, staff_translations
 from pwa_app import db
 from pwa_app.models import Office
 from pwa_app.services import content, staff
+from pwa_app.security import public_url
+from pwa_app.services.i18n import local
 from pwa_app.services.staff import StaffError
 from state.base import StaffState, staff_event, viewer
 
@@ -36,6 +38,8 @@ class OfficesState(SetupBase):
     selected: dict[str, str] = {}
     horizon: str = ""
     notice: str = ""
+    displays: list[dict[str, str]] = []  # the selected office's wall screen keys in force
+    display_url: str = ""  # a key just created: its address is shown this once (only its hash is kept)
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
@@ -48,17 +52,20 @@ class OfficesState(SetupBase):
         self.selected = chosen or {f: "" for f in OFFICE_FIELDS}
         town = staff.municipality(session)
         self.horizon, self.notice = str(town.booking_horizon_days), str(town.min_notice_minutes)
+        self.displays = [{"id": str(d.id), "created": local(d.created_at).strftime("%d/%m/%Y %H:%M"),
+                          "by": d.created_by} for d in staff.display_tokens(session, viewer(), self.editing_id)] \
+            if self.editing_id > 0 else []
 
     @staff_event("setup_office")
     def load(self):
-        self.flash, self.editing_id = "", 0
+        self.flash, self.editing_id, self.display_url = "", 0, ""
         with db.session() as session:
             self._refresh(session)
         self.form_key += 1
 
     @staff_event("setup_office")
     def edit(self, office_id: str):
-        self.editing_id, self.flash = int(office_id or 0), ""
+        self.editing_id, self.flash, self.display_url = int(office_id or 0), "", ""
         with db.session() as session:
             self._refresh(session)
         self.form_key += 1
@@ -84,6 +91,24 @@ class OfficesState(SetupBase):
             self.editing_id = office.id
             self._refresh(session)
         self._saved(_s("Oficina guardada: %(name)s.") % {"name": office.name})
+
+    @staff_event("setup_office")
+    def create_display(self):
+        with db.session() as session:
+            token = staff.create_display_token(session, viewer(), self.editing_id)
+            session.commit()
+            self._refresh(session)
+        self.display_url = f"{public_url()}/staff/pantalla/clave/?t={token}"
+        self._say(_s("Enlace de pantalla creado. Cópielo ahora: por seguridad no se volverá a mostrar."), "ok")
+
+    @staff_event("setup_office")
+    def revoke_display(self, display_id: str):
+        with db.session() as session:
+            staff.revoke_display_token(session, viewer(), int(display_id))
+            session.commit()
+            self._refresh(session)
+        self.display_url = ""
+        self._say(_s("Enlace revocado: esa pantalla deja de mostrar los turnos."), "ok")
 
     @staff_event("setup_town")
     def save_rules(self, form_data: dict):
@@ -201,12 +226,25 @@ class ProceduresState(SetupBase):
             self._refresh(session)
 
 
+SCHEDULE_FORM = ("procedure_id", "weekday", "opens", "closes", "slot_minutes", "capacity", "valid_from",
+                 "valid_until")
+
+
+def _schedule_form(r) -> dict[str, str]:
+    """A schedule's values as its form's fields hold them."""
+    return {"procedure_id": str(r.procedure_id), "weekday": str(r.weekday), "opens": f"{r.opens:%H:%M}",
+            "closes": f"{r.closes:%H:%M}", "slot_minutes": str(r.slot_minutes), "capacity": str(r.capacity),
+            "valid_from": r.valid_from.isoformat() if r.valid_from else "",
+            "valid_until": r.valid_until.isoformat() if r.valid_until else ""}
+
+
 class SchedulesState(SetupBase):
     office_options: list[dict[str, str]] = []
     procedure_options: list[dict[str, str]] = []
     office_id: str = ""
     procedure_id: str = ""
     rows: list[dict[str, str]] = []
+    editing: dict[str, str] = {}  # the schedule being edited (its form values), or empty: a new one
 
     def _refresh(self, session) -> None:
         from pwa_app.models import Procedure
@@ -225,6 +263,7 @@ class SchedulesState(SetupBase):
             "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
             "hours": f"{r.opens:%H:%M}–{r.closes:%H:%M}", "slot": str(r.slot_minutes), "capacity": str(r.capacity),
             "valid": " – ".join(d.strftime("%d/%m/%Y") for d in (r.valid_from, r.valid_until) if d) or _s("Siempre"),
+            **_schedule_form(r),
         } for r in rows]
 
     @staff_event("setup_office")
@@ -249,18 +288,32 @@ class SchedulesState(SetupBase):
             self._refresh(session)
 
     @staff_event("setup_office")
+    def edit(self, schedule_id: str):
+        """Fills the form with a schedule's values: saving it changes that schedule instead of adding one."""
+        self.editing = next(({k: r[k] for k in (*SCHEDULE_FORM, "id")} for r in self.rows if r["id"] == schedule_id),
+                            {})
+        self.flash, self.form_key = "", self.form_key + 1
+
+    @staff_event("setup_office")
+    def cancel_edit(self):
+        self.editing, self.flash, self.form_key = {}, "", self.form_key + 1
+
+    @staff_event("setup_office")
     def add(self, form_data: dict):
         data = {**form_data, "office_id": self.office_id}
+        schedule_id = int(self.editing["id"]) if self.editing else None
         with db.session() as session:
             try:
-                staff.save_schedule(session, viewer(), None, data)
+                staff.save_schedule(session, viewer(), schedule_id, data)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
                 self._fail(exc)
                 return
             self._refresh(session)
-        self._saved(_s("Horario añadido. Las nuevas horas ya se pueden reservar."))
+        self.editing = {}
+        self._saved(_s("Horario añadido. Las nuevas horas ya se pueden reservar.") if schedule_id is None else
+                    _s("Horario cambiado. Las citas ya reservadas se mantienen; las nuevas siguen el horario nuevo."))
 
     @staff_event("setup_office")
     def delete(self, schedule_id: str):
@@ -281,9 +334,11 @@ class ClosuresState(SetupBase):
     closures: list[dict[str, str]] = []
     pending: dict[str, str] = {}  # a closure waiting for the decision about its booked appointments
     pending_count: int = 0
+    calls: list[dict[str, str]] = []  # cancelled by a closure, with no e-mail or push: to phone
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
+        self.calls = staff.call_list(session, viewer())
         offices = staff.offices(session, viewer())
         names = {o.id: o.name for o in session.exec(select(Office))}
         self.office_options = ([{"value": "all", "label": _s("Todas las oficinas (festivo)")}] if self.can_town
@@ -321,7 +376,8 @@ class ClosuresState(SetupBase):
             self._saved(staff_translations().ngettext(
                 "Cierre guardado. Se ha anulado %(count)d cita; si dejó su correo, se le avisa.",
                 "Cierre guardado. Se han anulado %(count)d citas; se avisa por correo a quien lo dejó.", cancelled)
-                % {"count": cancelled})
+                % {"count": cancelled} + (" " + _s("A quien no dejó correo hay que llamarle: vea la lista de "
+                                                   "llamadas.") if self.calls else ""))
         elif decision == "keep":
             self._saved(_s("Cierre guardado. Las citas ya reservadas se mantienen."))
         else:

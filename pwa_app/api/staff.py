@@ -8,6 +8,7 @@ read), who is signed in, the reports CSV and the queue board; and the appointmen
     GET  /api/staff/me                    who is signed in (401 when nobody)
     GET  /api/staff/reports.csv?from=&to=[&office=]      figures per day, office and procedure (reports)
     GET  /api/staff/queue/{office}/board  the wall screen's data (queue)
+    GET  /api/staff/requests/{id}/attachments/{n}   a file sent with a request of the viewer's department
     GET  /api/staff/content/{lang}.po     the content texts of one language as a gettext catalogue (setup_town)
     POST /api/staff/content/import        multipart `file`: an edited .po read back -> 303 to the translations page
     GET  /api/v1/appointments/{code}/qr.svg?verifier=     the booking code as a QR code (citizens; segno)
@@ -22,7 +23,7 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
 import segno
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session, select
@@ -30,6 +31,7 @@ from sqlmodel import Session, select
 from pwa_app import db, proxy
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, error, get_session
+from pwa_app.api.requests import file_response
 from pwa_app.models import Office, utcnow
 from pwa_app.services import auth, codes, content, queue, ratelimit, reports, staff
 from pwa_app.services.auth import AuthError, Viewer
@@ -257,6 +259,18 @@ def queue_board(request: Request, office: str, session: Session = Depends(get_se
     if found is None or not viewer.can_office(found.id):
         raise HTTPException(404 if found is None else 403)
     return JSONResponse(queue.board(session, found.id), headers={"Cache-Control": "no-store"})
+
+
+@guarded("GET", "/api/staff/requests/{request_id}/attachments/{n}", "requests")
+def request_attachment(request: Request, request_id: int = Path(ge=1), n: int = Path(ge=1, le=100),
+                       session: Session = Depends(get_session)):
+    try:
+        att = staff.request_attachment(session, current_viewer(request, session), request_id, n)
+    except Forbidden:  # another department's request: as if it did not exist
+        att = None
+    if att is None:
+        raise HTTPException(404, "no such file")
+    return file_response(att)
 
 
 TRANSLATIONS_PAGE = "/staff/ajustes/traducciones/"

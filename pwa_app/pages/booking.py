@@ -183,8 +183,10 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
                            auto_capitalize="characters", spell_check=False, max_length=20),
             ),
             text_field(t.gettext("Mobile phone (optional)"), "phone",
-                       rx.cond(b["p"]["requires_document"], t.gettext("Only to tell you about changes."),
-                               t.gettext("Needed to find your booking later.")),
+                       rx.cond(b["p"]["requires_document"],
+                               t.gettext("So the town hall can call you if your appointment has to change."),
+                               t.gettext("Needed to find your booking later, and so the town hall can call you if "
+                                         "your appointment has to change.")),
                        type="tel", auto_complete="tel", input_mode="tel", max_length=20),
             rx.cond(
                 b["p"]["high_demand"],

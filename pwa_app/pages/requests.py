@@ -123,21 +123,39 @@ def location_fields(t, n, text_field) -> rx.Component:
     )
 
 
-def attachment_field(t, n, msgs) -> rx.Component:
+def attachment_field(t, lang, n, msgs) -> rx.Component:
+    """The type's own rules: photos, PDF documents or both; a wrong file is refused as soon as it is picked."""
     err = n["draft"]["errors"]["attachments"]
     return rx.el.div(
-        rx.el.label(t.gettext("Photos or documents (optional)"), html_for="field-attachments", class_name="label"),
-        rx.el.p(t.gettext("Up to 5 files of 5 MB each: JPEG, PNG or WebP photos, PDF documents."),
+        rx.el.label(rx.match(n["fileKind"], ("both", t.gettext("Photos or documents (optional)")),
+                             ("pdf", t.gettext("Documents (optional)")), t.gettext("Photos (optional)")),
+                    html_for="field-attachments", class_name="label"),
+        rx.el.p(rx.match(n["fileKind"],
+                         ("both", t.gettext("Up to three files, 5 MB each: JPEG, PNG or WebP photos, or PDF "
+                                            "documents.")),
+                         ("pdf", t.gettext("Up to three PDF documents, 5 MB each.")),
+                         t.gettext("Up to three photos, 5 MB each: JPEG, PNG or WebP.")),
                 id="field-attachments-hint", class_name="hint"),
         rx.cond(err, rx.el.p(msgs[err], id="field-attachments-error", class_name="field-error", role="alert")),
         rx.el.input(type="file", id="field-attachments", multiple=True, accept=n["type"]["accept"].join(","),
                     aria_describedby="field-attachments-hint field-attachments-error", class_name="input",
-                    on_change=client_fn("addAttachments")),
+                    aria_invalid=rx.cond(err, "true", "false"),
+                    on_change=client_fn("addAttachments").partial(lang)),
         rx.el.ul(rx.foreach(n["files"], lambda f: rx.el.li(
             f["filename"], " (", f["size"], ") ",
             button(t.gettext("Remove"), kind="link", on_click=client_fn("removeAttachment").partial(f["n"])),
         )), class_name="bullets"),
         class_name=rx.cond(err, "field field-has-error", "field"),
+    )
+
+
+def error_summary(t, n, msgs) -> rx.Component:
+    """GOV.UK's error summary: what stopped the request, each line a link to its field; it takes the focus."""
+    return rx.el.div(
+        rx.el.h2(t.gettext("There is a problem"), class_name="h2"),
+        rx.el.ul(rx.foreach(n["errorList"], lambda e: rx.el.li(rx.el.a(
+            msgs[e["code"]], href=e["href"], on_click=client_fn("focusField").partial(e["target"]))))),
+        id="error-summary", class_name="error-summary", role="alert", tab_index=-1,
     )
 
 
@@ -152,17 +170,19 @@ def details_step(t, lang, n, msgs) -> rx.Component:
     return rx.el.section(
         rx.el.h2(rt["name"], class_name="h2"),
         summary_list((t.gettext("Handled by"), rt["department"]["name"]), (t.gettext("Answer"), rt["response_label"])),
+        rx.cond(n["errorList"].length() > 0, error_summary(t, n, msgs)),
         rx.el.form(
             text_field(t.gettext("Describe your request"), "description", rt["hint"], multiline=True, rows=6,
                        max_length=4000),
             rx.cond(rt["allows_location"], location_fields(t, n, text_field)),
-            rx.cond(rt["accept"].length() > 0, attachment_field(t, n, msgs)),
+            rx.cond(rt["accept"].length() > 0, attachment_field(t, lang, n, msgs)),
             rx.el.h3(t.gettext("How can we answer you?"), class_name="h3"),
             text_field(t.gettext("Name (optional)"), "name", auto_complete="name", max_length=100),
             text_field(t.gettext("Email"), "email", rx.cond(rt["needs_contact"], t.gettext(
                 "An email or a phone number is needed for this request."), t.gettext("Optional.")),
                 type="email", auto_complete="email", max_length=254),
-            text_field(t.gettext("Phone"), "phone", t.gettext("Optional."), type="tel", auto_complete="tel",
+            text_field(t.gettext("Phone"), "phone", t.gettext("Optional: so the town hall can call you about this "
+                                                              "request."), type="tel", auto_complete="tel",
                        input_mode="tel", max_length=20),
             rx.cond(rt["needs_document"], text_field(t.gettext("DNI, NIE or passport number"), "document",
                                                      auto_complete="off", max_length=20)),
@@ -178,6 +198,7 @@ def details_step(t, lang, n, msgs) -> rx.Component:
             on_submit=client_fn("submitRequest").partial(lang),
             no_validate=True,
             class_name="form",
+            id="request-form",
         ),
         button(t.gettext("Choose another type"), kind="link", on_click=client_fn("changeRequestType")),
     )
@@ -198,11 +219,6 @@ def sent_step(t, lang, n) -> rx.Component:
             ),
             summary_list((t.gettext("Handled by"), r["department"]["name"]), (t.gettext("Answer"), r["due_label"])),
             link_button(t.gettext("Follow my request"), f"/{lang}/solicitud/?c=" + r["code"]),
-        )),
-        ("failed", rx.el.section(
-            notice(rx.el.p(t.gettext("The town hall could not accept this request:")),
-                   rx.el.ul(rx.foreach(n["itemErrorList"], lambda e: rx.el.li(e))), kind="error",
-                   **focus_here("failed")),
         )),
         notice(
             rx.cond(
@@ -265,6 +281,18 @@ def reply_form(t, lang, v, msgs) -> rx.Component:
     )
 
 
+def sent_files(t, v) -> rx.Component:
+    """The photos and documents the citizen sent: thumbnails that open the file full size."""
+    return rx.el.section(
+        rx.el.h2(t.gettext("Photos and documents you sent"), class_name="h2"),
+        rx.el.ul(rx.foreach(v["files"], lambda f: rx.el.li(rx.el.a(
+            rx.cond(f["image"], rx.el.img(src=f["url"], alt=f["filename"], loading="lazy", class_name="thumb")),
+            rx.el.span(f["filename"], " (", f["size"], ")"),
+            href=f["url"], target="_blank", rel="noopener",
+        ))), class_name="files", id="request-files"),
+    )
+
+
 def request_body(t, lang, v, msgs) -> rx.Component:
     r = v["r"]
     return rx.fragment(
@@ -295,6 +323,7 @@ def request_body(t, lang, v, msgs) -> rx.Component:
         rx.el.h2(t.gettext("Your request"), class_name="h2"),
         rx.el.p(r["description"], class_name="comment"),
         rx.cond(r["address"], rx.el.p(icon("pin"), r["address"], class_name="icon-text")),
+        rx.cond(v["files"].length() > 0, sent_files(t, v)),
         rx.el.p(t.gettext("Last updated"), ": ", v["asOfLabel"], class_name="hint"),
     )
 

@@ -3,7 +3,7 @@
 import { clientsClaim } from "workbox-core";
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
-import { NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
+import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
 
 // Pages are prerendered per language at /<lang>/<page>/; their data travels in the query string
 // (?p=procedure, ?c=code), so any query matches the same precached page.
@@ -24,6 +24,9 @@ registerRoute(({ url, request }) => request.method === "GET" && url.pathname ===
 // Free times change by the minute: ask the network first, fall back to the last answer when offline.
 registerRoute(({ url, request }) => request.method === "GET" && url.pathname === "/api/v1/availability",
   new NetworkFirst({ cacheName: "cita-availability", networkTimeoutSeconds: 4, matchOptions }));
+// A file sent with a request never changes (its number is its own): kept on the device once seen, for offline.
+registerRoute(({ url, request }) => request.method === "GET" && /^\/api\/v1\/requests\/[^/]+\/attachments\/\d+$/
+  .test(url.pathname), new CacheFirst({ cacheName: "cita-request-files", matchOptions }));
 
 // The page asks the waiting new version to take over when the citizen taps "update".
 self.addEventListener("message", (event) => {

@@ -1,6 +1,7 @@
 """E-mail to citizens: the booking confirmation (with the calendar file and a link to see, change or cancel the
 appointment), the confirmation link of high-demand procedures, cancellations, moves, and the reminder the day
-before for citizens whose device gets no web push.
+before for citizens whose device gets no web push. For requests (solicitudes): the confirmation with the tracking
+code and a link to follow it, and a mail at each status change (`queue_request`, called by services/tracking.py).
 
 A mail is written in the booking's language when it is queued, in the same transaction as the change it tells
 about (`queue`): no booking, no mail; a mail queued is never lost. The backend's notify worker sends the queue
@@ -74,6 +75,15 @@ LINKS = {
     "manage": N_("See, change or cancel my appointment"),
     "book": N_("Book another time"),
 }
+REQUEST_SUBJECTS = {
+    "request_received": N_("Request received: %(type)s"),
+    "request_status": N_("Your request has been updated: %(status)s"),
+}
+REQUEST_INTROS = {
+    "request_received": N_("The town hall has received your request. Please keep this email: with the tracking code "
+                           "you can follow the request at any time."),
+    "request_status": N_("There is news about your request."),
+}
 FOOTER = N_("This message was sent by %(town)s. Please do not reply to it.")
 
 
@@ -93,7 +103,7 @@ def sender_address() -> str:
 
 @dataclass
 class Letter:
-    """What a mail about one appointment says, already in the citizen's language."""
+    """What a mail about one appointment (or one request) says, already in the citizen's language."""
 
     kind: str
     lang: str
@@ -147,10 +157,29 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
         footer=say(FOOTER, town=town.name if town else "Cita"), calendar=calendar)
 
 
+def request_letter(view: dict, kind: str, comment: str = "", town: str = "Cita") -> Letter:
+    """A mail about a request, from its tracking view in the citizen's language (services/tracking.py)."""
+    lang = view["lang"]
+    say = lambda message, **values: _say(lang, message, **values)  # noqa: E731
+    facts = [(say("Tracking code"), view["code"]), (say("Request"), view["type"]["name"]),
+             (say(N_("Status")), f"{view['status_label']}. {view['status_help']}")]
+    if comment:
+        facts.append((say(N_("Comment from the town hall")), comment))
+    if view["open"]:
+        facts.append((say("Answer"), view["due_label"]))
+    return Letter(
+        kind=kind, lang=lang,
+        subject=say(REQUEST_SUBJECTS[kind], type=isolate(view["type"]["name"]), status=view["status_label"]),
+        intro=say(REQUEST_INTROS[kind]), facts=facts, bring_label="", bring=[],
+        links=[(say("Follow my request"), f"{public_url()}/{lang}/solicitud/?c={view['code'].replace('-', '')}")],
+        footer=say(FOOTER, town=town), calendar=None)
+
+
 def plain_text(let: Letter) -> str:
     lines = [let.intro, ""]
     lines += [f"{label}: {isolate(value)}" for label, value in let.facts]
-    lines += ["", let.bring_label + ":", *(f"- {isolate(item)}" for item in let.bring), ""]
+    lines += ["", let.bring_label + ":", *(f"- {isolate(item)}" for item in let.bring)] if let.bring else []
+    lines += [""]
     lines += [f"{text}:\n{url}\n" for text, url in let.links]
     return "\n".join([*lines, "--", let.footer, ""])
 
@@ -164,9 +193,10 @@ def html_text(let: Letter) -> str:
     facts = "".join(f"<tr><th scope=\"row\" align=\"start\">{e(label)}</th><td>{e(value)}</td></tr>"
                     for label, value in let.facts)
     bring = "".join(f"<li>{e(item)}</li>" for item in let.bring)
+    bring = f"<h2>{e(let.bring_label)}</h2><ul>{bring}</ul>" if let.bring else ""
     links = "".join(f"<p><a href=\"{e(url)}\">{e(text)}</a></p>" for text, url in let.links)
     return (f"<!doctype html><html lang=\"{let.lang}\" dir=\"{text_direction(let.lang)}\"><body>"
-            f"<p>{e(let.intro)}</p><table>{facts}</table><h2>{e(let.bring_label)}</h2><ul>{bring}</ul>{links}"
+            f"<p>{e(let.intro)}</p><table>{facts}</table>{bring}{links}"
             f"<hr><p><small>{e(let.footer)}</small></p></body></html>")
 
 
@@ -195,15 +225,31 @@ def queue(session: Session, appt: Appointment, kind: str, now: datetime | None =
     start = to_utc(appt.starts_at)
     once_only = ("confirm", "booked", "cancelled", "closed")
     key = f"{kind}:{appt.id}" if kind in once_only else f"{kind}:{appt.id}:{start:%Y%m%dT%H%MZ}"
+    return _enqueue(session, key, kind, appt.email, lambda: letter(session, appt, kind, reason), now, appt.id)
+
+
+def queue_request(session: Session, email: str, key: str, kind: str, view: dict, comment: str = "",
+                  now: datetime | None = None) -> bool:
+    """Queues a mail about a request (kind request_received or request_status) from its tracking view in the
+    citizen's language, in the caller's transaction. Nothing without an address; once per key."""
+    if not email:
+        return False
+    town = session.exec(select(Municipality)).first()
+    return _enqueue(session, key, kind, email,
+                    lambda: request_letter(view, kind, comment, town.name if town else "Cita"), now)
+
+
+def _enqueue(session: Session, key: str, kind: str, recipient: str, write, now: datetime | None,
+             appointment_id: int | None = None) -> bool:
     try:
         with session.begin_nested():
-            raw = message(letter(session, appt, kind, reason), appt.email).as_string()
+            raw = message(write(), recipient).as_string()
             return once.insert_ignoring_duplicates(session, MailOutbox, [{
-                "key": key, "kind": kind, "appointment_id": appt.id, "recipient": appt.email, "message": raw,
-                "status": "queued", "tries": 0, "next_at": to_utc(now or utcnow()), "claim": "",
+                "key": key, "kind": kind, "appointment_id": appointment_id, "recipient": recipient,
+                "message": raw, "status": "queued", "tries": 0, "next_at": to_utc(now or utcnow()), "claim": "",
                 "last_error": "", "created_at": to_utc(now or utcnow())}]) == 1
-    except Exception:  # a mail must never stop a booking
-        log.exception("mail: could not queue the %s mail of appointment %s", kind, appt.id)
+    except Exception:  # a mail must never stop a booking or a request
+        log.exception("mail: could not queue the %s mail %s", kind, key)
         return False
 
 

@@ -7,7 +7,9 @@ caller commits. Availability follows at once: slots are computed from the Schedu
 every request, and catalogue edits clear the citizen API's catalogue cache (`catalogue.changed`).
 """
 
+import json
 import re
+import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func
@@ -19,10 +21,12 @@ from pwa_app.models import (
     Area,
     Closure,
     Department,
+    DisplayToken,
     Municipality,
     Office,
     Procedure,
     ProcedureOffice,
+    PushLink,
     QueueTicket,
     RequestAssignment,
     RequestType,
@@ -35,7 +39,7 @@ from pwa_app.models import (
 )
 from pwa_app.services import auth, catalogue, codes, content, mail, notify, queue, tracking
 from pwa_app.services.auth import AuthError, Viewer
-from pwa_app.services.i18n import TZ, local, time_label
+from pwa_app.services.i18n import TZ, local, long_day_label, time_label
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x08\x0b-\x1f]")
@@ -461,8 +465,8 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
                 on_conflict: str = "ask", now: datetime | None = None) -> tuple[Closure, int]:
     """Close an office (or, office_id None, every office: a public holiday) for a day. When appointments are
     booked that day, `on_conflict` says what to do with them: "ask" refuses with code "has_appointments" and their
-    number; "cancel" cancels them (seats freed) and tells each citizen by e-mail and web push, where they can be reached; "keep" keeps them.
-    Returns (closure, appointments cancelled)."""
+    number; "cancel" cancels them (seats freed) and tells each citizen by e-mail and web push, where they can be
+    reached (the others are on the call list, `call_list`); "keep" keeps them. Returns (closure, cancelled)."""
     require(viewer, "setup_town" if office_id is None else "setup_office", office_id)
     errors: dict[str, str] = {}
     day = _date(day, "day", errors)
@@ -489,7 +493,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
     if booked and on_conflict == "cancel":
         moment = now or utcnow()
         for appt in booked:
-            appt.status, appt.seat, appt.cancelled_at = "cancelled", None, moment
+            appt.status, appt.seat, appt.cancelled_at, appt.cancel_reason = "cancelled", None, moment, "closure"
             session.add(appt)
             mail.queue(session, appt, "closed", moment, reason=reason)
             notify.appointment_closed(session, appt, reason, moment)
@@ -499,6 +503,22 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
     auth.audit(session, viewer, "closure.create", f"closure:{closure.id}", office_id=office_id, day=day.isoformat(),
                reason=reason, booked=len(booked), decision=on_conflict if booked else "none", cancelled=cancelled)
     return closure, cancelled
+
+
+def call_list(session: Session, viewer: Viewer, since: date | None = None) -> list[dict]:
+    """Coming appointments a closure cancelled whose citizen neither left an e-mail nor follows them by web push:
+    staff must phone them (or, without a phone, wait for them at the door). In time order."""
+    require(viewer, "setup_office")
+    followed = select(PushLink.id).where(PushLink.appointment_id == Appointment.id).exists()
+    rows = session.exec(select(Appointment).where(
+        Appointment.cancel_reason == "closure", Appointment.email == "", ~followed,
+        Appointment.starts_at >= day_bounds(since or today())[0]).order_by(Appointment.starts_at, Appointment.id))
+    rows = [a for a in rows if viewer.can_office(a.office_id)]
+    procedures = {p.id: p.name for p in session.exec(select(Procedure))}
+    offices = {o.id: o.name for o in session.exec(select(Office))}
+    return [{"day": local(a.starts_at).strftime("%d/%m/%Y"), "time": time_label(local(a.starts_at), "es"),
+             "name": a.name, "phone": a.phone, "procedure": procedures.get(a.procedure_id, ""),
+             "office": offices.get(a.office_id, ""), "code": codes.format_code(a.code)} for a in rows]
 
 
 def delete_closure(session: Session, viewer: Viewer, closure_id: int) -> None:
@@ -512,6 +532,51 @@ def delete_closure(session: Session, viewer: Viewer, closure_id: int) -> None:
     session.flush()
     auth.audit(session, viewer, "closure.delete", f"closure:{closure_id}", office_id=row.office_id,
                day=row.day.isoformat(), reason=row.reason)
+
+
+# --- wall screens ---------------------------------------------------------------------------------------------
+
+
+def display_tokens(session: Session, viewer: Viewer, office_id: int) -> list[DisplayToken]:
+    """An office's wall screen keys still in force, newest first."""
+    require(viewer, "setup_office", office_id)
+    return list(session.exec(select(DisplayToken).where(DisplayToken.office_id == office_id,
+                                                        DisplayToken.revoked_at == None)  # noqa: E711
+                             .order_by(DisplayToken.created_at.desc(), DisplayToken.id.desc())))
+
+
+def create_display_token(session: Session, viewer: Viewer, office_id: int, now: datetime | None = None) -> str:
+    """A new key for one office's wall screen; returns the token (only its hash is kept: shown once)."""
+    require(viewer, "setup_office", office_id)
+    if session.get(Office, office_id) is None:
+        raise StaffError({"form": "not_found"})
+    token = secrets.token_urlsafe(32)  # 256 bits: the address is the only key
+    row = DisplayToken(token_hash=auth.token_hash(token), office_id=office_id, created_by=viewer.email,
+                       created_at=now or utcnow())
+    session.add(row)
+    session.flush()
+    auth.audit(session, viewer, "display.create", f"display:{row.id}", office_id=office_id)
+    return token
+
+
+def revoke_display_token(session: Session, viewer: Viewer, token_id: int, now: datetime | None = None) -> None:
+    row = session.get(DisplayToken, token_id)
+    if row is None:
+        raise StaffError({"form": "not_found"})
+    require(viewer, "setup_office", row.office_id)
+    row.revoked_at = now or utcnow()
+    session.add(row)
+    session.flush()
+    auth.audit(session, viewer, "display.revoke", f"display:{row.id}", office_id=row.office_id)
+
+
+def display_office(session: Session, token: str) -> Office | None:
+    """The office a wall screen's token opens, or None (unknown or revoked)."""
+    if not token or len(token) > 100:
+        return None
+    row = session.exec(select(DisplayToken).where(DisplayToken.token_hash == auth.token_hash(token),
+                                                  DisplayToken.revoked_at == None)).first()  # noqa: E711
+    return session.get(Office, row.office_id) if row else None
 
 
 # --- booking rules --------------------------------------------------------------------------------------------
@@ -563,7 +628,7 @@ def day_appointments(session: Session, viewer: Viewer, office_id: int, day: date
     tickets = queue.tickets_for_appointments(session, [a.id for a in rows])
     return [{
         "id": a.id, "code": codes.format_code(a.code), "time": time_label(local(a.starts_at), "es"),
-        "name": a.name, "procedure": names[a.procedure_id].name if a.procedure_id in names else "",
+        "name": a.name, "phone": a.phone, "procedure": names[a.procedure_id].name if a.procedure_id in names else "",
         "status": a.status, "requirements": needs.get(a.procedure_id, []),
         "ticket": tickets.get(a.id, ""), "document_hint": ("···" + a.document[-4:]) if a.document else "",
     } for a in rows]
@@ -599,11 +664,13 @@ def check_in(session: Session, viewer: Viewer, code: str, office_id: int | None 
     if not viewer.can_office(appt.office_id) or (office_id is not None and appt.office_id != office_id):
         office = session.get(Office, appt.office_id)
         raise StaffError({"code": "other_office"}, office=office.name if office else "")
+    if appt.status == "cancelled":  # whatever its day: that it was cancelled is what the desk must say
+        raise StaffError({"code": "cancelled"}, day=long_day_label(local(appt.cancelled_at).date(), "es")
+                         if appt.cancelled_at else "")
     day = local(appt.starts_at).date()
     if day != local(now).date():
-        raise StaffError({"code": "not_today"}, day=day.isoformat(), time=time_label(local(appt.starts_at), "es"))
-    if appt.status == "cancelled":
-        raise StaffError({"code": "cancelled"})
+        raise StaffError({"code": "not_today"}, day=long_day_label(day, "es"), time=time_label(local(appt.starts_at),
+                                                                                              "es"))
     if appt.status in ("done", "no_show"):
         raise StaffError({"code": "closed"})
     if appt.status == "checked_in":
@@ -694,6 +761,11 @@ def request_detail(session: Session, viewer: Viewer, request_id: int, now: datet
                 assignee=person.name if person else "", assignee_id=person.id if person else 0,
                 next_statuses=sorted(tracking.TRANSITIONS[req.status] - {"assigned"}))
     return view
+
+
+def request_attachment(session: Session, viewer: Viewer, request_id: int, position: int):
+    """A file of a request the viewer's department handles (Forbidden for any other); None when there is none."""
+    return tracking.attachment(session, request_for(session, viewer, request_id), position)
 
 
 def colleagues(session: Session, viewer: Viewer, request_id: int) -> list[StaffUser]:
@@ -842,4 +914,25 @@ def audit_log(session: Session, viewer: Viewer, limit: int = 200) -> list[dict]:
 
     rows = session.exec(select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
     return [{"id": e.id, "at": local(e.at).strftime("%d/%m/%Y %H:%M:%S"), "actor": e.actor, "action": e.action,
-             "target": e.target, "detail": e.detail, "ip": e.ip} for e in rows]
+             "target": e.target, "detail": readable_detail(e.detail), "ip": e.ip} for e in rows]
+
+
+def readable_detail(detail: str) -> list[str]:
+    """An audit event's details (stored as JSON) as "key: value" lines a person reads at a glance."""
+    try:
+        values = json.loads(detail or "{}")
+    except ValueError:
+        return [detail]
+    if not isinstance(values, dict):
+        return [detail]
+
+    def say(value) -> str:
+        if isinstance(value, bool):
+            return "sí" if value else "no"
+        if isinstance(value, list | tuple):
+            return ", ".join(say(v) for v in value) or "–"
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={say(v)}" for k, v in value.items()) or "–"
+        return "–" if value is None or value == "" else str(value)
+
+    return [f"{key}: {say(value)}" for key, value in values.items()]

@@ -32,7 +32,7 @@ from sqlmodel import Session, delete, func, select
 from pwa_app.models import (
     Attachment, Closure, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange, utcnow,
 )
-from pwa_app.services import codes, images, notify
+from pwa_app.services import codes, images, mail, notify
 from pwa_app.services.booking import EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
 from pwa_app.services.documents import DocumentError, check_document
 from pwa_app.services.i18n import DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, translations
@@ -392,6 +392,7 @@ def submit(session: Session, raw: dict, now: datetime | None = None, source: str
                              department_id=req.department_id, comment_lang=req.lang))
     _store_files(session, req, cleaned.files, now)
     session.flush()
+    _mail(session, req, f"request_received:{req.id}", "request_received", now)
     return req
 
 
@@ -431,7 +432,14 @@ def change_status(session: Session, req: ServiceRequest, status: str, *, departm
     session.add_all([req, change])
     session.flush()
     notify.request_status_changed(session, req, change)  # web push to the devices following it, once committed
+    _mail(session, req, f"request_status:{change.id}", "request_status", now, _comment_in(session, change, req.lang))
     return change
+
+
+def _mail(session: Session, req: ServiceRequest, key: str, kind: str, now: datetime, comment: str = "") -> None:
+    """A mail to the citizen who left an address (mail.queue_request: once per key, in this transaction)."""
+    if req.email:
+        mail.queue_request(session, req.email, key, kind, request_view(session, req, req.lang, now), comment, now)
 
 
 def reply(session: Session, req: ServiceRequest, raw: dict, now: datetime | None = None) -> StatusChange:
@@ -702,6 +710,10 @@ def _comments(session: Session, changes: list[StatusChange], lang: str) -> dict[
         ContentTranslation.table_name == "statuschange", ContentTranslation.field == "comment",
         ContentTranslation.lang == lang, ContentTranslation.row_id.in_(ids)))
     return {r.row_id: r.text for r in rows}
+
+
+def _comment_in(session: Session, change: StatusChange, lang: str) -> str:
+    return _comments(session, [change], lang).get(change.id, change.comment)
 
 
 def _short(department: dict | None) -> dict | None:

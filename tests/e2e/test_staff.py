@@ -75,13 +75,13 @@ def solved_challenge(app_server) -> str:
     return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
-def book(app_server, name: str, document: str, *, skip_days: int = 0) -> dict:
+def book(app_server, name: str, document: str, *, skip_days: int = 0, phone: str = "", email: str = "") -> dict:
     """Books the first free time (on the first open day after `skip_days` open days) as the citizen pages do."""
     free = api(app_server, "GET", f"/api/v1/availability?procedure={PROCEDURE}&office={OAC}")
     days = [d for d in free["days"] if d["free"]]
     slot = next(s for s in days[skip_days]["slots"] if s["free"])
     body = {"procedure": PROCEDURE, "office": OAC, "start": slot["start"], "name": name, "document": document,
-            "consent": True, "lang": "es", "altcha": solved_challenge(app_server)}
+            "phone": phone, "email": email, "consent": True, "lang": "es", "altcha": solved_challenge(app_server)}
     return api(app_server, "POST", "/api/v1/appointments", body, {"Idempotency-Key": uuid.uuid4().hex})
 
 
@@ -186,6 +186,8 @@ def test_staff_workspace(browser, accounts, shot):
     page.get_by_label("Contraseña").fill("no es la contraseña")
     page.get_by_role("button", name="Entrar").click()
     expect(page.get_by_role("alert")).to_contain_text("no son correctos")
+    expect(page.get_by_label("Correo electrónico")).to_have_value(ADMIN)  # kept: only the password to type again
+    expect(page.get_by_label("Contraseña")).to_be_focused()
     shot(page, "login")
 
     sign_in(page, ADMIN)
@@ -305,6 +307,7 @@ def test_staff_workspace(browser, accounts, shot):
         page.wait_for_timeout(300)
         shot(page, name)
     expect(page.locator("table")).to_contain_text("closure.create")
+    expect(page.locator("table")).to_contain_text("reason: Obras en la oficina")  # readable, not JSON
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
 
     # Sign out: the session is gone for this browser.
@@ -469,5 +472,114 @@ def test_after_failed_tries_the_right_password_still_signs_in(browser, accounts,
     expect(page).to_have_url(re.compile(r"/staff/dia/$"), timeout=15_000)
     expect(page.locator(".staff-me-name")).to_have_text("Vera Ventanilla")
     assert answers == [428, 200], answers
+
+
+def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts, shot):
+    """Whom a closure leaves uninformed is on a printable call list; the day view shows the phone; a request's
+    photos open from the inbox (and only for staff)."""
+    from pwa_app.services import tracking
+    from tests.e2e.test_requests import PNG, loaded
+
+    app_server = accounts
+    context, page, errors = tablet(browser, app_server)
+    sign_in(page, ADMIN, "/staff/ajustes/cierres/")
+    skip = first_quiet_day(app_server)
+    phoned = book(app_server, "Rosa Llamada Pérez", "23456789D", skip_days=skip, phone="612 345 678")
+    mailed = book(app_server, "Marcos Correo Gil", "34567890V", skip_days=skip, email="marcos@example.com")
+    day = date.fromisoformat(phoned["start"][:10])
+    page.get_by_label("Oficina").select_option(label=OAC_NAME)
+    page.get_by_label("Fecha").fill(day.isoformat())
+    page.get_by_label("Motivo").fill("Corte de luz")
+    page.get_by_role("button", name="Cerrar ese día").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Anular las citas y avisar").click()
+    expect(page.get_by_role("status").filter(has_text="hay que llamarle")).to_be_visible()
+    calls = page.locator("#staff-calls")
+    expect(calls).to_contain_text("Rosa Llamada Pérez")
+    expect(calls).to_contain_text("612345678")
+    expect(calls).to_contain_text("Alta en el padrón")
+    expect(calls).not_to_contain_text("Marcos Correo Gil")  # told by e-mail
+    assert row(app_server, mailed["code"]).status == "cancelled"
+    shot(page, "call-list")
+    page.emulate_media(media="print")
+    expect(page.locator(".staff-header")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Nuevo cierre")).to_be_hidden()
+    expect(calls).to_be_visible()
+    shot(page, "call-list-print")
+    page.emulate_media(media="screen")
+
+    # The day view shows the phone, to call a citizen who is late; a cancelled code says so, and when, in words.
+    today = book(app_server, "Lola Hoy Díaz", "45678901G", phone="622 111 333")
+    move_to_now(app_server, today["code"])
+    page.goto("/staff/dia/")
+    page.get_by_label("Código de reserva").fill(phoned["code"])
+    page.get_by_role("button", name="Registrar llegada").first.click()
+    refused = page.get_by_role("alert").filter(has_text="Esta cita está anulada: se canceló el")
+    expect(refused).to_contain_text(str(datetime.now(MADRID).year))
+    expect(refused).not_to_contain_text(datetime.now(MADRID).date().isoformat())
+    appt = page.locator(".staff-appt", has_text="Lola Hoy Díaz")
+    expect(appt).to_contain_text("Teléfono 622111333")
+    expect(appt.get_by_role("link", name="622111333")).to_have_attribute("href", "tel:622111333")
+    shot(page, "day-phone")
+
+    # A schedule is edited in place (then put back as it was).
+    page.goto("/staff/ajustes/horarios/")
+    first = page.locator("table tbody tr").first
+    capacity = first.locator("td").nth(4).inner_text()
+    first.get_by_role("button", name=re.compile("^Editar")).click()
+    expect(page.get_by_role("heading", name="Cambiar horario")).to_be_visible()
+    expect(page.get_by_label("Puestos (citas a la vez)")).to_have_value(capacity)
+    page.get_by_label("Puestos (citas a la vez)").fill(str(int(capacity) + 1))
+    page.get_by_role("button", name="Guardar cambios").click()
+    expect(page.get_by_role("status").filter(has_text="Horario cambiado")).to_be_visible()
+    expect(page.locator("table tbody tr").first.locator("td").nth(4)).to_have_text(str(int(capacity) + 1))
+    shot(page, "schedule-edited")
+    page.locator("table tbody tr").first.get_by_role("button", name=re.compile("^Editar")).click()
+    page.get_by_label("Puestos (citas a la vez)").fill(capacity)
+    page.get_by_role("button", name="Guardar cambios").click()
+    expect(page.locator("table tbody tr").first.locator("td").nth(4)).to_have_text(capacity)
+    expect(page.get_by_role("heading", name="Añadir horario")).to_be_visible()
+
+    # A request with a photo: a thumbnail in the inbox that opens the file full size.
+    with app_server.session() as s:
+        req = tracking.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto en el parque.",
+                                  "address": "Parque del Ejido", "consent": True, "lang": "es",
+                                  "attachments": [{"filename": "banco.png",
+                                                   "data": base64.b64encode(PNG).decode()}]})
+        s.commit()
+        request_id = req.id
+    page.goto("/staff/solicitudes/")
+    page.locator(".staff-req", has_text="Banco roto en el parque").first.click()
+    thumb = page.locator("#staff-attachments img")
+    expect(thumb).to_have_attribute("alt", "banco.png")
+    loaded(thumb)
+    link = page.locator("#staff-attachments a")
+    url = f"/api/staff/requests/{request_id}/attachments/1"
+    expect(link).to_have_attribute("href", url)
+    expect(link).to_have_attribute("target", "_blank")
+    shot(page, "request-photo")
+    answer = page.request.get(url)
+    assert answer.status == 200 and answer.body() == PNG and answer.headers["cache-control"] == "no-store"
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(app_server.base_url + url, timeout=10)
+    assert refused.value.code == 401
+
+    # The wall screen without a staff sign-in: a manager creates its address; revoking it stops the board.
+    page.goto("/staff/ajustes/")
+    page.get_by_label("Oficina", exact=True).select_option(label=OAC_NAME)
+    page.get_by_role("button", name="Crear enlace de pantalla").click()
+    address = page.locator("#staff-display-url")
+    expect(address).to_have_value(re.compile(r"/staff/pantalla/clave/\?t=[\w-]{40,}$"))
+    shot(page, "display-key")
+    screen_context = browser.new_context(**TABLET, locale="es-ES")  # another device, nobody signed in
+    screen = wait_hydrated(screen_context.new_page())
+    screen.goto(address.input_value())
+    expect(screen.get_by_role("heading", name="Turnos")).to_be_visible()
+    expect(screen.locator(".screen-office")).to_have_text(OAC_NAME)
+    shot(screen, "display-board")
+    page.locator("#staff-displays").get_by_role("button", name="Revocar").first.click()
+    expect(page.get_by_role("status").filter(has_text="Enlace revocado")).to_be_visible()
+    expect(screen.locator("#screen-refused")).to_be_visible(timeout=10_000)  # at its next refresh
+    shot(screen, "display-revoked")
+    screen_context.close()
     context.close()
     assert not errors, errors

@@ -328,3 +328,42 @@ def test_reminder_by_email_the_day_before_when_no_device_follows_by_push_and_onl
     assert mail.scan(factory, day_before + timedelta(minutes=5))["mail_reminders"] == 0  # never twice
     [reminder] = mails(session, "reminder")
     assert reminder.appointment_id == mine.id and "cita.ics" in reminder.message
+
+
+# --- requests (solicitudes) ---------------------------------------------------------------------------------------
+
+
+def test_a_request_is_confirmed_by_mail_with_its_tracking_code_and_link_in_the_citizens_language(session, clock,
+                                                                                                 folder):
+    from pwa_app.services import tracking
+    from tests.unit.test_tracking import application
+
+    req = tracking.submit(session, application(lang="uk"), now=clock.now)
+    tracking.submit(session, application(email="", phone="612345678"), now=clock.now)  # no address, no mail
+    session.commit()
+    [row] = mails(session)
+    msg = parsed(row)
+    assert row.kind == "request_received" and row.appointment_id is None and msg["To"] == "ana@example.com"
+    assert msg["Content-Language"] == "uk" and msg["Subject"].startswith(
+        gettext("uk", "Request received: %(type)s").split("%")[0]) and not msg["Subject"].startswith("Request")
+    text = msg.get_body(("plain",)).get_content()
+    assert tracking.format_code(req.code) in text and f"https://cita.example.es/uk/solicitud/?c={req.code}" in text
+    assert gettext("uk", "Follow my request") in text and gettext("uk", "What to bring") not in text
+
+
+def test_each_status_change_of_a_request_is_mailed_once_with_the_public_comment(session, clock, folder):
+    from pwa_app.services import tracking
+    from tests.unit.test_tracking import application
+
+    req = tracking.submit(session, application(lang="ca"), now=clock.now)
+    tracking.change_status(session, req, "in_progress", now=clock.now)
+    tracking.change_status(session, req, "waiting_citizen", comment="Envieu el contracte & la factura.",
+                           now=clock.now)
+    session.commit()
+    received, working, waiting = mails(session)
+    assert [m.kind for m in (received, working, waiting)] == ["request_received", "request_status", "request_status"]
+    assert len({m.key for m in (received, working, waiting)}) == 3
+    msg = parsed(waiting)
+    assert gettext("ca", "Waiting for you") in msg["Subject"]
+    assert "Envieu el contracte & la factura." in msg.get_body(("plain",)).get_content()
+    assert "contracte &amp; la factura" in msg.get_body(("html",)).get_content()

@@ -402,3 +402,27 @@ def test_purge_drops_ended_sessions_and_old_attempts(session, clock):
     assert session.exec(select(StaffSession)).first() is None
     assert session.exec(select(LoginAttempt)).first() is None
     assert utcnow()
+
+
+def test_request_files_open_only_for_staff_of_the_requests_department(client, people, staff_env):
+    from pwa_app.models import RequestType
+    from pwa_app.services import tracking
+    from tests.unit.test_tracking import JPEG, b64
+
+    with Session(staff_env, expire_on_commit=False) as s:
+        mine = s.exec(select(RequestType).where(RequestType.department_id == 1, RequestType.allows_photo)).first()
+        other = s.exec(select(RequestType).where(RequestType.department_id != 1, RequestType.allows_photo)).first()
+        raw = {"description": "Farola fundida.", "address": "Calle Mayor 1", "name": "Ana", "email": "a@b.es",
+               "document": "12345678Z", "consent": True, "attachments": [{"filename": "foto.jpg", "data": b64(JPEG)}]}
+        ours, theirs = (tracking.submit(s, {**raw, "type": t.slug}) for t in (mine, other))
+        s.commit()
+    url = "/api/staff/requests/{}/attachments/{}"
+    assert client.get(url.format(ours.id, 1)).status_code == 401  # nobody signed in
+    client.cookies.set(auth.COOKIE, people["manager"][1])
+    answer = client.get(url.format(ours.id, 1))
+    assert answer.status_code == 200 and answer.content == JPEG and answer.headers["content-type"] == "image/jpeg"
+    assert answer.headers["cache-control"] == "no-store" and "sandbox" in answer.headers["content-security-policy"]
+    assert client.get(url.format(theirs.id, 1)).status_code == 404  # another department's request
+    assert client.get(url.format(ours.id, 2)).status_code == 404
+    client.cookies.set(auth.COOKIE, people["desk"][1])
+    assert client.get(url.format(ours.id, 1)).status_code == 403  # the front desk does not handle requests

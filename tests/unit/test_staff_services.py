@@ -25,7 +25,8 @@ from pwa_app.models import (
     ServiceRequest,
     StaffUser,
 )
-from pwa_app.services import auth, booking, queue, reports, staff, tracking
+from pwa_app.services import auth, booking, codes, queue, reports, staff, tracking
+from pwa_app.services.i18n import local, long_day_label, time_label
 from pwa_app.services.slots import slots
 from pwa_app.services.staff import Forbidden, StaffError
 from tests.unit.conftest import solve_challenge
@@ -106,6 +107,54 @@ def test_closure_on_a_day_with_bookings_asks_then_cancels_and_mails_the_citizens
     assert free_slots(session, clock, WED) == []  # availability follows at once
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "closure.create")).one()
     assert event.actor == "man@ayto.es" and '"cancelled": 2' in event.detail and "Primera" not in event.detail
+
+
+def test_a_closure_gives_staff_the_call_list_of_whom_no_mail_or_push_reaches(session, clock, v):
+    from pwa_app.models import PushLink, PushSubscription
+
+    free = free_slots(session, clock, WED)
+    phoned = book_at(session, clock, free[0].starts_at, "Rosa Llamada", phone="612 345 678")
+    book_at(session, clock, free[1].starts_at, "Marcos Correo", email="marcos@example.com")
+    pushed = book_at(session, clock, free[2].starts_at, "Pilar Push")
+    gone = book_at(session, clock, free[3].starts_at, "Carlos Anula")
+    sub = PushSubscription(endpoint="https://push.example/x", p256dh="k", auth="a")
+    session.add(sub)
+    session.flush()
+    session.add(PushLink(subscription_id=sub.id, appointment_id=pushed.id))
+    booking.cancel(session, gone, now=clock.now)  # cancelled by the citizen
+    session.commit()
+    staff.add_closure(session, v["manager"], office(session).id, WED, "Corte de luz", on_conflict="cancel",
+                      now=clock.now)
+    session.commit()
+    [call] = staff.call_list(session, v["manager"], since=clock.today())
+    assert call == {"day": "02/12/2026", "time": time_label(local(phoned.starts_at), "es"), "name": "Rosa Llamada",
+                    "phone": "612345678", "procedure": procedure(session).name, "office": office(session).name,
+                    "code": codes.format_code(phoned.code)}
+    assert staff.call_list(session, v["manager"], since=WED + timedelta(days=1)) == []  # the day has passed
+    with pytest.raises(Forbidden):
+        staff.call_list(session, v["desk"])
+
+
+def test_a_wall_screen_key_opens_one_offices_board_until_it_is_revoked(session, clock, v):
+    from pwa_app.models import DisplayToken
+
+    oac = office(session).id
+    token = staff.create_display_token(session, v["manager"], oac, now=clock.now)
+    session.commit()
+    assert len(token) >= 40 and staff.display_office(session, token).id == oac
+    [row] = staff.display_tokens(session, v["manager"], oac)
+    assert row.token_hash != token and token not in row.token_hash  # only the hash is kept
+    assert staff.display_office(session, token[:-1]) is None and staff.display_office(session, "") is None
+    with pytest.raises(Forbidden):
+        staff.create_display_token(session, v["desk"], oac)  # a manager's decision
+    with pytest.raises(Forbidden):
+        staff.create_display_token(session, v["manager"], office(session, NORTE).id)  # not their office
+    staff.revoke_display_token(session, v["manager"], row.id, now=clock.now)
+    session.commit()
+    assert staff.display_office(session, token) is None and staff.display_tokens(session, v["manager"], oac) == []
+    assert session.get(DisplayToken, row.id).revoked_at is not None
+    actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions[-2:] == ["display.create", "display.revoke"]
 
 
 def test_closure_keeping_the_appointments(session, clock, v):
@@ -266,6 +315,20 @@ def test_check_in_refusals(session, clock, v, case, code):
     with pytest.raises(StaffError) as exc:
         staff.check_in(session, viewer, typed, now=at.now)
     assert exc.value.errors == {"code": code}
+
+
+def test_a_cancelled_code_on_another_day_says_it_was_cancelled_and_when_in_words(session, clock, v):
+    from state.base import describe
+
+    appt, at = today_appointment(session, clock)
+    booking.cancel(session, appt, now=clock.now)
+    session.commit()
+    with pytest.raises(StaffError) as exc:
+        staff.check_in(session, v["desk"], appt.code, now=at.moved(days=3).now)  # its day has passed too
+    day = long_day_label(clock.today(), "es")
+    assert exc.value.errors == {"code": "cancelled"} and exc.value.info == {"day": day}
+    assert describe(exc.value.errors, exc.value.info) == f"Esta cita está anulada: se canceló el {day}."
+    assert "-" not in day and str(clock.today().year) in day  # "martes, 1 de diciembre de 2026", not ISO
 
 
 def test_outcomes(session, clock, v):
@@ -503,6 +566,8 @@ def test_users_are_managed_by_administrators_only(session, v):
                                                    "active": False})
     assert session.get(StaffUser, made.id).active is False
     assert staff.audit_log(session, v["admin"])[0]["action"] == "user.update"
+    assert staff.readable_detail('{"active": true, "office_ids": [1, 2], "reason": "", "role": "desk"}') == [
+        "active: sí", "office_ids: 1, 2", "reason: –", "role: desk"]
 
 
 # --- QR -------------------------------------------------------------------------------------------------------

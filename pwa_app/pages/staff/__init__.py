@@ -1,6 +1,6 @@
 """Staff pages (Spanish-only routes under /staff/): online, on a tablet, with Reflex state. Every page but the
-sign-in loads through a guarded handler (state.base.staff_event): anonymous visitors are sent to the sign-in
-page and the wrong role to the start page before any data is read.
+sign-in and the token-opened wall screen loads through a guarded handler (state.base.staff_event): anonymous
+visitors are sent to the sign-in page and the wrong role to the start page before any data is read.
 
 `STAFF_PAGES` lists (route, page function, title, on_load handlers); the tests walk it."""
 
@@ -10,7 +10,7 @@ from pwa_app.pages.staff.day import day_page
 from pwa_app.pages.staff.feedback import feedback_page
 from pwa_app.pages.staff.home import home_page
 from pwa_app.pages.staff.login import login_page
-from pwa_app.pages.staff.queue import queue_page, screen_page
+from pwa_app.pages.staff.queue import display_page, queue_page, screen_page
 from pwa_app.pages.staff.reports import reports_page
 from pwa_app.pages.staff.requests import requests_page
 from pwa_app.pages.staff.security import security_page
@@ -26,7 +26,7 @@ from state.day import DayState
 from state.feedback import FeedbackState
 from state.home import HomeState
 from state.login import LoginState
-from state.queue import QueueState, ScreenState
+from state.queue import DisplayState, QueueState, ScreenState
 from state.reports import ReportsState
 from state.requests import RequestsState
 from state.security import SecurityState
@@ -40,6 +40,8 @@ STAFF_PAGES = [
     ("/staff/dia", day_page, "Citas del día", DayState.load),
     ("/staff/cola", queue_page, "Turnos", QueueState.load),
     ("/staff/pantalla", screen_page, "Pantalla de turnos", ScreenState.load),
+    # A wall screen opened by its display token (no sign-in; DisplayState checks the token).
+    ("/staff/pantalla/clave", display_page, "Pantalla de turnos", DisplayState.load),
     ("/staff/solicitudes", requests_page, "Solicitudes", RequestsState.load),
     ("/staff/informes", reports_page, "Informes", ReportsState.load),
     ("/staff/ajustes", offices_page, "Oficinas y reglas", OfficesState.load),

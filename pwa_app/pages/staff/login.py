@@ -12,6 +12,7 @@ from reflex_base.vars.function import FunctionVar
 from components.staff import FORGET_STATE, _s, input_field, ready_marker
 from state.login import LoginState
 
+KEPT_EMAIL = "cita-staff-email"  # sessionStorage: the address typed, kept when the sign-in is refused
 PROOF_MODULE = "$/public/proof.js"
 
 
@@ -23,8 +24,11 @@ def submit(action: str) -> FunctionVar:
         "if (altcha) body.append('altcha', altcha); "
         f"return fetch('{action}', {{method: 'POST', body, credentials: 'same-origin', "
         "headers: {Accept: 'application/json'}}).then((r) => r.json()); }; "
+        f"if (data.email) sessionStorage.setItem('{KEPT_EMAIL}', String(data.email)); "
         "send().then((answer) => answer.prove ? proofOfWork().then(send) : answer)"
-        ".then((answer) => { " + FORGET_STATE + "; window.location.assign(answer.location); })"
+        ".then((answer) => { " + FORGET_STATE + "; "
+        f"if (!answer.location.startsWith('/staff/login')) sessionStorage.removeItem('{KEPT_EMAIL}'); "
+        "window.location.assign(answer.location); })"
         ".catch(() => window.location.assign('/staff/login/?error=network')); })"
     )
     return Var(code, _var_data=VarData(imports={PROOF_MODULE: [ImportVar(tag="proofOfWork")]})).to(FunctionVar)
@@ -57,9 +61,23 @@ def code_form() -> rx.Component:
     )
 
 
+# After a refusal the page loads again: the address stays typed and the password field takes the focus.
+KEEP_EMAIL_HOOK = (
+    "useEffect(() => { const kept = sessionStorage.getItem('" + KEPT_EMAIL + "'); "
+    "const field = document.getElementById('staff-email'); "
+    "if (kept && field && new URLSearchParams(window.location.search).has('error')) { field.value = kept; "
+    "document.getElementById('staff-password')?.focus(); } }, []);"
+)
+
+
+def keep_email() -> Var:
+    return Var("null", _var_data=VarData(imports={"react": ["useEffect"]}, hooks={KEEP_EMAIL_HOOK: None}))
+
+
 def login_page() -> rx.Component:
     return rx.el.div(
         ready_marker(),
+        keep_email(),
         rx.el.header(
             rx.el.div(rx.el.span("Cita", class_name="brand-name"),
                       rx.el.span(_s("Personal del ayuntamiento"), class_name="brand-town"), class_name="brand"),

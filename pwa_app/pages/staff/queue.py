@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.staff import _s, button, every, frame, ready_marker, select_field
-from state.queue import QueueState, ScreenState
+from state.queue import DisplayState, QueueState, ScreenState
 
 DESKS = [(str(n), str(n)) for n in range(1, 13)]
 
@@ -87,6 +87,39 @@ def call_row(c) -> rx.Component:
                     class_name=rx.cond(c["current"], "screen-call current", "screen-call"))
 
 
+def board(s) -> rx.Component:
+    """The wall screen's board, signed in (ScreenState) or opened by a display token (DisplayState)."""
+    return rx.el.main(
+        rx.el.div(rx.el.h1(_s("Turnos"), class_name="screen-title"),
+                  rx.el.span(s.office_name, class_name="screen-office"), class_name="screen-head"),
+        rx.el.div(rx.el.span(_s("Turno")), rx.el.span(_s("Puesto")), class_name="screen-cols", aria_hidden="true"),
+        rx.el.ul(rx.foreach(s.calls, call_row), class_name="screen-list", id="screen-calls", aria_live="polite"),
+        rx.el.div(rx.el.span(_s("En espera"), ": ", s.waiting),
+                  rx.el.span(_s("Espera estimada"), ": ", s.estimate, " min"),
+                  rx.el.span(s.updated), class_name="screen-foot"),
+    )
+
+
+def display_page() -> rx.Component:
+    s = DisplayState
+    return rx.el.div(
+        ready_marker(),
+        every(3000, DisplayState.refresh),
+        rx.cond(
+            s.refused,
+            rx.el.main(
+                rx.el.h1(_s("Pantalla de turnos"), class_name="screen-title"),
+                rx.el.p(_s("Esta pantalla no tiene acceso: el enlace no es válido o se ha revocado. Pida uno nuevo a "
+                           "la persona responsable de la oficina."), id="screen-refused"),
+                class_name="screen-pick",
+            ),
+            board(s),
+        ),
+        class_name="screen staff",
+        lang="es",
+    )
+
+
 def screen_page() -> rx.Component:
     s = ScreenState
     return rx.el.div(
@@ -94,17 +127,7 @@ def screen_page() -> rx.Component:
         every(3000, ScreenState.refresh),
         rx.cond(
             s.office_slug != "",
-            rx.el.main(
-                rx.el.div(rx.el.h1(_s("Turnos"), class_name="screen-title"),
-                          rx.el.span(s.office_name, class_name="screen-office"), class_name="screen-head"),
-                rx.el.div(rx.el.span(_s("Turno")), rx.el.span(_s("Puesto")), class_name="screen-cols",
-                          aria_hidden="true"),
-                rx.el.ul(rx.foreach(s.calls, call_row), class_name="screen-list", id="screen-calls",
-                         aria_live="polite"),
-                rx.el.div(rx.el.span(_s("En espera"), ": ", s.waiting),
-                          rx.el.span(_s("Espera estimada"), ": ", s.estimate, " min"),
-                          rx.el.span(s.updated), class_name="screen-foot"),
-            ),
+            board(s),
             rx.el.main(
                 rx.el.h1(_s("Pantalla de turnos"), class_name="screen-title"),
                 rx.el.p(_s("Elija la oficina de esta pantalla:")),

@@ -25,6 +25,16 @@ def request_item(i) -> rx.Component:
     ))
 
 
+def attachment(a) -> rx.Component:
+    """A thumbnail (or the file's name) that opens the file full size in a new tab."""
+    return rx.el.li(rx.el.a(
+        rx.cond(a["image"] != "", rx.el.img(src=a["url"], alt=a["filename"], loading="lazy",
+                                            class_name="staff-thumb")),
+        rx.el.span(a["filename"], " (", a["size"], ")"),
+        href=a["url"], target="_blank", rel="noopener",
+    ))
+
+
 def detail() -> rx.Component:
     s = RequestsState
     d = s.detail
@@ -45,6 +55,10 @@ def detail() -> rx.Component:
             class_name="summary",
         ),
         rx.el.p(d["description"], style={"white-space": "pre-wrap"}),
+        rx.cond(s.attachments.length() > 0, rx.el.section(
+            rx.el.h3(_s("Fotos y documentos"), class_name="h3"),
+            rx.el.ul(rx.foreach(s.attachments, attachment), class_name="staff-files", id="staff-attachments"),
+        )),
         rx.el.h3(_s("Historial público"), class_name="h3"),
         rx.el.ol(rx.foreach(s.timeline, lambda e: rx.el.li(
             rx.el.strong(e["label"]), " · ", rx.el.span(e["at"], class_name="muted"),

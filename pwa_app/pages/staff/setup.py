@@ -8,6 +8,7 @@ from components.staff import (
     check_field,
     frame,
     input_field,
+    js,
     section,
     select_field,
     table,
@@ -92,7 +93,32 @@ def offices_page() -> rx.Component:
                 on_submit=s.save, key=s.form_key,
             ),
         ),
+        rx.cond(s.editing_id > 0, display_keys(s)),
         active="/staff/ajustes/",
+    )
+
+
+def display_keys(s) -> rx.Component:
+    """The wall screen's address: opens this office's board without a staff sign-in, until it is revoked."""
+    return section(
+        _s("Pantalla de turnos"),
+        rx.el.p(_s("Para la pantalla de la sala de espera no hace falta iniciar sesión: cree un enlace y ábralo en "
+                   "esa pantalla. Muestra solo los turnos de esta oficina, sin nombres. Si la pantalla se pierde o "
+                   "cambia de sitio, revoque el enlace."), class_name="muted"),
+        rx.cond(s.display_url != "", rx.el.div(
+            rx.el.label(_s("Dirección de la pantalla (cópiela ahora)"), html_for="staff-display-url",
+                        class_name="label"),
+            rx.el.input(id="staff-display-url", value=s.display_url, read_only=True, class_name="input staff-input"),
+            class_name="field",
+        )),
+        rx.cond(s.displays.length() > 0, table(
+            [_s("Creado"), _s("Por"), ""],
+            rx.foreach(s.displays, lambda d: rx.el.tr(
+                rx.el.td(d["created"]), rx.el.td(d["by"]),
+                rx.el.td(button(_s("Revocar"), kind="secondary", class_name="btn-small",
+                                on_click=s.revoke_display(d["id"]))))),
+            caption=_s("Enlaces de pantalla en uso"), id="staff-displays")),
+        button(_s("Crear enlace de pantalla"), kind="secondary", on_click=s.create_display),
     )
 
 
@@ -197,8 +223,53 @@ def schedule_row(r) -> rx.Component:
         rx.el.td(r["procedure"]), rx.el.td(r["weekday"]), rx.el.td(r["hours"], class_name="nowrap"),
         rx.el.td(r["slot"], " min", class_name="num nowrap"), rx.el.td(r["capacity"], class_name="num"),
         rx.el.td(r["valid"]),
-        rx.el.td(button(_s("Quitar"), kind="secondary", class_name="btn-small",
-                        on_click=SchedulesState.delete(r["id"]))),
+        rx.el.td(rx.el.div(
+            button(_s("Editar"), kind="secondary", class_name="btn-small", on_click=SchedulesState.edit(r["id"]),
+                   aria_label=_s("Editar") + " " + r["weekday"] + " " + r["hours"]),
+            button(_s("Quitar"), kind="secondary", class_name="btn-small", on_click=SchedulesState.delete(r["id"])),
+            class_name="staff-row-actions",
+        )),
+    )
+
+
+def schedule_form(s) -> rx.Component:
+    """Adds a schedule, or, after "Editar" on a row, changes that one (the form then holds its values)."""
+    e = s.editing
+    editing = e.contains("id")
+
+    def value(name: str, default: str):
+        return rx.cond(editing, e[name], default)
+
+    return rx.el.section(
+        rx.el.h2(rx.cond(editing, _s("Cambiar horario"), _s("Añadir horario")), class_name="h2"),
+        rx.el.form(
+            select_field(_s("Trámite"), "procedure_id", s.procedure_options, field_id="staff-sched-proc",
+                         default_value=value("procedure_id", s.procedure_id)),
+            rx.el.div(
+                select_field(_s("Día"), "weekday", [(str(i), _s(d)) for i, d in enumerate(WEEKDAYS)],
+                             field_id="staff-sched-weekday", default_value=value("weekday", "0")),
+                input_field(_s("Apertura"), "opens", type="time", default_value=value("opens", "09:00"),
+                            id="staff-sched-opens"),
+                input_field(_s("Cierre"), "closes", type="time", default_value=value("closes", "14:00"),
+                            id="staff-sched-closes"),
+                input_field(_s("Tramo (minutos)"), "slot_minutes", type="number", min=5,
+                            default_value=value("slot_minutes", "15"), id="staff-sched-slot"),
+                input_field(_s("Puestos (citas a la vez)"), "capacity", type="number", min=1,
+                            default_value=value("capacity", "1"), id="staff-sched-capacity"),
+                input_field(_s("Desde (opcional)"), "valid_from", type="date", default_value=value("valid_from", ""),
+                            id="staff-sched-from"),
+                input_field(_s("Hasta (opcional)"), "valid_until", type="date",
+                            default_value=value("valid_until", ""), id="staff-sched-until"),
+                class_name="staff-grid2",
+            ),
+            rx.el.div(
+                button(rx.cond(editing, _s("Guardar cambios"), _s("Añadir horario")), type="submit"),
+                rx.cond(editing, button(_s("Cancelar"), kind="link", on_click=s.cancel_edit)),
+                class_name="actions",
+            ),
+            on_submit=s.add, key=s.form_key,
+        ),
+        class_name="card staff-card", id="staff-sched-form",
     )
 
 
@@ -220,28 +291,7 @@ def schedules_page() -> rx.Component:
                   rx.foreach(s.rows, schedule_row), caption=_s("Horario semanal")),
             rx.cond(s.rows.length() == 0, rx.el.p(_s("No hay horarios: no se puede reservar."), class_name="muted")),
         ),
-        section(
-            _s("Añadir horario"),
-            rx.el.form(
-                select_field(_s("Trámite"), "procedure_id", s.procedure_options, field_id="staff-sched-proc",
-                             value=s.procedure_id),
-                rx.el.div(
-                    select_field(_s("Día"), "weekday", [(str(i), _s(d)) for i, d in enumerate(WEEKDAYS)],
-                                 field_id="staff-sched-weekday"),
-                    input_field(_s("Apertura"), "opens", type="time", default_value="09:00", id="staff-sched-opens"),
-                    input_field(_s("Cierre"), "closes", type="time", default_value="14:00", id="staff-sched-closes"),
-                    input_field(_s("Tramo (minutos)"), "slot_minutes", type="number", min=5, default_value="15",
-                                id="staff-sched-slot"),
-                    input_field(_s("Puestos (citas a la vez)"), "capacity", type="number", min=1, default_value="1",
-                                id="staff-sched-capacity"),
-                    input_field(_s("Desde (opcional)"), "valid_from", type="date", id="staff-sched-from"),
-                    input_field(_s("Hasta (opcional)"), "valid_until", type="date", id="staff-sched-until"),
-                    class_name="staff-grid2",
-                ),
-                button(_s("Añadir horario"), type="submit"),
-                on_submit=s.add, key=s.form_key,
-            ),
-        ),
+        schedule_form(s),
         active="/staff/ajustes/",
     )
 
@@ -254,6 +304,28 @@ def closure_row(c) -> rx.Component:
         rx.el.td(c["day"]), rx.el.td(c["office"]), rx.el.td(c["reason"]),
         rx.el.td(rx.cond(c["editable"] != "", button(_s("Quitar"), kind="secondary", class_name="btn-small",
                                                      on_click=ClosuresState.delete(c["id"])))),
+    )
+
+
+def call_row(c) -> rx.Component:
+    return rx.el.tr(
+        rx.el.td(c["day"], " ", c["time"], class_name="nowrap"), rx.el.td(c["name"]),
+        rx.el.td(rx.cond(c["phone"] != "", rx.el.a(c["phone"], href="tel:" + c["phone"]), _s("Sin teléfono")),
+                 class_name="nowrap"),
+        rx.el.td(c["procedure"]), rx.el.td(c["office"]), rx.el.td(c["code"], class_name="staff-code"),
+    )
+
+
+def call_list() -> rx.Component:
+    """Whom a closure left uninformed (no e-mail, no web push): to phone before they come to a closed office."""
+    return section(
+        _s("Lista de llamadas"),
+        rx.el.p(_s("Citas anuladas por un cierre de personas que no dejaron correo ni reciben avisos en el móvil: "
+                   "llámelas para que no acudan a la oficina cerrada."), class_name="muted"),
+        table([_s("Cita"), _s("Nombre"), _s("Teléfono"), _s("Trámite"), _s("Oficina"), _s("Código")],
+              rx.foreach(ClosuresState.calls, call_row), caption=_s("Lista de llamadas"), id="staff-calls"),
+        button(_s("Imprimir la lista"), kind="secondary", class_name="no-print", on_click=js("() => window.print()")),
+        class_name="staff-print",
     )
 
 
@@ -291,6 +363,7 @@ def closures_page() -> rx.Component:
                 on_submit=s.add, key=s.form_key,
             ),
         ),
+        rx.cond(s.calls.length() > 0, call_list()),
         section(
             _s("Próximos cierres"),
             table([_s("Fecha"), _s("Oficina"), _s("Motivo"), ""], rx.foreach(s.closures, closure_row),

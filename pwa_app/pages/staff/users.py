@@ -81,7 +81,8 @@ def users_page() -> rx.Component:
 
 def audit_row(e) -> rx.Component:
     return rx.el.tr(rx.el.td(e["at"]), rx.el.td(e["actor"]), rx.el.td(e["action"]), rx.el.td(e["target"]),
-                    rx.el.td(rx.el.code(e["detail"]), style={"word-break": "break-word"}))
+                    rx.el.td(rx.el.ul(rx.foreach(e["detail"].to(list[str]), lambda line: rx.el.li(line)),
+                                      class_name="staff-detail"), style={"word-break": "break-word"}))
 
 
 def audit_page() -> rx.Component:
