@@ -14,6 +14,7 @@ from pwa_app import db
 from pwa_app.services import auth
 
 LOGIN = "/staff/login/"
+OPEN = ("/staff/login", "/staff/pantalla/clave")  # the sign-in, and the wall screen opened by its display key
 
 
 def _signed_in(token: str | None) -> bool:
@@ -34,7 +35,7 @@ def _is_staff_page(scope) -> bool:
     path = scope.get("path", "")
     if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
         return False
-    if not (path == "/staff" or path.startswith("/staff/")) or path.startswith("/staff/login"):
+    if not (path == "/staff" or path.startswith("/staff/")) or path.startswith(OPEN):
         return False
     accept = next((v for k, v in scope.get("headers", ()) if k == b"accept"), b"")
     return b"text/html" in accept  # a page load, not a script's fetch

@@ -46,7 +46,7 @@ def test_skip_link_mid_booking_keeps_the_booking_and_the_language_link_the_proce
     page.keyboard.press("Tab")  # on from the content: into the booking, not back to the header
     assert page.evaluate("document.activeElement.closest('main') !== null")
     page.locator("button.time:not([disabled])").first.click()
-    fill_details(page, "Teclado Saltador", "23456789D")
+    fill_details(page, "Teclado Saltador", "71234567W")
     page.locator("form button[type=submit]").click()
     expect(page.get_by_role("heading", name="Appointment booked")).to_be_visible()
     assert len(app_server.appointments("booked", "Teclado Saltador")) == 1
@@ -82,7 +82,7 @@ def test_focus_and_view_follow_each_step_and_result(page, app_server, shot):
     page.locator("button.time:not([disabled])").first.click()
     expect(page.locator("h2", has_text="Your details")).to_be_focused()
     expect(page.get_by_role("link", name="Read the privacy notice")).to_have_attribute("href", "/en/privacidad/")
-    fill_details(page, "Foco Resultado", "34567890V")
+    fill_details(page, "Foco Resultado", "72345678Y")
     submit = page.locator("form button[type=submit]")
     page.keyboard.press("Tab")  # from the consent box: the privacy notice link, then the button
     page.keyboard.press("Tab")

@@ -185,6 +185,7 @@ def test_staff_pages_need_a_session_before_they_are_served(staff_env):
     assert anonymous.headers["location"] == "/staff/login/?next=/staff/dia/%3Ffecha%3D2026-12-01"
     assert browser.get("/staff/login/?next=/staff/", headers=html).text == "page"
     assert browser.get("/es/", headers=html).text == "page"  # citizen pages: untouched
+    assert browser.get("/staff/pantalla/clave/?t=x", headers=html).text == "page"  # the wall screen: its own key
     assert browser.get("/staff/dia/", headers={**html, "Cookie": f"{auth.COOKIE}={token}"}).text == "page"
     with Session(staff_env) as s:
         auth.sign_out(s, token)
