@@ -12,7 +12,7 @@ import secrets
 # Cheap proofs of work in tests (the real cost is set for phones); fixed before the app is imported.
 os.environ.setdefault("CITA_ALTCHA_MAX_NUMBER", "500")
 # Tests book many times from one address; the rate-limit tests set their own limits.
-for scope in ("BOOKING", "BOOKING_PERSON", "HOLD"):
+for scope in ("BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD"):
     os.environ.setdefault(f"CITA_RATE_{scope}", "100000/1")
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
