@@ -478,6 +478,9 @@ def test_staff_sign_in_is_limited_per_address_before_any_password_is_hashed(clie
                            follow_redirects=False).headers["location"] for i in range(5)]
     assert ["error=locked" in a for a in answers] == [False, False, False, True, True]
     assert len(hashed) == 3  # the refused ones cost no argon2
+    codes = [client.post("/api/staff/login/code", data={"code": "123456"}, follow_redirects=False)
+             for _ in range(3)]  # the second step counts in the same limit: a flood of codes is refused too
+    assert all(c.status_code == 303 and "error=locked" in c.headers["location"] for c in codes)
 
 
 def test_password_checks_run_a_few_at_a_time_on_postgresql(pg_engine, monkeypatch):
