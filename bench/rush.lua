@@ -14,18 +14,10 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
--- RUSH_THINK_MS: each connection is a citizen who waits between half and one and a half times this between
--- requests. RUSH_ONCE_MS with RUSH_ONCE_CONNS (connections per thread): each citizen books once, at a moment
--- spread over that many milliseconds (wrk asks delay() before every request, the first ones included).
+-- RUSH_THINK_MS: each connection is a citizen who waits between half and one and a half times this between requests
+-- (wrk asks delay() before every request, the first one included).
 local think = tonumber(os.getenv("RUSH_THINK_MS") or "0")
-local once_ms, once_conns, delays = tonumber(os.getenv("RUSH_ONCE_MS") or "0"), tonumber(os.getenv("RUSH_ONCE_CONNS") or "0"), 0
-if once_ms > 0 then
-  function delay()
-    delays = delays + 1
-    if delays <= once_conns then return math.random(0, once_ms) end
-    return 3600000
-  end
-elseif think > 0 then
+if think > 0 then
   function delay() return math.random(math.floor(think / 2), math.floor(think * 3 / 2)) end
 end
 

@@ -16,7 +16,8 @@ Run from the repository root:  .venv/bin/python bench/rush.py  [--workers 4] [--
    and revalidated with If-None-Match), bookings on a full slot (all 409 with alternatives), bookings spread
    over free slots (each request one free seat), and the same with one Granian worker SIGKILLed half way.
    Then --crowd (2,000) citizens at once for --crowd-seconds, each waiting --think-ms (3 s, from half to one and
-   a half times) between requests: four in five reload the calendar, one in five books once, a worker SIGKILLed.
+   a half times) between requests: four in five reload the calendar, one in five books (pausing four times as
+   long), a worker SIGKILLed.
 4. Checks in the database: no slot holds more appointments than its capacity; the bookings acknowledged (a 201
    seen by wrk, or by the resend of every request that got no answer, same Idempotency-Key, as the device
    outbox does) are exactly the bookings stored; one idempotency record per booking. Exit status 1 otherwise.
@@ -81,9 +82,9 @@ def profiled(label: str, seconds: float):
 
 
 def wrk(url: str, seconds: float, connections: int, threads: int, env: dict | None = None,
-        headers: tuple[str, ...] = ()) -> dict:
+        headers: tuple[str, ...] = (), timeout: int = 10) -> dict:
     spy = profiled(url.split("/", 3)[-1] + " " + " ".join(headers) + " " + (env or {}).get("RUSH_RUN", ""), seconds)
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(LUA), url]
+    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "--timeout", f"{timeout}s", "-s", str(LUA), url]
     for h in headers:
         cmd += ["-H", h]
     out = subprocess.run(cmd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=seconds + 60)
@@ -152,7 +153,8 @@ def body_of(run: int, thread: int, n: int, ticket: tuple[str, str, str], proof: 
 
 
 def booking_run(base: str, tmp: Path, run: int, tickets: list, secret: str, args, kill=None,
-                connections: int | None = None, seconds: float | None = None, env: dict | None = None) -> dict:
+                connections: int | None = None, seconds: float | None = None, env: dict | None = None,
+                timeout: int = 10) -> dict:
     """wrk posting bookings for `tickets` (split between its threads), then the resend of every request that got
     no answer. Returns the wrk figures, the acknowledged codes and the resends."""
     folder = tmp / f"run{run}"
@@ -167,7 +169,8 @@ def booking_run(base: str, tmp: Path, run: int, tickets: list, secret: str, args
     if killer:
         killer.start()
     result = wrk(base + "/api/v1/appointments", seconds, connections or args.connections, args.threads,
-                 env={"RUSH_MODE": "book", "RUSH_DIR": str(folder), "RUSH_RUN": str(run), **(env or {})})
+                 env={"RUSH_MODE": "book", "RUSH_DIR": str(folder), "RUSH_RUN": str(run), **(env or {})},
+                 timeout=timeout)
     if killer:
         killer.join()
     acked = {}
@@ -283,18 +286,18 @@ def statements_per_booking(database_url: str, secret: str) -> int:
 
 def crowd_run(base: str, tmp: Path, tickets: list, secret: str, args, kill) -> tuple[dict, dict]:
     """`--crowd` citizens at once, each waiting a few seconds between requests as a person does (wrk's delay()):
-    four in five reload the calendar, one in five books once at a moment of the phase; a worker is SIGKILLed half
-    way."""
+    four in five reload the calendar, one in five books (four times slower); a worker is SIGKILLed half way. wrk
+    waits 60 s for an answer here: it counts a connection pausing longer than its timeout as timed out."""
     think = {"RUSH_THINK_MS": str(args.think_ms)}
     bookers = max(args.threads, args.crowd // 5)
-    once = {"RUSH_ONCE_MS": str(int(args.crowd_seconds * 800)), "RUSH_ONCE_CONNS": str(bookers // args.threads)}
+    pace = {"RUSH_THINK_MS": str(args.think_ms * 4)}  # a booking takes a person longer than a reload
     found: dict = {}
     readers = threading.Thread(target=lambda: found.update(avail=wrk(
         base + AVAILABILITY, args.crowd_seconds, args.crowd - bookers, args.threads, env=think,
-        headers=("Accept-Encoding: gzip",))))
+        headers=("Accept-Encoding: gzip",), timeout=60)))
     readers.start()
     booked = booking_run(base, tmp, 4, tickets, secret, args, kill=kill, connections=bookers,
-                         seconds=args.crowd_seconds, env=once)
+                         seconds=args.crowd_seconds, env=pace, timeout=60)
     readers.join()
     return found["avail"], booked
 
@@ -412,7 +415,7 @@ def main() -> int:
             crowd_avail, crowd_booked = crowd_run(base, tmp, crowd_tickets, secret, args, kill)
             rows.append((f"{args.crowd:,} citizens ({args.think_ms / 1000:g} s between requests): the calendar",
                          crowd_avail, ""))
-            rows.append(("... and their bookings (one each), a worker SIGKILLed half way", crowd_booked, ""))
+            rows.append(("... and their bookings, a worker SIGKILLed half way", crowd_booked, ""))
             runs.append(crowd_booked)
         after = granian_workers(proc.pid, args.workers)
         acked = {*filter(None, prefill.values())}
