@@ -6,6 +6,8 @@ import { startTransition, useEffect, useState, useSyncExternalStore } from "reac
 import { useLocation } from "react-router";
 import { Workbox } from "workbox-window";
 import { proofOfWork } from "./proof.js";
+import { checker } from "./check.js";
+import RULES from "./rules.json";
 
 const API = "/api/v1";
 const dbPromise = typeof indexedDB === "undefined" ? null : openDB("cita", 1, {
@@ -192,6 +194,7 @@ export async function warmCache(lang) {
   await refreshAppointments(lang);
   await refresh(requestTypesKey, lang, `/request-types?lang=${lang}`);
   await refreshRequests(lang);
+  await cacheLanguages(lang);
   document.documentElement.dataset.saved = "1"; // everything needed offline is on the device
 }
 
@@ -409,7 +412,7 @@ export function useBooking(lang) {
     ready: true, found: true, id, p: { ...p, officeList: withEarliest(p, lang) }, draft: { ...draft, step },
     office: office || {}, hasOffice: !!office, isOnline: online,
     rescheduling: !!rescheduling, code: rescheduling || "",
-    days, hasDays: days.length > 0, asOf: (avail && avail.asOf) || "",
+    days, hasDays: days.length > 0, daysOtherLanguage: !!(avail && avail.otherLanguage), asOf: (avail && avail.asOf) || "",
     month, monthLabel: (avail && avail.months && avail.months[month]) || month,
     prevMonth: mi > 0 ? months[mi - 1] : "", nextMonth: mi >= 0 && mi < months.length - 1 ? months[mi + 1] : "",
     weeks: month ? monthGrid(month, days, draft.day) : [],
@@ -427,53 +430,25 @@ export function useBooking(lang) {
   };
 }
 
-// Spanish DNI/NIE letter check, the same rule as the server (pwa_app/services/documents.py), so a typo is
-// caught on the phone even offline. Anything else document-like passes as a passport; the server decides.
-const LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE";
-export function documentError(raw) {
-  const doc = (raw || "").toUpperCase().replace(/[\s.\-]/g, "");
-  if (!doc) return "required";
-  if (doc.length > 20) return "document_too_long";
-  if (!/^[A-Z0-9]+$/.test(doc)) return "document_format";
-  const m = doc.match(/^([XYZ]?)(\d{6,8})([A-Z])$/);
-  if (m) {
-    const digits = (m[1] ? String("XYZ".indexOf(m[1])) : "") + m[2].padStart(m[1] ? 7 : 8, "0");
-    return LETTERS[Number(digits) % 23] === m[3] ? "" : "document_letter";
-  }
-  if (/^[XYZ]?\d{6,8}$/.test(doc)) return "document_format";
-  return doc.length >= 6 && doc.length <= 12 && /\d/.test(doc) ? "" : "document_format";
-}
+// ---- the forms' checks: data from the server's own rules (components/rules.py, built as rules.json), so a
+// mistake shows at once, even offline; the server checks the same again and its refusals come back through
+// the outbox with the same codes. ----
+export const check = checker(RULES);
 
-function checkDetails(d, needsDocument, needsEmail) {
-  const errors = {};
-  const name = (d.name || "").trim();
-  if (!name) errors.name = "required";
-  else if (name.length > 100) errors.name = "too_long";
-  else if (/[<>{}\\]/.test(name)) errors.name = "chars";
-  if (needsDocument || (d.document || "").trim()) {
-    const e = documentError(d.document);
-    if (e) errors.document = e;
-  }
-  const phone = (d.phone || "").replace(/[\s().\-]/g, "");
-  if (phone && !/^\+?\d{9,15}$/.test(phone)) errors.phone = "phone";
-  else if (!phone && !needsDocument && !(d.document || "").trim()) errors.phone = "phone_for_lookup";
-  const email = (d.email || "").trim();
-  if (email && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(email)) errors.email = "email";
-  else if (!email && needsEmail) errors.email = "email_required"; // high demand: the confirmation link goes there
-  if (!d.consent) errors.consent = "consent";
-  return errors;
+// A refused form: each field shows its problem and the first one takes the focus.
+export function focusFirst(errors) {
+  const first = Object.keys(errors)[0];
+  if (first) document.getElementById(`field-${first}`)?.focus();
+  return !!first;
 }
 
 export async function submitBooking(lang, id, fields) {
   const slug = id.split(":")[0];
   const p = procedureOf(saved(catalogueKey(lang)), slug);
   const d = { ...draftOf(id), ...fields, consent: fields.consent === "on" || fields.consent === true };
-  const errors = checkDetails(d, p ? p.requires_document : true, !!(p && p.high_demand));
+  const errors = check("booking", d, { requires_document: p ? p.requires_document : true, high_demand: !!(p && p.high_demand) });
   await updateDraft(id, { ...fields, consent: d.consent, errors });
-  if (Object.keys(errors).length) {
-    document.getElementById(`field-${Object.keys(errors)[0]}`)?.focus();
-    return;
-  }
+  if (focusFirst(errors)) return;
   const payload = { procedure: slug, office: draftOffice(id), start: d.start, name: d.name, document: d.document,
     phone: d.phone, email: d.email, consent: true, lang, hold: d.hold ? d.hold.token : null };
   const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` },
@@ -629,6 +604,15 @@ if (typeof window !== "undefined" && "serviceWorker" in navigator) {
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && workbox.update());
 }
 
+// The pages of the language being read, and of the browser's own languages, stored for offline use by the
+// service worker (it installs with the shell only); another language is stored when the citizen opens it.
+export async function cacheLanguages(lang) {
+  if (!workbox) return;
+  await workbox.active;
+  const langs = [lang, ...(navigator.languages || []).map((l) => l.slice(0, 2).toLowerCase())];
+  await workbox.messageSW({ type: "CACHE_LANGS", langs }).catch(() => null);
+}
+
 export function applyUpdate() {
   updating = true;
   workbox.messageSkipWaiting();
@@ -763,9 +747,7 @@ export function useMyAppointments(lang) {
 export async function lookUp(lang, fields) {
   const code = (fields.code || "").toUpperCase().replace(/[\s\-]/g, "");
   const verifier = (fields.verifier || "").trim();
-  const errors = {};
-  if (!code) errors.code = "required";
-  if (!verifier) errors.verifier = "required";
+  const errors = check("lookup", { code, verifier });
   if (!Object.keys(errors).length) {
     try {
       const { status, body } = await fetchJson(`/appointments/${code}?verifier=${encodeURIComponent(verifier)}&lang=${lang}`);
@@ -873,6 +855,7 @@ export function useShell(lang, dir) {
     // A language link is a client-side navigation: <html lang dir> must follow (screen readers read them).
     Object.assign(document.documentElement, { lang, dir });
     try { localStorage.setItem("cita-lang", lang); } catch { /* private mode */ }
+    cacheLanguages(lang);
   }, [lang, dir]);
   useEffect(() => { loaded.then(() => get(catalogueKey(lang)) || refreshCatalogue(lang)); }, [lang]);
   useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond

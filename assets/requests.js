@@ -2,7 +2,7 @@
 // it by its tracking code. Storage, outbox and sending live in offline.js, so any open page sends what waits.
 import { useEffect } from "react";
 import {
-  dismiss, enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set, useIdbValue, useOnline,
+  check, dismiss, enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set, useIdbValue, useOnline,
   useParam, useSaved, when,
 } from "./offline.js";
 
@@ -134,25 +134,13 @@ export function locateMe() {
   );
 }
 
-// The same checks as the server (pwa_app/services/tracking.py), so mistakes show at once, even offline.
+// The form's rules (check), then what only the device knows: the files picked.
 function checkRequest(d, type, limits) {
-  const errors = {};
-  const text = (d.description || "").trim();
-  if (!text) errors.description = "required";
-  else if (text.length > limits.description_max) errors.description = "too_long";
-  else if (/<[a-z!/][^>]*>/i.test(text)) errors.description = "no_html";
-  if (type.needs_location && !(d.address || "").trim() && d.lat === null) errors.address = "location_required";
-  if (type.needs_contact && !(d.email || "").trim() && !(d.phone || "").trim()) errors.email = "contact_required";
-  const email = (d.email || "").trim();
-  if (email && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(email)) errors.email = "email";
-  const phone = (d.phone || "").replace(/[\s().\-]/g, "");
-  if (phone && !/^\+?\d{9,15}$/.test(phone)) errors.phone = "phone";
-  if ((d.attachments || []).length > limits.max_files) errors.attachments = "too_many_files";
-  else if ((d.attachments || []).some((a) => a.size > limits.max_file_bytes)) errors.attachments = "file_too_big";
-  else if ((d.attachments || []).some((a) => !type.accept.includes(a.content_type))) {
-    errors.attachments = wrongType[fileKind(type)];
-  }
-  if (!d.consent) errors.consent = "consent_request";
+  const errors = check("request", d, type);
+  const files = d.attachments || [];
+  if (files.length > limits.max_files) errors.attachments = "too_many_files";
+  else if (files.some((a) => a.size > limits.max_file_bytes)) errors.attachments = "file_too_big";
+  else if (files.some((a) => !type.accept.includes(a.content_type))) errors.attachments = wrongType[fileKind(type)];
   return errors;
 }
 
@@ -225,7 +213,8 @@ export const setReply = (text) => set("reply-draft", { text, errors: {} });
 
 export async function submitReply(lang, key, fields) {
   const text = (fields.text || get("reply-draft", {}).text || "").trim();
-  if (!text) return set("reply-draft", { text: "", errors: { text: "required" } });
+  const errors = check("reply", { text });
+  if (errors.text) return set("reply-draft", { text, errors });
   await enqueue("reply", { code: key, text, lang }, { procedure: key, when: when(new Date().toISOString(), lang) });
   await set("reply-draft", { text: "", errors: {} });
 }

@@ -4,6 +4,7 @@ module preloads lowered (`paint_before_scripts`), then the service worker bundle
 manifest by workbox-build, written to the build as /sw.js."""
 
 import gzip
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -45,6 +46,12 @@ class PwaPlugin(Plugin):
 
     def get_frontend_dependencies(self, **context):
         return [f"workbox-window@{WORKBOX}", "altcha-lib@1.4.1"]
+
+    def get_static_assets(self, **context):
+        """The citizen forms' rules (components/rules.py), imported by the data module as JSON."""
+        from components.rules import rules  # the services load only when the app is compiled
+
+        return [(Path("public") / "rules.json", json.dumps(rules(), ensure_ascii=False))]
 
     def post_build(self, **context):
         static_dir: Path = Path(context["static_dir"]).resolve()

@@ -1,15 +1,51 @@
 // Cita's service worker (Workbox 7). Bundled by the PWA plugin after each production build, with the list of
-// every page and chunk injected as self.__WB_MANIFEST: the whole app opens offline, in every language.
+// every page and chunk injected as self.__WB_MANIFEST. Installing it stores the app shell (what every language
+// shares) and nothing of any language: the pages ask for theirs (CACHE_LANGS), so a phone stores the language
+// it reads in, and another one only once the citizen chooses it, not ten languages on a data plan.
 import { clientsClaim } from "workbox-core";
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
 import { CacheFirst, NetworkFirst, StaleWhileRevalidate } from "workbox-strategies";
 
+const MANIFEST = self.__WB_MANIFEST;
+// "es/tramite/index.html" and "assets/_es_._tramite_._index-HASH.js" are Spanish; the rest is the shell.
+const langOf = (url) => (url.match(/^\/?(?:assets\/_)?([a-z]{2})(?:\/|_\.)/) || [])[1];
+const PAGES = "cita-pages";
+const pageKey = (url) => "/" + url.replace(/^\//, "").replace(/index\.html$/, "");
+
 // Pages are prerendered per language at /<lang>/<page>/; their data travels in the query string
-// (?p=procedure, ?c=code), so any query matches the same precached page.
-precacheAndRoute(self.__WB_MANIFEST, { ignoreURLParametersMatching: [/.*/] });
+// (?p=procedure, ?c=code), so any query matches the same stored page.
+precacheAndRoute(MANIFEST.filter((e) => !langOf(e.url)), { ignoreURLParametersMatching: [/.*/] });
 cleanupOutdatedCaches();
 clientsClaim();
+
+// A language's pages and chunks, stored once asked for; a new version stores them again (its chunks are new).
+const caching = new Map();
+async function cacheLanguage(lang, again = false) {
+  const cache = await caches.open(PAGES);
+  const urls = MANIFEST.map((e) => e.url).filter((u) => langOf(u) === lang);
+  const missing = [];
+  for (const u of urls) if (again || !(await cache.match(pageKey(u), { ignoreVary: true }))) missing.push(u);
+  await Promise.all(missing.map(async (u) => {
+    const response = await fetch(u.startsWith("/") ? u : "/" + u, { cache: "no-cache" });
+    if (response.ok) await cache.put(pageKey(u), response);
+  }));
+}
+const cacheLanguages = (langs) => Promise.all([...new Set(langs)].map((lang) => {
+  if (!caching.has(lang)) caching.set(lang, cacheLanguage(lang).finally(() => caching.delete(lang)));
+  return caching.get(lang);
+}));
+self.addEventListener("activate", (event) => event.waitUntil((async () => {
+  const stored = new Set((await (await caches.open(PAGES)).keys()).map((r) => langOf(new URL(r.url).pathname)));
+  await Promise.all([...stored].filter(Boolean).map((lang) => cacheLanguage(lang, true)));
+})().catch(() => null)));
+
+// A language's page: the network first (a new version's page names its new chunks), else the stored copy.
+const pages = new NetworkFirst({ cacheName: PAGES, networkTimeoutSeconds: 4, matchOptions: { ignoreVary: true },
+  plugins: [{ cacheKeyWillBeUsed: async ({ request }) => new URL(request.url).pathname }] });
+registerRoute(({ request, url }) => request.mode === "navigate" && langOf(url.pathname), pages);
+registerRoute(({ url }) => url.pathname.startsWith("/assets/_") && langOf(url.pathname),
+  new CacheFirst({ cacheName: PAGES, matchOptions: { ignoreVary: true } }));
 
 // Any other address inside the app (a page added later, a mistyped one) gets the app shell, which routes it.
 registerRoute(new NavigationRoute(createHandlerBoundToURL("/__spa-fallback.html"), {
@@ -31,6 +67,10 @@ registerRoute(({ url, request }) => request.method === "GET" && /^\/api\/v1\/req
 // The page asks the waiting new version to take over when the citizen taps "update".
 self.addEventListener("message", (event) => {
   if (event.data && event.data.type === "SKIP_WAITING") self.skipWaiting();
+  if (event.data && event.data.type === "CACHE_LANGS") {
+    const reply = () => event.ports[0] && event.ports[0].postMessage(true);
+    event.waitUntil(cacheLanguages(event.data.langs).then(reply, reply));
+  }
 });
 
 // ---- web push (sent by pwa_app/services/notify.py; subscribed by assets/push.js) ----
