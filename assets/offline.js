@@ -127,10 +127,9 @@ export async function refresh(keyOf, lang, path) {
   const etag = kept && kept.etag;
   const job = fetchApi(path, etag ? { headers: { Accept: "application/json", "If-None-Match": etag } } : {})
     .then(async (response) => {
-      const asOf = new Date().toISOString();
-      if (response.status === 304) return setMany([[key, { ...kept, asOf }], [keyOf("*"), { ...kept, asOf }]]);
+      if (response.status === 304) return; // unchanged: nothing to store, nothing to render again
       if (response.status !== 200) return;
-      const entry = { json: await response.text(), asOf, etag: response.headers.get("ETag") || "" };
+      const entry = { json: await response.text(), asOf: new Date().toISOString(), etag: response.headers.get("ETag") || "" };
       await setMany([[key, entry], [keyOf("*"), entry]]);
     })
     .catch(() => null) // offline: the saved copy stays
@@ -163,10 +162,11 @@ function useArriving(key) {
   return seen.key === key ? seen.value : get(key, null);
 }
 
-export function useSaved(keyOf, lang) {
+// What the device saved in this language, else in another one (said so), else what the page was built with.
+export function useSaved(keyOf, lang, built = null) {
   const own = answer(useArriving(keyOf(lang)));
   const other = answer(useArriving(keyOf("*")));
-  return own || (other && { ...other, otherLanguage: true });
+  return own || (other && { ...other, otherLanguage: true }) || built;
 }
 
 export const catalogueKey = (lang) => `catalogue:${lang}`;
@@ -199,15 +199,16 @@ export async function warmCache(lang) {
 }
 
 // ---- catalogue and procedures ----
-function useCatalogue(lang) {
+function useCatalogue(lang, built = null) {
   useEffect(() => { refreshCatalogue(lang); }, [lang]);
-  return useSaved(catalogueKey, lang);
+  return useSaved(catalogueKey, lang, built);
 }
 
 const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 
-export function useHome(lang) {
-  const cat = useCatalogue(lang);
+// The home page is built with the catalogue (`built`): it shows at once, then the saved or fresh one replaces it.
+export function useHome(lang, built) {
+  const cat = useCatalogue(lang, built);
   const query = useIdbValue("query", "");
   useEffect(() => { warmCache(lang); }, [lang]);
   if (!cat) return { ready: false, query, areas: [], results: [], count: 0, asOf: "" };
@@ -215,7 +216,7 @@ export function useHome(lang) {
   const matches = (p) => words.every((w) => fold([p.name, p.summary, p.keywords].join(" ")).includes(w));
   const results = words.length ? cat.procedures.filter(matches) : [];
   const areas = cat.areas.map((a) => ({ ...a, procedures: cat.procedures.filter((p) => p.area === a.slug) }));
-  return { ready: true, query, areas, results, count: results.length, searching: words.length > 0, asOf: cat.asOf,
+  return { ready: true, query, areas, results, count: results.length, searching: words.length > 0, asOf: cat.asOf || "",
     otherLanguage: !!cat.otherLanguage };
 }
 
@@ -611,6 +612,7 @@ export async function cacheLanguages(lang) {
   await workbox.active;
   const langs = [lang, ...(navigator.languages || []).map((l) => l.slice(0, 2).toLowerCase())];
   await workbox.messageSW({ type: "CACHE_LANGS", langs }).catch(() => null);
+  document.documentElement.dataset.stored = lang; // this language's pages are on the device
 }
 
 export function applyUpdate() {
@@ -844,9 +846,9 @@ export async function cancelAppointment(lang, key) {
 
 // What every page frame shows: connection, town name, writes still waiting, and the query string to keep
 // when switching language. Also remembers the chosen language for the next visit to "/".
-export function useShell(lang, dir) {
+export function useShell(lang, dir, builtTown) {
   const online = useOnline();
-  const cat = useSaved(catalogueKey, lang);
+  const cat = useSaved(catalogueKey, lang, { municipality: builtTown });
   const outbox = useIdbValue("outbox", []);
   const location = useLocation();
   const [search, setSearch] = useState("");

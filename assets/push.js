@@ -29,18 +29,13 @@ function savedCodes() {
 const fingerprint = (lang, topics, codes) => JSON.stringify([lang, [...topics].sort(),
   codes.appointments.map((a) => a.code).sort(), [...codes.requests].sort()]);
 
-function keyBytes(text) {
-  const base64 = (text + "=".repeat((4 - (text.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
-  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-}
-
 async function browserSubscription(create) {
   const registration = await navigator.serviceWorker.ready;
   const found = await registration.pushManager.getSubscription();
   if (found || !create) return found;
   const { status, body } = await fetchJson("/push/key");
   if (status !== 200) throw new Error(`key ${status}`);
-  return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(body.public_key) });
+  return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: body.public_key }); // base64url, as the Push API takes it
 }
 
 // PUT is idempotent: the server's topics and links become exactly what this sends.

@@ -2,6 +2,7 @@
 // every page and chunk injected as self.__WB_MANIFEST. Installing it stores the app shell (what every language
 // shares) and nothing of any language: the pages ask for theirs (CACHE_LANGS), so a phone stores the language
 // it reads in, and another one only once the citizen chooses it, not ten languages on a data plan.
+import { openDB } from "idb";
 import { clientsClaim } from "workbox-core";
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from "workbox-precaching";
 import { NavigationRoute, registerRoute } from "workbox-routing";
@@ -116,41 +117,28 @@ self.addEventListener("notificationclick", (event) => {
 
 // The push service replaced the subscription (keys rotated, expiry): subscribe again and tell the server, with
 // the same topics and the codes saved on the device, so nothing is missed until the page is next opened.
-function savedValue(key) {
-  return new Promise((done) => {
-    const open = indexedDB.open("cita");
-    open.onupgradeneeded = () => open.transaction.abort(); // no database yet: do not create an empty one
-    open.onerror = () => done(undefined);
-    open.onsuccess = () => {
-      try {
-        const read = open.result.transaction("kv").objectStore("kv").get(key);
-        read.onsuccess = () => { done(read.result); open.result.close(); };
-        read.onerror = () => { done(undefined); open.result.close(); };
-      } catch {
-        done(undefined);
-      }
-    };
-  });
-}
+// No database yet: the upgrade is aborted rather than creating an empty one the page could not upgrade.
+const saved = async (key) => {
+  const db = await openDB("cita", undefined, { upgrade: (_db, _old, _new, tx) => tx.abort() }).catch(() => null);
+  try { return db ? await db.get("kv", key) : undefined; } finally { db && db.close(); }
+};
 
 self.addEventListener("pushsubscriptionchange", (event) => {
   event.waitUntil((async () => {
-    const state = await savedValue("push");
+    const state = await saved("push");
     if (!state) return;
     let fresh = event.newSubscription;
     if (!fresh) {
       const key = (await (await fetch("/api/v1/push/key")).json()).public_key;
-      const base64 = key.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (key.length % 4)) % 4);
-      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-      fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: bytes });
+      fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
     }
-    const appointments = Object.entries((await savedValue("appointments")) || {})
+    const appointments = Object.entries((await saved("appointments")) || {})
       .filter(([, a]) => a && a.verifier).map(([code, a]) => ({ code, verifier: a.verifier }));
-    const requests = Object.keys((await savedValue("requests")) || {});
+    const requests = Object.keys((await saved("requests")) || {});
     const headers = { "Content-Type": "application/json" };
-    const saved = await fetch("/api/v1/push/subscription", { method: "PUT", headers, body: JSON.stringify({
+    const put = await fetch("/api/v1/push/subscription", { method: "PUT", headers, body: JSON.stringify({
       subscription: fresh.toJSON(), lang: state.lang, topics: state.topics, appointments, requests }) });
-    if (saved.ok && state.endpoint !== fresh.endpoint) {
+    if (put.ok && state.endpoint !== fresh.endpoint) {
       await fetch("/api/v1/push/subscription", { method: "DELETE", headers,
         body: JSON.stringify({ endpoint: state.endpoint, auth: state.auth }) });
     }
