@@ -1,7 +1,9 @@
 // Citizen feedback's part of the data module (issue 9): the 30-second survey after an attended appointment and
 // the suggestion box. Both are written on the device and sent through the outbox (kind "feedback" in offline.js),
 // so they work offline and reach the town hall exactly once (Idempotency-Key).
-import { check, enqueue, focusFirst, get, set, useIdbValue, useOnline, useParam, when } from "./offline.js";
+import {
+  check, codeKey, drafts, enqueue, focusFirst, get, set, useIdbValue, useOnline, useParam, when,
+} from "./offline.js";
 
 const pendingOf = (outbox, id) => outbox.find((i) => i.id === id) || null;
 const itemState = (item) => ({
@@ -17,7 +19,7 @@ export function useSurvey(lang) {
   const all = useIdbValue("appointments", {});
   const outbox = useIdbValue("outbox", []);
   const online = useOnline();
-  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const key = codeKey(code);
   const survey = useIdbValue(surveyKey(key), { errors: {}, outbox: "" });
   const mine = all[key];
   if (!mine) return { ready: code !== null, found: false, a: { procedure: {}, office: {} }, errors: {} };
@@ -45,8 +47,9 @@ export async function submitSurvey(lang, key, fields) {
 // ---- the suggestion box: open to anyone, optionally anonymous, optionally asking for an answer ----
 const DRAFT = "suggestion-draft";
 const emptyDraft = { anonymous: false, wants_answer: false, consent: false, errors: {}, outbox: "" };
-const draftOf = () => ({ ...emptyDraft, ...get(DRAFT, {}) });
-const update = (changes) => set(DRAFT, { ...draftOf(), ...changes });
+const draft = drafts(() => DRAFT, emptyDraft);
+const draftOf = () => draft.of();
+const update = (changes) => draft.update(null, changes);
 
 export function useSuggestion(lang) {
   const stored = useIdbValue(DRAFT, null);
@@ -58,11 +61,7 @@ export function useSuggestion(lang) {
   return { draft, isOnline: online, sent: !!draft.outbox, code, hasCode: !!code, ...itemState(item) };
 }
 
-export const toggleSuggestion = (name) => {
-  const errors = { ...draftOf().errors };
-  delete errors[name];
-  return update({ [name]: !draftOf()[name], errors });
-};
+export const toggleSuggestion = (name) => draft.toggle(null, name);
 
 export async function submitSuggestion(lang, fields) {
   const d = draftOf();

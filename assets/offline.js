@@ -62,6 +62,9 @@ if (channel && dbPromise) {
   };
 }
 
+// A booking or tracking code as the device keys it: "ab12-cd34 " and "AB12CD34" are the same code.
+export const codeKey = (code) => (code || "").toUpperCase().replace(/[\s-]/g, "");
+
 export function get(key, fallback) {
   return mem.has(key) ? mem.get(key) : fallback;
 }
@@ -127,9 +130,9 @@ export async function refresh(keyOf, lang, path) {
   const etag = kept && kept.etag;
   const job = fetchApi(path, etag ? { headers: { Accept: "application/json", "If-None-Match": etag } } : {})
     .then(async (response) => {
-      if (response.status === 304) return; // unchanged: nothing to store, nothing to render again
-      if (response.status !== 200) return;
-      const entry = { json: await response.text(), asOf: new Date().toISOString(), etag: response.headers.get("ETag") || "" };
+      if (response.status !== 200) return; // 304, unchanged: nothing to store, nothing to render again
+      const asOf = new Date().toISOString();
+      const entry = { json: await response.text(), asOf, etag: response.headers.get("ETag") || "" };
       await setMany([[key, entry], [keyOf("*"), entry]]);
     })
     .catch(() => null) // offline: the saved copy stays
@@ -246,16 +249,27 @@ export async function toggleTick(slug, id) {
   await set(`ticks:${slug}`, ticks);
 }
 
+// A form's draft, kept on the device so nothing typed is lost (offline, or across a change of language);
+// changing a field clears its error.
+export function drafts(keyOf, empty) {
+  const of = (id) => ({ ...empty, ...get(keyOf(id), {}) });
+  const update = (id, changes) => set(keyOf(id), { ...of(id), ...changes });
+  const field = (id, name, value) => {
+    const errors = { ...of(id).errors };
+    delete errors[name];
+    return update(id, { [name]: value, errors });
+  };
+  return { of, update, field, toggle: (id, name) => field(id, name, !of(id)[name]) };
+}
+
 // ---- the booking flow: one draft per booking (a procedure, or a procedure and the code being moved), kept
 // on the device so nothing typed is lost, also across a change of language ----
 const draftKey = (id) => `draft:${id}`;
 const emptyDraft = { step: "office", office: "", day: "", dayLabel: "", start: "", time: "", month: "", errors: {},
   name: "", document: "", phone: "", email: "", consent: false, outbox: "", hold: null, notice: "", lang: "es" };
-const draftOf = (id) => ({ ...emptyDraft, ...get(draftKey(id), {}) });
-
-export async function updateDraft(id, changes) {
-  await set(draftKey(id), { ...draftOf(id), ...changes });
-}
+const booking = drafts(draftKey, emptyDraft);
+const draftOf = booking.of;
+export const { update: updateDraft, field: setField, toggle: toggleField } = booking;
 
 // The office picked, or the only one there is (a procedure with one office skips that step).
 function draftOffice(id) {
@@ -327,12 +341,6 @@ export const goToStep = async (id, step) => {
   await updateDraft(id, { step, notice: "" });
 };
 export const showMonth = (id, month) => updateDraft(id, { month });
-export const setField = (id, name, value) => {
-  const errors = { ...draftOf(id).errors };
-  delete errors[name];
-  return updateDraft(id, { [name]: value, errors });
-};
-export const toggleField = (id, name) => setField(id, name, !draftOf(id)[name]);
 // Following a "book" or "change the time" link starts afresh after a finished booking (a move starts at the
 // appointment's own office); an unfinished draft is kept as it is.
 export function openBooking(id, office = "") {
@@ -407,7 +415,7 @@ export function useBooking(lang) {
   const mi = months.indexOf(month);
   const day = days.find((d) => d.date === draft.day);
   const step = !office ? "office" : draft.step === "office" && p.officeList.length === 1 ? "day" : draft.step;
-  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const confirmed = item && item.result ? mine[codeKey(item.result.code)] : null;
   const limited = (item && item.limited) || "";
   return {
     ready: true, found: true, id, p: { ...p, officeList: withEarliest(p, lang) }, draft: { ...draft, step },
@@ -703,9 +711,8 @@ export function when(iso, lang) {
 }
 
 // ---- my requests: what this device sent or looked up, with the last known state (the server's "as of") ----
-const requestKey = (code) => code.replace(/-/g, "").toUpperCase();
 async function rememberRequest(view) {
-  await set("requests", { ...get("requests", {}), [requestKey(view.code)]: view });
+  await set("requests", { ...get("requests", {}), [codeKey(view.code)]: view });
 }
 
 export async function refreshRequests(lang) {
@@ -721,7 +728,7 @@ export async function refreshRequests(lang) {
 // ---- my appointments: what this device booked or looked up, with the last known state ----
 async function remember(view, lang) {
   const all = { ...get("appointments", {}) };
-  const key = view.code.replace(/-/g, "");
+  const key = codeKey(view.code);
   all[key] = { view, verifier: view.verifier, lang, asOf: new Date().toISOString() };
   await set("appointments", all);
 }
@@ -747,7 +754,7 @@ export function useMyAppointments(lang) {
 }
 
 export async function lookUp(lang, fields) {
-  const code = (fields.code || "").toUpperCase().replace(/[\s\-]/g, "");
+  const code = codeKey(fields.code);
   const verifier = (fields.verifier || "").trim();
   const errors = check("lookup", { code, verifier });
   if (!Object.keys(errors).length) {
@@ -755,7 +762,7 @@ export async function lookUp(lang, fields) {
       const { status, body } = await fetchJson(`/appointments/${code}?verifier=${encodeURIComponent(verifier)}&lang=${lang}`);
       if (status === 200) {
         await remember(body, lang);
-        return set("lookup", { errors: {}, code: "", verifier: "", found: body.code.replace(/-/g, "") });
+        return set("lookup", { errors: {}, code: "", verifier: "", found: codeKey(body.code) });
       }
       errors.code = "not_found";
     } catch {
@@ -771,7 +778,7 @@ export function useAppointment(lang) {
   const all = useIdbValue("appointments", {});
   const outbox = useIdbValue("outbox", []);
   const confirming = useIdbValue("confirm-cancel", "");
-  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const key = codeKey(code);
   const mine = all[key];
   useEffect(() => {
     if (mine) fetchJson(`/appointments/${key}?verifier=${encodeURIComponent(mine.verifier)}&lang=${lang}`)
@@ -805,7 +812,7 @@ export function useConfirm(lang, label) {
   const mine = useIdbValue("appointments", {});
   useEffect(() => { if (token) sendConfirmation(lang, token, label); }, [token]);
   const item = outbox.find((i) => i.id === sent) || null;
-  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const confirmed = item && item.result ? mine[codeKey(item.result.code)] : null;
   return { ready: token !== null, status: hydrated && !token ? "missing" : item ? item.status : "",
     confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
     errorList: Object.values((item && item.errors) || {}), alternatives: (item && item.alternatives) || [] };
@@ -834,7 +841,7 @@ export async function forgetAppointment(lang, key) {
 
 async function forgotten(answer) {
   const all = { ...get("appointments", {}) };
-  delete all[answer.code.replace(/-/g, "")];
+  delete all[codeKey(answer.code)];
   await set("appointments", all);
 }
 export async function cancelAppointment(lang, key) {

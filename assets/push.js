@@ -3,7 +3,7 @@
 // codes with their verifiers, request tracking codes), and the server links them. The service worker shows the
 // messages (pwa_app/pwa/sw.js). Like the rest of the data module, nothing here reads Reflex backend state.
 import { useEffect, useSyncExternalStore } from "react";
-import { catalogueKey, fetchJson, get, loaded, set, useIdbValue, useOnline, useParam, useSaved } from "./offline.js";
+import { catalogueKey, codeKey, fetchJson, get, loaded, set, useIdbValue, useOnline, useParam, useSaved } from "./offline.js";
 
 const STATE = "push"; // saved: {endpoint, auth, lang, topics, appointments, requests, synced}
 const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
@@ -150,7 +150,7 @@ export function usePush(lang, kind) {
   const u = useSyncExternalStore(onUi, () => ui, () => idle);
   useEffect(() => { setUi({ supported: pushSupported(), checked: true }); }, []);
   useEffect(() => { sync(lang); }, [lang, state, appointments, requests, online]);
-  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const key = codeKey(code);
   const topics = (state && state.topics) || [];
   const linked = !!state && ((kind === "appointment" ? state.appointments : state.requests) || []).includes(key);
   const has = (topic) => topics.includes(topic);

@@ -2,15 +2,16 @@
 // it by its tracking code. Storage, outbox and sending live in offline.js, so any open page sends what waits.
 import { useEffect } from "react";
 import {
-  check, dismiss, enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set, useIdbValue, useOnline,
-  useParam, useSaved, when,
+  check, codeKey, dismiss, drafts, enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set,
+  useIdbValue, useOnline, useParam, useSaved, when,
 } from "./offline.js";
 
 const DRAFT = "request-draft";
 const emptyDraft = { type: "", description: "", address: "", lat: null, lon: null, name: "", email: "", phone: "",
   document: "", consent: false, attachments: [], errors: {}, outbox: "", step: "type" };
-const draftOf = () => ({ ...emptyDraft, ...get(DRAFT, {}) });
-const update = (changes) => set(DRAFT, { ...draftOf(), ...changes });
+const draft = drafts(() => DRAFT, emptyDraft);
+const draftOf = () => draft.of();
+const update = (changes) => draft.update(null, changes);
 
 function useRequestTypes(lang) {
   useEffect(() => { refresh(requestTypesKey, lang, `/request-types?lang=${lang}`); }, [lang]);
@@ -54,7 +55,7 @@ export function useNewRequest(lang) {
   const list = (types && types.types) || [];
   const type = list.find((t) => t.slug === draft.type) || null;
   const item = outbox.find((i) => i.id === draft.outbox) || null;
-  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const confirmed = item && item.result ? mine[codeKey(item.result.code)] : null;
   const status = item ? item.status : "";
   useEffect(() => {
     if (status === "failed") reopenRefused(item);
@@ -74,12 +75,8 @@ export function useNewRequest(lang) {
 }
 
 export const chooseRequestType = (slug) => update({ type: slug, step: "details", errors: {} });
-export const setRequestField = (name, value) => {
-  const errors = { ...draftOf().errors };
-  delete errors[name];
-  return update({ [name]: value, errors });
-};
-export const toggleRequestField = (name) => setRequestField(name, !draftOf()[name]);
+export const setRequestField = (name, value) => draft.field(null, name, value);
+export const toggleRequestField = (name) => draft.toggle(null, name);
 export const changeRequestType = () => update({ step: "type" });
 export const newRequest = () => update({ ...emptyDraft, name: draftOf().name, email: draftOf().email,
   phone: draftOf().phone });
@@ -172,7 +169,7 @@ export function useMyRequests(lang) {
 }
 
 export async function lookUpRequest(lang, fields) {
-  const code = (fields.code || "").toUpperCase().replace(/[\s-]/g, "");
+  const code = codeKey(fields.code);
   if (!code) return set("request-lookup", { errors: { code: "required" } });
   try {
     const { status, body } = await fetchJson(`/requests/${code}?lang=${lang}`);
@@ -191,7 +188,7 @@ export function useRequest(lang) {
   const all = useIdbValue("requests", {});
   const outbox = useIdbValue("outbox", []);
   const reply = useIdbValue("reply-draft", { text: "", errors: {} });
-  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const key = codeKey(code);
   useEffect(() => {
     if (!key) return;
     fetchJson(`/requests/${key}?lang=${lang}`)
