@@ -13,9 +13,13 @@ const draft = drafts(() => DRAFT, emptyDraft);
 const draftOf = () => draft.of();
 const update = (changes) => draft.update(null, changes);
 
-function useRequestTypes(lang) {
+// The form is built with the request types (`built`): its first step shows at once, then is revalidated.
+let builtTypes = null;
+const typesOf = (lang) => saved(requestTypesKey(lang)) || saved(requestTypesKey("*")) || builtTypes;
+function useRequestTypes(lang, built = null) {
+  builtTypes = built;
   useEffect(() => { refresh(requestTypesKey, lang, `/request-types?lang=${lang}`); }, [lang]);
-  return useSaved(requestTypesKey, lang);
+  return useSaved(requestTypesKey, lang, built);
 }
 
 // The form's fields, by the names the API's errors use; an error about anything else links to the form itself.
@@ -45,8 +49,8 @@ async function reopenRefused(item) {
   focusSummary();
 }
 
-export function useNewRequest(lang) {
-  const types = useRequestTypes(lang);
+export function useNewRequest(lang, built) {
+  const types = useRequestTypes(lang, built);
   const stored = useIdbValue(DRAFT, null);
   const outbox = useIdbValue("outbox", []);
   const mine = useIdbValue("requests", {});
@@ -83,7 +87,7 @@ export const newRequest = () => update({ ...emptyDraft, name: draftOf().name, em
 
 // What is wrong with the files just picked, checked at once (size, type, how many), or "".
 function pickProblem(files, lang) {
-  const types = saved(requestTypesKey(lang)) || saved(requestTypesKey("*"));
+  const types = typesOf(lang);
   const type = types && types.types.find((t) => t.slug === draftOf().type);
   if (!type) return "";
   if (draftOf().attachments.length + files.length > types.limits.max_files) return "too_many_files";
@@ -142,7 +146,7 @@ function checkRequest(d, type, limits) {
 }
 
 export async function submitRequest(lang, fields) {
-  const types = saved(requestTypesKey(lang)) || saved(requestTypesKey("*"));
+  const types = typesOf(lang);
   const d = { ...draftOf(), ...fields, consent: fields.consent === "on" || draftOf().consent };
   const type = types && types.types.find((t) => t.slug === d.type);
   if (!type) return update({ step: "type" });

@@ -33,20 +33,35 @@ def client_fn(name: str, module: str = MODULE) -> FunctionVar:
 HOME_FIELDS = ("slug", "name", "summary", "keywords", "needs_appointment", "area", "fallback", "untranslated")
 
 
-def built_catalogue(lang: str) -> dict | None:
-    """The catalogue as it is when the pages are built, with its ETag: the home page renders it at once (in the
-    prerendered HTML, before any script) and the data module revalidates it in the background, so a staff edit
-    made after the build shows within seconds online. None when the database cannot be read at build time."""
+def _at_build(read):
+    """`read(session)` on the database as it is when the pages are built; None when it cannot be read then (a
+    build without its database: the pages wait for the API, as they did before)."""
     from pwa_app import db
-    from pwa_app.services import catalogue
 
     try:
         with db.session() as session:
-            full, etag = catalogue.cached(session, lang), catalogue.answer(session, lang).etag
-    except Exception:  # noqa: BLE001  (a build without its database: pages wait for the API as before)
+            return read(session)
+    except Exception:  # noqa: BLE001
         return None
-    return {"etag": etag, "municipality": full["municipality"], "areas": full["areas"],
-            "procedures": [{k: p[k] for k in HOME_FIELDS if k in p} for p in full["procedures"]]}
+
+
+def built_catalogue(lang: str) -> dict | None:
+    """The catalogue as it is when the pages are built, with its ETag: the home page renders it at once (in the
+    prerendered HTML, before any script) and the data module revalidates it in the background, so a staff edit
+    made after the build shows within seconds online."""
+    from pwa_app.services import catalogue
+
+    full = _at_build(lambda s: (catalogue.cached(s, lang), catalogue.answer(s, lang).etag))
+    return full and {"etag": full[1], "municipality": full[0]["municipality"], "areas": full[0]["areas"],
+                     "procedures": [{k: p[k] for k in HOME_FIELDS if k in p} for p in full[0]["procedures"]]}
+
+
+def built_request_types(lang: str) -> dict | None:
+    """What can be sent (types, limits, status labels) as when the pages are built: the new-request form shows
+    its first step at once, and the data module revalidates it like the catalogue."""
+    from pwa_app.services import tracking
+
+    return _at_build(lambda s: tracking.request_types(s, lang))
 
 
 def page_const(value: Any, var_type: type = dict) -> Var:

@@ -83,12 +83,15 @@ VADO_NEW = "Pida la placa de vado: reserva la entrada de vehículos a su garaje 
 
 
 def test_the_home_page_shows_the_catalogue_it_was_built_with_then_a_staff_edit_made_after(browser, accounts):
-    """The catalogue is in the prerendered page (shown with no script at all); a staff edit made after the build
-    reaches the page online, revalidated in the background."""
+    """The catalogue is in the prerendered page (shown with no script at all), as are the request form's types; a
+    staff edit made after the build reaches the page online, revalidated in the background."""
     app_server = accounts
     with urllib.request.urlopen(f"{app_server.base_url}/es/", timeout=30) as answer:
         built = answer.read().decode()
     assert VADO in built and "Licencia de vado permanente" in built and "Villanueva del Pinar" in built
+    with urllib.request.urlopen(f"{app_server.base_url}/ar/solicitud/nueva/", timeout=30) as answer:
+        form = answer.read().decode()
+    assert form.count('class="choice"') >= 3  # the request types, in the page before any script
     no_script = browser.new_context(java_script_enabled=False, base_url=app_server.base_url)
     page = no_script.new_page()
     page.goto("/es/")
