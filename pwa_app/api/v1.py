@@ -172,7 +172,8 @@ def refusal_answer(exc: BookingError, lang: str) -> JSONResponse:
 
 
 @router.post("/appointments", status_code=201, summary="Book an appointment (send an Idempotency-Key)")
-async def post_appointment(request: Request, data: BookingIn, idempotency_key: str | None = Header(None, max_length=64)):
+async def post_appointment(request: Request, data: BookingIn,
+                           idempotency_key: str | None = Header(None, max_length=64)):
     """In the rush most requests ask for a time already full: when the calendar kept in memory tells so, and the
     key is new, the answer is made without the database's write path (one read: the key's stored answer)."""
     if (valid_key(idempotency_key) and await idempotency.first_sight(idempotency_key) and not data.hold

@@ -46,6 +46,10 @@ MAX_DAYS = 92  # one answer covers at most this many days
 KEPT = 4096  # answers and calendars kept per process, at most
 VERSIONS_TTL = 30  # seconds Redis keeps a pair's versions after their last change
 REDIS_PAUSE = 5  # seconds without the Redis shortcut after Redis failed to answer
+# A copy built a moment after a request read the clock serves that request too (it is answered later still):
+# requiring `since <= now` had requests in a rush rebuilding copies for each other. A clock set back further gets
+# its own copy.
+EARLIER = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -268,7 +272,7 @@ def frame(session: Session, pair: Pair, now: datetime) -> Frame:
     now = to_utc(now)
     key = (_db_key(session), pair.procedure_id, pair.office_id)
     kept = _kept(_frames, key, session)
-    if kept and kept.grid == pair.grid and kept.since <= now < kept.valid_until:
+    if kept and kept.grid == pair.grid and kept.since - EARLIER <= now < kept.valid_until:
         return kept
     procedure, office = session.get(Procedure, pair.procedure_id), session.get(Office, pair.office_id)
     window = booking_window(session, procedure, now)
@@ -286,7 +290,7 @@ def frame(session: Session, pair: Pair, now: datetime) -> Frame:
 def _current(kept, pair: Pair, now: datetime):
     """A kept copy as fresh as the versions read (or fresher: another request read them later) and not yet ended
     by the clock; else None."""
-    if kept and kept.grid >= pair.grid and kept.seats >= pair.seats and kept.since <= now < kept.valid_until:
+    if kept and kept.grid >= pair.grid and kept.seats >= pair.seats and kept.since - EARLIER <= now < kept.valid_until:
         return kept
     return None
 
