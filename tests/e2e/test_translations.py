@@ -22,15 +22,21 @@ def catalogue_entry(app_server, lang: str) -> dict:
         return next(p for p in json.loads(answer.read())["procedures"] if p["slug"] == SLUG)
 
 
+def edit_summary(browser, app_server, procedure: str, summary: str):
+    """An administrator, on a tablet, gives a procedure a new Spanish summary."""
+    context, page, errors = tablet(browser, app_server)
+    sign_in(page, ADMIN, "/staff/ajustes/tramites/")
+    page.get_by_label("Trámite", exact=True).select_option(label=procedure)
+    expect(page.locator("#staff-proc-name")).to_have_value(procedure)
+    page.locator("#staff-proc-summary").fill(summary)
+    page.get_by_role("button", name="Guardar trámite").click()
+    return context, page, errors
+
+
 def test_a_spanish_edit_marks_the_translations_to_review_and_a_po_round_trip_updates_them(browser, accounts, shot,
                                                                                       tmp_path):
     app_server = accounts
-    context, page, errors = tablet(browser, app_server)
-    sign_in(page, ADMIN, "/staff/ajustes/tramites/")
-    page.get_by_label("Trámite", exact=True).select_option(label="Objetos perdidos")
-    expect(page.locator("#staff-proc-name")).to_have_value("Objetos perdidos")
-    page.locator("#staff-proc-summary").fill(NEW)
-    page.get_by_role("button", name="Guardar trámite").click()
+    context, page, errors = edit_summary(browser, app_server, "Objetos perdidos", NEW)
     expect(page.locator("#staff-proc-stale")).to_contain_text("9 traducciones por revisar")
     shot(page, "procedure-stale")
     assert catalogue_entry(app_server, "en")["summary"] == NEW  # citizens: the Spanish, with the note
@@ -98,12 +104,7 @@ def test_the_home_page_shows_the_catalogue_it_was_built_with_then_a_staff_edit_m
     expect(page.get_by_role("link", name=re.compile("Licencia de vado permanente"))).to_contain_text(VADO)
     no_script.close()
 
-    context, page, errors = tablet(browser, app_server)
-    sign_in(page, ADMIN, "/staff/ajustes/tramites/")
-    page.get_by_label("Trámite", exact=True).select_option(label="Licencia de vado permanente")
-    expect(page.locator("#staff-proc-name")).to_have_value("Licencia de vado permanente")
-    page.locator("#staff-proc-summary").fill(VADO_NEW)
-    page.get_by_role("button", name="Guardar trámite").click()
+    context, page, errors = edit_summary(browser, app_server, "Licencia de vado permanente", VADO_NEW)
     expect(page.locator("#staff-proc-stale")).to_contain_text("traducciones por revisar")
     context.close()
 
