@@ -2,7 +2,6 @@
 passes (proof of work, rate limits per address and per person) before it reaches the booking service."""
 
 import math
-import os
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -16,9 +15,10 @@ from pwa_app.services.booking import BookingError
 from pwa_app.models import utcnow
 from pwa_app.services.i18n import gettext, local, pick_lang, time_label
 from pwa_app.services.messages import ERRORS, RATE_WAIT
+from pwa_app.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["fair access"])
-ALTCHA_REQUIRED = os.environ.get("CITA_ALTCHA", "on") != "off"  # off only for load tests of the booking path
+ALTCHA_REQUIRED = get_settings().altcha  # off only for load tests of the booking path
 
 
 class HoldIn(BaseModel):

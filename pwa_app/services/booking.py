@@ -5,7 +5,6 @@ capacity check and the insert cannot interleave between processes; the unique (s
 Errors carry a code the API translates; nothing is written when one is raised."""
 
 import hmac
-import os
 import re
 import secrets
 import zlib
@@ -20,10 +19,11 @@ from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice
 from pwa_app.services import availability, codes, fairness, mail
 from pwa_app.services.documents import DocumentError, check_document, last_four
 from pwa_app.services.slots import TZ, Slot, not_lapsed, to_utc
+from pwa_app.settings import get_settings
 
 ACTIVE = ("booked", "checked_in")
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
-CONFIRM_MINUTES = float(os.environ.get("CITA_CONFIRM_MINUTES") or 30)
+CONFIRM_MINUTES = get_settings().confirm_minutes
 NAME_MAX = 100
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 PHONE_RE = re.compile(r"^\+?[0-9]{9,15}$")

@@ -15,6 +15,7 @@ from pwa_app.services import booking, codes
 from pwa_app.services.booking import BookingError, book, cancel, find, reschedule
 from pwa_app.services.idempotency import KeyReused, request_hash, run_once, valid_key
 from pwa_app.services.slots import find_slot
+from tests.unit.conftest import override_settings
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"  # 20-minute slots; 2 desks at the North district board, 3 at the OAC
@@ -397,7 +398,7 @@ def patient(monkeypatch):
     """Racing processes wait for the write lock as long as it takes: these tests are about over-booking and
     exactly-once, and a cold process on a busy test machine can hold the lock past the 2 s a request waits (a 503
     the outbox retries; tests/unit/test_busy_database.py)."""
-    monkeypatch.setenv("CITA_DB_BUSY_TIMEOUT", "60")
+    override_settings(monkeypatch, CITA_DB_BUSY_TIMEOUT="60")
 
 
 def test_processes_racing_on_sqlite_never_overbook(engine, clock, patient):

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from pwa_app import db
 from pwa_app.models import Appointment, Hold
 from pwa_app.services import booking, fairness, mail
+from tests.unit.conftest import override_settings
 
 from .test_booking import NORTE, PADRON, book_ok, norte_slot, person  # noqa: F401  (a fixture)
 
@@ -48,7 +49,7 @@ def any_api(request, monkeypatch):
     from .conftest import citizen_client
 
     engine = request.getfixturevalue("pg_engine")
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     with citizen_client(create_api()) as client:
         yield client

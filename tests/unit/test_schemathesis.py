@@ -21,6 +21,7 @@ from pwa_app.api import create_api, fair
 from pwa_app.db import create_tables, make_engine
 from pwa_app.seed import seed_demo
 from pwa_app.services import catalogue, ratelimit
+from tests.unit.conftest import override_settings
 
 EXAMPLES = int(os.environ.get("CITA_SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -39,10 +40,9 @@ def seeded_database(tmp_path_factory):
         seed_demo(s)
     engine.dispose()
     patch = pytest.MonkeyPatch()
-    patch.setenv("DATABASE_URL", url)
-    for scope in ("LOOKUP", "OPEN311", "BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD", "CHALLENGE", "APPOINTMENT",
-                  "VERIFIER_CODE", "VERIFIER_ADDRESS", "REQUEST", "HOLD_RELEASE", "OPEN311_POST", "OPEN311_KEY"):
-        patch.setenv(f"CITA_RATE_{scope}", "1000000/1")
+    scopes = ("LOOKUP", "OPEN311", "BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD", "CHALLENGE", "APPOINTMENT",
+              "VERIFIER_CODE", "VERIFIER_ADDRESS", "REQUEST", "HOLD_RELEASE", "OPEN311_POST", "OPEN311_KEY")
+    override_settings(patch, DATABASE_URL=url, **{f"CITA_RATE_{scope}": "1000000/1" for scope in scopes})
     db.engine.cache_clear()
     patch.setattr(fair, "ALTCHA_REQUIRED", False)
     catalogue.changed()

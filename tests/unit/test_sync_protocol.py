@@ -54,6 +54,7 @@ from pwa_app.api import create_api
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
 from pwa_app.services import booking, catalogue, codes
 from pwa_app.services.slots import TZ, find_slot, to_utc
+from tests.unit.conftest import override_settings
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))
 BASE_SEED = int(os.environ.get("CITA_SYNC_SEED", "20261201"))
@@ -539,7 +540,7 @@ def reset(engine) -> None:
 
 
 def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     catalogue.changed()
     stats, totals = Counter(), Counter()
