@@ -12,8 +12,6 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from pwa_app.settings import get_settings
 
-DEFAULT_URL = "sqlite:///cita.db"
-
 
 def database_url() -> str:
     return get_settings().database_url

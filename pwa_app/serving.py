@@ -8,7 +8,6 @@ crashes again within a few seconds: a crash loop) and the other workers keep ans
 `rxconfig.py` calls `respawn_failed_workers()`: Reflex reads it before it creates the server. Set
 CITA_RESPAWN_WORKERS=0 to keep Granian's default."""
 
-
 from pwa_app.settings import get_settings
 
 

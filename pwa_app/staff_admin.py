@@ -24,7 +24,6 @@ from pwa_app.services.auth import AuthError
 from pwa_app.settings import get_settings
 
 ENV = "CITA_STAFF_PASSWORD"
-TOTP_ENV = "CITA_STAFF_TOTP_SECRET"
 MESSAGES = {
     "email": "That is not an e-mail address.",
     "exists": "There is already an account with that e-mail address.",

@@ -48,7 +48,6 @@ MAX_FORM = 4096
 
 def secure_request(request: Request) -> bool:
     """HTTPS, directly or behind a trusted proxy that says so; CITA_SECURE_COOKIES=1 forces it."""
-    
     if get_settings().secure_cookies or request.url.scheme == "https":
         return True
     return proxy.forwarded_https(request.headers, request.client and request.client.host)
