@@ -58,7 +58,7 @@ class Settings(BaseSettings):
 
     # --- the database -----------------------------------------------------------------------------------------
     db_busy_timeout: float = _env("CITA_DB_BUSY_TIMEOUT", 2.0, "Seconds a write waits for SQLite's write lock "
-                                  "before it answers 503 + `Retry-After` (see Operations).", gt=0)
+                                  "before it answers 503 + `Retry-After` (see Operations).", ge=0)
     db_pool_size: int = _env("CITA_DB_POOL_SIZE", 5, "PostgreSQL connections kept per worker.", ge=1)
     db_max_overflow: int = _env("CITA_DB_MAX_OVERFLOW", 10, "PostgreSQL connections per worker beyond the pool: "
                                 "keep workers × (pool + overflow) under `max_connections`.", ge=0)

@@ -18,7 +18,6 @@ from pwa_app.services.messages import ERRORS, RATE_WAIT
 from pwa_app.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["fair access"])
-ALTCHA_REQUIRED = get_settings().altcha  # off only for load tests of the booking path
 
 
 class HoldIn(BaseModel):
@@ -98,7 +97,7 @@ def proven(session: Session, proof: str | None, lang: str, code: str = "challeng
     """None for a valid, unspent proof of work (spent with the write it allows: a refused write leaves it
     unspent, so one proof buys one booking); else 428: solve a new one. `code` names the message (a booking's, or a
     request's: "challenge_request")."""
-    ok = not ALTCHA_REQUIRED or fairness.spend_challenge(session, proof)
+    ok = not get_settings().altcha or fairness.spend_challenge(session, proof)  # off: load tests only
     return None if ok else error(428, {"altcha": code}, lang)
 
 

@@ -23,7 +23,6 @@ from pwa_app.settings import get_settings
 HOLD_MINUTES = get_settings().hold_minutes
 MAX_LIVE_HOLDS = get_settings().max_holds  # held times at once per client address
 MAX_HOLD_RENEWALS = 2  # "more time" on one hold: a seat is never kept from others for long
-INSTANCE_DIR = get_settings().instance_dir
 ACTIVE = ("booked", "pending", "checked_in")
 
 
@@ -33,7 +32,7 @@ def secret() -> bytes:
     instance folder (git-ignored), so keyed hashes stay stable across restarts."""
     if key := get_settings().secret_key:
         return key.encode()
-    path = INSTANCE_DIR / "secret.key"
+    path = get_settings().instance_dir / "secret.key"
     if not path.exists():
         # Written whole under another name, then linked into place: two workers starting at once never read a
         # half-written key, and only the first link wins (the loser reads the winner's).

@@ -91,7 +91,7 @@ FOOTER = N_("This message was sent by %(town)s. Please do not reply to it.")
 
 
 def mail_dir() -> Path:
-    return get_settings().mail_dir or fairness.INSTANCE_DIR / "mail"
+    return get_settings().mail_dir or get_settings().instance_dir / "mail"
 
 
 def sender_address() -> str:

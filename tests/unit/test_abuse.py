@@ -16,12 +16,11 @@ from pwa_app.models import ServiceRequest
 from pwa_app.services import booking, codes, ratelimit
 from pwa_app.services.i18n import gettext
 from pwa_app.services.messages import ERRORS
-from tests.unit.conftest import PEER, solve_challenge
+from tests.unit.conftest import PEER, solve_challenge, override_settings
 from tests.unit.test_api import booked, free_slot, new_key, slot  # noqa: F401  (fixtures)
 from tests.unit.test_fairness import api_seats
 from tests.unit.test_requests_api import report
 from tests.unit.test_staff_auth import PASSWORD, client, make_admin, staff_env  # noqa: F401  (fixtures)
-from tests.unit.conftest import override_settings
 
 
 def other_address(api, host: str) -> TestClient:
@@ -186,7 +185,8 @@ def test_web_requests_are_limited_per_address(api, monkeypatch):
 
 def test_attachment_bytes_have_a_daily_quota(api, monkeypatch):
     photo = report()["attachments"][0]
-    override_settings(monkeypatch, CITA_RATE_UPLOAD_BYTES=f"{len(photo['data']) * 3 // 4 * 2}/86400")  # two photos a day
+    two_photos = len(photo["data"]) * 3 // 4 * 2
+    override_settings(monkeypatch, CITA_RATE_UPLOAD_BYTES=f"{two_photos}/86400")  # two photos a day
     send = lambda: api.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()})  # noqa: E731
     assert [send().status_code for _ in range(3)] == [201, 201, 429]
     assert api.post("/api/v1/requests", json=report(attachments=[]),
@@ -356,8 +356,7 @@ def test_the_secret_key_is_created_whole_by_exactly_one_of_many_workers(tmp_path
 
     from pwa_app.services import fairness
 
-    monkeypatch.setattr(fairness, "INSTANCE_DIR", tmp_path)
-    override_settings(monkeypatch, CITA_SECRET_KEY=None)
+    override_settings(monkeypatch, CITA_INSTANCE_DIR=tmp_path, CITA_SECRET_KEY=None)
 
     def first_start(_):
         fairness.secret.cache_clear()

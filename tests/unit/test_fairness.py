@@ -32,8 +32,8 @@ from pwa_app.services.documents import CONTROL_LETTERS
 from pwa_app.services.i18n import gettext, long_day_label, time_label
 from pwa_app.services.messages import ERRORS, RELEASE
 from pwa_app.services.slots import booking_window, find_slot, slots
-from tests.unit.conftest import Clock, solve_challenge
-from tests.unit.conftest import override_settings
+from pwa_app.settings import get_settings
+from tests.unit.conftest import Clock, solve_challenge, override_settings
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"  # 20-minute slots; 2 desks at the North district board
@@ -824,9 +824,7 @@ def tampered(proof: str, **changes) -> str:
 
 
 def test_bookings_need_a_fresh_proof_of_work(api, engine):
-    from pwa_app.api import fair
-
-    assert fair.ALTCHA_REQUIRED
+    assert get_settings().altcha
     seats = api_seats(api, 3)
     missing = post_booking(api, seats[0], DNI, key=key(), altcha=None)
     assert missing.status_code == 428 and missing.json()["codes"] == {"altcha": "challenge"}

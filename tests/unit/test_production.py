@@ -15,8 +15,7 @@ from sqlmodel import Session, select
 
 from pwa_app import db
 from pwa_app.security import SecurityHeaders, csp, script_hashes
-from tests.unit.conftest import PEER
-from tests.unit.conftest import override_settings
+from tests.unit.conftest import PEER, override_settings
 
 # --- health ---------------------------------------------------------------------------------------------------
 

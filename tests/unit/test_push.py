@@ -23,10 +23,9 @@ from pwa_app.models import (
 from pwa_app.services import codes, notify, push, tracking
 from pwa_app.services.booking import verifier_of
 from pwa_app.services.i18n import TZ
-from tests.unit.conftest import Clock
+from tests.unit.conftest import Clock, override_settings
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
 from tests.unit.test_staff_auth import client, people, staff_env  # noqa: F401  (fixtures)
-from tests.unit.conftest import override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 START = Clock.at(2026, 12, 3, 10, 0)  # a Thursday, 10:00 in Madrid

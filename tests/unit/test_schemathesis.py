@@ -17,7 +17,7 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 from sqlmodel import Session
 
 from pwa_app import db
-from pwa_app.api import create_api, fair
+from pwa_app.api import create_api
 from pwa_app.db import create_tables, make_engine
 from pwa_app.seed import seed_demo
 from pwa_app.services import catalogue, ratelimit
@@ -42,9 +42,9 @@ def seeded_database(tmp_path_factory):
     patch = pytest.MonkeyPatch()
     scopes = ("LOOKUP", "OPEN311", "BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD", "CHALLENGE", "APPOINTMENT",
               "VERIFIER_CODE", "VERIFIER_ADDRESS", "REQUEST", "HOLD_RELEASE", "OPEN311_POST", "OPEN311_KEY")
-    override_settings(patch, DATABASE_URL=url, **{f"CITA_RATE_{scope}": "1000000/1" for scope in scopes})
+    override_settings(patch, DATABASE_URL=url, CITA_ALTCHA="off",
+                      **{f"CITA_RATE_{scope}": "1000000/1" for scope in scopes})
     db.engine.cache_clear()
-    patch.setattr(fair, "ALTCHA_REQUIRED", False)
     catalogue.changed()
     ratelimit.limiter.cache_clear()
     yield

@@ -46,7 +46,7 @@ from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from tests.unit.conftest import citizen_client
+from tests.unit.conftest import citizen_client, override_settings
 from sqlmodel import Session, delete, select
 
 from pwa_app import db
@@ -54,7 +54,6 @@ from pwa_app.api import create_api
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
 from pwa_app.services import booking, catalogue, codes
 from pwa_app.services.slots import TZ, find_slot, to_utc
-from tests.unit.conftest import override_settings
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))
 BASE_SEED = int(os.environ.get("CITA_SYNC_SEED", "20261201"))
