@@ -401,6 +401,7 @@ def patient(monkeypatch):
     override_settings(monkeypatch, CITA_DB_BUSY_TIMEOUT="60")
 
 
+@pytest.mark.slow
 def test_processes_racing_on_sqlite_never_overbook(engine, clock, patient):
     start = clock.at(2026, 12, 2, 10, 10)
     with Session(engine) as s:
@@ -412,6 +413,7 @@ def test_processes_racing_on_sqlite_never_overbook(engine, clock, patient):
         assert_two_booked(s, outcomes, start, 20)
 
 
+@pytest.mark.slow
 def test_processes_racing_on_postgresql_never_overbook(pg_engine, clock):
     start = clock.at(2026, 12, 2, 10, 10)
     with Session(pg_engine) as s:
@@ -505,6 +507,7 @@ def test_valid_keys(key, ok):
     assert valid_key(key) is ok
 
 
+@pytest.mark.slow
 def test_processes_racing_with_the_same_key_book_once_on_postgresql(pg_engine, clock):
     # A slot of capacity 1: a racing repeat must get the first answer back, not "taken".
     start = clock.at(2026, 12, 2, 10, 0)
@@ -556,6 +559,7 @@ def _same_key_worker(url, key, start, now, barrier, results):
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_processes_racing_with_the_same_key_book_once_on_sqlite(engine, clock, patient):
     start = clock.at(2026, 12, 2, 10, 0)
     ctx = multiprocessing.get_context("spawn")

@@ -269,6 +269,7 @@ def _run_once(engine, moment, env_extra):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.real_clock  # a restarted worker process signs its VAPID tokens with the real time
 def test_no_duplicate_reminders_between_workers_or_across_a_restart(engine, session, receiver, vapid):
     appt = make_appointment(session)

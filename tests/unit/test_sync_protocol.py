@@ -44,6 +44,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.unit.conftest import citizen_client, override_settings
@@ -538,6 +539,7 @@ def reset(engine) -> None:
         s.commit()
 
 
+@pytest.mark.slow
 def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
     override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
