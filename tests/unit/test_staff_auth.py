@@ -373,6 +373,7 @@ def test_login_slows_down_through_the_api(client, staff_env, monkeypatch):
     assert client.get("/api/staff/me").json()["email"] == "admin@ayto.es"
 
 
+@pytest.mark.slow
 def test_create_admin_command(staff_env, tmp_path):
     env = {**os.environ, "DATABASE_URL": staff_env.url.render_as_string(hide_password=False),
            "CITA_STAFF_PASSWORD": PASSWORD}
