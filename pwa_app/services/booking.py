@@ -8,6 +8,7 @@ import hmac
 import os
 import re
 import secrets
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -286,21 +287,27 @@ def book(
 ) -> Appointment:
     """Take a seat of a slot for a citizen (their hold's, if they have one). For a high-demand procedure the
     booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits."""
+    read_at = time.monotonic()
     procedure, office, pair = bookable(session, procedure_slug, office_slug)
     details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand)
     if details.errors:
         raise BookingError(details.errors)
     start, now = to_utc(starts_at), to_utc(now or utcnow())
-    if not hold_token:
-        _refuse_when_full(session, procedure, office, pair, start, now)
-    person = fairness.person_key(details.document)
-    lock_slot(session, office.id, procedure.id, start, person=person)
-    problem, rows = _person_and_slot(session, procedure, office.id, person, start, now)
-    if problem:
-        raise BookingError({"person": problem})
-    seat = _held_seat(session, hold_token, procedure, office, start, now)
-    if seat is None:
-        seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows)
+    try:
+        if not hold_token:
+            _refuse_when_full(session, procedure, office, pair, start, now)
+        person = fairness.person_key(details.document)
+        lock_slot(session, office.id, procedure.id, start, person=person)
+        problem, rows = _person_and_slot(session, procedure, office.id, person, start, now)
+        if problem:
+            raise BookingError({"person": problem})
+        seat = _held_seat(session, hold_token, procedure, office, start, now)
+        if seat is None:
+            seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows)
+    except BookingError as exc:
+        if "slot" in exc.errors:  # the next requests for this full time can be refused at once (refusal_at_once)
+            availability.remember(session, procedure_slug, office_slug, pair, read_at)
+        raise
     appt = Appointment(
         created_at=now,
         person_key=person,
