@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app import db
 from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.services import access, booking, fairness, idempotency, ratelimit
 from pwa_app.services.booking import BookingError
@@ -92,9 +91,8 @@ def refuse_at_once(request: Request, key: str, proof: str | None, lang: str, ans
     """`answer()`, the refusal of a time the kept calendar shows full, once what a booking asks first is passed:
     the key has no stored answer (a resend gets its first answer through the database path), the proof of work is
     valid (else that path answers 428; a refusal spends none), the burst limit (429). None: ask the database."""
-    with db.session() as session:
-        if idempotency.answered(session, key):
-            return None
+    if idempotency.answered(key):
+        return None
     if ALTCHA_REQUIRED and not fairness.valid_proof(proof):
         return None
     return limited("booking_burst", client_address(request), lang) or answer()
