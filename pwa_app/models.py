@@ -614,6 +614,8 @@ def _pairs_changed(session) -> tuple[set, set]:
                 grids |= {(None, o) for o in _values(obj, "office_id", dirty)}  # no office: a holiday, all of them
             elif isinstance(obj, Procedure):
                 grids.add((obj.id, None))
+            elif isinstance(obj, Office):  # its name is in the answers that refuse a time (availability.Booked)
+                grids.add((None, obj.id))
             elif isinstance(obj, Municipality):
                 grids.add((None, None))
     return seats, grids

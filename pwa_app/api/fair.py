@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api.common import Lang, client_address, error, get_session
-from pwa_app.services import access, booking, fairness, ratelimit
+from pwa_app.services import access, booking, fairness, idempotency, ratelimit
 from pwa_app.services.booking import BookingError
 from pwa_app.models import utcnow
 from pwa_app.services.i18n import gettext, local, pick_lang, time_label
@@ -84,6 +84,17 @@ def guard_booking(request: Request, session: Session, proof: str | None, documen
             return too_many(wait, lang, WHY[scope])
         spent.append((scope, who))
     return None
+
+
+def refuse_at_once(request: Request, key: str, proof: str | None, lang: str, answer) -> JSONResponse | None:
+    """`answer()`, the refusal of a time the kept calendar shows full, once what a booking asks first is passed:
+    the key has no stored answer (a resend gets its first answer through the database path), the proof of work is
+    valid (else that path answers 428; a refusal spends none), the burst limit (429). None: ask the database."""
+    if idempotency.answered(key):
+        return None
+    if get_settings().altcha and not fairness.valid_proof(proof):
+        return None
+    return limited("booking_burst", client_address(request), lang) or answer()
 
 
 def give_back_booking(request: Request, document: str) -> None:

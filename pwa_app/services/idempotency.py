@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -53,6 +53,29 @@ def run_once(
             raise
         return _replay(found, digest)
     return status, body
+
+
+SEEN_SECONDS = 86400  # how long Redis remembers that a key was sent (a device resends within hours, not days)
+
+
+async def first_sight(key: str | None) -> bool:
+    """True when the key reaches this installation for the first time, as Redis tells (remembered from now on):
+    no earlier request with it can be running or answered, except one answered before Redis lost its keys, which
+    `answered` finds. False without Redis, or when it cannot tell."""
+    client = db.async_redis()
+    if not key or client is None:
+        return False
+    try:
+        return bool(await client.set(f"cita:seen:{db.database_key()}:{key}", 1, nx=True, ex=SEEN_SECONDS))
+    except Exception:  # noqa: BLE001  (Redis down: the database path decides)
+        return False
+
+
+def answered(key: str) -> bool:
+    """Whether the key has a stored answer (one indexed read on a plain connection: no session, no row loaded)."""
+    record = IdempotencyRecord.__table__
+    with db.engine().connect() as conn:
+        return conn.execute(select(record.c.key).where(record.c.key == key)).first() is not None
 
 
 def _claim(session: Session, key: str, operation: str, digest: str) -> IdempotencyRecord | None:
