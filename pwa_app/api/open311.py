@@ -25,7 +25,6 @@ a key is always required (without any configured, nobody can post). Posts are li
 (CITA_RATE_OPEN311_POST) and per key (CITA_RATE_OPEN311_KEY), checked before the body is read.
 """
 
-import os
 from datetime import datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -42,6 +41,7 @@ from pwa_app.services.i18n import LANGUAGES, TZ, gettext, local, long_day_label,
 from pwa_app.services.idempotency import KeyReused, run_once, valid_key
 from pwa_app.services.messages import ERRORS, TRACKING
 from pwa_app.services.tracking import CLOSED, Content, TrackingError
+from pwa_app.settings import get_settings
 
 PREFIX = "/api/open311/v2"
 router = APIRouter(prefix=PREFIX, tags=["open311"])
@@ -253,7 +253,7 @@ def media(request: Request, service_request_id: str = Path(max_length=40), n: in
 
 
 def _api_keys() -> set[str]:
-    return {k.strip() for k in (os.environ.get("CITA_OPEN311_API_KEYS") or "").split(",") if k.strip()}
+    return {k.strip() for k in get_settings().open311_api_keys.split(",") if k.strip()}
 
 
 @router.post("/requests.json", summary="Open311: send a request (form-encoded)")

@@ -36,6 +36,7 @@ from pwa_app.models import Office, utcnow
 from pwa_app.services import auth, codes, content, queue, ratelimit, reports, staff
 from pwa_app.services.auth import AuthError, Viewer
 from pwa_app.services.staff import Forbidden, StaffError, today
+from pwa_app.settings import get_settings
 
 router = APIRouter(tags=["staff"])
 LOGIN_PAGE = "/staff/login/"
@@ -47,9 +48,7 @@ MAX_FORM = 4096
 
 def secure_request(request: Request) -> bool:
     """HTTPS, directly or behind a trusted proxy that says so; CITA_SECURE_COOKIES=1 forces it."""
-    import os
-
-    if os.environ.get("CITA_SECURE_COOKIES") == "1" or request.url.scheme == "https":
+    if get_settings().secure_cookies or request.url.scheme == "https":
         return True
     return proxy.forwarded_https(request.headers, request.client and request.client.host)
 

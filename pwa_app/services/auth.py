@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import json
 import math
-import os
 import re
 import secrets
 import threading
@@ -51,6 +50,7 @@ from pwa_app.models import (
     StaffUser,
     utcnow,
 )
+from pwa_app.settings import get_settings
 
 UTC = UTC
 COOKIE = "cita_staff"
@@ -88,7 +88,7 @@ SECOND_FACTOR_REQUIRED = frozenset({"admin", "manager"})
 
 _hasher = PasswordHasher()
 # Each check holds 64 MiB for a moment: a burst of sign-ins waits its turn instead of exhausting the memory.
-_checks_at_once = threading.BoundedSemaphore(int(os.environ.get("CITA_ARGON2_AT_ONCE") or 2))
+_checks_at_once = threading.BoundedSemaphore(get_settings().argon2_at_once)
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # checked for unknown e-mails, so timing tells nothing
 
 

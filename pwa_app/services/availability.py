@@ -221,15 +221,22 @@ async def _pair_in_redis(procedure: str, office: str) -> tuple[str, Pair] | None
 def answer_for(session: Session, procedure: str, office: str, lang: str, now: datetime) -> Answer | None:
     """The shared answer of a pair named by its slugs, its versions read from the database (and written to Redis
     for the shortcut); None when the office does not book that procedure."""
-    read_at, dbk = clock.monotonic(), _db_key(session)
+    read_at = clock.monotonic()
     pair = pair_of(session, procedure, office)
     if pair is None:
-        _ids.pop((dbk, procedure, office), None)
+        _ids.pop((_db_key(session), procedure, office), None)
         return None
+    remember(session, procedure, office, pair, read_at)
+    return answer(session, procedure, office, pair, lang, now)
+
+
+def remember(session: Session, procedure: str, office: str, pair: Pair, read_at: float) -> None:
+    """Let later requests check this process's copies of the pair against Redis (`kept_answer`, `kept_calendar`):
+    the pair's ids by its slugs here, its versions there, read from the database at monotonic time `read_at`."""
+    dbk = _db_key(session)
     _ids[(dbk, procedure, office)] = (pair.procedure_id, pair.office_id)
     if clock.monotonic() - read_at < 5:  # never seed a read older than a commit's versions could have lived
         _publish(dbk, {(pair.procedure_id, pair.office_id): (pair.grid, pair.seats)})
-    return answer(session, procedure, office, pair, lang, now)
 
 
 # ---- the capacity grid and the seat counts -------------------------------------------------------------------

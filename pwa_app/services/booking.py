@@ -5,9 +5,9 @@ capacity check and the insert cannot interleave between processes; the unique (s
 Errors carry a code the API translates; nothing is written when one is raised."""
 
 import hmac
-import os
 import re
 import secrets
+import time
 import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,10 +20,11 @@ from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice
 from pwa_app.services import availability, codes, fairness, mail
 from pwa_app.services.documents import DocumentError, check_document, last_four
 from pwa_app.services.slots import TZ, Slot, not_lapsed, to_utc
+from pwa_app.settings import get_settings
 
 ACTIVE = ("booked", "checked_in")
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
-CONFIRM_MINUTES = float(os.environ.get("CITA_CONFIRM_MINUTES") or 30)
+CONFIRM_MINUTES = get_settings().confirm_minutes
 NAME_MAX = 100
 ALTERNATIVES = 5  # free times offered with a refusal
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -286,21 +287,27 @@ def book(
 ) -> Appointment:
     """Take a seat of a slot for a citizen (their hold's, if they have one). For a high-demand procedure the
     booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits."""
+    read_at = time.monotonic()
     procedure, office, pair = bookable(session, procedure_slug, office_slug)
     details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand)
     if details.errors:
         raise BookingError(details.errors)
     start, now = to_utc(starts_at), to_utc(now or utcnow())
-    if not hold_token:
-        _refuse_when_full(session, procedure, office, pair, start, now)
-    person = fairness.person_key(details.document)
-    lock_slot(session, office.id, procedure.id, start, person=person)
-    problem, rows = _person_and_slot(session, procedure, office.id, person, start, now)
-    if problem:
-        raise BookingError({"person": problem})
-    seat = _held_seat(session, hold_token, procedure, office, start, now)
-    if seat is None:
-        seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows)
+    try:
+        if not hold_token:
+            _refuse_when_full(session, procedure, office, pair, start, now)
+        person = fairness.person_key(details.document)
+        lock_slot(session, office.id, procedure.id, start, person=person)
+        problem, rows = _person_and_slot(session, procedure, office.id, person, start, now)
+        if problem:
+            raise BookingError({"person": problem})
+        seat = _held_seat(session, hold_token, procedure, office, start, now)
+        if seat is None:
+            seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows)
+    except BookingError as exc:
+        if "slot" in exc.errors:  # the next requests for this full time can be refused at once (refusal_at_once)
+            availability.remember(session, procedure_slug, office_slug, pair, read_at)
+        raise
     appt = Appointment(
         created_at=now,
         person_key=person,

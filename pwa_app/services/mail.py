@@ -16,7 +16,6 @@ CITA_SMTP_STARTTLS (1), CITA_MAIL_FROM, CITA_PUBLIC_URL (the address in links; d
 
 import html
 import logging
-import os
 import secrets
 import smtplib
 import ssl
@@ -40,6 +39,7 @@ from pwa_app.services.i18n import (
 )
 from pwa_app.services.messages import N_
 from pwa_app.services.slots import to_utc
+from pwa_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -91,11 +91,11 @@ FOOTER = N_("This message was sent by %(town)s. Please do not reply to it.")
 
 
 def mail_dir() -> Path:
-    return Path(os.environ.get("CITA_MAIL_DIR") or fairness.INSTANCE_DIR / "mail")
+    return get_settings().mail_dir or get_settings().instance_dir / "mail"
 
 
 def sender_address() -> str:
-    return os.environ.get("CITA_MAIL_FROM") or "Cita <no-reply@localhost>"
+    return get_settings().mail_from
 
 
 # --- writing a mail -----------------------------------------------------------------------------------------------
@@ -290,7 +290,8 @@ def scan(session_factory, now: datetime | None = None) -> Counter:
 
 def transmit(recipient: str, raw: str) -> None:
     """Hands one message to the SMTP server, or, with none configured, writes it into the mail folder."""
-    host = os.environ.get("CITA_SMTP_HOST")
+    settings = get_settings()
+    host = settings.smtp_host
     if not host:
         folder = mail_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -298,13 +299,13 @@ def transmit(recipient: str, raw: str) -> None:
         (folder / f".{name}").write_text(raw, encoding="utf-8")
         (folder / f".{name}").rename(folder / name)  # readers never see half a file
         return
-    with smtplib.SMTP(host, int(os.environ.get("CITA_SMTP_PORT") or 587), timeout=SMTP_TIMEOUT) as smtp:
-        if os.environ.get("CITA_SMTP_STARTTLS", "1") != "0":
+    with smtplib.SMTP(host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
+        if settings.smtp_starttls:
             # A verifying context: without one, smtplib encrypts to whoever answers (a man in the middle would
             # read the password and every link).
             smtp.starttls(context=ssl.create_default_context())
-        if user := os.environ.get("CITA_SMTP_USER"):
-            smtp.login(user, os.environ.get("CITA_SMTP_PASSWORD", ""))
+        if user := settings.smtp_user:
+            smtp.login(user, settings.smtp_password)
         smtp.sendmail(sender_address(), [recipient], raw.encode("utf-8"))
 
 

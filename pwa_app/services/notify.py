@@ -39,7 +39,6 @@ import ipaddress
 import json
 import logging
 import math
-import os
 import random
 import secrets
 import threading
@@ -61,6 +60,7 @@ from pwa_app.services.i18n import (
     DEFAULT_LANG, LANGUAGES, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
 from pwa_app.services.messages import N_
+from pwa_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -127,7 +127,7 @@ def _say(lang: str, message: str, **values) -> str:
 
 def allowed_hosts() -> tuple[str, ...]:
     """Push services we POST to (suffixes); CITA_PUSH_HOSTS replaces the list ("*": any https host)."""
-    configured = os.environ.get("CITA_PUSH_HOSTS")
+    configured = get_settings().push_hosts
     return tuple(h.strip().lower() for h in configured.split(",") if h.strip()) if configured else DEFAULT_PUSH_HOSTS
 
 
@@ -506,7 +506,7 @@ class Sender:
     def __init__(self, keys: push.Keys | None = None, concurrency: int | None = None,
                  timeout: float = push.SEND_TIMEOUT):
         self.headers = push.VapidHeaders(keys or push.keys())
-        self.concurrency = concurrency or int(os.environ.get("CITA_PUSH_CONCURRENCY") or 32)
+        self.concurrency = concurrency or get_settings().push_concurrency
         self.timeout = timeout
         self.http = None
         self.loop = asyncio.new_event_loop()
@@ -701,10 +701,11 @@ class Worker:
 
 async def worker() -> None:
     """The app's lifespan task (`app.register_lifespan_task(worker)`): a round every CITA_PUSH_INTERVAL seconds."""
-    if os.environ.get("CITA_PUSH_WORKER", "1") == "0":
+    settings = get_settings()
+    if not settings.push_worker:
         return
-    interval = float(os.environ.get("CITA_PUSH_INTERVAL") or 2)
-    rounds = Worker(reminder_every=float(os.environ.get("CITA_PUSH_SCAN") or 60))
+    interval = settings.push_interval
+    rounds = Worker(reminder_every=settings.push_scan)
     try:
         await asyncio.to_thread(push.keys)  # the VAPID key pair exists from the first start on
     except OSError:

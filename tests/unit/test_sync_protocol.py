@@ -44,9 +44,10 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.conftest import citizen_client
+from tests.unit.conftest import citizen_client, override_settings
 from sqlmodel import Session, delete, select
 
 from pwa_app import db
@@ -538,8 +539,9 @@ def reset(engine) -> None:
         s.commit()
 
 
+@pytest.mark.slow
 def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     catalogue.changed()
     stats, totals = Counter(), Counter()

@@ -22,6 +22,7 @@ from pwa_app.services.tracking import (
     CLOSED, MAX_FILE_BYTES, OPEN, STATUSES, TRANSITIONS, TrackingError, WorkCalendar, change_status, due_date_for,
     is_overdue, request_view, submit,
 )
+from tests.unit.conftest import override_settings
 
 STREET, APPLICATION, COMPLAINT = "incidencia-via-publica", "instancia-general", "queja-sugerencia"
 
@@ -647,7 +648,7 @@ def test_staff_command_line_changes_a_status(engine, clock, monkeypatch, capsys)
     with Session(engine, expire_on_commit=False) as s:
         found = submit(s, street(), now=clock.now)
         s.commit()
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     try:
         assert tracking.main(["status", found.code, "assigned", "--comment", "En marcha."]) == 0
