@@ -113,8 +113,15 @@ def async_redis():
     if url not in clients:
         import redis.asyncio as redis_lib
 
-        clients[url] = redis_lib.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        # A few connections that requests wait for (Redis answers in microseconds): under 2,000 phones at once a
+        # connection per waiting request meant hundreds of connects at once, which timed out.
+        pool = redis_lib.BlockingConnectionPool.from_url(url, max_connections=ASYNC_REDIS_CONNECTIONS, timeout=0.5,
+                                                         socket_timeout=0.5, socket_connect_timeout=0.5)
+        clients[url] = redis_lib.Redis(connection_pool=pool)
     return clients[url]
+
+
+ASYNC_REDIS_CONNECTIONS = 16  # per worker
 
 
 _async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = weakref.WeakKeyDictionary()
