@@ -5,7 +5,7 @@ import reflex as rx
 from components.data import client_fn, hook
 from components.ui import icon
 from components.views import Shell
-from pwa_app.services.i18n import LANGUAGES, text_direction
+from pwa_app.common.i18n import LANGUAGES, text_direction
 
 
 def language_picker(t, lang: str, path: str, search) -> rx.Component:

@@ -16,7 +16,7 @@ from babel.support import NullTranslations, Translations
 from reflex_base.vars.base import Var
 
 from components.ui import download_button
-from pwa_app.services.i18n import LOCALES_DIR
+from pwa_app.common.i18n import LOCALES_DIR
 
 STAFF_LANG = "es"
 LOGIN = "/staff/login/"

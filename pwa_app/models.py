@@ -149,7 +149,7 @@ class Appointment(SQLModel, table=True):
     cancelled_at: datetime | None = None
     # "closure" when the town hall closed the office that day: staff call those it could not tell otherwise.
     cancel_reason: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
-    # Keyed hash of the normalised document (pwa_app.services.fairness.person_key): per-person limits count on it,
+    # Keyed hash of the normalised document (pwa_app.appointments.fairness.person_key): per-person limits count on it,
     # so no limit query or log needs the plain number.
     person_key: str = Field(default="", index=True)
     client_key: str = Field(default="", index=True)  # keyed hash of the client address, for staff signals
@@ -551,7 +551,7 @@ class MailOutbox(SQLModel, table=True):
 class SurveyAnswer(SQLModel, table=True):
     """The 30-second survey after an attended appointment, one per appointment. Anonymous to staff: it keeps the
     appointment's procedure, office and day, never the person; `appointment_key` is a keyed hash of the booking
-    code (pwa_app.services.fairness.keyed), which only enforces the one answer per appointment."""
+    code (pwa_app.appointments.fairness.keyed), which only enforces the one answer per appointment."""
 
     __table_args__ = (UniqueConstraint("appointment_key"),)
 

@@ -19,11 +19,11 @@ from pwa_app.pages.procedure import procedure
 from pwa_app.pages.staff import register_staff_pages
 from pwa_app.security import SecurityHeaders
 from pwa_app.staff_gate import StaffPagesGuard
-from pwa_app.services.retention import scheduled_purge
-from pwa_app.services import notify
+from pwa_app.retention import scheduled_purge
+from pwa_app.notifications import push
 from pwa_app.pages.requests import my_requests, new_request, request_status
-from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
-from pwa_app.services.messages import N_
+from pwa_app.common.i18n import LANGUAGES, RTL_LANGS, translations
+from pwa_app.common.messages import N_
 from state.base import server_exception_handler
 
 # Runs first on every page, before any module script: React does not repair <html> attributes, and Reflex's
@@ -84,7 +84,7 @@ app = rx.App(
 app.app_wraps.pop((5, "Overlay"), None)
 # Personal data past retention is blanked once a day (one worker does it; see services/retention.py).
 app.register_lifespan_task(scheduled_purge)
-app.register_lifespan_task(notify.worker)  # web push: reminders, fan-out and sending
+app.register_lifespan_task(push.worker)  # web push: reminders, fan-out and sending
 
 app.add_page(index(), route="/", title="Cita")
 for lang in LANGUAGES:

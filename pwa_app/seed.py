@@ -32,7 +32,7 @@ from pwa_app.models import (
     RequestType,
     Schedule,
 )
-from pwa_app.services.content import TRANSLATABLE
+from pwa_app.catalogue.translations import TRANSLATABLE
 
 INLINE_LANGUAGES = ("en",)  # each item has a sub-dict per code
 # The other content languages come from gettext catalogues, one per language, keyed by the Spanish text with the

@@ -20,8 +20,8 @@ from sqlmodel import select
 
 from pwa_app import db
 from pwa_app.models import Department, Office, StaffUser
-from pwa_app.services import auth
-from pwa_app.services.auth import AuthError
+from pwa_app.staff import auth
+from pwa_app.staff.auth import AuthError
 
 ENV = "CITA_STAFF_PASSWORD"
 TOTP_ENV = "CITA_STAFF_TOTP_SECRET"

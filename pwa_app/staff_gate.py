@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
 from pwa_app import db
-from pwa_app.services import auth
+from pwa_app.staff import auth
 
 LOGIN = "/staff/login/"
 OPEN = ("/staff/login", "/staff/pantalla/clave")  # the sign-in, and the wall screen opened by its display key

@@ -19,8 +19,8 @@ from reflex.event import EventSpec
 
 from components.staff import ENROL, LOGIN, S_, _s
 from pwa_app import db, proxy
-from pwa_app.services import auth
-from pwa_app.services.auth import Viewer
+from pwa_app.staff import auth
+from pwa_app.staff.auth import Viewer
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import reflex as rx
 
 from components.staff import S_, _s
 from pwa_app import db
-from pwa_app.services import auth
+from pwa_app.staff import auth
 
 ERRORS = {
     "invalid": S_("El correo o la contraseña no son correctos."),

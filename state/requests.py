@@ -1,10 +1,11 @@
 """The department's requests inbox: overdue first, assign, change status with a public comment. Reads and writes
-through pwa_app.services.staff, which uses the tracking service (the citizen's timeline is the same one)."""
+through pwa_app.staff.setup, which uses the tracking service (the citizen's timeline is the same one)."""
 
 from components.staff import S_, _s
 from pwa_app import db
-from pwa_app.services import staff, tracking
-from pwa_app.services.staff import StaffError
+from pwa_app.service_requests import requests
+from pwa_app.staff import setup
+from pwa_app.staff.setup import StaffError
 from state.base import StaffState, staff_event, viewer
 
 SHOW = [("open", S_("Abiertas")), ("closed", S_("Cerradas")), ("all", S_("Todas"))]
@@ -27,10 +28,10 @@ class RequestsState(StaffState):
     def _refresh(self, session) -> None:
         who = viewer()
         self.is_admin = who.is_admin
-        self.department_options = [{"value": str(d.id), "label": d.name} for d in staff.departments(session)]
-        items = staff.inbox(session, who, self.show, int(self.department_id) if self.department_id else None)
+        self.department_options = [{"value": str(d.id), "label": d.name} for d in setup.departments(session)]
+        items = setup.inbox(session, who, self.show, int(self.department_id) if self.department_id else None)
         for i in items:
-            i["status_label"] = tracking.status_label(i["status"], "es")  # the words the citizen reads
+            i["status_label"] = requests.status_label(i["status"], "es")  # the words the citizen reads
         self.items = items
         if self.selected_id and not any(i["id"] == self.selected_id for i in items):
             self.selected_id = 0
@@ -43,7 +44,7 @@ class RequestsState(StaffState):
             self.detail, self.timeline, self.status_options, self.assignee_options = {}, [], [], []
             self.attachments = []
             return
-        view = staff.request_detail(session, viewer(), self.selected_id)
+        view = setup.request_detail(session, viewer(), self.selected_id)
         self.detail = {k: ("" if view.get(k) is None else str(view.get(k))) for k in (
             "code", "description", "address", "name", "email", "phone", "document", "assignee", "due_label",
             "submitted_label", "status", "overdue_label", "public_description", "public_address")}
@@ -60,10 +61,10 @@ class RequestsState(StaffState):
             "url": f"/api/staff/requests/{view['id']}/attachments/{a['n']}", "filename": a["filename"],
             "image": "1" if a["content_type"].startswith("image/") else "", "size": f"{-(-a['size'] // 1024)} KB",
         } for a in view["attachments"]]
-        self.status_options = [{"value": s, "label": tracking.status_label(s, "es")}
-                               for s in tracking.STATUSES if s in view["next_statuses"]]
+        self.status_options = [{"value": s, "label": requests.status_label(s, "es")}
+                               for s in requests.STATUSES if s in view["next_statuses"]]
         self.assignee_options = [{"value": str(u.id), "label": u.name}
-                                 for u in staff.colleagues(session, viewer(), self.selected_id)]
+                                 for u in setup.colleagues(session, viewer(), self.selected_id)]
         self.form_key += 1
 
     def _guarded(self, action, message: str):
@@ -109,13 +110,13 @@ class RequestsState(StaffState):
     @staff_event("requests")
     def assign(self, form_data: dict):
         raw = str(form_data.get("assignee") or "")
-        self._guarded(lambda s: staff.assign_request(s, viewer(), self.selected_id, int(raw) if raw.isdigit() else 0),
+        self._guarded(lambda s: setup.assign_request(s, viewer(), self.selected_id, int(raw) if raw.isdigit() else 0),
                       _s("Solicitud asignada."))
 
     @staff_event("requests")
     def change_status(self, form_data: dict):
         status = str(form_data.get("status") or "")
-        self._guarded(lambda s: staff.change_request_status(s, viewer(), self.selected_id, status,
+        self._guarded(lambda s: setup.change_request_status(s, viewer(), self.selected_id, status,
                                                             str(form_data.get("comment") or "")),
                       _s("Estado cambiado. El vecino lo verá en el seguimiento."))
 
@@ -125,12 +126,12 @@ class RequestsState(StaffState):
         if not text.strip():
             self._fail(StaffError({"public_description": "required"}))
             return
-        self._guarded(lambda s: staff.publish_request_text(s, viewer(), self.selected_id, text, place),
+        self._guarded(lambda s: setup.publish_request_text(s, viewer(), self.selected_id, text, place),
                       _s("Texto público aprobado: ya se ve en Open311."))
 
     @staff_event("requests")
     def unpublish(self):
-        self._guarded(lambda s: staff.publish_request_text(s, viewer(), self.selected_id, ""),
+        self._guarded(lambda s: setup.publish_request_text(s, viewer(), self.selected_id, ""),
                       _s("Texto público retirado: Open311 muestra solo el tipo de solicitud."))
 
     @staff_event("requests")
@@ -140,7 +141,7 @@ class RequestsState(StaffState):
         raw = str(form_data.get("department") or "")
         with db.session() as session:
             dept = session.get(Department, int(raw)) if raw.isdigit() else None
-        self._guarded(lambda s: staff.change_request_status(s, viewer(), self.selected_id, "assigned",
+        self._guarded(lambda s: setup.change_request_status(s, viewer(), self.selected_id, "assigned",
                                                             str(form_data.get("comment") or ""),
                                                             department=dept.slug if dept else "?"),
                       _s("Solicitud enviada al otro departamento."))

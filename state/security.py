@@ -9,8 +9,8 @@ import segno
 from components.staff import _s
 from pwa_app import db
 from pwa_app.models import StaffUser, utcnow
-from pwa_app.services import auth
-from pwa_app.services.auth import AuthError
+from pwa_app.staff import auth
+from pwa_app.staff.auth import AuthError
 from state.base import StaffState, staff_event, viewer
 
 

@@ -1,5 +1,5 @@
 """Set-up screens: offices and booking rules, procedures and their checklists, weekly schedules, closures and
-holidays. Every change goes through pwa_app.services.staff (checks, audit, catalogue cache) and applies to the
+holidays. Every change goes through pwa_app.staff.setup (checks, audit, catalogue cache) and applies to the
 citizens' availability at once."""
 
 from sqlmodel import select
@@ -7,10 +7,11 @@ from sqlmodel import select
 from components.staff import S_, _s, staff_translations
 from pwa_app import db
 from pwa_app.models import Office
-from pwa_app.services import content, staff
+from pwa_app.staff import setup
+from pwa_app.catalogue import translations
 from pwa_app.security import public_url
-from pwa_app.services.i18n import local
-from pwa_app.services.staff import StaffError
+from pwa_app.common.i18n import local
+from pwa_app.staff.setup import StaffError
 from state.base import StaffState, staff_event, viewer
 
 WEEKDAYS = [S_("Lunes"), S_("Martes"), S_("Miércoles"), S_("Jueves"), S_("Viernes"), S_("Sábado"), S_("Domingo")]
@@ -43,17 +44,17 @@ class OfficesState(SetupBase):
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
-        self.offices = [{"id": str(o.id), **_strings(o, OFFICE_FIELDS)} for o in staff.offices(session, viewer())]
+        self.offices = [{"id": str(o.id), **_strings(o, OFFICE_FIELDS)} for o in setup.offices(session, viewer())]
         self.office_options = [{"value": o["id"], "label": o["name"]} for o in self.offices]
         chosen = next((o for o in self.offices if o["id"] == str(self.editing_id)), None)
         if chosen is None and self.editing_id != -1:
             chosen = self.offices[0] if self.offices else None
             self.editing_id = int(chosen["id"]) if chosen else -1
         self.selected = chosen or {f: "" for f in OFFICE_FIELDS}
-        town = staff.municipality(session)
+        town = setup.municipality(session)
         self.horizon, self.notice = str(town.booking_horizon_days), str(town.min_notice_minutes)
         self.displays = [{"id": str(d.id), "created": local(d.created_at).strftime("%d/%m/%Y %H:%M"),
-                          "by": d.created_by} for d in staff.display_tokens(session, viewer(), self.editing_id)] \
+                          "by": d.created_by} for d in setup.display_tokens(session, viewer(), self.editing_id)] \
             if self.editing_id > 0 else []
 
     @staff_event("setup_office")
@@ -82,7 +83,7 @@ class OfficesState(SetupBase):
         office_id = None if self.editing_id == -1 else self.editing_id
         with db.session() as session:
             try:
-                office = staff.save_office(session, viewer(), office_id, form_data)
+                office = setup.save_office(session, viewer(), office_id, form_data)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -95,7 +96,7 @@ class OfficesState(SetupBase):
     @staff_event("setup_office")
     def create_display(self):
         with db.session() as session:
-            token = staff.create_display_token(session, viewer(), self.editing_id)
+            token = setup.create_display_token(session, viewer(), self.editing_id)
             session.commit()
             self._refresh(session)
         self.display_url = f"{public_url()}/staff/pantalla/clave/?t={token}"
@@ -104,7 +105,7 @@ class OfficesState(SetupBase):
     @staff_event("setup_office")
     def revoke_display(self, display_id: str):
         with db.session() as session:
-            staff.revoke_display_token(session, viewer(), int(display_id))
+            setup.revoke_display_token(session, viewer(), int(display_id))
             session.commit()
             self._refresh(session)
         self.display_url = ""
@@ -114,7 +115,7 @@ class OfficesState(SetupBase):
     def save_rules(self, form_data: dict):
         with db.session() as session:
             try:
-                staff.set_booking_rules(session, viewer(), form_data.get("horizon"), form_data.get("notice"))
+                setup.set_booking_rules(session, viewer(), form_data.get("horizon"), form_data.get("notice"))
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -136,12 +137,12 @@ class ProceduresState(SetupBase):
     def _refresh(self, session) -> None:
         from pwa_app.models import Procedure
 
-        self.procedures = [{"value": str(p.id), "label": p.name} for p in staff.procedures(session)]
-        self.area_options = [{"value": str(a.id), "label": a.name} for a in staff.areas(session)]
+        self.procedures = [{"value": str(p.id), "label": p.name} for p in setup.procedures(session)]
+        self.area_options = [{"value": str(a.id), "label": a.name} for a in setup.areas(session)]
         if self.proc_id == "" and self.procedures:
             self.proc_id = self.procedures[0]["value"]
         p = session.get(Procedure, int(self.proc_id)) if self.proc_id.isdigit() else None
-        linked = set(staff.procedure_office_ids(session, p.id)) if p else set()
+        linked = set(setup.procedure_office_ids(session, p.id)) if p else set()
         self.office_choices = [{"value": str(o.id), "label": o.name, "checked": "1" if o.id in linked else ""}
                                for o in session.exec(select(Office).order_by(Office.id))]
         if p:
@@ -149,10 +150,10 @@ class ProceduresState(SetupBase):
                          "duration_minutes": str(p.duration_minutes),
                          "needs_appointment": "1" if p.needs_appointment else "",
                          "requires_document": "1" if p.requires_document else ""}
-            items = staff.requirements(session, p.id)
+            items = setup.requirements(session, p.id)
             self.requirements = [{"id": str(r.id), "text": r.text, "note": r.note, "optional": "1" if r.optional else ""}
                                  for r in items]
-            self.stale = content.stale_count(session, [p, *items])
+            self.stale = translations.stale_count(session, [p, *items])
         else:
             self.proc = {**{f: "" for f in PROC_FIELDS}, "area_id": "", "duration_minutes": "10",
                          "needs_appointment": "1", "requires_document": "1"}
@@ -185,7 +186,7 @@ class ProceduresState(SetupBase):
             data[flag] = flag in form_data
         with db.session() as session:
             try:
-                proc = staff.save_procedure(session, viewer(), int(self.proc_id) if self.proc_id.isdigit() else None,
+                proc = setup.save_procedure(session, viewer(), int(self.proc_id) if self.proc_id.isdigit() else None,
                                             data)
                 session.commit()
             except StaffError as exc:
@@ -201,7 +202,7 @@ class ProceduresState(SetupBase):
         data = {**form_data, "optional": "optional" in form_data}
         with db.session() as session:
             try:
-                staff.save_requirement(session, viewer(), int(self.proc_id), None, data)
+                setup.save_requirement(session, viewer(), int(self.proc_id), None, data)
                 session.commit()
             except (StaffError, ValueError) as exc:
                 session.rollback()
@@ -213,7 +214,7 @@ class ProceduresState(SetupBase):
     @staff_event("setup_town")
     def delete_requirement(self, requirement_id: str):
         with db.session() as session:
-            staff.delete_requirement(session, viewer(), int(requirement_id))
+            setup.delete_requirement(session, viewer(), int(requirement_id))
             session.commit()
             self._refresh(session)
         self._saved(_s("Documento quitado de la lista."))
@@ -221,7 +222,7 @@ class ProceduresState(SetupBase):
     @staff_event("setup_town")
     def move_requirement(self, requirement_id: str, delta: int):
         with db.session() as session:
-            staff.move_requirement(session, viewer(), int(requirement_id), int(delta))
+            setup.move_requirement(session, viewer(), int(requirement_id), int(delta))
             session.commit()
             self._refresh(session)
 
@@ -249,15 +250,15 @@ class SchedulesState(SetupBase):
     def _refresh(self, session) -> None:
         from pwa_app.models import Procedure
 
-        office = staff.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
+        office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
         self.office_id = str(office.id)
-        self.office_options = [{"value": str(o.id), "label": o.name} for o in staff.offices(session, viewer())]
-        self.procedure_options = [{"value": str(p.id), "label": p.name} for p in staff.procedures(session)
+        self.office_options = [{"value": str(o.id), "label": o.name} for o in setup.offices(session, viewer())]
+        self.procedure_options = [{"value": str(p.id), "label": p.name} for p in setup.procedures(session)
                                   if p.needs_appointment]
         if self.procedure_id == "" and self.procedure_options:
             self.procedure_id = self.procedure_options[0]["value"]
         names = {p.id: p.name for p in session.exec(select(Procedure))}
-        rows = staff.schedules(session, viewer(), office.id,
+        rows = setup.schedules(session, viewer(), office.id,
                                int(self.procedure_id) if self.procedure_id.isdigit() else None)
         self.rows = [{
             "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
@@ -304,7 +305,7 @@ class SchedulesState(SetupBase):
         schedule_id = int(self.editing["id"]) if self.editing else None
         with db.session() as session:
             try:
-                staff.save_schedule(session, viewer(), schedule_id, data)
+                setup.save_schedule(session, viewer(), schedule_id, data)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -319,7 +320,7 @@ class SchedulesState(SetupBase):
     def delete(self, schedule_id: str):
         with db.session() as session:
             try:
-                staff.delete_schedule(session, viewer(), int(schedule_id))
+                setup.delete_schedule(session, viewer(), int(schedule_id))
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -338,15 +339,15 @@ class ClosuresState(SetupBase):
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
-        self.calls = staff.call_list(session, viewer())
-        offices = staff.offices(session, viewer())
+        self.calls = setup.call_list(session, viewer())
+        offices = setup.offices(session, viewer())
         names = {o.id: o.name for o in session.exec(select(Office))}
         self.office_options = ([{"value": "all", "label": _s("Todas las oficinas (festivo)")}] if self.can_town
                                else []) + [{"value": str(o.id), "label": o.name} for o in offices]
         self.closures = [{"id": str(c.id), "day": c.day.strftime("%d/%m/%Y"), "reason": c.reason,
                           "office": names.get(c.office_id, "") if c.office_id else _s("Todas (festivo)"),
                           "editable": "1" if (c.office_id is not None or self.can_town) else ""}
-                         for c in staff.closures(session, viewer())]
+                         for c in setup.closures(session, viewer())]
 
     @staff_event("setup_office")
     def load(self):
@@ -359,7 +360,7 @@ class ClosuresState(SetupBase):
         office_id = None if office == "all" else (int(office) if str(office).isdigit() else -1)
         with db.session() as session:
             try:
-                closure, cancelled = staff.add_closure(session, viewer(), office_id, data.get("day"),
+                closure, cancelled = setup.add_closure(session, viewer(), office_id, data.get("day"),
                                                        data.get("reason", ""), on_conflict=decision)
                 session.commit()
             except StaffError as exc:
@@ -399,7 +400,7 @@ class ClosuresState(SetupBase):
     def delete(self, closure_id: str):
         with db.session() as session:
             try:
-                staff.delete_closure(session, viewer(), int(closure_id))
+                setup.delete_closure(session, viewer(), int(closure_id))
                 session.commit()
             except StaffError as exc:
                 session.rollback()

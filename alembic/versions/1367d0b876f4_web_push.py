@@ -1,5 +1,5 @@
 """web push: subscriptions, topics, links to appointments and requests, events (unique keys: each reminder
-once) and deliveries (pwa_app/services/notify.py)
+once) and deliveries (pwa_app/notifications/push.py)
 
 Revision ID: 1367d0b876f4
 Revises: c5e186b6cc9d

@@ -11,9 +11,9 @@ from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from pwa_app import db, proxy
-from pwa_app.services.i18n import LANGUAGES, gettext, pick_lang
-from pwa_app.services.idempotency import KeyReused, run_once, valid_key
-from pwa_app.services.messages import ERRORS
+from pwa_app.common.i18n import LANGUAGES, gettext, pick_lang
+from pwa_app.common.idempotency import KeyReused, run_once, valid_key
+from pwa_app.common.messages import ERRORS
 
 Lang = Query("es", max_length=5, description="Language of texts and labels: " + ", ".join(LANGUAGES))
 

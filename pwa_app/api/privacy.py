@@ -20,12 +20,12 @@ from sqlmodel import Session
 from pwa_app.api import fair
 from pwa_app.api.request_schemas import ErrorOut
 from pwa_app.api.common import Lang, error, get_session
-from pwa_app.services import codes
-from pwa_app.services.i18n import gettext, pick_lang
+from pwa_app.common import codes
+from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.models import IdempotencyRecord
-from pwa_app.services.idempotency import KeyReused, request_hash, run_once, valid_key
-from pwa_app.services.messages import STATUSES
-from pwa_app.services.retention import forget_appointment
+from pwa_app.common.idempotency import KeyReused, request_hash, run_once, valid_key
+from pwa_app.common.messages import STATUSES
+from pwa_app.retention import forget_appointment
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 NO_STORE = {"Cache-Control": "no-store"}

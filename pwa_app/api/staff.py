@@ -33,9 +33,15 @@ from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.api.requests import file_response
 from pwa_app.models import Office, utcnow
-from pwa_app.services import auth, codes, content, queue, ratelimit, reports, staff
-from pwa_app.services.auth import AuthError, Viewer
-from pwa_app.services.staff import Forbidden, StaffError, today
+from pwa_app.staff import setup
+from pwa_app.staff import reports
+from pwa_app.common import ratelimit
+from pwa_app.staff import walk_in
+from pwa_app.catalogue import translations
+from pwa_app.common import codes
+from pwa_app.staff import auth
+from pwa_app.staff.auth import AuthError, Viewer
+from pwa_app.staff.setup import Forbidden, StaffError, today
 
 router = APIRouter(tags=["staff"])
 LOGIN_PAGE = "/staff/login/"
@@ -258,14 +264,14 @@ def queue_board(request: Request, office: str, session: Session = Depends(get_se
     found = session.exec(select(Office).where(Office.slug == office)).first()
     if found is None or not viewer.can_office(found.id):
         raise HTTPException(404 if found is None else 403)
-    return JSONResponse(queue.board(session, found.id), headers={"Cache-Control": "no-store"})
+    return JSONResponse(walk_in.board(session, found.id), headers={"Cache-Control": "no-store"})
 
 
 @guarded("GET", "/api/staff/requests/{request_id}/attachments/{n}", "requests")
 def request_attachment(request: Request, request_id: int = Path(ge=1), n: int = Path(ge=1, le=100),
                        session: Session = Depends(get_session)):
     try:
-        att = staff.request_attachment(session, current_viewer(request, session), request_id, n)
+        att = setup.request_attachment(session, current_viewer(request, session), request_id, n)
     except Forbidden:  # another department's request: as if it did not exist
         att = None
     if att is None:
@@ -279,7 +285,7 @@ TRANSLATIONS_PAGE = "/staff/ajustes/traducciones/"
 @guarded("GET", "/api/staff/content/{lang}.po", "setup_town")
 def content_po(request: Request, lang: str, session: Session = Depends(get_session)):
     try:
-        data = staff.export_translations(session, current_viewer(request, session), lang, ip=client_address(request))
+        data = setup.export_translations(session, current_viewer(request, session), lang, ip=client_address(request))
     except StaffError:
         raise HTTPException(404, "unknown language") from None
     session.commit()
@@ -289,8 +295,8 @@ def content_po(request: Request, lang: str, session: Session = Depends(get_sessi
 
 
 async def _uploaded_po(request: Request) -> bytes:
-    """The `file` of a multipart form, at most content.MAX_PO bytes (StaffError otherwise)."""
-    if int(request.headers.get("content-length") or 0) > content.MAX_PO + 64 * 1024:
+    """The `file` of a multipart form, at most translations.MAX_PO bytes (StaffError otherwise)."""
+    if int(request.headers.get("content-length") or 0) > translations.MAX_PO + 64 * 1024:
         raise StaffError({"form": "too_large"})
     try:
         form = await request.form(max_files=1, max_fields=5)
@@ -299,8 +305,8 @@ async def _uploaded_po(request: Request) -> bytes:
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise StaffError({"form": "po_invalid"})
-    data = await upload.read(content.MAX_PO + 1)
-    if len(data) > content.MAX_PO:
+    data = await upload.read(translations.MAX_PO + 1)
+    if len(data) > translations.MAX_PO:
         raise StaffError({"form": "too_large"})
     return data
 
@@ -313,7 +319,7 @@ async def content_import(request: Request, session: Session = Depends(get_sessio
 
     def save(data: bytes) -> dict:  # in the session that checked the sign-in (SQLite has one writer at a time)
         try:
-            counts = staff.import_translations(session, current_viewer(request, session), data, ip=ip)
+            counts = setup.import_translations(session, current_viewer(request, session), data, ip=ip)
         except StaffError:
             session.rollback()
             raise

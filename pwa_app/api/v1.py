@@ -16,12 +16,16 @@ from pwa_app.api.common import (  # noqa: F401  (shared)
     Lang, Refused, client_address, error, etagged, get_session, idempotent_write,
 )
 from pwa_app.models import Appointment, Office, Procedure, utcnow
-from pwa_app.services import availability, booking, catalogue, codes, fairness
-from pwa_app.services.booking import BookingError
-from pwa_app.services.i18n import day_label, gettext, local, long_day_label, pick_lang, time_label
-from pwa_app.services.ics import appointment_ics, checklist
-from pwa_app.services.messages import CONFIRM_NOTE, STATUSES
-from pwa_app.services.slots import TZ
+from pwa_app.appointments import fairness
+from pwa_app.common import codes
+from pwa_app.catalogue import published
+from pwa_app.appointments import booking
+from pwa_app.appointments import availability
+from pwa_app.appointments.booking import BookingError
+from pwa_app.common.i18n import day_label, gettext, local, long_day_label, pick_lang, time_label
+from pwa_app.appointments.calendar_file import appointment_ics, checklist
+from pwa_app.common.messages import CONFIRM_NOTE, STATUSES
+from pwa_app.appointments.slots import TZ
 
 router = APIRouter(prefix="/api/v1")
 NO_STORE = {"Cache-Control": "no-store"}  # an appointment holds a name and contacts: never kept in an HTTP cache
@@ -66,7 +70,7 @@ def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
 def appointment_view(session: Session, appt: Appointment, lang: str, slugs: tuple[str, str] | None = None) -> dict:
     """What the citizen sees of an appointment; `slugs` (procedure, office) when the caller has them already."""
     lang = pick_lang(lang)
-    cat = catalogue.cached(session, lang)
+    cat = published.cached(session, lang)
     proc_slug, office_slug = slugs or session.exec(select(  # one query for both
         select(Procedure.slug).where(Procedure.id == appt.procedure_id).scalar_subquery(),
         select(Office.slug).where(Office.id == appt.office_id).scalar_subquery())).one()
@@ -97,7 +101,7 @@ def appointment_view(session: Session, appt: Appointment, lang: str, slugs: tupl
 
 @router.get("/procedures", summary="The procedure catalogue with checklists, areas and offices")
 def get_procedures(request: Request, lang: str = Lang, session: Session = Depends(get_session)):
-    return shared_response(request, catalogue.answer(session, pick_lang(lang)))
+    return shared_response(request, published.answer(session, pick_lang(lang)))
 
 
 @router.get("/availability", summary="Bookable days and times of a procedure at an office")
@@ -144,7 +148,7 @@ def unknown_pair(session: Session, procedure: str, office: str, lang: str) -> JS
     return error(404, {"office": "unknown_office"}, lang)
 
 
-def shared_response(request: Request, shared: availability.Answer | catalogue.Answer) -> Response:
+def shared_response(request: Request, shared: availability.Answer | published.Answer) -> Response:
     """Bytes gzipped once for everyone: as they are to a phone that takes gzip, 304 to one that has them."""
     headers = {"ETag": shared.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == shared.etag:

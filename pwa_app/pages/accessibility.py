@@ -11,8 +11,8 @@ from babel.dates import format_date
 from components.data import hook
 from components.layout import page
 from components.views import Shell
-from pwa_app.services.i18n import text_direction
-from pwa_app.services.messages import N_
+from pwa_app.common.i18n import text_direction
+from pwa_app.common.messages import N_
 
 PREPARED = date(2026, 12, 3)  # the date of the self-assessment; update it with each review
 RESPONSE_DAYS = 20  # working days to answer a communication (RD 1112/2018, art. 12.3)

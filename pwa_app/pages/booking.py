@@ -11,8 +11,8 @@ from components.ui import (
     summary_list,
 )
 from components.views import Booking
-from pwa_app.services.i18n import weekday_names
-from pwa_app.services.messages import ERRORS, translated
+from pwa_app.common.i18n import weekday_names
+from pwa_app.common.messages import ERRORS, translated
 
 STEPS = ("office", "day", "time", "details")
 

@@ -12,8 +12,8 @@ from components.data import hook, page_const
 from components.layout import loading, page
 from components.views import AppointmentView
 from components.ui import back_link, button, checkbox, field, link_button, notice
-from pwa_app.services.feedback import FEEDBACK_ERRORS
-from pwa_app.services.messages import ERRORS, translated
+from pwa_app.feedback.survey import FEEDBACK_ERRORS
+from pwa_app.common.messages import ERRORS, translated
 
 MODULE = "$/public/feedback.js"
 

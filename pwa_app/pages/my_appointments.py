@@ -6,7 +6,7 @@ from components.data import page_const, client_fn, hook
 from components.layout import page
 from components.ui import button, field
 from components.views import MyAppointments
-from pwa_app.services.messages import ERRORS, translated
+from pwa_app.common.messages import ERRORS, translated
 
 
 def appointment_item(t, lang, a) -> rx.Component:

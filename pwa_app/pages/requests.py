@@ -19,7 +19,7 @@ from components.ui import (
     summary_list,
 )
 from components.views import MyRequests, NewRequest, RequestPage
-from pwa_app.services.messages import ERRORS, translated
+from pwa_app.common.messages import ERRORS, translated
 
 
 def client_fn(name: str):

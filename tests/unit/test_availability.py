@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from pwa_app.models import Closure, Municipality, Procedure, ProcedureOffice, Schedule
-from pwa_app.services import availability, booking, fairness
-from pwa_app.services.slots import TZ, booking_window, slots
+from pwa_app.appointments import fairness
+from pwa_app.appointments import booking
+from pwa_app.appointments import availability
+from pwa_app.appointments.slots import TZ, booking_window, slots
 
 from .test_booking import NORTE, PADRON, book_ok, ids, norte_slot, person  # noqa: F401  (a fixture)
 

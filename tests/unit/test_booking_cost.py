@@ -11,7 +11,9 @@ from sqlmodel import Session, select
 
 from pwa_app import db
 from pwa_app.models import Appointment, Hold
-from pwa_app.services import booking, fairness, mail
+from pwa_app.notifications import mail
+from pwa_app.appointments import fairness
+from pwa_app.appointments import booking
 
 from .test_booking import NORTE, PADRON, book_ok, norte_slot, person  # noqa: F401  (a fixture)
 

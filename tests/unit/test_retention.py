@@ -14,8 +14,8 @@ from pwa_app.models import (
     Appointment, Attachment, AuditEvent, ContentTranslation, IdempotencyRecord, LoginAttempt, Office, Procedure,
     RequestType, ServiceRequest, StatusChange, Suggestion,
 )
-from pwa_app.services import retention
-from pwa_app.services.retention import forget_appointment, purge, run_if_due
+from pwa_app import retention
+from pwa_app.retention import forget_appointment, purge, run_if_due
 
 _codes = itertools.count(1)
 
@@ -66,7 +66,7 @@ def test_purge_blanks_appointments_past_retention_only(session, clock):
 
 
 def test_a_purged_appointment_no_longer_opens_with_its_code(session, clock):
-    from pwa_app.services import booking
+    from pwa_app.appointments import booking
 
     old = appointment(session, clock.now - timedelta(days=400), status="done")
     assert booking.find(session, old.code, "678Z") is not None

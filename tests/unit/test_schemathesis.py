@@ -20,7 +20,8 @@ from pwa_app import db
 from pwa_app.api import create_api, fair
 from pwa_app.db import create_tables, make_engine
 from pwa_app.seed import seed_demo
-from pwa_app.services import catalogue, ratelimit
+from pwa_app.common import ratelimit
+from pwa_app.catalogue import published
 
 EXAMPLES = int(os.environ.get("CITA_SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -45,14 +46,14 @@ def seeded_database(tmp_path_factory):
         patch.setenv(f"CITA_RATE_{scope}", "1000000/1")
     db.engine.cache_clear()
     patch.setattr(fair, "ALTCHA_REQUIRED", False)
-    catalogue.changed()
+    published.changed()
     ratelimit.limiter.cache_clear()
     yield
     ratelimit.limiter.cache_clear()
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     patch.undo()
 
 

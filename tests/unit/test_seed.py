@@ -20,7 +20,7 @@ from pwa_app.models import (
     Schedule,
 )
 from pwa_app.seed import CONTENT_PO, LANGUAGES, OFFICES, PO_LANGUAGES, TRANSLATABLE, seed_demo, write_template
-from pwa_app.services import i18n
+from pwa_app.common import i18n
 
 TABLES = [Municipality, Area, Office, Procedure, Requirement, ProcedureOffice, Schedule, Closure, ContentTranslation]
 

@@ -20,8 +20,8 @@ from pwa_app.models import (
     StaffUser,
     utcnow,
 )
-from pwa_app.services import auth
-from pwa_app.services.auth import AuthError
+from pwa_app.staff import auth
+from pwa_app.staff.auth import AuthError
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -31,18 +31,18 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the authenticator app's secr
 @pytest.fixture
 def staff_env(engine, monkeypatch):
     """The seeded temp SQLite file as the app's database (services, API and staff state all use it)."""
-    from pwa_app.services import catalogue
+    from pwa_app.catalogue import published
 
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("CITA_SECURE_COOKIES", raising=False)
     monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     yield engine
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
 
 
 @pytest.fixture
@@ -159,7 +159,7 @@ def proof() -> str:
 
     import altcha
 
-    from pwa_app.services import fairness
+    from pwa_app.appointments import fairness
 
     c = fairness.challenge()
     found = altcha.solve_challenge_v1(c["challenge"], c["salt"], c["algorithm"], c["maxnumber"], 0)
@@ -406,7 +406,7 @@ def test_purge_drops_ended_sessions_and_old_attempts(session, clock):
 
 def test_request_files_open_only_for_staff_of_the_requests_department(client, people, staff_env):
     from pwa_app.models import RequestType
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import requests
     from tests.unit.test_tracking import JPEG, b64
 
     with Session(staff_env, expire_on_commit=False) as s:
@@ -414,7 +414,7 @@ def test_request_files_open_only_for_staff_of_the_requests_department(client, pe
         other = s.exec(select(RequestType).where(RequestType.department_id != 1, RequestType.allows_photo)).first()
         raw = {"description": "Farola fundida.", "address": "Calle Mayor 1", "name": "Ana", "email": "a@b.es",
                "document": "12345678Z", "consent": True, "attachments": [{"filename": "foto.jpg", "data": b64(JPEG)}]}
-        ours, theirs = (tracking.submit(s, {**raw, "type": t.slug}) for t in (mine, other))
+        ours, theirs = (requests.submit(s, {**raw, "type": t.slug}) for t in (mine, other))
         s.commit()
     url = "/api/staff/requests/{}/attachments/{}"
     assert client.get(url.format(ours.id, 1)).status_code == 401  # nobody signed in

@@ -52,8 +52,10 @@ from sqlmodel import Session, delete, select
 from pwa_app import db
 from pwa_app.api import create_api
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
-from pwa_app.services import booking, catalogue, codes
-from pwa_app.services.slots import TZ, find_slot, to_utc
+from pwa_app.common import codes
+from pwa_app.catalogue import published
+from pwa_app.appointments import booking
+from pwa_app.appointments.slots import TZ, find_slot, to_utc
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))
 BASE_SEED = int(os.environ.get("CITA_SYNC_SEED", "20261201"))
@@ -239,7 +241,7 @@ class Server:
         if db.engine.cache_info().currsize:
             db.engine().dispose()
         db.engine.cache_clear()
-        catalogue.changed()
+        published.changed()
 
     def restart(self, stay_down: bool) -> None:
         self.stop()
@@ -541,7 +543,7 @@ def reset(engine) -> None:
 def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     stats, totals = Counter(), Counter()
     failures: list[str] = []
     started = time.perf_counter()

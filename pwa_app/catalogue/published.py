@@ -17,7 +17,7 @@ from pwa_app.models import (
     Area, ContentTranslation, Municipality, Office, Procedure, ProcedureOffice, Requirement,
 )
 from pwa_app import db
-from pwa_app.services.i18n import DEFAULT_LANG, Fallback
+from pwa_app.common.i18n import DEFAULT_LANG, Fallback
 
 log = logging.getLogger(__name__)
 VERSION_KEY = "cita:catalogue-version"

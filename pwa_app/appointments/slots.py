@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlmodel import Session, func, or_, select
 
 from pwa_app.models import Appointment, Closure, Hold, Municipality, Procedure, Schedule, utcnow
-from pwa_app.services.i18n import TZ
+from pwa_app.common.i18n import TZ
 
 UTC = timezone.utc
 

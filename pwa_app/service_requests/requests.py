@@ -12,8 +12,8 @@ caller commits (with its idempotency record).
 
 Staff helpers are here too (`change_status`, `translate_comment`, `publish_attachment`, `publish_text`, `queue`,
 `forget_personal_data`, `forget_files`, `forget_replies`); the staff pages call them. From a shell, for the desk or a browser test:
-    python -m pwa_app.services.tracking show CODE
-    python -m pwa_app.services.tracking status CODE in_progress [--department SLUG] [--comment TEXT]
+    python -m pwa_app.service_requests.requests show CODE
+    python -m pwa_app.service_requests.requests status CODE in_progress [--department SLUG] [--comment TEXT]
 """
 
 import base64
@@ -32,11 +32,14 @@ from sqlmodel import Session, delete, func, select
 from pwa_app.models import (
     Attachment, Closure, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange, utcnow,
 )
-from pwa_app.services import codes, images, mail, notify
-from pwa_app.services.booking import EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
-from pwa_app.services.documents import DocumentError, check_document
-from pwa_app.services.i18n import DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, translations
-from pwa_app.services.messages import REQUEST_STATUS_HELP, REQUEST_STATUSES, TRACKING
+from pwa_app.notifications import push
+from pwa_app.notifications import mail
+from pwa_app.common import images
+from pwa_app.common import codes
+from pwa_app.appointments.booking import EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
+from pwa_app.common.documents import DocumentError, check_document
+from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES, local, long_day_label, pick_lang, translations
+from pwa_app.common.messages import REQUEST_STATUS_HELP, REQUEST_STATUSES, TRACKING
 
 UTC = timezone.utc
 
@@ -431,7 +434,7 @@ def change_status(session: Session, req: ServiceRequest, status: str, *, departm
                           department_id=req.department_id, comment=text, comment_lang=comment_lang or req.lang)
     session.add_all([req, change])
     session.flush()
-    notify.request_status_changed(session, req, change)  # web push to the devices following it, once committed
+    push.request_status_changed(session, req, change)  # web push to the devices following it, once committed
     _mail(session, req, f"request_status:{change.id}", "request_status", now, _comment_in(session, change, req.lang))
     return change
 
@@ -809,7 +812,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pwa_app import db
 
-    parser = argparse.ArgumentParser(prog="python -m pwa_app.services.tracking")
+    parser = argparse.ArgumentParser(prog="python -m pwa_app.service_requests.requests")
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print a request's tracking view as JSON")
     show.add_argument("code")

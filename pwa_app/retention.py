@@ -5,7 +5,7 @@ What goes, and after how many days (each an environment variable, whole days >= 
 - Appointments: `CITA_RETENTION_DAYS` (default 365) after their date, name, document, phone and e-mail are
   blanked, with the keyed hashes derived from them (person_key, client_key) and any confirmation token. A blank
   appointment can no longer be opened with its code (the verifier came from the document or the phone).
-- Requests: the same number of days after they were closed (`tracking.forget_personal_data`); their photos and
+- Requests: the same number of days after they were closed (`requests.forget_personal_data`); their photos and
   documents after `CITA_ATTACHMENT_DAYS`, the comments of their timeline (the citizen's replies and the
   department's answers) after `CITA_REPLY_DAYS` (both default to CITA_RETENTION_DAYS).
 - Suggestion box: the name signed under a suggestion after `CITA_SUGGESTION_DAYS` (default CITA_RETENTION_DAYS).
@@ -20,7 +20,7 @@ It runs once a day by itself: every backend worker starts `scheduled_purge` (reg
 "retention.purge") is `CITA_RETENTION_EVERY_HOURS` (default 24) old. The check and the purge happen in one
 transaction under a lock (a PostgreSQL advisory lock, taken without waiting; SQLite's BEGIN IMMEDIATE), so with
 several workers one purges and the others find it done. `CITA_RETENTION_SCHEDULE=0` turns the task off.
-By hand, or from cron:  python -m pwa_app.services.retention [--dry-run] [--days N]
+By hand, or from cron:  python -m pwa_app.retention [--dry-run] [--days N]
 
 A citizen may also delete the personal data of their own booking at any time (`forget_appointment`, behind
 DELETE /api/v1/appointments/{code}/personal-data).
@@ -38,7 +38,11 @@ from sqlmodel import Session, delete, select, text
 
 from pwa_app import db
 from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion, utcnow
-from pwa_app.services import auth, booking, codes, mail, tracking
+from pwa_app.service_requests import requests
+from pwa_app.notifications import mail
+from pwa_app.common import codes
+from pwa_app.appointments import booking
+from pwa_app.staff import auth
 
 log = logging.getLogger(__name__)
 
@@ -174,9 +178,9 @@ def purge(session: Session, now: datetime | None = None, days: int | None = None
 
     result = PurgeResult()
     result.appointments = _blank_appointments(session, cutoff("personal"))
-    result.requests = tracking.forget_personal_data(session, cutoff("personal"))
-    result.attachments = tracking.forget_files(session, cutoff("attachments"))
-    result.replies = tracking.forget_replies(session, cutoff("replies"))
+    result.requests = requests.forget_personal_data(session, cutoff("personal"))
+    result.attachments = requests.forget_files(session, cutoff("attachments"))
+    result.replies = requests.forget_replies(session, cutoff("replies"))
     result.suggestions = _unsign_suggestions(session, cutoff("suggestions"))
     result.audit_events = session.exec(delete(AuditEvent).where(AuditEvent.at < cutoff("audit"))).rowcount
     result.idempotency_records = session.exec(delete(IdempotencyRecord).where(
@@ -255,7 +259,7 @@ async def scheduled_purge(check_every: float = 3600.0, first_delay: tuple[float,
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m pwa_app.services.retention",
+    parser = argparse.ArgumentParser(prog="python -m pwa_app.retention",
                                      description="Blank the personal data kept past the retention period.")
     parser.add_argument("--days", type=int, help=f"retention in days (default CITA_RETENTION_DAYS or {DEFAULT_DAYS})")
     parser.add_argument("--dry-run", action="store_true", help="count what would be blanked, change nothing")

@@ -8,7 +8,7 @@ codes). `subscribe` checks each code and links it to the subscription; topics sa
 
 Delivery goes through two tables, so nothing is lost or sent twice by a restart or by several workers:
   - `PushEvent`, something to tell, with a unique `key`. A request's status change adds one inside the staff's own
-    transaction (`request_status_changed`, called by tracking.change_status): no status change, no message; no
+    transaction (`request_status_changed`, called by requests.change_status): no status change, no message; no
     network call in the request. Reminders are added by `schedule_reminders` with the key
     "reminder:<24h|2h>:<appointment>:<start>" through an insert that ignores duplicates: each reminder of each
     appointment time exists once, whoever inserts it first. Staff notices come from `send_notice`.
@@ -25,10 +25,10 @@ safe). CITA_PUSH_WORKER=0 turns it off in a process; up to CITA_PUSH_CONCURRENCY
 flight at once. Nothing here raises into a page or an API request: failures are logged.
 
 Command line (staff desk, operations):
-    python -m pwa_app.services.notify key                        the public key and where the key pair lives
-    python -m pwa_app.services.notify notice --topic news --text es "Título" "Texto" [--text en "Title" "Text"]
-    python -m pwa_app.services.notify run-once                   schedule, fan out and send what is due now
-    python -m pwa_app.services.notify stats
+    python -m pwa_app.notifications.push key                        the public key and where the key pair lives
+    python -m pwa_app.notifications.push notice --topic news --text es "Título" "Texto" [--text en "Title" "Text"]
+    python -m pwa_app.notifications.push run-once                   schedule, fan out and send what is due now
+    python -m pwa_app.notifications.push stats
 """
 
 import asyncio
@@ -56,11 +56,13 @@ from pwa_app.models import (
     Appointment, Area, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic,
     ServiceRequest, StatusChange, utcnow,
 )
-from pwa_app.services import mail, once, push
-from pwa_app.services.i18n import (
+from pwa_app.common import once
+from pwa_app.notifications import webpush
+from pwa_app.notifications import mail
+from pwa_app.common.i18n import (
     DEFAULT_LANG, LANGUAGES, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
-from pwa_app.services.messages import N_
+from pwa_app.common.messages import N_
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -80,7 +82,7 @@ BATCH = 500  # deliveries claimed, sent and recorded together
 TITLE_MAX, BODY_MAX = 80, 300
 KEEP = timedelta(days=30)  # sent and failed deliveries, and old events, are purged after this
 STALE = timedelta(days=400)  # a subscription neither updated nor sent to for this long is forgotten
-DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com")
+DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "webpush.services.mozilla.com", "notify.windows.com", "webpush.apple.com")
 
 # Message texts (English msgids; translated through the gettext catalogues into the subscriber's language).
 TEXTS = {
@@ -156,7 +158,7 @@ def check_endpoint(endpoint: str) -> bool:
 
 def check_keys(p256dh: str, auth: str) -> bool:
     try:
-        point, secret = push.b64url_decode(p256dh), push.b64url_decode(auth)
+        point, secret = webpush.b64url_decode(p256dh), webpush.b64url_decode(auth)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except (ValueError, TypeError, binascii.Error):
         return False
@@ -178,7 +180,8 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
     """Creates or updates this browser's subscription (PUT semantics: topics and links become what the device
     sent). An existing endpoint may be changed only with its own `auth` secret. Codes that do not check out are
     left unlinked. The caller commits. Returns `state()`."""
-    from pwa_app.services import access, tracking
+    from pwa_app.service_requests import requests
+    from pwa_app.appointments import access
 
     now = _utc(now)
     endpoint = str(subscription.get("endpoint") or "")
@@ -208,7 +211,7 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
         if appt:
             appointment_ids[appt.id] = appt.code
     for code in list(requests or ())[:MAX_CODES]:
-        req = tracking.find(session, str(code))
+        req = requests.find(session, str(code))
         if req:
             request_ids[req.id] = req.code
     session.execute(delete(PushLink).where(PushLink.subscription_id == sub.id))
@@ -240,7 +243,7 @@ def _forget(session: Session, subscription_ids: list[int]) -> None:
 
 
 def request_status_changed(session: Session, req: ServiceRequest, change: StatusChange) -> None:
-    """Called by tracking.change_status after each public status change, in the same transaction: a push to the
+    """Called by requests.change_status after each public status change, in the same transaction: a push to the
     devices that follow this request is queued and goes out once the change is committed. Never raises."""
     try:
         followed = session.exec(select(PushLink.id).where(PushLink.request_id == req.id).limit(1)).first()
@@ -268,7 +271,7 @@ def appointment_closed(session: Session, appt: Appointment, reason: str, now: da
 
 
 def clean_notice(texts: dict[str, dict[str, str]], url: str = "") -> tuple[dict, str]:
-    from pwa_app.services.tracking import clean_text
+    from pwa_app.service_requests.requests import clean_text
 
     cleaned: dict[str, dict[str, str]] = {}
     for lang, text in (texts or {}).items():
@@ -344,7 +347,7 @@ class _Names:
     """Procedure and office names in one language (content translations, falling back to Spanish)."""
 
     def __init__(self, session: Session):
-        from pwa_app.services.catalogue import Translator
+        from pwa_app.catalogue.published import Translator
 
         self.session, self.Translator, self.by_lang = session, Translator, {}
 
@@ -372,7 +375,7 @@ def _recipients(session: Session, event: PushEvent) -> list[tuple[int, str]]:
 def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime, names: _Names):
     """{lang: (payload JSON, ttl, urgency, tag)} for an event, or None when it has nothing left to say (an
     appointment cancelled or moved since, a start already past)."""
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import requests
 
     out = {}
     if event.kind.startswith("reminder_"):
@@ -421,8 +424,8 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
                 comments[row.lang] = row.text
             comments.setdefault(change.comment_lang, change.comment)
         for lang in langs:
-            label = tracking.status_label(change.status, lang)
-            body = _say(lang, tracking.REQUEST_STATUS_HELP[change.status])
+            label = requests.status_label(change.status, lang)
+            body = _say(lang, requests.REQUEST_STATUS_HELP[change.status])
             comment = comments.get(lang) or comments.get(change.comment_lang, "")
             if comment:
                 body = f"{body}\n{comment[:BODY_MAX]}"
@@ -503,9 +506,9 @@ class Sender:
     """Sends claimed deliveries, up to `concurrency` at a time, from an event loop of its own (a thread) that keeps
     its HTTP connections to the push services open between batches."""
 
-    def __init__(self, keys: push.Keys | None = None, concurrency: int | None = None,
-                 timeout: float = push.SEND_TIMEOUT):
-        self.headers = push.VapidHeaders(keys or push.keys())
+    def __init__(self, keys: webpush.Keys | None = None, concurrency: int | None = None,
+                 timeout: float = webpush.SEND_TIMEOUT):
+        self.headers = webpush.VapidHeaders(keys or webpush.keys())
         self.concurrency = concurrency or int(os.environ.get("CITA_PUSH_CONCURRENCY") or 32)
         self.timeout = timeout
         self.http = None
@@ -515,18 +518,18 @@ class Sender:
 
     async def _send_all(self, jobs):
         if self.http is None:
-            self.http = push.http_session()
+            self.http = webpush.http_session()
         slots = asyncio.Semaphore(self.concurrency)
 
         async def one(job):
             subscription, payload, ttl, urgency, topic = job
             async with slots:
-                return await push.send(self.http, subscription, payload, self.headers, ttl=ttl, urgency=urgency,
+                return await webpush.send(self.http, subscription, payload, self.headers, ttl=ttl, urgency=urgency,
                                        topic=topic, timeout=self.timeout)
 
         return await asyncio.gather(*(one(job) for job in jobs))
 
-    def send_all(self, jobs: list[tuple[dict, bytes, int, str, str]]) -> list[push.Outcome]:
+    def send_all(self, jobs: list[tuple[dict, bytes, int, str, str]]) -> list[webpush.Outcome]:
         return asyncio.run_coroutine_threadsafe(self._send_all(jobs), self.loop).result()
 
     def close(self) -> None:
@@ -706,9 +709,9 @@ async def worker() -> None:
     interval = float(os.environ.get("CITA_PUSH_INTERVAL") or 2)
     rounds = Worker(reminder_every=float(os.environ.get("CITA_PUSH_SCAN") or 60))
     try:
-        await asyncio.to_thread(push.keys)  # the VAPID key pair exists from the first start on
+        await asyncio.to_thread(webpush.keys)  # the VAPID key pair exists from the first start on
     except OSError:
-        log.exception("web push: no VAPID key pair in %s; notifications cannot be sent", push.vapid_dir())
+        log.exception("web push: no VAPID key pair in %s; notifications cannot be sent", webpush.vapid_dir())
     try:
         while True:
             try:
@@ -743,7 +746,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from pwa_app import db
 
-    parser = argparse.ArgumentParser(prog="python -m pwa_app.services.notify")
+    parser = argparse.ArgumentParser(prog="python -m pwa_app.notifications.push")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("key", help="print the VAPID public key (the page's applicationServerKey) and the key file")
     notice = sub.add_parser("notice", help="send a notice to everyone following a topic")
@@ -757,8 +760,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stats", help="subscriptions and deliveries by status")
     args = parser.parse_args(argv)
     if args.command == "key":
-        keys = push.keys()
-        print(json.dumps({"public_key": keys.public_key, "file": str(keys.path), "subject": push.subject()}))
+        keys = webpush.keys()
+        print(json.dumps({"public_key": keys.public_key, "file": str(keys.path), "subject": webpush.subject()}))
         return 0
     if args.command == "notice":
         with db.session() as session:

@@ -17,9 +17,12 @@ from sqlmodel import Session, select, text, update
 
 from pwa_app import db
 from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
-from pwa_app.services import availability, codes, fairness, mail
-from pwa_app.services.documents import DocumentError, check_document, last_four
-from pwa_app.services.slots import TZ, Slot, not_lapsed, to_utc
+from pwa_app.notifications import mail
+from pwa_app.appointments import fairness
+from pwa_app.common import codes
+from pwa_app.appointments import availability
+from pwa_app.common.documents import DocumentError, check_document, last_four
+from pwa_app.appointments.slots import TZ, Slot, not_lapsed, to_utc
 
 ACTIVE = ("booked", "checked_in")
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.

@@ -2,7 +2,7 @@
 (stale) when their Spanish text changes, the side-by-side view staff edit, the per-language report of what is
 missing or stale, and the gettext .po files a translation agency works on (export, then import back).
 
-Plain Python; the staff service (pwa_app.services.staff) checks permissions, audits and commits around it."""
+Plain Python; the staff service (pwa_app.staff.setup) checks permissions, audits and commits around it."""
 
 import io
 from collections import Counter
@@ -12,7 +12,7 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from sqlmodel import Session, select
 
 from pwa_app.models import Area, Closure, ContentTranslation, Department, Office, Procedure, RequestType, Requirement
-from pwa_app.services.i18n import DEFAULT_LANG, LANGUAGES
+from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES
 
 # Fields translated per table (ContentTranslation.table_name = the model's __tablename__).
 TRANSLATABLE = {

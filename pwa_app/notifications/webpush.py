@@ -1,4 +1,4 @@
-"""Web push plumbing, below the domain (pwa_app.services.notify): the VAPID key pair, the VAPID Authorization
+"""Web push plumbing, below the domain (pwa_app.notifications.push): the VAPID key pair, the VAPID Authorization
 header, and one encrypted send through pywebpush with its outcome classified.
 
 The key pair is generated on first use and kept outside the repository, in `CITA_VAPID_DIR` (default

@@ -33,13 +33,17 @@ from sqlmodel import Session, select
 
 from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement, utcnow
 from pwa_app.security import public_url
-from pwa_app.services import booking, codes, fairness, ics, once
-from pwa_app.services.catalogue import Translator
-from pwa_app.services.i18n import (
+from pwa_app.common import once
+from pwa_app.appointments import calendar_file
+from pwa_app.appointments import fairness
+from pwa_app.common import codes
+from pwa_app.appointments import booking
+from pwa_app.catalogue.published import Translator
+from pwa_app.common.i18n import (
     Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
-from pwa_app.services.messages import N_
-from pwa_app.services.slots import to_utc
+from pwa_app.common.messages import N_
+from pwa_app.appointments.slots import to_utc
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -141,10 +145,10 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
     elif kind != "cancelled":
         links.append((say(LINKS["manage"]),
                       f"{public_url()}/{lang}/cita/?c={appt.code}&v={booking.verifier_of(appt)}"))
-    calendar = None if kind in ("confirm", "cancelled", "closed") else ics.appointment_ics(
+    calendar = None if kind in ("confirm", "cancelled", "closed") else calendar_file.appointment_ics(
         uid=f"{appt.code}@cita", summary=procedure["name"], starts_at=start,
         duration_minutes=procedure["duration_minutes"] or 15, location=f"{office['name']}, {office['address']}",
-        description=ics.checklist(code, bring, say), alarm_text=procedure["name"])
+        description=calendar_file.checklist(code, bring, say), alarm_text=procedure["name"])
     where = f"{office['name']}, {office['address']}"
     return Letter(
         kind=kind, lang=lang, subject=say(SUBJECTS[kind], procedure=isolate(procedure["name"])),

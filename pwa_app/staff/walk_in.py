@@ -19,8 +19,8 @@ from sqlmodel import Session, func, select, text
 
 from pwa_app import db
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, utcnow
-from pwa_app.services import auth
-from pwa_app.services.i18n import local, time_label
+from pwa_app.staff import auth
+from pwa_app.common.i18n import local, time_label
 
 UTC = UTC
 PREFIX = {"walk_in": "A", "appointment": "C"}
@@ -64,7 +64,7 @@ def _next_number(session: Session, office_id: int, day: date, kind: str) -> int:
 
 def _require(viewer, office_id: int) -> None:
     # Imported here: staff imports this module.
-    from pwa_app.services.staff import require
+    from pwa_app.staff.setup import require
 
     require(viewer, "queue", office_id)
 

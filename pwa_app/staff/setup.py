@@ -1,10 +1,10 @@
 """The staff workspace's domain: set-up (offices, procedures and checklists, weekly schedules, closures, booking
 horizon), the day view (check in, done, no-show), the requests inbox and staff accounts. Plain Python, no Reflex.
 
-Every function takes the `Viewer` (pwa_app.services.auth) and checks its permission and office scope itself, so
+Every function takes the `Viewer` (pwa_app.staff.auth) and checks its permission and office scope itself, so
 no caller can forget; errors are `StaffError` with a code per field; every write records an AuditEvent. The
 caller commits. Availability follows at once: slots are computed from the Schedule/Closure/Municipality rows on
-every request, and catalogue edits clear the citizen API's catalogue cache (`catalogue.changed`).
+every request, and catalogue edits clear the citizen API's catalogue cache (`published.changed`).
 """
 
 import json
@@ -37,9 +37,16 @@ from pwa_app.models import (
     StaffUser,
     utcnow,
 )
-from pwa_app.services import auth, catalogue, codes, content, mail, notify, queue, tracking
-from pwa_app.services.auth import AuthError, Viewer
-from pwa_app.services.i18n import TZ, local, long_day_label, time_label
+from pwa_app.service_requests import requests
+from pwa_app.staff import walk_in
+from pwa_app.notifications import push
+from pwa_app.notifications import mail
+from pwa_app.catalogue import translations
+from pwa_app.common import codes
+from pwa_app.catalogue import published
+from pwa_app.staff import auth
+from pwa_app.staff.auth import AuthError, Viewer
+from pwa_app.common.i18n import TZ, local, long_day_label, time_label
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x08\x0b-\x1f]")
@@ -169,15 +176,15 @@ def save_office(session: Session, viewer: Viewer, office_id: int | None, data: d
         office.slug = slug
     if errors:
         raise StaffError(errors)
-    before = content.snapshot(office)
+    before = translations.snapshot(office)
     for f, value in values.items():
         setattr(office, f, value)
     session.add(office)
     session.flush()
-    content.mark_stale(session, office, before)
+    translations.mark_stale(session, office, before)
     auth.audit(session, viewer, "office.create" if office_id is None else "office.update", f"office:{office.id}",
                **values)
-    catalogue.changed()
+    published.changed()
     return office
 
 
@@ -228,7 +235,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
             errors["office_ids"] = "not_found"
     if errors:
         raise StaffError(errors)
-    before = content.snapshot(proc)
+    before = translations.snapshot(proc)
     for f, value in values.items():
         setattr(proc, f, value)
     proc.duration_minutes, proc.area_id = duration, area_id
@@ -237,7 +244,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
             setattr(proc, flag, _bool(data[flag]))
     session.add(proc)
     session.flush()
-    content.mark_stale(session, proc, before)
+    translations.mark_stale(session, proc, before)
     if office_ids is not None:
         current = set(procedure_office_ids(session, proc.id))
         for gone in current - office_ids:
@@ -247,7 +254,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
     auth.audit(session, viewer, "procedure.create" if procedure_id is None else "procedure.update",
                f"procedure:{proc.id}", duration_minutes=duration, office_ids=sorted(office_ids or []),
                **{k: v for k, v in values.items() if k in ("name", "fee")})
-    catalogue.changed()
+    published.changed()
     return proc
 
 
@@ -280,13 +287,13 @@ def save_requirement(session: Session, viewer: Viewer, procedure_id: int, requir
         row = session.get(Requirement, requirement_id)
         if row is None or row.procedure_id != procedure_id:
             raise StaffError({"text": "not_found"})
-    before = content.snapshot(row)
+    before = translations.snapshot(row)
     row.text, row.note, row.optional = text, note, _bool(data.get("optional", row.optional))
     session.add(row)
     session.flush()
-    content.mark_stale(session, row, before)
+    translations.mark_stale(session, row, before)
     auth.audit(session, viewer, "requirement.save", f"requirement:{row.id}", procedure_id=procedure_id, text=text)
-    catalogue.changed()
+    published.changed()
     return row
 
 
@@ -299,7 +306,7 @@ def delete_requirement(session: Session, viewer: Viewer, requirement_id: int) ->
     session.flush()
     auth.audit(session, viewer, "requirement.delete", f"requirement:{requirement_id}",
                procedure_id=row.procedure_id, text=row.text)
-    catalogue.changed()
+    published.changed()
 
 
 def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delta: int) -> None:
@@ -317,7 +324,7 @@ def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delt
         session.add(item)
     session.flush()
     auth.audit(session, viewer, "requirement.move", f"requirement:{requirement_id}", delta=delta)
-    catalogue.changed()
+    published.changed()
 
 
 # --- content in other languages --------------------------------------------------------------------------------
@@ -326,7 +333,7 @@ def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delt
 def content_row(session: Session, viewer: Viewer, table: str, row_id: int):
     """A translatable row (procedure, requirement, office, area, closure, department, request type)."""
     require(viewer, "setup_town")
-    obj = session.get(content.MODELS[table], row_id) if table in content.MODELS else None
+    obj = session.get(translations.MODELS[table], row_id) if table in translations.MODELS else None
     if obj is None:
         raise StaffError({"form": "not_found"})
     return obj
@@ -334,28 +341,28 @@ def content_row(session: Session, viewer: Viewer, table: str, row_id: int):
 
 def save_translations(session: Session, viewer: Viewer, table: str, row_id: int, texts: dict[tuple[str, str], str],
                       confirmed: set[tuple[str, str]] = frozenset()) -> dict:
-    """Save the other languages of one row's texts, side by side with the Spanish; see content.apply."""
+    """Save the other languages of one row's texts, side by side with the Spanish; see translations.apply."""
     obj = content_row(session, viewer, table, row_id)
     try:
-        counts = content.apply(session, obj, texts, confirmed)
-    except content.ContentError as exc:
+        counts = translations.apply(session, obj, texts, confirmed)
+    except translations.ContentError as exc:
         raise StaffError(exc.errors) from None
     session.flush()
     auth.audit(session, viewer, "translation.save", f"{table}:{row_id}", **counts)
-    catalogue.changed()
+    published.changed()
     return dict(counts)
 
 
 def translation_report(session: Session, viewer: Viewer) -> list[dict]:
     require(viewer, "setup_town")
-    return content.report(session)
+    return translations.report(session)
 
 
 def export_translations(session: Session, viewer: Viewer, lang: str, ip: str = "") -> bytes:
     require(viewer, "setup_town")
     try:
-        data = content.export_po(session, lang)
-    except content.ContentError as exc:
+        data = translations.export_po(session, lang)
+    except translations.ContentError as exc:
         raise StaffError(exc.errors) from None
     auth.audit(session, viewer, "translation.export", f"lang:{lang}", ip=ip, size=len(data))
     return data
@@ -365,12 +372,12 @@ def import_translations(session: Session, viewer: Viewer, data: bytes, ip: str =
     """Read an edited .po file back (all or nothing); the counts say what it changed."""
     require(viewer, "setup_town")
     try:
-        counts = content.import_po(session, data)
-    except content.ContentError as exc:
+        counts = translations.import_po(session, data)
+    except translations.ContentError as exc:
         raise StaffError(exc.errors) from None
     session.flush()
     auth.audit(session, viewer, "translation.import", f"lang:{counts['lang']}", ip=ip, **counts)
-    catalogue.changed()
+    published.changed()
     return counts
 
 
@@ -420,7 +427,7 @@ def save_schedule(session: Session, viewer: Viewer, schedule_id: int | None, dat
     session.add(row)
     if session.get(ProcedureOffice, (procedure_id, office_id)) is None:  # a schedule means the office handles it
         session.add(ProcedureOffice(procedure_id=procedure_id, office_id=office_id))
-        catalogue.changed()
+        published.changed()
     session.flush()
     auth.audit(session, viewer, "schedule.save", f"schedule:{row.id}", office_id=office_id,
                procedure_id=procedure_id, weekday=weekday, opens=opens.isoformat("minutes"),
@@ -496,8 +503,8 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
             appt.status, appt.seat, appt.cancelled_at, appt.cancel_reason = "cancelled", None, moment, "closure"
             session.add(appt)
             mail.queue(session, appt, "closed", moment, reason=reason)
-            notify.appointment_closed(session, appt, reason, moment)
-            queue.cancel_for_appointment(session, appt.id)
+            push.appointment_closed(session, appt, reason, moment)
+            walk_in.cancel_for_appointment(session, appt.id)
             cancelled += 1
         session.flush()
     auth.audit(session, viewer, "closure.create", f"closure:{closure.id}", office_id=office_id, day=day.isoformat(),
@@ -625,7 +632,7 @@ def day_appointments(session: Session, viewer: Viewer, office_id: int, day: date
     for r in session.exec(select(Requirement).where(Requirement.procedure_id.in_(list(names) or [0]))
                           .order_by(Requirement.position)):
         needs.setdefault(r.procedure_id, []).append(r.text + (" (si procede)" if r.optional else ""))
-    tickets = queue.tickets_for_appointments(session, [a.id for a in rows])
+    tickets = walk_in.tickets_for_appointments(session, [a.id for a in rows])
     return [{
         "id": a.id, "code": codes.format_code(a.code), "time": time_label(local(a.starts_at), "es"),
         "name": a.name, "phone": a.phone, "procedure": names[a.procedure_id].name if a.procedure_id in names else "",
@@ -674,10 +681,10 @@ def check_in(session: Session, viewer: Viewer, code: str, office_id: int | None 
     if appt.status in ("done", "no_show"):
         raise StaffError({"code": "closed"})
     if appt.status == "checked_in":
-        return appt, queue.tickets_for_appointments(session, [appt.id]).get(appt.id, "")
+        return appt, walk_in.tickets_for_appointments(session, [appt.id]).get(appt.id, "")
     appt.status = "checked_in"
     session.add(appt)
-    ticket = queue.enqueue_appointment(session, viewer, appt, now)
+    ticket = walk_in.enqueue_appointment(session, viewer, appt, now)
     auth.audit(session, viewer, "appointment.check_in", f"appointment:{appt.id}", office_id=appt.office_id,
                ticket=ticket.label)
     return appt, ticket.label
@@ -699,7 +706,7 @@ def set_outcome(session: Session, viewer: Viewer, appointment_id: int, outcome: 
         raise StaffError({"form": "checked_in"})
     appt.status = outcome
     session.add(appt)
-    queue.close_for_appointment(session, appt.id, outcome, now)
+    walk_in.close_for_appointment(session, appt.id, outcome, now)
     session.flush()
     auth.audit(session, viewer, f"appointment.{outcome}", f"appointment:{appt.id}", office_id=appt.office_id)
     return appt
@@ -722,9 +729,9 @@ def inbox(session: Session, viewer: Viewer, show: str = "open", department_id: i
     elif department_id:
         query = query.where(ServiceRequest.department_id == department_id)
     if show == "open":
-        query = query.where(ServiceRequest.status.in_(sorted(tracking.OPEN)))
+        query = query.where(ServiceRequest.status.in_(sorted(requests.OPEN)))
     elif show == "closed":
-        query = query.where(ServiceRequest.status.in_(sorted(tracking.CLOSED)))
+        query = query.where(ServiceRequest.status.in_(sorted(requests.CLOSED)))
     rows = session.exec(query.order_by(ServiceRequest.due_date, ServiceRequest.submitted_at).limit(500)).all()
     types = {t.id: t.name for t in session.exec(select(RequestType))}
     departments = {d.id: d.name for d in session.exec(select(Department))}
@@ -732,10 +739,10 @@ def inbox(session: Session, viewer: Viewer, show: str = "open", department_id: i
                                   .join(StaffUser, StaffUser.id == RequestAssignment.staff_id)
                                   .where(RequestAssignment.request_id.in_([r.id for r in rows] or [0]))).all())
     items = [{
-        "id": r.id, "code": tracking.format_code(r.code), "type": types.get(r.type_id, ""),
+        "id": r.id, "code": requests.format_code(r.code), "type": types.get(r.type_id, ""),
         "department": departments.get(r.department_id, ""), "status": r.status,
         "submitted": local(r.submitted_at).strftime("%d/%m/%Y %H:%M"), "due": r.due_date.strftime("%d/%m/%Y"),
-        "due_iso": r.due_date.isoformat(), "overdue": tracking.is_overdue(r, now),
+        "due_iso": r.due_date.isoformat(), "overdue": requests.is_overdue(r, now),
         "summary": r.description[:140], "assignee": assignees.get(r.id, ""),
     } for r in rows]
     items.sort(key=lambda i: (not i["overdue"], i["due_iso"]))
@@ -753,19 +760,19 @@ def request_for(session: Session, viewer: Viewer, request_id: int) -> ServiceReq
 def request_detail(session: Session, viewer: Viewer, request_id: int, now: datetime | None = None) -> dict:
     """The tracking view (as the citizen sees it, in Spanish) plus what only the department sees."""
     req = request_for(session, viewer, request_id)
-    view = tracking.request_view(session, req, "es", now)
+    view = requests.request_view(session, req, "es", now)
     assigned = session.get(RequestAssignment, req.id)
     person = session.get(StaffUser, assigned.staff_id) if assigned else None
     view.update(id=req.id, name=req.name, email=req.email, phone=req.phone, document=req.document,
                 public_description=req.public_description, public_address=req.public_address,
                 assignee=person.name if person else "", assignee_id=person.id if person else 0,
-                next_statuses=sorted(tracking.TRANSITIONS[req.status] - {"assigned"}))
+                next_statuses=sorted(requests.TRANSITIONS[req.status] - {"assigned"}))
     return view
 
 
 def request_attachment(session: Session, viewer: Viewer, request_id: int, position: int):
     """A file of a request the viewer's department handles (Forbidden for any other); None when there is none."""
-    return tracking.attachment(session, request_for(session, viewer, request_id), position)
+    return requests.attachment(session, request_for(session, viewer, request_id), position)
 
 
 def colleagues(session: Session, viewer: Viewer, request_id: int) -> list[StaffUser]:
@@ -786,7 +793,7 @@ def assign_request(session: Session, viewer: Viewer, request_id: int, staff_id: 
     row.staff_id, row.assigned_at, row.assigned_by = staff_id, now or utcnow(), viewer.id
     session.add(row)
     if req.status == "received":
-        tracking.change_status(session, req, "assigned", now=now)
+        requests.change_status(session, req, "assigned", now=now)
     session.flush()
     auth.audit(session, viewer, "request.assign", f"request:{req.id}", staff_id=staff_id)
     return req
@@ -798,8 +805,8 @@ def change_request_status(session: Session, viewer: Viewer, request_id: int, sta
     req = request_for(session, viewer, request_id)
     before = req.status
     try:
-        tracking.change_status(session, req, status, department=department or None, comment=comment, now=now)
-    except tracking.TrackingError as exc:
+        requests.change_status(session, req, status, department=department or None, comment=comment, now=now)
+    except requests.TrackingError as exc:
         raise StaffError(exc.errors) from None
     if department:
         row = session.get(RequestAssignment, req.id)
@@ -818,8 +825,8 @@ def publish_request_text(session: Session, viewer: Viewer, request_id: int, desc
     if not session.get(RequestType, req.type_id).public:
         raise StaffError({"public_description": "not_public"})
     try:
-        tracking.publish_text(session, req, description, address)
-    except tracking.TrackingError as exc:
+        requests.publish_text(session, req, description, address)
+    except requests.TrackingError as exc:
         raise StaffError(exc.errors) from None
     auth.audit(session, viewer, "request.publish" if req.public_description else "request.unpublish",
                f"request:{req.id}", description_chars=len(req.public_description),

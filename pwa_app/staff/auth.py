@@ -250,7 +250,7 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
 
 def _gate(session: Session, email: str, ip: str, now: datetime, proof: str | None) -> None:
     """Refuses, without checking anything, a try that comes too soon or without the proof of work it needs."""
-    from pwa_app.services import fairness
+    from pwa_app.appointments import fairness
 
     code, wait = "locked", address_wait(session, ip, now)
     if not wait:
@@ -354,7 +354,7 @@ def confirm_second_factor(session: Session, token: str | None, code: str, *, ip:
 
 @cache
 def _fernet() -> Fernet:
-    from pwa_app.services import fairness
+    from pwa_app.appointments import fairness
 
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"cita-totp:" + fairness.secret()).digest()))
 
@@ -401,7 +401,8 @@ def _accept_totp(session: Session, user: StaffUser, code: str, now: datetime) ->
 
 
 def _recovery_key(code: str) -> str:
-    from pwa_app.services import codes, fairness
+    from pwa_app.appointments import fairness
+    from pwa_app.common import codes
 
     try:
         return fairness.keyed("recovery", codes.normalize_code(code))
@@ -434,7 +435,7 @@ def enrol(session: Session, user: StaffUser, secret: str, code: str, *, now: dat
 
 def set_second_factor(session: Session, user: StaffUser, secret: str) -> list[str]:
     """Stores a (checked) secret with new recovery codes, which it returns; the command line uses it directly."""
-    from pwa_app.services import codes
+    from pwa_app.common import codes
 
     recovery = [codes.format_code(codes.new_code(10)) for _ in range(RECOVERY_CODES)]
     user.totp_secret, user.totp_last_step = seal(secret), 0
