@@ -6,6 +6,9 @@ import reflex as rx
 
 from pwa_app import proxy
 from pwa_app.api import create_api
+from pwa_app.common.i18n import LANGUAGES, RTL_LANGS, translations
+from pwa_app.common.messages import N_
+from pwa_app.notifications import push
 from pwa_app.pages.accessibility import accessibility
 from pwa_app.pages.appointment import appointment
 from pwa_app.pages.booking import booking
@@ -16,14 +19,11 @@ from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
 from pwa_app.pages.privacy import privacy
 from pwa_app.pages.procedure import procedure
+from pwa_app.pages.requests import my_requests, new_request, request_status
 from pwa_app.pages.staff import register_staff_pages
+from pwa_app.retention import scheduled_purge
 from pwa_app.security import SecurityHeaders
 from pwa_app.staff_gate import StaffPagesGuard
-from pwa_app.retention import scheduled_purge
-from pwa_app.notifications import push
-from pwa_app.pages.requests import my_requests, new_request, request_status
-from pwa_app.common.i18n import LANGUAGES, RTL_LANGS, translations
-from pwa_app.common.messages import N_
 from state.base import server_exception_handler
 
 # Runs first on every page, before any module script: React does not repair <html> attributes, and Reflex's

@@ -5,7 +5,7 @@ What goes, and after how many days (each an environment variable, whole days >= 
 - Appointments: `CITA_RETENTION_DAYS` (default 365) after their date, name, document, phone and e-mail are
   blanked, with the keyed hashes derived from them (person_key, client_key) and any confirmation token. A blank
   appointment can no longer be opened with its code (the verifier came from the document or the phone).
-- Requests: the same number of days after they were closed (`requests.forget_personal_data`); their photos and
+- Requests: the same number of days after they were closed (`workflow.forget_personal_data`); their photos and
   documents after `CITA_ATTACHMENT_DAYS`, the comments of their timeline (the citizen's replies and the
   department's answers) after `CITA_REPLY_DAYS` (both default to CITA_RETENTION_DAYS).
 - Suggestion box: the name signed under a suggestion after `CITA_SUGGESTION_DAYS` (default CITA_RETENTION_DAYS).
@@ -37,11 +37,11 @@ from datetime import datetime, timedelta, timezone
 from sqlmodel import Session, delete, select, text
 
 from pwa_app import db
-from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion, utcnow
-from pwa_app.service_requests import requests
-from pwa_app.notifications import mail
-from pwa_app.common import codes
 from pwa_app.appointments import booking
+from pwa_app.common import codes
+from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion, utcnow
+from pwa_app.notifications import mail
+from pwa_app.service_requests import workflow
 from pwa_app.staff import auth
 
 log = logging.getLogger(__name__)
@@ -178,9 +178,9 @@ def purge(session: Session, now: datetime | None = None, days: int | None = None
 
     result = PurgeResult()
     result.appointments = _blank_appointments(session, cutoff("personal"))
-    result.requests = requests.forget_personal_data(session, cutoff("personal"))
-    result.attachments = requests.forget_files(session, cutoff("attachments"))
-    result.replies = requests.forget_replies(session, cutoff("replies"))
+    result.requests = workflow.forget_personal_data(session, cutoff("personal"))
+    result.attachments = workflow.forget_files(session, cutoff("attachments"))
+    result.replies = workflow.forget_replies(session, cutoff("replies"))
     result.suggestions = _unsign_suggestions(session, cutoff("suggestions"))
     result.audit_events = session.exec(delete(AuditEvent).where(AuditEvent.at < cutoff("audit"))).rowcount
     result.idempotency_records = session.exec(delete(IdempotencyRecord).where(

@@ -15,24 +15,14 @@ from urllib.parse import quote_plus
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
-
 from sqlmodel import Session, select
 
 from pwa_app import db
-from pwa_app.models import (
-    Area,
-    Closure,
-    ContentTranslation,
-    Department,
-    Municipality,
-    Office,
-    Procedure,
-    ProcedureOffice,
-    Requirement,
-    RequestType,
-    Schedule,
-)
 from pwa_app.catalogue.translations import TRANSLATABLE
+from pwa_app.models import (
+    Area, Closure, ContentTranslation, Department, Municipality, Office, Procedure, ProcedureOffice, RequestType,
+    Requirement, Schedule,
+)
 
 INLINE_LANGUAGES = ("en",)  # each item has a sub-dict per code
 # The other content languages come from gettext catalogues, one per language, keyed by the Spanish text with the

@@ -5,8 +5,8 @@ from datetime import date, timedelta
 
 from components.staff import S_, _s
 from pwa_app import db
-from pwa_app.staff import setup
 from pwa_app.common.i18n import long_day_label
+from pwa_app.staff import setup
 from pwa_app.staff.setup import StaffError
 from state.base import StaffState, staff_event, viewer
 

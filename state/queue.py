@@ -10,12 +10,11 @@ from sqlmodel import select
 
 from components.staff import _s
 from pwa_app import db
-from pwa_app.models import Office
-from pwa_app.staff import setup
-from pwa_app.staff import walk_in
 from pwa_app.common.i18n import TZ
-from pwa_app.staff.walk_in import QueueError
+from pwa_app.models import Office
+from pwa_app.staff import setup, walk_in
 from pwa_app.staff.setup import StaffError
+from pwa_app.staff.walk_in import QueueError
 from state.base import StaffState, staff_event, viewer
 from state.day import office_options
 

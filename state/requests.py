@@ -3,7 +3,7 @@ through pwa_app.staff.setup, which uses the tracking service (the citizen's time
 
 from components.staff import S_, _s
 from pwa_app import db
-from pwa_app.service_requests import requests
+from pwa_app.service_requests import rules, views
 from pwa_app.staff import setup
 from pwa_app.staff.setup import StaffError
 from state.base import StaffState, staff_event, viewer
@@ -31,7 +31,7 @@ class RequestsState(StaffState):
         self.department_options = [{"value": str(d.id), "label": d.name} for d in setup.departments(session)]
         items = setup.inbox(session, who, self.show, int(self.department_id) if self.department_id else None)
         for i in items:
-            i["status_label"] = requests.status_label(i["status"], "es")  # the words the citizen reads
+            i["status_label"] = views.status_label(i["status"], "es")  # the words the citizen reads
         self.items = items
         if self.selected_id and not any(i["id"] == self.selected_id for i in items):
             self.selected_id = 0
@@ -61,8 +61,8 @@ class RequestsState(StaffState):
             "url": f"/api/staff/requests/{view['id']}/attachments/{a['n']}", "filename": a["filename"],
             "image": "1" if a["content_type"].startswith("image/") else "", "size": f"{-(-a['size'] // 1024)} KB",
         } for a in view["attachments"]]
-        self.status_options = [{"value": s, "label": requests.status_label(s, "es")}
-                               for s in requests.STATUSES if s in view["next_statuses"]]
+        self.status_options = [{"value": s, "label": views.status_label(s, "es")}
+                               for s in rules.STATUSES if s in view["next_statuses"]]
         self.assignee_options = [{"value": str(u.id), "label": u.name}
                                  for u in setup.colleagues(session, viewer(), self.selected_id)]
         self.form_key += 1

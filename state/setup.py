@@ -6,11 +6,11 @@ from sqlmodel import select
 
 from components.staff import S_, _s, staff_translations
 from pwa_app import db
-from pwa_app.models import Office
-from pwa_app.staff import setup
 from pwa_app.catalogue import translations
-from pwa_app.security import public_url
 from pwa_app.common.i18n import local
+from pwa_app.models import Office
+from pwa_app.security import public_url
+from pwa_app.staff import setup
 from pwa_app.staff.setup import StaffError
 from state.base import StaffState, staff_event, viewer
 

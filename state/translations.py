@@ -7,10 +7,10 @@ from sqlmodel import select
 
 from components.staff import S_, _s
 from pwa_app import db
-from pwa_app.models import Procedure
-from pwa_app.staff import setup
 from pwa_app.catalogue import translations
 from pwa_app.common.i18n import LANGUAGES, RTL_LANGS
+from pwa_app.models import Procedure
+from pwa_app.staff import setup
 from pwa_app.staff.setup import StaffError
 from state.base import MESSAGES, staff_event, viewer
 from state.setup import SetupBase

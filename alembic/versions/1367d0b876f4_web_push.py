@@ -8,9 +8,9 @@ Create Date: 2026-11-25 14:35:32.906616
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '1367d0b876f4'

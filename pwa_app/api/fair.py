@@ -11,14 +11,12 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api.common import Lang, client_address, error, get_session
-from pwa_app.common import ratelimit
-from pwa_app.appointments import fairness
-from pwa_app.appointments import booking
-from pwa_app.appointments import access
+from pwa_app.appointments import access, booking, fairness
 from pwa_app.appointments.booking import BookingError
-from pwa_app.models import utcnow
+from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, local, pick_lang, time_label
 from pwa_app.common.messages import ERRORS, RATE_WAIT
+from pwa_app.models import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["fair access"])
 ALTCHA_REQUIRED = os.environ.get("CITA_ALTCHA", "on") != "off"  # off only for load tests of the booking path

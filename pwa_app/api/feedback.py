@@ -22,14 +22,14 @@ from sqlmodel import Session
 
 from pwa_app.api.common import client_address, get_session
 from pwa_app.api.staff import GUARDED, need, period_csv
-from pwa_app.service_requests import requests
-from pwa_app.common import ratelimit
-from pwa_app.feedback import survey
 from pwa_app.appointments import access
-from pwa_app.feedback.survey import FeedbackError
+from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.idempotency import KeyReused, run_once, valid_key
 from pwa_app.common.messages import ERRORS
+from pwa_app.feedback import survey
+from pwa_app.feedback.survey import FeedbackError
+from pwa_app.service_requests import views
 
 router = APIRouter(tags=["feedback"])
 PRIVATE = {"Cache-Control": "no-store"}
@@ -83,7 +83,7 @@ def post_feedback(request: Request, data: FeedbackIn, idempotency_key: str | Non
         _, req = survey.submit_suggestion(session, raw)
         if req is None:
             return 201, {"kind": "suggestion", "code": ""}
-        view = requests.request_view(session, req, data.lang)
+        view = views.request_view(session, req, data.lang)
         return 201, {"kind": "suggestion", "code": view["code"], "request": view}
 
     try:

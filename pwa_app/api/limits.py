@@ -8,7 +8,7 @@ import re
 
 from pwa_app.common.i18n import DEFAULT_LANG, gettext
 from pwa_app.common.messages import ERRORS
-from pwa_app.service_requests.requests import MAX_BASE64, MAX_FILES
+from pwa_app.service_requests.rules import MAX_BASE64, MAX_FILES
 
 MAX_BODY = MAX_FILES * MAX_BASE64 + 256 * 1024
 SMALL_BODY = 64 * 1024

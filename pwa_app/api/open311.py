@@ -3,9 +3,9 @@
     GET  /api/open311/v2/discovery.json
     GET  /api/open311/v2/services.json                 request types of public interest (street problems)
     GET  /api/open311/v2/services/{service_code}.json  service definition (no extra attributes)
-    POST /api/open311/v2/requests.json                 form-encoded, per the spec; answers
+    POST /api/open311/v2/rules.json                 form-encoded, per the spec; answers
                                                        [{service_request_id, service_notice, account_id}]
-    GET  /api/open311/v2/requests.json                 service_request_id (comma list; overrides the rest),
+    GET  /api/open311/v2/rules.json                 service_request_id (comma list; overrides the rest),
                                                        service_code, status (open, closed), start_date, end_date
                                                        (at most 90 days; the last 90 by default); 1000 at most
     GET  /api/open311/v2/requests/{id}.json            [one request]
@@ -36,14 +36,15 @@ from pwa_app import proxy
 from pwa_app.api.common import client_address
 from pwa_app.api.requests import file_response
 from pwa_app.api.v1 import get_session
-from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
-from pwa_app.service_requests import requests
-from pwa_app.common import ratelimit
 from pwa_app.appointments import fairness
+from pwa_app.common import ratelimit
 from pwa_app.common.i18n import LANGUAGES, TZ, gettext, local, long_day_label, pick_lang
 from pwa_app.common.idempotency import KeyReused, run_once, valid_key
 from pwa_app.common.messages import ERRORS, TRACKING
-from pwa_app.service_requests.requests import CLOSED, Content, TrackingError
+from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
+from pwa_app.service_requests import intake, rules, views
+from pwa_app.service_requests.rules import CLOSED, TrackingError
+from pwa_app.service_requests.views import Content
 
 PREFIX = "/api/open311/v2"
 router = APIRouter(prefix=PREFIX, tags=["open311"])
@@ -152,7 +153,7 @@ def _request_views(session: Session, requests: list[ServiceRequest], lang: str, 
             # Only what staff approved (publish_text): the citizen's words may name people or their home.
             "description": r.public_description or content.text(rtype, "name"),
             "agency_responsible": content.department(r.department_id)["name"],
-            "service_notice": requests.response_label(rtype, lang),
+            "service_notice": views.response_label(rtype, lang),
             "requested_datetime": iso(r.submitted_at),
             "updated_datetime": iso(r.closed_at or r.updated_at),
             "expected_datetime": datetime.combine(r.due_date, time(23, 59, 59), tzinfo=TZ).isoformat(),
@@ -186,7 +187,7 @@ def _when(text: str | None, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
 
 
-@router.get("/requests.json", summary="Open311: requests, newest first")
+@router.get("/rules.json", summary="Open311: requests, newest first")
 def list_requests(
     request: Request,
     service_request_id: str | None = Query(None, max_length=2000),
@@ -210,7 +211,7 @@ def list_requests(
             start, end = _when(start_date, "start_date"), _when(end_date, "end_date")
         except ValueError as exc:
             return problem(400, str(exc))
-        end = end or (start + MAX_SPAN if start else requests.utcnow())
+        end = end or (start + MAX_SPAN if start else rules.utcnow())
         start = start or end - MAX_SPAN
         if end < start or end - start > MAX_SPAN:
             return problem(400, "start_date and end_date must be in order and at most 90 days apart")
@@ -236,7 +237,7 @@ def get_request(request: Request, service_request_id: str = Path(max_length=40),
     lang = pick_lang(lang)
     if limited := too_many(request, lang):
         return limited
-    req = requests.find_public(session, service_request_id)
+    req = rules.find_public(session, service_request_id)
     if not req:
         return problem(404, f"service_request_id {service_request_id!r} not found")
     return _request_views(session, [req], lang, str(request.base_url).rstrip("/") + PREFIX)
@@ -247,8 +248,8 @@ def media(request: Request, service_request_id: str = Path(max_length=40), n: in
           session: Session = Depends(get_session)):
     if limited := too_many(request, "es"):
         return limited
-    req = requests.find_public(session, service_request_id)
-    att = requests.attachment(session, req, n) if req else None
+    req = rules.find_public(session, service_request_id)
+    att = views.attachment(session, req, n) if req else None
     if not att or not att.public:
         return problem(404, "media not found")
     return file_response(att, private=False)
@@ -258,7 +259,7 @@ def _api_keys() -> set[str]:
     return {k.strip() for k in (os.environ.get("CITA_OPEN311_API_KEYS") or "").split(",") if k.strip()}
 
 
-@router.post("/requests.json", summary="Open311: send a request (form-encoded)")
+@router.post("/rules.json", summary="Open311: send a request (form-encoded)")
 async def post_request(request: Request, idempotency_key: str | None = Header(None, max_length=64),
                        session: Session = Depends(get_session)):
     lang = pick_lang(request.query_params.get("lang"))
@@ -292,9 +293,9 @@ async def post_request(request: Request, idempotency_key: str | None = Header(No
     }
 
     def action():
-        req = requests.submit(session, raw, source="open311")
+        req = intake.submit(session, raw, source="open311")
         notice = gettext(lang, TRACKING["tracking_notice"]) % {
-            "code": requests.format_code(req.code), "date": long_day_label(req.due_date, lang)}
+            "code": rules.format_code(req.code), "date": long_day_label(req.due_date, lang)}
         return 200, [{"service_request_id": req.public_id, "service_notice": notice, "account_id": None}]
 
     try:

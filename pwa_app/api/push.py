@@ -20,14 +20,13 @@ from sqlmodel import Session, func, select
 from pwa_app.api.common import client_address
 from pwa_app.api.staff import need, same_origin
 from pwa_app.api.v1 import etagged, get_session
-from pwa_app.models import Office, PushSubscription, PushTopic
 from pwa_app.common import ratelimit
-from pwa_app.notifications import push
-from pwa_app.notifications import webpush
-from pwa_app.staff import auth
-from pwa_app.staff.auth import Viewer
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.messages import ERRORS
+from pwa_app.models import Office, PushSubscription, PushTopic
+from pwa_app.notifications import push, webpush
+from pwa_app.staff import auth
+from pwa_app.staff.auth import Viewer
 
 router = APIRouter(tags=["push"])
 PRIVATE = {"Cache-Control": "no-store"}

@@ -1,5 +1,5 @@
 """The shapes of the requests API's answers, for the OpenAPI document (/api/v1/docs) and the pages' authors.
-The answers are built by pwa_app.service_requests.requests; a unit test checks them against these models (extra fields
+The answers are built by pwa_app.service_requests.rules; a unit test checks them against these models (extra fields
 forbidden), so the documentation cannot drift from what is sent. Dates come as ISO strings in Madrid time plus
 `*_label` texts already formatted in the requested language."""
 

@@ -23,13 +23,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api import fair
-from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
 from pwa_app.api.common import Lang, client_address, error, etagged, get_session, idempotent_write
-from pwa_app.models import IdempotencyRecord
-from pwa_app.service_requests import requests
+from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import pick_lang
-from pwa_app.service_requests.requests import MAX_BASE64, MAX_FILES, TrackingError
+from pwa_app.models import IdempotencyRecord
+from pwa_app.service_requests import intake, rules, views
+from pwa_app.service_requests.rules import MAX_BASE64, MAX_FILES, TrackingError
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 MAX_LOOKUP = 20
@@ -105,7 +105,7 @@ def _write(session: Session, key: str | None, operation: str, payload: dict, lan
 @router.get("/request-types", summary="What citizens can send: request types, form limits and status labels",
             responses={200: {"model": RequestTypesOut}})
 def get_request_types(request: Request, lang: str = Lang, session: Session = Depends(get_session)):
-    return etagged(request, requests.request_types(session, pick_lang(lang)))
+    return etagged(request, views.request_types(session, pick_lang(lang)))
 
 
 @router.post("/requests", status_code=201, summary="Send a request (send an Idempotency-Key)",
@@ -122,10 +122,10 @@ def post_request(request: Request, data: RequestIn, idempotency_key: str | None 
             return refused
 
     def action():
-        req = requests.submit(session, raw)
-        return 201, requests.request_view(session, req, data.lang)
+        req = intake.submit(session, raw)
+        return 201, views.request_view(session, req, data.lang)
 
-    return _write(session, idempotency_key, "request", requests.payload_digest(raw), data.lang, action)
+    return _write(session, idempotency_key, "request", intake.payload_digest(raw), data.lang, action)
 
 
 @router.get("/requests/{code}", summary="A request's tracking view, by its tracking code",
@@ -134,10 +134,10 @@ def get_request(request: Request, code: str = Path(max_length=40), lang: str = L
                 session: Session = Depends(get_session)):
     if limited := too_many(request, "lookup", lang):
         return limited
-    req = requests.find(session, code)
+    req = rules.find(session, code)
     if not req:
         return not_found(lang)
-    return JSONResponse(requests.request_view(session, req, lang), headers=PRIVATE)
+    return JSONResponse(views.request_view(session, req, lang), headers=PRIVATE)
 
 
 @router.post("/requests/lookup", summary="Several requests' tracking views at once (up to 20 codes)",
@@ -147,9 +147,9 @@ def lookup_requests(request: Request, data: LookupIn, session: Session = Depends
         return limited
     found, missing = [], []
     for code in data.codes:
-        req = requests.find(session, code)
+        req = rules.find(session, code)
         if req:
-            found.append(requests.request_view(session, req, data.lang))
+            found.append(views.request_view(session, req, data.lang))
         else:
             missing.append(code)
     return JSONResponse({"requests": found, "missing": missing}, headers=PRIVATE)
@@ -162,16 +162,16 @@ def post_reply(request: Request, data: ReplyIn, code: str = Path(max_length=40),
                idempotency_key: str | None = Header(None, max_length=64), session: Session = Depends(get_session)):
     if limited := too_many(request, "lookup", data.lang) or over_quota(request, data.attachments, data.lang):
         return limited
-    req = requests.find(session, code)
+    req = rules.find(session, code)
     if not req:
         return not_found(data.lang)
     raw = data.model_dump(mode="json")
 
     def action():
-        requests.reply(session, req, raw)
-        return 201, requests.request_view(session, req, data.lang)
+        intake.reply(session, req, raw)
+        return 201, views.request_view(session, req, data.lang)
 
-    return _write(session, idempotency_key, "reply", {"code": req.code, **requests.payload_digest(raw)},
+    return _write(session, idempotency_key, "reply", {"code": req.code, **intake.payload_digest(raw)},
                   data.lang, action)
 
 
@@ -182,8 +182,8 @@ def get_attachment(request: Request, code: str = Path(max_length=40), n: int = P
                    lang: str = Lang, session: Session = Depends(get_session)):
     if limited := too_many(request, "lookup", lang):
         return limited
-    req = requests.find(session, code)
-    att = requests.attachment(session, req, n) if req else None
+    req = rules.find(session, code)
+    att = views.attachment(session, req, n) if req else None
     if not att:
         return not_found(lang)
     return file_response(att)

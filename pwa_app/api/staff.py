@@ -32,14 +32,10 @@ from pwa_app import db, proxy
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, error, get_session
 from pwa_app.api.requests import file_response
-from pwa_app.models import Office, utcnow
-from pwa_app.staff import setup
-from pwa_app.staff import reports
-from pwa_app.common import ratelimit
-from pwa_app.staff import walk_in
 from pwa_app.catalogue import translations
-from pwa_app.common import codes
-from pwa_app.staff import auth
+from pwa_app.common import codes, ratelimit
+from pwa_app.models import Office, utcnow
+from pwa_app.staff import auth, reports, setup, walk_in
 from pwa_app.staff.auth import AuthError, Viewer
 from pwa_app.staff.setup import Forbidden, StaffError, today
 

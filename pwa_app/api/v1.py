@@ -6,26 +6,22 @@ from datetime import date, datetime, timedelta
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from pwa_app import db
 from pwa_app.api import fair
-from pwa_app.api.common import (  # noqa: F401  (shared)
-    Lang, Refused, client_address, error, etagged, get_session, idempotent_write,
-)
-from pwa_app.models import Appointment, Office, Procedure, utcnow
-from pwa_app.appointments import fairness
-from pwa_app.common import codes
-from pwa_app.catalogue import published
-from pwa_app.appointments import booking
-from pwa_app.appointments import availability
+from pwa_app.api.common import Lang, Refused, client_address, error, etagged, get_session, idempotent_write
+from pwa_app.appointments import availability, booking, fairness
 from pwa_app.appointments.booking import BookingError
-from pwa_app.common.i18n import day_label, gettext, local, long_day_label, pick_lang, time_label
 from pwa_app.appointments.calendar_file import appointment_ics, checklist
-from pwa_app.common.messages import CONFIRM_NOTE, STATUSES
 from pwa_app.appointments.slots import TZ
+from pwa_app.catalogue import published
+from pwa_app.common import codes
+from pwa_app.common.i18n import day_label, gettext, local, long_day_label, pick_lang, time_label
+from pwa_app.common.messages import CONFIRM_NOTE, STATUSES
+from pwa_app.models import Appointment, Office, Procedure, utcnow
 
 router = APIRouter(prefix="/api/v1")
 NO_STORE = {"Cache-Control": "no-store"}  # an appointment holds a name and contacts: never kept in an HTTP cache

@@ -6,10 +6,9 @@ window moves on: whoever saw a code on a lock screen gets ten guesses an hour, f
 
 from sqlmodel import Session
 
-from pwa_app.models import Appointment
-from pwa_app.common import ratelimit
-from pwa_app.common import codes
 from pwa_app.appointments import booking
+from pwa_app.common import codes, ratelimit
+from pwa_app.models import Appointment
 
 
 class TooManyTries(Exception):

@@ -16,13 +16,11 @@ from sqlalchemy import case, true, union_all
 from sqlmodel import Session, select, text, update
 
 from pwa_app import db
-from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
-from pwa_app.notifications import mail
-from pwa_app.appointments import fairness
-from pwa_app.common import codes
-from pwa_app.appointments import availability
-from pwa_app.common.documents import DocumentError, check_document, last_four
+from pwa_app.appointments import availability, fairness
 from pwa_app.appointments.slots import TZ, Slot, not_lapsed, to_utc
+from pwa_app.common import codes, events
+from pwa_app.common.documents import DocumentError, check_document, last_four
+from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
 
 ACTIVE = ("booked", "checked_in")
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
@@ -132,7 +130,7 @@ def free_seat(session: Session, office_id: int, procedure_id: int, starts_at: da
     """The lowest seat number of a slot that no live appointment or hold uses, None when they fill its capacity
     (one query, unless the caller read `rows` already; call under the slot lock). Holds that ran out and pending
     bookings not confirmed in time count for nothing: they keep their number until the worker's periodic look
-    frees it (mail.scan), or until a booking needs that very number."""
+    frees it (the mail worker's scan), or until a booking needs that very number."""
     if rows is None:
         rows = session.execute(_seat_rows(office_id, procedure_id, starts_at, now)).all()
     used = {seat for seat, alive in rows if alive}
@@ -291,7 +289,7 @@ def book(
         appt.confirm_by = now + timedelta(minutes=CONFIRM_MINUTES)
     session.add(appt)
     session.flush()
-    mail.queue(session, appt, "confirm" if procedure.high_demand else "booked", now)
+    events.record(session, "appointment_booked", appt=appt, now=now)
     return appt
 
 
@@ -321,7 +319,7 @@ def confirm(session: Session, token: str, now=None) -> Appointment:
         session.refresh(appt)
         if not confirmed:
             return confirm(session, token, now)
-        mail.queue(session, appt, "booked", now)
+        events.record(session, "appointment_confirmed", appt=appt, now=now)
     return appt
 
 
@@ -353,7 +351,7 @@ def cancel(session: Session, appt: Appointment, now=None) -> Appointment:
     appt.status, appt.seat, appt.cancelled_at = "cancelled", None, to_utc(now or utcnow())
     session.add(appt)
     session.flush()
-    mail.queue(session, appt, "cancelled", now)
+    events.record(session, "appointment_cancelled", appt=appt, now=now)
     return appt
 
 
@@ -370,5 +368,5 @@ def reschedule(session: Session, appt: Appointment, office_slug: str, starts_at:
     appt.office_id, appt.starts_at, appt.seat = office.id, start, seat
     session.add(appt)
     session.flush()
-    mail.queue(session, appt, "moved", now)
+    events.record(session, "appointment_moved", appt=appt, now=now)
     return appt

@@ -9,8 +9,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlmodel import Session, func, or_, select
 
-from pwa_app.models import Appointment, Closure, Hold, Municipality, Procedure, Schedule, utcnow
 from pwa_app.common.i18n import TZ
+from pwa_app.models import Appointment, Closure, Hold, Municipality, Procedure, Schedule, utcnow
 
 UTC = timezone.utc
 

@@ -13,11 +13,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from pwa_app.models import (
-    Area, ContentTranslation, Municipality, Office, Procedure, ProcedureOffice, Requirement,
-)
 from pwa_app import db
 from pwa_app.common.i18n import DEFAULT_LANG, Fallback
+from pwa_app.models import Area, ContentTranslation, Municipality, Office, Procedure, ProcedureOffice, Requirement
 
 log = logging.getLogger(__name__)
 VERSION_KEY = "cita:catalogue-version"

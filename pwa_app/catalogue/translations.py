@@ -11,8 +11,8 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po, write_po
 from sqlmodel import Session, select
 
-from pwa_app.models import Area, Closure, ContentTranslation, Department, Office, Procedure, RequestType, Requirement
 from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES
+from pwa_app.models import Area, Closure, ContentTranslation, Department, Office, Procedure, RequestType, Requirement
 
 # Fields translated per table (ContentTranslation.table_name = the model's __tablename__).
 TRANSLATABLE = {

@@ -5,7 +5,7 @@ figures staff read from them. Plain Python, no Reflex import.
   verifier, like every other appointment call), but the answer keeps only the appointment's procedure, office
   and day — never the person. A keyed hash of the code (`appointment_key`, unique) enforces "one answer".
 - The suggestion box is open to anyone, optionally anonymous. One that asks for an answer becomes a tracked
-  request of type "queja-sugerencia" (requests.submit), whose code the citizen keeps.
+  request of type "queja-sugerencia" (intake.submit), whose code the citizen keeps.
 - Texts are plain text: control characters dropped, HTML tags refused, more than 2000 characters or more than
   two links refused as spam; pages show them escaped (React does).
 """
@@ -18,15 +18,13 @@ from datetime import datetime, timezone
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
-from pwa_app.service_requests import requests
-from pwa_app.staff import reports
-from pwa_app.appointments import fairness
-from pwa_app.appointments import booking
-from pwa_app.appointments import access
-from pwa_app.staff.auth import Viewer
+from pwa_app.appointments import access, booking, fairness
 from pwa_app.common.i18n import local, pick_lang
 from pwa_app.common.messages import N_
+from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
+from pwa_app.service_requests import intake, rules
+from pwa_app.staff import reports
+from pwa_app.staff.auth import Viewer
 
 UTC = timezone.utc
 TEXT_MAX = 2000
@@ -139,7 +137,7 @@ def answer_survey(session: Session, raw: dict, now: datetime | None = None) -> S
 def submit_suggestion(session: Session, raw: dict, now: datetime | None = None) -> tuple[Suggestion,
                                                                                          ServiceRequest | None]:
     """A note in the suggestion box (the caller commits). Asking for an answer makes it a tracked request.
-    Raises FeedbackError (or requests.TrackingError's codes, inside a FeedbackError)."""
+    Raises FeedbackError (or rules.TrackingError's codes, inside a FeedbackError)."""
     text, problem = clean_text(raw.get("text"))
     anonymous = _yes_no(raw.get("anonymous")) is True
     wants_answer = _yes_no(raw.get("wants_answer")) is True
@@ -156,9 +154,9 @@ def submit_suggestion(session: Session, raw: dict, now: datetime | None = None) 
     if wants_answer and not errors:
         contact = {} if anonymous else {"email": raw.get("email") or "", "phone": raw.get("phone") or ""}
         try:
-            request = requests.submit(session, {"type": SUGGESTION_TYPE, "description": text, "name": name,
+            request = intake.submit(session, {"type": SUGGESTION_TYPE, "description": text, "name": name,
                                                 "consent": raw.get("consent"), "lang": lang, **contact}, now=now)
-        except requests.TrackingError as exc:
+        except rules.TrackingError as exc:
             errors.update({("text" if f == "description" else f): c for f, c in exc.errors.items()})
     elif wants_answer:  # say everything at once: the request's own checks too
         if raw.get("consent") not in (True, "true", "on", "1", 1):
@@ -243,7 +241,7 @@ def summary(session: Session, viewer: Viewer, first, last, office_id: int | None
     if viewer.office_ids is None:
         notes = session.exec(select(Suggestion).order_by(Suggestion.created_at.desc(), Suggestion.id.desc())  # type: ignore
                              .limit(comments)).all()
-        codes = {r.id: requests.format_code(r.code) for r in session.exec(select(ServiceRequest).where(
+        codes = {r.id: rules.format_code(r.code) for r in session.exec(select(ServiceRequest).where(
             ServiceRequest.id.in_([n.request_id for n in notes if n.request_id])))}  # type: ignore
         result["suggestions"] = [{"at": local(n.created_at).strftime("%Y-%m-%d %H:%M"), "name": n.name,
                                   "text": n.text, "request": codes.get(n.request_id, "")} for n in notes]

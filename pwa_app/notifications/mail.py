@@ -1,10 +1,10 @@
 """E-mail to citizens: the booking confirmation (with the calendar file and a link to see, change or cancel the
 appointment), the confirmation link of high-demand procedures, cancellations, moves, and the reminder the day
 before for citizens whose device gets no web push. For requests (solicitudes): the confirmation with the tracking
-code and a link to follow it, and a mail at each status change (`queue_request`, called by services/tracking.py).
+code and a link to follow it, and a mail at each status change (`post_request`, called by services/tracking.py).
 
 A mail is written in the booking's language when it is queued, in the same transaction as the change it tells
-about (`queue`): no booking, no mail; a mail queued is never lost. The backend's notify worker sends the queue
+about (`post`): no booking, no mail; a mail queued is never lost. The backend's push worker sends the outbox
 (`send_due`) every round: a row is claimed before it is sent (services/once.py), so two workers never send it
 at the same time; a worker that dies between the SMTP server's acceptance and recording it sends it again when the
 claim runs out (at least once, not exactly once). A failure is logged and retried later with back-off, and never
@@ -31,19 +31,16 @@ from pathlib import Path
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement, utcnow
-from pwa_app.security import public_url
-from pwa_app.common import once
-from pwa_app.appointments import calendar_file
-from pwa_app.appointments import fairness
-from pwa_app.common import codes
-from pwa_app.appointments import booking
+from pwa_app.appointments import booking, calendar_file, fairness
+from pwa_app.appointments.slots import to_utc
 from pwa_app.catalogue.published import Translator
+from pwa_app.common import codes, once
 from pwa_app.common.i18n import (
     Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
 from pwa_app.common.messages import N_
-from pwa_app.appointments.slots import to_utc
+from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement, utcnow
+from pwa_app.security import public_url
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -217,11 +214,11 @@ def message(let: Letter, recipient: str) -> EmailMessage:
     return msg
 
 
-# --- queueing -----------------------------------------------------------------------------------------------------
+# --- posting into the outbox --------------------------------------------------------------------------------------
 
 
-def queue(session: Session, appt: Appointment, kind: str, now: datetime | None = None, reason: str = "") -> bool:
-    """Queues a mail about `appt` in the caller's transaction (nothing without an address). The key makes each
+def post(session: Session, appt: Appointment, kind: str, now: datetime | None = None, reason: str = "") -> bool:
+    """Posts a mail into the outbox about `appt` in the caller's transaction (nothing without an address). The key makes each
     mail unique: a confirmation per booking, a move per new time, a reminder per appointment time. A mail that
     cannot be written is logged and never stops the booking. True when a mail was queued."""
     if not appt.email:
@@ -229,21 +226,21 @@ def queue(session: Session, appt: Appointment, kind: str, now: datetime | None =
     start = to_utc(appt.starts_at)
     once_only = ("confirm", "booked", "cancelled", "closed")
     key = f"{kind}:{appt.id}" if kind in once_only else f"{kind}:{appt.id}:{start:%Y%m%dT%H%MZ}"
-    return _enqueue(session, key, kind, appt.email, lambda: letter(session, appt, kind, reason), now, appt.id)
+    return _post(session, key, kind, appt.email, lambda: letter(session, appt, kind, reason), now, appt.id)
 
 
-def queue_request(session: Session, email: str, key: str, kind: str, view: dict, comment: str = "",
+def post_request(session: Session, email: str, key: str, kind: str, view: dict, comment: str = "",
                   now: datetime | None = None) -> bool:
-    """Queues a mail about a request (kind request_received or request_status) from its tracking view in the
+    """Posts a mail into the outbox about a request (kind request_received or request_status) from its tracking view in the
     citizen's language, in the caller's transaction. Nothing without an address; once per key."""
     if not email:
         return False
     town = session.exec(select(Municipality)).first()
-    return _enqueue(session, key, kind, email,
+    return _post(session, key, kind, email,
                     lambda: request_letter(view, kind, comment, town.name if town else "Cita"), now)
 
 
-def _enqueue(session: Session, key: str, kind: str, recipient: str, write, now: datetime | None,
+def _post(session: Session, key: str, kind: str, recipient: str, write, now: datetime | None,
              appointment_id: int | None = None) -> bool:
     try:
         with session.begin_nested():
@@ -263,7 +260,7 @@ def forget(session: Session, appointment_id: int) -> None:
                                              MailOutbox.status == "queued"))
 
 
-def queue_reminders(session: Session, now: datetime | None = None) -> int:
+def post_reminders(session: Session, now: datetime | None = None) -> int:
     """Queues the reminder the day before for booked appointments with an e-mail address that no device follows
     by web push (iPhones get web push only in installed apps). Due and skipped as the push reminder is; the key
     makes it once per appointment time. The caller commits."""
@@ -273,7 +270,7 @@ def queue_reminders(session: Session, now: datetime | None = None) -> int:
         Appointment.status == "booked", Appointment.email != "", Appointment.starts_at > now + REMINDER_UNTIL,
         Appointment.starts_at <= now + REMINDER_BEFORE, ~followed)).all()
     due = [a for a in rows if to_utc(a.created_at) <= to_utc(a.starts_at) - REMINDER_BEFORE]
-    return sum(queue(session, appt, "reminder", now) for appt in due)
+    return sum(post(session, appt, "reminder", now) for appt in due)
 
 
 def scan(session_factory, now: datetime | None = None) -> Counter:
@@ -284,7 +281,7 @@ def scan(session_factory, now: datetime | None = None) -> Counter:
         counts["pending_expired"] = booking.expire_pendings(session, to_utc(now or utcnow()))
         counts["holds_expired"] = fairness.drop_expired_holds(session, to_utc(now or utcnow()))
         counts["challenges_expired"] = fairness.drop_spent_challenges(session, to_utc(now or utcnow()))
-        counts["mail_reminders"] = queue_reminders(session, now)
+        counts["mail_reminders"] = post_reminders(session, now)
         session.commit()
     return counts
 

@@ -8,7 +8,7 @@ codes). `subscribe` checks each code and links it to the subscription; topics sa
 
 Delivery goes through two tables, so nothing is lost or sent twice by a restart or by several workers:
   - `PushEvent`, something to tell, with a unique `key`. A request's status change adds one inside the staff's own
-    transaction (`request_status_changed`, called by requests.change_status): no status change, no message; no
+    transaction (`request_status_changed`, called by workflow.change_status): no status change, no message; no
     network call in the request. Reminders are added by `schedule_reminders` with the key
     "reminder:<24h|2h>:<appointment>:<start>" through an insert that ignores duplicates: each reminder of each
     appointment time exists once, whoever inserts it first. Staff notices come from `send_notice`.
@@ -52,17 +52,16 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
 
-from pwa_app.models import (
-    Appointment, Area, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic,
-    ServiceRequest, StatusChange, utcnow,
-)
 from pwa_app.common import once
-from pwa_app.notifications import webpush
-from pwa_app.notifications import mail
 from pwa_app.common.i18n import (
     DEFAULT_LANG, LANGUAGES, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
 from pwa_app.common.messages import N_
+from pwa_app.models import (
+    Appointment, Area, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic,
+    ServiceRequest, StatusChange, utcnow,
+)
+from pwa_app.notifications import mail, webpush
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -180,7 +179,7 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
     """Creates or updates this browser's subscription (PUT semantics: topics and links become what the device
     sent). An existing endpoint may be changed only with its own `auth` secret. Codes that do not check out are
     left unlinked. The caller commits. Returns `state()`."""
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import rules, views, workflow
     from pwa_app.appointments import access
 
     now = _utc(now)
@@ -211,7 +210,7 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
         if appt:
             appointment_ids[appt.id] = appt.code
     for code in list(requests or ())[:MAX_CODES]:
-        req = requests.find(session, str(code))
+        req = rules.find(session, str(code))
         if req:
             request_ids[req.id] = req.code
     session.execute(delete(PushLink).where(PushLink.subscription_id == sub.id))
@@ -243,7 +242,7 @@ def _forget(session: Session, subscription_ids: list[int]) -> None:
 
 
 def request_status_changed(session: Session, req: ServiceRequest, change: StatusChange) -> None:
-    """Called by requests.change_status after each public status change, in the same transaction: a push to the
+    """Called by workflow.change_status after each public status change, in the same transaction: a push to the
     devices that follow this request is queued and goes out once the change is committed. Never raises."""
     try:
         followed = session.exec(select(PushLink.id).where(PushLink.request_id == req.id).limit(1)).first()
@@ -271,7 +270,7 @@ def appointment_closed(session: Session, appt: Appointment, reason: str, now: da
 
 
 def clean_notice(texts: dict[str, dict[str, str]], url: str = "") -> tuple[dict, str]:
-    from pwa_app.service_requests.requests import clean_text
+    from pwa_app.service_requests.rules import clean_text
 
     cleaned: dict[str, dict[str, str]] = {}
     for lang, text in (texts or {}).items():
@@ -375,7 +374,7 @@ def _recipients(session: Session, event: PushEvent) -> list[tuple[int, str]]:
 def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime, names: _Names):
     """{lang: (payload JSON, ttl, urgency, tag)} for an event, or None when it has nothing left to say (an
     appointment cancelled or moved since, a start already past)."""
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import rules, views, workflow
 
     out = {}
     if event.kind.startswith("reminder_"):
@@ -424,8 +423,8 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
                 comments[row.lang] = row.text
             comments.setdefault(change.comment_lang, change.comment)
         for lang in langs:
-            label = requests.status_label(change.status, lang)
-            body = _say(lang, requests.REQUEST_STATUS_HELP[change.status])
+            label = views.status_label(change.status, lang)
+            body = _say(lang, rules.REQUEST_STATUS_HELP[change.status])
             comment = comments.get(lang) or comments.get(change.comment_lang, "")
             if comment:
                 body = f"{body}\n{comment[:BODY_MAX]}"

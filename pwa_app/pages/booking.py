@@ -4,7 +4,7 @@ offline and nothing typed is lost when the language changes."""
 
 import reflex as rx
 
-from components.data import page_const, client_fn, hook
+from components.data import client_fn, hook, page_const
 from components.layout import loading, page
 from components.ui import (
     back_link, button, catalogue_preload, checkbox, content, download_button, field, focus_here, link_button, notice,

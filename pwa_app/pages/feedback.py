@@ -7,13 +7,12 @@ from typing import TypedDict
 
 import reflex as rx
 
-from components.data import client_fn as data_fn
-from components.data import hook, page_const
+from components.data import client_fn as data_fn, hook, page_const
 from components.layout import loading, page
-from components.views import AppointmentView
 from components.ui import back_link, button, checkbox, field, link_button, notice
-from pwa_app.feedback.survey import FEEDBACK_ERRORS
+from components.views import AppointmentView
 from pwa_app.common.messages import ERRORS, translated
+from pwa_app.feedback.survey import FEEDBACK_ERRORS
 
 MODULE = "$/public/feedback.js"
 

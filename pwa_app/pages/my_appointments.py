@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.data import page_const, client_fn, hook
+from components.data import client_fn, hook, page_const
 from components.layout import page
 from components.ui import button, field
 from components.views import MyAppointments

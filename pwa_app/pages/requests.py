@@ -3,21 +3,10 @@ offline. Like the booking pages, they read the data module (assets/requests.js) 
 
 import reflex as rx
 
-from components.data import REQUESTS_MODULE, hook, page_const
-from components.data import client_fn as data_fn
+from components.data import REQUESTS_MODULE, client_fn as data_fn, hook, page_const
 from components.layout import loading, page
 from components.push import notify_me
-from components.ui import (
-    back_link,
-    button,
-    checkbox,
-    field,
-    focus_here,
-    icon,
-    link_button,
-    notice,
-    summary_list,
-)
+from components.ui import back_link, button, checkbox, field, focus_here, icon, link_button, notice, summary_list
 from components.views import MyRequests, NewRequest, RequestPage
 from pwa_app.common.messages import ERRORS, translated
 

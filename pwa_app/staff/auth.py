@@ -43,14 +43,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, delete, func, select, update
 
 from pwa_app import db
-from pwa_app.models import (
-    AuditEvent,
-    LoginAttempt,
-    StaffOffice,
-    StaffSession,
-    StaffUser,
-    utcnow,
-)
+from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser, utcnow
 
 UTC = UTC
 COOKIE = "cita_staff"

@@ -18,10 +18,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
-from pwa_app.models import Appointment, Office, Procedure, QueueTicket, ServiceRequest
-from pwa_app.service_requests import requests
-from pwa_app.staff.auth import Viewer
 from pwa_app.common.i18n import TZ, local
+from pwa_app.models import Appointment, Office, Procedure, QueueTicket, ServiceRequest
+from pwa_app.service_requests import rules
+from pwa_app.staff.auth import Viewer
 
 UTC = UTC
 MAX_DAYS = 366
@@ -154,7 +154,7 @@ def requests_summary(session: Session, viewer: Viewer, first: date, last: date,
     start, end = _bounds(first, last)
     query = select(ServiceRequest).where(ServiceRequest.closed_at != None,
                                          ServiceRequest.closed_at >= start, ServiceRequest.closed_at < end)
-    open_query = select(ServiceRequest).where(ServiceRequest.status.in_(sorted(requests.OPEN)))
+    open_query = select(ServiceRequest).where(ServiceRequest.status.in_(sorted(rules.OPEN)))
     if not viewer.is_admin:
         query = query.where(ServiceRequest.department_id == (viewer.department_id or -1))
         open_query = open_query.where(ServiceRequest.department_id == (viewer.department_id or -1))
@@ -163,7 +163,7 @@ def requests_summary(session: Session, viewer: Viewer, first: date, last: date,
     submitted = session.exec(select(ServiceRequest.id).where(
         ServiceRequest.submitted_at >= start, ServiceRequest.submitted_at < end,
         *([] if viewer.is_admin else [ServiceRequest.department_id == (viewer.department_id or -1)]))).all()
-    overdue = sum(1 for r in session.exec(open_query) if requests.is_overdue(r, now))
+    overdue = sum(1 for r in session.exec(open_query) if rules.is_overdue(r, now))
     return {"submitted": len(submitted), "answered": len(closed), "on_time": on_time,
             "on_time_rate": _rounded(100 * on_time / len(closed)) if closed else None, "overdue_open": overdue}
 

@@ -16,37 +16,18 @@ from sqlalchemy import func
 from sqlmodel import Session, or_, select
 
 from pwa_app import db
+from pwa_app.catalogue import published, translations
+from pwa_app.common import codes, events
+from pwa_app.common.i18n import TZ, local, long_day_label, time_label
 from pwa_app.models import (
-    Appointment,
-    Area,
-    Closure,
-    Department,
-    DisplayToken,
-    Municipality,
-    Office,
-    Procedure,
-    ProcedureOffice,
-    PushLink,
-    QueueTicket,
-    RequestAssignment,
-    RequestType,
-    Requirement,
-    Schedule,
-    ServiceRequest,
-    StaffOffice,
-    StaffUser,
+    Appointment, Area, Closure, Department, DisplayToken, Municipality, Office, Procedure, ProcedureOffice, PushLink,
+    QueueTicket, RequestAssignment, RequestType, Requirement, Schedule, ServiceRequest, StaffOffice, StaffUser,
     utcnow,
 )
-from pwa_app.service_requests import requests
-from pwa_app.staff import walk_in
-from pwa_app.notifications import push
-from pwa_app.notifications import mail
-from pwa_app.catalogue import translations
-from pwa_app.common import codes
-from pwa_app.catalogue import published
-from pwa_app.staff import auth
+from pwa_app.notifications import mail, push
+from pwa_app.service_requests import rules, views, workflow
+from pwa_app.staff import auth, walk_in
 from pwa_app.staff.auth import AuthError, Viewer
-from pwa_app.common.i18n import TZ, local, long_day_label, time_label
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x08\x0b-\x1f]")
@@ -502,8 +483,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
         for appt in booked:
             appt.status, appt.seat, appt.cancelled_at, appt.cancel_reason = "cancelled", None, moment, "closure"
             session.add(appt)
-            mail.queue(session, appt, "closed", moment, reason=reason)
-            push.appointment_closed(session, appt, reason, moment)
+            events.record(session, "appointment_closed", appt=appt, reason=reason, now=moment)
             walk_in.cancel_for_appointment(session, appt.id)
             cancelled += 1
         session.flush()
@@ -729,9 +709,9 @@ def inbox(session: Session, viewer: Viewer, show: str = "open", department_id: i
     elif department_id:
         query = query.where(ServiceRequest.department_id == department_id)
     if show == "open":
-        query = query.where(ServiceRequest.status.in_(sorted(requests.OPEN)))
+        query = query.where(ServiceRequest.status.in_(sorted(rules.OPEN)))
     elif show == "closed":
-        query = query.where(ServiceRequest.status.in_(sorted(requests.CLOSED)))
+        query = query.where(ServiceRequest.status.in_(sorted(rules.CLOSED)))
     rows = session.exec(query.order_by(ServiceRequest.due_date, ServiceRequest.submitted_at).limit(500)).all()
     types = {t.id: t.name for t in session.exec(select(RequestType))}
     departments = {d.id: d.name for d in session.exec(select(Department))}
@@ -739,10 +719,10 @@ def inbox(session: Session, viewer: Viewer, show: str = "open", department_id: i
                                   .join(StaffUser, StaffUser.id == RequestAssignment.staff_id)
                                   .where(RequestAssignment.request_id.in_([r.id for r in rows] or [0]))).all())
     items = [{
-        "id": r.id, "code": requests.format_code(r.code), "type": types.get(r.type_id, ""),
+        "id": r.id, "code": rules.format_code(r.code), "type": types.get(r.type_id, ""),
         "department": departments.get(r.department_id, ""), "status": r.status,
         "submitted": local(r.submitted_at).strftime("%d/%m/%Y %H:%M"), "due": r.due_date.strftime("%d/%m/%Y"),
-        "due_iso": r.due_date.isoformat(), "overdue": requests.is_overdue(r, now),
+        "due_iso": r.due_date.isoformat(), "overdue": rules.is_overdue(r, now),
         "summary": r.description[:140], "assignee": assignees.get(r.id, ""),
     } for r in rows]
     items.sort(key=lambda i: (not i["overdue"], i["due_iso"]))
@@ -760,19 +740,19 @@ def request_for(session: Session, viewer: Viewer, request_id: int) -> ServiceReq
 def request_detail(session: Session, viewer: Viewer, request_id: int, now: datetime | None = None) -> dict:
     """The tracking view (as the citizen sees it, in Spanish) plus what only the department sees."""
     req = request_for(session, viewer, request_id)
-    view = requests.request_view(session, req, "es", now)
+    view = views.request_view(session, req, "es", now)
     assigned = session.get(RequestAssignment, req.id)
     person = session.get(StaffUser, assigned.staff_id) if assigned else None
     view.update(id=req.id, name=req.name, email=req.email, phone=req.phone, document=req.document,
                 public_description=req.public_description, public_address=req.public_address,
                 assignee=person.name if person else "", assignee_id=person.id if person else 0,
-                next_statuses=sorted(requests.TRANSITIONS[req.status] - {"assigned"}))
+                next_statuses=sorted(rules.TRANSITIONS[req.status] - {"assigned"}))
     return view
 
 
 def request_attachment(session: Session, viewer: Viewer, request_id: int, position: int):
     """A file of a request the viewer's department handles (Forbidden for any other); None when there is none."""
-    return requests.attachment(session, request_for(session, viewer, request_id), position)
+    return views.attachment(session, request_for(session, viewer, request_id), position)
 
 
 def colleagues(session: Session, viewer: Viewer, request_id: int) -> list[StaffUser]:
@@ -793,7 +773,7 @@ def assign_request(session: Session, viewer: Viewer, request_id: int, staff_id: 
     row.staff_id, row.assigned_at, row.assigned_by = staff_id, now or utcnow(), viewer.id
     session.add(row)
     if req.status == "received":
-        requests.change_status(session, req, "assigned", now=now)
+        workflow.change_status(session, req, "assigned", now=now)
     session.flush()
     auth.audit(session, viewer, "request.assign", f"request:{req.id}", staff_id=staff_id)
     return req
@@ -805,8 +785,8 @@ def change_request_status(session: Session, viewer: Viewer, request_id: int, sta
     req = request_for(session, viewer, request_id)
     before = req.status
     try:
-        requests.change_status(session, req, status, department=department or None, comment=comment, now=now)
-    except requests.TrackingError as exc:
+        workflow.change_status(session, req, status, department=department or None, comment=comment, now=now)
+    except rules.TrackingError as exc:
         raise StaffError(exc.errors) from None
     if department:
         row = session.get(RequestAssignment, req.id)
@@ -825,8 +805,8 @@ def publish_request_text(session: Session, viewer: Viewer, request_id: int, desc
     if not session.get(RequestType, req.type_id).public:
         raise StaffError({"public_description": "not_public"})
     try:
-        requests.publish_text(session, req, description, address)
-    except requests.TrackingError as exc:
+        workflow.publish_text(session, req, description, address)
+    except rules.TrackingError as exc:
         raise StaffError(exc.errors) from None
     auth.audit(session, viewer, "request.publish" if req.public_description else "request.unpublish",
                f"request:{req.id}", description_chars=len(req.public_description),

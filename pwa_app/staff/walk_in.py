@@ -18,9 +18,9 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session, func, select, text
 
 from pwa_app import db
+from pwa_app.common.i18n import local, time_label
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, utcnow
 from pwa_app.staff import auth
-from pwa_app.common.i18n import local, time_label
 
 UTC = UTC
 PREFIX = {"walk_in": "A", "appointment": "C"}

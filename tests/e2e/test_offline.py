@@ -2,6 +2,7 @@
 offline (or while the server is down) is sent exactly once when it can be, then confirmed or re-offered."""
 
 import re
+
 from playwright.sync_api import expect
 
 from pwa_app.appointments import booking

@@ -263,10 +263,10 @@ def test_staff_workspace(browser, accounts, shot):
     assert not screen_errors, screen_errors
 
     # Requests inbox (one request sent by a citizen).
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import intake
 
     with app_server.session() as s:
-        requests.submit(s, {"type": "incidencia-via-publica", "description": "Farola apagada en la calle Real, 4.",
+        intake.submit(s, {"type": "incidencia-via-publica", "description": "Farola apagada en la calle Real, 4.",
                             "address": "Calle Real, 4", "consent": True, "lang": "es"})
         s.commit()
     page.goto("/staff/solicitudes/")
@@ -351,10 +351,10 @@ def test_signing_out_leaves_nothing_for_the_next_person(browser, accounts):
 
 
 def test_staff_approve_what_open311_publishes(browser, accounts, shot):
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import intake
 
     with accounts.session() as s:
-        req = requests.submit(s, {"type": "alumbrado-publico", "description": "Farola apagada delante de mi portal, "
+        req = intake.submit(s, {"type": "alumbrado-publico", "description": "Farola apagada delante de mi portal, "
                                   "soy Marta Gil, 3ºB.", "address": "Calle del Pinar, 7, 3ºB", "consent": True})
         s.commit()
         public_id = req.public_id
@@ -477,7 +477,7 @@ def test_after_failed_tries_the_right_password_still_signs_in(browser, accounts,
 def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts, shot):
     """Whom a closure leaves uninformed is on a printable call list; the day view shows the phone; a request's
     photos open from the inbox (and only for staff)."""
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import intake
     from tests.e2e.test_requests import PNG, loaded
 
     app_server = accounts
@@ -542,7 +542,7 @@ def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts
 
     # A request with a photo: a thumbnail in the inbox that opens the file full size.
     with app_server.session() as s:
-        req = requests.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto en el parque.",
+        req = intake.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto en el parque.",
                                   "address": "Parque del Ejido", "consent": True, "lang": "es",
                                   "attachments": [{"filename": "banco.png",
                                                    "data": base64.b64encode(PNG).decode()}]})

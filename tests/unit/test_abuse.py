@@ -12,17 +12,16 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, delete, func, select
 
 from pwa_app import proxy
-from pwa_app.models import ServiceRequest
-from pwa_app.common import ratelimit
-from pwa_app.common import codes
 from pwa_app.appointments import booking
+from pwa_app.common import codes, ratelimit
 from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
+from pwa_app.models import ServiceRequest
 from tests.unit.conftest import PEER, solve_challenge
-from tests.unit.test_api import booked, free_slot, new_key, slot  # noqa: F401  (fixtures)
+from tests.unit.test_api import booked, free_slot, new_key, slot
 from tests.unit.test_fairness import api_seats
 from tests.unit.test_requests_api import report
-from tests.unit.test_staff_auth import PASSWORD, client, make_admin, staff_env  # noqa: F401  (fixtures)
+from tests.unit.test_staff_auth import PASSWORD, client, make_admin, staff_env
 
 
 def other_address(api, host: str) -> TestClient:
@@ -209,7 +208,7 @@ def open311_post(client, headers=None, **fields):
     form = {"service_code": "alumbrado-publico", "description": "Farola apagada en la esquina con la plaza.",
             "lat": "40.6101", "long": "-3.9012", "address_string": "Calle Real, 3", "first_name": "Lucía",
             "email": "lucia@example.com", **fields}
-    return client.post("/api/open311/v2/requests.json", data=form, headers=headers)
+    return client.post("/api/open311/v2/rules.json", data=form, headers=headers)
 
 
 def test_open311_posts_are_limited_per_address_and_per_key(api, monkeypatch):
@@ -381,20 +380,20 @@ def test_two_replies_with_files_at_once_are_both_kept_on_postgresql(pg_engine, c
     import threading
 
     from pwa_app.models import Attachment, StatusChange
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import intake, rules
     from tests.unit.test_tracking import JPEG, b64, street
 
     with Session(pg_engine, expire_on_commit=False) as s:
-        code = requests.submit(s, street(attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]), now=clock.now).code
+        code = intake.submit(s, street(attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]), now=clock.now).code
         s.commit()
     start, errors = threading.Barrier(2), []
 
     def answer(n: int):
         with Session(pg_engine) as s:
-            found = requests.find(s, code)
+            found = rules.find(s, code)
             start.wait()
             try:
-                requests.reply(s, found, {"text": f"Otra foto {n}", "attachments": [
+                intake.reply(s, found, {"text": f"Otra foto {n}", "attachments": [
                     {"filename": f"{n}.jpg", "data": b64(JPEG)}]}, now=clock.now)
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - what the API answered 500 for

@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select
 
-from pwa_app.db import make_engine
-from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, Schedule
-from pwa_app.common import codes
 from pwa_app.appointments import booking
 from pwa_app.appointments.booking import BookingError, book, cancel, find, reschedule
-from pwa_app.common.idempotency import KeyReused, request_hash, run_once, valid_key
 from pwa_app.appointments.slots import find_slot
+from pwa_app.common import codes
+from pwa_app.common.idempotency import KeyReused, request_hash, run_once, valid_key
+from pwa_app.db import make_engine
+from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, Schedule
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"  # 20-minute slots; 2 desks at the North district board, 3 at the OAC

@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
-from pwa_app import db
-from pwa_app.models import Appointment, AuditEvent, Office, StaffSession
-from pwa_app import retention
-from pwa_app.staff import auth
+from pwa_app import db, retention
 from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
+from pwa_app.models import Appointment, AuditEvent, Office, StaffSession
+from pwa_app.staff import auth
 from tests.unit.test_api import free_slot, new_key, person, post_booking
 
 

@@ -8,13 +8,12 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from sqlmodel import Session, select
 
+from pwa_app.catalogue import published, translations
 from pwa_app.models import AuditEvent, ContentTranslation, Procedure, Requirement
 from pwa_app.staff import setup
-from pwa_app.catalogue import translations
-from pwa_app.catalogue import published
 from pwa_app.staff.setup import Forbidden, StaffError
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
-from tests.unit.test_staff_services import procedure, v, viewers  # noqa: F401  (fixtures)
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
+from tests.unit.test_staff_services import procedure, v, viewers
 
 PADRON = "alta-padron"
 

@@ -24,16 +24,15 @@ from limits.storage import MemoryStorage, RedisStorage
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select, update
 
-from pwa_app.db import make_engine
-from pwa_app.models import Appointment, Hold, IdempotencyRecord, Municipality, Office, Procedure, UsedChallenge
-from pwa_app.common import ratelimit
-from pwa_app.appointments import fairness
-from pwa_app.appointments import booking
+from pwa_app.appointments import booking, fairness
 from pwa_app.appointments.booking import BookingError, book, cancel
+from pwa_app.appointments.slots import booking_window, find_slot, slots
+from pwa_app.common import ratelimit
 from pwa_app.common.documents import CONTROL_LETTERS
 from pwa_app.common.i18n import gettext, long_day_label, time_label
 from pwa_app.common.messages import ERRORS, RELEASE
-from pwa_app.appointments.slots import booking_window, find_slot, slots
+from pwa_app.db import make_engine
+from pwa_app.models import Appointment, Hold, IdempotencyRecord, Municipality, Office, Procedure, UsedChallenge
 from tests.unit.conftest import Clock, solve_challenge
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"

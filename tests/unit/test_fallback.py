@@ -3,13 +3,13 @@ it is shown: the catalogue names the fields, mails wrap them in lang="es" dir="l
 
 from sqlmodel import delete, select
 
+from pwa_app.appointments.booking import book
+from pwa_app.catalogue import published
+from pwa_app.common.i18n import Fallback, isolate
 from pwa_app.models import ContentTranslation, Procedure
 from pwa_app.notifications import push
-from pwa_app.catalogue import published
-from pwa_app.appointments.booking import book
-from pwa_app.common.i18n import Fallback, isolate
 from tests.unit.test_fairness import OAC, PADRON, dni, person
-from tests.unit.test_mail import first_free, folder, mails, parsed  # noqa: F401  (fixture)
+from tests.unit.test_mail import first_free, folder, mails, parsed
 
 SPANISH_NAME = "Alta en el padrón (empadronamiento)"
 

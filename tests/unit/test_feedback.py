@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
-from pwa_app.models import Appointment, RequestType, SurveyAnswer
-from pwa_app.service_requests import requests
-from pwa_app.feedback import survey
 from pwa_app.appointments import booking
-from pwa_app.staff import auth
+from pwa_app.feedback import survey
 from pwa_app.feedback.survey import FeedbackError
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
+from pwa_app.models import Appointment, RequestType, SurveyAnswer
+from pwa_app.service_requests import rules
+from pwa_app.staff import auth
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
 from tests.unit.test_staff_services import NORTE, OAC, WED, book_at, free_slots, office, procedure, viewers
 
 
@@ -97,7 +97,7 @@ def test_suggestion_box(session):
                                                      "consent": True, "lang": "es"})
     assert req is not None and note.request_id == req.id and note.name == "Luis Pérez"
     assert session.get(RequestType, req.type_id).slug == "queja-sugerencia"
-    assert requests.find(session, req.code).email == "luis@example.com"
+    assert rules.find(session, req.code).email == "luis@example.com"
     # Anonymous and asking for an answer: followed by the tracking code alone, no contact kept.
     _, anon = survey.submit_suggestion(session, {"text": "Poca luz en el parque.", "anonymous": True,
                                                    "wants_answer": True, "email": "x@example.com", "consent": True})

@@ -14,12 +14,12 @@ from email.policy import default
 import pytest
 from sqlmodel import Session, select, update
 
-from pwa_app.models import Appointment, MailOutbox, Procedure, PushLink, PushSubscription
-from pwa_app.notifications import mail
 from pwa_app.appointments import booking
 from pwa_app.appointments.booking import BookingError, book
-from pwa_app.common.i18n import gettext, local, long_day_label
 from pwa_app.appointments.slots import slots
+from pwa_app.common.i18n import gettext, local, long_day_label
+from pwa_app.models import Appointment, MailOutbox, Procedure, PushLink, PushSubscription
+from pwa_app.notifications import mail
 from tests.unit.test_fairness import CSSU, OAC, PADRON, dni, ids, person
 
 WEDDING = "matrimonio-civil"  # high demand, one seat per slot
@@ -336,11 +336,11 @@ def test_reminder_by_email_the_day_before_when_no_device_follows_by_push_and_onl
 
 def test_a_request_is_confirmed_by_mail_with_its_tracking_code_and_link_in_the_citizens_language(session, clock,
                                                                                                  folder):
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import intake, rules, workflow
     from tests.unit.test_tracking import application
 
-    req = requests.submit(session, application(lang="uk"), now=clock.now)
-    requests.submit(session, application(email="", phone="612345678"), now=clock.now)  # no address, no mail
+    req = intake.submit(session, application(lang="uk"), now=clock.now)
+    intake.submit(session, application(email="", phone="612345678"), now=clock.now)  # no address, no mail
     session.commit()
     [row] = mails(session)
     msg = parsed(row)
@@ -348,17 +348,17 @@ def test_a_request_is_confirmed_by_mail_with_its_tracking_code_and_link_in_the_c
     assert msg["Content-Language"] == "uk" and msg["Subject"].startswith(
         gettext("uk", "Request received: %(type)s").split("%")[0]) and not msg["Subject"].startswith("Request")
     text = msg.get_body(("plain",)).get_content()
-    assert requests.format_code(req.code) in text and f"https://cita.example.es/uk/solicitud/?c={req.code}" in text
+    assert rules.format_code(req.code) in text and f"https://cita.example.es/uk/solicitud/?c={req.code}" in text
     assert gettext("uk", "Follow my request") in text and gettext("uk", "What to bring") not in text
 
 
 def test_each_status_change_of_a_request_is_mailed_once_with_the_public_comment(session, clock, folder):
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import intake, rules, workflow
     from tests.unit.test_tracking import application
 
-    req = requests.submit(session, application(lang="ca"), now=clock.now)
-    requests.change_status(session, req, "in_progress", now=clock.now)
-    requests.change_status(session, req, "waiting_citizen", comment="Envieu el contracte & la factura.",
+    req = intake.submit(session, application(lang="ca"), now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "waiting_citizen", comment="Envieu el contracte & la factura.",
                            now=clock.now)
     session.commit()
     received, working, waiting = mails(session)

@@ -8,9 +8,9 @@ import pytest
 from sqlmodel import Session, select
 
 from pwa_app.api import open311
-from pwa_app.models import ServiceRequest
-from pwa_app.service_requests import requests
 from pwa_app.common import ratelimit
+from pwa_app.models import ServiceRequest
+from pwa_app.service_requests import intake, rules, workflow
 from tests.unit.test_tracking import JPEG
 
 V2 = "/api/open311/v2"
@@ -38,7 +38,7 @@ def fresh_limits(monkeypatch):
 def post(api, **fields):
     form = {"service_code": "alumbrado-publico", "description": "Farola apagada en la esquina con la plaza.",
             "lat": "40.6101", "long": "-3.9012", "address_string": "Calle Real, 3", **PERSON, **fields}
-    return api.post(f"{V2}/requests.json", data={k: v for k, v in form.items() if v is not None})
+    return api.post(f"{V2}/rules.json", data={k: v for k, v in form.items() if v is not None})
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def posted(api) -> dict:
 def private_request(engine) -> ServiceRequest:
     """A social-aid request: never visible through Open311."""
     with Session(engine, expire_on_commit=False) as s:
-        req = requests.submit(s, {"type": "ayuda-social", "description": "Necesito ayuda con el alquiler.",
+        req = intake.submit(s, {"type": "ayuda-social", "description": "Necesito ayuda con el alquiler.",
                                   "name": "Pedro Ruiz", "phone": "611223344", "consent": True})
         s.commit()
     return req
@@ -120,21 +120,21 @@ def test_only_the_text_staff_approved_is_published(api, engine, posted):
     url = f"{V2}/requests/{posted['service_request_id']}.json"
     english = api.get(url, params={"lang": "en"}).json()[0]
     assert english["description"] == "Street light out or faulty" and english["address"] is None
-    assert "Farola apagada en la esquina" not in api.get(f"{V2}/requests.json").text
+    assert "Farola apagada en la esquina" not in api.get(f"{V2}/rules.json").text
     with Session(engine, expire_on_commit=False) as s:
-        req = requests.find_public(s, posted["service_request_id"])
-        requests.publish_text(s, req, "Farola apagada.", "Calle Real")
+        req = rules.find_public(s, posted["service_request_id"])
+        workflow.publish_text(s, req, "Farola apagada.", "Calle Real")
         s.commit()
     (item,) = api.get(url).json()
     assert (item["description"], item["address"]) == ("Farola apagada.", "Calle Real")
     with Session(engine, expire_on_commit=False) as s:
-        req = requests.find_public(s, posted["service_request_id"])
+        req = rules.find_public(s, posted["service_request_id"])
         for bad, field in ((("<b>x</b>", ""), "public_description"), (("", "Calle Real"), "public_description"),
                            (("Farola.", "C/ {Real}"), "public_address"), (("Farola.", "x" * 201), "public_address")):
-            with pytest.raises(requests.TrackingError) as exc:
-                requests.publish_text(s, req, *bad)
+            with pytest.raises(rules.TrackingError) as exc:
+                workflow.publish_text(s, req, *bad)
             assert set(exc.value.errors) == {field}
-        requests.publish_text(s, req, "", "")  # taken back
+        workflow.publish_text(s, req, "", "")  # taken back
         s.commit()
         assert (req.public_description, req.public_address) == ("", "")
     assert api.get(url).json()[0]["description"] == "Farola apagada o avería del alumbrado"
@@ -142,9 +142,9 @@ def test_only_the_text_staff_approved_is_published(api, engine, posted):
 
 def test_status_is_open_or_closed_with_the_latest_public_note(api, engine, posted):
     with Session(engine, expire_on_commit=False) as s:
-        req = requests.find_public(s, posted["service_request_id"])
-        requests.change_status(s, req, "assigned", comment="Avisada la empresa de mantenimiento.")
-        requests.change_status(s, req, "resolved", comment="Lámpara sustituida.")
+        req = rules.find_public(s, posted["service_request_id"])
+        workflow.change_status(s, req, "assigned", comment="Avisada la empresa de mantenimiento.")
+        workflow.change_status(s, req, "resolved", comment="Lámpara sustituida.")
         s.commit()
     (item,) = api.get(f"{V2}/requests/{posted['service_request_id']}.json").json()
     assert item["status"] == "closed" and item["status_notes"] == "Lámpara sustituida."
@@ -152,11 +152,11 @@ def test_status_is_open_or_closed_with_the_latest_public_note(api, engine, poste
 
 def test_private_types_are_never_listed_nor_found(api, engine, posted):
     hidden = private_request(engine)
-    listed = api.get(f"{V2}/requests.json").json()
+    listed = api.get(f"{V2}/rules.json").json()
     assert [i["service_request_id"] for i in listed] == [posted["service_request_id"]]
     assert api.get(f"{V2}/requests/{hidden.public_id}.json").status_code == 404
-    assert api.get(f"{V2}/requests.json", params={"service_request_id": hidden.public_id}).json() == []
-    assert "alquiler" not in api.get(f"{V2}/requests.json", params={"service_code": "ayuda-social"}).text
+    assert api.get(f"{V2}/rules.json", params={"service_request_id": hidden.public_id}).json() == []
+    assert "alquiler" not in api.get(f"{V2}/rules.json", params={"service_code": "ayuda-social"}).text
     refused = post(api, service_code="ayuda-social")
     assert refused.status_code == 404 and refused.json()[0]["code"] == 404
 
@@ -171,7 +171,7 @@ def make_requests(engine, count: int, start: datetime, step: timedelta, service=
     made = []
     with Session(engine, expire_on_commit=False) as s:
         for i in range(count):
-            made.append(requests.submit(s, {"type": service, "description": f"Aviso {i}", "address": "Plaza Mayor",
+            made.append(intake.submit(s, {"type": service, "description": f"Aviso {i}", "address": "Plaza Mayor",
                                             "consent": True}, now=start + i * step))
         s.commit()
     return made
@@ -184,11 +184,11 @@ def test_list_filters(api, engine):
     light = make_requests(engine, 1, now - timedelta(days=5), timedelta(0), service="alumbrado-publico")
     with Session(engine, expire_on_commit=False) as s:
         req = s.get(ServiceRequest, recent[0].id)
-        requests.change_status(s, req, "closed", comment="Duplicado.")
+        workflow.change_status(s, req, "closed", comment="Duplicado.")
         s.commit()
 
     def ids(**params):
-        r = api.get(f"{V2}/requests.json", params=params)
+        r = api.get(f"{V2}/rules.json", params=params)
         assert r.status_code == 200, r.text
         return [i["service_request_id"] for i in r.json()]
 
@@ -214,7 +214,7 @@ def test_list_filters(api, engine):
     {"status": "pending"},
 ])
 def test_bad_filters_are_400(api, params):
-    r = api.get(f"{V2}/requests.json", params=params)
+    r = api.get(f"{V2}/rules.json", params=params)
     assert r.status_code == 400 and r.json()[0]["code"] == 400
 
 
@@ -222,7 +222,7 @@ def test_at_most_1000_results(api, engine, monkeypatch):
     assert open311.MAX_RESULTS == 1000 and open311.MAX_SPAN == timedelta(days=90)
     monkeypatch.setattr(open311, "MAX_RESULTS", 3)  # the same cap, without inserting a thousand rows
     make_requests(engine, 5, datetime.now(timezone.utc) - timedelta(days=1), timedelta(minutes=1))
-    assert len(api.get(f"{V2}/requests.json").json()) == 3
+    assert len(api.get(f"{V2}/rules.json").json()) == 3
 
 
 @pytest.mark.parametrize("fields, status, mentions", [
@@ -252,8 +252,8 @@ def test_post_with_api_keys_configured(api, monkeypatch):
 def test_post_is_idempotent_with_a_key(api, engine):
     headers = {"Idempotency-Key": "open311-key-0001"}
     form = {"service_code": "alumbrado-publico", "description": "Farola apagada.", "address_string": "Calle Real"}
-    first = api.post(f"{V2}/requests.json", data=form, headers=headers)
-    again = api.post(f"{V2}/requests.json", data=form, headers=headers)
+    first = api.post(f"{V2}/rules.json", data=form, headers=headers)
+    again = api.post(f"{V2}/rules.json", data=form, headers=headers)
     assert first.status_code == 200 and first.json() == again.json()
     with Session(engine) as s:
         assert len(s.exec(select(ServiceRequest)).all()) == 1
@@ -263,7 +263,7 @@ def test_published_photos_get_a_media_url(api, engine):
     import base64
 
     with Session(engine, expire_on_commit=False) as s:
-        req = requests.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto.",
+        req = intake.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto.",
                                   "address": "Parque del Pinar", "consent": True,
                                   "attachments": [{"filename": "banco.jpg",
                                                    "data": base64.b64encode(JPEG).decode()}]})
@@ -272,7 +272,7 @@ def test_published_photos_get_a_media_url(api, engine):
     assert item["media_url"] is None  # not before staff have looked at it
     assert api.get(f"{V2}/media/{req.public_id}/1").status_code == 404
     with Session(engine) as s:
-        requests.publish_attachment(s, s.get(ServiceRequest, req.id), 1)
+        workflow.publish_attachment(s, s.get(ServiceRequest, req.id), 1)
         s.commit()
     (item,) = api.get(f"{V2}/requests/{req.public_id}.json").json()
     assert item["media_url"].startswith("http") and item["media_url"].endswith(f"/media/{req.public_id}/1")
@@ -284,8 +284,8 @@ def test_reads_are_rate_limited(api, posted, monkeypatch):
     monkeypatch.setenv("CITA_RATE_OPEN311", "2/60")
     ratelimit.limiter.cache_clear()
     assert api.get(f"{V2}/services.json").status_code == 200
-    assert api.get(f"{V2}/requests.json").status_code == 200
-    for path in ("/services.json", "/requests.json", f"/requests/{posted['service_request_id']}.json"):
+    assert api.get(f"{V2}/rules.json").status_code == 200
+    for path in ("/services.json", "/rules.json", f"/requests/{posted['service_request_id']}.json"):
         r = api.get(V2 + path)
         assert r.status_code == 429
         assert int(r.headers["retry-after"]) >= 1

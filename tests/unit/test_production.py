@@ -8,10 +8,10 @@ import hashlib
 import brotli
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from sqlmodel import Session, select
 
 from pwa_app import db
 from pwa_app.security import SecurityHeaders, csp, script_hashes
@@ -278,8 +278,8 @@ def test_every_worker_sees_a_catalogue_change(engine, monkeypatch):
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
     monkeypatch.setenv("REDIS_URL", url)
-    monkeypatch.setattr(catalogue, "VERSION_KEY", f"cita:test:{secrets.token_hex(4)}:catalogue-version")
-    monkeypatch.setattr(catalogue, "_cache", {})
+    monkeypatch.setattr(published, "VERSION_KEY", f"cita:test:{secrets.token_hex(4)}:catalogue-version")
+    monkeypatch.setattr(published, "_cache", {})
 
     def name_shown() -> str:
         with Session(engine) as s:
@@ -302,7 +302,7 @@ def test_every_worker_sees_a_catalogue_change(engine, monkeypatch):
 def test_a_catalogue_survives_redis_going_away(engine, monkeypatch):
     from pwa_app.catalogue import published
 
-    monkeypatch.setattr(catalogue, "_cache", {})
+    monkeypatch.setattr(published, "_cache", {})
     monkeypatch.delenv("REDIS_URL", raising=False)
     with Session(engine) as s:
         kept = published.cached(s, "es")

@@ -17,18 +17,15 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import Session, func, select
 
-from pwa_app.models import (
-    Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest,
-)
-from pwa_app.service_requests import requests
-from pwa_app.notifications import push
-from pwa_app.notifications import webpush
-from pwa_app.common import codes
 from pwa_app.appointments.booking import verifier_of
+from pwa_app.common import codes
 from pwa_app.common.i18n import TZ
+from pwa_app.models import Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest
+from pwa_app.notifications import push, webpush
+from pwa_app.service_requests import intake, rules, workflow
 from tests.unit.conftest import Clock
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
-from tests.unit.test_staff_auth import client, people, staff_env  # noqa: F401  (fixtures)
+from tests.unit.test_staff_auth import client, people, staff_env
 
 ROOT = Path(__file__).resolve().parents[2]
 START = Clock.at(2026, 12, 3, 10, 0)  # a Thursday, 10:00 in Madrid
@@ -73,7 +70,7 @@ def make_appointment(session, start=START, booked=BOOKED, procedure_id=1, office
 
 
 def make_request(session, clock, lang="es"):
-    req = requests.submit(session, {"type": "incidencia-via-publica", "description": "Farola apagada en la plaza.",
+    req = intake.submit(session, {"type": "incidencia-via-publica", "description": "Farola apagada en la plaza.",
                                     "address": "Plaza Mayor, 1", "consent": True, "lang": lang}, now=clock.now)
     session.commit()
     return req
@@ -149,7 +146,7 @@ def test_subscribing_links_the_devices_codes_and_its_topics(api, engine, clock, 
             "topics": ["reminders", "updates", "office:junta-distrito-norte", "office:nowhere", "admin"],
             "appointments": [{"code": codes.format_code(mine.code), "verifier": verifier_of(mine)},
                              {"code": other.code, "verifier": "0000"}],  # a wrong verifier links nothing
-            "requests": [requests.format_code(req.code), "ZZZZZZZZZZZZZZZZ"]}
+            "requests": [rules.format_code(req.code), "ZZZZZZZZZZZZZZZZ"]}
     answer = api.put("/api/v1/push/subscription", json=body)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"topics": ["office:junta-distrito-norte", "reminders", "updates"], "lang": "en",
@@ -367,7 +364,7 @@ def test_every_public_status_change_reaches_the_followers_in_their_language(sess
     spanish = follow(session, receiver, lang="es", requests=[req])
     english = follow(session, receiver, lang="en", requests=[req])
     follow(session, receiver, lang="es", topics=("reminders",), requests=[req])  # did not ask for updates
-    requests.change_status(session, req, "assigned", department="vias-publicas", now=clock.now)
+    workflow.change_status(session, req, "assigned", department="vias-publicas", now=clock.now)
     session.commit()
     worker.tick(clock.now)
     [es], [en] = receiver.messages(spanish["endpoint"]), receiver.messages(english["endpoint"])
@@ -375,7 +372,7 @@ def test_every_public_status_change_reaches_the_followers_in_their_language(sess
     assert en.payload["body"] == "The department responsible has your request and will look at it soon."
     assert es.payload["url"] == f"/es/solicitud/?c={req.code}" and en.payload["tag"] == f"request-{req.code}"
     assert abs(es.ttl - push.STATUS_TTL) < 5 and es.urgency == "normal"
-    requests.change_status(session, req, "waiting_citizen", comment="Indique el número de la farola, por favor.",
+    workflow.change_status(session, req, "waiting_citizen", comment="Indique el número de la farola, por favor.",
                            now=clock.moved(hours=1).now)
     session.commit()
     worker.tick(clock.moved(hours=1).now)
@@ -387,7 +384,7 @@ def test_every_public_status_change_reaches_the_followers_in_their_language(sess
 
 def test_a_status_change_of_an_unfollowed_request_queues_nothing(session, clock):
     req = make_request(session, clock)
-    requests.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     assert count(session, PushEvent) == 0
 
@@ -399,7 +396,7 @@ def test_a_broken_push_table_never_stops_a_status_change(session, clock, monkeyp
         raise RuntimeError("database trouble")
 
     monkeypatch.setattr(notify, "select", broken)
-    change = requests.change_status(session, req, "in_progress", now=clock.now)
+    change = workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     assert change.id and session.get(ServiceRequest, req.id).status == "in_progress"
 
@@ -413,7 +410,7 @@ def test_gone_subscriptions_are_removed(session, clock, worker, receiver):
     receiver.respond(gone["endpoint"], 410)
     receiver.forget(kept["endpoint"])  # answers 404: also gone
     still = follow(session, receiver, requests=[req])
-    requests.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     counts = worker.tick(clock.now)
     assert counts["gone"] == 2 and counts["sent"] == 1
@@ -428,7 +425,7 @@ def test_429_and_5xx_are_retried_with_back_off(session, clock, worker, receiver)
     busy, broken = follow(session, receiver, requests=[req]), follow(session, receiver, requests=[req])
     receiver.respond(busy["endpoint"], (429, {"Retry-After": "30"}))
     receiver.respond(broken["endpoint"], 503, 502)
-    requests.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     now = clock.now
     assert worker.tick(now)["retry"] == 2
@@ -453,7 +450,7 @@ def test_a_push_service_that_cannot_be_reached_is_retried_until_the_message_expi
     req = make_request(session, clock)
     follow(session, receiver, requests=[req])
     receiver.close()  # connection refused from now on
-    requests.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     assert worker.tick(clock.now)["retry"] == 1
     [delivery] = deliveries(session)
@@ -518,7 +515,7 @@ def test_the_staff_notice_api_is_guarded(client, people, staff_env):  # noqa: F8
 def test_old_deliveries_events_and_forgotten_browsers_are_purged(session, clock, worker, receiver):
     req = make_request(session, clock)
     follow(session, receiver, requests=[req])
-    requests.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     worker.tick(clock.now)
     assert count(session, PushDelivery) == count(session, PushEvent) == 1

@@ -12,12 +12,12 @@ from sqlmodel import Session, func, select
 
 from pwa_app.api.limits import BodyLimit
 from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
-from pwa_app.models import Attachment, IdempotencyRecord, ServiceRequest
-from pwa_app.proxy import client_address
-from pwa_app.service_requests import requests
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
+from pwa_app.models import Attachment, IdempotencyRecord, ServiceRequest
+from pwa_app.proxy import client_address
+from pwa_app.service_requests import rules, workflow
 from tests.unit.test_tracking import JPEG
 
 _keys = itertools.count(1)
@@ -77,7 +77,7 @@ def test_request_types_in_both_languages_with_etag(api):
 
 def test_submit_answers_201_with_the_tracking_view(api, engine, sent):
     assert sent["status"] == "received" and sent["status_label"] == "Recibida"
-    assert requests.normalize_tracking_code(sent["code"])
+    assert rules.normalize_tracking_code(sent["code"])
     assert sent["department"]["name"] == "Vías Públicas y Alumbrado"
     assert sent["due_label"].startswith("Respuesta prevista, a más tardar, el ")
     assert sent["attachments"][0]["content_type"] == "image/jpeg"
@@ -142,9 +142,9 @@ def test_unknown_code_is_404_json(api):
 
 def test_staff_status_change_shows_in_the_view(api, engine, sent):
     with Session(engine, expire_on_commit=False) as s:
-        found = requests.find(s, sent["code"])
-        requests.change_status(s, found, "assigned", comment="La brigada irá el jueves.")
-        requests.change_status(s, found, "waiting_citizen", comment="¿La farola tiene un número pintado?")
+        found = rules.find(s, sent["code"])
+        workflow.change_status(s, found, "assigned", comment="La brigada irá el jueves.")
+        workflow.change_status(s, found, "waiting_citizen", comment="¿La farola tiene un número pintado?")
         s.commit()
     view = api.get(f"/api/v1/requests/{sent['code']}").json()
     assert view["status"] == "waiting_citizen" and view["paused"] is True
@@ -156,9 +156,9 @@ def test_staff_status_change_shows_in_the_view(api, engine, sent):
 
 def test_the_citizen_replies(api, engine, sent):
     with Session(engine, expire_on_commit=False) as s:
-        found = requests.find(s, sent["code"])
-        requests.change_status(s, found, "assigned")
-        requests.change_status(s, found, "waiting_citizen", comment="Envíe una foto de cerca.")
+        found = rules.find(s, sent["code"])
+        workflow.change_status(s, found, "assigned")
+        workflow.change_status(s, found, "waiting_citizen", comment="Envíe una foto de cerca.")
         s.commit()
     key = new_key()
     body = {"text": "Aquí está.", "lang": "es", "attachments": report()["attachments"]}
@@ -218,7 +218,7 @@ def test_openapi_documents_the_requests_api(api):
     for path in ("/api/v1/request-types", "/api/v1/requests", "/api/v1/requests/{code}",
                  "/api/v1/requests/lookup", "/api/v1/requests/{code}/replies",
                  "/api/v1/requests/{code}/attachments/{n}", "/api/open311/v2/services.json",
-                 "/api/open311/v2/requests.json", "/api/open311/v2/requests/{service_request_id}.json"):
+                 "/api/open311/v2/rules.json", "/api/open311/v2/requests/{service_request_id}.json"):
         assert path in paths, path
 
 
@@ -345,9 +345,9 @@ def test_answers_match_their_documented_schemas(api, engine, sent):
         RequestTypesOut.model_validate(api.get("/api/v1/request-types", params={"lang": lang}).json())
     RequestView.model_validate(sent)
     with Session(engine, expire_on_commit=False) as s:
-        found = requests.find(s, sent["code"])
-        requests.change_status(s, found, "assigned", comment="En ello.")
-        requests.change_status(s, found, "waiting_citizen", comment="¿Número de portal?")
+        found = rules.find(s, sent["code"])
+        workflow.change_status(s, found, "assigned", comment="En ello.")
+        workflow.change_status(s, found, "waiting_citizen", comment="¿Número de portal?")
         s.commit()
     waiting = api.get(f"/api/v1/requests/{sent['code']}", params={"lang": "en"}).json()
     RequestView.model_validate(waiting)

@@ -9,12 +9,11 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from pwa_app import db
+from pwa_app import db, retention
 from pwa_app.models import (
     Appointment, Attachment, AuditEvent, ContentTranslation, IdempotencyRecord, LoginAttempt, Office, Procedure,
     RequestType, ServiceRequest, StatusChange, Suggestion,
 )
-from pwa_app import retention
 from pwa_app.retention import forget_appointment, purge, run_if_due
 
 _codes = itertools.count(1)

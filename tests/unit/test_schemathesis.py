@@ -18,10 +18,10 @@ from sqlmodel import Session
 
 from pwa_app import db
 from pwa_app.api import create_api, fair
+from pwa_app.catalogue import published
+from pwa_app.common import ratelimit
 from pwa_app.db import create_tables, make_engine
 from pwa_app.seed import seed_demo
-from pwa_app.common import ratelimit
-from pwa_app.catalogue import published
 
 EXAMPLES = int(os.environ.get("CITA_SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]

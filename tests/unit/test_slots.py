@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from pwa_app.models import Appointment, Office, Procedure, Schedule
 from pwa_app.appointments import slots
 from pwa_app.appointments.slots import local_to_utc, slots
+from pwa_app.models import Appointment, Office, Procedure, Schedule
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 MADRID, UTC = ZoneInfo("Europe/Madrid"), timezone.utc

@@ -12,13 +12,11 @@ from sqlmodel import Session, func, select
 from pwa_app.api import staff as staff_api
 from pwa_app.models import AuditEvent, Office, QueueTicket
 from pwa_app.pages.staff import STAFF_PAGES
-from pwa_app.staff import setup
-from pwa_app.staff import walk_in
-from pwa_app.staff import auth
+from pwa_app.staff import auth, setup, walk_in
 from state.base import StaffState
 from state.login import LoginState
 from state.queue import DisplayState
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
 
 # Handlers that anyone may call: the sign-in page's, which reads only its own query string; the message shown when
 # an event failed on the server and its «Reintentar» (a reload of the page), which touch no data.

@@ -12,14 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from pwa_app import db
-from pwa_app.models import (
-    AuditEvent,
-    LoginAttempt,
-    Office,
-    StaffSession,
-    StaffUser,
-    utcnow,
-)
+from pwa_app.models import AuditEvent, LoginAttempt, Office, StaffSession, StaffUser, utcnow
 from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError
 
@@ -406,7 +399,7 @@ def test_purge_drops_ended_sessions_and_old_attempts(session, clock):
 
 def test_request_files_open_only_for_staff_of_the_requests_department(client, people, staff_env):
     from pwa_app.models import RequestType
-    from pwa_app.service_requests import requests
+    from pwa_app.service_requests import intake
     from tests.unit.test_tracking import JPEG, b64
 
     with Session(staff_env, expire_on_commit=False) as s:
@@ -414,7 +407,7 @@ def test_request_files_open_only_for_staff_of_the_requests_department(client, pe
         other = s.exec(select(RequestType).where(RequestType.department_id != 1, RequestType.allows_photo)).first()
         raw = {"description": "Farola fundida.", "address": "Calle Mayor 1", "name": "Ana", "email": "a@b.es",
                "document": "12345678Z", "consent": True, "attachments": [{"filename": "foto.jpg", "data": b64(JPEG)}]}
-        ours, theirs = (requests.submit(s, {**raw, "type": t.slug}) for t in (mine, other))
+        ours, theirs = (intake.submit(s, {**raw, "type": t.slug}) for t in (mine, other))
         s.commit()
     url = "/api/staff/requests/{}/attachments/{}"
     assert client.get(url.format(ours.id, 1)).status_code == 401  # nobody signed in

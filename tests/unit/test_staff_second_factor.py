@@ -10,10 +10,9 @@ import pytest
 from sqlmodel import select
 
 from pwa_app.models import AuditEvent, StaffSession, StaffUser
-from pwa_app.staff import setup
-from pwa_app.staff import auth
+from pwa_app.staff import auth, setup
 from pwa_app.staff.auth import AuthError
-from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env  # noqa: F401
+from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env
 
 TOTP = pyotp.TOTP(TOTP_SECRET)
 

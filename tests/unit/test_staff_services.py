@@ -11,32 +11,19 @@ from email.policy import default
 import pytest
 from sqlmodel import Session, select
 
-from pwa_app.models import (
-    Appointment,
-    AuditEvent,
-    Closure,
-    Department,
-    MailOutbox,
-    Municipality,
-    Office,
-    Procedure,
-    QueueTicket,
-    RequestAssignment,
-    ServiceRequest,
-    StaffUser,
-)
-from pwa_app.service_requests import requests
-from pwa_app.staff import setup
-from pwa_app.staff import reports
-from pwa_app.staff import walk_in
-from pwa_app.common import codes
 from pwa_app.appointments import booking
-from pwa_app.staff import auth
-from pwa_app.common.i18n import local, long_day_label, time_label
 from pwa_app.appointments.slots import slots
+from pwa_app.common import codes
+from pwa_app.common.i18n import local, long_day_label, time_label
+from pwa_app.models import (
+    Appointment, AuditEvent, Closure, Department, MailOutbox, Municipality, Office, Procedure, QueueTicket,
+    RequestAssignment, ServiceRequest, StaffUser,
+)
+from pwa_app.service_requests import intake, views
+from pwa_app.staff import auth, reports, setup, walk_in
 from pwa_app.staff.setup import Forbidden, StaffError
 from tests.unit.conftest import solve_challenge
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
 
 OAC, NORTE = "oac-casa-consistorial", "junta-distrito-norte"
 PADRON = "alta-padron"
@@ -482,7 +469,7 @@ def test_reports_csv_endpoint(client, people):
 def submit(session, clock, rtype="instancia-general", days_ago=0, text="Solicito copia del expediente."):
     raw = {"type": rtype, "description": text, "name": "Ana García", "email": "ana@example.com",
            "document": "12345678Z", "address": "Calle Mayor, 12", "consent": True, "lang": "es"}
-    req = requests.submit(session, raw, now=clock.now - timedelta(days=days_ago))
+    req = intake.submit(session, raw, now=clock.now - timedelta(days=days_ago))
     session.commit()
     return req
 
@@ -508,13 +495,13 @@ def test_assign_and_change_status_with_a_public_comment(session, clock, v):
     assert req.status == "assigned" and session.get(RequestAssignment, req.id).staff_id == manager_id
     detail = setup.request_detail(session, v["manager"], req.id, now=clock.now)
     assert detail["assignee"] == "Marta" and detail["email"] == "ana@example.com"
-    assert "Marta" not in str(requests.request_view(session, req, "es"))  # the public timeline names no one
+    assert "Marta" not in str(views.request_view(session, req, "es"))  # the public timeline names no one
     with pytest.raises(StaffError) as exc:
         setup.change_request_status(session, v["manager"], req.id, "rejected", "", now=clock.now)
     assert exc.value.errors == {"comment": "required"}
     setup.change_request_status(session, v["manager"], req.id, "in_progress", "Lo estamos revisando.", now=clock.now)
     session.commit()
-    view = requests.request_view(session, req, "es")
+    view = views.request_view(session, req, "es")
     assert view["status"] == "in_progress" and view["timeline"][-1]["comment"] == "Lo estamos revisando."
     # Handing over to another department drops the internal assignment.
     setup.change_request_status(session, v["admin"], req.id, "assigned", "Corresponde a Urbanismo.",
@@ -529,7 +516,7 @@ def test_assign_and_change_status_with_a_public_comment(session, clock, v):
 
 
 def test_staff_approve_the_text_open311_publishes(session, clock, v):
-    req = requests.submit(session, {"type": "alumbrado-publico", "description": "Farola apagada frente a mi casa, "
+    req = intake.submit(session, {"type": "alumbrado-publico", "description": "Farola apagada frente a mi casa, "
                                     "soy Luis (611223344).", "address": "Calle Real 3, 2ºB", "consent": True},
                           now=clock.now)
     private = submit(session, clock)

@@ -45,17 +45,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
-
-from tests.unit.conftest import citizen_client
 from sqlmodel import Session, delete, select
 
 from pwa_app import db
 from pwa_app.api import create_api
-from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
-from pwa_app.common import codes
-from pwa_app.catalogue import published
 from pwa_app.appointments import booking
 from pwa_app.appointments.slots import TZ, find_slot, to_utc
+from pwa_app.catalogue import published
+from pwa_app.common import codes
+from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
+from tests.unit.conftest import citizen_client
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))
 BASE_SEED = int(os.environ.get("CITA_SYNC_SEED", "20261201"))
