@@ -45,7 +45,7 @@ from sqlmodel import Session, select
 # Imported before the fault: a cold import in a starved thread could outlast a short hold.
 from pwa_app import db
 from pwa_app.models import Office, StaffUser
-from pwa_app.staff import setup
+from pwa_app.staff import schedules, setup
 from pwa_app import retention
 from pwa_app.notifications import push
 from pwa_app.notifications import webpush
@@ -128,7 +128,7 @@ def close_day(database_url: str, office: str, day: date, give_up_at: float, trie
                     admin = session.exec(select(StaffUser).where(StaffUser.email == STAFF_EMAIL)).one()
                     viewer = auth.viewer_of(session, admin)
                     office_id = session.exec(select(Office.id).where(Office.slug == office)).one()
-                    _, cancelled = setup.add_closure(session, viewer, office_id, day.isoformat(),
+                    _, cancelled = schedules.add_closure(session, viewer, office_id, day.isoformat(),
                                                      "Avería eléctrica", on_conflict="cancel")
                     session.commit()
                     tries.append((time.perf_counter() - t0, "done"))

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from components.staff import S_, _s
 from pwa_app import db
 from pwa_app.common.i18n import long_day_label
-from pwa_app.staff import setup
-from pwa_app.staff.setup import StaffError
+from pwa_app.staff import desk, forms, setup
+from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
 
 STATUS_LABELS = {
@@ -36,13 +36,13 @@ class DayState(StaffState):
         try:
             return date.fromisoformat(self.day)
         except ValueError:
-            return setup.today()
+            return forms.today()
 
     def _refresh(self, session) -> None:
         office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
         self.office_id, day = str(office.id), self._day()
-        self.day, self.day_label, self.is_today = day.isoformat(), long_day_label(day, "es"), day == setup.today()
-        rows = setup.day_appointments(session, viewer(), office.id, day)
+        self.day, self.day_label, self.is_today = day.isoformat(), long_day_label(day, "es"), day == forms.today()
+        rows = desk.day_appointments(session, viewer(), office.id, day)
         for r in rows:
             r["status_label"] = _s(STATUS_LABELS.get(r["status"], r["status"]))
         self.appointments = rows
@@ -52,7 +52,7 @@ class DayState(StaffState):
     def load(self):
         params = self.router.url.query_parameters
         self.flash, self.last_ticket, self.open_id = "", "", 0
-        self.day = params.get("fecha", "") or setup.today().isoformat()
+        self.day = params.get("fecha", "") or forms.today().isoformat()
         with db.session() as session:
             self.office_options = office_options(session)
             self.office_id = params.get("oficina", "") or self.office_id
@@ -97,14 +97,14 @@ class DayState(StaffState):
         code = str(form_data.get("code") or "")
         with db.session() as session:
             try:
-                appt, ticket = setup.check_in(session, viewer(), code, int(self.office_id) if self.office_id else None)
+                appt, ticket = desk.check_in(session, viewer(), code, int(self.office_id) if self.office_id else None)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
                 self.last_ticket = ""
                 self._fail(exc)
                 return
-            self.day = setup.today().isoformat()
+            self.day = forms.today().isoformat()
             self._refresh(session)
         self.last_ticket, self.open_id = ticket, appt.id
         self._say(_s("Llegada registrada: %(name)s. Su turno es %(ticket)s.") % {"name": appt.name, "ticket": ticket},
@@ -114,7 +114,7 @@ class DayState(StaffState):
     def mark(self, appointment_id: int, outcome: str):
         with db.session() as session:
             try:
-                appt = setup.set_outcome(session, viewer(), int(appointment_id), outcome)
+                appt = desk.set_outcome(session, viewer(), int(appointment_id), outcome)
                 session.commit()
             except StaffError as exc:
                 session.rollback()

@@ -8,9 +8,9 @@ import reflex as rx
 
 from pwa_app import db
 from pwa_app.models import Office
-from pwa_app.staff import setup
+from pwa_app.staff import forms, setup
+from pwa_app.staff.permissions import StaffError
 from pwa_app.staff.reports import ReportError
-from pwa_app.staff.setup import StaffError
 from state.base import staff_event, viewer
 
 
@@ -42,7 +42,7 @@ class PeriodMixin(rx.State, mixin=True):
                 self._fail(StaffError({"period": "too_long_period"}) if too_long else exc)
 
     def _last_days(self, days: int) -> None:
-        today = setup.today()
+        today = forms.today()
         self.last, self.first = today.isoformat(), (today - timedelta(days=int(days) - 1)).isoformat()
 
     @staff_event("reports")

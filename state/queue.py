@@ -12,8 +12,8 @@ from components.staff import _s
 from pwa_app import db
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Office
-from pwa_app.staff import setup, walk_in
-from pwa_app.staff.setup import StaffError
+from pwa_app.staff import setup, walk_in, wall_screens
+from pwa_app.staff.permissions import StaffError
 from pwa_app.staff.walk_in import QueueError
 from state.base import StaffState, staff_event, viewer
 from state.day import office_options
@@ -184,7 +184,7 @@ class DisplayState(rx.State):
 
     def _refresh(self) -> None:
         with db.session() as session:
-            office = setup.display_office(session, self.router.url.query_parameters.get("t", ""))
+            office = wall_screens.display_office(session, self.router.url.query_parameters.get("t", ""))
             self.refused = office is None
             if office is None:
                 self.office_name, self.calls, self.waiting, self.estimate = "", [], 0, 0

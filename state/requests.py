@@ -4,8 +4,8 @@ through pwa_app.staff.setup, which uses the tracking service (the citizen's time
 from components.staff import S_, _s
 from pwa_app import db
 from pwa_app.service_requests import rules, views
-from pwa_app.staff import setup
-from pwa_app.staff.setup import StaffError
+from pwa_app.staff import inbox
+from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
 
 SHOW = [("open", S_("Abiertas")), ("closed", S_("Cerradas")), ("all", S_("Todas"))]
@@ -28,8 +28,8 @@ class RequestsState(StaffState):
     def _refresh(self, session) -> None:
         who = viewer()
         self.is_admin = who.is_admin
-        self.department_options = [{"value": str(d.id), "label": d.name} for d in setup.departments(session)]
-        items = setup.inbox(session, who, self.show, int(self.department_id) if self.department_id else None)
+        self.department_options = [{"value": str(d.id), "label": d.name} for d in inbox.departments(session)]
+        items = inbox.inbox(session, who, self.show, int(self.department_id) if self.department_id else None)
         for i in items:
             i["status_label"] = views.status_label(i["status"], "es")  # the words the citizen reads
         self.items = items
@@ -44,7 +44,7 @@ class RequestsState(StaffState):
             self.detail, self.timeline, self.status_options, self.assignee_options = {}, [], [], []
             self.attachments = []
             return
-        view = setup.request_detail(session, viewer(), self.selected_id)
+        view = inbox.request_detail(session, viewer(), self.selected_id)
         self.detail = {k: ("" if view.get(k) is None else str(view.get(k))) for k in (
             "code", "description", "address", "name", "email", "phone", "document", "assignee", "due_label",
             "submitted_label", "status", "overdue_label", "public_description", "public_address")}
@@ -64,7 +64,7 @@ class RequestsState(StaffState):
         self.status_options = [{"value": s, "label": views.status_label(s, "es")}
                                for s in rules.STATUSES if s in view["next_statuses"]]
         self.assignee_options = [{"value": str(u.id), "label": u.name}
-                                 for u in setup.colleagues(session, viewer(), self.selected_id)]
+                                 for u in inbox.colleagues(session, viewer(), self.selected_id)]
         self.form_key += 1
 
     def _guarded(self, action, message: str):
@@ -110,13 +110,13 @@ class RequestsState(StaffState):
     @staff_event("requests")
     def assign(self, form_data: dict):
         raw = str(form_data.get("assignee") or "")
-        self._guarded(lambda s: setup.assign_request(s, viewer(), self.selected_id, int(raw) if raw.isdigit() else 0),
+        self._guarded(lambda s: inbox.assign_request(s, viewer(), self.selected_id, int(raw) if raw.isdigit() else 0),
                       _s("Solicitud asignada."))
 
     @staff_event("requests")
     def change_status(self, form_data: dict):
         status = str(form_data.get("status") or "")
-        self._guarded(lambda s: setup.change_request_status(s, viewer(), self.selected_id, status,
+        self._guarded(lambda s: inbox.change_request_status(s, viewer(), self.selected_id, status,
                                                             str(form_data.get("comment") or "")),
                       _s("Estado cambiado. El vecino lo verá en el seguimiento."))
 
@@ -126,12 +126,12 @@ class RequestsState(StaffState):
         if not text.strip():
             self._fail(StaffError({"public_description": "required"}))
             return
-        self._guarded(lambda s: setup.publish_request_text(s, viewer(), self.selected_id, text, place),
+        self._guarded(lambda s: inbox.publish_request_text(s, viewer(), self.selected_id, text, place),
                       _s("Texto público aprobado: ya se ve en Open311."))
 
     @staff_event("requests")
     def unpublish(self):
-        self._guarded(lambda s: setup.publish_request_text(s, viewer(), self.selected_id, ""),
+        self._guarded(lambda s: inbox.publish_request_text(s, viewer(), self.selected_id, ""),
                       _s("Texto público retirado: Open311 muestra solo el tipo de solicitud."))
 
     @staff_event("requests")
@@ -141,7 +141,7 @@ class RequestsState(StaffState):
         raw = str(form_data.get("department") or "")
         with db.session() as session:
             dept = session.get(Department, int(raw)) if raw.isdigit() else None
-        self._guarded(lambda s: setup.change_request_status(s, viewer(), self.selected_id, "assigned",
+        self._guarded(lambda s: inbox.change_request_status(s, viewer(), self.selected_id, "assigned",
                                                             str(form_data.get("comment") or ""),
                                                             department=dept.slug if dept else "?"),
                       _s("Solicitud enviada al otro departamento."))

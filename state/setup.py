@@ -10,8 +10,8 @@ from pwa_app.catalogue import translations
 from pwa_app.common.i18n import local
 from pwa_app.models import Office
 from pwa_app.security import public_url
-from pwa_app.staff import setup
-from pwa_app.staff.setup import StaffError
+from pwa_app.staff import schedules, setup, wall_screens
+from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
 
 WEEKDAYS = [S_("Lunes"), S_("Martes"), S_("Miércoles"), S_("Jueves"), S_("Viernes"), S_("Sábado"), S_("Domingo")]
@@ -51,10 +51,10 @@ class OfficesState(SetupBase):
             chosen = self.offices[0] if self.offices else None
             self.editing_id = int(chosen["id"]) if chosen else -1
         self.selected = chosen or {f: "" for f in OFFICE_FIELDS}
-        town = setup.municipality(session)
+        town = schedules.municipality(session)
         self.horizon, self.notice = str(town.booking_horizon_days), str(town.min_notice_minutes)
         self.displays = [{"id": str(d.id), "created": local(d.created_at).strftime("%d/%m/%Y %H:%M"),
-                          "by": d.created_by} for d in setup.display_tokens(session, viewer(), self.editing_id)] \
+                          "by": d.created_by} for d in wall_screens.display_tokens(session, viewer(), self.editing_id)] \
             if self.editing_id > 0 else []
 
     @staff_event("setup_office")
@@ -96,7 +96,7 @@ class OfficesState(SetupBase):
     @staff_event("setup_office")
     def create_display(self):
         with db.session() as session:
-            token = setup.create_display_token(session, viewer(), self.editing_id)
+            token = wall_screens.create_display_token(session, viewer(), self.editing_id)
             session.commit()
             self._refresh(session)
         self.display_url = f"{public_url()}/staff/pantalla/clave/?t={token}"
@@ -105,7 +105,7 @@ class OfficesState(SetupBase):
     @staff_event("setup_office")
     def revoke_display(self, display_id: str):
         with db.session() as session:
-            setup.revoke_display_token(session, viewer(), int(display_id))
+            wall_screens.revoke_display_token(session, viewer(), int(display_id))
             session.commit()
             self._refresh(session)
         self.display_url = ""
@@ -115,7 +115,7 @@ class OfficesState(SetupBase):
     def save_rules(self, form_data: dict):
         with db.session() as session:
             try:
-                setup.set_booking_rules(session, viewer(), form_data.get("horizon"), form_data.get("notice"))
+                schedules.set_booking_rules(session, viewer(), form_data.get("horizon"), form_data.get("notice"))
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -258,7 +258,7 @@ class SchedulesState(SetupBase):
         if self.procedure_id == "" and self.procedure_options:
             self.procedure_id = self.procedure_options[0]["value"]
         names = {p.id: p.name for p in session.exec(select(Procedure))}
-        rows = setup.schedules(session, viewer(), office.id,
+        rows = schedules.schedules(session, viewer(), office.id,
                                int(self.procedure_id) if self.procedure_id.isdigit() else None)
         self.rows = [{
             "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
@@ -305,7 +305,7 @@ class SchedulesState(SetupBase):
         schedule_id = int(self.editing["id"]) if self.editing else None
         with db.session() as session:
             try:
-                setup.save_schedule(session, viewer(), schedule_id, data)
+                schedules.save_schedule(session, viewer(), schedule_id, data)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -320,7 +320,7 @@ class SchedulesState(SetupBase):
     def delete(self, schedule_id: str):
         with db.session() as session:
             try:
-                setup.delete_schedule(session, viewer(), int(schedule_id))
+                schedules.delete_schedule(session, viewer(), int(schedule_id))
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -339,7 +339,7 @@ class ClosuresState(SetupBase):
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
-        self.calls = setup.call_list(session, viewer())
+        self.calls = schedules.call_list(session, viewer())
         offices = setup.offices(session, viewer())
         names = {o.id: o.name for o in session.exec(select(Office))}
         self.office_options = ([{"value": "all", "label": _s("Todas las oficinas (festivo)")}] if self.can_town
@@ -347,7 +347,7 @@ class ClosuresState(SetupBase):
         self.closures = [{"id": str(c.id), "day": c.day.strftime("%d/%m/%Y"), "reason": c.reason,
                           "office": names.get(c.office_id, "") if c.office_id else _s("Todas (festivo)"),
                           "editable": "1" if (c.office_id is not None or self.can_town) else ""}
-                         for c in setup.closures(session, viewer())]
+                         for c in schedules.closures(session, viewer())]
 
     @staff_event("setup_office")
     def load(self):
@@ -360,7 +360,7 @@ class ClosuresState(SetupBase):
         office_id = None if office == "all" else (int(office) if str(office).isdigit() else -1)
         with db.session() as session:
             try:
-                closure, cancelled = setup.add_closure(session, viewer(), office_id, data.get("day"),
+                closure, cancelled = schedules.add_closure(session, viewer(), office_id, data.get("day"),
                                                        data.get("reason", ""), on_conflict=decision)
                 session.commit()
             except StaffError as exc:
@@ -400,7 +400,7 @@ class ClosuresState(SetupBase):
     def delete(self, closure_id: str):
         with db.session() as session:
             try:
-                setup.delete_closure(session, viewer(), int(closure_id))
+                schedules.delete_closure(session, viewer(), int(closure_id))
                 session.commit()
             except StaffError as exc:
                 session.rollback()

@@ -11,7 +11,7 @@ from pwa_app.catalogue import translations
 from pwa_app.common.i18n import LANGUAGES, RTL_LANGS
 from pwa_app.models import Procedure
 from pwa_app.staff import setup
-from pwa_app.staff.setup import StaffError
+from pwa_app.staff.permissions import StaffError
 from state.base import MESSAGES, staff_event, viewer
 from state.setup import SetupBase
 

@@ -2,8 +2,8 @@
 
 from components.staff import _s
 from pwa_app import db
-from pwa_app.staff import setup
-from pwa_app.staff.setup import StaffError
+from pwa_app.staff import accounts, inbox, setup
+from pwa_app.staff.permissions import StaffError
 from state.base import ROLE_LABELS, StaffState, staff_event, viewer
 
 
@@ -19,10 +19,10 @@ class UsersState(StaffState):
     def _refresh(self, session) -> None:
         who = viewer()
         offices = {o.id: o.name for o in setup.offices(session, who)}
-        departments = {d.id: d.name for d in setup.departments(session)}
+        departments = {d.id: d.name for d in inbox.departments(session)}
         self.office_options = [{"value": str(k), "label": v} for k, v in offices.items()]
         self.department_options = [{"value": str(k), "label": v} for k, v in departments.items()]
-        rows = setup.users(session, who)
+        rows = accounts.users(session, who)
         self.users = [{**u, "role_label": _s(ROLE_LABELS[u["role"]]),
                        "offices": ", ".join(offices.get(o, "") for o in u["office_ids"]) or "–",
                        "department": departments.get(u["department_id"], "–"),
@@ -56,7 +56,7 @@ class UsersState(StaffState):
                 "active": "active" in form_data or self.editing_id == 0}
         with db.session() as session:
             try:
-                user = setup.save_user(session, viewer(), self.editing_id or None, data)
+                user = accounts.save_user(session, viewer(), self.editing_id or None, data)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -71,7 +71,7 @@ class UsersState(StaffState):
     def reset_second_factor(self, user_id: int):
         with db.session() as session:
             try:
-                user = setup.reset_second_factor(session, viewer(), int(user_id), ip=self._client_ip())
+                user = accounts.reset_second_factor(session, viewer(), int(user_id), ip=self._client_ip())
                 session.commit()
             except StaffError as exc:
                 session.rollback()
@@ -88,4 +88,4 @@ class AuditState(StaffState):
     @staff_event("audit")
     def load(self):
         with db.session() as session:
-            self.events = setup.audit_log(session, viewer())
+            self.events = accounts.audit_log(session, viewer())

@@ -35,9 +35,10 @@ from pwa_app.api.requests import file_response
 from pwa_app.catalogue import translations
 from pwa_app.common import codes, ratelimit
 from pwa_app.models import Office, utcnow
-from pwa_app.staff import auth, reports, setup, walk_in
+from pwa_app.staff import auth, inbox, reports, setup, walk_in
 from pwa_app.staff.auth import AuthError, Viewer
-from pwa_app.staff.setup import Forbidden, StaffError, today
+from pwa_app.staff.forms import today
+from pwa_app.staff.permissions import Forbidden, StaffError
 
 router = APIRouter(tags=["staff"])
 LOGIN_PAGE = "/staff/login/"
@@ -267,7 +268,7 @@ def queue_board(request: Request, office: str, session: Session = Depends(get_se
 def request_attachment(request: Request, request_id: int = Path(ge=1), n: int = Path(ge=1, le=100),
                        session: Session = Depends(get_session)):
     try:
-        att = setup.request_attachment(session, current_viewer(request, session), request_id, n)
+        att = inbox.request_attachment(session, current_viewer(request, session), request_id, n)
     except Forbidden:  # another department's request: as if it did not exist
         att = None
     if att is None:

@@ -29,11 +29,7 @@ UTC = timezone.utc
 # --- the workflow ---------------------------------------------------------------------------------------------
 
 STATUSES = ("received", "assigned", "in_progress", "waiting_citizen", "resolved", "rejected", "closed")
-
-
 OPEN = frozenset({"received", "assigned", "in_progress", "waiting_citizen"})
-
-
 CLOSED = frozenset({"resolved", "rejected", "closed"})
 
 
@@ -53,59 +49,29 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 COMMENT_REQUIRED = frozenset({"waiting_citizen", "rejected"})  # what is expected; the reasons (art. 35)
-
-
 CITIZEN_RESPONSE_DAYS = 10  # working days the citizen has to answer a request for more (art. 68.1)
 
 
 # --- limits ---------------------------------------------------------------------------------------------------
 
 CODE_LENGTH = 16  # 80 bits: the code alone opens the timeline (see ServiceRequest)
-
-
 CODE_GROUP = 4  # shown as XXXX-XXXX-XXXX-XXXX
-
-
 PUBLIC_ID_LENGTH = 10
-
-
 DESCRIPTION_MAX = 4000  # also Open311's limit
-
-
 COMMENT_MAX = 4000
-
-
 ADDRESS_MAX = 200
-
-
 MAX_FILES = 3  # per submission or reply
-
-
 MAX_FILES_TOTAL = 10  # per request
-
-
 MAX_FILE_BYTES = 5 * 1024 * 1024
-
-
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp")
-
-
 FILE_TYPES = ("application/pdf",)
-
-
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "application/pdf": ".pdf"}
 
 
 # Base64 of the largest file, with slack for line breaks; anything longer is refused before decoding.
 MAX_BASE64 = math.ceil(MAX_FILE_BYTES / 3) * 4 + 1024
-
-
 HTML_RE = re.compile(r"<\s*/?\s*[A-Za-z!?][^<>]*>")
-
-
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 FILENAME_UNSAFE = re.compile(r"[^\w .()-]+")
 
 

@@ -67,7 +67,7 @@ def period(first, last) -> tuple[date, date]:
 
 
 def office_scope(session: Session, viewer: Viewer, office_id: int | None) -> list[int]:
-    from pwa_app.staff.setup import require
+    from pwa_app.staff.permissions import require
 
     require(viewer, "reports")
     if office_id:

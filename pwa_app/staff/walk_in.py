@@ -64,7 +64,7 @@ def _next_number(session: Session, office_id: int, day: date, kind: str) -> int:
 
 def _require(viewer, office_id: int) -> None:
     # Imported here: staff imports this module.
-    from pwa_app.staff.setup import require
+    from pwa_app.staff.permissions import require
 
     require(viewer, "queue", office_id)
 

@@ -420,7 +420,7 @@ def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
     import threading
 
     from pwa_app.models import AuditEvent, QueueTicket, StaffOffice, StaffSession, StaffUser
-    from pwa_app.staff import setup
+    from pwa_app.staff import desk
     from pwa_app.staff import auth
     from tests.unit.test_staff_services import OAC, office, today_appointment
 
@@ -436,7 +436,7 @@ def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
         with Session(pg_engine) as s:
             start.wait()
             try:
-                answers.append(setup.check_in(s, desk, appt.code, now=at.now)[1])
+                answers.append(desk.check_in(s, desk, appt.code, now=at.now)[1])
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - what the desk saw as a 500
                 answers.append(exc)

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from pwa_app.catalogue import published, translations
 from pwa_app.models import AuditEvent, ContentTranslation, Procedure, Requirement
 from pwa_app.staff import setup
-from pwa_app.staff.setup import Forbidden, StaffError
+from pwa_app.staff.permissions import Forbidden, StaffError
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
 from tests.unit.test_staff_services import procedure, v, viewers
 

@@ -395,7 +395,7 @@ def test_a_broken_push_table_never_stops_a_status_change(session, clock, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("database trouble")
 
-    monkeypatch.setattr(notify, "select", broken)
+    monkeypatch.setattr(push, "select", broken)
     change = workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     assert change.id and session.get(ServiceRequest, req.id).status == "in_progress"
@@ -529,14 +529,14 @@ def test_old_deliveries_events_and_forgotten_browsers_are_purged(session, clock,
 
 
 def test_a_closure_tells_the_devices_following_a_cancelled_appointment(session, worker, receiver):
-    from pwa_app.staff import setup
+    from pwa_app.staff import schedules
     from pwa_app.staff import auth
 
     appt = make_appointment(session)
     device = follow(session, receiver, lang="en", appointments=[appt])
     admin = auth.viewer_of(session, auth.create_user(session, "admin@ayto.es", "Ana", "admin", "una clave larga 2026"))
     moment = BOOKED + timedelta(hours=1)
-    setup.add_closure(session, admin, appt.office_id, START.astimezone(TZ).date(), "Corte de luz",
+    schedules.add_closure(session, admin, appt.office_id, START.astimezone(TZ).date(), "Corte de luz",
                       on_conflict="cancel", now=moment)
     session.commit()
     worker.tick(moment + timedelta(minutes=1))

@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from pwa_app.api import staff as staff_api
 from pwa_app.models import AuditEvent, Office, QueueTicket
 from pwa_app.pages.staff import STAFF_PAGES
-from pwa_app.staff import auth, setup, walk_in
+from pwa_app.staff import auth, desk, forms, permissions, walk_in
 from state.base import StaffState
 from state.login import LoginState
 from state.queue import DisplayState
@@ -263,10 +263,10 @@ def test_front_desk_sees_only_their_office(root, people, staff_env):
     with Session(staff_env) as s:
         assert s.exec(select(QueueTicket)).first() is None
         viewer = auth.viewer_for_token(s, people["desk"][1])
-        with pytest.raises(setup.Forbidden):
+        with pytest.raises(permissions.Forbidden):
             walk_in.issue(s, viewer, offices[1].id, None)
-        with pytest.raises(setup.Forbidden):
-            setup.day_appointments(s, viewer, offices[1].id, setup.today())
+        with pytest.raises(permissions.Forbidden):
+            desk.day_appointments(s, viewer, offices[1].id, forms.today())
 
 
 # --- the staff API --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 
 from pwa_app.models import AuditEvent, StaffSession, StaffUser
-from pwa_app.staff import auth, setup
+from pwa_app.staff import accounts, auth, permissions
 from pwa_app.staff.auth import AuthError
 from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env
 
@@ -129,11 +129,11 @@ def test_an_administrator_resets_a_second_factor_audited(session, clock, enrolle
     session.commit()
     token, _ = code_step(session, clock, TOTP.at(clock.now))
     boss = auth.viewer_of(session, admin)
-    with pytest.raises(setup.StaffError):
-        setup.reset_second_factor(session, boss, admin.id)  # not their own
-    with pytest.raises(setup.Forbidden):
-        setup.reset_second_factor(session, auth.viewer_of(session, user), admin.id)
-    setup.reset_second_factor(session, boss, user.id, ip="10.0.0.1")
+    with pytest.raises(permissions.StaffError):
+        accounts.reset_second_factor(session, boss, admin.id)  # not their own
+    with pytest.raises(permissions.Forbidden):
+        accounts.reset_second_factor(session, auth.viewer_of(session, user), admin.id)
+    accounts.reset_second_factor(session, boss, user.id, ip="10.0.0.1")
     session.commit()
     assert session.get(StaffUser, user.id).totp_secret == ""
     assert auth.viewer_for_token(session, token, now=clock.now) is None  # their sessions ended

@@ -20,8 +20,8 @@ from pwa_app.models import (
     RequestAssignment, ServiceRequest, StaffUser,
 )
 from pwa_app.service_requests import intake, views
-from pwa_app.staff import auth, reports, setup, walk_in
-from pwa_app.staff.setup import Forbidden, StaffError
+from pwa_app.staff import accounts, auth, desk, inbox, reports, schedules, setup, walk_in, wall_screens
+from pwa_app.staff.permissions import Forbidden, StaffError
 from tests.unit.conftest import solve_challenge
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
 
@@ -81,11 +81,11 @@ def test_closure_on_a_day_with_bookings_asks_then_cancels_and_mails_the_citizens
     second = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at, "Segunda Persona",
                      email="segunda@example.com", lang="en")
     with pytest.raises(StaffError) as asked:
-        setup.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina", now=clock.now)
+        schedules.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina", now=clock.now)
     assert asked.value.errors == {"day": "has_appointments"} and asked.value.info == {"count": 2}
     session.rollback()
     assert session.exec(select(Closure).where(Closure.day == WED)).first() is None
-    _, cancelled = setup.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina",
+    _, cancelled = schedules.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina",
                                      on_conflict="cancel", now=clock.now)
     session.commit()
     assert cancelled == 2
@@ -116,35 +116,35 @@ def test_a_closure_gives_staff_the_call_list_of_whom_no_mail_or_push_reaches(ses
     session.add(PushLink(subscription_id=sub.id, appointment_id=pushed.id))
     booking.cancel(session, gone, now=clock.now)  # cancelled by the citizen
     session.commit()
-    setup.add_closure(session, v["manager"], office(session).id, WED, "Corte de luz", on_conflict="cancel",
+    schedules.add_closure(session, v["manager"], office(session).id, WED, "Corte de luz", on_conflict="cancel",
                       now=clock.now)
     session.commit()
-    [call] = setup.call_list(session, v["manager"], since=clock.today())
+    [call] = schedules.call_list(session, v["manager"], since=clock.today())
     assert call == {"day": "02/12/2026", "time": time_label(local(phoned.starts_at), "es"), "name": "Rosa Llamada",
                     "phone": "612345678", "procedure": procedure(session).name, "office": office(session).name,
                     "code": codes.format_code(phoned.code)}
-    assert setup.call_list(session, v["manager"], since=WED + timedelta(days=1)) == []  # the day has passed
+    assert schedules.call_list(session, v["manager"], since=WED + timedelta(days=1)) == []  # the day has passed
     with pytest.raises(Forbidden):
-        setup.call_list(session, v["desk"])
+        schedules.call_list(session, v["desk"])
 
 
 def test_a_wall_screen_key_opens_one_offices_board_until_it_is_revoked(session, clock, v):
     from pwa_app.models import DisplayToken
 
     oac = office(session).id
-    token = setup.create_display_token(session, v["manager"], oac, now=clock.now)
+    token = wall_screens.create_display_token(session, v["manager"], oac, now=clock.now)
     session.commit()
-    assert len(token) >= 40 and setup.display_office(session, token).id == oac
-    [row] = setup.display_tokens(session, v["manager"], oac)
+    assert len(token) >= 40 and wall_screens.display_office(session, token).id == oac
+    [row] = wall_screens.display_tokens(session, v["manager"], oac)
     assert row.token_hash != token and token not in row.token_hash  # only the hash is kept
-    assert setup.display_office(session, token[:-1]) is None and setup.display_office(session, "") is None
+    assert wall_screens.display_office(session, token[:-1]) is None and wall_screens.display_office(session, "") is None
     with pytest.raises(Forbidden):
-        setup.create_display_token(session, v["desk"], oac)  # a manager's decision
+        wall_screens.create_display_token(session, v["desk"], oac)  # a manager's decision
     with pytest.raises(Forbidden):
-        setup.create_display_token(session, v["manager"], office(session, NORTE).id)  # not their office
-    setup.revoke_display_token(session, v["manager"], row.id, now=clock.now)
+        wall_screens.create_display_token(session, v["manager"], office(session, NORTE).id)  # not their office
+    wall_screens.revoke_display_token(session, v["manager"], row.id, now=clock.now)
     session.commit()
-    assert setup.display_office(session, token) is None and setup.display_tokens(session, v["manager"], oac) == []
+    assert wall_screens.display_office(session, token) is None and wall_screens.display_tokens(session, v["manager"], oac) == []
     assert session.get(DisplayToken, row.id).revoked_at is not None
     actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[-2:] == ["display.create", "display.revoke"]
@@ -152,7 +152,7 @@ def test_a_wall_screen_key_opens_one_offices_board_until_it_is_revoked(session, 
 
 def test_closure_keeping_the_appointments(session, clock, v):
     appt = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at)
-    setup.add_closure(session, v["admin"], office(session).id, WED, "Formación", on_conflict="keep", now=clock.now)
+    schedules.add_closure(session, v["admin"], office(session).id, WED, "Formación", on_conflict="keep", now=clock.now)
     session.commit()
     session.refresh(appt)
     assert appt.status == "booked" and free_slots(session, clock, WED) == []
@@ -161,21 +161,21 @@ def test_closure_keeping_the_appointments(session, clock, v):
 def test_closure_rules(session, clock, v):
     oac, norte = office(session).id, office(session, NORTE).id
     with pytest.raises(Forbidden):  # a desk does not set up
-        setup.add_closure(session, v["desk"], oac, WED, "x", now=clock.now)
+        schedules.add_closure(session, v["desk"], oac, WED, "x", now=clock.now)
     with pytest.raises(Forbidden):  # a manager only for their offices
-        setup.add_closure(session, v["manager"], norte, WED, "x", now=clock.now)
+        schedules.add_closure(session, v["manager"], norte, WED, "x", now=clock.now)
     with pytest.raises(Forbidden):  # a public holiday (every office) is for administrators
-        setup.add_closure(session, v["manager"], None, WED, "x", now=clock.now)
+        schedules.add_closure(session, v["manager"], None, WED, "x", now=clock.now)
     with pytest.raises(StaffError) as exc:
-        setup.add_closure(session, v["admin"], oac, date(2026, 12, 8), "Inmaculada", now=clock.now)
+        schedules.add_closure(session, v["admin"], oac, date(2026, 12, 8), "Inmaculada", now=clock.now)
     assert exc.value.errors == {"day": "already_closed"}  # a public holiday of the seed
     with pytest.raises(StaffError) as exc:
-        setup.add_closure(session, v["admin"], oac, "2026-13-01", "", now=clock.now)
+        schedules.add_closure(session, v["admin"], oac, "2026-13-01", "", now=clock.now)
     assert exc.value.errors == {"day": "date", "reason": "required"}
-    closure, _ = setup.add_closure(session, v["admin"], None, WED, "Fiesta local", now=clock.now)
+    closure, _ = schedules.add_closure(session, v["admin"], None, WED, "Fiesta local", now=clock.now)
     session.commit()
     assert free_slots(session, clock, WED, NORTE) == []
-    setup.delete_closure(session, v["admin"], closure.id)
+    schedules.delete_closure(session, v["admin"], closure.id)
     session.commit()
     assert free_slots(session, clock, WED, NORTE)
 
@@ -185,19 +185,19 @@ def test_schedule_changes_apply_to_availability_at_once(session, clock, v):
     assert free_slots(session, clock, saturday) == []
     oac = office(session).id
     with pytest.raises(StaffError) as exc:
-        setup.save_schedule(session, v["manager"], None, {"office_id": oac, "procedure_id": procedure(session).id,
+        schedules.save_schedule(session, v["manager"], None, {"office_id": oac, "procedure_id": procedure(session).id,
                                                           "weekday": 5, "opens": "12:00", "closes": "10:00",
                                                           "slot_minutes": 20, "capacity": 2})
     assert exc.value.errors == {"closes": "closes_before_opens"}
-    row = setup.save_schedule(session, v["manager"], None, {
+    row = schedules.save_schedule(session, v["manager"], None, {
         "office_id": oac, "procedure_id": procedure(session).id, "weekday": 5, "opens": "10:00", "closes": "12:00",
         "slot_minutes": "20", "capacity": "2"})
     session.commit()
     found = free_slots(session, clock, saturday)
     assert len(found) == 6 and all(s.capacity == 2 for s in found)
     with pytest.raises(Forbidden):
-        setup.delete_schedule(session, v["norte"], row.id)
-    setup.delete_schedule(session, v["manager"], row.id)
+        schedules.delete_schedule(session, v["norte"], row.id)
+    schedules.delete_schedule(session, v["manager"], row.id)
     session.commit()
     assert free_slots(session, clock, saturday) == []
 
@@ -207,11 +207,11 @@ def test_booking_horizon_applies_at_once(session, clock, v):
     far += timedelta(days=(7 - far.weekday()) % 7)  # a Monday
     assert free_slots(session, clock, far) == []
     with pytest.raises(Forbidden):
-        setup.set_booking_rules(session, v["manager"], 90, 120)
+        schedules.set_booking_rules(session, v["manager"], 90, 120)
     with pytest.raises(StaffError) as exc:
-        setup.set_booking_rules(session, v["admin"], 0, 120)
+        schedules.set_booking_rules(session, v["admin"], 0, 120)
     assert exc.value.errors == {"booking_horizon_days": "range"}
-    setup.set_booking_rules(session, v["admin"], 90, 120)
+    schedules.set_booking_rules(session, v["admin"], 90, 120)
     session.commit()
     assert session.exec(select(Municipality)).one().booking_horizon_days == 90
     assert free_slots(session, clock, far)
@@ -277,11 +277,11 @@ def today_appointment(session, clock, slug=OAC, name="Ana García López") -> tu
 def test_check_in_by_code_gives_a_ticket(session, clock, v):
     appt, at = today_appointment(session, clock)
     typed = appt.code.lower()[:5] + " " + appt.code.lower()[5:]
-    checked, label = setup.check_in(session, v["desk"], typed, now=at.now)
+    checked, label = desk.check_in(session, v["desk"], typed, now=at.now)
     session.commit()
     assert checked.status == "checked_in" and label == "C001"
-    assert setup.check_in(session, v["desk"], appt.code, now=at.now)[1] == "C001"  # twice: same ticket
-    rows = setup.day_appointments(session, v["desk"], office(session).id, clock.today())
+    assert desk.check_in(session, v["desk"], appt.code, now=at.now)[1] == "C001"  # twice: same ticket
+    rows = desk.day_appointments(session, v["desk"], office(session).id, clock.today())
     row = next(r for r in rows if r["id"] == appt.id)
     assert row["status"] == "checked_in" and row["ticket"] == "C001" and row["requirements"]
     assert row["document_hint"] == "···678Z"
@@ -306,7 +306,7 @@ def test_check_in_refusals(session, clock, v, case, code):
         booking.cancel(session, appt, now=clock.now)
         session.commit()
     with pytest.raises(StaffError) as exc:
-        setup.check_in(session, viewer, typed, now=at.now)
+        desk.check_in(session, viewer, typed, now=at.now)
     assert exc.value.errors == {"code": code}
 
 
@@ -317,7 +317,7 @@ def test_a_cancelled_code_on_another_day_says_it_was_cancelled_and_when_in_words
     booking.cancel(session, appt, now=clock.now)
     session.commit()
     with pytest.raises(StaffError) as exc:
-        setup.check_in(session, v["desk"], appt.code, now=at.moved(days=3).now)  # its day has passed too
+        desk.check_in(session, v["desk"], appt.code, now=at.moved(days=3).now)  # its day has passed too
     day = long_day_label(clock.today(), "es")
     assert exc.value.errors == {"code": "cancelled"} and exc.value.info == {"day": day}
     assert describe(exc.value.errors, exc.value.info) == f"Esta cita está anulada: se canceló el {day}."
@@ -326,17 +326,17 @@ def test_a_cancelled_code_on_another_day_says_it_was_cancelled_and_when_in_words
 
 def test_outcomes(session, clock, v):
     appt, at = today_appointment(session, clock)
-    setup.set_outcome(session, v["desk"], appt.id, "no_show")
+    desk.set_outcome(session, v["desk"], appt.id, "no_show")
     assert appt.status == "no_show"
     other, _ = today_appointment(session, clock, name="Otra Persona")
-    setup.check_in(session, v["desk"], other.code, now=at.now)
+    desk.check_in(session, v["desk"], other.code, now=at.now)
     with pytest.raises(StaffError):
-        setup.set_outcome(session, v["desk"], other.id, "no_show")  # came in: attended or not, at the desk
-    setup.set_outcome(session, v["desk"], other.id, "done")
+        desk.set_outcome(session, v["desk"], other.id, "no_show")  # came in: attended or not, at the desk
+    desk.set_outcome(session, v["desk"], other.id, "done")
     ticket = session.exec(select(QueueTicket).where(QueueTicket.appointment_id == other.id)).one()
     assert other.status == "done" and ticket.status == "done"
     with pytest.raises(Forbidden):
-        setup.set_outcome(session, v["norte"], other.id, "done")
+        desk.set_outcome(session, v["norte"], other.id, "done")
 
 
 # --- the queue ------------------------------------------------------------------------------------------------
@@ -352,7 +352,7 @@ def test_queue_numbers_order_calls_and_waits(session, clock, v):
     assert a1.estimated_wait_minutes == 0 and a2.estimated_wait_minutes == 20  # alta-padron takes 20 minutes
     # A checked-in appointment whose time has come goes before earlier walk-ins.
     appt, at = today_appointment(session, clock)
-    _, c1 = setup.check_in(session, desk, appt.code, now=at.now)
+    _, c1 = desk.check_in(session, desk, appt.code, now=at.now)
     first = walk_in.call_next(session, desk, oac, 1, now=at.now)
     assert first.label == c1 == "C001" and first.desk == 1
     second = walk_in.call_next(session, desk, oac, 2, now=at.now + timedelta(minutes=1))
@@ -418,8 +418,8 @@ def test_report_figures_and_csv(session, clock, v):
     oac = office(session).id
     done, at = today_appointment(session, clock, name="Uno Atendido")
     missed, _ = today_appointment(session, clock, name="Dos Ausente")
-    setup.check_in(session, v["desk"], done.code, now=at.now)
-    setup.set_outcome(session, v["desk"], missed.id, "no_show")
+    desk.check_in(session, v["desk"], done.code, now=at.now)
+    desk.set_outcome(session, v["desk"], missed.id, "no_show")
     for minutes in (0, 10):  # walk-ins waiting 10 and 20 minutes... plus the appointment's wait
         walk_in.issue(session, v["desk"], oac, procedure(session).id, now=at.now + timedelta(minutes=minutes))
     walk_in.call_next(session, v["desk"], oac, 1, now=at.now + timedelta(minutes=5))  # the appointment: 5 min
@@ -478,39 +478,39 @@ def test_inbox_overdue_first_and_department_scope(session, clock, v):
     recent = submit(session, clock, days_ago=0, text="Reciente.")
     old = submit(session, clock, days_ago=150, text="Antigua.")
     street = submit(session, clock, rtype="incidencia-via-publica", text="Bache.")
-    items = setup.inbox(session, v["manager"], now=clock.now)  # department 1: atención a la ciudadanía
+    items = inbox.inbox(session, v["manager"], now=clock.now)  # department 1: atención a la ciudadanía
     assert [i["id"] for i in items] == [old.id, recent.id] and items[0]["overdue"] and not items[1]["overdue"]
-    assert street.id in {i["id"] for i in setup.inbox(session, v["admin"], now=clock.now)}
+    assert street.id in {i["id"] for i in inbox.inbox(session, v["admin"], now=clock.now)}
     with pytest.raises(Forbidden):
-        setup.request_detail(session, v["manager"], street.id)
+        inbox.request_detail(session, v["manager"], street.id)
     with pytest.raises(Forbidden):
-        setup.inbox(session, v["desk"])
+        inbox.inbox(session, v["desk"])
 
 
 def test_assign_and_change_status_with_a_public_comment(session, clock, v):
     req = submit(session, clock)
     manager_id = v["manager"].id
-    setup.assign_request(session, v["manager"], req.id, manager_id, now=clock.now)
+    inbox.assign_request(session, v["manager"], req.id, manager_id, now=clock.now)
     session.commit()
     assert req.status == "assigned" and session.get(RequestAssignment, req.id).staff_id == manager_id
-    detail = setup.request_detail(session, v["manager"], req.id, now=clock.now)
+    detail = inbox.request_detail(session, v["manager"], req.id, now=clock.now)
     assert detail["assignee"] == "Marta" and detail["email"] == "ana@example.com"
     assert "Marta" not in str(views.request_view(session, req, "es"))  # the public timeline names no one
     with pytest.raises(StaffError) as exc:
-        setup.change_request_status(session, v["manager"], req.id, "rejected", "", now=clock.now)
+        inbox.change_request_status(session, v["manager"], req.id, "rejected", "", now=clock.now)
     assert exc.value.errors == {"comment": "required"}
-    setup.change_request_status(session, v["manager"], req.id, "in_progress", "Lo estamos revisando.", now=clock.now)
+    inbox.change_request_status(session, v["manager"], req.id, "in_progress", "Lo estamos revisando.", now=clock.now)
     session.commit()
     view = views.request_view(session, req, "es")
     assert view["status"] == "in_progress" and view["timeline"][-1]["comment"] == "Lo estamos revisando."
     # Handing over to another department drops the internal assignment.
-    setup.change_request_status(session, v["admin"], req.id, "assigned", "Corresponde a Urbanismo.",
+    inbox.change_request_status(session, v["admin"], req.id, "assigned", "Corresponde a Urbanismo.",
                                 department="urbanismo", now=clock.now)
     session.commit()
     assert session.get(RequestAssignment, req.id) is None
     assert req.department_id == session.exec(select(Department).where(Department.slug == "urbanismo")).one().id
     with pytest.raises(StaffError):
-        setup.assign_request(session, v["admin"], req.id, v["desk"].id)  # not someone who answers requests
+        inbox.assign_request(session, v["admin"], req.id, v["desk"].id)  # not someone who answers requests
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.target == f"request:{req.id}")).all()
     assert actions == ["request.assign", "request.status", "request.status"]
 
@@ -521,17 +521,17 @@ def test_staff_approve_the_text_open311_publishes(session, clock, v):
                           now=clock.now)
     private = submit(session, clock)
     session.commit()
-    detail = setup.request_detail(session, v["admin"], req.id, now=clock.now)
+    detail = inbox.request_detail(session, v["admin"], req.id, now=clock.now)
     assert (detail["public_description"], detail["public_address"]) == ("", "")
-    setup.publish_request_text(session, v["admin"], req.id, "Farola apagada.", "Calle Real")
+    inbox.publish_request_text(session, v["admin"], req.id, "Farola apagada.", "Calle Real")
     session.commit()
     assert (req.public_description, req.public_address) == ("Farola apagada.", "Calle Real")
     with pytest.raises(StaffError) as exc:
-        setup.publish_request_text(session, v["admin"], private.id, "Texto.")
+        inbox.publish_request_text(session, v["admin"], private.id, "Texto.")
     assert exc.value.errors == {"public_description": "not_public"}
     with pytest.raises(Forbidden):  # not their department's
-        setup.publish_request_text(session, v["manager"], req.id, "Otro texto.")
-    setup.publish_request_text(session, v["admin"], req.id, "")
+        inbox.publish_request_text(session, v["manager"], req.id, "Otro texto.")
+    inbox.publish_request_text(session, v["admin"], req.id, "")
     session.commit()
     events = session.exec(select(AuditEvent).where(AuditEvent.target == f"request:{req.id}")
                           .order_by(AuditEvent.id)).all()
@@ -544,22 +544,22 @@ def test_staff_approve_the_text_open311_publishes(session, clock, v):
 
 def test_users_are_managed_by_administrators_only(session, v):
     with pytest.raises(Forbidden):
-        setup.users(session, v["manager"])
-    made = setup.save_user(session, v["admin"], None, {"email": "nuevo@ayto.es", "name": "Nuevo", "role": "desk",
+        accounts.users(session, v["manager"])
+    made = accounts.save_user(session, v["admin"], None, {"email": "nuevo@ayto.es", "name": "Nuevo", "role": "desk",
                                                        "office_ids": [office(session).id], "password": PASSWORD})
     assert made.role == "desk"
     with pytest.raises(StaffError) as exc:
-        setup.save_user(session, v["admin"], None, {"email": "otro@ayto.es", "role": "desk", "password": "corta",
+        accounts.save_user(session, v["admin"], None, {"email": "otro@ayto.es", "role": "desk", "password": "corta",
                                                     "office_ids": [1]})
     assert exc.value.errors == {"password": "weak_password"}
     with pytest.raises(StaffError) as exc:
-        setup.save_user(session, v["admin"], v["admin"].id, {"name": "Ana", "role": "desk", "office_ids": [1]})
+        accounts.save_user(session, v["admin"], v["admin"].id, {"name": "Ana", "role": "desk", "office_ids": [1]})
     assert exc.value.errors == {"role": "self"}
-    setup.save_user(session, v["admin"], made.id, {"name": "Nuevo", "role": "desk", "office_ids": [1],
+    accounts.save_user(session, v["admin"], made.id, {"name": "Nuevo", "role": "desk", "office_ids": [1],
                                                    "active": False})
     assert session.get(StaffUser, made.id).active is False
-    assert setup.audit_log(session, v["admin"])[0]["action"] == "user.update"
-    assert setup.readable_detail('{"active": true, "office_ids": [1, 2], "reason": "", "role": "desk"}') == [
+    assert accounts.audit_log(session, v["admin"])[0]["action"] == "user.update"
+    assert accounts.readable_detail('{"active": true, "office_ids": [1, 2], "reason": "", "role": "desk"}') == [
         "active: sí", "office_ids: 1, 2", "reason: –", "role: desk"]
 
 
