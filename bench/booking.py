@@ -86,7 +86,7 @@ def random_name(rng: random.Random) -> str:
 
 def book_once(engine, ticket: tuple[str, str, str], rng: random.Random, hold_token: str | None = None) -> str:
     """One POST /api/v1/appointments, minus HTTP: "ok", or the BookingError code of the slot ("taken", ...)."""
-    from pwa_app.api.v1 import BookingIn, appointment_view
+    from pwa_app.api.appointments import BookingIn, appointment_view
     from pwa_app.appointments import booking
     from pwa_app.appointments.booking import BookingError
     from pwa_app.common.idempotency import run_once

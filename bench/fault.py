@@ -45,7 +45,7 @@ from sqlmodel import Session, select
 # Imported before the fault: a cold import in a starved thread could outlast a short hold.
 from pwa_app import db
 from pwa_app.models import Office, StaffUser
-from pwa_app.staff import schedules, setup
+from pwa_app.staff import schedules
 from pwa_app import retention
 from pwa_app.notifications import push
 from pwa_app.notifications import webpush

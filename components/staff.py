@@ -13,7 +13,8 @@ from functools import cache
 
 import reflex as rx
 from babel.support import NullTranslations, Translations
-from reflex_base.vars.base import Var
+from reflex_base.event import EventChain, no_args_event_spec
+from reflex_base.vars.base import LiteralVar, Var, VarData, get_unique_variable_name
 
 from components.ui import download_button
 from pwa_app.common.i18n import LOCALES_DIR
@@ -215,8 +216,6 @@ def section(title: str, *children, **props) -> rx.Component:
 def ready_marker() -> Var:
     """Marks <html data-ready> once the page has hydrated (controls respond), as the citizen pages do; render the
     returned Var anywhere in the page (it renders nothing)."""
-    from reflex_base.vars.base import VarData
-
     hook = "useEffect(() => { document.documentElement.dataset.ready = '1'; }, []);"
     return Var("null", _var_data=VarData(imports={"react": ["useEffect"]}, hooks={hook: None}))
 
@@ -224,9 +223,6 @@ def ready_marker() -> Var:
 def every(milliseconds: int, handler) -> Var:
     """Calls a (backend) event handler every `milliseconds` while the page is open: render the returned Var
     anywhere in the page (it renders nothing). Each call reads the database, so any worker can answer."""
-    from reflex_base.event import EventChain, no_args_event_spec
-    from reflex_base.vars.base import LiteralVar, VarData, get_unique_variable_name
-
     chain = LiteralVar.create(EventChain.create(handler, args_spec=no_args_event_spec, key="every"))
     name = get_unique_variable_name()
     hook = (f"useEffect(() => {{ const {name} = setInterval(() => {{ ({chain!s})(); }}, {int(milliseconds)}); "

@@ -19,7 +19,7 @@ from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
 from pwa_app.pages.privacy import privacy
 from pwa_app.pages.procedure import procedure
-from pwa_app.pages.requests import my_requests, new_request, request_status
+from pwa_app.pages.service_requests import my_requests, new_request, request_status
 from pwa_app.pages.staff import register_staff_pages
 from pwa_app.retention import scheduled_purge
 from pwa_app.security import SecurityHeaders

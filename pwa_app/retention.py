@@ -26,6 +26,7 @@ A citizen may also delete the personal data of their own booking at any time (`f
 DELETE /api/v1/appointments/{code}/personal-data).
 """
 
+import argparse
 import asyncio
 import json
 import logging
@@ -257,8 +258,6 @@ async def scheduled_purge(check_every: float = 3600.0, first_delay: tuple[float,
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
     parser = argparse.ArgumentParser(prog="python -m pwa_app.retention",
                                      description="Blank the personal data kept past the retention period.")
     parser.add_argument("--days", type=int, help=f"retention in days (default CITA_RETENTION_DAYS or {DEFAULT_DAYS})")

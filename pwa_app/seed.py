@@ -8,6 +8,7 @@ Seeding refuses (raises) if an item lacks a translation of one of its non-empty 
 Run `python -m pwa_app.seed` to create the tables on $DATABASE_URL (default sqlite:///cita.db) and seed it.
 """
 
+import sys
 from datetime import date, time
 from functools import cache
 from pathlib import Path
@@ -1885,8 +1886,6 @@ def write_template(path: Path = CONTENT_PO / "content.pot") -> int:
 def main() -> None:
     """Seeds the database of DATABASE_URL; its schema comes from the migrations (`reflex db migrate`).
     `python -m pwa_app.seed pot` writes the content catalogue template instead."""
-    import sys
-
     if sys.argv[1:] == ["pot"]:
         print(f"{write_template()} texts in {CONTENT_PO / 'content.pot'}")
         return

@@ -8,7 +8,7 @@ from components.staff import S_, _s, staff_translations
 from pwa_app import db
 from pwa_app.catalogue import translations
 from pwa_app.common.i18n import local
-from pwa_app.models import Office
+from pwa_app.models import Office, Procedure
 from pwa_app.security import public_url
 from pwa_app.staff import schedules, setup, wall_screens
 from pwa_app.staff.permissions import StaffError
@@ -135,8 +135,6 @@ class ProceduresState(SetupBase):
     stale: int = 0  # translations of this procedure and its checklist to review
 
     def _refresh(self, session) -> None:
-        from pwa_app.models import Procedure
-
         self.procedures = [{"value": str(p.id), "label": p.name} for p in setup.procedures(session)]
         self.area_options = [{"value": str(a.id), "label": a.name} for a in setup.areas(session)]
         if self.proc_id == "" and self.procedures:
@@ -248,8 +246,6 @@ class SchedulesState(SetupBase):
     editing: dict[str, str] = {}  # the schedule being edited (its form values), or empty: a new one
 
     def _refresh(self, session) -> None:
-        from pwa_app.models import Procedure
-
         office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
         self.office_id = str(office.id)
         self.office_options = [{"value": str(o.id), "label": o.name} for o in setup.offices(session, viewer())]

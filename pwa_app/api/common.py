@@ -4,6 +4,7 @@ ETag-validated JSON."""
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,9 +12,10 @@ from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from pwa_app import db, proxy
-from pwa_app.common.i18n import LANGUAGES, gettext, pick_lang
+from pwa_app.common.i18n import LANGUAGES, day_label, gettext, local, pick_lang, time_label
 from pwa_app.common.idempotency import KeyReused, run_once, valid_key
 from pwa_app.common.messages import ERRORS
+from pwa_app.models import Office
 
 Lang = Query("es", max_length=5, description="Language of texts and labels: " + ", ".join(LANGUAGES))
 
@@ -97,3 +99,13 @@ def idempotent_write(session: Session, key: str | None, operation: str, payload:
         session.rollback()
         return answer
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def iso_local(moment_utc: datetime) -> str:
+    return local(moment_utc).isoformat()
+
+
+def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
+    moment = local(starts_at)
+    return {"office": office.slug, "office_name": office.name, "start": moment.isoformat(),
+            "day": day_label(moment.date(), lang), "time": time_label(moment, lang)}

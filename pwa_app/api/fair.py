@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app.api.common import Lang, client_address, error, get_session
+from pwa_app.api.common import Lang, client_address, error, get_session, slot_view
 from pwa_app.appointments import access, booking, fairness
 from pwa_app.appointments.booking import BookingError
 from pwa_app.common import ratelimit
@@ -119,8 +119,6 @@ def post_hold(request: Request, data: HoldIn, session: Session = Depends(get_ses
     try:
         held = booking.hold(session, data.procedure, data.office, data.start, client)
     except BookingError as exc:
-        from pwa_app.api.v1 import slot_view  # the same shape as a booking's alternatives
-
         alts = [slot_view(o, s.starts_at, data.lang) for o, s in exc.alternatives]  # before the rollback expires them
         session.rollback()
         return error(409 if "slot" in exc.errors else 422, exc.errors, data.lang, alternatives=alts)

@@ -33,9 +33,8 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from pwa_app import proxy
-from pwa_app.api.common import client_address
-from pwa_app.api.requests import file_response
-from pwa_app.api.v1 import get_session
+from pwa_app.api.common import client_address, get_session
+from pwa_app.api.service_requests import file_response
 from pwa_app.appointments import fairness
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import LANGUAGES, TZ, gettext, local, long_day_label, pick_lang

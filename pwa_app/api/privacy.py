@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, error, get_session
-from pwa_app.api.request_schemas import ErrorOut
+from pwa_app.api.service_request_schemas import ErrorOut
 from pwa_app.common import codes
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.idempotency import KeyReused, request_hash, run_once, valid_key

@@ -17,9 +17,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
-from pwa_app.api.common import client_address
+from pwa_app.api.common import client_address, etagged, get_session
 from pwa_app.api.staff import need, same_origin
-from pwa_app.api.v1 import etagged, get_session
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.messages import ERRORS

@@ -30,8 +30,8 @@ from sqlmodel import Session, select
 
 from pwa_app import db, proxy
 from pwa_app.api import fair
-from pwa_app.api.common import Lang, client_address, error, get_session
-from pwa_app.api.requests import file_response
+from pwa_app.api.common import Lang, client_address, get_session
+from pwa_app.api.service_requests import file_response
 from pwa_app.catalogue import translations
 from pwa_app.common import codes, ratelimit
 from pwa_app.models import Office, utcnow

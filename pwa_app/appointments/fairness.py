@@ -4,8 +4,10 @@ signals staff need to spot hoarding. First come, first served for people, not fo
 Personal identifiers used for limits are keyed hashes (HMAC with the installation's secret): a limit query or a
 log line never needs the plain document number or address."""
 
+import base64
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from datetime import datetime, timedelta
@@ -188,9 +190,6 @@ def drop_spent_challenges(session: Session, now: datetime) -> int:
 
 
 def _signature(payload: str) -> str:
-    import base64
-    import json
-
     return json.loads(base64.b64decode(payload))["signature"][:128]
 
 

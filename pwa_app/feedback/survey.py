@@ -25,6 +25,7 @@ from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, Survey
 from pwa_app.service_requests import intake, rules
 from pwa_app.staff import reports
 from pwa_app.staff.auth import Viewer
+from pwa_app.staff.reports import office_scope, period
 
 UTC = timezone.utc
 TEXT_MAX = 2000
@@ -198,8 +199,6 @@ def _group(answers: list[SurveyAnswer], key, names: dict) -> list[dict]:
 
 
 def answers_in(session: Session, viewer: Viewer, first, last, office_id: int | None = None) -> list[SurveyAnswer]:
-    from pwa_app.staff.reports import office_scope, period
-
     first, last = period(first, last)
     offices = office_scope(session, viewer, office_id)
     if not offices:

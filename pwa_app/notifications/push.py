@@ -31,6 +31,7 @@ Command line (staff desk, operations):
     python -m pwa_app.notifications.push stats
 """
 
+import argparse
 import asyncio
 import base64
 import binascii
@@ -52,16 +53,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
 
+from pwa_app import db
+from pwa_app.appointments import access
+from pwa_app.catalogue.published import Translator
 from pwa_app.common import once
 from pwa_app.common.i18n import (
     DEFAULT_LANG, LANGUAGES, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
 from pwa_app.common.messages import N_
 from pwa_app.models import (
-    Appointment, Area, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic,
-    ServiceRequest, StatusChange, utcnow,
+    Appointment, Area, ContentTranslation, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription,
+    PushTopic, ServiceRequest, StatusChange, utcnow,
 )
 from pwa_app.notifications import mail, webpush
+from pwa_app.service_requests import rules, views
+from pwa_app.service_requests.rules import clean_text
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -179,9 +185,6 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
     """Creates or updates this browser's subscription (PUT semantics: topics and links become what the device
     sent). An existing endpoint may be changed only with its own `auth` secret. Codes that do not check out are
     left unlinked. The caller commits. Returns `state()`."""
-    from pwa_app.service_requests import rules, views, workflow
-    from pwa_app.appointments import access
-
     now = _utc(now)
     endpoint = str(subscription.get("endpoint") or "")
     keys = subscription.get("keys") or {}
@@ -270,8 +273,6 @@ def appointment_closed(session: Session, appt: Appointment, reason: str, now: da
 
 
 def clean_notice(texts: dict[str, dict[str, str]], url: str = "") -> tuple[dict, str]:
-    from pwa_app.service_requests.rules import clean_text
-
     cleaned: dict[str, dict[str, str]] = {}
     for lang, text in (texts or {}).items():
         if lang not in LANGUAGES or not isinstance(text, dict):
@@ -346,8 +347,6 @@ class _Names:
     """Procedure and office names in one language (content translations, falling back to Spanish)."""
 
     def __init__(self, session: Session):
-        from pwa_app.catalogue.published import Translator
-
         self.session, self.Translator, self.by_lang = session, Translator, {}
 
     def name(self, obj, lang: str) -> str:
@@ -374,8 +373,6 @@ def _recipients(session: Session, event: PushEvent) -> list[tuple[int, str]]:
 def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime, names: _Names):
     """{lang: (payload JSON, ttl, urgency, tag)} for an event, or None when it has nothing left to say (an
     appointment cancelled or moved since, a start already past)."""
-    from pwa_app.service_requests import rules, views, workflow
-
     out = {}
     if event.kind.startswith("reminder_"):
         appt = session.get(Appointment, event.appointment_id)
@@ -415,8 +412,6 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         tag = f"request-{req.code}"
         comments = {}
         if change.comment:
-            from pwa_app.models import ContentTranslation
-
             for row in session.exec(select(ContentTranslation).where(
                     ContentTranslation.table_name == "statuschange", ContentTranslation.row_id == change.id,
                     ContentTranslation.field == "comment")):
@@ -659,8 +654,6 @@ class Worker:
     are marked expired), fan out new events, send what is due (push and e-mail)."""
 
     def __init__(self, session_factory=None, sender: Sender | None = None, reminder_every: float = 60.0):
-        from pwa_app import db
-
         self.session_factory = session_factory or db.session
         self.sender = sender
         self.reminder_every = reminder_every
@@ -741,10 +734,6 @@ def topic_counts(session: Session) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-
-    from pwa_app import db
-
     parser = argparse.ArgumentParser(prog="python -m pwa_app.notifications.push")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("key", help="print the VAPID public key (the page's applicationServerKey) and the key file")

@@ -15,7 +15,6 @@ The VAPID JWT (RFC 8292) is signed once per push service origin and reused until
 signatures saved.
 """
 
-import asyncio
 import base64
 import logging
 import os

@@ -2,6 +2,10 @@
     python -m pwa_app.service_requests show CODE
     python -m pwa_app.service_requests status CODE in_progress [--department SLUG] [--comment TEXT]"""
 
+import argparse
+import json
+
+from pwa_app import db
 from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES
 from pwa_app.service_requests.rules import STATUSES, TrackingError, find
 from pwa_app.service_requests.views import request_view
@@ -12,11 +16,6 @@ from pwa_app.service_requests.workflow import change_status
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import json
-
-    from pwa_app import db
-
     parser = argparse.ArgumentParser(prog="python -m pwa_app.service_requests.rules")
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print a request's tracking view as JSON")

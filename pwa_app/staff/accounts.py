@@ -5,7 +5,7 @@ import json
 from sqlmodel import Session, select
 
 from pwa_app.common.i18n import local
-from pwa_app.models import Department, Office, StaffOffice, StaffUser
+from pwa_app.models import AuditEvent, Department, Office, StaffOffice, StaffUser
 from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError, Viewer
 from pwa_app.staff.forms import flag, text_field
@@ -91,8 +91,6 @@ def reset_second_factor(session: Session, viewer: Viewer, user_id: int, ip: str 
 
 def audit_log(session: Session, viewer: Viewer, limit: int = 200) -> list[dict]:
     require(viewer, "audit")
-    from pwa_app.models import AuditEvent
-
     rows = session.exec(select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))
     return [{"id": e.id, "at": local(e.at).strftime("%d/%m/%Y %H:%M:%S"), "actor": e.actor, "action": e.action,
              "target": e.target, "detail": readable_detail(e.detail), "ip": e.ip} for e in rows]

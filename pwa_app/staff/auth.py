@@ -43,6 +43,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, delete, func, select, update
 
 from pwa_app import db
+from pwa_app.appointments import fairness
+from pwa_app.common import codes
 from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser, utcnow
 
 UTC = UTC
@@ -243,8 +245,6 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
 
 def _gate(session: Session, email: str, ip: str, now: datetime, proof: str | None) -> None:
     """Refuses, without checking anything, a try that comes too soon or without the proof of work it needs."""
-    from pwa_app.appointments import fairness
-
     code, wait = "locked", address_wait(session, ip, now)
     if not wait:
         wait, needs_proof = account_delay(session, email, now)
@@ -347,8 +347,6 @@ def confirm_second_factor(session: Session, token: str | None, code: str, *, ip:
 
 @cache
 def _fernet() -> Fernet:
-    from pwa_app.appointments import fairness
-
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"cita-totp:" + fairness.secret()).digest()))
 
 
@@ -394,9 +392,6 @@ def _accept_totp(session: Session, user: StaffUser, code: str, now: datetime) ->
 
 
 def _recovery_key(code: str) -> str:
-    from pwa_app.appointments import fairness
-    from pwa_app.common import codes
-
     try:
         return fairness.keyed("recovery", codes.normalize_code(code))
     except ValueError:
@@ -428,8 +423,6 @@ def enrol(session: Session, user: StaffUser, secret: str, code: str, *, now: dat
 
 def set_second_factor(session: Session, user: StaffUser, secret: str) -> list[str]:
     """Stores a (checked) secret with new recovery codes, which it returns; the command line uses it directly."""
-    from pwa_app.common import codes
-
     recovery = [codes.format_code(codes.new_code(10)) for _ in range(RECOVERY_CODES)]
     user.totp_secret, user.totp_last_step = seal(secret), 0
     user.recovery_codes = " ".join(_recovery_key(c) for c in recovery)

@@ -22,6 +22,7 @@ from pwa_app.common.i18n import TZ, local
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, ServiceRequest
 from pwa_app.service_requests import rules
 from pwa_app.staff.auth import Viewer
+from pwa_app.staff.permissions import require
 
 UTC = UTC
 MAX_DAYS = 366
@@ -67,8 +68,6 @@ def period(first, last) -> tuple[date, date]:
 
 
 def office_scope(session: Session, viewer: Viewer, office_id: int | None) -> list[int]:
-    from pwa_app.staff.permissions import require
-
     require(viewer, "reports")
     if office_id:
         require(viewer, "reports", office_id)

@@ -21,6 +21,7 @@ from pwa_app import db
 from pwa_app.common.i18n import local, time_label
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, utcnow
 from pwa_app.staff import auth
+from pwa_app.staff.permissions import require
 
 UTC = UTC
 PREFIX = {"walk_in": "A", "appointment": "C"}
@@ -60,13 +61,6 @@ def _next_number(session: Session, office_id: int, day: date, kind: str) -> int:
     last = session.exec(select(func.max(QueueTicket.number)).where(
         QueueTicket.office_id == office_id, QueueTicket.day == day, QueueTicket.kind == kind)).one()
     return (last or 0) + 1
-
-
-def _require(viewer, office_id: int) -> None:
-    # Imported here: staff imports this module.
-    from pwa_app.staff.permissions import require
-
-    require(viewer, "queue", office_id)
 
 
 def _waiting(session: Session, office_id: int, day: date) -> list[QueueTicket]:
@@ -126,7 +120,7 @@ def _new_ticket(session: Session, viewer, office_id: int, kind: str, now: dateti
 def issue(session: Session, viewer, office_id: int, procedure_id: int | None,
           now: datetime | None = None) -> QueueTicket:
     """A walk-in ticket for a procedure, with its estimated wait."""
-    _require(viewer, office_id)
+    require(viewer, "queue", office_id)
     if session.get(Office, office_id) is None:
         raise QueueError({"office": "not_found"})
     if procedure_id is not None and session.get(Procedure, procedure_id) is None:
@@ -189,7 +183,7 @@ def _check_desk(desk) -> int:
 
 def call_next(session: Session, viewer, office_id: int, desk, now: datetime | None = None) -> QueueTicket | None:
     """Call whoever is next to desk `desk`; None when nobody is waiting."""
-    _require(viewer, office_id)
+    require(viewer, "queue", office_id)
     desk, now = _check_desk(desk), _utc(now)
     day = local_day(now)
     _lock(session, office_id, day)
@@ -218,7 +212,7 @@ def call_ticket(session: Session, viewer, ticket_id: int, desk, now: datetime | 
     ticket = session.get(QueueTicket, ticket_id)
     if ticket is None:
         raise QueueError({"ticket": "not_found"})
-    _require(viewer, ticket.office_id)
+    require(viewer, "queue", ticket.office_id)
     desk, now = _check_desk(desk), _utc(now)
     _lock(session, ticket.office_id, ticket.day)
     session.refresh(ticket)
@@ -233,7 +227,7 @@ def finish(session: Session, viewer, ticket_id: int, outcome: str, now: datetime
     ticket = session.get(QueueTicket, ticket_id)
     if ticket is None:
         raise QueueError({"ticket": "not_found"})
-    _require(viewer, ticket.office_id)
+    require(viewer, "queue", ticket.office_id)
     if outcome not in ("done", "no_show"):
         raise QueueError({"ticket": "unknown_status"})
     if ticket.status != "called":
@@ -307,7 +301,7 @@ def board(session: Session, office_id: int, now: datetime | None = None) -> dict
 
 def desk_view(session: Session, viewer, office_id: int, desk, now: datetime | None = None) -> dict:
     """The desk console: who this desk is serving, who is waiting (in calling order) and today's totals."""
-    _require(viewer, office_id)
+    require(viewer, "queue", office_id)
     now = _utc(now)
     day = local_day(now)
     desk = _check_desk(desk)

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from pwa_app.api.limits import BodyLimit
-from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
+from pwa_app.api.service_request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS

@@ -9,26 +9,21 @@ import reflex as rx
 from pwa_app.pages.staff.day import day_page
 from pwa_app.pages.staff.feedback import feedback_page
 from pwa_app.pages.staff.home import home_page
+from pwa_app.pages.staff.inbox import requests_page
 from pwa_app.pages.staff.login import login_page
 from pwa_app.pages.staff.queue import display_page, queue_page, screen_page
 from pwa_app.pages.staff.reports import reports_page
-from pwa_app.pages.staff.requests import requests_page
 from pwa_app.pages.staff.security import security_page
-from pwa_app.pages.staff.setup import (
-    closures_page,
-    offices_page,
-    procedures_page,
-    schedules_page,
-)
+from pwa_app.pages.staff.setup import closures_page, offices_page, procedures_page, schedules_page
 from pwa_app.pages.staff.translations import translations_page
 from pwa_app.pages.staff.users import audit_page, users_page
 from state.day import DayState
 from state.feedback import FeedbackState
 from state.home import HomeState
+from state.inbox import RequestsState
 from state.login import LoginState
 from state.queue import DisplayState, QueueState, ScreenState
 from state.reports import ReportsState
-from state.requests import RequestsState
 from state.security import SecurityState
 from state.setup import ClosuresState, OfficesState, ProceduresState, SchedulesState
 from state.translations import TranslationsState

@@ -1,5 +1,7 @@
 """Day view (tablet): check in by booking code or QR, today's appointments in time order with their status."""
 
+import json
+
 import reflex as rx
 
 from components.staff import _s, button, frame, js, select_field, tag
@@ -34,8 +36,6 @@ SCAN_JS = """(() => {
 
 
 def scan_js() -> str:
-    import json
-
     return SCAN_JS % {
         "unsupported": json.dumps(_s("Este navegador no puede leer códigos QR con la cámara. Use un lector de "
                                      "códigos o escriba el código.")),

@@ -3,6 +3,7 @@ through pwa_app.staff.setup, which uses the tracking service (the citizen's time
 
 from components.staff import S_, _s
 from pwa_app import db
+from pwa_app.models import Department
 from pwa_app.service_requests import rules, views
 from pwa_app.staff import inbox
 from pwa_app.staff.permissions import StaffError
@@ -136,8 +137,6 @@ class RequestsState(StaffState):
 
     @staff_event("requests")
     def hand_over(self, form_data: dict):
-        from pwa_app.models import Department
-
         raw = str(form_data.get("department") or "")
         with db.session() as session:
             dept = session.get(Department, int(raw)) if raw.isdigit() else None

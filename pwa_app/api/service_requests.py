@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, error, etagged, get_session, idempotent_write
-from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
+from pwa_app.api.service_request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import pick_lang
 from pwa_app.models import IdempotencyRecord

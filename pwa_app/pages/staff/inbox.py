@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.staff import _s, button, frame, input_field, select_field, tag, textarea_field
-from state.requests import SHOW, RequestsState
+from state.inbox import SHOW, RequestsState
 
 
 def request_item(i) -> rx.Component:

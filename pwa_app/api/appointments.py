@@ -12,14 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from pwa_app import db
 from pwa_app.api import fair
-from pwa_app.api.common import Lang, Refused, client_address, error, etagged, get_session, idempotent_write
+from pwa_app.api.common import Lang, Refused, client_address, error, get_session, idempotent_write, slot_view
 from pwa_app.appointments import availability, booking, fairness
 from pwa_app.appointments.booking import BookingError
 from pwa_app.appointments.calendar_file import appointment_ics, checklist
 from pwa_app.appointments.slots import TZ
 from pwa_app.catalogue import published
 from pwa_app.common import codes
-from pwa_app.common.i18n import day_label, gettext, local, long_day_label, pick_lang, time_label
+from pwa_app.common.i18n import gettext, local, long_day_label, pick_lang, time_label
 from pwa_app.common.messages import CONFIRM_NOTE, STATUSES
 from pwa_app.models import Appointment, Office, Procedure, utcnow
 
@@ -51,16 +51,6 @@ class RescheduleIn(BaseModel):
     office: str = Field(max_length=80)
     start: datetime
     lang: str = Field("es", max_length=5)
-
-
-def iso_local(moment_utc: datetime) -> str:
-    return local(moment_utc).isoformat()
-
-
-def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
-    moment = local(starts_at)
-    return {"office": office.slug, "office_name": office.name, "start": moment.isoformat(),
-            "day": day_label(moment.date(), lang), "time": time_label(moment, lang)}
 
 
 def appointment_view(session: Session, appt: Appointment, lang: str, slugs: tuple[str, str] | None = None) -> dict:
