@@ -13,8 +13,8 @@ What it does (nothing is asserted about times: the figures depend on the machine
 3. N subscriptions following the topic "news", with deterministic P-256 keys the receiver derives itself.
 4. Baseline: `http_ece.encrypt` of the same payload with a fresh ephemeral key per message, as pywebpush does,
    for `--baseline` messages (default 3,000) in one thread: the cost of the cryptography alone.
-5. `push.send_notice(...)`, then `push.fan_out` (one PushDelivery per subscriber, in its language) and
-   `push.deliver` with `push.Sender` (pywebpush's `send_async` on aiohttp, `--concurrency` messages in
+5. `push.send_notice(...)`, then `push_fanout.fan_out` (one PushDelivery per subscriber, in its language) and
+   `push_delivery.deliver` with `push_delivery.Sender` (pywebpush's `send_async` on aiohttp, `--concurrency` messages in
    flight, keep-alive connections), timed apart.
 6. Checks: every message accepted and received once, no protocol error at the receiver, every sampled message
    decrypted to the notice. Exit status 1 otherwise.
@@ -74,7 +74,7 @@ def main() -> int:
     from pwa_app.db import create_tables, make_engine
     from pwa_app.models import PushDelivery, PushEvent, PushSubscription, PushTopic
     from pwa_app.seed import seed_demo
-    from pwa_app.notifications import push
+    from pwa_app.notifications import push, push_delivery, push_fanout
     from pwa_app.notifications import webpush
     from tests.unit.test_push_receiver import Device, serve_in_process
 
@@ -122,14 +122,14 @@ def main() -> int:
         encrypts = statistics.median(baseline)
 
         factory = lambda: Session(engine, expire_on_commit=False)  # noqa: E731
-        sender = push.Sender(keys, concurrency=args.concurrency)
+        sender = push_delivery.Sender(keys, concurrency=args.concurrency)
         with factory() as s:
             push.send_notice(s, "news", TEXTS, url="/{lang}/")
             s.commit()
         t0 = time.perf_counter()
-        fanned = push.fan_out(factory)
+        fanned = push_fanout.fan_out(factory)
         t1 = time.perf_counter()
-        counts = push.deliver(factory, sender, budget_seconds=3600)
+        counts = push_delivery.deliver(factory, sender, budget_seconds=3600)
         t2 = time.perf_counter()
         sender.close()
         parent.send("stats")

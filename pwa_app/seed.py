@@ -19,7 +19,7 @@ from babel.messages.pofile import read_po, write_po
 from sqlmodel import Session, select
 
 from pwa_app import db
-from pwa_app.catalogue.translations import TRANSLATABLE
+from pwa_app.catalogue.content import TRANSLATABLE
 from pwa_app.models import (
     Area, Closure, ContentTranslation, Department, Municipality, Office, Procedure, ProcedureOffice, RequestType,
     Requirement, Schedule,

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from components.staff import S_, _s, staff_translations
 from pwa_app import db
-from pwa_app.catalogue import translations
+from pwa_app.catalogue import content
 from pwa_app.common.i18n import local
 from pwa_app.models import Office, Procedure
 from pwa_app.security import public_url
@@ -151,7 +151,7 @@ class ProceduresState(SetupBase):
             items = setup.requirements(session, p.id)
             self.requirements = [{"id": str(r.id), "text": r.text, "note": r.note, "optional": "1" if r.optional else ""}
                                  for r in items]
-            self.stale = translations.stale_count(session, [p, *items])
+            self.stale = content.stale_count(session, [p, *items])
         else:
             self.proc = {**{f: "" for f in PROC_FIELDS}, "area_id": "", "duration_minutes": "10",
                          "needs_appointment": "1", "requires_document": "1"}

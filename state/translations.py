@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from components.staff import S_, _s
 from pwa_app import db
-from pwa_app.catalogue import translations
+from pwa_app.catalogue import content
 from pwa_app.common.i18n import LANGUAGES, RTL_LANGS
 from pwa_app.models import Procedure
 from pwa_app.staff import setup
@@ -36,9 +36,9 @@ def language_name(lang: str) -> str:
 def item_options(session) -> list[dict[str, str]]:
     procedures = {p.id: p.name for p in session.exec(select(Procedure))}
     options = []
-    for table, model in translations.MODELS.items():
+    for table, model in content.MODELS.items():
         for obj in session.exec(select(model).order_by(model.id)):
-            label = translations.label(obj)
+            label = content.label(obj)
             if table == "requirement":
                 label = f"{procedures.get(obj.procedure_id, '')}: {label}"
             options.append({"value": f"{table}:{obj.id}", "label": f"{_s(KINDS[table])} · {label}"})
@@ -46,7 +46,7 @@ def item_options(session) -> list[dict[str, str]]:
 
 
 def entries_of(fields: list[dict]) -> list[dict[str, str]]:
-    """translations.side_by_side flattened for one rx.foreach: a row per (field, language); the first of each field
+    """content.side_by_side flattened for one rx.foreach: a row per (field, language); the first of each field
     carries the field's title and Spanish text."""
     out = []
     for f in fields:
@@ -73,7 +73,7 @@ class TranslationsState(SetupBase):
             self.item = self.items[0]["value"] if self.items else ""
         table, _, row_id = self.item.partition(":")
         obj = setup.content_row(session, viewer(), table, int(row_id)) if self.item else None
-        self.entries = entries_of(translations.side_by_side(session, obj)) if obj is not None else []
+        self.entries = entries_of(content.side_by_side(session, obj)) if obj is not None else []
         labels = {o["value"]: o["label"] for o in self.items}
         report = setup.translation_report(session, viewer())
         self.report = [{"lang": r["lang"], "name": language_name(r["lang"]), "total": str(r["total"]),
@@ -84,14 +84,14 @@ class TranslationsState(SetupBase):
                 for r in report for kind in ("stale", "missing") for i in r[kind]]
         self.todo = todo[:TODO_SHOWN]
         self.downloads = [{"lang": lang, "name": language_name(lang), "href": f"/api/staff/content/{lang}.po"}
-                          for lang in translations.TARGETS]
+                          for lang in content.TARGETS]
         self.form_key += 1
 
     def _import_result(self) -> None:
         params = self.router.url.query_parameters
         if params.get("error"):
             self._say(_s(MESSAGES.get(params["error"], S_("No se ha podido importar el archivo."))), "error")
-        elif params.get("lang") in translations.TARGETS:
+        elif params.get("lang") in content.TARGETS:
             counts = ", ".join(f"{int(params[k])} {_s(label)}" for k, label in COUNTS.items()
                                if str(params.get(k, "")).isdigit() and int(params[k]))
             self._say(_s("Archivo importado (%(lang)s): %(counts)s.")

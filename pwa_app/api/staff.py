@@ -32,7 +32,7 @@ from pwa_app import db, proxy
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, get_session
 from pwa_app.api.service_requests import file_response
-from pwa_app.catalogue import translations
+from pwa_app.catalogue import content
 from pwa_app.common import codes, ratelimit
 from pwa_app.models import Office, utcnow
 from pwa_app.staff import auth, inbox, reports, setup, walk_in
@@ -292,8 +292,8 @@ def content_po(request: Request, lang: str, session: Session = Depends(get_sessi
 
 
 async def _uploaded_po(request: Request) -> bytes:
-    """The `file` of a multipart form, at most translations.MAX_PO bytes (StaffError otherwise)."""
-    if int(request.headers.get("content-length") or 0) > translations.MAX_PO + 64 * 1024:
+    """The `file` of a multipart form, at most content.MAX_PO bytes (StaffError otherwise)."""
+    if int(request.headers.get("content-length") or 0) > content.MAX_PO + 64 * 1024:
         raise StaffError({"form": "too_large"})
     try:
         form = await request.form(max_files=1, max_fields=5)
@@ -302,8 +302,8 @@ async def _uploaded_po(request: Request) -> bytes:
     upload = form.get("file")
     if upload is None or isinstance(upload, str):
         raise StaffError({"form": "po_invalid"})
-    data = await upload.read(translations.MAX_PO + 1)
-    if len(data) > translations.MAX_PO:
+    data = await upload.read(content.MAX_PO + 1)
+    if len(data) > content.MAX_PO:
         raise StaffError({"form": "too_large"})
     return data
 

@@ -19,75 +19,82 @@ Delivery goes through two tables, so nothing is lost or sent twice by a restart 
     out; anything else failed and logged. A worker that dies holding a claim loses it when the claim runs out
     (long enough for a batch whose every message times out, so a slow batch is never sent twice).
 
-`worker()` runs all of it every CITA_PUSH_INTERVAL seconds (default 2; reminders are looked for every
-CITA_PUSH_SCAN seconds, default 60) as a lifespan task of the app, one per backend worker (the claims make that
-safe). CITA_PUSH_WORKER=0 turns it off in a process; up to CITA_PUSH_CONCURRENCY (default 32) messages are in
-flight at once. Nothing here raises into a page or an API request: failures are logged.
+Fan-out is in push_fanout, sending in push_delivery, the rounds in worker."""
 
-Command line (staff desk, operations):
-    python -m pwa_app.notifications.push key                        the public key and where the key pair lives
-    python -m pwa_app.notifications.push notice --topic news --text es "Título" "Texto" [--text en "Title" "Text"]
-    python -m pwa_app.notifications.push run-once                   schedule, fan out and send what is due now
-    python -m pwa_app.notifications.push stats
-"""
-
-import argparse
-import asyncio
-import base64
 import binascii
-import hashlib
 import ipaddress
 import json
 import logging
-import math
 import os
-import random
 import secrets
-import threading
-import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from pwa_app import db
 from pwa_app.appointments import access
-from pwa_app.catalogue.published import Translator
 from pwa_app.common import once
-from pwa_app.common.i18n import (
-    DEFAULT_LANG, LANGUAGES, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
-)
+from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES, pick_lang, translations
 from pwa_app.common.messages import N_
 from pwa_app.models import (
-    Appointment, Area, ContentTranslation, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription,
-    PushTopic, ServiceRequest, StatusChange, utcnow,
+    Appointment, Area, Office, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest,
+    StatusChange, utcnow,
 )
-from pwa_app.notifications import mail, webpush
-from pwa_app.service_requests import rules, views
+from pwa_app.notifications import webpush
+from pwa_app.service_requests import rules
 from pwa_app.service_requests.rules import clean_text
 
+
 log = logging.getLogger(__name__)
+
+
 UTC = timezone.utc
 
+
 FIXED_TOPICS = ("reminders", "updates", "news")
+
+
 MAX_CODES = 50  # codes one device may link at once
+
+
 HOUR = timedelta(hours=1)
+
+
 REMINDERS = {  # kind: (how long before the start it is due, until how long before the start it is still worth it)
     "24h": (timedelta(hours=24), timedelta(hours=3)),
     "2h": (timedelta(hours=2), timedelta(0)),
 }
+
+
 STATUS_TTL = 3 * 24 * 3600
+
+
 NOTICE_TTL = 24 * 3600
+
+
 LEASE = timedelta(seconds=90)  # a claimed event is fanned out by another worker after this (deliveries: longer)
+
+
 MAX_TRIES = 8
+
+
 BATCH = 500  # deliveries claimed, sent and recorded together
+
+
 TITLE_MAX, BODY_MAX = 80, 300
+
+
 KEEP = timedelta(days=30)  # sent and failed deliveries, and old events, are purged after this
+
+
 STALE = timedelta(days=400)  # a subscription neither updated nor sent to for this long is forgotten
+
+
 DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "webpush.services.mozilla.com", "notify.windows.com", "webpush.apple.com")
+
 
 # Message texts (English msgids; translated through the gettext catalogues into the subscriber's language).
 TEXTS = {
@@ -101,6 +108,8 @@ TEXTS = {
     "status_title": N_("Your request: %(status)s"),
     "notice_title": N_("News from the town hall"),
 }
+
+
 # Why a subscription or a notice was refused (per field), shown by the page or the staff API.
 ERRORS = {
     "push_subscription": N_("This browser's notification subscription is not valid. Please try again."),
@@ -330,393 +339,6 @@ def schedule_reminders(session: Session, now: datetime | None = None) -> int:
     return once.insert_ignoring_duplicates(session, PushEvent, events)
 
 
-# --- fan-out: one message per subscriber, in their language ------------------------------------------------------
-
-
-def _topic_header(tag: str) -> str:
-    """RFC 8030 Topic (32 base64url characters at most): a newer message replaces an undelivered older one."""
-    return base64.urlsafe_b64encode(hashlib.sha256(tag.encode()).digest()[:24]).decode()
-
-
-def _message(lang: str, title: str, body: str, url: str, tag: str, kind: str) -> str:
-    return json.dumps({"title": title[:120], "body": body[:600], "url": url, "tag": tag, "kind": kind, "lang": lang,
-                       "dir": text_direction(lang)}, ensure_ascii=False)
-
-
-class _Names:
-    """Procedure and office names in one language (content translations, falling back to Spanish)."""
-
-    def __init__(self, session: Session):
-        self.session, self.Translator, self.by_lang = session, Translator, {}
-
-    def name(self, obj, lang: str) -> str:
-        if lang not in self.by_lang:
-            self.by_lang[lang] = self.Translator(self.session, lang)
-        return isolate(self.by_lang[lang].row(obj, ("name",))["name"])  # plain text: a Spanish name stays apart
-
-
-def _recipients(session: Session, event: PushEvent) -> list[tuple[int, str]]:
-    """(subscription id, language) of everyone this event is for."""
-    query = select(PushSubscription.id, PushSubscription.lang).join(
-        PushTopic, PushTopic.subscription_id == PushSubscription.id)
-    if event.kind.startswith("reminder_") or event.kind == "appointment_closed":
-        query = query.join(PushLink, PushLink.subscription_id == PushSubscription.id).where(
-            PushLink.appointment_id == event.appointment_id, PushTopic.topic == "reminders")
-    elif event.kind == "request_status":
-        query = query.join(PushLink, PushLink.subscription_id == PushSubscription.id).where(
-            PushLink.request_id == event.request_id, PushTopic.topic == "updates")
-    else:
-        query = query.where(PushTopic.topic == event.topic)
-    return list(session.exec(query.distinct()).all())
-
-
-def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime, names: _Names):
-    """{lang: (payload JSON, ttl, urgency, tag)} for an event, or None when it has nothing left to say (an
-    appointment cancelled or moved since, a start already past)."""
-    out = {}
-    if event.kind.startswith("reminder_"):
-        appt = session.get(Appointment, event.appointment_id)
-        if not appt or appt.status != "booked":
-            return None
-        start = _utc(appt.starts_at)
-        if start <= now or start.isoformat() != json.loads(event.params or "{}").get("start"):
-            return None
-        procedure, office = session.get(Procedure, appt.procedure_id), session.get(Office, appt.office_id)
-        kind = event.kind.removeprefix("reminder_")
-        tag = f"appointment-{appt.code}"
-        for lang in langs:
-            values = {"procedure": names.name(procedure, lang), "office": names.name(office, lang),
-                      "day": long_day_label(local(start).date(), lang), "time": time_label(local(start), lang)}
-            out[lang] = (_message(lang, _say(lang, TEXTS[f"reminder_{kind}_title"], **values),
-                                  _say(lang, TEXTS[f"reminder_{kind}_body"], **values),
-                                  f"/{lang}/cita/?c={appt.code}", tag, event.kind),
-                         max(60, int((start - now).total_seconds())), "high" if kind == "2h" else "normal", tag)
-        return out
-    if event.kind == "appointment_closed":
-        appt = session.get(Appointment, event.appointment_id)
-        if not appt:
-            return None
-        procedure, start = session.get(Procedure, appt.procedure_id), local(_utc(appt.starts_at))
-        reason, tag = json.loads(event.params or "{}").get("reason", ""), f"appointment-{appt.code}"
-        for lang in langs:
-            title = _say(lang, TEXTS["closed_title"], procedure=names.name(procedure, lang))
-            body = _say(lang, TEXTS["closed_body"], day=long_day_label(start.date(), lang), reason=reason)
-            out[lang] = (_message(lang, title, body, f"/{lang}/reservar/?p={procedure.slug}", tag, event.kind),
-                         STATUS_TTL, "high", tag)
-        return out
-    if event.kind == "request_status":
-        req = session.get(ServiceRequest, event.request_id)
-        change = session.get(StatusChange, event.status_change_id)
-        if not req or not change:
-            return None
-        tag = f"request-{req.code}"
-        comments = {}
-        if change.comment:
-            for row in session.exec(select(ContentTranslation).where(
-                    ContentTranslation.table_name == "statuschange", ContentTranslation.row_id == change.id,
-                    ContentTranslation.field == "comment")):
-                comments[row.lang] = row.text
-            comments.setdefault(change.comment_lang, change.comment)
-        for lang in langs:
-            label = views.status_label(change.status, lang)
-            body = _say(lang, rules.REQUEST_STATUS_HELP[change.status])
-            comment = comments.get(lang) or comments.get(change.comment_lang, "")
-            if comment:
-                body = f"{body}\n{comment[:BODY_MAX]}"
-            out[lang] = (_message(lang, _say(lang, TEXTS["status_title"], status=label), body,
-                                  f"/{lang}/solicitud/?c={req.code}", tag, event.kind), STATUS_TTL, "normal", tag)
-        return out
-    params = json.loads(event.params or "{}")
-    texts, url = params.get("texts") or {}, params.get("url") or ""
-    tag = f"notice-{event.id}"
-    for lang in langs:
-        text = texts.get(lang) or texts.get(DEFAULT_LANG) or {"title": _say(lang, TEXTS["notice_title"]), "body": ""}
-        link = url.replace("{lang}", lang) if url else f"/{lang}/"
-        out[lang] = (_message(lang, text["title"], text["body"], link, tag, "notice"),
-                     int(params.get("ttl") or NOTICE_TTL), "normal", tag)
-    return out
-
-
-def fan_out(session_factory, now: datetime | None = None, limit: int = 20) -> int:
-    """Turns events not yet fanned out into deliveries, one event at a time under a claim (one worker per event;
-    the unique (event, subscription) constraint makes a repeated fan-out add nothing). Returns deliveries added."""
-    now = _utc(now)
-    added = 0
-    with session_factory() as session:
-        ids = session.exec(select(PushEvent.id).where(
-            PushEvent.fanned_out_at == None,  # noqa: E711
-            or_(PushEvent.claimed_until == None, PushEvent.claimed_until < now))  # noqa: E711
-            .order_by(PushEvent.id).limit(limit)).all()
-        session.commit()
-    for event_id in ids:
-        with session_factory() as session:
-            claimed = session.execute(update(PushEvent).where(
-                PushEvent.id == event_id, PushEvent.fanned_out_at == None,  # noqa: E711
-                or_(PushEvent.claimed_until == None, PushEvent.claimed_until < now))  # noqa: E711
-                .values(claimed_until=now + LEASE)).rowcount
-            session.commit()
-            if not claimed:
-                continue
-            try:
-                added += _fan_out_one(session, session.get(PushEvent, event_id), now)
-                session.commit()
-            except Exception:
-                session.rollback()
-                log.exception("web push: could not fan out event %s", event_id)
-    return added
-
-
-def _fan_out_one(session: Session, event: PushEvent, now: datetime) -> int:
-    recipients = _recipients(session, event)
-    payloads = _payloads(session, event, {lang for _id, lang in recipients}, now, _Names(session)) if recipients \
-        else {}
-    rows = []
-    for sub_id, lang in recipients if payloads else ():
-        payload, ttl, urgency, tag = payloads[lang]
-        rows.append({"event_id": event.id, "subscription_id": sub_id, "payload": payload, "ttl": ttl,
-                     "urgency": urgency, "topic": _topic_header(tag), "status": "pending", "tries": 0,
-                     "next_at": now, "expires_at": now + timedelta(seconds=ttl), "claim": "", "last_error": ""})
-    added = 0
-    for start in range(0, len(rows), 1000):
-        added += once.insert_ignoring_duplicates(session, PushDelivery, rows[start:start + 1000])
-    event.fanned_out_at, event.recipients, event.claimed_until = now, len(rows), None
-    session.add(event)
-    return added
-
-
-# --- delivery -------------------------------------------------------------------------------------------------
-
-
-def backoff(tries: int, retry_after: float | None, status: int) -> float:
-    """Seconds before the next try: the push service's Retry-After when it gave one, else exponential from 15 s
-    (30 s after a 429) up to an hour, with jitter so that many retries do not return together."""
-    if retry_after is not None:
-        return min(max(retry_after, 1.0), 3600.0)
-    base = 30.0 if status == 429 else 15.0
-    return min(base * 2 ** (tries - 1), 3600.0) * random.uniform(0.8, 1.2)
-
-
-class Sender:
-    """Sends claimed deliveries, up to `concurrency` at a time, from an event loop of its own (a thread) that keeps
-    its HTTP connections to the push services open between batches."""
-
-    def __init__(self, keys: webpush.Keys | None = None, concurrency: int | None = None,
-                 timeout: float = webpush.SEND_TIMEOUT):
-        self.headers = webpush.VapidHeaders(keys or webpush.keys())
-        self.concurrency = concurrency or int(os.environ.get("CITA_PUSH_CONCURRENCY") or 32)
-        self.timeout = timeout
-        self.http = None
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="push-sender", daemon=True)
-        self.thread.start()
-
-    async def _send_all(self, jobs):
-        if self.http is None:
-            self.http = webpush.http_session()
-        slots = asyncio.Semaphore(self.concurrency)
-
-        async def one(job):
-            subscription, payload, ttl, urgency, topic = job
-            async with slots:
-                return await webpush.send(self.http, subscription, payload, self.headers, ttl=ttl, urgency=urgency,
-                                       topic=topic, timeout=self.timeout)
-
-        return await asyncio.gather(*(one(job) for job in jobs))
-
-    def send_all(self, jobs: list[tuple[dict, bytes, int, str, str]]) -> list[webpush.Outcome]:
-        return asyncio.run_coroutine_threadsafe(self._send_all(jobs), self.loop).result()
-
-    def close(self) -> None:
-        if self.loop.is_closed():
-            return
-        if self.http is not None:
-            asyncio.run_coroutine_threadsafe(self.http.close(), self.loop).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
-def deliver(session_factory, sender: Sender, now: datetime | None = None, batch: int = BATCH,
-            budget_seconds: float = 20.0) -> Counter:
-    """Sends due deliveries, batch after batch, until none is due or the time budget is spent. Returns counts of
-    outcomes (sent, gone, retry, failed, expired)."""
-    fixed_now = now
-    counts: Counter = Counter()
-    # The claim must outlast the slowest batch (every message timing out), or another worker would send it again.
-    lease = max(LEASE, timedelta(seconds=60 + math.ceil(batch / sender.concurrency) * sender.timeout))
-    deadline = time.monotonic() + budget_seconds
-    while time.monotonic() < deadline:
-        now = _utc(fixed_now)
-        claimed = _claim(session_factory, now, batch, lease)
-        if not claimed:
-            break
-        token, rows = claimed
-        fresh = [(d, s) for d, s in rows if _utc(d.expires_at) > now]
-        outcomes = sender.send_all([({"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}},
-                                     d.payload.encode(), max(1, int((_utc(d.expires_at) - now).total_seconds())),
-                                     d.urgency, d.topic) for d, s in fresh])
-        results = [(d, s, o) for (d, s), o in zip(fresh, outcomes)]
-        results += [(d, s, None) for d, s in rows if _utc(d.expires_at) <= now]
-        _record(session_factory, token, results, _utc(fixed_now), counts)
-    return counts
-
-
-def _claim(session_factory, now: datetime, batch: int, lease: timedelta = LEASE):
-    token = secrets.token_hex(8)
-    with session_factory() as session:
-        if not once.claim(session, PushDelivery, once.due(PushDelivery, "pending", now), token, now + lease, batch):
-            session.commit()
-            return None
-        rows = session.exec(select(PushDelivery, PushSubscription)
-                            .join(PushSubscription, PushSubscription.id == PushDelivery.subscription_id)
-                            .where(PushDelivery.claim == token)).all()
-        session.commit()
-    return (token, rows) if rows else None
-
-
-def _record(session_factory, token: str, results, now: datetime, counts: Counter) -> None:
-    gone: set[int] = set()
-    done: dict[tuple, list[int]] = defaultdict(list)  # the common outcomes, written in one UPDATE each
-    with session_factory() as session:
-        sent_to = []
-        for delivery, sub, outcome in results:
-            values = {"claim": "", "claimed_until": None}
-            if outcome is None:
-                done[("expired", None)].append(delivery.id)
-                counts["expired"] += 1
-                continue
-            elif outcome.ok:
-                done[("sent", outcome.status)].append(delivery.id)
-                sent_to.append(sub.id)
-                counts["sent"] += 1
-                continue
-            elif outcome.gone:
-                gone.add(sub.id)
-                counts["gone"] += 1
-                log.info("web push: subscription %s is gone (%s): removed", sub.id, outcome.status)
-                continue
-            elif outcome.retry:
-                tries = delivery.tries + 1
-                next_at = now + timedelta(seconds=backoff(tries, outcome.retry_after, outcome.status))
-                if tries >= MAX_TRIES or next_at >= _utc(delivery.expires_at):
-                    values.update(status="failed", tries=tries, last_status=outcome.status, last_error=outcome.error)
-                    counts["failed"] += 1
-                    log.warning("web push: delivery %s given up after %s tries: %s %s", delivery.id, tries,
-                                outcome.status, outcome.error)
-                else:
-                    values.update(tries=tries, next_at=next_at, last_status=outcome.status, last_error=outcome.error)
-                    counts["retry"] += 1
-                    log.info("web push: delivery %s answered %s, retry in %.0f s", delivery.id, outcome.status,
-                             (next_at - now).total_seconds())
-            else:
-                values.update(status="failed", tries=delivery.tries + 1, last_status=outcome.status,
-                              last_error=outcome.error)
-                counts["failed"] += 1
-                log.warning("web push: delivery %s refused: %s %s", delivery.id, outcome.status, outcome.error)
-            session.execute(update(PushDelivery).where(PushDelivery.id == delivery.id, PushDelivery.claim == token)
-                            .values(**values))
-        for (status, answer), ids in done.items():
-            values = {"status": status, "claim": "", "claimed_until": None}
-            if status == "sent":
-                values.update(sent_at=now, last_status=answer, last_error="")
-            for start in range(0, len(ids), 500):
-                session.execute(update(PushDelivery).where(PushDelivery.id.in_(ids[start:start + 500]),
-                                                           PushDelivery.claim == token).values(**values))
-        if sent_to:
-            for start in range(0, len(sent_to), 500):
-                session.execute(update(PushSubscription).where(PushSubscription.id.in_(sent_to[start:start + 500]))
-                                .values(last_sent_at=now))
-        _forget(session, sorted(gone))
-        session.commit()
-
-
-def purge(session: Session, now: datetime | None = None) -> int:
-    """Drops deliveries that are over (sent, failed, expired) and events older than KEEP, and subscriptions that
-    neither changed nor received anything for STALE (a browser long gone). The caller commits."""
-    now = _utc(now)
-    before = now - KEEP
-    done = session.execute(delete(PushDelivery).where(PushDelivery.status != "pending",
-                                                      PushDelivery.next_at < before)).rowcount or 0
-    old = session.execute(delete(PushEvent).where(PushEvent.created_at < before,
-                                                  PushEvent.fanned_out_at != None)).rowcount or 0  # noqa: E711
-    stale = session.exec(select(PushSubscription.id).where(
-        PushSubscription.updated_at < now - STALE,
-        or_(PushSubscription.last_sent_at == None, PushSubscription.last_sent_at < now - STALE))).all()  # noqa: E711
-    _forget(session, list(stale))
-    return done + old + len(stale)
-
-
-# --- the worker -------------------------------------------------------------------------------------------------
-
-
-class Worker:
-    """One round: queue due reminders (every `reminder_every`; e-mail ones too, and pending bookings that ran out
-    are marked expired), fan out new events, send what is due (push and e-mail)."""
-
-    def __init__(self, session_factory=None, sender: Sender | None = None, reminder_every: float = 60.0):
-        self.session_factory = session_factory or db.session
-        self.sender = sender
-        self.reminder_every = reminder_every
-        self.last_scan = self.last_purge = float("-inf")
-
-    def tick(self, now: datetime | None = None) -> Counter:
-        counts: Counter = Counter()
-        clock = time.monotonic()
-        if now is not None or clock - self.last_scan >= self.reminder_every:
-            with self.session_factory() as session:
-                counts["reminders"] = schedule_reminders(session, now)
-                session.commit()
-            counts.update(mail.scan(self.session_factory, now))
-            self.last_scan = clock
-        if clock - self.last_purge >= 3600:
-            with self.session_factory() as session:
-                counts["purged"] = purge(session, now) + mail.purge(session, now)
-                session.commit()
-            self.last_purge = clock
-        counts.update(mail.send_due(self.session_factory, now=now))
-        # One short look first: with nothing to do (the usual case) a round costs one query per table.
-        moment = _utc(now)
-        with self.session_factory() as session:
-            events = session.exec(select(PushEvent.id).where(
-                PushEvent.fanned_out_at == None).limit(1)).first()  # noqa: E711
-            due = session.exec(select(PushDelivery.id).where(PushDelivery.status == "pending",
-                                                             PushDelivery.next_at <= moment).limit(1)).first()
-            session.commit()
-        counts["fanned_out"] = fan_out(self.session_factory, now) if events is not None else 0
-        if due is not None or counts["fanned_out"]:
-            if self.sender is None:
-                self.sender = Sender()
-            counts.update(deliver(self.session_factory, self.sender, now))
-        return counts
-
-    def close(self) -> None:
-        if self.sender:
-            self.sender.close()
-
-
-async def worker() -> None:
-    """The app's lifespan task (`app.register_lifespan_task(worker)`): a round every CITA_PUSH_INTERVAL seconds."""
-    if os.environ.get("CITA_PUSH_WORKER", "1") == "0":
-        return
-    interval = float(os.environ.get("CITA_PUSH_INTERVAL") or 2)
-    rounds = Worker(reminder_every=float(os.environ.get("CITA_PUSH_SCAN") or 60))
-    try:
-        await asyncio.to_thread(webpush.keys)  # the VAPID key pair exists from the first start on
-    except OSError:
-        log.exception("web push: no VAPID key pair in %s; notifications cannot be sent", webpush.vapid_dir())
-    try:
-        while True:
-            try:
-                counts = await asyncio.to_thread(rounds.tick)
-                if any(counts[k] for k in ("sent", "gone", "failed", "retry")):
-                    log.info("web push: %s", dict(counts))
-            except Exception:
-                log.exception("web push: a round failed; trying again in %s s", interval)
-            await asyncio.sleep(interval)
-    finally:
-        await asyncio.to_thread(rounds.close)
-
-
 def stats(session: Session) -> dict:
     by_status = dict(session.exec(select(PushDelivery.status, func.count()).group_by(PushDelivery.status)).all())
     return {"subscriptions": session.exec(select(func.count()).select_from(PushSubscription)).one(),
@@ -728,54 +350,3 @@ def stats(session: Session) -> dict:
 def topic_counts(session: Session) -> dict[str, int]:
     rows = session.exec(select(PushTopic.topic, func.count()).group_by(PushTopic.topic)).all()
     return defaultdict(int, dict(rows))
-
-
-# --- command line ---------------------------------------------------------------------------------------------
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pwa_app.notifications.push")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("key", help="print the VAPID public key (the page's applicationServerKey) and the key file")
-    notice = sub.add_parser("notice", help="send a notice to everyone following a topic")
-    notice.add_argument("--topic", required=True, help='"news", "office:<slug>" or "area:<slug>"')
-    notice.add_argument("--text", nargs=3, action="append", metavar=("LANG", "TITLE", "BODY"), required=True,
-                        help="the notice in one language (Spanish required); repeat for more languages")
-    notice.add_argument("--url", default="", help='a page of the app, e.g. "/{lang}/tramite/?p=vado-permanente"')
-    notice.add_argument("--ttl", type=int, default=NOTICE_TTL)
-    once = sub.add_parser("run-once", help="queue due reminders, fan out and send what is due now")
-    once.add_argument("--now", help="ISO moment to act as now (tests)")
-    sub.add_parser("stats", help="subscriptions and deliveries by status")
-    args = parser.parse_args(argv)
-    if args.command == "key":
-        keys = webpush.keys()
-        print(json.dumps({"public_key": keys.public_key, "file": str(keys.path), "subject": webpush.subject()}))
-        return 0
-    if args.command == "notice":
-        with db.session() as session:
-            try:
-                event = send_notice(session, args.topic, {lang: {"title": t, "body": b} for lang, t, b in args.text},
-                                    url=args.url, ttl=args.ttl, author="cli")
-            except NotifyError as exc:
-                print(f"Refused: {exc.errors}")
-                return 2
-            session.commit()
-            print(f"Queued notice {event.id} for {args.topic!r}.")
-        return 0
-    if args.command == "run-once":
-        rounds = Worker()
-        try:
-            counts = rounds.tick(datetime.fromisoformat(args.now) if args.now else None)
-        finally:
-            rounds.close()
-        print(json.dumps({key: counts[key] for key in ("reminders", "fanned_out", "sent", "retry", "gone", "failed",
-                                                      "expired")}))
-        return 0
-    with db.session() as session:
-        print(json.dumps(stats(session), indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
-    raise SystemExit(main())

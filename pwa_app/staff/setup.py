@@ -10,7 +10,8 @@ from datetime import UTC
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from pwa_app.catalogue import published, translations
+from pwa_app.catalogue import published
+from pwa_app.catalogue import content
 from pwa_app.models import Area, Office, Procedure, ProcedureOffice, Requirement
 from pwa_app.staff import auth
 from pwa_app.staff.auth import Viewer
@@ -67,12 +68,12 @@ def save_office(session: Session, viewer: Viewer, office_id: int | None, data: d
         office.slug = slug
     if errors:
         raise StaffError(errors)
-    before = translations.snapshot(office)
+    before = content.snapshot(office)
     for f, value in values.items():
         setattr(office, f, value)
     session.add(office)
     session.flush()
-    translations.mark_stale(session, office, before)
+    content.mark_stale(session, office, before)
     auth.audit(session, viewer, "office.create" if office_id is None else "office.update", f"office:{office.id}",
                **values)
     published.changed()
@@ -126,7 +127,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
             errors["office_ids"] = "not_found"
     if errors:
         raise StaffError(errors)
-    before = translations.snapshot(proc)
+    before = content.snapshot(proc)
     for f, value in values.items():
         setattr(proc, f, value)
     proc.duration_minutes, proc.area_id = duration, area_id
@@ -135,7 +136,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
             setattr(proc, flag, flag(data[flag]))
     session.add(proc)
     session.flush()
-    translations.mark_stale(session, proc, before)
+    content.mark_stale(session, proc, before)
     if office_ids is not None:
         current = set(procedure_office_ids(session, proc.id))
         for gone in current - office_ids:
@@ -178,11 +179,11 @@ def save_requirement(session: Session, viewer: Viewer, procedure_id: int, requir
         row = session.get(Requirement, requirement_id)
         if row is None or row.procedure_id != procedure_id:
             raise StaffError({"text": "not_found"})
-    before = translations.snapshot(row)
+    before = content.snapshot(row)
     row.text, row.note, row.optional = text, note, flag(data.get("optional", row.optional))
     session.add(row)
     session.flush()
-    translations.mark_stale(session, row, before)
+    content.mark_stale(session, row, before)
     auth.audit(session, viewer, "requirement.save", f"requirement:{row.id}", procedure_id=procedure_id, text=text)
     published.changed()
     return row
@@ -224,7 +225,7 @@ def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delt
 def content_row(session: Session, viewer: Viewer, table: str, row_id: int):
     """A translatable row (procedure, requirement, office, area, closure, department, request type)."""
     require(viewer, "setup_town")
-    obj = session.get(translations.MODELS[table], row_id) if table in translations.MODELS else None
+    obj = session.get(content.MODELS[table], row_id) if table in content.MODELS else None
     if obj is None:
         raise StaffError({"form": "not_found"})
     return obj
@@ -232,11 +233,11 @@ def content_row(session: Session, viewer: Viewer, table: str, row_id: int):
 
 def save_translations(session: Session, viewer: Viewer, table: str, row_id: int, texts: dict[tuple[str, str], str],
                       confirmed: set[tuple[str, str]] = frozenset()) -> dict:
-    """Save the other languages of one row's texts, side by side with the Spanish; see translations.apply."""
+    """Save the other languages of one row's texts, side by side with the Spanish; see content.apply."""
     obj = content_row(session, viewer, table, row_id)
     try:
-        counts = translations.apply(session, obj, texts, confirmed)
-    except translations.ContentError as exc:
+        counts = content.apply(session, obj, texts, confirmed)
+    except content.ContentError as exc:
         raise StaffError(exc.errors) from None
     session.flush()
     auth.audit(session, viewer, "translation.save", f"{table}:{row_id}", **counts)
@@ -246,14 +247,14 @@ def save_translations(session: Session, viewer: Viewer, table: str, row_id: int,
 
 def translation_report(session: Session, viewer: Viewer) -> list[dict]:
     require(viewer, "setup_town")
-    return translations.report(session)
+    return content.report(session)
 
 
 def export_translations(session: Session, viewer: Viewer, lang: str, ip: str = "") -> bytes:
     require(viewer, "setup_town")
     try:
-        data = translations.export_po(session, lang)
-    except translations.ContentError as exc:
+        data = content.export_po(session, lang)
+    except content.ContentError as exc:
         raise StaffError(exc.errors) from None
     auth.audit(session, viewer, "translation.export", f"lang:{lang}", ip=ip, size=len(data))
     return data
@@ -263,8 +264,8 @@ def import_translations(session: Session, viewer: Viewer, data: bytes, ip: str =
     """Read an edited .po file back (all or nothing); the counts say what it changed."""
     require(viewer, "setup_town")
     try:
-        counts = translations.import_po(session, data)
-    except translations.ContentError as exc:
+        counts = content.import_po(session, data)
+    except content.ContentError as exc:
         raise StaffError(exc.errors) from None
     session.flush()
     auth.audit(session, viewer, "translation.import", f"lang:{counts['lang']}", ip=ip, **counts)

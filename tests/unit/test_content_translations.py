@@ -8,7 +8,8 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from sqlmodel import Session, select
 
-from pwa_app.catalogue import published, translations
+from pwa_app.catalogue import published
+from pwa_app.catalogue import content
 from pwa_app.models import AuditEvent, ContentTranslation, Procedure, Requirement
 from pwa_app.staff import setup
 from pwa_app.staff.permissions import Forbidden, StaffError
@@ -38,7 +39,7 @@ def test_a_spanish_edit_marks_only_that_fields_translations_to_review(session, v
     assert not translations(session, proc, "summary", stale=True)
     edit_summary(session, v["admin"], proc, proc.summary + " Trae también tu contrato.")
     stale = translations(session, proc, "summary", stale=True)
-    assert set(stale) == set(translations.TARGETS)  # all nine other languages
+    assert set(stale) == set(content.TARGETS)  # all nine other languages
     assert not translations(session, proc, "name", stale=True)  # the name did not change
     # saving again with the same Spanish changes nothing more
     setup.save_procedure(session, v["admin"], proc.id, {"name": proc.name})
@@ -63,19 +64,19 @@ def test_a_requirement_and_an_office_edit_mark_their_translations(session, v):
     req = setup.requirements(session, proc.id)[0]
     setup.save_requirement(session, v["admin"], proc.id, req.id, {"text": req.text + " (original)", "note": req.note})
     session.commit()
-    assert set(translations(session, req, "text", stale=True)) == set(translations.TARGETS)
+    assert set(translations(session, req, "text", stale=True)) == set(content.TARGETS)
     assert shown(session, "uk")["fallback"] is True
     office = setup.offices(session, v["admin"])[0]
     setup.save_office(session, v["admin"], office.id, {"opening_hours": "De lunes a viernes, de 9:00 a 13:00"})
     session.commit()
-    assert set(translations(session, office, "opening_hours", stale=True)) == set(translations.TARGETS)
+    assert set(translations(session, office, "opening_hours", stale=True)) == set(content.TARGETS)
     assert not translations(session, office, "name", stale=True)
 
 
 def test_staff_confirm_or_update_translations_side_by_side(session, v):
     proc = procedure(session)
     edit_summary(session, v["admin"], proc, "Resumen nuevo del alta en el padrón.")
-    fields = {f["field"]: f for f in translations.side_by_side(session, proc)}
+    fields = {f["field"]: f for f in content.side_by_side(session, proc)}
     assert fields["summary"]["es"] == "Resumen nuevo del alta en el padrón."
     assert all(entry["stale"] for entry in fields["summary"]["langs"])
     french, romanian = (translations(session, proc, "summary")[lang].text for lang in ("fr", "ro"))
@@ -108,8 +109,8 @@ def test_only_administrators_edit_translations_and_bad_text_stores_nothing(sessi
 
 
 def test_the_report_lists_missing_and_stale_per_language(session, v):
-    report = {r["lang"]: r for r in translations.report(session)}
-    assert set(report) == set(translations.TARGETS)
+    report = {r["lang"]: r for r in content.report(session)}
+    assert set(report) == set(content.TARGETS)
     assert all(not r["missing"] and not r["stale"] for r in report.values())  # the demo is complete
     proc = procedure(session)
     edit_summary(session, v["admin"], proc, "Otro resumen.")
@@ -117,7 +118,7 @@ def test_the_report_lists_missing_and_stale_per_language(session, v):
     session.commit()
     report = {r["lang"]: r for r in setup.translation_report(session, v["admin"])}
     item = {"table": "procedure", "row_id": proc.id, "field": "summary", "label": proc.name}
-    assert all(report[lang]["stale"] == [item] for lang in translations.TARGETS)
+    assert all(report[lang]["stale"] == [item] for lang in content.TARGETS)
     assert report["zh"]["missing"] == [{**item, "field": "name"}]
     assert report["en"]["missing"] == []
     assert report["en"]["total"] == report["zh"]["total"] > 400
@@ -184,7 +185,7 @@ def every_translation(session) -> set:
     (b'msgid ""\nmsgstr "Language: xx\\n"\n\nmsgctxt "procedure.name:1"\nmsgid "a"\nmsgstr "b"\n', "po_lang"),
     (b'msgid ""\nmsgstr "Language: fr\\n"\n\nmsgctxt "procedure.slug:1"\nmsgid "a"\nmsgstr "b"\n', "po_context"),
     (b'msgid ""\nmsgstr "Language: fr\\n"\n\nmsgid "a"\nmsgstr "b"\n', "po_context"),
-    (b"#" * (translations.MAX_PO + 1), "too_large"),
+    (b"#" * (content.MAX_PO + 1), "too_large"),
 ])
 def test_a_malformed_file_is_refused_and_changes_nothing(session, v, data, code):
     before = every_translation(session)

@@ -7,7 +7,7 @@ from pwa_app.appointments.booking import book
 from pwa_app.catalogue import published
 from pwa_app.common.i18n import Fallback, isolate
 from pwa_app.models import ContentTranslation, Procedure
-from pwa_app.notifications import push
+from pwa_app.notifications import push_fanout
 from tests.unit.test_fairness import OAC, PADRON, dni, person
 from tests.unit.test_mail import first_free, folder, mails, parsed
 
@@ -47,7 +47,7 @@ def test_a_spanish_name_in_an_arabic_mail_keeps_its_language_and_direction(sessi
 
 def test_push_texts_isolate_a_spanish_name(session):
     padron = untranslate(session, "name")
-    names = push._Names(session)
+    names = push_fanout._Names(session)
     assert names.name(padron, "ar") == f"\u2068{SPANISH_NAME}\u2069"
     assert "\u2068" not in names.name(padron, "zh")  # translated: nothing to isolate
     assert isolate("texto") == "texto"

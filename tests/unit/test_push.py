@@ -21,7 +21,8 @@ from pwa_app.appointments.booking import verifier_of
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest
-from pwa_app.notifications import push, webpush
+from pwa_app.notifications import webpush
+from pwa_app.notifications import push, push_delivery, worker
 from pwa_app.service_requests import intake, rules, workflow
 from tests.unit.conftest import Clock
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
@@ -56,7 +57,7 @@ def factory(engine):
 
 @pytest.fixture
 def worker(factory, vapid):
-    found = push.Worker(factory, push.Sender(vapid, concurrency=8))
+    found = worker.Worker(factory, push_delivery.Sender(vapid, concurrency=8))
     yield found
     found.close()
 
@@ -263,7 +264,7 @@ def test_no_reminder_for_what_was_just_booked_cancelled_moved_or_unfollowed(sess
 
 def _run_once(engine, moment, env_extra):
     env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False), **env_extra}
-    done = subprocess.run([sys.executable, "-m", "pwa_app.notifications.push", "run-once", "--now", moment.isoformat()],
+    done = subprocess.run([sys.executable, "-m", "pwa_app.notifications.worker", "run-once", "--now", moment.isoformat()],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -278,7 +279,7 @@ def test_no_duplicate_reminders_between_workers_or_across_a_restart(engine, sess
     from pwa_app.db import make_engine
 
     engines = [make_engine(engine.url.render_as_string(hide_password=False)) for _ in range(3)]
-    workers = [push.Worker(lambda e=e: Session(e, expire_on_commit=False), push.Sender(vapid, concurrency=4))
+    workers = [worker.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=4))
                for e in engines]
     barrier = threading.Barrier(len(workers))
     totals, lock = Counter(), threading.Lock()
@@ -323,7 +324,7 @@ def test_concurrent_workers_on_postgresql_send_each_reminder_once(pg_engine, vap
                      for i in range(5)]
             subs = [follow(s, receiver, appointments=appts) for _ in range(4)]
         engines = [make_engine(url) for _ in range(4)]
-        workers = [push.Worker(lambda e=e: Session(e, expire_on_commit=False), push.Sender(vapid, concurrency=8))
+        workers = [worker.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=8))
                    for e in engines]
         barrier = threading.Barrier(len(workers))
         totals, lock = Counter(), threading.Lock()
@@ -520,10 +521,10 @@ def test_old_deliveries_events_and_forgotten_browsers_are_purged(session, clock,
     worker.tick(clock.now)
     assert count(session, PushDelivery) == count(session, PushEvent) == 1
     session.commit()
-    assert push.purge(session, clock.moved(days=31).now) == 2  # the sent delivery and its event
+    assert push_delivery.purge(session, clock.moved(days=31).now) == 2  # the sent delivery and its event
     session.commit()
     assert count(session, PushSubscription) == 1
-    assert push.purge(session, clock.moved(days=402).now) == 1  # nothing for over a year
+    assert push_delivery.purge(session, clock.moved(days=402).now) == 1  # nothing for over a year
     session.commit()
     assert count(session, PushSubscription) == count(session, PushLink) == count(session, PushTopic) == 0
 

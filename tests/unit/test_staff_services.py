@@ -344,28 +344,28 @@ def test_outcomes(session, clock, v):
 
 def test_queue_numbers_order_calls_and_waits(session, clock, v):
     oac = office(session).id
-    desk = v["desk"]
+    clerk = v["desk"]
     t0 = clock.now
-    a1 = walk_in.issue(session, desk, oac, procedure(session).id, now=t0)
-    a2 = walk_in.issue(session, desk, oac, None, now=t0 + timedelta(minutes=1))
+    a1 = walk_in.issue(session, clerk, oac, procedure(session).id, now=t0)
+    a2 = walk_in.issue(session, clerk, oac, None, now=t0 + timedelta(minutes=1))
     assert (a1.label, a2.label) == ("A001", "A002")
     assert a1.estimated_wait_minutes == 0 and a2.estimated_wait_minutes == 20  # alta-padron takes 20 minutes
     # A checked-in appointment whose time has come goes before earlier walk-ins.
     appt, at = today_appointment(session, clock)
-    _, c1 = desk.check_in(session, desk, appt.code, now=at.now)
-    first = walk_in.call_next(session, desk, oac, 1, now=at.now)
+    _, c1 = desk.check_in(session, clerk, appt.code, now=at.now)
+    first = walk_in.call_next(session, clerk, oac, 1, now=at.now)
     assert first.label == c1 == "C001" and first.desk == 1
-    second = walk_in.call_next(session, desk, oac, 2, now=at.now + timedelta(minutes=1))
+    second = walk_in.call_next(session, clerk, oac, 2, now=at.now + timedelta(minutes=1))
     assert second.label == "A001"
     # Calling again at desk 1 finishes its current ticket (attended) first.
-    third = walk_in.call_next(session, desk, oac, 1, now=at.now + timedelta(minutes=9))
+    third = walk_in.call_next(session, clerk, oac, 1, now=at.now + timedelta(minutes=9))
     assert third.label == "A002"
     session.refresh(appt)
     assert appt.status == "done"
-    assert walk_in.call_next(session, desk, oac, 2, now=at.now + timedelta(minutes=10)) is None
-    walk_in.finish(session, desk, third.id, "no_show", now=at.now + timedelta(minutes=12))
+    assert walk_in.call_next(session, clerk, oac, 2, now=at.now + timedelta(minutes=10)) is None
+    walk_in.finish(session, clerk, third.id, "no_show", now=at.now + timedelta(minutes=12))
     with pytest.raises(walk_in.QueueError):
-        walk_in.finish(session, desk, third.id, "done")
+        walk_in.finish(session, clerk, third.id, "done")
     session.commit()
     board = walk_in.board(session, oac, now=at.now + timedelta(minutes=12))
     assert [c["label"] for c in board["calls"]] == ["A002", "A001", "C001"]
