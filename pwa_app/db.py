@@ -9,7 +9,7 @@ from functools import cache
 
 from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import SQLModel, Session, create_engine
 
 DEFAULT_URL = "sqlite:///cita.db"
 

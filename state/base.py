@@ -19,8 +19,8 @@ from reflex.event import EventSpec
 
 from components.staff import ENROL, LOGIN, S_, _s
 from pwa_app import db, proxy
-from pwa_app.staff import auth
-from pwa_app.staff.auth import Viewer
+from pwa_app.staff import auth, permissions
+from pwa_app.staff.permissions import Viewer
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class StaffState(rx.State):
             if permission != "second_factor":
                 return rx.redirect(ENROL, replace=True), None
             return None, who
-        self.me_permissions = sorted(p for p in auth.PERMISSIONS if who.can(p))
+        self.me_permissions = sorted(p for p in permissions.PERMISSIONS if who.can(p))
         if not who.can(permission):
             return rx.redirect("/staff/?denied=1", replace=True), None
         return None, who

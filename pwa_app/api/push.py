@@ -23,10 +23,9 @@ from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import Office, PushSubscription, PushTopic
-from pwa_app.notifications import webpush
-from pwa_app.notifications import push
-from pwa_app.staff import auth
-from pwa_app.staff.auth import Viewer
+from pwa_app.notifications import push, webpush
+from pwa_app.staff import audit
+from pwa_app.staff.permissions import Viewer
 
 router = APIRouter(tags=["push"])
 PRIVATE = {"Cache-Control": "no-store"}
@@ -140,7 +139,7 @@ def post_notice(request: Request, data: NoticeIn, session: Session = Depends(get
         session.rollback()
         return refused(exc.errors, "es")
     followers = session.exec(select(func.count()).select_from(PushTopic).where(PushTopic.topic == data.topic)).one()
-    auth.audit(session, viewer, "webpush.notice", f"pushevent:{event.id}", ip=client_address(request), topic=data.topic,
+    audit.audit(session, viewer, "webpush.notice", f"pushevent:{event.id}", ip=client_address(request), topic=data.topic,
                languages=sorted(data.texts), followers=followers)
     session.commit()
     return JSONResponse({"id": event.id, "topic": data.topic, "followers": followers}, status_code=201)

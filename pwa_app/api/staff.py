@@ -35,10 +35,10 @@ from pwa_app.api.service_requests import file_response
 from pwa_app.catalogue import content
 from pwa_app.common import codes, ratelimit
 from pwa_app.models import Office, utcnow
-from pwa_app.staff import auth, inbox, reports, setup, walk_in
-from pwa_app.staff.auth import AuthError, Viewer
+from pwa_app.staff import audit, auth, inbox, permissions, reports, second_factor, setup, walk_in
+from pwa_app.staff.auth import AuthError
 from pwa_app.staff.forms import today
-from pwa_app.staff.permissions import Forbidden, StaffError
+from pwa_app.staff.permissions import Forbidden, StaffError, Viewer
 
 router = APIRouter(tags=["staff"])
 LOGIN_PAGE = "/staff/login/"
@@ -186,7 +186,7 @@ async def login_code(request: Request):
     def attempt():
         with db.session() as session:
             try:
-                return auth.confirm_second_factor(session, token, form.get("code", "")[:40], ip=ip,
+                return second_factor.confirm_second_factor(session, token, form.get("code", "")[:40], ip=ip,
                                                   proof=form.get("altcha"), now=utcnow()), None, 0
             except AuthError as exc:
                 return None, exc, auth.recent_failures(session, "", ip)
@@ -213,7 +213,7 @@ def me(viewer: Viewer | None = Depends(current_viewer)):
         raise HTTPException(401, "sign in first")
     return {"email": viewer.email, "name": viewer.name, "role": viewer.role, "must_enrol": viewer.must_enrol,
             "offices": sorted(viewer.office_ids) if viewer.office_ids is not None else None,
-            "permissions": sorted(p for p in auth.PERMISSIONS if viewer.can(p))}
+            "permissions": sorted(p for p in permissions.PERMISSIONS if viewer.can(p))}
 
 
 def period_csv(request: Request, session: Session, from_: date | None, to: date | None, office: str | None, *,
@@ -235,7 +235,7 @@ def period_csv(request: Request, session: Session, from_: date | None, to: date 
         return JSONResponse({"codes": exc.errors}, status_code=422)
     except Forbidden:  # an office outside the viewer's scope
         raise HTTPException(403, "not allowed") from None
-    auth.audit(session, viewer, action, "report", ip=client_address(request), first=first.isoformat(),
+    audit.audit(session, viewer, action, "report", ip=client_address(request), first=first.isoformat(),
                last=last.isoformat(), office_id=office_id, rows=len(rows))
     session.commit()
     filename = f"{name}-{first.isoformat()}-{last.isoformat()}.csv"

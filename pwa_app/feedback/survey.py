@@ -24,7 +24,7 @@ from pwa_app.common.messages import N_
 from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
 from pwa_app.service_requests import intake, rules
 from pwa_app.staff import reports
-from pwa_app.staff.auth import Viewer
+from pwa_app.staff.permissions import Viewer
 from pwa_app.staff.reports import office_scope, period
 
 UTC = timezone.utc

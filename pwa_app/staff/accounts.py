@@ -6,10 +6,10 @@ from sqlmodel import Session, select
 
 from pwa_app.common.i18n import local
 from pwa_app.models import AuditEvent, Department, Office, StaffOffice, StaffUser
-from pwa_app.staff import auth
-from pwa_app.staff.auth import AuthError, Viewer
+from pwa_app.staff import audit, auth, permissions, second_factor
+from pwa_app.staff.auth import AuthError
 from pwa_app.staff.forms import flag, text_field
-from pwa_app.staff.permissions import StaffError, require
+from pwa_app.staff.permissions import StaffError, Viewer, require
 
 
 # --- staff accounts -------------------------------------------------------------------------------------------
@@ -37,7 +37,7 @@ def save_user(session: Session, viewer: Viewer, user_id: int | None, data: dict)
     if department_id and session.get(Department, department_id) is None:
         raise StaffError({"department_id": "not_found"})
     role = str(data.get("role") or "desk")
-    if role not in auth.ROLES:
+    if role not in permissions.ROLES:
         raise StaffError({"role": "role"})
     if role != "admin" and not office_ids and role == "desk":
         raise StaffError({"office_ids": "required"})
@@ -69,7 +69,7 @@ def save_user(session: Session, viewer: Viewer, user_id: int | None, data: dict)
     except AuthError as exc:
         raise StaffError({"email" if exc.code in ("email", "exists") else "password"
                           if exc.code == "weak_password" else "role": exc.code}) from None
-    auth.audit(session, viewer, "user.create" if user_id is None else "user.update", f"staff:{user.id}",
+    audit.audit(session, viewer, "user.create" if user_id is None else "user.update", f"staff:{user.id}",
                email=user.email, role=role, office_ids=office_ids, department_id=department_id, active=user.active,
                password_changed=bool(data.get("password")))
     return user
@@ -84,8 +84,8 @@ def reset_second_factor(session: Session, viewer: Viewer, user_id: int, ip: str 
         raise StaffError({"form": "not_found"})
     if user.id == viewer.id:
         raise StaffError({"form": "self_second_factor"})
-    auth.clear_second_factor(session, user)
-    auth.audit(session, viewer, "user.second_factor_reset", f"staff:{user.id}", ip=ip, email=user.email)
+    second_factor.clear_second_factor(session, user)
+    audit.audit(session, viewer, "user.second_factor_reset", f"staff:{user.id}", ip=ip, email=user.email)
     return user
 
 

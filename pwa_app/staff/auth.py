@@ -1,4 +1,5 @@
-"""Staff sign-in, sessions, roles and the audit trail. Plain Python: the staff API and the staff Reflex state both
+"""Staff sign-in, sessions and accounts (roles: permissions.py; the second factor: second_factor.py;
+the audit trail: audit.py). Plain Python: the staff API and the staff Reflex state both
 call it, so the rules live here once.
 
 - Passwords: argon2id (argon2-cffi's defaults), never stored or logged in clear; at least 12 characters.
@@ -21,34 +22,31 @@ call it, so the rules live here once.
   only checks the callers make.
 """
 
-import base64
 import hashlib
-import hmac
 import json
 import math
 import os
 import re
 import secrets
 import threading
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from http.cookies import SimpleCookie
 
-import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, delete, func, select, update
+from sqlmodel import Session, delete, func, select
 
 from pwa_app import db
 from pwa_app.appointments import fairness
-from pwa_app.common import codes
 from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser, utcnow
+from pwa_app.staff.permissions import ROLES, SECOND_FACTOR_REQUIRED, Viewer
+
 
 UTC = UTC
 COOKIE = "cita_staff"
+
+
 # Over HTTPS the cookie is "__Host-" prefixed: the browser then keeps it only if Secure, for this host and path /,
 # so a neighbouring subdomain or a plain-HTTP page cannot plant or overwrite it.
 SECURE_COOKIE = "__Host-" + COOKIE
@@ -66,22 +64,16 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 256
 EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
-ROLES = ("admin", "manager", "desk")
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "home": frozenset(ROLES),  # the staff start page
-    "day": frozenset(ROLES),  # the day view: check in, done, no-show
-    "queue": frozenset(ROLES),  # tickets, calling, the wall screen
-    "setup_office": frozenset({"admin", "manager"}),  # their offices: details, schedules, closures
-    "setup_town": frozenset({"admin"}),  # procedures, checklists, holidays, booking horizon
-    "requests": frozenset({"admin", "manager"}),
-    "reports": frozenset({"admin", "manager"}),
-    "users": frozenset({"admin"}),
-    "audit": frozenset({"admin"}),
-    "second_factor": frozenset(ROLES),  # their own second factor (the one thing open before enrolment)
-}
-SECOND_FACTOR_REQUIRED = frozenset({"admin", "manager"})
+
+
+
+
+
+
 
 _hasher = PasswordHasher()
+
+
 # Each check holds 64 MiB for a moment: a burst of sign-ins waits its turn instead of exhausting the memory.
 _checks_at_once = threading.BoundedSemaphore(int(os.environ.get("CITA_ARGON2_AT_ONCE") or 2))
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # checked for unknown e-mails, so timing tells nothing
@@ -97,33 +89,6 @@ class AuthError(Exception):
         self.code, self.retry_after = code, retry_after
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """The signed-in member of staff, as the checks need them."""
-
-    id: int
-    email: str
-    name: str
-    role: str
-    office_ids: frozenset[int] | None  # None: every office (administrators)
-    department_id: int | None
-    session_id: int | None = None
-    # An administrator or manager without a second factor: the entry points (the staff event guard, the staff
-    # API's `need`) open them nothing but their enrolment.
-    must_enrol: bool = False
-
-    def can(self, permission: str) -> bool:
-        return self.role in PERMISSIONS.get(permission, frozenset())
-
-    def can_office(self, office_id: int | None) -> bool:
-        """May act on this office. `None` (every office, e.g. a public holiday) is for administrators only."""
-        if self.office_ids is None:
-            return True
-        return office_id is not None and office_id in self.office_ids
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def _utc(moment: datetime | None) -> datetime:
@@ -318,128 +283,6 @@ def _signed_in(session: Session, user: StaffUser, now: datetime, ip: str, user_a
     return token, viewer_of(session, user, row.id)
 
 
-def confirm_second_factor(session: Session, token: str | None, code: str, *, ip: str = "",
-                          proof: str | None = None, now: datetime) -> tuple[str, Viewer]:
-    """The code after the password: a TOTP code or an unused recovery code (then spent) ends the pending session
-    and opens a new one (a new token). A wrong code counts like a wrong password. Commits."""
-    now = _utc(now)
-    row = session.exec(select(StaffSession).where(StaffSession.token_hash == token_hash(token or ""),
-                                                  StaffSession.pending)).first() if token else None
-    user = session.get(StaffUser, row.staff_id) if row else None
-    if row is None or user is None or not user.active or \
-            _utc(row.created_at) + timedelta(minutes=PENDING_MINUTES) <= now:
-        if row is not None:
-            session.delete(row)
-            session.commit()
-        raise AuthError("expired")
-    _gate(session, user.email, ip, now, proof)
-    used = "totp" if _accept_totp(session, user, code, now) else "recovery" if _spend_recovery(session, user, code) \
-        else None
-    if used is None:
-        _failed(session, user.email, ip, now, "auth.second_factor_failed")
-        raise AuthError("code")
-    session.delete(row)
-    return _signed_in(session, user, now, ip, row.user_agent, second_factor=used)
-
-
-# --- the second factor ----------------------------------------------------------------------------------------
-
-
-@cache
-def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"cita-totp:" + fairness.secret()).digest()))
-
-
-def seal(secret: str) -> str:
-    """A TOTP secret as stored: encrypted and authenticated with the installation's key."""
-    return _fernet().encrypt(secret.encode()).decode()
-
-
-def unseal(sealed: str) -> str | None:
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except (InvalidToken, ValueError):
-        return None
-
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def provisioning_uri(secret: str, email: str) -> str:
-    """What the QR code carries for the authenticator app."""
-    return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=ISSUER)
-
-
-def _totp_step(secret: str | None, code: str, now: datetime) -> int | None:
-    """The time step whose code this is (now, one before or one after: clocks drift), else None."""
-    code = re.sub(r"\s", "", code or "")
-    if not secret or not re.fullmatch(r"\d{6}", code):
-        return None
-    totp = pyotp.TOTP(secret)
-    step = int(now.timestamp()) // totp.interval
-    return next((s for s in (step - 1, step, step + 1) if hmac.compare_digest(totp.generate_otp(s), code)), None)
-
-
-def _accept_totp(session: Session, user: StaffUser, code: str, now: datetime) -> bool:
-    step = _totp_step(unseal(user.totp_secret), code, now)
-    if step is None:
-        return False
-    # Compare-and-set: a step already used (or an older one) is refused, also when two workers race with it.
-    done = session.exec(update(StaffUser).where(StaffUser.id == user.id, StaffUser.totp_last_step < step)
-                        .values(totp_last_step=step))
-    return done.rowcount == 1
-
-
-def _recovery_key(code: str) -> str:
-    try:
-        return fairness.keyed("recovery", codes.normalize_code(code))
-    except ValueError:
-        return ""
-
-
-def _spend_recovery(session: Session, user: StaffUser, code: str) -> bool:
-    key, kept = _recovery_key(code), user.recovery_codes.split()
-    if not key or key not in kept:
-        return False
-    done = session.exec(update(StaffUser).where(StaffUser.id == user.id,
-                                                StaffUser.recovery_codes == user.recovery_codes)
-                        .values(recovery_codes=" ".join(k for k in kept if k != key)))
-    return done.rowcount == 1
-
-
-def enrol(session: Session, user: StaffUser, secret: str, code: str, *, now: datetime) -> list[str]:
-    """Turns the second factor on once the app's first code matches the new secret; returns the recovery codes,
-    to show once (only their keyed hashes are kept). AuthError("code") when the code does not match. The caller
-    commits (with its audit event)."""
-    step = _totp_step(secret, code, _utc(now))
-    if step is None:
-        raise AuthError("code")
-    recovery = set_second_factor(session, user, secret)
-    user.totp_last_step = step  # the code just typed cannot sign in again
-    session.flush()
-    return recovery
-
-
-def set_second_factor(session: Session, user: StaffUser, secret: str) -> list[str]:
-    """Stores a (checked) secret with new recovery codes, which it returns; the command line uses it directly."""
-    recovery = [codes.format_code(codes.new_code(10)) for _ in range(RECOVERY_CODES)]
-    user.totp_secret, user.totp_last_step = seal(secret), 0
-    user.recovery_codes = " ".join(_recovery_key(c) for c in recovery)
-    session.add(user)
-    session.flush()
-    return recovery
-
-
-def clear_second_factor(session: Session, user: StaffUser) -> None:
-    """Turns the second factor off (an administrator's reset) and ends the account's sessions: administrators and
-    managers enrol again at their next sign-in."""
-    user.totp_secret, user.totp_last_step, user.recovery_codes = "", 0, ""
-    session.add(user)
-    session.exec(delete(StaffSession).where(StaffSession.staff_id == user.id))
-    session.flush()
-
-
 def viewer_for_token(session: Session, token: str | None, now: datetime | None = None) -> Viewer | None:
     """The member of staff a session token belongs to, or None (no, unknown, expired or idle session, or a
     deactivated account). Refreshes the session's last use."""
@@ -519,13 +362,3 @@ def cookie_settings(secure: bool) -> dict:
     """Arguments for Starlette's set_cookie: the session cookie is never readable by scripts."""
     return {"key": SECURE_COOKIE if secure else COOKIE, "httponly": True, "samesite": "lax", "secure": secure,
             "path": "/", "max_age": SESSION_HOURS * 3600}
-
-
-# --- audit ----------------------------------------------------------------------------------------------------
-
-
-def audit(session: Session, viewer: Viewer | None, action: str, target: str = "", ip: str = "", **detail) -> None:
-    """Record who changed what (in the caller's transaction)."""
-    session.add(AuditEvent(staff_id=viewer.id if viewer else None, actor=viewer.email if viewer else "system",
-                           action=action, target=target, ip=ip[:64],
-                           detail=json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True)))

@@ -9,9 +9,8 @@ from sqlmodel import Session, select
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ, local, long_day_label, time_label
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, Requirement, utcnow
-from pwa_app.staff import auth, walk_in
-from pwa_app.staff.auth import Viewer
-from pwa_app.staff.permissions import StaffError, require
+from pwa_app.staff import audit, walk_in
+from pwa_app.staff.permissions import StaffError, Viewer, require
 from pwa_app.staff.setup import UTC
 
 
@@ -93,7 +92,7 @@ def check_in(session: Session, viewer: Viewer, code: str, office_id: int | None 
     appt.status = "checked_in"
     session.add(appt)
     ticket = walk_in.enqueue_appointment(session, viewer, appt, now)
-    auth.audit(session, viewer, "appointment.check_in", f"appointment:{appt.id}", office_id=appt.office_id,
+    audit.audit(session, viewer, "appointment.check_in", f"appointment:{appt.id}", office_id=appt.office_id,
                ticket=ticket.label)
     return appt, ticket.label
 
@@ -116,5 +115,5 @@ def set_outcome(session: Session, viewer: Viewer, appointment_id: int, outcome: 
     session.add(appt)
     walk_in.close_for_appointment(session, appt.id, outcome, now)
     session.flush()
-    auth.audit(session, viewer, f"appointment.{outcome}", f"appointment:{appt.id}", office_id=appt.office_id)
+    audit.audit(session, viewer, f"appointment.{outcome}", f"appointment:{appt.id}", office_id=appt.office_id)
     return appt

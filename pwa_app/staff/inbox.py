@@ -8,9 +8,8 @@ from sqlmodel import Session, select
 from pwa_app.common.i18n import local
 from pwa_app.models import Department, RequestAssignment, RequestType, ServiceRequest, StaffUser, utcnow
 from pwa_app.service_requests import rules, views, workflow
-from pwa_app.staff import auth
-from pwa_app.staff.auth import Viewer
-from pwa_app.staff.permissions import Forbidden, StaffError, require
+from pwa_app.staff import audit
+from pwa_app.staff.permissions import Forbidden, StaffError, Viewer, require
 
 
 # --- the requests inbox ---------------------------------------------------------------------------------------
@@ -96,7 +95,7 @@ def assign_request(session: Session, viewer: Viewer, request_id: int, staff_id: 
     if req.status == "received":
         workflow.change_status(session, req, "assigned", now=now)
     session.flush()
-    auth.audit(session, viewer, "request.assign", f"request:{req.id}", staff_id=staff_id)
+    audit.audit(session, viewer, "request.assign", f"request:{req.id}", staff_id=staff_id)
     return req
 
 
@@ -114,7 +113,7 @@ def change_request_status(session: Session, viewer: Viewer, request_id: int, sta
         if row:
             session.delete(row)  # the other department decides who handles it
     session.flush()
-    auth.audit(session, viewer, "request.status", f"request:{req.id}", before=before, status=status,
+    audit.audit(session, viewer, "request.status", f"request:{req.id}", before=before, status=status,
                department=department or "", comment_chars=len(comment or ""))
     return req
 
@@ -129,7 +128,7 @@ def publish_request_text(session: Session, viewer: Viewer, request_id: int, desc
         workflow.publish_text(session, req, description, address)
     except rules.TrackingError as exc:
         raise StaffError(exc.errors) from None
-    auth.audit(session, viewer, "request.publish" if req.public_description else "request.unpublish",
+    audit.audit(session, viewer, "request.publish" if req.public_description else "request.unpublish",
                f"request:{req.id}", description_chars=len(req.public_description),
                address=bool(req.public_address))
     return req

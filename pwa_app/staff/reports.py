@@ -21,8 +21,7 @@ from sqlmodel import Session, select
 from pwa_app.common.i18n import TZ, local
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, ServiceRequest
 from pwa_app.service_requests import rules
-from pwa_app.staff.auth import Viewer
-from pwa_app.staff.permissions import require
+from pwa_app.staff.permissions import Viewer, require
 
 UTC = UTC
 MAX_DAYS = 366

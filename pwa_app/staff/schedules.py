@@ -12,11 +12,10 @@ from pwa_app.common.i18n import local, time_label
 from pwa_app.models import (
     Appointment, Closure, Municipality, Office, Procedure, ProcedureOffice, PushLink, Schedule, utcnow,
 )
-from pwa_app.staff import auth, walk_in
-from pwa_app.staff.auth import Viewer
+from pwa_app.staff import audit, walk_in
 from pwa_app.staff.desk import day_bounds
 from pwa_app.staff.forms import date_field, int_field, text_field, time_field, today
-from pwa_app.staff.permissions import StaffError, require
+from pwa_app.staff.permissions import StaffError, Viewer, require
 
 
 HORIZON_MAX = 365
@@ -70,7 +69,7 @@ def save_schedule(session: Session, viewer: Viewer, schedule_id: int | None, dat
         session.add(ProcedureOffice(procedure_id=procedure_id, office_id=office_id))
         published.changed()
     session.flush()
-    auth.audit(session, viewer, "schedule.save", f"schedule:{row.id}", office_id=office_id,
+    audit.audit(session, viewer, "schedule.save", f"schedule:{row.id}", office_id=office_id,
                procedure_id=procedure_id, weekday=weekday, opens=opens.isoformat("minutes"),
                closes=closes.isoformat("minutes"), slot_minutes=slot_minutes, capacity=capacity)
     return row
@@ -85,7 +84,7 @@ def delete_schedule(session: Session, viewer: Viewer, schedule_id: int) -> None:
     require(viewer, "setup_office", row.office_id)
     session.delete(row)
     session.flush()
-    auth.audit(session, viewer, "schedule.delete", f"schedule:{schedule_id}", office_id=row.office_id,
+    audit.audit(session, viewer, "schedule.delete", f"schedule:{schedule_id}", office_id=row.office_id,
                procedure_id=row.procedure_id, weekday=row.weekday)
 
 
@@ -147,7 +146,7 @@ def add_closure(session: Session, viewer: Viewer, office_id: int | None, day, re
             walk_in.cancel_for_appointment(session, appt.id)
             cancelled += 1
         session.flush()
-    auth.audit(session, viewer, "closure.create", f"closure:{closure.id}", office_id=office_id, day=day.isoformat(),
+    audit.audit(session, viewer, "closure.create", f"closure:{closure.id}", office_id=office_id, day=day.isoformat(),
                reason=reason, booked=len(booked), decision=on_conflict if booked else "none", cancelled=cancelled)
     return closure, cancelled
 
@@ -177,7 +176,7 @@ def delete_closure(session: Session, viewer: Viewer, closure_id: int) -> None:
     require(viewer, "setup_town" if row.office_id is None else "setup_office", row.office_id)
     session.delete(row)
     session.flush()
-    auth.audit(session, viewer, "closure.delete", f"closure:{closure_id}", office_id=row.office_id,
+    audit.audit(session, viewer, "closure.delete", f"closure:{closure_id}", office_id=row.office_id,
                day=row.day.isoformat(), reason=row.reason)
 
 
@@ -200,6 +199,6 @@ def set_booking_rules(session: Session, viewer: Viewer, horizon_days, min_notice
     town.booking_horizon_days, town.min_notice_minutes = horizon, notice
     session.add(town)
     session.flush()
-    auth.audit(session, viewer, "municipality.booking_rules", f"municipality:{town.id}", before=before,
+    audit.audit(session, viewer, "municipality.booking_rules", f"municipality:{town.id}", before=before,
                booking_horizon_days=horizon, min_notice_minutes=notice)
     return town

@@ -10,13 +10,11 @@ from datetime import UTC
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from pwa_app.catalogue import published
-from pwa_app.catalogue import content
+from pwa_app.catalogue import content, published
 from pwa_app.models import Area, Office, Procedure, ProcedureOffice, Requirement
-from pwa_app.staff import auth
-from pwa_app.staff.auth import Viewer
+from pwa_app.staff import audit
 from pwa_app.staff.forms import SLUG_RE, flag, int_field, text_field
-from pwa_app.staff.permissions import Forbidden, StaffError, require
+from pwa_app.staff.permissions import Forbidden, StaffError, Viewer, require
 
 
 UTC = UTC
@@ -74,7 +72,7 @@ def save_office(session: Session, viewer: Viewer, office_id: int | None, data: d
     session.add(office)
     session.flush()
     content.mark_stale(session, office, before)
-    auth.audit(session, viewer, "office.create" if office_id is None else "office.update", f"office:{office.id}",
+    audit.audit(session, viewer, "office.create" if office_id is None else "office.update", f"office:{office.id}",
                **values)
     published.changed()
     return office
@@ -143,7 +141,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
             session.delete(session.get(ProcedureOffice, (proc.id, gone)))
         session.add_all(ProcedureOffice(procedure_id=proc.id, office_id=o) for o in office_ids - current)
         session.flush()
-    auth.audit(session, viewer, "procedure.create" if procedure_id is None else "procedure.update",
+    audit.audit(session, viewer, "procedure.create" if procedure_id is None else "procedure.update",
                f"procedure:{proc.id}", duration_minutes=duration, office_ids=sorted(office_ids or []),
                **{k: v for k, v in values.items() if k in ("name", "fee")})
     published.changed()
@@ -184,7 +182,7 @@ def save_requirement(session: Session, viewer: Viewer, procedure_id: int, requir
     session.add(row)
     session.flush()
     content.mark_stale(session, row, before)
-    auth.audit(session, viewer, "requirement.save", f"requirement:{row.id}", procedure_id=procedure_id, text=text)
+    audit.audit(session, viewer, "requirement.save", f"requirement:{row.id}", procedure_id=procedure_id, text=text)
     published.changed()
     return row
 
@@ -196,7 +194,7 @@ def delete_requirement(session: Session, viewer: Viewer, requirement_id: int) ->
         return
     session.delete(row)
     session.flush()
-    auth.audit(session, viewer, "requirement.delete", f"requirement:{requirement_id}",
+    audit.audit(session, viewer, "requirement.delete", f"requirement:{requirement_id}",
                procedure_id=row.procedure_id, text=row.text)
     published.changed()
 
@@ -215,7 +213,7 @@ def move_requirement(session: Session, viewer: Viewer, requirement_id: int, delt
         item.position = position
         session.add(item)
     session.flush()
-    auth.audit(session, viewer, "requirement.move", f"requirement:{requirement_id}", delta=delta)
+    audit.audit(session, viewer, "requirement.move", f"requirement:{requirement_id}", delta=delta)
     published.changed()
 
 
@@ -240,7 +238,7 @@ def save_translations(session: Session, viewer: Viewer, table: str, row_id: int,
     except content.ContentError as exc:
         raise StaffError(exc.errors) from None
     session.flush()
-    auth.audit(session, viewer, "translation.save", f"{table}:{row_id}", **counts)
+    audit.audit(session, viewer, "translation.save", f"{table}:{row_id}", **counts)
     published.changed()
     return dict(counts)
 
@@ -256,7 +254,7 @@ def export_translations(session: Session, viewer: Viewer, lang: str, ip: str = "
         data = content.export_po(session, lang)
     except content.ContentError as exc:
         raise StaffError(exc.errors) from None
-    auth.audit(session, viewer, "translation.export", f"lang:{lang}", ip=ip, size=len(data))
+    audit.audit(session, viewer, "translation.export", f"lang:{lang}", ip=ip, size=len(data))
     return data
 
 
@@ -268,6 +266,6 @@ def import_translations(session: Session, viewer: Viewer, data: bytes, ip: str =
     except content.ContentError as exc:
         raise StaffError(exc.errors) from None
     session.flush()
-    auth.audit(session, viewer, "translation.import", f"lang:{counts['lang']}", ip=ip, **counts)
+    audit.audit(session, viewer, "translation.import", f"lang:{counts['lang']}", ip=ip, **counts)
     published.changed()
     return counts

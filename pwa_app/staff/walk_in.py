@@ -20,7 +20,7 @@ from sqlmodel import Session, func, select, text
 from pwa_app import db
 from pwa_app.common.i18n import local, time_label
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, utcnow
-from pwa_app.staff import auth
+from pwa_app.staff import audit
 from pwa_app.staff.permissions import require
 
 UTC = UTC
@@ -126,7 +126,7 @@ def issue(session: Session, viewer, office_id: int, procedure_id: int | None,
     if procedure_id is not None and session.get(Procedure, procedure_id) is None:
         raise QueueError({"procedure": "not_found"})
     ticket = _new_ticket(session, viewer, office_id, "walk_in", _utc(now), procedure_id=procedure_id)
-    auth.audit(session, viewer, "queue.issue", f"ticket:{ticket.id}", office_id=office_id, label=ticket.label)
+    audit.audit(session, viewer, "queue.issue", f"ticket:{ticket.id}", office_id=office_id, label=ticket.label)
     return ticket
 
 
@@ -202,7 +202,7 @@ def _call(session: Session, viewer, ticket: QueueTicket, desk: int, now: datetim
     ticket.status, ticket.desk, ticket.called_at, ticket.called_by = "called", desk, now, viewer.id
     session.add(ticket)
     session.flush()
-    auth.audit(session, viewer, "queue.call", f"ticket:{ticket.id}", office_id=ticket.office_id, label=ticket.label,
+    audit.audit(session, viewer, "queue.call", f"ticket:{ticket.id}", office_id=ticket.office_id, label=ticket.label,
                desk=desk)
     return ticket
 
@@ -234,7 +234,7 @@ def finish(session: Session, viewer, ticket_id: int, outcome: str, now: datetime
         raise QueueError({"ticket": "not_called"})
     _close(session, ticket, outcome, _utc(now))
     session.flush()
-    auth.audit(session, viewer, f"queue.{outcome}", f"ticket:{ticket.id}", office_id=ticket.office_id,
+    audit.audit(session, viewer, f"queue.{outcome}", f"ticket:{ticket.id}", office_id=ticket.office_id,
                label=ticket.label)
     return ticket
 

@@ -7,9 +7,8 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from pwa_app.models import DisplayToken, Office, utcnow
-from pwa_app.staff import auth
-from pwa_app.staff.auth import Viewer
-from pwa_app.staff.permissions import StaffError, require
+from pwa_app.staff import audit, auth
+from pwa_app.staff.permissions import StaffError, Viewer, require
 
 
 # --- wall screens ---------------------------------------------------------------------------------------------
@@ -33,7 +32,7 @@ def create_display_token(session: Session, viewer: Viewer, office_id: int, now: 
                        created_at=now or utcnow())
     session.add(row)
     session.flush()
-    auth.audit(session, viewer, "display.create", f"display:{row.id}", office_id=office_id)
+    audit.audit(session, viewer, "display.create", f"display:{row.id}", office_id=office_id)
     return token
 
 
@@ -45,7 +44,7 @@ def revoke_display_token(session: Session, viewer: Viewer, token_id: int, now: d
     row.revoked_at = now or utcnow()
     session.add(row)
     session.flush()
-    auth.audit(session, viewer, "display.revoke", f"display:{row.id}", office_id=row.office_id)
+    audit.audit(session, viewer, "display.revoke", f"display:{row.id}", office_id=row.office_id)
 
 
 def display_office(session: Session, token: str) -> Office | None:

@@ -123,7 +123,7 @@ def todays_figures(app_server) -> tuple[int, int, int]:
     """Attended, walk-ins and calls today at the OAC for the padrón, as the server counts them (other tests may
     have served people there today already)."""
     from pwa_app.staff import reports
-    from pwa_app.staff.auth import Viewer
+    from pwa_app.staff.permissions import Viewer
 
     admin = Viewer(id=0, email=ADMIN, name="", role="admin", office_ids=None, department_id=None)
     today = datetime.now(MADRID).date()  # the town hall's day, not the machine's (UTC here)

@@ -8,8 +8,7 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from sqlmodel import Session, select
 
-from pwa_app.catalogue import published
-from pwa_app.catalogue import content
+from pwa_app.catalogue import content, published
 from pwa_app.models import AuditEvent, ContentTranslation, Procedure, Requirement
 from pwa_app.staff import setup
 from pwa_app.staff.permissions import Forbidden, StaffError

@@ -21,8 +21,7 @@ from pwa_app.appointments.booking import verifier_of
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest
-from pwa_app.notifications import webpush
-from pwa_app.notifications import push, push_delivery, worker
+from pwa_app.notifications import push, push_delivery, webpush, worker
 from pwa_app.service_requests import intake, rules, workflow
 from tests.unit.conftest import Clock
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from pwa_app import db
 from pwa_app.models import AuditEvent, LoginAttempt, Office, StaffSession, StaffUser, utcnow
-from pwa_app.staff import auth
+from pwa_app.staff import auth, permissions, second_factor
 from pwa_app.staff.auth import AuthError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,8 +51,8 @@ def people(staff_env):
             "desk": auth.create_user(s, "desk@ayto.es", "Diego", "desk", PASSWORD, office_ids=[offices[0].id]),
             "desk2": auth.create_user(s, "desk2@ayto.es", "Dora", "desk", PASSWORD, office_ids=[offices[1].id]),
         }
-        for role in auth.SECOND_FACTOR_REQUIRED:
-            auth.set_second_factor(s, made[role], TOTP_SECRET)
+        for role in permissions.SECOND_FACTOR_REQUIRED:
+            second_factor.set_second_factor(s, made[role], TOTP_SECRET)
         s.commit()
         return {role: (user, full_sign_in(s, user.email, ip=f"10.0.0.{i}")[0])
                 for i, (role, user) in enumerate(made.items(), 1)}
@@ -63,7 +63,7 @@ def full_sign_in(session, email: str, *, ip: str = "", now=None):
     now = now or utcnow()
     token, viewer = auth.sign_in(session, email, PASSWORD, ip=ip, now=now)
     if viewer is None:
-        token, viewer = auth.confirm_second_factor(session, token, pyotp.TOTP(TOTP_SECRET).at(now), ip=ip, now=now)
+        token, viewer = second_factor.confirm_second_factor(session, token, pyotp.TOTP(TOTP_SECRET).at(now), ip=ip, now=now)
     return token, viewer
 
 
