@@ -74,7 +74,9 @@ def main() -> int:
     from pwa_app.db import create_tables, make_engine
     from pwa_app.models import PushDelivery, PushEvent, PushSubscription, PushTopic
     from pwa_app.seed import seed_demo
-    from pwa_app.notifications import push, push_delivery, push_fanout
+    from pwa_app.notifications import push_delivery, push_fanout
+    from pwa_app.common import times
+    from pwa_app.notifications import push
     from pwa_app.notifications import webpush
     from tests.unit.test_push_receiver import Device, serve_in_process
 
@@ -104,7 +106,7 @@ def main() -> int:
         with Session(engine) as s:
             for model in (PushDelivery, PushEvent, PushTopic, PushSubscription):
                 s.execute(delete(model))
-            now = push.utcnow()
+            now = times.utcnow()
             for start in range(0, len(rows), 1000):
                 s.execute(PushSubscription.__table__.insert(),
                           [{**r, "created_at": now, "updated_at": now} for r in rows[start:start + 1000]])

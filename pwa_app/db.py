@@ -122,6 +122,6 @@ def session() -> Session:
 
 
 def create_tables(bind=None) -> None:
-    from pwa_app import models  # noqa: F401  (registers the tables)
+    from pwa_app import models
 
     SQLModel.metadata.create_all(bind or engine())

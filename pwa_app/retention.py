@@ -33,14 +33,15 @@ import logging
 import os
 import random
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, delete, select, text
 
 from pwa_app import db
 from pwa_app.appointments import booking
 from pwa_app.common import codes
-from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion, utcnow
+from pwa_app.common.times import utc_or_now
+from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion
 from pwa_app.notifications import mail
 from pwa_app.service_requests import workflow
 from pwa_app.staff import auth
@@ -86,11 +87,6 @@ def retention_days() -> int:
 
 def idempotency_days() -> int:
     return period("idempotency")
-
-
-def _utc(moment: datetime | None) -> datetime:
-    moment = moment or utcnow()
-    return moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def has_personal_data(appt: Appointment) -> bool:
@@ -171,7 +167,7 @@ def purge(session: Session, now: datetime | None = None, days: int | None = None
           idempotency: int | None = None, **days_for: int) -> PurgeResult:
     """Blank or delete what is past its period (PERIODS; `days`, `idempotency` and `days_for` override them).
     Flushes; the caller commits (or rolls back: a dry run)."""
-    now = _utc(now)
+    now = utc_or_now(now)
     days_for = {"personal": days, "idempotency": idempotency, **days_for}
 
     def cutoff(name: str) -> datetime:
@@ -205,7 +201,7 @@ def _take_lock(session: Session) -> bool:
 def last_purge(session: Session) -> datetime | None:
     found = session.exec(select(AuditEvent.at).where(AuditEvent.action == ACTION)
                          .order_by(AuditEvent.at.desc())).first()
-    return _utc(found) if found else None
+    return utc_or_now(found) if found else None
 
 
 def _recent(session: Session, now: datetime, every: timedelta) -> bool:
@@ -216,7 +212,7 @@ def _recent(session: Session, now: datetime, every: timedelta) -> bool:
 def run_if_due(session: Session, now: datetime | None = None, every: timedelta | None = None,
                force: bool = False) -> PurgeResult:
     """One scheduled run: purge and record it, unless another worker holds the lock or did it recently."""
-    now = _utc(now)
+    now = utc_or_now(now)
     every = every or timedelta(hours=_days("CITA_RETENTION_EVERY_HOURS", 24))
     # Asked first without the lock (the hourly check usually ends here), then again under it.
     if not force and _recent(session, now, every):

@@ -20,7 +20,8 @@ from sqlmodel import select
 
 from pwa_app import db
 from pwa_app.models import Department, Office, StaffUser
-from pwa_app.staff import audit, auth, second_factor
+from pwa_app.staff import audit, second_factor
+from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError
 
 ENV = "CITA_STAFF_PASSWORD"

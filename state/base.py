@@ -19,14 +19,15 @@ from reflex.event import EventSpec
 
 from components.staff import ENROL, LOGIN, S_, _s
 from pwa_app import db, proxy
-from pwa_app.staff import auth, permissions
+from pwa_app.staff import permissions
+from pwa_app.staff import auth
 from pwa_app.staff.permissions import Viewer
 
 log = logging.getLogger(__name__)
 
 ROLE_LABELS = {"admin": S_("Administración"), "manager": S_("Responsable de oficina"), "desk": S_("Atención al público")}
 
-# Messages for the codes that services raise (StaffError, QueueError, ReportError, TrackingError).
+# Messages for the codes that services raise (StaffError, WalkInError, ReportError, ServiceRequestError).
 MESSAGES = {
     "forbidden": S_("No tiene permiso para hacer esto."),
     "required": S_("Este campo es obligatorio."),

@@ -4,7 +4,8 @@ through pwa_app.staff.setup, which uses the tracking service (the citizen's time
 from components.staff import S_, _s
 from pwa_app import db
 from pwa_app.models import Department
-from pwa_app.service_requests import rules, views
+from pwa_app.service_requests import views
+from pwa_app.service_requests import rules
 from pwa_app.staff import inbox
 from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer

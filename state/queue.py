@@ -12,9 +12,10 @@ from components.staff import _s
 from pwa_app import db
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Office
-from pwa_app.staff import setup, walk_in, wall_screens
+from pwa_app.staff import setup, wall_screens
+from pwa_app.staff import walk_in
 from pwa_app.staff.permissions import StaffError
-from pwa_app.staff.walk_in import QueueError
+from pwa_app.staff.walk_in import WalkInError
 from state.base import StaffState, staff_event, viewer
 from state.day import office_options
 
@@ -47,7 +48,7 @@ class QueueState(StaffState):
             try:
                 result = action(session)
                 session.commit()
-            except (StaffError, QueueError) as exc:
+            except (StaffError, WalkInError) as exc:
                 session.rollback()
                 self._fail(exc)
                 result = None
@@ -56,7 +57,7 @@ class QueueState(StaffState):
                     self._say(*ok(result))
             try:
                 self._refresh(session)
-            except (StaffError, QueueError) as exc:
+            except (StaffError, WalkInError) as exc:
                 self._fail(exc)
         return result
 
@@ -73,7 +74,7 @@ class QueueState(StaffState):
                 self.desk = params["puesto"]
             try:
                 self._refresh(session)
-            except (StaffError, QueueError) as exc:
+            except (StaffError, WalkInError) as exc:
                 self._fail(exc)
 
     @staff_event("queue")
@@ -81,7 +82,7 @@ class QueueState(StaffState):
         with db.session() as session:
             try:
                 self._refresh(session)
-            except (StaffError, QueueError):
+            except (StaffError, WalkInError):
                 pass
 
     @staff_event("queue")

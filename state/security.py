@@ -8,7 +8,8 @@ import segno
 
 from components.staff import _s
 from pwa_app import db
-from pwa_app.models import StaffUser, utcnow
+from pwa_app.common.times import utcnow
+from pwa_app.models import StaffUser
 from pwa_app.staff import audit, permissions, second_factor
 from pwa_app.staff.auth import AuthError
 from state.base import StaffState, staff_event, viewer

@@ -21,7 +21,8 @@ from pwa_app.catalogue import published
 from pwa_app.common import codes
 from pwa_app.common.i18n import gettext, local, long_day_label, pick_lang, time_label
 from pwa_app.common.messages import CONFIRM_NOTE, STATUSES
-from pwa_app.models import Appointment, Office, Procedure, utcnow
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, Office, Procedure
 
 router = APIRouter(prefix="/api/v1")
 NO_STORE = {"Cache-Control": "no-store"}  # an appointment holds a name and contacts: never kept in an HTTP cache

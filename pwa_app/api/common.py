@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from pwa_app import db, proxy
+from pwa_app.common.errors import translated_errors
 from pwa_app.common.i18n import LANGUAGES, day_label, gettext, local, pick_lang, time_label
 from pwa_app.common.idempotency import KeyReused, run_once, valid_key
 from pwa_app.common.messages import ERRORS
@@ -31,9 +32,7 @@ def client_address(request: Request) -> str:
 
 
 def error(status: int, errors: dict[str, str], lang: str, **extra) -> JSONResponse:
-    lang = pick_lang(lang)
-    messages = {f: gettext(lang, ERRORS.get(code, ERRORS["bad_request"])) for f, code in errors.items()}
-    return JSONResponse({"errors": messages, "codes": errors, **extra}, status_code=status)
+    return JSONResponse({"errors": translated_errors(errors, lang), "codes": errors, **extra}, status_code=status)
 
 
 BUSY_RETRY_SECONDS = 5

@@ -16,7 +16,7 @@ from pwa_app.appointments.booking import BookingError
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, local, pick_lang, time_label
 from pwa_app.common.messages import ERRORS, RATE_WAIT
-from pwa_app.models import utcnow
+from pwa_app.common.times import utcnow
 
 router = APIRouter(prefix="/api/v1", tags=["fair access"])
 ALTCHA_REQUIRED = os.environ.get("CITA_ALTCHA", "on") != "off"  # off only for load tests of the booking path

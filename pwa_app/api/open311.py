@@ -41,8 +41,10 @@ from pwa_app.common.i18n import LANGUAGES, TZ, gettext, local, long_day_label, p
 from pwa_app.common.idempotency import KeyReused, run_once, valid_key
 from pwa_app.common.messages import ERRORS, TRACKING
 from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
-from pwa_app.service_requests import intake, rules, views
-from pwa_app.service_requests.rules import CLOSED, TrackingError
+from pwa_app.service_requests import intake, views
+from pwa_app.common import times
+from pwa_app.service_requests import rules
+from pwa_app.service_requests.rules import CLOSED, ServiceRequestError
 from pwa_app.service_requests.views import Content
 
 PREFIX = "/api/open311/v2"
@@ -210,7 +212,7 @@ def list_requests(
             start, end = _when(start_date, "start_date"), _when(end_date, "end_date")
         except ValueError as exc:
             return problem(400, str(exc))
-        end = end or (start + MAX_SPAN if start else rules.utcnow())
+        end = end or (start + MAX_SPAN if start else times.utcnow())
         start = start or end - MAX_SPAN
         if end < start or end - start > MAX_SPAN:
             return problem(400, "start_date and end_date must be in order and at most 90 days apart")
@@ -299,7 +301,7 @@ async def post_request(request: Request, idempotency_key: str | None = Header(No
 
     try:
         status, body = run_once(session, idempotency_key, "open311", raw, action)
-    except TrackingError as exc:
+    except ServiceRequestError as exc:
         session.rollback()
         text = "; ".join(f"{PARAMS.get(f, f)}: {gettext(lang, ERRORS.get(c, ERRORS['bad_request']))}"
                          for f, c in exc.errors.items())

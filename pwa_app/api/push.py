@@ -23,7 +23,8 @@ from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import Office, PushSubscription, PushTopic
-from pwa_app.notifications import push, webpush
+from pwa_app.notifications import webpush
+from pwa_app.notifications import push
 from pwa_app.staff import audit
 from pwa_app.staff.permissions import Viewer
 
@@ -97,7 +98,7 @@ def put_subscription(request: Request, data: SubscribeIn, session: Session = Dep
     try:
         state = push.subscribe(session, data.subscription.model_dump(), lang=data.lang, topics=data.topics,
                                  appointments=[a.model_dump() for a in data.appointments], requests=data.requests)
-    except push.NotifyError as exc:
+    except push.PushError as exc:
         session.rollback()
         return refused(exc.errors, data.lang, 403 if "push_not_yours" in exc.errors.values() else 422)
     session.commit()
@@ -135,7 +136,7 @@ def post_notice(request: Request, data: NoticeIn, session: Session = Depends(get
     try:
         event = push.send_notice(session, data.topic, {k: v.model_dump() for k, v in data.texts.items()},
                                    url=data.url, ttl=data.ttl, author=viewer.email)
-    except push.NotifyError as exc:
+    except push.PushError as exc:
         session.rollback()
         return refused(exc.errors, "es")
     followers = session.exec(select(func.count()).select_from(PushTopic).where(PushTopic.topic == data.topic)).one()

@@ -28,8 +28,9 @@ from pwa_app.api.service_request_schemas import ErrorOut, LookupOut, RequestType
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import pick_lang
 from pwa_app.models import IdempotencyRecord
-from pwa_app.service_requests import intake, rules, views
-from pwa_app.service_requests.rules import MAX_BASE64, MAX_FILES, TrackingError
+from pwa_app.service_requests import intake, views
+from pwa_app.service_requests import rules
+from pwa_app.service_requests.rules import MAX_BASE64, MAX_FILES, ServiceRequestError
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])
 MAX_LOOKUP = 20
@@ -99,7 +100,7 @@ def not_found(lang: str) -> JSONResponse:
 
 def _write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:
     return idempotent_write(session, key, operation, payload, lang, action,
-                            {TrackingError: lambda exc: error(422, exc.errors, lang)}, headers=PRIVATE)
+                            {ServiceRequestError: lambda exc: error(422, exc.errors, lang)}, headers=PRIVATE)
 
 
 @router.get("/request-types", summary="What citizens can send: request types, form limits and status labels",

@@ -34,8 +34,12 @@ from pwa_app.api.common import Lang, client_address, get_session
 from pwa_app.api.service_requests import file_response
 from pwa_app.catalogue import content
 from pwa_app.common import codes, ratelimit
-from pwa_app.models import Office, utcnow
-from pwa_app.staff import audit, auth, inbox, permissions, reports, second_factor, setup, walk_in
+from pwa_app.common.times import utcnow
+from pwa_app.models import Office
+from pwa_app.staff import audit, inbox, permissions, second_factor, setup
+from pwa_app.staff import reports
+from pwa_app.staff import walk_in
+from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError
 from pwa_app.staff.forms import today
 from pwa_app.staff.permissions import Forbidden, StaffError, Viewer

@@ -35,8 +35,9 @@ from sqlmodel import Session, func, select
 
 from pwa_app import db
 from pwa_app.appointments.slots import (
-    TZ, Slot, Window, booking_window, closed_days, local_to_utc, schedule_starts, taken_seats, to_utc,
+    TZ, Slot, Window, booking_window, closed_days, local_to_utc, schedule_starts, taken_seats,
 )
+from pwa_app.common.times import to_utc
 from pwa_app.common.i18n import day_label, gettext, local, long_day_label, month_label, time_label
 from pwa_app.common.messages import RELEASE
 from pwa_app.models import BUMPED, CHANGED, Appointment, Hold, Office, Procedure, ProcedureOffice, Schedule

@@ -17,10 +17,13 @@ from sqlmodel import Session, select, text, update
 
 from pwa_app import db
 from pwa_app.appointments import availability, fairness
-from pwa_app.appointments.slots import TZ, Slot, not_lapsed, to_utc
+from pwa_app.appointments.slots import TZ, Slot, not_lapsed
+from pwa_app.common.times import to_utc
 from pwa_app.common import codes, events
 from pwa_app.common.documents import DocumentError, check_document, last_four
-from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice, utcnow
+from pwa_app.common.errors import DomainError
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice
 
 ACTIVE = ("booked", "checked_in")
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
@@ -31,13 +34,12 @@ PHONE_RE = re.compile(r"^\+?[0-9]{9,15}$")
 UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x1f]")
 
 
-class BookingError(Exception):
-    """A booking that cannot be made. `errors` maps a form field (or "slot") to a message code."""
+class BookingError(DomainError):
+    """A booking that cannot be made ("slot": taken, with the nearest free alternatives)."""
 
     def __init__(self, errors: dict[str, str], alternatives: list[tuple[Office, Slot]] | None = None,
                  procedure: str = ""):
         super().__init__(errors)
-        self.errors = errors
         self.alternatives = alternatives or []
         self.procedure = procedure  # the alternatives' procedure, when the citizen did not name it (a confirmation)
 
@@ -68,7 +70,7 @@ def clean_details(raw: dict, needs_document: bool, needs_email: bool = False) ->
         try:
             d.document = check_document(document)
         except DocumentError as exc:
-            d.errors["document"] = "required" if exc.code == "empty" else f"document_{exc.code}"
+            d.errors["document"] = exc.form_code
     d.phone = re.sub(r"[\s().-]", "", str(raw.get("phone") or ""))
     if d.phone and not PHONE_RE.match(d.phone):
         d.errors["phone"] = "phone"

@@ -17,10 +17,12 @@ from pathlib import Path
 import altcha
 from sqlmodel import Session, delete, func, select
 
-from pwa_app.appointments.slots import not_lapsed, to_utc
+from pwa_app.appointments.slots import not_lapsed
+from pwa_app.common.times import to_utc
 from pwa_app.common import once
 from pwa_app.common.documents import DocumentError, check_document, normalize_document
-from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge, utcnow
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge
 
 HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))
 MAX_LIVE_HOLDS = int(os.environ.get("CITA_MAX_HOLDS") or 3)  # held times at once per client address

@@ -10,7 +10,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlmodel import Session, func, or_, select
 
 from pwa_app.common.i18n import TZ
-from pwa_app.models import Appointment, Closure, Hold, Municipality, Procedure, Schedule, utcnow
+from pwa_app.common.times import to_utc, utcnow
+from pwa_app.models import Appointment, Closure, Hold, Municipality, Procedure, Schedule
 
 UTC = timezone.utc
 
@@ -33,11 +34,6 @@ def local_to_utc(day: date, wall) -> datetime | None:
     if utc.astimezone(TZ).replace(tzinfo=None) != aware.replace(tzinfo=None):
         return None
     return utc
-
-
-def to_utc(moment: datetime) -> datetime:
-    """Any datetime to aware UTC; a naive one is taken as UTC already."""
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def closed_days(session: Session, office_id: int, start: date, end: date) -> set[date]:

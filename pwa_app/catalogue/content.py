@@ -11,6 +11,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import PoFileError, read_po, write_po
 from sqlmodel import Session, select
 
+from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES
 from pwa_app.models import Area, Closure, ContentTranslation, Department, Office, Procedure, RequestType, Requirement
 
@@ -30,12 +31,8 @@ MAX_TEXT = 4000
 MAX_PO = 2 * 1024 * 1024  # bytes; the demo's largest language is ~150 KB
 
 
-class ContentError(Exception):
-    """A refused translation edit or file; `errors` maps "form" (or a field key) to a code, like StaffError."""
-
-    def __init__(self, errors: dict[str, str], **info):
-        super().__init__(errors)
-        self.errors, self.info = errors, info
+class ContentError(DomainError):
+    """A refused translation edit or file."""
 
 
 def snapshot(obj) -> dict[str, str]:

@@ -21,6 +21,8 @@ Rules, in the order ``check_document`` applies them:
 import re
 import string
 
+from pwa_app.common.errors import DomainError
+
 CONTROL_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 MAX_LENGTH = 20
 
@@ -37,12 +39,16 @@ _PASSPORT = re.compile(r"(?=.*\d)[A-Z0-9]{6,12}")
 _NIE_PREFIX = {"X": "0", "Y": "1", "Z": "2"}
 
 
-class DocumentError(ValueError):
-    """Invalid document; ``code`` lets the form pick a translated message."""
+class DocumentError(DomainError, ValueError):
+    """Invalid document; ``code`` is "empty" | "too_long" | "format" | "letter"."""
 
-    def __init__(self, code: str, message: str = "") -> None:
-        super().__init__(message or code)
-        self.code = code  # "empty" | "too_long" | "format" | "letter"
+    def __init__(self, code: str) -> None:
+        super().__init__({"document": code})
+
+    @property
+    def form_code(self) -> str:
+        """The code of the forms' message for this document field."""
+        return "required" if self.code == "empty" else f"document_{self.code}"
 
 
 def normalize_document(raw: str) -> str:

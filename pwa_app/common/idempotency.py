@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from pwa_app import db
 from pwa_app.common import once
-from pwa_app.models import IdempotencyRecord, utcnow
+from pwa_app.common.times import utcnow
+from pwa_app.models import IdempotencyRecord
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 

@@ -9,18 +9,19 @@ import warnings
 
 from PIL import Image, ImageOps
 
+from pwa_app.common.errors import DomainError
+
 MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; Pillow refuses anything larger (its default is 89 M)
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}
 QUALITY = 90  # JPEG and WebP: no visible loss on a second encoding
 
 
-class PhotoRefused(Exception):
+class PhotoRefused(DomainError):
     """`code` is a citizen message code: photo_unreadable or photo_too_large."""
 
     def __init__(self, code: str):
-        super().__init__(code)
-        self.code = code
+        super().__init__({"photo": code})
 
 
 def _open(data: bytes, content_type: str) -> Image.Image:

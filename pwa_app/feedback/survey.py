@@ -19,10 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from pwa_app.appointments import access, booking, fairness
+from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import local, pick_lang
 from pwa_app.common.messages import N_
 from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
-from pwa_app.service_requests import intake, rules
+from pwa_app.service_requests import intake
+from pwa_app.service_requests import rules
 from pwa_app.staff import reports
 from pwa_app.staff.permissions import Viewer
 from pwa_app.staff.reports import office_scope, period
@@ -49,10 +51,8 @@ FEEDBACK_ERRORS: dict[str, str] = {
 }
 
 
-class FeedbackError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class FeedbackError(DomainError):
+    """A survey answer or a suggestion that cannot be taken."""
 
 
 def clean_text(raw, limit: int = TEXT_MAX) -> tuple[str, str | None]:
@@ -138,7 +138,7 @@ def answer_survey(session: Session, raw: dict, now: datetime | None = None) -> S
 def submit_suggestion(session: Session, raw: dict, now: datetime | None = None) -> tuple[Suggestion,
                                                                                          ServiceRequest | None]:
     """A note in the suggestion box (the caller commits). Asking for an answer makes it a tracked request.
-    Raises FeedbackError (or rules.TrackingError's codes, inside a FeedbackError)."""
+    Raises FeedbackError (or rules.ServiceRequestError's codes, inside a FeedbackError)."""
     text, problem = clean_text(raw.get("text"))
     anonymous = _yes_no(raw.get("anonymous")) is True
     wants_answer = _yes_no(raw.get("wants_answer")) is True
@@ -157,7 +157,7 @@ def submit_suggestion(session: Session, raw: dict, now: datetime | None = None) 
         try:
             request = intake.submit(session, {"type": SUGGESTION_TYPE, "description": text, "name": name,
                                                 "consent": raw.get("consent"), "lang": lang, **contact}, now=now)
-        except rules.TrackingError as exc:
+        except rules.ServiceRequestError as exc:
             errors.update({("text" if f == "description" else f): c for f, c in exc.errors.items()})
     elif wants_answer:  # say everything at once: the request's own checks too
         if raw.get("consent") not in (True, "true", "on", "1", 1):

@@ -6,7 +6,7 @@ import the tables from here (`from pwa_app.models import Appointment`)."""
 
 from pwa_app.models.appointments import Appointment, Hold, UsedChallenge
 from pwa_app.models.availability_versions import BUMPED, CHANGED
-from pwa_app.models.base import IdempotencyRecord, utcnow
+from pwa_app.models.base import IdempotencyRecord
 from pwa_app.models.catalogue import (
     Area, Closure, ContentTranslation, Municipality, Office, Procedure, ProcedureOffice, Requirement, Schedule,
 )
@@ -20,7 +20,7 @@ from pwa_app.models.staff import (
 )
 
 __all__ = [
-    "utcnow", "IdempotencyRecord", "Municipality", "Area", "Office", "Procedure", "Requirement", "ProcedureOffice",
+    "IdempotencyRecord", "Municipality", "Area", "Office", "Procedure", "Requirement", "ProcedureOffice",
     "Schedule", "Closure", "ContentTranslation", "Appointment", "Hold", "UsedChallenge", "Department", "RequestType",
     "ServiceRequest", "StatusChange", "Attachment", "RequestAssignment", "StaffUser", "StaffOffice", "DisplayToken",
     "StaffSession", "LoginAttempt", "AuditEvent", "QueueTicket", "PushSubscription", "PushTopic", "PushLink",

@@ -1,12 +1,10 @@
 """What every table shares: the current time in UTC, and the answers kept per Idempotency-Key."""
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+from pwa_app.common.times import utcnow
 
 
 class IdempotencyRecord(SQLModel, table=True):

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from pwa_app.models.base import utcnow
+from pwa_app.common.times import utcnow
 
 
 # --- Web push ("Notify me") --------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from pwa_app.models.base import utcnow
+from pwa_app.common.times import utcnow
 
 
 # --- Staff workspace (sign-in, set-up, day view, queue, reports) -----------------------------------------------

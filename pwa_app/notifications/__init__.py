@@ -3,7 +3,8 @@ delivery; `webpush`: the signed, encrypted sending). The domain records events (
 handlers below turn them into mails and pushes in the same transaction."""
 
 from pwa_app.common.events import subscribe
-from pwa_app.notifications import mail, push
+from pwa_app.notifications import mail
+from pwa_app.notifications import push
 from pwa_app.service_requests.views import comment_in, request_view
 
 

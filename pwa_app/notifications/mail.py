@@ -32,14 +32,15 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from pwa_app.appointments import booking, calendar_file, fairness
-from pwa_app.appointments.slots import to_utc
+from pwa_app.common.times import to_utc
 from pwa_app.catalogue.published import Translator
 from pwa_app.common import codes, once
 from pwa_app.common.i18n import (
     Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
 )
 from pwa_app.common.messages import N_
-from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement, utcnow
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement
 from pwa_app.security import public_url
 
 log = logging.getLogger(__name__)

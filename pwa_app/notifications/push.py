@@ -37,11 +37,13 @@ from sqlmodel import Session, select
 
 from pwa_app.appointments import access
 from pwa_app.common import once
+from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES, pick_lang, translations
 from pwa_app.common.messages import N_
+from pwa_app.common.times import utc_or_now
 from pwa_app.models import (
     Appointment, Area, Office, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest,
-    StatusChange, utcnow,
+    StatusChange,
 )
 from pwa_app.notifications import webpush
 from pwa_app.service_requests import rules
@@ -120,17 +122,8 @@ ERRORS = {
 }
 
 
-class NotifyError(Exception):
-    """A subscription or a notice that cannot be accepted. `errors` maps a field to a code of ERRORS."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
-
-
-def _utc(moment: datetime | None) -> datetime:
-    moment = moment or utcnow()
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+class PushError(DomainError):
+    """A subscription or a notice that cannot be accepted."""
 
 
 def _say(lang: str, message: str, **values) -> str:
@@ -194,15 +187,15 @@ def subscribe(session: Session, subscription: dict, *, lang: str, topics: list[s
     """Creates or updates this browser's subscription (PUT semantics: topics and links become what the device
     sent). An existing endpoint may be changed only with its own `auth` secret. Codes that do not check out are
     left unlinked. The caller commits. Returns `state()`."""
-    now = _utc(now)
+    now = utc_or_now(now)
     endpoint = str(subscription.get("endpoint") or "")
     keys = subscription.get("keys") or {}
     p256dh, auth = str(keys.get("p256dh") or ""), str(keys.get("auth") or "")
     if not check_endpoint(endpoint) or not check_keys(p256dh, auth):
-        raise NotifyError({"subscription": "push_subscription"})
+        raise PushError({"subscription": "push_subscription"})
     sub = find_subscription(session, endpoint)
     if sub and not secrets.compare_digest(sub.auth, auth):
-        raise NotifyError({"subscription": "push_not_yours"})
+        raise PushError({"subscription": "push_not_yours"})
     if not sub:
         sub = PushSubscription(endpoint=endpoint, p256dh=p256dh, auth=auth, created_at=now)
     sub.p256dh, sub.lang, sub.updated_at = p256dh, pick_lang(lang), now
@@ -261,7 +254,7 @@ def request_status_changed(session: Session, req: ServiceRequest, change: Status
         if followed is None:
             return
         session.add(PushEvent(key=f"status:{change.id}", kind="request_status", request_id=req.id,
-                              status_change_id=change.id, created_at=_utc(change.at)))
+                              status_change_id=change.id, created_at=utc_or_now(change.at)))
         session.flush()
     except Exception:  # a notification must never stop a status change
         log.exception("web push: could not queue the status change of request %s", req.id)
@@ -275,7 +268,7 @@ def appointment_closed(session: Session, appt: Appointment, reason: str, now: da
         if followed is None:
             return
         session.add(PushEvent(key=f"closed:{appt.id}", kind="appointment_closed", appointment_id=appt.id,
-                              params=json.dumps({"reason": reason}, ensure_ascii=False), created_at=_utc(now)))
+                              params=json.dumps({"reason": reason}, ensure_ascii=False), created_at=utc_or_now(now)))
         session.flush()
     except Exception:  # a notification must never stop a closure
         log.exception("web push: could not queue the closure notice of appointment %s", appt.id)
@@ -289,13 +282,13 @@ def clean_notice(texts: dict[str, dict[str, str]], url: str = "") -> tuple[dict,
         title, problem_title = clean_text(text.get("title"), TITLE_MAX)
         body, problem_body = clean_text(text.get("body"), BODY_MAX)
         if problem_title or problem_body or not title or not body:
-            raise NotifyError({f"text_{lang}": "push_text"})
+            raise PushError({f"text_{lang}": "push_text"})
         cleaned[lang] = {"title": title, "body": body}
     if DEFAULT_LANG not in cleaned:
-        raise NotifyError({f"text_{DEFAULT_LANG}": "push_text"})
+        raise PushError({f"text_{DEFAULT_LANG}": "push_text"})
     url = (url or "").strip()
     if url and (not url.startswith("/") or url.startswith("//") or len(url) > 300 or any(c in url for c in "\\ \n")):
-        raise NotifyError({"url": "push_url"})
+        raise PushError({"url": "push_url"})
     return cleaned, url
 
 
@@ -306,9 +299,9 @@ def send_notice(session: Session, topic: str, texts: dict[str, dict[str, str]], 
     of the app ("{lang}" is replaced by the subscriber's language; default their home page). The caller commits;
     the worker sends it within seconds."""
     if topic not in valid_topics(session) or topic in ("reminders", "updates"):
-        raise NotifyError({"topic": "push_topic"})
+        raise PushError({"topic": "push_topic"})
     cleaned, url = clean_notice(texts, url)
-    event = PushEvent(key=f"notice:{secrets.token_hex(12)}", kind="notice", topic=topic, created_at=_utc(now),
+    event = PushEvent(key=f"notice:{secrets.token_hex(12)}", kind="notice", topic=topic, created_at=utc_or_now(now),
                       params=json.dumps({"texts": cleaned, "url": url, "ttl": max(60, min(int(ttl), 28 * 86400)),
                                          "author": author[:254]}, ensure_ascii=False))
     session.add(event)
@@ -322,14 +315,14 @@ def schedule_reminders(session: Session, now: datetime | None = None) -> int:
     adds nothing. A reminder whose moment came before the booking was made is skipped (the citizen has just
     booked), and so is a 24 h reminder caught up less than 3 h before the start (the 2 h one follows). The caller
     commits. Returns how many were queued."""
-    now = _utc(now)
+    now = utc_or_now(now)
     followed = select(PushLink.id).where(PushLink.appointment_id == Appointment.id).exists()
     rows = session.exec(select(Appointment.id, Appointment.starts_at, Appointment.created_at).where(
         Appointment.status == "booked", Appointment.starts_at > now,
         Appointment.starts_at <= now + REMINDERS["24h"][0], followed)).all()
     events = []
     for appt_id, starts_at, created_at in rows:
-        start, created = _utc(starts_at), _utc(created_at)
+        start, created = utc_or_now(starts_at), utc_or_now(created_at)
         for kind, (before, until) in REMINDERS.items():
             due = start - before
             if due <= now < start - until and created <= due:

@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 from pwa_app.common import once
 from pwa_app.models import PushDelivery, PushEvent, PushSubscription
 from pwa_app.notifications import webpush
-from pwa_app.notifications.push import BATCH, KEEP, LEASE, MAX_TRIES, STALE, _forget, _utc
+from pwa_app.common.times import utc_or_now
+from pwa_app.notifications.push import BATCH, KEEP, LEASE, MAX_TRIES, STALE, _forget
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +86,18 @@ def deliver(session_factory, sender: Sender, now: datetime | None = None, batch:
     lease = max(LEASE, timedelta(seconds=60 + math.ceil(batch / sender.concurrency) * sender.timeout))
     deadline = time.monotonic() + budget_seconds
     while time.monotonic() < deadline:
-        now = _utc(fixed_now)
+        now = utc_or_now(fixed_now)
         claimed = _claim(session_factory, now, batch, lease)
         if not claimed:
             break
         token, rows = claimed
-        fresh = [(d, s) for d, s in rows if _utc(d.expires_at) > now]
+        fresh = [(d, s) for d, s in rows if utc_or_now(d.expires_at) > now]
         outcomes = sender.send_all([({"endpoint": s.endpoint, "keys": {"p256dh": s.p256dh, "auth": s.auth}},
-                                     d.payload.encode(), max(1, int((_utc(d.expires_at) - now).total_seconds())),
+                                     d.payload.encode(), max(1, int((utc_or_now(d.expires_at) - now).total_seconds())),
                                      d.urgency, d.topic) for d, s in fresh])
         results = [(d, s, o) for (d, s), o in zip(fresh, outcomes)]
-        results += [(d, s, None) for d, s in rows if _utc(d.expires_at) <= now]
-        _record(session_factory, token, results, _utc(fixed_now), counts)
+        results += [(d, s, None) for d, s in rows if utc_or_now(d.expires_at) <= now]
+        _record(session_factory, token, results, utc_or_now(fixed_now), counts)
     return counts
 
 
@@ -137,7 +138,7 @@ def _record(session_factory, token: str, results, now: datetime, counts: Counter
             elif outcome.retry:
                 tries = delivery.tries + 1
                 next_at = now + timedelta(seconds=backoff(tries, outcome.retry_after, outcome.status))
-                if tries >= MAX_TRIES or next_at >= _utc(delivery.expires_at):
+                if tries >= MAX_TRIES or next_at >= utc_or_now(delivery.expires_at):
                     values.update(status="failed", tries=tries, last_status=outcome.status, last_error=outcome.error)
                     counts["failed"] += 1
                     log.warning("web push: delivery %s given up after %s tries: %s %s", delivery.id, tries,
@@ -172,7 +173,7 @@ def _record(session_factory, token: str, results, now: datetime, counts: Counter
 def purge(session: Session, now: datetime | None = None) -> int:
     """Drops deliveries that are over (sent, failed, expired) and events older than KEEP, and subscriptions that
     neither changed nor received anything for STALE (a browser long gone). The caller commits."""
-    now = _utc(now)
+    now = utc_or_now(now)
     before = now - KEEP
     done = session.execute(delete(PushDelivery).where(PushDelivery.status != "pending",
                                                       PushDelivery.next_at < before)).rowcount or 0

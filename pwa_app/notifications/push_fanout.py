@@ -16,8 +16,10 @@ from pwa_app.models import (
     Appointment, ContentTranslation, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription,
     PushTopic, ServiceRequest, StatusChange,
 )
-from pwa_app.notifications.push import BODY_MAX, LEASE, NOTICE_TTL, STATUS_TTL, TEXTS, _say, _utc
-from pwa_app.service_requests import rules, views
+from pwa_app.common.times import utc_or_now
+from pwa_app.notifications.push import BODY_MAX, LEASE, NOTICE_TTL, STATUS_TTL, TEXTS, _say
+from pwa_app.service_requests import views
+from pwa_app.service_requests import rules
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         appt = session.get(Appointment, event.appointment_id)
         if not appt or appt.status != "booked":
             return None
-        start = _utc(appt.starts_at)
+        start = utc_or_now(appt.starts_at)
         if start <= now or start.isoformat() != json.loads(event.params or "{}").get("start"):
             return None
         procedure, office = session.get(Procedure, appt.procedure_id), session.get(Office, appt.office_id)
@@ -88,7 +90,7 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         appt = session.get(Appointment, event.appointment_id)
         if not appt:
             return None
-        procedure, start = session.get(Procedure, appt.procedure_id), local(_utc(appt.starts_at))
+        procedure, start = session.get(Procedure, appt.procedure_id), local(utc_or_now(appt.starts_at))
         reason, tag = json.loads(event.params or "{}").get("reason", ""), f"appointment-{appt.code}"
         for lang in langs:
             title = _say(lang, TEXTS["closed_title"], procedure=names.name(procedure, lang))
@@ -132,7 +134,7 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
 def fan_out(session_factory, now: datetime | None = None, limit: int = 20) -> int:
     """Turns events not yet fanned out into deliveries, one event at a time under a claim (one worker per event;
     the unique (event, subscription) constraint makes a repeated fan-out add nothing). Returns deliveries added."""
-    now = _utc(now)
+    now = utc_or_now(now)
     added = 0
     with session_factory() as session:
         ids = session.exec(select(PushEvent.id).where(

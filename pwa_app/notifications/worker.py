@@ -26,7 +26,8 @@ from sqlmodel import select
 from pwa_app import db
 from pwa_app.models import PushDelivery, PushEvent
 from pwa_app.notifications import mail, webpush
-from pwa_app.notifications.push import NOTICE_TTL, NotifyError, _utc, schedule_reminders, send_notice, stats
+from pwa_app.common.times import utc_or_now
+from pwa_app.notifications.push import NOTICE_TTL, PushError, schedule_reminders, send_notice, stats
 from pwa_app.notifications.push_delivery import Sender, deliver, purge
 from pwa_app.notifications.push_fanout import fan_out
 
@@ -62,7 +63,7 @@ class Worker:
             self.last_purge = clock
         counts.update(mail.send_due(self.session_factory, now=now))
         # One short look first: with nothing to do (the usual case) a round costs one query per table.
-        moment = _utc(now)
+        moment = utc_or_now(now)
         with self.session_factory() as session:
             events = session.exec(select(PushEvent.id).where(
                 PushEvent.fanned_out_at == None).limit(1)).first()  # noqa: E711
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 event = send_notice(session, args.topic, {lang: {"title": t, "body": b} for lang, t, b in args.text},
                                     url=args.url, ttl=args.ttl, author="cli")
-            except NotifyError as exc:
+            except PushError as exc:
                 print(f"Refused: {exc.errors}")
                 return 2
             session.commit()

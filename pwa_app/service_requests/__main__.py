@@ -7,7 +7,7 @@ import json
 
 from pwa_app import db
 from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES
-from pwa_app.service_requests.rules import STATUSES, TrackingError, find
+from pwa_app.service_requests.rules import STATUSES, ServiceRequestError, find
 from pwa_app.service_requests.views import request_view
 from pwa_app.service_requests.workflow import change_status
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             try:
                 change_status(session, req, args.status, department=args.department, comment=args.comment)
-            except TrackingError as exc:
+            except ServiceRequestError as exc:
                 print(f"Refused: {exc.errors}")
                 return 2
             session.commit()

@@ -17,10 +17,11 @@ from pwa_app.common import events, images
 from pwa_app.common.documents import DocumentError, check_document
 from pwa_app.common.i18n import DEFAULT_LANG, pick_lang
 from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
+from pwa_app.common.times import utc_or_now
 from pwa_app.service_requests.rules import (
     ADDRESS_MAX, CLOSED, CODE_LENGTH, DESCRIPTION_MAX, EXTENSIONS, FILENAME_UNSAFE, FILE_TYPES, MAX_BASE64,
-    MAX_FILES, MAX_FILES_TOTAL, MAX_FILE_BYTES, PHOTO_TYPES, PUBLIC_ID_LENGTH, TrackingError, WorkCalendar, _unused,
-    _utc, clean_text, due_date_for,
+    MAX_FILES, MAX_FILES_TOTAL, MAX_FILE_BYTES, PHOTO_TYPES, PUBLIC_ID_LENGTH, ServiceRequestError, WorkCalendar,
+    _unused, clean_text, due_date_for,
 )
 from pwa_app.service_requests.workflow import change_status
 
@@ -86,7 +87,7 @@ def clean_request(rtype: RequestType, raw: dict) -> Cleaned:
         try:
             c.document = check_document(str(raw.get("document") or ""))
         except DocumentError as exc:
-            c.errors["document"] = "required" if exc.code == "empty" else f"document_{exc.code}"
+            c.errors["document"] = exc.form_code
     if raw.get("consent") not in (True, "true", "on", "1", 1):
         c.errors["consent"] = "consent_request"
     c.files, problem = clean_attachments(raw.get("attachments"), photos=rtype.allows_photo, pdfs=rtype.allows_files)
@@ -182,7 +183,7 @@ def _store_files(session: Session, req: ServiceRequest, files: list[dict], now: 
 def submit(session: Session, raw: dict, now: datetime | None = None, source: str = "web") -> ServiceRequest:
     """Register a citizen's request: a tracking code, the department of its type, the due date and a first
     "received" entry in its timeline."""
-    now = _utc(now)
+    now = utc_or_now(now)
     slug = str(raw.get("type") or "")
     rtype = session.exec(select(RequestType).where(RequestType.slug == slug, RequestType.active == True)).first()  # noqa: E712
     cleaned = clean_request(rtype or RequestType(slug="", name="", description="", department_id=0), raw)
@@ -190,7 +191,7 @@ def submit(session: Session, raw: dict, now: datetime | None = None, source: str
         cleaned.errors = {"type": "unknown_request_type", **cleaned.errors}
         cleaned.errors.pop("attachments", None)  # a type that takes none: says nothing about the real one
     if cleaned.errors:
-        raise TrackingError(cleaned.errors)
+        raise ServiceRequestError(cleaned.errors)
     req = ServiceRequest(
         code=_unused(session, ServiceRequest.code, CODE_LENGTH),
         public_id=_unused(session, ServiceRequest.public_id, PUBLIC_ID_LENGTH),
@@ -213,11 +214,11 @@ def submit(session: Session, raw: dict, now: datetime | None = None, source: str
 def reply(session: Session, req: ServiceRequest, raw: dict, now: datetime | None = None) -> StatusChange:
     """The citizen answers (text and/or files). An answer to a request waiting for them resumes the work and
     the time limit."""
-    now = _utc(now)
+    now = utc_or_now(now)
     # One answer at a time per request: two sent at once would both number their files from the same count.
     session.exec(select(ServiceRequest.id).where(ServiceRequest.id == req.id).with_for_update()).one()
     if req.status in CLOSED:
-        raise TrackingError({"text": "not_open"})
+        raise ServiceRequestError({"text": "not_open"})
     errors = {}
     text, problem = clean_text(raw.get("text"), DESCRIPTION_MAX)
     if problem:
@@ -234,7 +235,7 @@ def reply(session: Session, req: ServiceRequest, raw: dict, now: datetime | None
     if not text and not files and not errors:
         errors["text"] = "required"
     if errors:
-        raise TrackingError(errors)
+        raise ServiceRequestError(errors)
     answer = StatusChange(request_id=req.id, status=req.status, at=now, actor="citizen", comment=text,
                           comment_lang=req.lang)
     session.add(answer)

@@ -19,8 +19,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlmodel import Session, select
 
 from pwa_app.common import codes
+from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import local
-from pwa_app.models import Closure, RequestType, ServiceRequest, utcnow
+from pwa_app.common.times import utcnow
+from pwa_app.models import Closure, RequestType, ServiceRequest
 
 
 UTC = timezone.utc
@@ -75,12 +77,8 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 FILENAME_UNSAFE = re.compile(r"[^\w .()-]+")
 
 
-class TrackingError(Exception):
-    """A request (or a status change) that cannot be made. `errors` maps a field to a message code."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class ServiceRequestError(DomainError):
+    """A service request (or a status change) that cannot be made."""
 
 
 # --- working days ---------------------------------------------------------------------------------------------
@@ -205,7 +203,3 @@ def clean_text(raw, limit: int) -> tuple[str, str | None]:
 
 # --- reading --------------------------------------------------------------------------------------------------
 
-
-def _utc(moment: datetime | None) -> datetime:
-    moment = moment or utcnow()
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -10,9 +10,10 @@ from pwa_app.appointments.booking import NAME_MAX
 from pwa_app.common.i18n import DEFAULT_LANG, local, long_day_label, pick_lang, translations
 from pwa_app.common.messages import REQUEST_STATUSES, REQUEST_STATUS_HELP, TRACKING
 from pwa_app.models import Attachment, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange
+from pwa_app.common.times import utc_or_now
 from pwa_app.service_requests.rules import (
     ADDRESS_MAX, CITIZEN_RESPONSE_DAYS, DESCRIPTION_MAX, FILE_TYPES, MAX_FILES, MAX_FILE_BYTES, OPEN, PHOTO_TYPES,
-    STATUSES, WorkCalendar, _utc, format_code, is_overdue,
+    STATUSES, WorkCalendar, format_code, is_overdue,
 )
 
 
@@ -140,7 +141,7 @@ def _short(department: dict | None) -> dict | None:
 
 def request_view(session: Session, req: ServiceRequest, lang: str, now: datetime | None = None) -> dict:
     """Everything the tracking page shows, in `lang`, with pre-formatted dates (see the API docs)."""
-    lang, now = pick_lang(lang), _utc(now)
+    lang, now = pick_lang(lang), utc_or_now(now)
     content = Content(session, lang)
     rtype = session.get(RequestType, req.type_id)
     changes = timeline(session, req)

@@ -10,9 +10,10 @@ from pwa_app.appointments.booking import UNSAFE_RE
 from pwa_app.common import events
 from pwa_app.common.i18n import DEFAULT_LANG, local
 from pwa_app.models import Attachment, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange
+from pwa_app.common.times import utc_or_now
 from pwa_app.service_requests.rules import (
     ADDRESS_MAX, CLOSED, COMMENT_MAX, COMMENT_REQUIRED, DESCRIPTION_MAX, OPEN, PHOTO_TYPES, STATUSES, TRANSITIONS,
-    TrackingError, WorkCalendar, _utc, clean_text, format_code, is_overdue,
+    ServiceRequestError, WorkCalendar, clean_text, format_code, is_overdue,
 )
 from pwa_app.service_requests.views import Content, status_label
 
@@ -22,22 +23,22 @@ def change_status(session: Session, req: ServiceRequest, status: str, *, departm
     """A department moves a request along the workflow (staff side). `department` (a slug) hands the request
     over, with status "assigned". The comment is public: the citizen reads it in the timeline (and, for public
     types, anyone in the Open311 feed), so it must not name staff or third parties."""
-    now = _utc(now)
+    now = utc_or_now(now)
     if status not in STATUSES:
-        raise TrackingError({"status": "unknown_status"})
+        raise ServiceRequestError({"status": "unknown_status"})
     target = None
     if department:
         target = session.exec(select(Department).where(Department.slug == department)).first()
         if not target:
-            raise TrackingError({"department": "unknown_department"})
+            raise ServiceRequestError({"department": "unknown_department"})
         if status != "assigned":
-            raise TrackingError({"department": "transition"})
+            raise ServiceRequestError({"department": "transition"})
     moves_department = target is not None and target.id != req.department_id
     if status not in TRANSITIONS[req.status] or (status == req.status and not moves_department):
-        raise TrackingError({"status": "transition"})
+        raise ServiceRequestError({"status": "transition"})
     text, problem = clean_text(comment, COMMENT_MAX)
     if problem or (status in COMMENT_REQUIRED and not text):
-        raise TrackingError({"comment": problem or "required"})
+        raise ServiceRequestError({"comment": problem or "required"})
     if req.status == "waiting_citizen" and req.waiting_since and status in OPEN:
         # The limit was suspended while waiting (art. 22.1.a): the working days spent waiting are added back.
         cal = WorkCalendar(session)
@@ -61,7 +62,7 @@ def publish_attachment(session: Session, req: ServiceRequest, position: int, pub
     att = session.exec(select(Attachment).where(Attachment.request_id == req.id,
                                                 Attachment.position == position)).first()
     if not att:
-        raise TrackingError({"attachments": "file_unreadable"})
+        raise ServiceRequestError({"attachments": "file_unreadable"})
     att.public = public and att.content_type in PHOTO_TYPES
     session.add(att)
     session.flush()
@@ -74,14 +75,14 @@ def publish_text(session: Session, req: ServiceRequest, description: str, addres
     then shows only the request type's name."""
     text, problem = clean_text(description, DESCRIPTION_MAX)
     if problem:
-        raise TrackingError({"public_description": problem})
+        raise ServiceRequestError({"public_description": problem})
     place = " ".join(str(address or "").split())
     if len(place) > ADDRESS_MAX:
-        raise TrackingError({"public_address": "too_long"})
+        raise ServiceRequestError({"public_address": "too_long"})
     if UNSAFE_RE.search(place):
-        raise TrackingError({"public_address": "chars"})
+        raise ServiceRequestError({"public_address": "chars"})
     if place and not text:
-        raise TrackingError({"public_description": "required"})
+        raise ServiceRequestError({"public_description": "required"})
     req.public_description, req.public_address = text, place
     session.add(req)
     session.flush()
@@ -91,7 +92,7 @@ def translate_comment(session: Session, change: StatusChange, lang: str, text: s
     """A public comment in another language (staff side); shown to citizens reading in that language."""
     clean, problem = clean_text(text, COMMENT_MAX)
     if problem or not clean:
-        raise TrackingError({"comment": problem or "required"})
+        raise ServiceRequestError({"comment": problem or "required"})
     found = session.exec(select(ContentTranslation).where(
         ContentTranslation.table_name == "statuschange", ContentTranslation.row_id == change.id,
         ContentTranslation.field == "comment", ContentTranslation.lang == lang)).first()
@@ -106,7 +107,7 @@ def forget_personal_data(session: Session, closed_before: datetime) -> int:
     """Blank the contact data (name, email, phone, document) of requests closed before `closed_before`: the
     municipality's retention period has run. The request, its timeline and its files stay, anonymous."""
     rows = session.exec(select(ServiceRequest).where(
-        ServiceRequest.closed_at != None, ServiceRequest.closed_at < _utc(closed_before),  # noqa: E711
+        ServiceRequest.closed_at != None, ServiceRequest.closed_at < utc_or_now(closed_before),  # noqa: E711
         (ServiceRequest.name != "") | (ServiceRequest.email != "") | (ServiceRequest.phone != "")
         | (ServiceRequest.document != ""))).all()
     for req in rows:
@@ -118,7 +119,7 @@ def forget_personal_data(session: Session, closed_before: datetime) -> int:
 
 def _closed_before(closed_before: datetime):
     return select(ServiceRequest.id).where(ServiceRequest.closed_at != None,  # noqa: E711
-                                           ServiceRequest.closed_at < _utc(closed_before))
+                                           ServiceRequest.closed_at < utc_or_now(closed_before))
 
 
 def forget_files(session: Session, closed_before: datetime) -> int:

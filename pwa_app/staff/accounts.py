@@ -6,7 +6,8 @@ from sqlmodel import Session, select
 
 from pwa_app.common.i18n import local
 from pwa_app.models import AuditEvent, Department, Office, StaffOffice, StaffUser
-from pwa_app.staff import audit, auth, permissions, second_factor
+from pwa_app.staff import audit, permissions, second_factor
+from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError
 from pwa_app.staff.forms import flag, text_field
 from pwa_app.staff.permissions import StaffError, Viewer, require

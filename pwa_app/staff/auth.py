@@ -39,7 +39,9 @@ from sqlmodel import Session, delete, func, select
 
 from pwa_app import db
 from pwa_app.appointments import fairness
-from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser, utcnow
+from pwa_app.common.errors import DomainError
+from pwa_app.common.times import utc_or_now, utcnow
+from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser
 from pwa_app.staff.permissions import ROLES, SECOND_FACTOR_REQUIRED, Viewer
 
 
@@ -79,21 +81,16 @@ _checks_at_once = threading.BoundedSemaphore(int(os.environ.get("CITA_ARGON2_AT_
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # checked for unknown e-mails, so timing tells nothing
 
 
-class AuthError(Exception):
+class AuthError(DomainError):
     """A refused sign-in or account change. `code`: invalid | locked (the client address) | slow (the account's
     delay runs: `retry_after`) | proof (a proof of work is needed) | code (wrong second factor) | expired (the
     password step is too old) | weak_password | email | role | exists."""
 
     def __init__(self, code: str, retry_after: int = 0):
-        super().__init__(code)
-        self.code, self.retry_after = code, retry_after
+        super().__init__({"form": code})
+        self.retry_after = retry_after
 
 
-
-
-def _utc(moment: datetime | None) -> datetime:
-    moment = moment or utcnow()
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def normalize_email(raw: str) -> str:
@@ -181,7 +178,7 @@ def _since_last_sign_in(session: Session, email: str, now: datetime) -> datetime
     since = now - timedelta(minutes=WINDOW_MINUTES)
     last_ok = session.exec(select(func.max(LoginAttempt.at)).where(
         LoginAttempt.email == email, LoginAttempt.outcome == "ok")).one()
-    return max(since, _utc(last_ok)) if last_ok is not None else since
+    return max(since, utc_or_now(last_ok)) if last_ok is not None else since
 
 
 def address_wait(session: Session, ip: str, now: datetime) -> int:
@@ -190,7 +187,7 @@ def address_wait(session: Session, ip: str, now: datetime) -> int:
                       LoginAttempt.outcome.in_(("bad", "locked")))
     if not ip or len(by_ip) < IP_FAILURES:
         return 0
-    return _seconds_until(_utc(by_ip[-IP_FAILURES]) + timedelta(minutes=WINDOW_MINUTES), now)
+    return _seconds_until(utc_or_now(by_ip[-IP_FAILURES]) + timedelta(minutes=WINDOW_MINUTES), now)
 
 
 def account_delay(session: Session, email: str, now: datetime) -> tuple[int, bool]:
@@ -201,7 +198,7 @@ def account_delay(session: Session, email: str, now: datetime) -> tuple[int, boo
     if extra < 0:
         return 0, False
     delay = timedelta(seconds=min(2 ** (extra + 1), MAX_DELAY_SECONDS))
-    return _seconds_until(_utc(failures[-1]) + delay, now), True
+    return _seconds_until(utc_or_now(failures[-1]) + delay, now), True
 
 
 def _seconds_until(moment: datetime, now: datetime) -> int:
@@ -222,7 +219,7 @@ def _gate(session: Session, email: str, ip: str, now: datetime, proof: str | Non
 
 def recent_failures(session: Session, email: str, ip: str, now: datetime | None = None) -> int:
     """Failures in the window for this e-mail or client address (the API slows down its answer with it)."""
-    since = _utc(now) - timedelta(minutes=WINDOW_MINUTES)
+    since = utc_or_now(now) - timedelta(minutes=WINDOW_MINUTES)
     return len(_failures(session, since, (LoginAttempt.email == email) | (LoginAttempt.ip == ip),
                          LoginAttempt.outcome == "bad"))
 
@@ -232,7 +229,7 @@ def sign_in(session: Session, email: str, password: str, *, ip: str = "", user_a
     """Check a password and open a session: (cookie token, viewer). For an account with a second factor the
     session is pending and the viewer None: `confirm_second_factor` completes it. Commits (the attempt is
     recorded either way)."""
-    now, email = _utc(now), normalize_email(email)
+    now, email = utc_or_now(now), normalize_email(email)
     _gate(session, email, ip, now, proof)
     user = session.exec(select(StaffUser).where(StaffUser.email == email)).first()
     ok = False
@@ -288,18 +285,18 @@ def viewer_for_token(session: Session, token: str | None, now: datetime | None =
     deactivated account). Refreshes the session's last use."""
     if not token or len(token) > 200:
         return None
-    now = _utc(now)
+    now = utc_or_now(now)
     row = session.exec(select(StaffSession).where(StaffSession.token_hash == token_hash(token))).first()
     if row is None or row.pending:
         return None
-    if _utc(row.expires_at) <= now or _utc(row.last_seen_at) + timedelta(minutes=IDLE_MINUTES) <= now:
+    if utc_or_now(row.expires_at) <= now or utc_or_now(row.last_seen_at) + timedelta(minutes=IDLE_MINUTES) <= now:
         session.delete(row)
         _housekeeping_commit(session)
         return None
     user = session.get(StaffUser, row.staff_id)
     if user is None or not user.active:
         return None
-    if (now - _utc(row.last_seen_at)).total_seconds() > TOUCH_SECONDS:
+    if (now - utc_or_now(row.last_seen_at)).total_seconds() > TOUCH_SECONDS:
         row.last_seen_at = now
         session.add(row)
         _housekeeping_commit(session)
@@ -332,7 +329,7 @@ def sign_out(session: Session, token: str | None, ip: str = "") -> None:
 def purge(session: Session, now: datetime | None = None, attempts_days: int = 1) -> tuple[int, int]:
     """Drop ended sessions and sign-in attempts older than `attempts_days` (the daily retention purge calls it;
     the caller commits). Returns (sessions, attempts) deleted."""
-    now = _utc(now)
+    now = utc_or_now(now)
     sessions = session.exec(delete(StaffSession).where(StaffSession.expires_at <= now)).rowcount
     attempts = session.exec(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=attempts_days))).rowcount
     session.flush()

@@ -8,8 +8,10 @@ from sqlmodel import Session, select
 
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ, local, long_day_label, time_label
-from pwa_app.models import Appointment, Office, Procedure, QueueTicket, Requirement, utcnow
-from pwa_app.staff import audit, walk_in
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, Office, Procedure, QueueTicket, Requirement
+from pwa_app.staff import audit
+from pwa_app.staff import walk_in
 from pwa_app.staff.permissions import StaffError, Viewer, require
 from pwa_app.staff.setup import UTC
 

@@ -6,8 +6,10 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from pwa_app.common.i18n import local
-from pwa_app.models import Department, RequestAssignment, RequestType, ServiceRequest, StaffUser, utcnow
-from pwa_app.service_requests import rules, views, workflow
+from pwa_app.common.times import utcnow
+from pwa_app.models import Department, RequestAssignment, RequestType, ServiceRequest, StaffUser
+from pwa_app.service_requests import views, workflow
+from pwa_app.service_requests import rules
 from pwa_app.staff import audit
 from pwa_app.staff.permissions import Forbidden, StaffError, Viewer, require
 
@@ -106,7 +108,7 @@ def change_request_status(session: Session, viewer: Viewer, request_id: int, sta
     before = req.status
     try:
         workflow.change_status(session, req, status, department=department or None, comment=comment, now=now)
-    except rules.TrackingError as exc:
+    except rules.ServiceRequestError as exc:
         raise StaffError(exc.errors) from None
     if department:
         row = session.get(RequestAssignment, req.id)
@@ -126,7 +128,7 @@ def publish_request_text(session: Session, viewer: Viewer, request_id: int, desc
         raise StaffError({"public_description": "not_public"})
     try:
         workflow.publish_text(session, req, description, address)
-    except rules.TrackingError as exc:
+    except rules.ServiceRequestError as exc:
         raise StaffError(exc.errors) from None
     audit.audit(session, viewer, "request.publish" if req.public_description else "request.unpublish",
                f"request:{req.id}", description_chars=len(req.public_description),

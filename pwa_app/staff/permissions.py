@@ -3,6 +3,8 @@ and the permission check every staff function starts with."""
 
 from dataclasses import dataclass
 
+from pwa_app.common.errors import DomainError
+
 
 ROLES = ("admin", "manager", "desk")
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -49,12 +51,8 @@ class Viewer:
         return self.role == "admin"
 
 
-class StaffError(Exception):
-    """A refused staff action. `errors` maps a field (or "form") to a code; `info` carries numbers for messages."""
-
-    def __init__(self, errors: dict[str, str], **info):
-        super().__init__(errors)
-        self.errors, self.info = errors, info
+class StaffError(DomainError):
+    """A refused staff action."""
 
 
 class Forbidden(StaffError):

@@ -18,7 +18,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import Session, select
 
+from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import TZ, local
+from pwa_app.common.times import to_utc
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, ServiceRequest
 from pwa_app.service_requests import rules
 from pwa_app.staff.permissions import Viewer, require
@@ -29,10 +31,8 @@ STATUSES = ("booked", "pending", "checked_in", "done", "no_show", "cancelled", "
 NOT_HELD = ("cancelled", "expired")  # gave their time back: not counted as appointments
 
 
-class ReportError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
+class ReportError(DomainError):
+    """A report that cannot be made (a period too long, in the wrong order...)."""
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -46,10 +46,6 @@ def percentile(values: list[float], p: float) -> float | None:
 
 def mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def period(first, last) -> tuple[date, date]:
@@ -80,7 +76,7 @@ def _bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 
 def _minutes(a: datetime, b: datetime) -> float:
-    return (_utc(b) - _utc(a)).total_seconds() / 60
+    return (to_utc(b) - to_utc(a)).total_seconds() / 60
 
 
 def _rounded(value: float | None, digits: int = 1) -> float | None:
@@ -113,7 +109,7 @@ def summary(session: Session, viewer: Viewer, first, last, office_id: int | None
     for office, proc, starts_at, status in appts:
         by_proc[proc_names.get(proc, "?")][status] += 1
         by_office[office_names.get(office, "?")][status] += 1
-        by_day[local(_utc(starts_at)).date()][status] += 1
+        by_day[local(to_utc(starts_at)).date()][status] += 1
     totals = Counter()
     for c in by_proc.values():
         totals.update(c)
@@ -157,7 +153,7 @@ def requests_summary(session: Session, viewer: Viewer, first: date, last: date,
         query = query.where(ServiceRequest.department_id == (viewer.department_id or -1))
         open_query = open_query.where(ServiceRequest.department_id == (viewer.department_id or -1))
     closed = session.exec(query).all()
-    on_time = sum(1 for r in closed if local(_utc(r.closed_at)).date() <= r.due_date)
+    on_time = sum(1 for r in closed if local(to_utc(r.closed_at)).date() <= r.due_date)
     submitted = session.exec(select(ServiceRequest.id).where(
         ServiceRequest.submitted_at >= start, ServiceRequest.submitted_at < end,
         *([] if viewer.is_admin else [ServiceRequest.department_id == (viewer.department_id or -1)]))).all()
@@ -179,7 +175,7 @@ def csv_rows(session: Session, viewer: Viewer, first, last, office_id: int | Non
     proc_names = dict(session.exec(select(Procedure.id, Procedure.name)).all())
     groups: dict[tuple, dict] = defaultdict(lambda: {"status": Counter(), "walk_ins": 0, "waits": [], "service": []})
     for office, proc, starts_at, status in appts:
-        groups[(local(_utc(starts_at)).date(), office, proc)]["status"][status] += 1
+        groups[(local(to_utc(starts_at)).date(), office, proc)]["status"][status] += 1
     for t in tickets:
         g = groups[(t.day, t.office_id, t.procedure_id)]
         g["walk_ins"] += t.kind == "walk_in"

@@ -9,10 +9,10 @@ from pwa_app import db
 from pwa_app.catalogue import published
 from pwa_app.common import codes, events
 from pwa_app.common.i18n import local, time_label
-from pwa_app.models import (
-    Appointment, Closure, Municipality, Office, Procedure, ProcedureOffice, PushLink, Schedule, utcnow,
-)
-from pwa_app.staff import audit, walk_in
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, Closure, Municipality, Office, Procedure, ProcedureOffice, PushLink, Schedule
+from pwa_app.staff import audit
+from pwa_app.staff import walk_in
 from pwa_app.staff.desk import day_bounds
 from pwa_app.staff.forms import date_field, int_field, text_field, time_field, today
 from pwa_app.staff.permissions import StaffError, Viewer, require

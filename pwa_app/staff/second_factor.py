@@ -15,8 +15,9 @@ from sqlmodel import Session, delete, select, update
 from pwa_app.appointments import fairness
 from pwa_app.common import codes
 from pwa_app.models import StaffSession, StaffUser
+from pwa_app.common.times import utc_or_now
 from pwa_app.staff.auth import (
-    ISSUER, PENDING_MINUTES, RECOVERY_CODES, AuthError, _failed, _gate, _signed_in, _utc, token_hash,
+    ISSUER, PENDING_MINUTES, RECOVERY_CODES, AuthError, _failed, _gate, _signed_in, token_hash,
 )
 from pwa_app.staff.permissions import Viewer
 
@@ -25,12 +26,12 @@ def confirm_second_factor(session: Session, token: str | None, code: str, *, ip:
                           proof: str | None = None, now: datetime) -> tuple[str, Viewer]:
     """The code after the password: a TOTP code or an unused recovery code (then spent) ends the pending session
     and opens a new one (a new token). A wrong code counts like a wrong password. Commits."""
-    now = _utc(now)
+    now = utc_or_now(now)
     row = session.exec(select(StaffSession).where(StaffSession.token_hash == token_hash(token or ""),
                                                   StaffSession.pending)).first() if token else None
     user = session.get(StaffUser, row.staff_id) if row else None
     if row is None or user is None or not user.active or \
-            _utc(row.created_at) + timedelta(minutes=PENDING_MINUTES) <= now:
+            utc_or_now(row.created_at) + timedelta(minutes=PENDING_MINUTES) <= now:
         if row is not None:
             session.delete(row)
             session.commit()
@@ -115,7 +116,7 @@ def enrol(session: Session, user: StaffUser, secret: str, code: str, *, now: dat
     """Turns the second factor on once the app's first code matches the new secret; returns the recovery codes,
     to show once (only their keyed hashes are kept). AuthError("code") when the code does not match. The caller
     commits (with its audit event)."""
-    step = _totp_step(secret, code, _utc(now))
+    step = _totp_step(secret, code, utc_or_now(now))
     if step is None:
         raise AuthError("code")
     recovery = set_second_factor(session, user, secret)

@@ -18,8 +18,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlmodel import Session, func, select, text
 
 from pwa_app import db
+from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import local, time_label
-from pwa_app.models import Appointment, Office, Procedure, QueueTicket, utcnow
+from pwa_app.common.times import utc_or_now
+from pwa_app.models import Appointment, Office, Procedure, QueueTicket
 from pwa_app.staff import audit
 from pwa_app.staff.permissions import require
 
@@ -33,19 +35,12 @@ MAX_DESK = 99
 BOARD_SIZE = 6
 
 
-class QueueError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__(errors)
-        self.errors = errors
-
-
-def _utc(moment: datetime | None) -> datetime:
-    moment = moment or utcnow()
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+class WalkInError(DomainError):
+    """A ticket that cannot be issued, called or finished."""
 
 
 def local_day(now: datetime | None = None) -> date:
-    return local(_utc(now)).date()
+    return local(utc_or_now(now)).date()
 
 
 def _lock(session: Session, office_id: int, day: date) -> None:
@@ -76,7 +71,7 @@ def _service_minutes(session: Session, office_id: int, day: date) -> float | Non
         QueueTicket.called_at != None, QueueTicket.done_at != None)).all()
     if len(rows) < MIN_SAMPLES:
         return None
-    return sum((_utc(d) - _utc(c)).total_seconds() for c, d in rows) / len(rows) / 60
+    return sum((utc_or_now(d) - utc_or_now(c)).total_seconds() for c, d in rows) / len(rows) / 60
 
 
 def _active_desks(session: Session, office_id: int, day: date, now: datetime) -> int:
@@ -89,7 +84,7 @@ def _active_desks(session: Session, office_id: int, day: date, now: datetime) ->
 def estimate_minutes(session: Session, office_id: int, now: datetime | None = None,
                      ahead: list[QueueTicket] | None = None) -> int:
     """Minutes until someone joining now would be called."""
-    now = _utc(now)
+    now = utc_or_now(now)
     day = local_day(now)
     ahead = _waiting(session, office_id, day) if ahead is None else ahead
     if not ahead:
@@ -122,10 +117,10 @@ def issue(session: Session, viewer, office_id: int, procedure_id: int | None,
     """A walk-in ticket for a procedure, with its estimated wait."""
     require(viewer, "queue", office_id)
     if session.get(Office, office_id) is None:
-        raise QueueError({"office": "not_found"})
+        raise WalkInError({"office": "not_found"})
     if procedure_id is not None and session.get(Procedure, procedure_id) is None:
-        raise QueueError({"procedure": "not_found"})
-    ticket = _new_ticket(session, viewer, office_id, "walk_in", _utc(now), procedure_id=procedure_id)
+        raise WalkInError({"procedure": "not_found"})
+    ticket = _new_ticket(session, viewer, office_id, "walk_in", utc_or_now(now), procedure_id=procedure_id)
     audit.audit(session, viewer, "queue.issue", f"ticket:{ticket.id}", office_id=office_id, label=ticket.label)
     return ticket
 
@@ -135,7 +130,7 @@ def enqueue_appointment(session: Session, viewer, appt: Appointment, now: dateti
     found = session.exec(select(QueueTicket).where(QueueTicket.appointment_id == appt.id)).first()
     if found:
         return found
-    return _new_ticket(session, viewer, appt.office_id, "appointment", _utc(now), procedure_id=appt.procedure_id,
+    return _new_ticket(session, viewer, appt.office_id, "appointment", utc_or_now(now), procedure_id=appt.procedure_id,
                        appointment_id=appt.id)
 
 
@@ -143,12 +138,12 @@ def _priority(ticket: QueueTicket, starts: dict[int, datetime], now: datetime) -
     start = starts.get(ticket.appointment_id) if ticket.appointment_id else None
     if start is not None and start <= now + timedelta(minutes=EARLY_MINUTES):
         return (0, start, ticket.id)
-    return (1, _utc(ticket.issued_at), ticket.id)
+    return (1, utc_or_now(ticket.issued_at), ticket.id)
 
 
 def order(session: Session, tickets: list[QueueTicket], now: datetime) -> list[QueueTicket]:
     ids = [t.appointment_id for t in tickets if t.appointment_id]
-    starts = {a: _utc(s) for a, s in session.exec(select(Appointment.id, Appointment.starts_at)
+    starts = {a: utc_or_now(s) for a, s in session.exec(select(Appointment.id, Appointment.starts_at)
                                                    .where(Appointment.id.in_(ids or [0]))).all()}
     return sorted(tickets, key=lambda t: _priority(t, starts, now))
 
@@ -175,16 +170,16 @@ def _check_desk(desk) -> int:
     try:
         desk = int(desk)
     except (TypeError, ValueError):
-        raise QueueError({"desk": "number"}) from None
+        raise WalkInError({"desk": "number"}) from None
     if not 1 <= desk <= MAX_DESK:
-        raise QueueError({"desk": "range"})
+        raise WalkInError({"desk": "range"})
     return desk
 
 
 def call_next(session: Session, viewer, office_id: int, desk, now: datetime | None = None) -> QueueTicket | None:
     """Call whoever is next to desk `desk`; None when nobody is waiting."""
     require(viewer, "queue", office_id)
-    desk, now = _check_desk(desk), _utc(now)
+    desk, now = _check_desk(desk), utc_or_now(now)
     day = local_day(now)
     _lock(session, office_id, day)
     waiting = session.exec(select(QueueTicket).where(
@@ -211,13 +206,13 @@ def call_ticket(session: Session, viewer, ticket_id: int, desk, now: datetime | 
     """Call one waiting ticket out of turn (e.g. someone who needs help)."""
     ticket = session.get(QueueTicket, ticket_id)
     if ticket is None:
-        raise QueueError({"ticket": "not_found"})
+        raise WalkInError({"ticket": "not_found"})
     require(viewer, "queue", ticket.office_id)
-    desk, now = _check_desk(desk), _utc(now)
+    desk, now = _check_desk(desk), utc_or_now(now)
     _lock(session, ticket.office_id, ticket.day)
     session.refresh(ticket)
     if ticket.status != "waiting":
-        raise QueueError({"ticket": "not_waiting"})
+        raise WalkInError({"ticket": "not_waiting"})
     _finish_desk(session, ticket.office_id, ticket.day, desk, now)
     return _call(session, viewer, ticket, desk, now)
 
@@ -226,13 +221,13 @@ def finish(session: Session, viewer, ticket_id: int, outcome: str, now: datetime
     """The person called was attended ("done") or did not come to the desk ("no_show")."""
     ticket = session.get(QueueTicket, ticket_id)
     if ticket is None:
-        raise QueueError({"ticket": "not_found"})
+        raise WalkInError({"ticket": "not_found"})
     require(viewer, "queue", ticket.office_id)
     if outcome not in ("done", "no_show"):
-        raise QueueError({"ticket": "unknown_status"})
+        raise WalkInError({"ticket": "unknown_status"})
     if ticket.status != "called":
-        raise QueueError({"ticket": "not_called"})
-    _close(session, ticket, outcome, _utc(now))
+        raise WalkInError({"ticket": "not_called"})
+    _close(session, ticket, outcome, utc_or_now(now))
     session.flush()
     audit.audit(session, viewer, f"queue.{outcome}", f"ticket:{ticket.id}", office_id=ticket.office_id,
                label=ticket.label)
@@ -257,7 +252,7 @@ def close_for_appointment(session: Session, appointment_id: int, outcome: str, n
     """The day view marked an appointment done or no-show: its ticket follows."""
     for t in session.exec(select(QueueTicket).where(QueueTicket.appointment_id == appointment_id,
                                                     QueueTicket.status.in_(["waiting", "called"]))):
-        t.status, t.done_at = outcome, _utc(now)
+        t.status, t.done_at = outcome, utc_or_now(now)
         t.called_at = t.called_at or t.done_at
         session.add(t)
 
@@ -266,13 +261,13 @@ def close_for_appointment(session: Session, appointment_id: int, outcome: str, n
 
 
 def _minutes(a: datetime | None, b: datetime | None) -> int:
-    return int((_utc(b) - _utc(a)).total_seconds() // 60) if a and b else 0
+    return int((utc_or_now(b) - utc_or_now(a)).total_seconds() // 60) if a and b else 0
 
 
 def ticket_view(ticket: QueueTicket, procedures: dict[int, str], now: datetime) -> dict:
     return {"id": ticket.id, "label": ticket.label, "kind": ticket.kind, "status": ticket.status,
             "procedure": procedures.get(ticket.procedure_id, ""), "desk": ticket.desk or 0,
-            "issued": time_label(local(_utc(ticket.issued_at)), "es"),
+            "issued": time_label(local(utc_or_now(ticket.issued_at)), "es"),
             "waited": _minutes(ticket.issued_at, ticket.called_at or now),
             "estimate": ticket.estimated_wait_minutes}
 
@@ -284,7 +279,7 @@ def _procedure_names(session: Session, tickets: list[QueueTicket]) -> dict[int, 
 
 def board(session: Session, office_id: int, now: datetime | None = None) -> dict:
     """What the wall screen shows: the latest calls (newest first) and how many are waiting. No names."""
-    now = _utc(now)
+    now = utc_or_now(now)
     day = local_day(now)
     called = session.exec(select(QueueTicket).where(
         QueueTicket.office_id == office_id, QueueTicket.day == day, QueueTicket.called_at != None,
@@ -293,7 +288,7 @@ def board(session: Session, office_id: int, now: datetime | None = None) -> dict
     waiting = _waiting(session, office_id, day)
     return {
         "calls": [{"label": t.label, "desk": t.desk or 0, "current": t.status == "called",
-                   "at": time_label(local(_utc(t.called_at)), "es")} for t in called],
+                   "at": time_label(local(utc_or_now(t.called_at)), "es")} for t in called],
         "waiting": len(waiting),
         "estimate": estimate_minutes(session, office_id, now, waiting),
     }
@@ -302,7 +297,7 @@ def board(session: Session, office_id: int, now: datetime | None = None) -> dict
 def desk_view(session: Session, viewer, office_id: int, desk, now: datetime | None = None) -> dict:
     """The desk console: who this desk is serving, who is waiting (in calling order) and today's totals."""
     require(viewer, "queue", office_id)
-    now = _utc(now)
+    now = utc_or_now(now)
     day = local_day(now)
     desk = _check_desk(desk)
     waiting = order(session, _waiting(session, office_id, day), now)

@@ -6,8 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from pwa_app.models import DisplayToken, Office, utcnow
-from pwa_app.staff import audit, auth
+from pwa_app.common.times import utcnow
+from pwa_app.models import DisplayToken, Office
+from pwa_app.staff import audit
+from pwa_app.staff import auth
 from pwa_app.staff.permissions import StaffError, Viewer, require
 
 

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from pwa_app.appointments import booking
-from pwa_app.appointments.slots import to_utc
+from pwa_app.common.times import to_utc
 from tests.e2e.conftest import ROOT
 
 PROCEDURE = "cambio-domicilio-padron"

@@ -29,8 +29,10 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from pwa_app.common import codes
-from pwa_app.models import Appointment, PushLink, PushSubscription, PushTopic, utcnow
-from pwa_app.service_requests import intake, rules, workflow
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, PushLink, PushSubscription, PushTopic
+from pwa_app.service_requests import intake, workflow
+from pwa_app.service_requests import rules
 from tests.e2e.conftest import wait_hydrated
 from tests.unit.test_push_receiver import Device, PushReceiver
 

@@ -7,7 +7,8 @@ import re
 from playwright.sync_api import expect
 
 from pwa_app.models import ServiceRequest
-from pwa_app.service_requests import rules, views, workflow
+from pwa_app.service_requests import views, workflow
+from pwa_app.service_requests import rules
 from tests.e2e.test_offline import install
 
 # A 1×1 PNG: a photo of the broken street light, as far as the test is concerned.

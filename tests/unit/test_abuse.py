@@ -380,7 +380,8 @@ def test_two_replies_with_files_at_once_are_both_kept_on_postgresql(pg_engine, c
     import threading
 
     from pwa_app.models import Attachment, StatusChange
-    from pwa_app.service_requests import intake, rules
+    from pwa_app.service_requests import intake
+    from pwa_app.service_requests import rules
     from tests.unit.test_tracking import JPEG, b64, street
 
     with Session(pg_engine, expire_on_commit=False) as s:

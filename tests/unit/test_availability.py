@@ -87,7 +87,7 @@ def test_an_unconfirmed_booking_gives_its_seat_back_when_its_time_runs_out(sessi
     assert pending != before
     lapsed = clock.moved(minutes=booking.CONFIRM_MINUTES + 1).now
     after = check(session, lapsed, procedure=AID, office=office)
-    assert free_at(after, _utc(start)) == free_at(before, _utc(start))
+    assert free_at(after, utc_or_now(start)) == free_at(before, utc_or_now(start))
 
 
 def test_schedule_closure_holiday_and_rule_edits_show_in_the_next_answer(session, clock, norte_slot):
@@ -151,17 +151,17 @@ def test_the_api_serves_the_shared_bytes_with_an_etag_and_304(api):
     assert booked.status_code == 201
     changed = api.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
-    assert free_at(changed.json(), _utc(start)) == free_at(first.json(), _utc(start)) - 1
+    assert free_at(changed.json(), utc_or_now(start)) == free_at(first.json(), utc_or_now(start)) - 1
     assert api.get("/api/v1/availability?procedure=nope&office=x").status_code == 404
 
 
 def book(session, procedure, office, start, clock):
-    booking.book(session, procedure, office, _utc(start), person(),
+    booking.book(session, procedure, office, utc_or_now(start), person(),
                  now=clock.now)
     session.commit()
 
 
-def _utc(iso: str) -> datetime:
+def utc_or_now(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone(TZ)
 
 
@@ -195,7 +195,7 @@ def test_with_redis_a_kept_answer_is_checked_against_the_versions_there_without_
                                                     "start": start}, headers={"Idempotency-Key": "avail-redis-1"})
     assert booked.status_code == 201
     after = api.get(address).json()
-    assert free_at(after, _utc(start)) == free_at(first, _utc(start)) - 1
+    assert free_at(after, utc_or_now(start)) == free_at(first, utc_or_now(start)) - 1
     with Session(db.engine(), expire_on_commit=False) as other:  # another worker cancels it
         appt = booking.find(other, booked.json()["code"], booked.json()["verifier"])
         booking.cancel(other, appt)

@@ -336,7 +336,8 @@ def test_reminder_by_email_the_day_before_when_no_device_follows_by_push_and_onl
 
 def test_a_request_is_confirmed_by_mail_with_its_tracking_code_and_link_in_the_citizens_language(session, clock,
                                                                                                  folder):
-    from pwa_app.service_requests import intake, rules, workflow
+    from pwa_app.service_requests import intake, workflow
+    from pwa_app.service_requests import rules
     from tests.unit.test_tracking import application
 
     req = intake.submit(session, application(lang="uk"), now=clock.now)
@@ -353,7 +354,8 @@ def test_a_request_is_confirmed_by_mail_with_its_tracking_code_and_link_in_the_c
 
 
 def test_each_status_change_of_a_request_is_mailed_once_with_the_public_comment(session, clock, folder):
-    from pwa_app.service_requests import intake, rules, workflow
+    from pwa_app.service_requests import intake, workflow
+    from pwa_app.service_requests import rules
     from tests.unit.test_tracking import application
 
     req = intake.submit(session, application(lang="ca"), now=clock.now)

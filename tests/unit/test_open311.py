@@ -10,7 +10,8 @@ from sqlmodel import Session, select
 from pwa_app.api import open311
 from pwa_app.common import ratelimit
 from pwa_app.models import ServiceRequest
-from pwa_app.service_requests import intake, rules, workflow
+from pwa_app.service_requests import intake, workflow
+from pwa_app.service_requests import rules
 from tests.unit.test_tracking import JPEG
 
 V2 = "/api/open311/v2"
@@ -131,7 +132,7 @@ def test_only_the_text_staff_approved_is_published(api, engine, posted):
         req = rules.find_public(s, posted["service_request_id"])
         for bad, field in ((("<b>x</b>", ""), "public_description"), (("", "Calle Real"), "public_description"),
                            (("Farola.", "C/ {Real}"), "public_address"), (("Farola.", "x" * 201), "public_address")):
-            with pytest.raises(rules.TrackingError) as exc:
+            with pytest.raises(rules.ServiceRequestError) as exc:
                 workflow.publish_text(s, req, *bad)
             assert set(exc.value.errors) == {field}
         workflow.publish_text(s, req, "", "")  # taken back

@@ -21,8 +21,11 @@ from pwa_app.appointments.booking import verifier_of
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest
-from pwa_app.notifications import push, push_delivery, webpush, worker
-from pwa_app.service_requests import intake, rules, workflow
+from pwa_app.notifications import push_delivery, webpush, worker
+from pwa_app.common import times
+from pwa_app.notifications import push
+from pwa_app.service_requests import intake, workflow
+from pwa_app.service_requests import rules
 from tests.unit.conftest import Clock
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
 from tests.unit.test_staff_auth import client, people, staff_env
@@ -429,13 +432,13 @@ def test_429_and_5xx_are_retried_with_back_off(session, clock, worker, receiver)
     session.commit()
     now = clock.now
     assert worker.tick(now)["retry"] == 2
-    waits = sorted(round((push._utc(d.next_at) - now).total_seconds()) for d in deliveries(session))
+    waits = sorted(round((times.utc_or_now(d.next_at) - now).total_seconds()) for d in deliveries(session))
     assert waits[1] == 30 and 12 <= waits[0] <= 18  # Retry-After honoured; else 15 s with jitter
     counts = worker.tick(now + timedelta(seconds=20))
     assert counts["sent"] == 0 and counts["retry"] == 1  # the 5xx one failed again (502); the 429 one waits
     assert receiver.attempts[busy["endpoint"]] == 1
     [broken_row] = [d for d in deliveries(session) if d.tries == 2]
-    assert 20 + 24 <= (push._utc(broken_row.next_at) - now).total_seconds() <= 20 + 36  # 30 s ± 20 %: doubled
+    assert 20 + 24 <= (times.utc_or_now(broken_row.next_at) - now).total_seconds() <= 20 + 36  # 30 s ± 20 %: doubled
     counts = worker.tick(now + timedelta(seconds=31))
     assert counts["sent"] == 1 and counts["retry"] == 0  # the 429 one went, after its Retry-After
     assert len(receiver.messages(busy["endpoint"])) == 1 and receiver.attempts[busy["endpoint"]] == 2
@@ -478,13 +481,13 @@ def test_a_notice_reaches_the_followers_of_its_topic_in_their_language(session, 
                                                                                "Corte de agua")
     assert en.payload["url"] == "/en/tramite/?p=alta-padron" and fr.payload["url"] == "/fr/tramite/?p=alta-padron"
     assert receiver.messages(elsewhere["endpoint"]) == []
-    with pytest.raises(push.NotifyError):
+    with pytest.raises(push.PushError):
         push.send_notice(session, "reminders", {"es": {"title": "x", "body": "y"}})
-    with pytest.raises(push.NotifyError):
+    with pytest.raises(push.PushError):
         push.send_notice(session, "news", {"en": {"title": "Only English", "body": "y"}})
-    with pytest.raises(push.NotifyError):
+    with pytest.raises(push.PushError):
         push.send_notice(session, "news", {"es": {"title": "<b>x</b>", "body": "y"}})
-    with pytest.raises(push.NotifyError):
+    with pytest.raises(push.PushError):
         push.send_notice(session, "news", {"es": {"title": "x", "body": "y"}}, url="https://evil.example/")
 
 

@@ -9,7 +9,8 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from pwa_app import db, retention
+from pwa_app import db
+from pwa_app import retention
 from pwa_app.models import (
     Appointment, Attachment, AuditEvent, ContentTranslation, IdempotencyRecord, LoginAttempt, Office, Procedure,
     RequestType, ServiceRequest, StatusChange, Suggestion,
@@ -350,7 +351,7 @@ def test_api_deletes_personal_data_and_cancels(api, engine):
 
 
 def test_api_deletes_the_data_of_a_past_appointment_without_cancelling(api, engine, clock):
-    from pwa_app.models import utcnow
+    from pwa_app.common.times import utcnow
 
     with Session(engine, expire_on_commit=False) as s:
         past = appointment(s, utcnow() - timedelta(days=30), status="done")

@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import select
 
 from pwa_app.models import AuditEvent, StaffSession, StaffUser
-from pwa_app.staff import accounts, auth, permissions, second_factor
+from pwa_app.staff import accounts, permissions, second_factor
+from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError
 from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env
 

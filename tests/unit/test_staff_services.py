@@ -20,7 +20,10 @@ from pwa_app.models import (
     RequestAssignment, ServiceRequest, StaffUser,
 )
 from pwa_app.service_requests import intake, views
-from pwa_app.staff import accounts, auth, desk, inbox, reports, schedules, setup, walk_in, wall_screens
+from pwa_app.staff import accounts, desk, inbox, schedules, setup, wall_screens
+from pwa_app.staff import reports
+from pwa_app.staff import walk_in
+from pwa_app.staff import auth
 from pwa_app.staff.permissions import Forbidden, StaffError
 from tests.unit.conftest import solve_challenge
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
@@ -364,7 +367,7 @@ def test_queue_numbers_order_calls_and_waits(session, clock, v):
     assert appt.status == "done"
     assert walk_in.call_next(session, clerk, oac, 2, now=at.now + timedelta(minutes=10)) is None
     walk_in.finish(session, clerk, third.id, "no_show", now=at.now + timedelta(minutes=12))
-    with pytest.raises(walk_in.QueueError):
+    with pytest.raises(walk_in.WalkInError):
         walk_in.finish(session, clerk, third.id, "done")
     session.commit()
     board = walk_in.board(session, oac, now=at.now + timedelta(minutes=12))
@@ -382,9 +385,9 @@ def test_desk_view_and_call_out_of_turn(session, clock, v):
     assert called.label == "A002"
     view = walk_in.desk_view(session, v["desk"], oac, 3, now=clock.now + timedelta(minutes=3))
     assert view["current"]["label"] == "A002" and [t["label"] for t in view["waiting"]] == ["A001"]
-    with pytest.raises(walk_in.QueueError):
+    with pytest.raises(walk_in.WalkInError):
         walk_in.call_ticket(session, v["desk"], b.id, 3)
-    with pytest.raises(walk_in.QueueError):
+    with pytest.raises(walk_in.WalkInError):
         walk_in.desk_view(session, v["desk"], oac, 0)
 
 

@@ -50,10 +50,12 @@ from sqlmodel import Session, delete, select
 from pwa_app import db
 from pwa_app.api import create_api
 from pwa_app.appointments import booking
-from pwa_app.appointments.slots import TZ, find_slot, to_utc
+from pwa_app.appointments.slots import TZ, find_slot
+from pwa_app.common.times import to_utc
 from pwa_app.catalogue import published
 from pwa_app.common import codes
-from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
 from tests.unit.conftest import citizen_client
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))

@@ -18,10 +18,11 @@ from pwa_app.models import (
     StatusChange,
 )
 from pwa_app.seed import REQUEST_TYPES, TRANSLATABLE, seed_request_types
-from pwa_app.service_requests import __main__, intake, rules, views, workflow
+from pwa_app.service_requests import __main__, intake, views, workflow
+from pwa_app.service_requests import rules
 from pwa_app.service_requests.intake import submit
 from pwa_app.service_requests.rules import (
-    CLOSED, MAX_FILE_BYTES, OPEN, STATUSES, TRANSITIONS, TrackingError, WorkCalendar, due_date_for, is_overdue,
+    CLOSED, MAX_FILE_BYTES, OPEN, STATUSES, TRANSITIONS, ServiceRequestError, WorkCalendar, due_date_for, is_overdue,
 )
 from pwa_app.service_requests.views import request_view
 from pwa_app.service_requests.workflow import change_status
@@ -120,7 +121,7 @@ def test_refused_transitions_change_nothing(session, clock, req, path, refused):
                       now=clock.now)
     session.commit()
     before = (req.status, len(views.timeline(session, req)))
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, refused, comment="Un comentario.", now=clock.now)
     assert refusal.value.errors == {"status": "transition"}
     session.rollback()
@@ -139,7 +140,7 @@ def test_the_transition_table_is_closed_and_explicit():
 
 
 def test_unknown_status_is_refused(session, clock, req):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, "done", now=clock.now)
     assert refusal.value.errors == {"status": "unknown_status"}
 
@@ -147,13 +148,13 @@ def test_unknown_status_is_refused(session, clock, req):
 @pytest.mark.parametrize("status", ["waiting_citizen", "rejected"])
 def test_asking_the_citizen_or_rejecting_needs_a_public_comment(session, clock, req, status):
     change_status(session, req, "assigned", now=clock.now)
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, status, comment="   ", now=clock.now)
     assert refusal.value.errors == {"comment": "required"}
 
 
 def test_comments_are_plain_text(session, clock, req):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, "assigned", comment="<b>Hola</b>", now=clock.now)
     assert refusal.value.errors == {"comment": "no_html"}
 
@@ -164,9 +165,9 @@ def test_a_request_can_be_handed_to_another_department(session, clock, req):
     assert session.get(Department, req.department_id).slug == "urbanismo"
     last = views.timeline(session, req)[-1]
     assert (last.status, last.department_id) == ("assigned", req.department_id)
-    with pytest.raises(TrackingError):  # handing it to the department that already has it changes nothing
+    with pytest.raises(ServiceRequestError):  # handing it to the department that already has it changes nothing
         change_status(session, req, "assigned", department="urbanismo", now=clock.now)
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, "assigned", department="no-existe", now=clock.now)
     assert refusal.value.errors == {"department": "unknown_department"}
 
@@ -303,7 +304,7 @@ def assert_nothing_stored(session):
      {"description": "required", "location": "location", "consent": "consent_request"}),
 ])
 def test_refused_requests_store_nothing(session, clock, raw, errors):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, raw, now=clock.now)
     assert refusal.value.errors == errors
     assert_nothing_stored(session)
@@ -314,7 +315,7 @@ def test_an_inactive_type_cannot_be_sent(session, clock):
     kind.active = False
     session.add(kind)
     session.commit()
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, street(type=COMPLAINT), now=clock.now)
     assert refusal.value.errors == {"type": "unknown_request_type"}
 
@@ -391,7 +392,7 @@ def test_photos_lose_their_exif_and_stay_upright(session, clock, reply):
 ])
 def test_photos_that_do_not_decode_are_refused_and_nothing_is_stored(session, clock, data, code):
     assert len(data) < 100_000
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, street(attachments=[{"filename": "a.png", "data": b64(data)}]), now=clock.now)
     assert refusal.value.errors == {"attachments": code}
     assert session.exec(select(func.count()).select_from(ServiceRequest)).one() == 0
@@ -419,7 +420,7 @@ def test_a_pdf_goes_with_an_application(session, clock):
             attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]), "file_type_pdf"),
 ])
 def test_refused_attachments_store_nothing(session, clock, raw, code):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, raw, now=clock.now)
     assert refusal.value.errors == {"attachments": code}
     assert_nothing_stored(session)
@@ -430,7 +431,7 @@ def test_a_type_without_attachments_refuses_them(session, clock):
     kind.allows_photo = False
     session.add(kind)
     session.commit()
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, street(type=COMPLAINT, attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]),
                now=clock.now)
     assert refusal.value.errors == {"attachments": "no_files"}
@@ -477,7 +478,7 @@ def test_the_same_key_submits_once(session, clock):
 
 def test_a_refused_submission_is_not_remembered(session, clock):
     bad = street(description="")
-    with pytest.raises(TrackingError):
+    with pytest.raises(ServiceRequestError):
         run_once(session, "request-key-0002", "request", intake.payload_digest(bad),
                  submit_action(session, bad, clock))
     session.rollback()
@@ -512,14 +513,14 @@ def test_a_waiting_request_takes_a_document_as_the_answer(session, clock, req):
 
 
 def test_replies_are_checked(session, clock, req):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         intake.reply(session, req, {"text": ""}, now=clock.now)
     assert refusal.value.errors == {"text": "required"}
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         intake.reply(session, req, {"text": "<img src=x>"}, now=clock.now)
     assert refusal.value.errors == {"text": "no_html"}
     change_status(session, req, "closed", now=clock.now)
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         intake.reply(session, req, {"text": "¿Y ahora?"}, now=clock.now)
     assert refusal.value.errors == {"text": "not_open"}
 
