@@ -182,13 +182,6 @@ def public_origin() -> str:
     return f"{url.scheme}://{url.netloc}"
 
 
-def request_is_https(scope) -> bool:
-    if scope.get("scheme") in ("https", "wss"):
-        return True
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-    return proxy.forwarded_https(headers, (scope.get("client") or (None,))[0])
-
-
 class SecurityHeaders:
     """The ASGI middleware. `SecurityHeaders(app)` is what api_transformer calls."""
 
@@ -204,7 +197,7 @@ class SecurityHeaders:
         path = scope.get("path", "")
         headers = dict(scope.get("headers") or [])
         host = headers.get(b"host", b"").decode("latin-1")
-        https = request_is_https(scope)
+        https = proxy.is_https(scope)
         start: dict | None = None
         held: list[bytes] = []
         held_size = 0

@@ -13,9 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from pwa_app import db
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, Refused, client_address, error, get_session, idempotent_write, slot_view
-from pwa_app.appointments import availability, booking, fairness
+from pwa_app.appointments import availability, booking, calendar_file, fairness
 from pwa_app.appointments.booking import BookingError
-from pwa_app.appointments.calendar_file import appointment_ics, checklist
 from pwa_app.appointments.slots import TZ
 from pwa_app.catalogue import published
 from pwa_app.common import codes
@@ -249,13 +248,6 @@ def appointment_calendar(request: Request, code: str, verifier: str = Query(max_
     if missing:
         return missing
     view = appointment_view(session, appt, lang)
-    office = view["office"]
-    body = appointment_ics(
-        uid=f"{appt.code}@cita", summary=view["procedure"]["name"], starts_at=local(appt.starts_at),
-        duration_minutes=view["procedure"]["duration_minutes"] or 15,
-        location=f"{office['name']}, {office['address']}",
-        description=checklist(view["code"], view["requirements"], lambda message: gettext(lang, message)),
-        alarm_text=view["procedure"]["name"],
-    )
+    body = calendar_file.for_appointment(appt, view["procedure"], view["office"], view["requirements"], pick_lang(lang))
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="cita-{appt.code}.ics"', **NO_STORE})

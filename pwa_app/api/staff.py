@@ -19,6 +19,7 @@ permission (`GUARDED` lists them, for the tests).
 
 import asyncio
 import io
+import os
 from datetime import date, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -36,10 +37,7 @@ from pwa_app.catalogue import content
 from pwa_app.common import codes, ratelimit
 from pwa_app.common.times import utcnow
 from pwa_app.models import Office
-from pwa_app.staff import audit, inbox, permissions, second_factor, setup
-from pwa_app.staff import reports
-from pwa_app.staff import walk_in
-from pwa_app.staff import auth
+from pwa_app.staff import audit, auth, inbox, permissions, reports, second_factor, setup, walk_in
 from pwa_app.staff.auth import AuthError
 from pwa_app.staff.forms import today
 from pwa_app.staff.permissions import Forbidden, StaffError, Viewer
@@ -54,11 +52,7 @@ MAX_FORM = 4096
 
 def secure_request(request: Request) -> bool:
     """HTTPS, directly or behind a trusted proxy that says so; CITA_SECURE_COOKIES=1 forces it."""
-    import os
-
-    if os.environ.get("CITA_SECURE_COOKIES") == "1" or request.url.scheme == "https":
-        return True
-    return proxy.forwarded_https(request.headers, request.client and request.client.host)
+    return os.environ.get("CITA_SECURE_COOKIES") == "1" or proxy.is_https(request.scope)
 
 
 def current_viewer(request: Request, session: Session = Depends(get_session)) -> Viewer | None:

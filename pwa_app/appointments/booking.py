@@ -18,20 +18,16 @@ from sqlmodel import Session, select, text, update
 from pwa_app import db
 from pwa_app.appointments import availability, fairness
 from pwa_app.appointments.slots import TZ, Slot, not_lapsed
-from pwa_app.common.times import to_utc
 from pwa_app.common import codes, events
 from pwa_app.common.documents import DocumentError, check_document, last_four
 from pwa_app.common.errors import DomainError
-from pwa_app.common.times import utcnow
+from pwa_app.common.text import EMAIL_MAX, EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
+from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice
 
 ACTIVE = ("booked", "checked_in")
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
 CONFIRM_MINUTES = float(os.environ.get("CITA_CONFIRM_MINUTES") or 30)
-NAME_MAX = 100
-EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
-PHONE_RE = re.compile(r"^\+?[0-9]{9,15}$")
-UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x1f]")
 
 
 class BookingError(DomainError):
@@ -77,7 +73,7 @@ def clean_details(raw: dict, needs_document: bool, needs_email: bool = False) ->
     elif not d.phone and not needs_document and "document" not in d.errors and not d.document:
         d.errors["phone"] = "phone_for_lookup"  # the verifier must come from somewhere
     d.email = str(raw.get("email") or "").strip()
-    if d.email and (len(d.email) > 254 or not EMAIL_RE.match(d.email)):
+    if d.email and (len(d.email) > EMAIL_MAX or not EMAIL_RE.match(d.email)):
         d.errors["email"] = "email"
     elif needs_email and not d.email:
         d.errors["email"] = "email_required"  # the confirmation link goes there

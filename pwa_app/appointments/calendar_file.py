@@ -1,9 +1,13 @@
-"""The .ics calendar file attached to an appointment confirmation."""
+"""The .ics calendar file of an appointment: the API's download and the confirmation mail's attachment."""
 
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone
+
+from pwa_app.common.codes import format_code
+from pwa_app.common.i18n import gettext, local
 
 # Reminders relative to the start: the day before (to plan the trip and the
 # paperwork) and two hours before (to leave home).
@@ -41,6 +45,17 @@ def appointment_ics(
         event.add_component(_alarm(trigger, alarm_text or summary))
     cal.add_component(event)
     return cal.to_ical()
+
+
+def for_appointment(appt, procedure: dict, office: dict, requirements: list[str], lang: str) -> bytes:
+    """The calendar file of `appt` in the citizen's language: `procedure` and `office` carry their translated
+    names (procedure: name, duration_minutes; office: name, address), `requirements` what to bring."""
+    return appointment_ics(
+        uid=f"{appt.code}@cita", summary=procedure["name"], starts_at=local(appt.starts_at),
+        duration_minutes=procedure["duration_minutes"] or 15, location=f"{office['name']}, {office['address']}",
+        description=checklist(format_code(appt.code), requirements, partial(gettext, lang)),
+        alarm_text=procedure["name"],
+    )
 
 
 def checklist(code: str, requirements: list[str], say) -> str:

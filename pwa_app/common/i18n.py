@@ -43,6 +43,12 @@ def gettext(lang: str, message: str) -> str:
     return translations(pick_lang(lang)).gettext(message)
 
 
+def say(lang: str, message: str, **values) -> str:
+    """`message` translated into `lang`, with its %(name)s placeholders filled in."""
+    text = gettext(lang, message)
+    return text % values if values else text
+
+
 def text_direction(lang: str) -> str:
     return "rtl" if lang in RTL_LANGS else "ltr"
 

@@ -11,20 +11,19 @@ figures staff read from them. Plain Python, no Reflex import.
 """
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from pwa_app.appointments import access, booking, fairness
+from pwa_app.appointments import access, fairness
 from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import local, pick_lang
 from pwa_app.common.messages import N_
+from pwa_app.common.text import HTML_RE, UNSAFE_RE, plain_text
 from pwa_app.models import Office, Procedure, ServiceRequest, Suggestion, SurveyAnswer
-from pwa_app.service_requests import intake
-from pwa_app.service_requests import rules
+from pwa_app.service_requests import intake, rules
 from pwa_app.staff import reports
 from pwa_app.staff.permissions import Viewer
 from pwa_app.staff.reports import office_scope, period
@@ -35,8 +34,6 @@ MAX_LINKS = 2
 RATINGS = range(1, 6)
 WAITING = ("short", "ok", "long")
 SUGGESTION_TYPE = "queja-sugerencia"
-HTML_RE = re.compile(r"<\s*/?\s*[A-Za-z!?][^<>]*>")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 LINK_RE = re.compile(r"(https?://|www\.)", re.I)
 
 # Messages for the codes below (the API answers them translated; the pages show the same ones offline).
@@ -57,8 +54,7 @@ class FeedbackError(DomainError):
 
 def clean_text(raw, limit: int = TEXT_MAX) -> tuple[str, str | None]:
     """Plain text: newlines kept, other control characters dropped. (text, error code or None)."""
-    text = unicodedata.normalize("NFC", str(raw or "")).replace("\r\n", "\n").replace("\r", "\n")
-    text = CONTROL_RE.sub("", text).strip()
+    text = plain_text(raw)
     if len(text) > limit:
         return text, "text_too_long"
     if HTML_RE.search(text):
@@ -149,7 +145,7 @@ def submit_suggestion(session: Session, raw: dict, now: datetime | None = None) 
     name = "" if anonymous else " ".join(str(raw.get("name") or "").split())
     if len(name) > 100:
         errors["name"] = "too_long"
-    elif booking.UNSAFE_RE.search(name):
+    elif UNSAFE_RE.search(name):
         errors["name"] = "chars"
     request = None
     if wants_answer and not errors:

@@ -26,20 +26,18 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import make_msgid
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from pwa_app.appointments import booking, calendar_file, fairness
-from pwa_app.common.times import to_utc
 from pwa_app.catalogue.published import Translator
-from pwa_app.common import codes, once
-from pwa_app.common.i18n import (
-    Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label, translations,
-)
+from pwa_app.common import codes, i18n, once
+from pwa_app.common.i18n import Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label
 from pwa_app.common.messages import N_
-from pwa_app.common.times import utcnow
+from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement
 from pwa_app.security import public_url
 
@@ -119,14 +117,9 @@ class Letter:
     calendar: bytes | None
 
 
-def _say(lang: str, message: str, **values) -> str:
-    text = translations(lang).gettext(message)
-    return text % values if values else text
-
-
 def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> Letter:
     lang = pick_lang(appt.lang)
-    say = lambda message, **values: _say(lang, message, **values)  # noqa: E731
+    say = partial(i18n.say, lang)
     names = Translator(session, lang)
     procedure = names.row(session.get(Procedure, appt.procedure_id), ("name", "duration_minutes"))
     office = names.row(session.get(Office, appt.office_id), ("name", "address"))
@@ -143,10 +136,8 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
     elif kind != "cancelled":
         links.append((say(LINKS["manage"]),
                       f"{public_url()}/{lang}/cita/?c={appt.code}&v={booking.verifier_of(appt)}"))
-    calendar = None if kind in ("confirm", "cancelled", "closed") else calendar_file.appointment_ics(
-        uid=f"{appt.code}@cita", summary=procedure["name"], starts_at=start,
-        duration_minutes=procedure["duration_minutes"] or 15, location=f"{office['name']}, {office['address']}",
-        description=calendar_file.checklist(code, bring, say), alarm_text=procedure["name"])
+    calendar = None if kind in ("confirm", "cancelled", "closed") else calendar_file.for_appointment(
+        appt, procedure, office, bring, lang)
     where = f"{office['name']}, {office['address']}"
     return Letter(
         kind=kind, lang=lang, subject=say(SUBJECTS[kind], procedure=isolate(procedure["name"])),
@@ -162,7 +153,7 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
 def request_letter(view: dict, kind: str, comment: str = "", town: str = "Cita") -> Letter:
     """A mail about a request, from its tracking view in the citizen's language (services/tracking.py)."""
     lang = view["lang"]
-    say = lambda message, **values: _say(lang, message, **values)  # noqa: E731
+    say = partial(i18n.say, lang)
     facts = [(say("Tracking code"), view["code"]), (say("Request"), view["type"]["name"]),
              (say(N_("Status")), f"{view['status_label']}. {view['status_help']}")]
     if comment:

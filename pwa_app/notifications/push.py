@@ -38,7 +38,7 @@ from sqlmodel import Session, select
 from pwa_app.appointments import access
 from pwa_app.common import once
 from pwa_app.common.errors import DomainError
-from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES, pick_lang, translations
+from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES, pick_lang
 from pwa_app.common.messages import N_
 from pwa_app.common.times import utc_or_now
 from pwa_app.models import (
@@ -124,11 +124,6 @@ ERRORS = {
 
 class PushError(DomainError):
     """A subscription or a notice that cannot be accepted."""
-
-
-def _say(lang: str, message: str, **values) -> str:
-    text = translations(pick_lang(lang)).gettext(message)
-    return text % values if values else text
 
 
 # --- subscribing ----------------------------------------------------------------------------------------------

@@ -11,15 +11,14 @@ from sqlmodel import Session, select
 
 from pwa_app.catalogue.published import Translator
 from pwa_app.common import once
-from pwa_app.common.i18n import DEFAULT_LANG, isolate, local, long_day_label, text_direction, time_label
+from pwa_app.common.i18n import DEFAULT_LANG, isolate, local, long_day_label, say, text_direction, time_label
+from pwa_app.common.times import utc_or_now
 from pwa_app.models import (
     Appointment, ContentTranslation, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription,
     PushTopic, ServiceRequest, StatusChange,
 )
-from pwa_app.common.times import utc_or_now
-from pwa_app.notifications.push import BODY_MAX, LEASE, NOTICE_TTL, STATUS_TTL, TEXTS, _say
-from pwa_app.service_requests import views
-from pwa_app.service_requests import rules
+from pwa_app.notifications.push import BODY_MAX, LEASE, NOTICE_TTL, STATUS_TTL, TEXTS
+from pwa_app.service_requests import rules, views
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +80,8 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         for lang in langs:
             values = {"procedure": names.name(procedure, lang), "office": names.name(office, lang),
                       "day": long_day_label(local(start).date(), lang), "time": time_label(local(start), lang)}
-            out[lang] = (_message(lang, _say(lang, TEXTS[f"reminder_{kind}_title"], **values),
-                                  _say(lang, TEXTS[f"reminder_{kind}_body"], **values),
+            out[lang] = (_message(lang, say(lang, TEXTS[f"reminder_{kind}_title"], **values),
+                                  say(lang, TEXTS[f"reminder_{kind}_body"], **values),
                                   f"/{lang}/cita/?c={appt.code}", tag, event.kind),
                          max(60, int((start - now).total_seconds())), "high" if kind == "2h" else "normal", tag)
         return out
@@ -93,8 +92,8 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         procedure, start = session.get(Procedure, appt.procedure_id), local(utc_or_now(appt.starts_at))
         reason, tag = json.loads(event.params or "{}").get("reason", ""), f"appointment-{appt.code}"
         for lang in langs:
-            title = _say(lang, TEXTS["closed_title"], procedure=names.name(procedure, lang))
-            body = _say(lang, TEXTS["closed_body"], day=long_day_label(start.date(), lang), reason=reason)
+            title = say(lang, TEXTS["closed_title"], procedure=names.name(procedure, lang))
+            body = say(lang, TEXTS["closed_body"], day=long_day_label(start.date(), lang), reason=reason)
             out[lang] = (_message(lang, title, body, f"/{lang}/reservar/?p={procedure.slug}", tag, event.kind),
                          STATUS_TTL, "high", tag)
         return out
@@ -113,18 +112,18 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
             comments.setdefault(change.comment_lang, change.comment)
         for lang in langs:
             label = views.status_label(change.status, lang)
-            body = _say(lang, rules.REQUEST_STATUS_HELP[change.status])
+            body = say(lang, rules.REQUEST_STATUS_HELP[change.status])
             comment = comments.get(lang) or comments.get(change.comment_lang, "")
             if comment:
                 body = f"{body}\n{comment[:BODY_MAX]}"
-            out[lang] = (_message(lang, _say(lang, TEXTS["status_title"], status=label), body,
+            out[lang] = (_message(lang, say(lang, TEXTS["status_title"], status=label), body,
                                   f"/{lang}/solicitud/?c={req.code}", tag, event.kind), STATUS_TTL, "normal", tag)
         return out
     params = json.loads(event.params or "{}")
     texts, url = params.get("texts") or {}, params.get("url") or ""
     tag = f"notice-{event.id}"
     for lang in langs:
-        text = texts.get(lang) or texts.get(DEFAULT_LANG) or {"title": _say(lang, TEXTS["notice_title"]), "body": ""}
+        text = texts.get(lang) or texts.get(DEFAULT_LANG) or {"title": say(lang, TEXTS["notice_title"]), "body": ""}
         link = url.replace("{lang}", lang) if url else f"/{lang}/"
         out[lang] = (_message(lang, text["title"], text["body"], link, tag, "notice"),
                      int(params.get("ttl") or NOTICE_TTL), "normal", tag)

@@ -12,12 +12,12 @@ from datetime import datetime
 
 from sqlmodel import Session, func, select
 
-from pwa_app.appointments.booking import EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
 from pwa_app.common import events, images
 from pwa_app.common.documents import DocumentError, check_document
 from pwa_app.common.i18n import DEFAULT_LANG, pick_lang
-from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
+from pwa_app.common.text import EMAIL_MAX, EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
 from pwa_app.common.times import utc_or_now
+from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
 from pwa_app.service_requests.rules import (
     ADDRESS_MAX, CLOSED, CODE_LENGTH, DESCRIPTION_MAX, EXTENSIONS, FILENAME_UNSAFE, FILE_TYPES, MAX_BASE64,
     MAX_FILES, MAX_FILES_TOTAL, MAX_FILE_BYTES, PHOTO_TYPES, PUBLIC_ID_LENGTH, ServiceRequestError, WorkCalendar,
@@ -79,7 +79,7 @@ def clean_request(rtype: RequestType, raw: dict) -> Cleaned:
     if c.phone and not PHONE_RE.match(c.phone):
         c.errors["phone"] = "phone"
     c.email = str(raw.get("email") or "").strip()
-    if c.email and (len(c.email) > 254 or not EMAIL_RE.match(c.email)):
+    if c.email and (len(c.email) > EMAIL_MAX or not EMAIL_RE.match(c.email)):
         c.errors["email"] = "email"
     if rtype.needs_contact and not c.email and not c.phone and "phone" not in c.errors:
         c.errors["email"] = "contact_required"

@@ -13,7 +13,6 @@ caller commits (with its idempotency record)."""
 import calendar
 import math
 import re
-import unicodedata
 from datetime import date, datetime, timedelta, timezone
 
 from sqlmodel import Session, select
@@ -21,6 +20,7 @@ from sqlmodel import Session, select
 from pwa_app.common import codes
 from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import local
+from pwa_app.common.text import HTML_RE, plain_text
 from pwa_app.common.times import utcnow
 from pwa_app.models import Closure, RequestType, ServiceRequest
 
@@ -72,8 +72,6 @@ EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", 
 
 # Base64 of the largest file, with slack for line breaks; anything longer is refused before decoding.
 MAX_BASE64 = math.ceil(MAX_FILE_BYTES / 3) * 4 + 1024
-HTML_RE = re.compile(r"<\s*/?\s*[A-Za-z!?][^<>]*>")
-CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 FILENAME_UNSAFE = re.compile(r"[^\w .()-]+")
 
 
@@ -192,8 +190,7 @@ def find_public(session: Session, public_id: str) -> ServiceRequest | None:
 
 def clean_text(raw, limit: int) -> tuple[str, str | None]:
     """Plain text: newlines kept, other control characters dropped, HTML tags refused. (text, error code)."""
-    text = unicodedata.normalize("NFC", str(raw or "")).replace("\r\n", "\n").replace("\r", "\n")
-    text = CONTROL_RE.sub("", text).strip()
+    text = plain_text(raw)
     if HTML_RE.search(text):
         return text, "no_html"
     if len(text) > limit:

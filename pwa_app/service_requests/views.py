@@ -6,11 +6,11 @@ from datetime import datetime
 from babel.dates import format_date, format_time, get_datetime_format
 from sqlmodel import Session, select
 
-from pwa_app.appointments.booking import NAME_MAX
-from pwa_app.common.i18n import DEFAULT_LANG, local, long_day_label, pick_lang, translations
+from pwa_app.common.i18n import DEFAULT_LANG, local, long_day_label, pick_lang, say, translations
 from pwa_app.common.messages import REQUEST_STATUSES, REQUEST_STATUS_HELP, TRACKING
-from pwa_app.models import Attachment, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange
+from pwa_app.common.text import NAME_MAX
 from pwa_app.common.times import utc_or_now
+from pwa_app.models import Attachment, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange
 from pwa_app.service_requests.rules import (
     ADDRESS_MAX, CITIZEN_RESPONSE_DAYS, DESCRIPTION_MAX, FILE_TYPES, MAX_FILES, MAX_FILE_BYTES, OPEN, PHOTO_TYPES,
     STATUSES, WorkCalendar, format_code, is_overdue,
@@ -65,13 +65,8 @@ def response_label(rtype: RequestType, lang: str) -> str:
     return t.ngettext("Answer within %(num)d working day", "Answer within %(num)d working days", n) % {"num": n}
 
 
-def _say(lang: str, message: str, **values) -> str:
-    text = translations(pick_lang(lang)).gettext(message)
-    return text % values if values else text
-
-
 def status_label(status: str, lang: str) -> str:
-    return _say(lang, REQUEST_STATUSES[status])
+    return say(lang, REQUEST_STATUSES[status])
 
 
 def type_view(content: Content, rtype: RequestType) -> dict:
@@ -104,7 +99,7 @@ def request_types(session: Session, lang: str) -> dict:
         "limits": {"description_max": DESCRIPTION_MAX, "address_max": ADDRESS_MAX, "name_max": NAME_MAX,
                    "max_files": MAX_FILES, "max_file_bytes": MAX_FILE_BYTES,
                    "photo_types": list(PHOTO_TYPES), "file_types": list(FILE_TYPES)},
-        "statuses": [{"status": s, "label": status_label(s, lang), "help": _say(lang, REQUEST_STATUS_HELP[s]),
+        "statuses": [{"status": s, "label": status_label(s, lang), "help": say(lang, REQUEST_STATUS_HELP[s]),
                       "open": s in OPEN} for s in STATUSES],
     }
 
@@ -155,7 +150,7 @@ def request_view(session: Session, req: ServiceRequest, lang: str, now: datetime
         citizen = c.actor == "citizen"
         comment = translated.get(c.id, c.comment)
         return {
-            "status": c.status, "label": _say(lang, TRACKING["reply"]) if citizen else status_label(c.status, lang),
+            "status": c.status, "label": say(lang, TRACKING["reply"]) if citizen else status_label(c.status, lang),
             "actor": c.actor, "department": None if citizen else _short(content.department(c.department_id)),
             "at": local(c.at).isoformat(), "at_label": moment_label(c.at, lang),
             "comment": comment, "comment_lang": lang if c.id in translated else c.comment_lang,
@@ -170,7 +165,7 @@ def request_view(session: Session, req: ServiceRequest, lang: str, now: datetime
         by = WorkCalendar(session).add_days(local(since).date(), CITIZEN_RESPONSE_DAYS)
         expected = {"text": translated.get(asked.id, asked.comment) if asked else "",
                     "respond_by": by.isoformat(),
-                    "respond_by_label": _say(lang, TRACKING["respond_by"], date=long_day_label(by, lang))}
+                    "respond_by_label": say(lang, TRACKING["respond_by"], date=long_day_label(by, lang))}
     overdue = is_overdue(req, now)
     due_label = long_day_label(req.due_date, lang)
     code = req.code
@@ -185,19 +180,19 @@ def request_view(session: Session, req: ServiceRequest, lang: str, now: datetime
         "lon": req.lon,
         "status": req.status,
         "status_label": status_label(req.status, lang),
-        "status_help": _say(lang, REQUEST_STATUS_HELP[req.status]),
+        "status_help": say(lang, REQUEST_STATUS_HELP[req.status]),
         "open": req.status in OPEN,
         "department": content.department(req.department_id),
         "submitted_at": local(req.submitted_at).isoformat(),
         "submitted_label": moment_label(req.submitted_at, lang),
         "updated_at": local(req.updated_at).isoformat(),
         "due_date": req.due_date.isoformat(),
-        "due_label": _say(lang, TRACKING["due"], date=due_label),
+        "due_label": say(lang, TRACKING["due"], date=due_label),
         "response_label": response_label(rtype, lang),
         "overdue": overdue,
-        "overdue_label": _say(lang, TRACKING["overdue"], date=due_label) if overdue else None,
+        "overdue_label": say(lang, TRACKING["overdue"], date=due_label) if overdue else None,
         "paused": req.status == "waiting_citizen",
-        "paused_label": _say(lang, TRACKING["paused"]) if req.status == "waiting_citizen" else None,
+        "paused_label": say(lang, TRACKING["paused"]) if req.status == "waiting_citizen" else None,
         "expected_from_citizen": expected,
         "can_reply": req.status in OPEN,
         "closed_at": local(req.closed_at).isoformat() if req.closed_at else None,

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlmodel import Session, delete, select
 
-from pwa_app.appointments.booking import UNSAFE_RE
 from pwa_app.common import events
 from pwa_app.common.i18n import DEFAULT_LANG, local
-from pwa_app.models import Attachment, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange
+from pwa_app.common.text import UNSAFE_RE
 from pwa_app.common.times import utc_or_now
+from pwa_app.models import Attachment, ContentTranslation, Department, RequestType, ServiceRequest, StatusChange
 from pwa_app.service_requests.rules import (
     ADDRESS_MAX, CLOSED, COMMENT_MAX, COMMENT_REQUIRED, DESCRIPTION_MAX, OPEN, PHOTO_TYPES, STATUSES, TRANSITIONS,
     ServiceRequestError, WorkCalendar, clean_text, format_code, is_overdue,

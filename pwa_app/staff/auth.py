@@ -26,7 +26,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import secrets
 import threading
 from datetime import UTC, datetime, timedelta
@@ -40,6 +39,7 @@ from sqlmodel import Session, delete, func, select
 from pwa_app import db
 from pwa_app.appointments import fairness
 from pwa_app.common.errors import DomainError
+from pwa_app.common.text import EMAIL_RE
 from pwa_app.common.times import utc_or_now, utcnow
 from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser
 from pwa_app.staff.permissions import ROLES, SECOND_FACTOR_REQUIRED, Viewer
@@ -64,7 +64,6 @@ RECOVERY_CODES = 10
 ISSUER = "Cita"
 PASSWORD_MIN = 12
 PASSWORD_MAX = 256
-EMAIL_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
 
 
 

@@ -4,10 +4,10 @@ import re
 from datetime import date, datetime, time
 
 from pwa_app.common.i18n import TZ
+from pwa_app.common.text import UNSAFE_RE
 
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-UNSAFE_RE = re.compile(r"[<>{}\\\x00-\x08\x0b-\x1f]")
 
 
 def today() -> date:

@@ -12,9 +12,7 @@ from sqlmodel import Session, func, select
 from pwa_app.api import staff as staff_api
 from pwa_app.models import AuditEvent, Office, QueueTicket
 from pwa_app.pages.staff import STAFF_PAGES
-from pwa_app.staff import desk, forms, permissions, second_factor
-from pwa_app.staff import walk_in
-from pwa_app.staff import auth
+from pwa_app.staff import auth, desk, forms, permissions, second_factor, walk_in
 from state.base import StaffState
 from state.login import LoginState
 from state.queue import DisplayState
