@@ -19,9 +19,8 @@ from reflex.event import EventSpec
 
 from components.staff import ENROL, LOGIN, S_, _s
 from pwa_app import db, proxy
-from pwa_app.staff import permissions
-from pwa_app.staff import auth
-from pwa_app.staff.permissions import Viewer
+from pwa_app.staff import auth, permissions
+from pwa_app.staff.permissions import StaffError, Viewer
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +200,23 @@ class StaffState(rx.State):
         self._say("")
         url = self.router.url
         return rx.redirect((url.path or "/staff/") + (f"?{url.query}" if url.query else ""), replace=True)
+
+    def _save(self, action, then=None, refused: tuple = (StaffError,)) -> tuple[bool, object]:
+        """One staff write: `action(session)` committed in its own unit of work, `then(result)`, and the page's data
+        read again (`_refresh`) in the same session. A refusal is rolled back and shown on the message line.
+        Returns (done, the action's result)."""
+        with db.session() as session:
+            try:
+                result = action(session)
+                session.commit()
+            except refused as exc:
+                session.rollback()
+                self._fail(exc)
+                return False, None
+            if then:
+                then(result)
+            self._refresh(session)
+        return True, result
 
     def _fail(self, exc) -> None:
         self._say(describe(getattr(exc, "errors", {"form": "forbidden"}), getattr(exc, "info", None)), "error")

@@ -112,15 +112,9 @@ class DayState(StaffState):
 
     @staff_event("day")
     def mark(self, appointment_id: int, outcome: str):
-        with db.session() as session:
-            try:
-                appt = desk.set_outcome(session, viewer(), int(appointment_id), outcome)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, appt = self._save(lambda session: desk.set_outcome(session, viewer(), int(appointment_id), outcome))
+        if not ok:
+            return
         self._say((_s("Marcada como atendida: %(name)s.") if outcome == "done"
                    else _s("Marcada como no presentada: %(name)s.")) % {"name": appt.name}, "ok")
 

@@ -4,8 +4,7 @@ through pwa_app.staff.setup, which uses the tracking service (the citizen's time
 from components.staff import S_, _s
 from pwa_app import db
 from pwa_app.models import Department
-from pwa_app.service_requests import views
-from pwa_app.service_requests import rules
+from pwa_app.service_requests import rules, views
 from pwa_app.staff import inbox
 from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
@@ -70,15 +69,9 @@ class RequestsState(StaffState):
         self.form_key += 1
 
     def _guarded(self, action, message: str):
-        with db.session() as session:
-            try:
-                action(session)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(action)
+        if not ok:
+            return
         self._say(message, "ok")
 
     @staff_event("requests")

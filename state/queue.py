@@ -12,8 +12,7 @@ from components.staff import _s
 from pwa_app import db
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Office
-from pwa_app.staff import setup, wall_screens
-from pwa_app.staff import walk_in
+from pwa_app.staff import setup, walk_in, wall_screens
 from pwa_app.staff.permissions import StaffError
 from pwa_app.staff.walk_in import WalkInError
 from state.base import StaffState, staff_event, viewer

@@ -81,16 +81,13 @@ class OfficesState(SetupBase):
     @staff_event("setup_office")
     def save(self, form_data: dict):
         office_id = None if self.editing_id == -1 else self.editing_id
-        with db.session() as session:
-            try:
-                office = setup.save_office(session, viewer(), office_id, form_data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
+
+        def then(office):
             self.editing_id = office.id
-            self._refresh(session)
+
+        ok, office = self._save(lambda session: setup.save_office(session, viewer(), office_id, form_data), then)
+        if not ok:
+            return
         self._saved(_s("Oficina guardada: %(name)s.") % {"name": office.name})
 
     @staff_event("setup_office")
@@ -113,15 +110,10 @@ class OfficesState(SetupBase):
 
     @staff_event("setup_town")
     def save_rules(self, form_data: dict):
-        with db.session() as session:
-            try:
-                schedules.set_booking_rules(session, viewer(), form_data.get("horizon"), form_data.get("notice"))
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.set_booking_rules(session, viewer(), form_data.get("horizon"),
+                           form_data.get("notice")))
+        if not ok:
+            return
         self._saved(_s("Reglas de reserva guardadas. Se aplican ya a las citas nuevas."))
 
 
@@ -182,31 +174,23 @@ class ProceduresState(SetupBase):
         data["office_ids"] = [k.removeprefix("office_") for k in form_data if k.startswith("office_")]
         for flag in ("needs_appointment", "requires_document"):
             data[flag] = flag in form_data
-        with db.session() as session:
-            try:
-                proc = setup.save_procedure(session, viewer(), int(self.proc_id) if self.proc_id.isdigit() else None,
-                                            data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
+
+        def then(proc):
             self.proc_id = str(proc.id)
-            self._refresh(session)
+
+        ok, proc = self._save(lambda session: setup.save_procedure(session, viewer(),
+                              int(self.proc_id) if self.proc_id.isdigit() else None, data), then)
+        if not ok:
+            return
         self._saved(_s("Trámite guardado: %(name)s.") % {"name": proc.name})
 
     @staff_event("setup_town")
     def add_requirement(self, form_data: dict):
         data = {**form_data, "optional": "optional" in form_data}
-        with db.session() as session:
-            try:
-                setup.save_requirement(session, viewer(), int(self.proc_id), None, data)
-                session.commit()
-            except (StaffError, ValueError) as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: setup.save_requirement(session, viewer(), int(self.proc_id), None, data),
+                           refused=(StaffError, ValueError))
+        if not ok:
+            return
         self._saved(_s("Documento añadido a la lista."))
 
     @staff_event("setup_town")
@@ -299,30 +283,18 @@ class SchedulesState(SetupBase):
     def add(self, form_data: dict):
         data = {**form_data, "office_id": self.office_id}
         schedule_id = int(self.editing["id"]) if self.editing else None
-        with db.session() as session:
-            try:
-                schedules.save_schedule(session, viewer(), schedule_id, data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.save_schedule(session, viewer(), schedule_id, data))
+        if not ok:
+            return
         self.editing = {}
         self._saved(_s("Horario añadido. Las nuevas horas ya se pueden reservar.") if schedule_id is None else
                     _s("Horario cambiado. Las citas ya reservadas se mantienen; las nuevas siguen el horario nuevo."))
 
     @staff_event("setup_office")
     def delete(self, schedule_id: str):
-        with db.session() as session:
-            try:
-                schedules.delete_schedule(session, viewer(), int(schedule_id))
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.delete_schedule(session, viewer(), int(schedule_id)))
+        if not ok:
+            return
         self._saved(_s("Horario eliminado. Las citas ya reservadas se mantienen."))
 
 
@@ -394,13 +366,7 @@ class ClosuresState(SetupBase):
 
     @staff_event("setup_office")
     def delete(self, closure_id: str):
-        with db.session() as session:
-            try:
-                schedules.delete_closure(session, viewer(), int(closure_id))
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.delete_closure(session, viewer(), int(closure_id)))
+        if not ok:
+            return
         self._saved(_s("Cierre eliminado: el día se puede reservar de nuevo."))

@@ -117,15 +117,10 @@ class TranslationsState(SetupBase):
         texts = {tuple(k.split("__")[1:3]): v for k, v in form_data.items() if k.startswith("t__")}
         confirmed = {tuple(k.split("__")[1:3]) for k in form_data if k.startswith("ok__")}
         table, _, row_id = self.item.partition(":")
-        with db.session() as session:
-            try:
-                counts = setup.save_translations(session, viewer(), table, int(row_id or 0), texts, confirmed)
-                session.commit()
-            except (StaffError, ValueError) as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, counts = self._save(lambda session: setup.save_translations(session, viewer(), table, int(row_id or 0),
+                                texts, confirmed), refused=(StaffError, ValueError))
+        if not ok:
+            return
         changed = sum(counts.values())
         self._saved(_s("Traducciones guardadas: %(count)d cambios.") % {"count": changed} if changed
                     else _s("No había cambios que guardar."))

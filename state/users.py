@@ -3,7 +3,6 @@
 from components.staff import _s
 from pwa_app import db
 from pwa_app.staff import accounts, inbox, setup
-from pwa_app.staff.permissions import StaffError
 from state.base import ROLE_LABELS, StaffState, staff_event, viewer
 
 
@@ -54,30 +53,23 @@ class UsersState(StaffState):
     def save(self, form_data: dict):
         data = {**form_data, "office_ids": [k.removeprefix("office_") for k in form_data if k.startswith("office_")],
                 "active": "active" in form_data or self.editing_id == 0}
-        with db.session() as session:
-            try:
-                user = accounts.save_user(session, viewer(), self.editing_id or None, data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
+
+        def then(user):
             self.editing_id = user.id
-            self._refresh(session)
+
+        ok, user = self._save(lambda session: accounts.save_user(session, viewer(), self.editing_id or None, data),
+                              then)
+        if not ok:
+            return
         self._say(_s("Cuenta guardada: %(email)s.") % {"email": user.email}, "ok")
 
 
     @staff_event("users")
     def reset_second_factor(self, user_id: int):
-        with db.session() as session:
-            try:
-                user = accounts.reset_second_factor(session, viewer(), int(user_id), ip=self._client_ip())
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, user = self._save(lambda session: accounts.reset_second_factor(session, viewer(), int(user_id),
+                              ip=self._client_ip()))
+        if not ok:
+            return
         self._say(_s("Segundo factor restablecido para %(email)s: sus sesiones se han cerrado.")
                   % {"email": user.email}, "ok")
 
