@@ -4,7 +4,7 @@ import json
 
 import reflex as rx
 
-from pwa_app import proxy
+from pwa_app import proxy, routes
 from pwa_app.api import create_api
 from pwa_app.common.i18n import LANGUAGES, RTL_LANGS, translations
 from pwa_app.common.messages import N_
@@ -46,19 +46,19 @@ LANG_SCRIPT = (
 ) % (json.dumps(list(LANGUAGES)), json.dumps(list(RTL_LANGS)))
 
 CITIZEN_PAGES = [
-    ("", home, N_("Appointments and procedures")),
-    ("tramite", procedure, N_("Procedure")),
-    ("reservar", booking, N_("Book an appointment")),
-    ("cita", appointment, N_("My appointment")),
-    ("confirmar", confirm, N_("Confirm your appointment")),
-    ("mis-citas", my_appointments, N_("My appointments")),
-    ("solicitudes", my_requests, N_("My requests")),
-    ("solicitud/nueva", new_request, N_("Send a request")),
-    ("solicitud", request_status, N_("Request")),
-    ("valoracion", feedback_survey, N_("How did it go?")),  # issue 9
-    ("sugerencias", feedback_suggestions, N_("Suggestion box")),
-    ("privacidad", privacy, N_("Privacy notice")),
-    ("accesibilidad", accessibility, N_("Accessibility statement")),  # RD 1112/2018
+    (routes.HOME, home, N_("Appointments and procedures")),
+    (routes.PROCEDURE, procedure, N_("Procedure")),
+    (routes.BOOK, booking, N_("Book an appointment")),
+    (routes.APPOINTMENT, appointment, N_("My appointment")),
+    (routes.CONFIRM, confirm, N_("Confirm your appointment")),
+    (routes.MY_APPOINTMENTS, my_appointments, N_("My appointments")),
+    (routes.MY_REQUESTS, my_requests, N_("My requests")),
+    (routes.NEW_REQUEST, new_request, N_("Send a request")),
+    (routes.SERVICE_REQUEST, request_status, N_("Request")),
+    (routes.SURVEY, feedback_survey, N_("How did it go?")),  # issue 9
+    (routes.SUGGESTIONS, feedback_suggestions, N_("Suggestion box")),
+    (routes.PRIVACY, privacy, N_("Privacy notice")),
+    (routes.ACCESSIBILITY, accessibility, N_("Accessibility statement")),  # RD 1112/2018
 ]
 
 proxy.check_production()  # several workers and no proxy setting: the whole town would share one address
@@ -82,7 +82,7 @@ app = rx.App(
 )
 # Our pages show their own calm offline notice; Reflex's overlay would cover them with an English message.
 app.app_wraps.pop((5, "Overlay"), None)
-# Personal data past retention is blanked once a day (one worker does it; see services/retention.py).
+# Personal data past retention is blanked once a day (one worker does it; see pwa_app/retention.py).
 app.register_lifespan_task(scheduled_purge)
 app.register_lifespan_task(worker.worker)  # web push: reminders, fan-out and sending
 

@@ -18,7 +18,7 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from components.staff import ENROL, LOGIN, S_, _s
-from pwa_app import db, proxy
+from pwa_app import db, proxy, routes
 from pwa_app.staff import auth, permissions
 from pwa_app.staff.permissions import StaffError, Viewer
 
@@ -171,7 +171,7 @@ class StaffState(rx.State):
         if who is None:
             self.me_name, self.me_role, self.me_permissions = "", "", []
             url = self.router.url
-            path = (url.path or "/staff/") + (f"?{url.query}" if url.query else "")
+            path = (url.path or routes.STAFF_HOME) + (f"?{url.query}" if url.query else "")
             return rx.redirect(f"{LOGIN}?next={quote(path, safe='/')}", replace=True), None
         self.me_name = who.name
         self.me_role = _s(ROLE_LABELS.get(who.role, who.role))
@@ -182,7 +182,7 @@ class StaffState(rx.State):
             return None, who
         self.me_permissions = sorted(p for p in permissions.PERMISSIONS if who.can(p))
         if not who.can(permission):
-            return rx.redirect("/staff/?denied=1", replace=True), None
+            return rx.redirect(routes.STAFF_HOME + "?denied=1", replace=True), None
         return None, who
 
     def _say(self, message: str, kind: str = "info") -> None:
@@ -199,7 +199,7 @@ class StaffState(rx.State):
         """Load the page again (its on_load runs again) after a failure on the server."""
         self._say("")
         url = self.router.url
-        return rx.redirect((url.path or "/staff/") + (f"?{url.query}" if url.query else ""), replace=True)
+        return rx.redirect((url.path or routes.STAFF_HOME) + (f"?{url.query}" if url.query else ""), replace=True)
 
     def _save(self, action, then=None, refused: tuple = (StaffError,)) -> tuple[bool, object]:
         """One staff write: `action(session)` committed in its own unit of work, `then(result)`, and the page's data

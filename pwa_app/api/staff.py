@@ -29,7 +29,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session, select
 
-from pwa_app import db, proxy
+from pwa_app import db, proxy, routes
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, client_address, get_session
 from pwa_app.api.service_requests import file_response
@@ -43,9 +43,9 @@ from pwa_app.staff.forms import today
 from pwa_app.staff.permissions import Forbidden, StaffError, Viewer
 
 router = APIRouter(tags=["staff"])
-LOGIN_PAGE = "/staff/login/"
-CODE_PAGE = "/staff/login/?step=code"
-HOME_PAGE = "/staff/"
+LOGIN_PAGE = routes.STAFF_LOGIN
+CODE_PAGE = routes.STAFF_LOGIN + "?step=code"
+HOME_PAGE = routes.STAFF_HOME
 GUARDED: dict[tuple[str, str], str] = {}  # (method, path) -> permission
 MAX_FORM = 4096
 
@@ -89,7 +89,8 @@ def same_origin(request: Request) -> bool:
 
 
 def safe_next(raw: str | None) -> str:
-    return raw if raw and raw.startswith("/staff/") and not raw.startswith("/staff/login") and "//" not in raw \
+    return raw if raw and raw.startswith(routes.STAFF_HOME) and not raw.startswith(routes.registered(routes.STAFF_LOGIN)) \
+        and "//" not in raw \
         else HOME_PAGE
 
 
@@ -274,7 +275,7 @@ def request_attachment(request: Request, request_id: int = Path(ge=1), n: int = 
     return file_response(att)
 
 
-TRANSLATIONS_PAGE = "/staff/ajustes/traducciones/"
+TRANSLATIONS_PAGE = routes.STAFF_TRANSLATIONS
 
 
 @guarded("GET", "/api/staff/content/{lang}.po", "setup_town")

@@ -39,6 +39,7 @@ from pwa_app.common.i18n import Fallback, isolate, local, long_day_label, pick_l
 from pwa_app.common.messages import N_
 from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement
+from pwa_app.routes import APPOINTMENT, BOOK, CONFIRM, SERVICE_REQUEST, citizen
 from pwa_app.security import public_url
 
 log = logging.getLogger(__name__)
@@ -128,14 +129,14 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
     start, code = local(appt.starts_at), codes.format_code(appt.code)
     town = session.exec(select(Municipality)).first()
     deadline = local(appt.confirm_by) if appt.confirm_by else start
-    links = [(say(LINKS["confirm"]), f"{public_url()}/{lang}/confirmar/?t={appt.confirm_token}")] \
+    links = [(say(LINKS["confirm"]), public_url() + citizen(lang, CONFIRM, t=appt.confirm_token))] \
         if kind == "confirm" else []
     if kind == "closed":
         slug = session.get(Procedure, appt.procedure_id).slug
-        links.append((say(LINKS["book"]), f"{public_url()}/{lang}/reservar/?p={slug}"))
+        links.append((say(LINKS["book"]), public_url() + citizen(lang, BOOK, p=slug)))
     elif kind != "cancelled":
         links.append((say(LINKS["manage"]),
-                      f"{public_url()}/{lang}/cita/?c={appt.code}&v={booking.verifier_of(appt)}"))
+                      public_url() + citizen(lang, APPOINTMENT, c=appt.code, v=booking.verifier_of(appt))))
     calendar = None if kind in ("confirm", "cancelled", "closed") else calendar_file.for_appointment(
         appt, procedure, office, bring, lang)
     where = f"{office['name']}, {office['address']}"
@@ -164,7 +165,8 @@ def request_letter(view: dict, kind: str, comment: str = "", town: str = "Cita")
         kind=kind, lang=lang,
         subject=say(REQUEST_SUBJECTS[kind], type=isolate(view["type"]["name"]), status=view["status_label"]),
         intro=say(REQUEST_INTROS[kind]), facts=facts, bring_label="", bring=[],
-        links=[(say("Follow my request"), f"{public_url()}/{lang}/solicitud/?c={view['code'].replace('-', '')}")],
+        links=[(say("Follow my request"),
+                public_url() + citizen(lang, SERVICE_REQUEST, c=view["code"].replace("-", "")))],
         footer=say(FOOTER, town=town), calendar=None)
 
 

@@ -18,6 +18,7 @@ from pwa_app.models import (
     PushTopic, ServiceRequest, StatusChange,
 )
 from pwa_app.notifications.push import BODY_MAX, LEASE, NOTICE_TTL, STATUS_TTL, TEXTS
+from pwa_app.routes import APPOINTMENT, BOOK, HOME, SERVICE_REQUEST, citizen
 from pwa_app.service_requests import rules, views
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
                       "day": long_day_label(local(start).date(), lang), "time": time_label(local(start), lang)}
             out[lang] = (_message(lang, say(lang, TEXTS[f"reminder_{kind}_title"], **values),
                                   say(lang, TEXTS[f"reminder_{kind}_body"], **values),
-                                  f"/{lang}/cita/?c={appt.code}", tag, event.kind),
+                                  citizen(lang, APPOINTMENT, c=appt.code), tag, event.kind),
                          max(60, int((start - now).total_seconds())), "high" if kind == "2h" else "normal", tag)
         return out
     if event.kind == "appointment_closed":
@@ -94,7 +95,7 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
         for lang in langs:
             title = say(lang, TEXTS["closed_title"], procedure=names.name(procedure, lang))
             body = say(lang, TEXTS["closed_body"], day=long_day_label(start.date(), lang), reason=reason)
-            out[lang] = (_message(lang, title, body, f"/{lang}/reservar/?p={procedure.slug}", tag, event.kind),
+            out[lang] = (_message(lang, title, body, citizen(lang, BOOK, p=procedure.slug), tag, event.kind),
                          STATUS_TTL, "high", tag)
         return out
     if event.kind == "request_status":
@@ -117,14 +118,15 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
             if comment:
                 body = f"{body}\n{comment[:BODY_MAX]}"
             out[lang] = (_message(lang, say(lang, TEXTS["status_title"], status=label), body,
-                                  f"/{lang}/solicitud/?c={req.code}", tag, event.kind), STATUS_TTL, "normal", tag)
+                                  citizen(lang, SERVICE_REQUEST, c=req.code), tag, event.kind),
+                         STATUS_TTL, "normal", tag)
         return out
     params = json.loads(event.params or "{}")
     texts, url = params.get("texts") or {}, params.get("url") or ""
     tag = f"notice-{event.id}"
     for lang in langs:
         text = texts.get(lang) or texts.get(DEFAULT_LANG) or {"title": say(lang, TEXTS["notice_title"]), "body": ""}
-        link = url.replace("{lang}", lang) if url else f"/{lang}/"
+        link = url.replace("{lang}", lang) if url else citizen(lang, HOME)
         out[lang] = (_message(lang, text["title"], text["body"], link, tag, "notice"),
                      int(params.get("ttl") or NOTICE_TTL), "normal", tag)
     return out

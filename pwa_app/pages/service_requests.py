@@ -9,6 +9,7 @@ from components.push import notify_me
 from components.ui import back_link, button, checkbox, field, focus_here, icon, link_button, notice, summary_list
 from components.views import MyRequests, NewRequest, RequestPage
 from pwa_app.common.messages import ERRORS, translated
+from pwa_app.routes import MY_REQUESTS, NEW_REQUEST, SERVICE_REQUEST, SUGGESTIONS, citizen
 
 
 def client_fn(name: str):
@@ -22,7 +23,7 @@ def request_item(lang, r) -> rx.Component:
             rx.el.span(r["submitted_label"], " · ", rx.el.span(r["code"], class_name="code-inline"),
                        class_name="item-text"),
             rx.el.span(r["status_label"], class_name="tag tag-" + r["status"]),
-            href=f"/{lang}/solicitud/?c=" + r["key"],
+            href=citizen(lang, SERVICE_REQUEST) + "?c=" + r["key"],
             class_name="item-link",
         ),
         class_name="item",
@@ -39,8 +40,8 @@ def my_requests(t, lang: str) -> rx.Component:
         rx.el.p(t.gettext("Send a request, complaint or suggestion to the town hall and follow its progress."),
                 class_name="lead"),
         rx.el.div(
-            link_button(t.gettext("Send a new request"), f"/{lang}/solicitud/nueva/"),
-            link_button(t.gettext("Suggestion box"), f"/{lang}/sugerencias/", kind="secondary"),
+            link_button(t.gettext("Send a new request"), citizen(lang, NEW_REQUEST)),
+            link_button(t.gettext("Suggestion box"), citizen(lang, SUGGESTIONS), kind="secondary"),
             class_name="actions",
         ),
         rx.cond(
@@ -207,7 +208,7 @@ def sent_step(t, lang, n) -> rx.Component:
                 role="status",
             ),
             summary_list((t.gettext("Handled by"), r["department"]["name"]), (t.gettext("Answer"), r["due_label"])),
-            link_button(t.gettext("Follow my request"), f"/{lang}/solicitud/?c=" + r["code"]),
+            link_button(t.gettext("Follow my request"), citizen(lang, SERVICE_REQUEST) + "?c=" + r["code"]),
         )),
         notice(
             rx.cond(
@@ -229,7 +230,7 @@ def new_request(t, lang: str) -> rx.Component:
     msgs = page_const(translated(ERRORS, t.gettext))
     return page(
         t, lang, "solicitud/nueva/",
-        back_link(t.gettext("My requests"), f"/{lang}/solicitudes/"),
+        back_link(t.gettext("My requests"), citizen(lang, MY_REQUESTS)),
         rx.el.h1(t.gettext("Send a request")),
         rx.cond(
             n["ready"],
@@ -285,7 +286,7 @@ def sent_files(t, v) -> rx.Component:
 def request_body(t, lang, v, msgs) -> rx.Component:
     r = v["r"]
     return rx.fragment(
-        back_link(t.gettext("My requests"), f"/{lang}/solicitudes/"),
+        back_link(t.gettext("My requests"), citizen(lang, MY_REQUESTS)),
         rx.el.h1(r["type"]["name"]),
         rx.el.p(rx.el.span(r["status_label"], class_name="tag tag-" + r["status"]), class_name="status-line"),
         rx.el.p(r["status_help"]),
@@ -330,7 +331,7 @@ def request_status(t, lang: str) -> rx.Component:
                 rx.cond(
                     v["ready"],
                     notice(t.gettext("This request is not saved on this device."), " ",
-                           rx.el.a(t.gettext("Find it with its tracking code"), href=f"/{lang}/solicitudes/"),
+                           rx.el.a(t.gettext("Find it with its tracking code"), href=citizen(lang, MY_REQUESTS)),
                            kind="error"),
                     loading(t),
                 ),

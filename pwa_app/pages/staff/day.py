@@ -5,6 +5,7 @@ import json
 import reflex as rx
 
 from components.staff import _s, button, frame, js, select_field, tag
+from pwa_app import routes
 from state.day import DayState
 
 # Reads a QR code with the tablet's camera where the browser can (BarcodeDetector), fills the code in and sends
@@ -142,5 +143,5 @@ def day_page() -> rx.Component:
                     rx.el.p(_s("No hay citas este día."), class_name="muted")),
             class_name="card staff-card",
         ),
-        active="/staff/dia/",
+        active=routes.STAFF_DAY,
     )

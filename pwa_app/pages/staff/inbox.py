@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.staff import _s, button, frame, input_field, select_field, tag, textarea_field
+from pwa_app import routes
 from state.inbox import SHOW, RequestsState
 
 
@@ -142,5 +143,5 @@ def requests_page() -> rx.Component:
             rx.cond(s.selected_id != 0, detail()),
             class_name="staff-inbox",
         ),
-        active="/staff/solicitudes/",
+        active=routes.STAFF_INBOX,
     )

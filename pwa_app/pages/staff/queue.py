@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.staff import _s, button, every, frame, ready_marker, select_field
+from pwa_app import routes
 from state.queue import DisplayState, QueueState, ScreenState
 
 DESKS = [(str(n), str(n)) for n in range(1, 13)]
@@ -26,7 +27,7 @@ def queue_page() -> rx.Component:
         rx.el.div(
             select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office),
             select_field(_s("Puesto"), "desk", DESKS, value=s.desk, on_change=s.set_desk, field_id="staff-desk"),
-            rx.el.a(_s("Abrir la pantalla de turnos"), href="/staff/pantalla/?oficina=" + s.office_slug,
+            rx.el.a(_s("Abrir la pantalla de turnos"), href=routes.STAFF_SCREEN + "?oficina=" + s.office_slug,
                     target="_blank", class_name="btn btn-secondary staff-btn"),
             class_name="staff-row",
         ),
@@ -78,7 +79,7 @@ def queue_page() -> rx.Component:
             ),
             class_name="staff-queue",
         ),
-        active="/staff/cola/",
+        active=routes.STAFF_QUEUE,
     )
 
 
@@ -132,8 +133,8 @@ def screen_page() -> rx.Component:
                 rx.el.h1(_s("Pantalla de turnos"), class_name="screen-title"),
                 rx.el.p(_s("Elija la oficina de esta pantalla:")),
                 rx.el.ul(rx.foreach(s.offices, lambda o: rx.el.li(
-                    rx.el.a(o["name"], href=f"/staff/pantalla/?oficina={o['slug']}", class_name="staff-tab")))),
-                rx.el.p(rx.el.a(_s("Volver"), href="/staff/")),
+                    rx.el.a(o["name"], href=routes.STAFF_SCREEN + f"?oficina={o['slug']}", class_name="staff-tab")))),
+                rx.el.p(rx.el.a(_s("Volver"), href=routes.STAFF_HOME)),
                 class_name="screen-pick",
             ),
         ),
