@@ -421,8 +421,7 @@ def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
     import threading
 
     from pwa_app.models import AuditEvent, QueueTicket, StaffOffice, StaffSession, StaffUser
-    from pwa_app.staff import desk
-    from pwa_app.staff import auth
+    from pwa_app.staff import auth, desk
     from tests.unit.test_staff_services import OAC, office, today_appointment
 
     with Session(pg_engine, expire_on_commit=False) as s:
@@ -430,14 +429,14 @@ def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
         user = auth.create_user(s, f"desk-{secrets.token_hex(3)}@ayto.es", "Diego", "desk", PASSWORD,
                                 office_ids=[office(s, OAC).id])
         s.commit()
-        desk = auth.viewer_of(s, user)
+        clerk = auth.viewer_of(s, user)
     start, answers = threading.Barrier(2), []
 
     def check_in():
         with Session(pg_engine) as s:
             start.wait()
             try:
-                answers.append(desk.check_in(s, desk, appt.code, now=at.now)[1])
+                answers.append(desk.check_in(s, clerk, appt.code, now=at.now)[1])
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - what the desk saw as a 500
                 answers.append(exc)
