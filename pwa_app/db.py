@@ -101,7 +101,7 @@ def async_redis():
         return None
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     if url not in clients:
-        import redis.asyncio as redis_lib
+        import redis.asyncio as redis_lib  # loaded only when REDIS_URL is set: one process runs without it
 
         clients[url] = redis_lib.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
     return clients[url]
@@ -112,7 +112,7 @@ _async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = w
 
 @cache
 def _redis_client(url: str):
-    import redis as redis_lib
+    import redis as redis_lib  # loaded only when REDIS_URL is set: one process runs without it
 
     return redis_lib.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
@@ -122,6 +122,6 @@ def session() -> Session:
 
 
 def create_tables(bind=None) -> None:
-    from pwa_app import models
+    from pwa_app import models  # noqa: F401  (registers the tables)
 
     SQLModel.metadata.create_all(bind or engine())

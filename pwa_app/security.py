@@ -161,8 +161,9 @@ class BuildIndex:
 
 def default_build_dir() -> Path | None:
     try:
+        # Here, not at the top: the middleware is also used outside a Reflex project (unit tests).
         from reflex.utils import prerequisites
-        from reflex_base import constants
+        from reflex_base import constants  # (see above)
 
         return (prerequisites.get_web_dir() / constants.Dirs.STATIC).resolve()
     except Exception:  # noqa: BLE001 - outside a Reflex project (unit tests)

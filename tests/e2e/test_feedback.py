@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from pwa_app.common import codes
 from pwa_app.models import Appointment, ServiceRequest, SurveyAnswer
-from tests.e2e.test_staff import ADMIN, accounts, book, move_to_now, sign_in, tablet
+from tests.e2e.test_staff import ADMIN, accounts, book, move_to_now, sign_in, tablet  # noqa: F401  (fixture)
 
 COMMENT = "Muy amables & rápidos: 5 > 3 <3 <i"  # plain text with HTML characters: shown exactly as written
 

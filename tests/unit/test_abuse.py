@@ -18,10 +18,10 @@ from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import ServiceRequest
 from tests.unit.conftest import PEER, solve_challenge
-from tests.unit.test_api import booked, free_slot, new_key, slot
+from tests.unit.test_api import booked, free_slot, new_key, slot  # noqa: F401  (fixtures)
 from tests.unit.test_fairness import api_seats
 from tests.unit.test_requests_api import report
-from tests.unit.test_staff_auth import PASSWORD, client, make_admin, staff_env
+from tests.unit.test_staff_auth import PASSWORD, client, make_admin, staff_env  # noqa: F401  (fixtures)
 
 
 def other_address(api, host: str) -> TestClient:

@@ -12,8 +12,8 @@ from pwa_app.catalogue import content, published
 from pwa_app.models import AuditEvent, ContentTranslation, Procedure, Requirement
 from pwa_app.staff import setup
 from pwa_app.staff.permissions import Forbidden, StaffError
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
-from tests.unit.test_staff_services import procedure, v, viewers
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
+from tests.unit.test_staff_services import procedure, v, viewers  # noqa: F401  (fixtures)
 
 PADRON = "alta-padron"
 

@@ -9,7 +9,7 @@ from pwa_app.common.i18n import Fallback, isolate
 from pwa_app.models import ContentTranslation, Procedure
 from pwa_app.notifications import push_fanout
 from tests.unit.test_fairness import OAC, PADRON, dni, person
-from tests.unit.test_mail import first_free, folder, mails, parsed
+from tests.unit.test_mail import first_free, folder, mails, parsed  # noqa: F401  (fixture)
 
 SPANISH_NAME = "Alta en el padrón (empadronamiento)"
 

@@ -14,7 +14,7 @@ from pwa_app.feedback.survey import FeedbackError
 from pwa_app.models import Appointment, RequestType, SurveyAnswer
 from pwa_app.service_requests import rules
 from pwa_app.staff import auth
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 from tests.unit.test_staff_services import NORTE, OAC, WED, book_at, free_slots, office, procedure, viewers
 
 

@@ -28,7 +28,7 @@ from pwa_app.service_requests import intake, workflow
 from pwa_app.service_requests import rules
 from tests.unit.conftest import Clock
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
-from tests.unit.test_staff_auth import client, people, staff_env
+from tests.unit.test_staff_auth import client, people, staff_env  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
 START = Clock.at(2026, 12, 3, 10, 0)  # a Thursday, 10:00 in Madrid

@@ -16,7 +16,7 @@ from pwa_app.staff import auth, desk, forms, permissions, second_factor, walk_in
 from state.base import StaffState
 from state.login import LoginState
 from state.queue import DisplayState
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 
 # Handlers that anyone may call: the sign-in page's, which reads only its own query string; the message shown when
 # an event failed on the server and its «Reintentar» (a reload of the page), which touch no data.

@@ -13,7 +13,7 @@ from pwa_app.models import AuditEvent, StaffSession, StaffUser
 from pwa_app.staff import accounts, permissions, second_factor
 from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError
-from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env
+from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env  # noqa: F401
 
 TOTP = pyotp.TOTP(TOTP_SECRET)
 

@@ -26,7 +26,7 @@ from pwa_app.staff import walk_in
 from pwa_app.staff import auth
 from pwa_app.staff.permissions import Forbidden, StaffError
 from tests.unit.conftest import solve_challenge
-from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env
+from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 
 OAC, NORTE = "oac-casa-consistorial", "junta-distrito-norte"
 PADRON = "alta-padron"
