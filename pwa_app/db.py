@@ -1,6 +1,7 @@
 """The database engine from DATABASE_URL (SQLite file by default), shared by the API, staff state and scripts."""
 
 import asyncio
+import hashlib
 import os
 import re
 import sqlite3
@@ -86,6 +87,16 @@ def is_busy(exc: BaseException) -> bool:
 @cache
 def engine():
     return make_engine(database_url())
+
+
+def database_key(engine_=None) -> str:
+    """A short name of the database, for Redis keys: several databases share one Redis (and tests use many)."""
+    return _url_key((engine_ or engine()).url.render_as_string(hide_password=True))
+
+
+@cache
+def _url_key(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()[:12]
 
 
 def redis():

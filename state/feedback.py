@@ -1,5 +1,5 @@
 """Citizen feedback for staff (issue 9): satisfaction per office, procedure and month, the checklist items citizens
-said were missing, recent comments and suggestions, and the CSV export (/api/staff/survey.csv). Thin: the
+said were missing, recent comments and suggestions, and the CSV export (/api/staff/feedback.csv). Thin: the
 figures come from pwa_app.feedback.survey; the same "reports" permission and office scope as the reports."""
 
 from typing import ClassVar
@@ -25,7 +25,7 @@ class FeedbackState(PeriodMixin, StaffState):
     comments: list[dict[str, str]] = []
     suggestions: list[dict[str, str]] = []
 
-    CSV_PATH: ClassVar[str] = "/api/staff/survey.csv"
+    CSV_PATH: ClassVar[str] = "/api/staff/feedback.csv"
     DEFAULT_DAYS: ClassVar[int] = 90
 
     def _show(self, session, who, office_id: int | None) -> None:

@@ -17,8 +17,9 @@ from pwa_app.appointments import availability, booking, calendar_file, fairness
 from pwa_app.appointments.booking import BookingError
 from pwa_app.appointments.slots import TZ
 from pwa_app.catalogue import published
-from pwa_app.common import codes
+from pwa_app.common import codes, idempotency
 from pwa_app.common.i18n import gettext, local, long_day_label, pick_lang, time_label
+from pwa_app.common.idempotency import valid_key
 from pwa_app.common.messages import CONFIRM_NOTE, STATUSES
 from pwa_app.common.times import utcnow
 from pwa_app.models import Appointment, Office, Procedure
@@ -147,37 +148,50 @@ def shared_response(request: Request, shared: availability.Answer | published.An
 def write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action) -> JSONResponse:
     """A booking write, once per Idempotency-Key; a taken time answers 409 with the nearest free ones."""
 
-    def refused(exc: BookingError) -> JSONResponse:
-        alts = [slot_view(o, s.starts_at, pick_lang(lang)) | ({"procedure": exc.procedure} if exc.procedure else {})
-                for o, s in exc.alternatives]
-        return error(409 if "slot" in exc.errors else 422, exc.errors, lang, alternatives=alts)
+    return idempotent_write(session, key, operation, payload, lang, action,
+                            {BookingError: lambda exc: refusal_answer(exc, lang)}, headers=NO_STORE)
 
-    return idempotent_write(session, key, operation, payload, lang, action, {BookingError: refused},
-                            headers=NO_STORE)
+
+def refusal_answer(exc: BookingError, lang: str) -> JSONResponse:
+    """409 for a time taken (with the nearest free ones), 422 for what the citizen must correct."""
+    alts = [slot_view(o, s.starts_at, pick_lang(lang)) | ({"procedure": exc.procedure} if exc.procedure else {})
+            for o, s in exc.alternatives]
+    answer = error(409 if "slot" in exc.errors else 422, exc.errors, lang, alternatives=alts)
+    answer.headers.update(NO_STORE)
+    return answer
 
 
 @router.post("/appointments", status_code=201, summary="Book an appointment (send an Idempotency-Key)")
-def post_appointment(
-    request: Request,
-    data: BookingIn,
-    idempotency_key: str | None = Header(None, max_length=64),
-    session: Session = Depends(get_session),
-):
+async def post_appointment(request: Request, data: BookingIn,
+                           idempotency_key: str | None = Header(None, max_length=64)):
+    """In the rush most requests ask for a time already full: when the calendar kept in memory tells so, and the
+    key is new, the answer is made without the database's write path (one read: the key's stored answer)."""
+    if (valid_key(idempotency_key) and await idempotency.first_sight(idempotency_key) and not data.hold
+            and (taken := await booking.refusal_at_once(data.procedure, data.office, data.start, data.model_dump(),
+                                                        utcnow()))):
+        if answer := await run_in_threadpool(fair.refuse_at_once, request, idempotency_key, data.altcha, data.lang,
+                                             lambda: refusal_answer(taken, data.lang)):
+            return answer
+    return await run_in_threadpool(book_through_database, request, data, idempotency_key)
+
+
+def book_through_database(request: Request, data: BookingIn, idempotency_key: str | None) -> JSONResponse:
     # The proof of work and the hold change from one attempt to the next: the request is the rest.
     payload = data.model_dump(mode="json", exclude={"altcha", "hold"})
     client = fairness.client_key(client_address(request))
 
     counted = []  # the limits passed (not a replay of the key, which needs no new proof and gets its first answer)
 
-    def action():
-        if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
-            raise Refused(refused)
-        counted.append(True)
-        appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(), hold_token=data.hold,
-                            client=client)
-        return 201, appointment_view(session, appt, data.lang, slugs=(data.procedure, data.office))
+    with db.session() as session:
+        def action():
+            if refused := fair.guard_booking(request, session, data.altcha, data.document, data.lang):
+                raise Refused(refused)
+            counted.append(True)
+            appt = booking.book(session, data.procedure, data.office, data.start, data.model_dump(),
+                                hold_token=data.hold, client=client)
+            return 201, appointment_view(session, appt, data.lang, slugs=(data.procedure, data.office))
 
-    answer = write(session, idempotency_key, "book", payload, data.lang, action)
+        answer = write(session, idempotency_key, "book", payload, data.lang, action)
     if counted and answer.status_code >= 400:
         fair.give_back_booking(request, data.document)
     return answer

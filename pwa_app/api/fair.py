@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
+from pwa_app import db
 from pwa_app.api.common import Lang, client_address, error, get_session, slot_view
 from pwa_app.appointments import access, booking, fairness
 from pwa_app.appointments.booking import BookingError
-from pwa_app.common import ratelimit
+from pwa_app.common import idempotency, ratelimit
 from pwa_app.common.i18n import gettext, local, pick_lang, time_label
 from pwa_app.common.messages import ERRORS, RATE_WAIT
 from pwa_app.common.times import utcnow
@@ -86,6 +87,18 @@ def guard_booking(request: Request, session: Session, proof: str | None, documen
             return too_many(wait, lang, WHY[scope])
         spent.append((scope, who))
     return None
+
+
+def refuse_at_once(request: Request, key: str, proof: str | None, lang: str, answer) -> JSONResponse | None:
+    """`answer()`, the refusal of a time the kept calendar shows full, once what a booking asks first is passed:
+    the key has no stored answer (a resend gets its first answer through the database path), the proof of work is
+    valid (else that path answers 428; a refusal spends none), the burst limit (429). None: ask the database."""
+    with db.session() as session:
+        if idempotency.answered(session, key):
+            return None
+    if ALTCHA_REQUIRED and not fairness.valid_proof(proof):
+        return None
+    return limited("booking_burst", client_address(request), lang) or answer()
 
 
 def give_back_booking(request: Request, document: str) -> None:

@@ -6,7 +6,7 @@
         {"kind": "suggestion", "text": "...", "anonymous": bool, "wants_answer": bool, "name", "email", "phone",
          "consent": bool, "lang"}       -> 201 {"kind", "code"} (code: the tracking code, when an answer is asked;
                                            "request": its tracking view, kept on the device as "my requests")
-    GET  /api/staff/survey.csv?from=&to=[&office=]   every survey answer of the period, anonymous (reports)
+    GET  /api/staff/feedback.csv?from=&to=[&office=]   every survey answer of the period, anonymous (reports)
 
 Errors answer `{"errors": {field: translated message}, "codes": {field: code}}` with 422 (nothing stored), so
 the outbox shows the reason; a second answer for one appointment is `codes.appointment = survey_done`.
@@ -102,10 +102,10 @@ def post_feedback(request: Request, data: FeedbackIn, idempotency_key: str | Non
     return JSONResponse(body, status_code=status, headers=PRIVATE)
 
 
-GUARDED[("GET", "/api/staff/survey.csv")] = "reports"
+GUARDED[("GET", "/api/staff/feedback.csv")] = "reports"
 
 
-@router.get("/api/staff/survey.csv", dependencies=[Depends(need("reports"))],
+@router.get("/api/staff/feedback.csv", dependencies=[Depends(need("reports"))],
             summary="Survey answers of a period, anonymous (staff: reports)")
 def feedback_csv(
     request: Request,
@@ -115,4 +115,4 @@ def feedback_csv(
     session: Session = Depends(get_session),
 ):
     return period_csv(request, session, from_, to, office, rows_of=survey.csv_rows, to_csv=survey.to_csv,
-                      action="survey.export", name="cita-opiniones")
+                      action="feedback.export", name="cita-opiniones")

@@ -3,9 +3,9 @@
     GET  /api/open311/v2/discovery.json
     GET  /api/open311/v2/services.json                 request types of public interest (street problems)
     GET  /api/open311/v2/services/{service_code}.json  service definition (no extra attributes)
-    POST /api/open311/v2/rules.json                 form-encoded, per the spec; answers
+    POST /api/open311/v2/requests.json                 form-encoded, per the spec; answers
                                                        [{service_request_id, service_notice, account_id}]
-    GET  /api/open311/v2/rules.json                 service_request_id (comma list; overrides the rest),
+    GET  /api/open311/v2/requests.json                 service_request_id (comma list; overrides the rest),
                                                        service_code, status (open, closed), start_date, end_date
                                                        (at most 90 days; the last 90 by default); 1000 at most
     GET  /api/open311/v2/requests/{id}.json            [one request]
@@ -188,7 +188,7 @@ def _when(text: str | None, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=TZ)
 
 
-@router.get("/rules.json", summary="Open311: requests, newest first")
+@router.get("/requests.json", summary="Open311: requests, newest first")
 def list_requests(
     request: Request,
     service_request_id: str | None = Query(None, max_length=2000),
@@ -260,7 +260,7 @@ def _api_keys() -> set[str]:
     return {k.strip() for k in (os.environ.get("CITA_OPEN311_API_KEYS") or "").split(",") if k.strip()}
 
 
-@router.post("/rules.json", summary="Open311: send a request (form-encoded)")
+@router.post("/requests.json", summary="Open311: send a request (form-encoded)")
 async def post_request(request: Request, idempotency_key: str | None = Header(None, max_length=64),
                        session: Session = Depends(get_session)):
     lang = pick_lang(request.query_params.get("lang"))

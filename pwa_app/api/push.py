@@ -140,7 +140,7 @@ def post_notice(request: Request, data: NoticeIn, session: Session = Depends(get
         session.rollback()
         return refused(exc.errors, "es")
     followers = session.exec(select(func.count()).select_from(PushTopic).where(PushTopic.topic == data.topic)).one()
-    audit.audit(session, viewer, "webpush.notice", f"pushevent:{event.id}", ip=client_address(request), topic=data.topic,
+    audit.audit(session, viewer, "push.notice", f"pushevent:{event.id}", ip=client_address(request), topic=data.topic,
                languages=sorted(data.texts), followers=followers)
     session.commit()
     return JSONResponse({"id": event.id, "topic": data.topic, "followers": followers}, status_code=201)

@@ -47,6 +47,10 @@ MAX_DAYS = 92  # one answer covers at most this many days
 KEPT = 4096  # answers and calendars kept per process, at most
 VERSIONS_TTL = 30  # seconds Redis keeps a pair's versions after their last change
 REDIS_PAUSE = 5  # seconds without the Redis shortcut after Redis failed to answer
+# A copy built a moment after a request read the clock serves that request too (it is answered later still):
+# requiring `since <= now` had requests in a rush rebuilding copies for each other. A clock set back further gets
+# its own copy.
+EARLIER = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -60,10 +64,22 @@ class Pair:
 
 
 @dataclass(frozen=True)
+class Booked:
+    """What a refusal needs of a pair without the database: the office as citizens see it and the procedure's
+    booking rules. An office or procedure edit bumps the grid version (models.py), so it is kept with the frame."""
+
+    office_slug: str
+    office_name: str
+    requires_document: bool
+    high_demand: bool
+
+
+@dataclass(frozen=True)
 class Frame:
     """The slow-changing part: the booking window and every bookable slot start in it with its capacity."""
 
     grid: int
+    booked: Booked
     window: Window
     capacity: dict[datetime, int]  # in time order
     since: datetime  # built at; right from then until valid_until (a clock set back gets a new one)
@@ -76,6 +92,7 @@ class Calendar:
 
     grid: int
     seats: int
+    booked: Booked
     window: Window
     slots: tuple[Slot, ...]
     since: datetime
@@ -124,12 +141,7 @@ def pair_by_id(session: Session, procedure_id: int, office_id: int) -> Pair | No
 
 def _db_key(session: Session) -> str:
     """Which database the versions belong to (several share one Redis, and tests use many)."""
-    return _url_key(session.get_bind().url.render_as_string(hide_password=True))
-
-
-@lru_cache(maxsize=64)
-def _url_key(url: str) -> str:
-    return hashlib.sha256(url.encode()).hexdigest()[:12]
+    return db.database_key(session.get_bind())
 
 
 # ---- the versions in Redis: the shortcut of every worker -------------------------------------------------------
@@ -174,8 +186,24 @@ def _committed(session) -> None:
 async def kept_answer(procedure: str, office: str, lang: str, now: datetime) -> Answer | None:
     """This process's kept answer when the versions in Redis show it is still exact, without a database round trip;
     None when that cannot be told (no Redis, a pair not yet seen, versions not in Redis): ask `answer_for`."""
+    if found := await _pair_in_redis(procedure, office):
+        dbk, pair = found
+        return _current(_answers.get((dbk, pair.procedure_id, pair.office_id, lang)), pair, to_utc(now))
+    return None
+
+
+async def kept_calendar(procedure: str, office: str, now: datetime) -> Calendar | None:
+    """This process's calendar of a pair when the versions in Redis show it is still exact (as `kept_answer`)."""
+    if found := await _pair_in_redis(procedure, office):
+        dbk, pair = found
+        return _current(_calendars.get((dbk, pair.procedure_id, pair.office_id)), pair, to_utc(now))
+    return None
+
+
+async def _pair_in_redis(procedure: str, office: str) -> tuple[str, Pair] | None:
+    """The pair named by two slugs with its versions as Redis has them, when this process has seen the pair."""
     global _redis_paused_until
-    dbk = _url_key(db.engine().url.render_as_string(hide_password=True))
+    dbk = db.database_key()
     ids = _ids.get((dbk, procedure, office))
     client = db.async_redis()
     if ids is None or client is None or clock.monotonic() < _redis_paused_until:
@@ -188,21 +216,28 @@ async def kept_answer(procedure: str, office: str, lang: str, now: datetime) -> 
         return None
     if grid is None or seats is None:
         return None
-    return _current(_answers.get((dbk, *ids, lang)), Pair(*ids, int(grid), int(seats)), to_utc(now))
+    return dbk, Pair(*ids, int(grid), int(seats))
 
 
 def answer_for(session: Session, procedure: str, office: str, lang: str, now: datetime) -> Answer | None:
     """The shared answer of a pair named by its slugs, its versions read from the database (and written to Redis
     for the shortcut); None when the office does not book that procedure."""
-    read_at, dbk = clock.monotonic(), _db_key(session)
+    read_at = clock.monotonic()
     pair = pair_of(session, procedure, office)
     if pair is None:
-        _ids.pop((dbk, procedure, office), None)
+        _ids.pop((_db_key(session), procedure, office), None)
         return None
+    remember(session, procedure, office, pair, read_at)
+    return answer(session, procedure, office, pair, lang, now)
+
+
+def remember(session: Session, procedure: str, office: str, pair: Pair, read_at: float) -> None:
+    """Let later requests check this process's copies of the pair against Redis (`kept_answer`, `kept_calendar`):
+    the pair's ids by its slugs here, its versions there, read from the database at monotonic time `read_at`."""
+    dbk = _db_key(session)
     _ids[(dbk, procedure, office)] = (pair.procedure_id, pair.office_id)
     if clock.monotonic() - read_at < 5:  # never seed a read older than a commit's versions could have lived
         _publish(dbk, {(pair.procedure_id, pair.office_id): (pair.grid, pair.seats)})
-    return answer(session, procedure, office, pair, lang, now)
 
 
 # ---- the capacity grid and the seat counts -------------------------------------------------------------------
@@ -245,16 +280,17 @@ def frame(session: Session, pair: Pair, now: datetime) -> Frame:
     now = to_utc(now)
     key = (_db_key(session), pair.procedure_id, pair.office_id)
     kept = _kept(_frames, key, session)
-    if kept and kept.grid == pair.grid and kept.since <= now < kept.valid_until:
+    if kept and kept.grid == pair.grid and kept.since - EARLIER <= now < kept.valid_until:
         return kept
-    procedure = session.get(Procedure, pair.procedure_id)
+    procedure, office = session.get(Procedure, pair.procedure_id), session.get(Office, pair.office_id)
     window = booking_window(session, procedure, now)
     today = now.astimezone(TZ).date()
     capacity = {s: c for s, c in _grid(session, pair, procedure, today, window.last) if s >= window.earliest}
     ends = [local_to_utc(today + timedelta(days=1), time(0)) or now + timedelta(hours=1), window.next_release]
     if capacity:  # the first slot leaves the window when its notice begins
         ends.append(next(iter(capacity)) - (window.earliest - now))
-    built = Frame(pair.grid, window, capacity, now, min(t for t in ends if t is not None))
+    booked = Booked(office.slug, office.name, procedure.requires_document, procedure.high_demand)
+    built = Frame(pair.grid, booked, window, capacity, now, min(t for t in ends if t is not None))
     _keep(_frames, key, built, session)
     return built
 
@@ -262,7 +298,7 @@ def frame(session: Session, pair: Pair, now: datetime) -> Frame:
 def _current(kept, pair: Pair, now: datetime):
     """A kept copy as fresh as the versions read (or fresher: another request read them later) and not yet ended
     by the clock; else None."""
-    if kept and kept.grid >= pair.grid and kept.seats >= pair.seats and kept.since <= now < kept.valid_until:
+    if kept and kept.grid >= pair.grid and kept.seats >= pair.seats and kept.since - EARLIER <= now < kept.valid_until:
         return kept
     return None
 
@@ -289,15 +325,16 @@ def _build_calendar(session: Session, pair: Pair, key: tuple, now: datetime) -> 
     taken = taken_seats(session, pair.office_id, pair.procedure_id, starts[0], starts[-1] + timedelta(seconds=1),
                         now) if starts else Counter()
     until = min(t for t in (fr.valid_until, _next_expiry(session, pair, now)) if t is not None)
-    built = Calendar(pair.grid, pair.seats, fr.window, tuple(Slot(s, c, taken[s]) for s, c in fr.capacity.items()),
-                     now, until)
+    seats = tuple(Slot(s, c, taken[s]) for s, c in fr.capacity.items())
+    built = Calendar(pair.grid, pair.seats, fr.booked, fr.window, seats, now, until)
     _keep(_calendars, key, built, session)
     return built
 
 
-def slot_at(session: Session, pair: Pair, starts_at: datetime, now: datetime) -> Slot | None:
-    """The pair's bookable slot starting then, from the shared calendar; None when no slot starts then."""
-    return calendar(session, pair, now).by_start.get(to_utc(starts_at))
+def kept_copy(session: Session, pair: Pair, now: datetime) -> Calendar | None:
+    """The pair's calendar when a copy exact for these versions is kept, without building one (None otherwise)."""
+    key = (_db_key(session), pair.procedure_id, pair.office_id)
+    return _current(_kept(_calendars, key, session), pair, to_utc(now))
 
 
 def slots_between(session: Session, pair: Pair, first: date, last: date, now: datetime) -> list[Slot]:

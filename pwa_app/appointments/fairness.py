@@ -172,18 +172,24 @@ def challenge() -> dict:
 
 def spend_challenge(session: Session, payload: str | None) -> bool:
     """True once for a valid, unexpired solution; a replay of the same solution is refused."""
+    if not valid_proof(payload):
+        return False
+    signature = _signature(payload)
+    expires = utcnow() + timedelta(minutes=CHALLENGE_MINUTES + 5)
+    return once.insert_ignoring_duplicates(session, UsedChallenge, [{"signature": signature,
+                                                                    "expires_at": expires}]) == 1
+
+
+def valid_proof(payload: str | None) -> bool:
+    """A solution that is right and unexpired (whether it was spent is for `spend_challenge` to tell)."""
     if not payload:
         return False
     try:
         ok, _ = altcha.verify_solution_v1(payload, secret().decode(), check_expires=True)
-        signature = _signature(payload)
+        _signature(payload)
     except Exception:  # noqa: BLE001  (any malformed payload is simply not a valid proof)
         return False
-    if not ok:
-        return False
-    expires = utcnow() + timedelta(minutes=CHALLENGE_MINUTES + 5)
-    return once.insert_ignoring_duplicates(session, UsedChallenge, [{"signature": signature,
-                                                                    "expires_at": expires}]) == 1
+    return bool(ok)
 
 
 def drop_spent_challenges(session: Session, now: datetime) -> int:

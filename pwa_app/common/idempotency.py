@@ -56,6 +56,26 @@ def run_once(
     return status, body
 
 
+SEEN_SECONDS = 86400  # how long Redis remembers that a key was sent (a device resends within hours, not days)
+
+
+async def first_sight(key: str | None) -> bool:
+    """True when the key reaches this installation for the first time, as Redis tells (remembered from now on):
+    no earlier request with it can be running or answered, except one answered before Redis lost its keys, which
+    `answered` finds. False without Redis, or when it cannot tell."""
+    client = db.async_redis()
+    if not key or client is None:
+        return False
+    try:
+        return bool(await client.set(f"cita:seen:{db.database_key()}:{key}", 1, nx=True, ex=SEEN_SECONDS))
+    except Exception:  # noqa: BLE001  (Redis down: the database path decides)
+        return False
+
+
+def answered(session: Session, key: str) -> bool:
+    return session.get(IdempotencyRecord, key) is not None
+
+
 def _claim(session: Session, key: str, operation: str, digest: str) -> IdempotencyRecord | None:
     """Claim the key with a row inserted now, or return the answer it already has. A request carrying the same key
     while the first is running waits on that row (PostgreSQL; on SQLite the database's write lock is taken

@@ -5,7 +5,7 @@ from sqlalchemy import event, inspect, update
 from sqlalchemy.orm import Session as OrmSession
 
 from pwa_app.models.appointments import Appointment, Hold
-from pwa_app.models.catalogue import Closure, Municipality, Procedure, ProcedureOffice, Schedule
+from pwa_app.models.catalogue import Closure, Municipality, Office, Procedure, ProcedureOffice, Schedule
 
 
 # ---- the availability versions, bumped in the transaction of every change -----------------------------------
@@ -41,6 +41,8 @@ def _pairs_changed(session) -> tuple[set, set]:
                 grids |= {(None, o) for o in _values(obj, "office_id", dirty)}  # no office: a holiday, all of them
             elif isinstance(obj, Procedure):
                 grids.add((obj.id, None))
+            elif isinstance(obj, Office):  # its name is in the answers that refuse a time (availability.Booked)
+                grids.add((None, obj.id))
             elif isinstance(obj, Municipality):
                 grids.add((None, None))
     return seats, grids

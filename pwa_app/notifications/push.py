@@ -95,7 +95,7 @@ KEEP = timedelta(days=30)  # sent and failed deliveries, and old events, are pur
 STALE = timedelta(days=400)  # a subscription neither updated nor sent to for this long is forgotten
 
 
-DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "webpush.services.mozilla.com", "notify.windows.com", "webpush.apple.com")
+DEFAULT_PUSH_HOSTS = ("fcm.googleapis.com", "push.services.mozilla.com", "notify.windows.com", "push.apple.com")
 
 
 # Message texts (English msgids; translated through the gettext catalogues into the subscriber's language).

@@ -109,7 +109,7 @@ async def worker() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pwa_app.notifications.push")
+    parser = argparse.ArgumentParser(prog="python -m pwa_app.notifications.worker")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("key", help="print the VAPID public key (the page's applicationServerKey) and the key file")
     notice = sub.add_parser("notice", help="send a notice to everyone following a topic")

@@ -16,7 +16,7 @@ from pwa_app.service_requests.workflow import change_status
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pwa_app.service_requests.rules")
+    parser = argparse.ArgumentParser(prog="python -m pwa_app.service_requests")
     sub = parser.add_subparsers(dest="command", required=True)
     show = sub.add_parser("show", help="print a request's tracking view as JSON")
     show.add_argument("code")

@@ -208,7 +208,7 @@ def open311_post(client, headers=None, **fields):
     form = {"service_code": "alumbrado-publico", "description": "Farola apagada en la esquina con la plaza.",
             "lat": "40.6101", "long": "-3.9012", "address_string": "Calle Real, 3", "first_name": "Lucía",
             "email": "lucia@example.com", **fields}
-    return client.post("/api/open311/v2/rules.json", data=form, headers=headers)
+    return client.post("/api/open311/v2/requests.json", data=form, headers=headers)
 
 
 def test_open311_posts_are_limited_per_address_and_per_key(api, monkeypatch):
@@ -268,7 +268,7 @@ def test_the_staff_api_refuses_other_sites(client, staff_env):
                              follow_redirects=False).status_code == 303
     assert staff_client.get("/api/staff/me").status_code == 200
     assert staff_client.get("/api/staff/me", headers={"Origin": "http://testserver"}).status_code == 200
-    for path in ("/api/staff/me", "/api/staff/reports.csv", "/api/staff/survey.csv"):
+    for path in ("/api/staff/me", "/api/staff/reports.csv", "/api/staff/feedback.csv"):
         r = staff_client.get(path, headers={"Origin": "https://evil.example"})
         assert r.status_code == 403, (path, r.status_code)
 

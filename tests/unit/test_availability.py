@@ -205,3 +205,16 @@ def test_with_redis_a_kept_answer_is_checked_against_the_versions_there_without_
     assert api.get(address).json() == first
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # Redis down: the database answers
     assert api.get(address).json() == first
+
+
+def test_a_copy_built_a_moment_later_serves_a_request_that_read_the_clock_just_before(session, clock):
+    """In a rush requests read the clock, then wait their turn: one that finds a copy built a second after its
+    own clock reading uses it instead of building its own (and making the next request build again)."""
+    from .test_booking_cost import statements
+
+    pair = availability.pair_of(session, PADRON, NORTE)
+    later = availability.calendar(session, pair, clock.now + timedelta(seconds=2))
+    with statements(session.get_bind()) as seen:
+        assert availability.calendar(session, pair, clock.now) is later
+    assert seen == []
+    assert availability.calendar(session, pair, clock.now - timedelta(hours=1)) is not later  # a clock set back

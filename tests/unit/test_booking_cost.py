@@ -87,3 +87,53 @@ def test_expired_holds_and_lapsed_pendings_are_left_to_the_worker(session, clock
     session.expire_all()
     assert session.exec(select(Hold).where(Hold.id == other)).first() is None
     assert session.exec(select(Appointment).where(Appointment.status == "booked")).all()
+
+
+def test_with_redis_a_full_time_is_refused_at_once_with_the_answer_the_database_gives(api, monkeypatch):
+    """The rush's hot slot: a time the kept calendar (exact by the versions in Redis) shows full is refused with
+    one read (the key's stored answer) and the same 409 as the booking path's; a resend of a booked key, a key seen
+    before (its first request may still be running) and a missing proof of work still go the database's way."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/9"
+    store = redis.Redis.from_url(url)
+    store.flushdb()
+    monkeypatch.setenv("REDIS_URL", url)
+    start = free_start(api)
+    body = {**person(), "procedure": PADRON, "office": NORTE, "start": start, "email": ""}
+    first = {}
+    for n, dni in enumerate(("12345678Z", "87654321X")):  # capacity 2
+        first[n] = api.post("/api/v1/appointments", json={**body, "document": dni},
+                            headers={"Idempotency-Key": f"hot-slot-{n}"})
+        assert first[n].status_code == 201, first[n].text
+    api.get(f"/api/v1/availability?procedure={PADRON}&office={NORTE}")  # the calendar is kept, the versions seeded
+    late = {**body, "document": "11111111H"}
+    with statements(db.engine()) as seen:
+        at_once = api.post("/api/v1/appointments", json=late, headers={"Idempotency-Key": "hot-slot-late-1"})
+    assert at_once.status_code == 409 and at_once.json()["codes"] == {"slot": "taken"}
+    assert len(seen) == 1, seen  # the key's stored answer, looked up
+
+    store.set(f"cita:seen:{db.database_key()}:hot-slot-late-2", 1)  # as if its first try were still running
+    with statements(db.engine()) as seen:
+        slow = api.post("/api/v1/appointments", json=late, headers={"Idempotency-Key": "hot-slot-late-2"})
+    assert len(seen) > 1 and slow.status_code == 409
+    assert at_once.json() == slow.json() and at_once.headers["cache-control"] == slow.headers["cache-control"]
+
+    for key in store.scan_iter("cita:versions:*"):  # no change for a while: Redis forgot the versions
+        store.delete(key)
+    assert api.post("/api/v1/appointments", json=late, headers={"Idempotency-Key": "hot-slot-late-4"}).json() == \
+        slow.json()  # refused by the database, which writes the versions back for the next ones
+    with statements(db.engine()) as seen:
+        assert api.post("/api/v1/appointments", json=late, headers={"Idempotency-Key": "hot-slot-late-5"}).json() == \
+            slow.json()
+    assert len(seen) == 1
+
+    for key in store.scan_iter("cita:seen:*"):  # Redis lost the keys it had seen: the stored answer still counts
+        store.delete(key)
+    again = api.post("/api/v1/appointments", json={**body, "document": "87654321X"},
+                     headers={"Idempotency-Key": "hot-slot-1"})
+    assert again.status_code == 201 and again.json()["code"] == first[1].json()["code"]
+    unproven = api.post("/api/v1/appointments", json={**late, "altcha": ""},
+                        headers={"Idempotency-Key": "hot-slot-late-3"})
+    assert unproven.status_code == 428
+    store.flushdb()

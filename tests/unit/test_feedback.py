@@ -128,11 +128,11 @@ def test_api_survey_once_per_key_and_translated_refusals(client, people, session
                              headers={"Idempotency-Key": uuid.uuid4().hex})
     assert suggestion.status_code == 201 and suggestion.json()["request"]["code"] == suggestion.json()["code"]
     # The staff CSV: signed-in staff with the reports permission only, anonymous rows.
-    assert client.get("/api/staff/survey.csv").status_code == 401
+    assert client.get("/api/staff/feedback.csv").status_code == 401
     client.cookies.set(auth.COOKIE, people["desk"][1])
-    assert client.get("/api/staff/survey.csv").status_code == 403
+    assert client.get("/api/staff/feedback.csv").status_code == 403
     client.cookies.set(auth.COOKIE, people["admin"][1])
-    answer = client.get("/api/staff/survey.csv", params={"from": "2026-12-01", "to": "2026-12-31"})
+    answer = client.get("/api/staff/feedback.csv", params={"from": "2026-12-01", "to": "2026-12-31"})
     lines = answer.text.lstrip("\ufeff").splitlines()
     assert answer.status_code == 200 and len(lines) == 2 and lines[1].startswith("2026-12-02;")
     assert "Fotocopia del contrato de alquiler" in lines[1] and appt.code not in answer.text

@@ -39,7 +39,7 @@ def fresh_limits(monkeypatch):
 def post(api, **fields):
     form = {"service_code": "alumbrado-publico", "description": "Farola apagada en la esquina con la plaza.",
             "lat": "40.6101", "long": "-3.9012", "address_string": "Calle Real, 3", **PERSON, **fields}
-    return api.post(f"{V2}/rules.json", data={k: v for k, v in form.items() if v is not None})
+    return api.post(f"{V2}/requests.json", data={k: v for k, v in form.items() if v is not None})
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def test_only_the_text_staff_approved_is_published(api, engine, posted):
     url = f"{V2}/requests/{posted['service_request_id']}.json"
     english = api.get(url, params={"lang": "en"}).json()[0]
     assert english["description"] == "Street light out or faulty" and english["address"] is None
-    assert "Farola apagada en la esquina" not in api.get(f"{V2}/rules.json").text
+    assert "Farola apagada en la esquina" not in api.get(f"{V2}/requests.json").text
     with Session(engine, expire_on_commit=False) as s:
         req = rules.find_public(s, posted["service_request_id"])
         workflow.publish_text(s, req, "Farola apagada.", "Calle Real")
@@ -153,11 +153,11 @@ def test_status_is_open_or_closed_with_the_latest_public_note(api, engine, poste
 
 def test_private_types_are_never_listed_nor_found(api, engine, posted):
     hidden = private_request(engine)
-    listed = api.get(f"{V2}/rules.json").json()
+    listed = api.get(f"{V2}/requests.json").json()
     assert [i["service_request_id"] for i in listed] == [posted["service_request_id"]]
     assert api.get(f"{V2}/requests/{hidden.public_id}.json").status_code == 404
-    assert api.get(f"{V2}/rules.json", params={"service_request_id": hidden.public_id}).json() == []
-    assert "alquiler" not in api.get(f"{V2}/rules.json", params={"service_code": "ayuda-social"}).text
+    assert api.get(f"{V2}/requests.json", params={"service_request_id": hidden.public_id}).json() == []
+    assert "alquiler" not in api.get(f"{V2}/requests.json", params={"service_code": "ayuda-social"}).text
     refused = post(api, service_code="ayuda-social")
     assert refused.status_code == 404 and refused.json()[0]["code"] == 404
 
@@ -189,7 +189,7 @@ def test_list_filters(api, engine):
         s.commit()
 
     def ids(**params):
-        r = api.get(f"{V2}/rules.json", params=params)
+        r = api.get(f"{V2}/requests.json", params=params)
         assert r.status_code == 200, r.text
         return [i["service_request_id"] for i in r.json()]
 
@@ -215,7 +215,7 @@ def test_list_filters(api, engine):
     {"status": "pending"},
 ])
 def test_bad_filters_are_400(api, params):
-    r = api.get(f"{V2}/rules.json", params=params)
+    r = api.get(f"{V2}/requests.json", params=params)
     assert r.status_code == 400 and r.json()[0]["code"] == 400
 
 
@@ -223,7 +223,7 @@ def test_at_most_1000_results(api, engine, monkeypatch):
     assert open311.MAX_RESULTS == 1000 and open311.MAX_SPAN == timedelta(days=90)
     monkeypatch.setattr(open311, "MAX_RESULTS", 3)  # the same cap, without inserting a thousand rows
     make_requests(engine, 5, datetime.now(timezone.utc) - timedelta(days=1), timedelta(minutes=1))
-    assert len(api.get(f"{V2}/rules.json").json()) == 3
+    assert len(api.get(f"{V2}/requests.json").json()) == 3
 
 
 @pytest.mark.parametrize("fields, status, mentions", [
@@ -253,8 +253,8 @@ def test_post_with_api_keys_configured(api, monkeypatch):
 def test_post_is_idempotent_with_a_key(api, engine):
     headers = {"Idempotency-Key": "open311-key-0001"}
     form = {"service_code": "alumbrado-publico", "description": "Farola apagada.", "address_string": "Calle Real"}
-    first = api.post(f"{V2}/rules.json", data=form, headers=headers)
-    again = api.post(f"{V2}/rules.json", data=form, headers=headers)
+    first = api.post(f"{V2}/requests.json", data=form, headers=headers)
+    again = api.post(f"{V2}/requests.json", data=form, headers=headers)
     assert first.status_code == 200 and first.json() == again.json()
     with Session(engine) as s:
         assert len(s.exec(select(ServiceRequest)).all()) == 1
@@ -285,8 +285,8 @@ def test_reads_are_rate_limited(api, posted, monkeypatch):
     monkeypatch.setenv("CITA_RATE_OPEN311", "2/60")
     ratelimit.limiter.cache_clear()
     assert api.get(f"{V2}/services.json").status_code == 200
-    assert api.get(f"{V2}/rules.json").status_code == 200
-    for path in ("/services.json", "/rules.json", f"/requests/{posted['service_request_id']}.json"):
+    assert api.get(f"{V2}/requests.json").status_code == 200
+    for path in ("/services.json", "/requests.json", f"/requests/{posted['service_request_id']}.json"):
         r = api.get(V2 + path)
         assert r.status_code == 429
         assert int(r.headers["retry-after"]) >= 1

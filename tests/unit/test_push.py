@@ -201,7 +201,7 @@ def test_the_browsers_push_services_are_accepted(monkeypatch):
         "https://web.push.apple.com/QGuQyavXutnMH", "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAD"))
     assert not push.check_endpoint("https://fcm.googleapis.com.evil.example/x")
     monkeypatch.setenv("CITA_PUSH_HOSTS", "*")
-    assert push.check_endpoint("https://webpush.example.org/x") and not push.check_endpoint("https://localhost/x")
+    assert push.check_endpoint("https://push.example.org/x") and not push.check_endpoint("https://localhost/x")
 
 
 # --- reminders ------------------------------------------------------------------------------------------------

@@ -219,7 +219,7 @@ def test_openapi_documents_the_requests_api(api):
     for path in ("/api/v1/request-types", "/api/v1/requests", "/api/v1/requests/{code}",
                  "/api/v1/requests/lookup", "/api/v1/requests/{code}/replies",
                  "/api/v1/requests/{code}/attachments/{n}", "/api/open311/v2/services.json",
-                 "/api/open311/v2/rules.json", "/api/open311/v2/requests/{service_request_id}.json"):
+                 "/api/open311/v2/requests.json", "/api/open311/v2/requests/{service_request_id}.json"):
         assert path in paths, path
 
 
