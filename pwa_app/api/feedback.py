@@ -27,8 +27,8 @@ from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.idempotency import KeyReused, run_once, valid_key
 from pwa_app.common.messages import ERRORS
-from pwa_app.feedback import survey
-from pwa_app.feedback.survey import FeedbackError
+from pwa_app.feedback import surveys
+from pwa_app.feedback.surveys import FeedbackError
 from pwa_app.service_requests import views
 
 router = APIRouter(tags=["feedback"])
@@ -58,7 +58,7 @@ class FeedbackIn(BaseModel):
 
 def refused(status: int, codes: dict[str, str], lang: str, **extra) -> JSONResponse:
     lang = pick_lang(lang)
-    table = {**ERRORS, **survey.FEEDBACK_ERRORS}
+    table = {**ERRORS, **surveys.FEEDBACK_ERRORS}
     messages = {f: gettext(lang, table.get(c, ERRORS["bad_request"])) for f, c in codes.items()}
     return JSONResponse({"errors": messages, "codes": codes, **extra}, status_code=status)
 
@@ -78,9 +78,9 @@ def post_feedback(request: Request, data: FeedbackIn, idempotency_key: str | Non
 
     def action():
         if data.kind == "survey":
-            survey.answer_survey(session, raw)
+            surveys.answer_survey(session, raw)
             return 201, {"kind": "survey", "code": ""}
-        _, req = survey.submit_suggestion(session, raw)
+        _, req = surveys.submit_suggestion(session, raw)
         if req is None:
             return 201, {"kind": "suggestion", "code": ""}
         view = views.request_view(session, req, data.lang)
@@ -114,5 +114,5 @@ def feedback_csv(
     office: str | None = Query(None, max_length=80),
     session: Session = Depends(get_session),
 ):
-    return period_csv(request, session, from_, to, office, rows_of=survey.csv_rows, to_csv=survey.to_csv,
+    return period_csv(request, session, from_, to, office, rows_of=surveys.csv_rows, to_csv=surveys.to_csv,
                       action="feedback.export", name="cita-opiniones")

@@ -12,7 +12,7 @@ from components.layout import loading, page
 from components.ui import back_link, button, checkbox, field, link_button, notice
 from components.views import AppointmentView
 from pwa_app.common.messages import ERRORS, translated
-from pwa_app.feedback.survey import FEEDBACK_ERRORS
+from pwa_app.feedback.surveys import FEEDBACK_ERRORS
 from pwa_app.routes import APPOINTMENT, MY_APPOINTMENTS, SERVICE_REQUEST, citizen
 
 MODULE = "$/public/feedback.js"

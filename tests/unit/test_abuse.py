@@ -333,10 +333,10 @@ def test_personal_data_is_never_kept_in_an_http_cache(api, booked):
 
 def test_every_csv_export_defuses_formulas():
     from pwa_app.staff import reports
-    from pwa_app.feedback import survey
+    from pwa_app.feedback import surveys
 
     row = ["2026-12-01", "=HYPERLINK(\"http://evil.example\",\"x\")", "+1", 3, 1.5, "-2", "@SUM(A1)"]
-    for export in (reports.to_csv, survey.to_csv):
+    for export in (reports.to_csv, surveys.to_csv):
         cells = export([row]).splitlines()[1].split(";")
         assert cells[1].startswith("\"'=HYPERLINK") and cells[2] == "'+1" and cells[5] == "'-2" \
             and cells[6] == "'@SUM(A1)", export
