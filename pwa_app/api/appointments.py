@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from pwa_app import db
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, Refused, client_address, error, get_session, idempotent_write, slot_view
-from pwa_app.appointments import availability, booking, calendar_file, fairness
+from pwa_app.appointments import availability, availability_body, booking, calendar_file, calendars, fairness
 from pwa_app.appointments.booking import BookingError
 from pwa_app.appointments.slots import TZ
 from pwa_app.catalogue import published
@@ -121,7 +121,7 @@ def availability_from_database(request: Request, procedure: str, office: str, fr
             window = availability.calendar(session, pair, now).window
             first = from_ or now.astimezone(TZ).date()
             last = min(to or window.last, first + timedelta(days=availability.MAX_DAYS))
-            return availability.body(procedure, office, window,
+            return availability_body.body(procedure, office, window,
                                      availability.slots_between(session, pair, first, last, now), first, last, lang)
         shared = availability.answer_for(session, procedure, office, lang, now)
         return shared_response(request, shared) if shared else unknown_pair(session, procedure, office, lang)
@@ -135,7 +135,7 @@ def unknown_pair(session: Session, procedure: str, office: str, lang: str) -> JS
     return error(404, {"office": "unknown_office"}, lang)
 
 
-def shared_response(request: Request, shared: availability.Answer | published.Answer) -> Response:
+def shared_response(request: Request, shared: calendars.Answer | published.Answer) -> Response:
     """Bytes gzipped once for everyone: as they are to a phone that takes gzip, 304 to one that has them."""
     headers = {"ETag": shared.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
     if request.headers.get("if-none-match") == shared.etag:

@@ -36,14 +36,12 @@ from pwa_app import proxy
 from pwa_app.api.common import client_address, get_session
 from pwa_app.api.service_requests import file_response
 from pwa_app.appointments import fairness
-from pwa_app.common import ratelimit
+from pwa_app.common import ratelimit, times
 from pwa_app.common.i18n import LANGUAGES, TZ, gettext, local, long_day_label, pick_lang
 from pwa_app.common.idempotency import KeyReused, run_once, valid_key
 from pwa_app.common.messages import ERRORS, TRACKING
 from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
-from pwa_app.service_requests import intake, views
-from pwa_app.common import times
-from pwa_app.service_requests import rules
+from pwa_app.service_requests import intake, rules, views
 from pwa_app.service_requests.rules import CLOSED, ServiceRequestError
 from pwa_app.service_requests.views import Content
 

@@ -23,8 +23,7 @@ from pwa_app.common import ratelimit
 from pwa_app.common.i18n import gettext, pick_lang
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import Office, PushSubscription, PushTopic
-from pwa_app.notifications import webpush
-from pwa_app.notifications import push
+from pwa_app.notifications import push, webpush
 from pwa_app.staff import audit
 from pwa_app.staff.permissions import Viewer
 

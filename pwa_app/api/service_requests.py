@@ -28,8 +28,7 @@ from pwa_app.api.service_request_schemas import ErrorOut, LookupOut, RequestType
 from pwa_app.common import ratelimit
 from pwa_app.common.i18n import pick_lang
 from pwa_app.models import IdempotencyRecord
-from pwa_app.service_requests import intake, views
-from pwa_app.service_requests import rules
+from pwa_app.service_requests import intake, rules, views
 from pwa_app.service_requests.rules import MAX_BASE64, MAX_FILES, ServiceRequestError
 
 router = APIRouter(prefix="/api/v1", tags=["requests"])

@@ -25,94 +25,31 @@ import logging
 import threading
 import time as clock
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import cached_property, lru_cache
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, func, select
 
 from pwa_app import db
-from pwa_app.appointments.slots import (
-    TZ, Slot, Window, booking_window, closed_days, local_to_utc, schedule_starts, taken_seats,
-)
+from pwa_app.appointments.availability_body import body
+from pwa_app.appointments.calendars import Answer, Booked, Calendar, Frame, Pair
+from pwa_app.appointments.slots import TZ, Slot, booking_window, closed_days, local_to_utc, schedule_starts, taken_seats
 from pwa_app.common.times import to_utc
-from pwa_app.common.i18n import day_label, gettext, local, long_day_label, month_label, time_label
-from pwa_app.common.messages import RELEASE
 from pwa_app.models import BUMPED, CHANGED, Appointment, Hold, Office, Procedure, ProcedureOffice, Schedule
+
 
 log = logging.getLogger(__name__)
 MAX_DAYS = 92  # one answer covers at most this many days
 KEPT = 4096  # answers and calendars kept per process, at most
 VERSIONS_TTL = 30  # seconds Redis keeps a pair's versions after their last change
 REDIS_PAUSE = 5  # seconds without the Redis shortcut after Redis failed to answer
+
+
 # A copy built a moment after a request read the clock serves that request too (it is answered later still):
 # requiring `since <= now` had requests in a rush rebuilding copies for each other. A clock set back further gets
 # its own copy.
 EARLIER = timedelta(seconds=5)
-
-
-@dataclass(frozen=True)
-class Pair:
-    """A procedure at an office, with the versions of its availability as the database has them now."""
-
-    procedure_id: int
-    office_id: int
-    grid: int
-    seats: int
-
-
-@dataclass(frozen=True)
-class Booked:
-    """What a refusal needs of a pair without the database: the office as citizens see it and the procedure's
-    booking rules. An office or procedure edit bumps the grid version (models.py), so it is kept with the frame."""
-
-    office_slug: str
-    office_name: str
-    requires_document: bool
-    high_demand: bool
-
-
-@dataclass(frozen=True)
-class Frame:
-    """The slow-changing part: the booking window and every bookable slot start in it with its capacity."""
-
-    grid: int
-    booked: Booked
-    window: Window
-    capacity: dict[datetime, int]  # in time order
-    since: datetime  # built at; right from then until valid_until (a clock set back gets a new one)
-    valid_until: datetime
-
-
-@dataclass(frozen=True)
-class Calendar:
-    """Every bookable slot of a pair from now to the end of its booking window, with its seats taken."""
-
-    grid: int
-    seats: int
-    booked: Booked
-    window: Window
-    slots: tuple[Slot, ...]
-    since: datetime
-    valid_until: datetime
-
-    @cached_property
-    def by_start(self) -> dict[datetime, Slot]:
-        return {s.starts_at: s for s in self.slots}
-
-
-@dataclass(frozen=True)
-class Answer:
-    grid: int
-    seats: int
-    since: datetime
-    valid_until: datetime
-    etag: str
-    gz: bytes
-
-
 _grids: dict[tuple, tuple[tuple[datetime, int], ...]] = {}
 _frames: dict[tuple, Frame] = {}
 _calendars: dict[tuple, Calendar] = {}
@@ -340,44 +277,6 @@ def kept_copy(session: Session, pair: Pair, now: datetime) -> Calendar | None:
 def slots_between(session: Session, pair: Pair, first: date, last: date, now: datetime) -> list[Slot]:
     """The pair's bookable slots between two local days, from the shared calendar."""
     return [s for s in calendar(session, pair, now).slots if first <= s.starts_at.astimezone(TZ).date() <= last]
-
-
-# ---- the answer ----------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=4096)
-def _day(day: date, lang: str) -> tuple[str, str]:
-    return day.isoformat(), day_label(day, lang)
-
-
-@lru_cache(maxsize=65536)
-def _time(moment: datetime, lang: str) -> tuple[str, str]:
-    return moment.isoformat(), time_label(moment, lang)
-
-
-def body(procedure: str, office: str, window: Window, slots: list[Slot], first: date, last: date, lang: str) -> dict:
-    """The availability answer: days between `first` and `last` with their slots (free seats each), how many free
-    times each day has, and the earliest free time (which office has the soonest is said from it)."""
-    days: dict[date, dict] = {}
-    for s in slots:
-        moment = local(s.starts_at)
-        if not first <= moment.date() <= last:
-            continue
-        if (day := days.get(moment.date())) is None:
-            iso, label = _day(moment.date(), lang)
-            day = days[moment.date()] = {"date": iso, "label": label, "free": 0, "slots": []}
-        iso, label = _time(moment, lang)
-        day["free"] += s.free > 0  # free times, as the citizen sees them (not seats: 18 times, not 54)
-        day["slots"].append({"start": iso, "time": label, "free": s.free})
-    months = {d.strftime("%Y-%m"): month_label(d, lang) for d in days}
-    soonest = next(({"start": s["start"], "label": f"{d['label']} · {s['time']}"} for d in days.values()
-                    for s in d["slots"] if s["free"] > 0), None)
-    release = local(window.next_release) if window.next_release else None
-    return {"procedure": procedure, "office": office, "from": first.isoformat(), "to": last.isoformat(),
-            "horizon": window.last.isoformat(), "months": months, "days": list(days.values()), "earliest": soonest,
-            "next_release": release.isoformat() if release else None,
-            "next_release_label": gettext(lang, RELEASE).format(day=long_day_label(release.date(), lang),
-                                                                time=time_label(release, lang)) if release else ""}
 
 
 def answer(session: Session, procedure: str, office: str, pair: Pair, lang: str, now: datetime) -> Answer:

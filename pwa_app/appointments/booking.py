@@ -10,23 +10,25 @@ import re
 import secrets
 import time
 import zlib
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, true, union_all
 from sqlmodel import Session, select, text, update
 
 from pwa_app import db
-from pwa_app.appointments import availability, fairness
+from pwa_app.appointments import availability, calendars, fairness
+from pwa_app.appointments.details import clean_details
 from pwa_app.appointments.slots import TZ, Slot, not_lapsed
 from pwa_app.common import codes, events
-from pwa_app.common.documents import DocumentError, check_document, last_four
+from pwa_app.common.documents import last_four
 from pwa_app.common.errors import DomainError
-from pwa_app.common.text import EMAIL_MAX, EMAIL_RE, NAME_MAX, PHONE_RE, UNSAFE_RE
 from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice
 
+
 ACTIVE = ("booked", "checked_in")
+
+
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
 CONFIRM_MINUTES = float(os.environ.get("CITA_CONFIRM_MINUTES") or 30)
 ALTERNATIVES = 5  # free times offered with a refusal
@@ -40,49 +42,6 @@ class BookingError(DomainError):
         super().__init__(errors)
         self.alternatives = alternatives or []
         self.procedure = procedure  # the alternatives' procedure, when the citizen did not name it (a confirmation)
-
-
-@dataclass
-class Details:
-    name: str = ""
-    document: str = ""
-    phone: str = ""
-    email: str = ""
-    consent: bool = False
-    lang: str = "es"
-    errors: dict[str, str] = field(default_factory=dict)
-
-
-def clean_details(raw: dict, needs_document: bool, needs_email: bool = False) -> Details:
-    """Normalise and check what the citizen typed; `errors` lists every problem at once."""
-    d = Details(lang=str(raw.get("lang") or "es")[:5])
-    d.name = " ".join(str(raw.get("name") or "").split())
-    if not d.name:
-        d.errors["name"] = "required"
-    elif len(d.name) > NAME_MAX:
-        d.errors["name"] = "too_long"
-    elif UNSAFE_RE.search(d.name):
-        d.errors["name"] = "chars"
-    document = str(raw.get("document") or "")
-    if needs_document or document.strip():
-        try:
-            d.document = check_document(document)
-        except DocumentError as exc:
-            d.errors["document"] = exc.form_code
-    d.phone = re.sub(r"[\s().-]", "", str(raw.get("phone") or ""))
-    if d.phone and not PHONE_RE.match(d.phone):
-        d.errors["phone"] = "phone"
-    elif not d.phone and not needs_document and "document" not in d.errors and not d.document:
-        d.errors["phone"] = "phone_for_lookup"  # the verifier must come from somewhere
-    d.email = str(raw.get("email") or "").strip()
-    if d.email and (len(d.email) > EMAIL_MAX or not EMAIL_RE.match(d.email)):
-        d.errors["email"] = "email"
-    elif needs_email and not d.email:
-        d.errors["email"] = "email_required"  # the confirmation link goes there
-    d.consent = raw.get("consent") in (True, "true", "on", "1", 1)
-    if not d.consent:
-        d.errors["consent"] = "consent"
-    return d
 
 
 def verifier_of(appt: Appointment) -> str:
@@ -164,7 +123,7 @@ def alternatives(
                         .where(ProcedureOffice.procedure_id == procedure.id).order_by(Office.id)).all()
     found: list[tuple[Office, Slot]] = []
     for other, grid, seats in sorted(rows, key=lambda row: row[0].id != office.id):
-        pair = availability.Pair(procedure.id, other.id, grid, seats)
+        pair = calendars.Pair(procedure.id, other.id, grid, seats)
         free = _nearest(availability.slots_between(session, pair, first, last, now), around)
         found += [(other, s) for s in free[: limit - len(found)]]
         if len(found) >= limit:
@@ -203,13 +162,13 @@ async def refusal_at_once(procedure_slug: str, office_slug: str, starts_at: date
 
 
 def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now,
-                          pair: availability.Pair | None = None) -> int:
+                          pair: calendars.Pair | None = None) -> int:
     lock_slot(session, office.id, procedure.id, starts_at)
     return _free_seat_or_alternatives(session, procedure, office, starts_at, now, pair)
 
 
 def _free_seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now,
-                               pair: availability.Pair | None = None, rows: list | None = None) -> int:
+                               pair: calendars.Pair | None = None, rows: list | None = None) -> int:
     """The seat to take (call under the slot's lock), else the refusal with the nearest free times."""
     now = to_utc(now or utcnow())
     pair = pair or availability.pair_by_id(session, procedure.id, office.id)
@@ -221,7 +180,7 @@ def _free_seat_or_alternatives(session, procedure: Procedure, office: Office, st
     return seat
 
 
-def _refuse_when_full(session: Session, procedure: Procedure, office: Office, pair: availability.Pair,
+def _refuse_when_full(session: Session, procedure: Procedure, office: Office, pair: calendars.Pair,
                       starts_at: datetime, now: datetime) -> None:
     """Refuse at once a time that the shared calendar, exact for the versions just read, shows without a free seat:
     in a rush, requests for a full time must not queue for its lock only to hear "taken". Only a kept copy is
@@ -235,7 +194,7 @@ def _refuse_when_full(session: Session, procedure: Procedure, office: Office, pa
                            alternatives(session, procedure, office, starts_at, now))
 
 
-def bookable(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office, availability.Pair]:
+def bookable(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office, calendars.Pair]:
     """The procedure, the office and their availability versions, when that office books it (one query); else the
     reason, as an error."""
     found = session.exec(select(Procedure, Office, ProcedureOffice.grid_version, ProcedureOffice.seats_version)
@@ -245,7 +204,7 @@ def bookable(session: Session, procedure_slug: str, office_slug: str) -> tuple[P
                                 Procedure.needs_appointment)).first()
     if found:
         procedure, office, grid, seats = found
-        return procedure, office, availability.Pair(procedure.id, office.id, grid, seats)
+        return procedure, office, calendars.Pair(procedure.id, office.id, grid, seats)
     procedure = session.exec(select(Procedure).where(Procedure.slug == procedure_slug)).first()
     if not procedure or not procedure.needs_appointment:
         raise BookingError({"procedure": "unknown_procedure"})

@@ -18,10 +18,9 @@ import altcha
 from sqlmodel import Session, delete, func, select
 
 from pwa_app.appointments.slots import not_lapsed
-from pwa_app.common.times import to_utc
 from pwa_app.common import once
 from pwa_app.common.documents import DocumentError, check_document, normalize_document
-from pwa_app.common.times import utcnow
+from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge
 
 HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))

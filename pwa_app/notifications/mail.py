@@ -32,7 +32,8 @@ from pathlib import Path
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from pwa_app.appointments import booking, calendar_file, fairness
+from pwa_app.appointments import calendar_file, fairness
+from pwa_app.appointments import booking
 from pwa_app.catalogue.published import Translator
 from pwa_app.common import codes, i18n, once
 from pwa_app.common.i18n import Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label

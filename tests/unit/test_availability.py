@@ -10,7 +10,7 @@ from sqlmodel import select
 from pwa_app.models import Closure, Municipality, Procedure, ProcedureOffice, Schedule
 from pwa_app.appointments import fairness
 from pwa_app.appointments import booking
-from pwa_app.appointments import availability
+from pwa_app.appointments import availability, availability_body
 from pwa_app.appointments.slots import TZ, booking_window, slots
 
 from .test_booking import NORTE, PADRON, book_ok, ids, norte_slot, person  # noqa: F401  (a fixture)
@@ -30,7 +30,7 @@ def exact(session, now, procedure=PADRON, office=NORTE, lang="es") -> dict:
     window = booking_window(session, session.get(Procedure, p), now)
     first = now.astimezone(TZ).date()
     last = min(window.last, first + timedelta(days=availability.MAX_DAYS))
-    return availability.body(procedure, office, window, slots(session, p, o, first, last, now), first, last, lang)
+    return availability_body.body(procedure, office, window, slots(session, p, o, first, last, now), first, last, lang)
 
 
 def check(session, now, **pair) -> dict:

@@ -12,8 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
-from pwa_app import db
-from pwa_app import retention
+from pwa_app import db, retention
 from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import Appointment, AuditEvent, Office, StaffSession

@@ -10,8 +10,7 @@ from sqlmodel import Session, select
 from pwa_app.api import open311
 from pwa_app.common import ratelimit
 from pwa_app.models import ServiceRequest
-from pwa_app.service_requests import intake, workflow
-from pwa_app.service_requests import rules
+from pwa_app.service_requests import intake, rules, workflow
 from tests.unit.test_tracking import JPEG
 
 V2 = "/api/open311/v2"

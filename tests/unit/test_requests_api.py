@@ -17,8 +17,7 @@ from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import Attachment, IdempotencyRecord, ServiceRequest
 from pwa_app.proxy import client_address
-from pwa_app.service_requests import workflow
-from pwa_app.service_requests import rules
+from pwa_app.service_requests import rules, workflow
 from tests.unit.test_tracking import JPEG
 
 _keys = itertools.count(1)

@@ -9,8 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from pwa_app import db
-from pwa_app import retention
+from pwa_app import db, retention
 from pwa_app.models import (
     Appointment, Attachment, AuditEvent, ContentTranslation, IdempotencyRecord, LoginAttempt, Office, Procedure,
     RequestType, ServiceRequest, StatusChange, Suggestion,

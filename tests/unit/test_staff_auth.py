@@ -14,8 +14,7 @@ from sqlmodel import Session, select
 from pwa_app import db
 from pwa_app.common.times import utcnow
 from pwa_app.models import AuditEvent, LoginAttempt, Office, StaffSession, StaffUser
-from pwa_app.staff import permissions, second_factor
-from pwa_app.staff import auth
+from pwa_app.staff import auth, permissions, second_factor
 from pwa_app.staff.auth import AuthError
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -51,10 +51,9 @@ from pwa_app import db
 from pwa_app.api import create_api
 from pwa_app.appointments import booking
 from pwa_app.appointments.slots import TZ, find_slot
-from pwa_app.common.times import to_utc
 from pwa_app.catalogue import published
 from pwa_app.common import codes
-from pwa_app.common.times import utcnow
+from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
 from tests.unit.conftest import citizen_client
 

@@ -18,8 +18,7 @@ from pwa_app.models import (
     StatusChange,
 )
 from pwa_app.seed import REQUEST_TYPES, TRANSLATABLE, seed_request_types
-from pwa_app.service_requests import __main__, intake, views, workflow
-from pwa_app.service_requests import rules
+from pwa_app.service_requests import __main__, intake, rules, views, workflow
 from pwa_app.service_requests.intake import submit
 from pwa_app.service_requests.rules import (
     CLOSED, MAX_FILE_BYTES, OPEN, STATUSES, TRANSITIONS, ServiceRequestError, WorkCalendar, due_date_for, is_overdue,
