@@ -8,7 +8,7 @@ from pwa_app import proxy, routes
 from pwa_app.api import create_api
 from pwa_app.common.i18n import LANGUAGES, RTL_LANGS, translations
 from pwa_app.common.messages import N_
-from pwa_app.notifications import worker
+from pwa_app.notifications import rounds
 from pwa_app.pages.accessibility import accessibility
 from pwa_app.pages.appointment import appointment
 from pwa_app.pages.booking import booking
@@ -84,7 +84,7 @@ app = rx.App(
 app.app_wraps.pop((5, "Overlay"), None)
 # Personal data past retention is blanked once a day (one worker does it; see pwa_app/retention.py).
 app.register_lifespan_task(scheduled_purge)
-app.register_lifespan_task(worker.worker)  # web push: reminders, fan-out and sending
+app.register_lifespan_task(rounds.worker)  # web push: reminders, fan-out and sending
 
 app.add_page(index(), route="/", title="Cita")
 for lang in LANGUAGES:

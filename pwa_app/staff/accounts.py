@@ -9,7 +9,7 @@ from pwa_app.models import AuditEvent, Department, Office, StaffOffice, StaffUse
 from pwa_app.staff import audit, permissions, second_factor
 from pwa_app.staff import auth
 from pwa_app.staff.auth import AuthError
-from pwa_app.staff.forms import flag, text_field
+from pwa_app.staff.forms import is_checked, text_field
 from pwa_app.staff.permissions import StaffError, Viewer, require
 
 
@@ -51,7 +51,7 @@ def save_user(session: Session, viewer: Viewer, user_id: int | None, data: dict)
             user = session.get(StaffUser, user_id)
             if user is None:
                 raise StaffError({"form": "not_found"})
-            if user.id == viewer.id and (role != "admin" or not flag(data.get("active", True))):
+            if user.id == viewer.id and (role != "admin" or not is_checked(data.get("active", True))):
                 raise StaffError({"role": "self"})  # an administrator cannot lock themselves out
             errors: dict[str, str] = {}
             user.name = text_field(data.get("name", user.name), "name", errors, limit=100)
@@ -59,7 +59,7 @@ def save_user(session: Session, viewer: Viewer, user_id: int | None, data: dict)
                 raise StaffError(errors)
             user.role, user.department_id = role, department_id
             auth.set_offices(session, user, office_ids)
-            if not flag(data.get("active", True)):
+            if not is_checked(data.get("active", True)):
                 auth.deactivate(session, user)
             else:
                 user.active = True

@@ -13,7 +13,6 @@ from pwa_app.models import Appointment, Office, Procedure, QueueTicket, Requirem
 from pwa_app.staff import audit
 from pwa_app.staff import walk_in
 from pwa_app.staff.permissions import StaffError, Viewer, require
-from pwa_app.staff.setup import UTC
 
 
 OUTCOMES = ("done", "no_show")

@@ -59,5 +59,5 @@ def date_field(raw, field: str, errors: dict, required: bool = True) -> date | N
         return None
 
 
-def flag(raw) -> bool:
+def is_checked(raw) -> bool:
     return raw in (True, "true", "on", "1", 1, "yes")

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from pwa_app.catalogue import content, published
 from pwa_app.models import Area, Office, Procedure, ProcedureOffice, Requirement
 from pwa_app.staff import audit
-from pwa_app.staff.forms import SLUG_RE, flag, int_field, text_field
+from pwa_app.staff.forms import SLUG_RE, is_checked, int_field, text_field
 from pwa_app.staff.permissions import Forbidden, StaffError, Viewer, require
 
 
@@ -131,7 +131,7 @@ def save_procedure(session: Session, viewer: Viewer, procedure_id: int | None, d
     proc.duration_minutes, proc.area_id = duration, area_id
     for flag in ("needs_appointment", "requires_document"):
         if flag in data:
-            setattr(proc, flag, flag(data[flag]))
+            setattr(proc, flag, is_checked(data[flag]))
     session.add(proc)
     session.flush()
     content.mark_stale(session, proc, before)
@@ -178,7 +178,7 @@ def save_requirement(session: Session, viewer: Viewer, procedure_id: int, requir
         if row is None or row.procedure_id != procedure_id:
             raise StaffError({"text": "not_found"})
     before = content.snapshot(row)
-    row.text, row.note, row.optional = text, note, flag(data.get("optional", row.optional))
+    row.text, row.note, row.optional = text, note, is_checked(data.get("optional", row.optional))
     session.add(row)
     session.flush()
     content.mark_stale(session, row, before)

@@ -21,7 +21,8 @@ from pwa_app.appointments.booking import verifier_of
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest
-from pwa_app.notifications import push_delivery, webpush, worker
+from pwa_app.notifications import push_delivery, webpush
+from pwa_app.notifications import rounds
 from pwa_app.common import times
 from pwa_app.notifications import push
 from pwa_app.service_requests import intake, workflow
@@ -59,7 +60,7 @@ def factory(engine):
 
 @pytest.fixture
 def worker(factory, vapid):
-    found = worker.Worker(factory, push_delivery.Sender(vapid, concurrency=8))
+    found = rounds.Worker(factory, push_delivery.Sender(vapid, concurrency=8))
     yield found
     found.close()
 
@@ -266,7 +267,7 @@ def test_no_reminder_for_what_was_just_booked_cancelled_moved_or_unfollowed(sess
 
 def _run_once(engine, moment, env_extra):
     env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False), **env_extra}
-    done = subprocess.run([sys.executable, "-m", "pwa_app.notifications.worker", "run-once", "--now", moment.isoformat()],
+    done = subprocess.run([sys.executable, "-m", "pwa_app.notifications.rounds", "run-once", "--now", moment.isoformat()],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -281,7 +282,7 @@ def test_no_duplicate_reminders_between_workers_or_across_a_restart(engine, sess
     from pwa_app.db import make_engine
 
     engines = [make_engine(engine.url.render_as_string(hide_password=False)) for _ in range(3)]
-    workers = [worker.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=4))
+    workers = [rounds.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=4))
                for e in engines]
     barrier = threading.Barrier(len(workers))
     totals, lock = Counter(), threading.Lock()
@@ -326,7 +327,7 @@ def test_concurrent_workers_on_postgresql_send_each_reminder_once(pg_engine, vap
                      for i in range(5)]
             subs = [follow(s, receiver, appointments=appts) for _ in range(4)]
         engines = [make_engine(url) for _ in range(4)]
-        workers = [worker.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=8))
+        workers = [rounds.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=8))
                    for e in engines]
         barrier = threading.Barrier(len(workers))
         totals, lock = Counter(), threading.Lock()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from pwa_app.appointments import slots
+from pwa_app.appointments import slots as slots_service
 from pwa_app.appointments.slots import local_to_utc, slots
 from pwa_app.models import Appointment, Office, Procedure, Schedule
 
@@ -176,19 +176,19 @@ def test_no_slot_beyond_the_horizon(session, clock):
     last_day = max(clock.local(s.starts_at).date() for s in found)
     assert last_day == horizon
     assert slots(session, p, o, horizon + timedelta(days=1), horizon + timedelta(days=10), now=clock.now) == []
-    window = slots.booking_window(session, None, clock.now)
+    window = slots_service.booking_window(session, None, clock.now)
     assert (window.earliest, window.last) == (clock.now + timedelta(minutes=120), horizon)
 
 
 def test_find_slot_only_for_exact_bookable_starts(session, clock):
     p, o = ids(session, "alta-padron", OAC)
-    assert slots.find_slot(session, p, o, clock.at(2026, 12, 2, 9, 20), clock.now).capacity == 3
-    assert slots.find_slot(session, p, o, clock.at(2026, 12, 2, 9, 25), clock.now) is None  # off-grid
-    assert slots.find_slot(session, p, o, clock.at(2026, 12, 2, 15, 0), clock.now) is None  # closed
-    assert slots.find_slot(session, p, o, clock.at(2026, 12, 8, 9, 20), clock.now) is None  # holiday
+    assert slots_service.find_slot(session, p, o, clock.at(2026, 12, 2, 9, 20), clock.now).capacity == 3
+    assert slots_service.find_slot(session, p, o, clock.at(2026, 12, 2, 9, 25), clock.now) is None  # off-grid
+    assert slots_service.find_slot(session, p, o, clock.at(2026, 12, 2, 15, 0), clock.now) is None  # closed
+    assert slots_service.find_slot(session, p, o, clock.at(2026, 12, 8, 9, 20), clock.now) is None  # holiday
     # A naive datetime is taken as UTC.
     naive = clock.at(2026, 12, 2, 9, 20).astimezone(UTC).replace(tzinfo=None)
-    assert slots.find_slot(session, p, o, naive, clock.now) is not None
+    assert slots_service.find_slot(session, p, o, naive, clock.now) is not None
 
 
 # --- daylight saving time -------------------------------------------------------------------------------------
@@ -283,7 +283,7 @@ def test_fall_back_night_does_not_double_book_the_repeated_hour(session, clock, 
     p, o = ids(session, "alta-padron", OAC)
     second = clock.at(2026, 10, 25, 2, 30, fold=1)
     assert second - two_thirty[0].starts_at == timedelta(hours=1)
-    assert slots.find_slot(session, p, o, second, autumn_clock.now) is None
+    assert slots_service.find_slot(session, p, o, second, autumn_clock.now) is None
     assert second not in starts
 
 

@@ -7,10 +7,10 @@ safe). CITA_PUSH_WORKER=0 turns it off in a process; up to CITA_PUSH_CONCURRENCY
 flight at once. Nothing here raises into a page or an API request: failures are logged.
 
 Command line (staff desk, operations):
-    python -m pwa_app.notifications.worker key                        the public key and where the key pair lives
-    python -m pwa_app.notifications.worker notice --topic news --text es "Título" "Texto" [--text en "Title" "Text"]
-    python -m pwa_app.notifications.worker run-once                   schedule, fan out and send what is due now
-    python -m pwa_app.notifications.worker stats"""
+    python -m pwa_app.notifications.rounds key                        the public key and where the key pair lives
+    python -m pwa_app.notifications.rounds notice --topic news --text es "Título" "Texto" [--text en "Title" "Text"]
+    python -m pwa_app.notifications.rounds run-once                   schedule, fan out and send what is due now
+    python -m pwa_app.notifications.rounds stats"""
 
 import argparse
 import asyncio
@@ -109,7 +109,7 @@ async def worker() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pwa_app.notifications.worker")
+    parser = argparse.ArgumentParser(prog="python -m pwa_app.notifications.rounds")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("key", help="print the VAPID public key (the page's applicationServerKey) and the key file")
     notice = sub.add_parser("notice", help="send a notice to everyone following a topic")
