@@ -65,6 +65,9 @@ class DayState(StaffState):
 
     @staff_event("day")
     def refresh(self):
+        self._reload()
+
+    def _reload(self) -> None:
         with db.session() as session:
             try:
                 self._refresh(session)
@@ -74,11 +77,7 @@ class DayState(StaffState):
     @staff_event("day")
     def set_office(self, value: str):
         self.office_id, self.flash, self.open_id = value, "", 0
-        with db.session() as session:
-            try:
-                self._refresh(session)
-            except StaffError as exc:
-                self._fail(exc)
+        self._reload()
 
     @staff_event("day")
     def set_day(self, value: str):

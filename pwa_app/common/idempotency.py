@@ -76,6 +76,15 @@ def answered(session: Session, key: str) -> bool:
     return session.get(IdempotencyRecord, key) is not None
 
 
+def earlier_answer(session: Session, key: str | None, operation: str, payload: dict) -> tuple[int, dict] | None:
+    """The answer this key already gave to this same request, read without claiming the key: for a resend that
+    the write itself made impossible to check again (the personal data it deleted was the verifier)."""
+    record = session.get(IdempotencyRecord, key) if key else None
+    if record and record.request_hash == request_hash(operation, payload):
+        return record.status_code, json.loads(record.body)
+    return None
+
+
 def _claim(session: Session, key: str, operation: str, digest: str) -> IdempotencyRecord | None:
     """Claim the key with a row inserted now, or return the answer it already has. A request carrying the same key
     while the first is running waits on that row (PostgreSQL; on SQLite the database's write lock is taken
