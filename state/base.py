@@ -201,6 +201,14 @@ class StaffState(rx.State):
         url = self.router.url
         return rx.redirect((url.path or routes.STAFF_HOME) + (f"?{url.query}" if url.query else ""), replace=True)
 
+    def _reload(self, refused: tuple = ()) -> None:
+        """Read the page's data again in a unit of work of its own; a refusal among `refused` is shown."""
+        with db.session() as session:
+            try:
+                self._refresh(session)
+            except refused as exc:
+                self._fail(exc)
+
     def _save(self, action, then=None, refused: tuple = (StaffError,)) -> tuple[bool, object]:
         """One staff write: `action(session)` committed in its own unit of work, `then(result)`, and the page's data
         read again (`_refresh`) in the same session. A refusal is rolled back and shown on the message line.

@@ -65,31 +65,22 @@ class DayState(StaffState):
 
     @staff_event("day")
     def refresh(self):
-        self._reload()
-
-    def _reload(self) -> None:
-        with db.session() as session:
-            try:
-                self._refresh(session)
-            except StaffError as exc:
-                self._fail(exc)
+        self._reload(refused=(StaffError,))
 
     @staff_event("day")
     def set_office(self, value: str):
         self.office_id, self.flash, self.open_id = value, "", 0
-        self._reload()
+        self._reload(refused=(StaffError,))
 
     @staff_event("day")
     def set_day(self, value: str):
         self.day, self.flash, self.open_id = value, "", 0
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("day")
     def shift_day(self, days: int):
         self.day, self.flash, self.open_id = (self._day() + timedelta(days=int(days))).isoformat(), "", 0
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("day")
     def check_in(self, form_data: dict):

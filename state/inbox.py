@@ -77,20 +77,17 @@ class RequestsState(StaffState):
     @staff_event("requests")
     def load(self):
         self.flash = ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("requests")
     def set_show(self, value: str):
         self.show, self.flash = value if value in dict(SHOW) else "open", ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("requests")
     def set_department(self, value: str):
         self.department_id, self.flash = value, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("requests")
     def select(self, request_id: int):

@@ -60,22 +60,19 @@ class OfficesState(SetupBase):
     @staff_event("setup_office")
     def load(self):
         self.flash, self.editing_id, self.display_url = "", 0, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self.form_key += 1
 
     @staff_event("setup_office")
     def edit(self, office_id: str):
         self.editing_id, self.flash, self.display_url = int(office_id or 0), "", ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self.form_key += 1
 
     @staff_event("setup_town")
     def new(self):
         self.editing_id, self.flash = -1, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self.form_key += 1
 
     @staff_event("setup_office")
@@ -153,20 +150,17 @@ class ProceduresState(SetupBase):
     @staff_event("setup_town")
     def load(self):
         self.flash = ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def select(self, value: str):
         self.proc_id, self.flash = value, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def new(self):
         self.proc_id, self.flash = "new", ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def save(self, form_data: dict):
@@ -259,14 +253,12 @@ class SchedulesState(SetupBase):
     @staff_event("setup_office")
     def set_office(self, value: str):
         self.office_id, self.flash = value, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_office")
     def set_procedure(self, value: str):
         self.procedure_id, self.flash = value or "all", ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_office")
     def edit(self, schedule_id: str):
@@ -320,8 +312,7 @@ class ClosuresState(SetupBase):
     @staff_event("setup_office")
     def load(self):
         self.flash, self.pending, self.pending_count = "", {}, 0
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     def _add(self, data: dict, decision: str):
         office = data.get("office", "")

@@ -6,7 +6,6 @@ back here with the counts in the address). Everything goes through pwa_app.staff
 from sqlmodel import select
 
 from components.staff import S_, _s
-from pwa_app import db
 from pwa_app.catalogue import content
 from pwa_app.common.i18n import LANGUAGES, RTL_LANGS
 from pwa_app.models import Procedure
@@ -101,15 +100,13 @@ class TranslationsState(SetupBase):
     def load(self):
         self.flash = ""
         self.item = self.router.url.query_parameters.get("item", self.item)
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self._import_result()
 
     @staff_event("setup_town")
     def select(self, value: str):
         self.item, self.flash = value, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def save(self, form_data: dict):

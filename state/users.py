@@ -40,14 +40,12 @@ class UsersState(StaffState):
     @staff_event("users")
     def load(self):
         self.flash = ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("users")
     def edit(self, user_id: int):
         self.editing_id, self.flash = int(user_id), ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("users")
     def save(self, form_data: dict):
