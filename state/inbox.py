@@ -12,7 +12,7 @@ from state.base import StaffState, staff_event, viewer
 SHOW = [("open", S_("Abiertas")), ("closed", S_("Cerradas")), ("all", S_("Todas"))]
 
 
-class RequestsState(StaffState):
+class InboxState(StaffState):
     show: str = "open"
     department_id: str = ""
     department_options: list[dict[str, str]] = []

@@ -147,8 +147,8 @@ def forget_replies(session: Session, closed_before: datetime) -> int:
     return len(rows)
 
 
-def queue(session: Session, department: str | None = None, now: datetime | None = None,
-          limit: int = 500) -> list[dict]:
+def open_requests(session: Session, department: str | None = None, now: datetime | None = None,
+                  limit: int = 500) -> list[dict]:
     """Open requests for the staff pages (of one department when given its slug): overdue first, then by due
     date. In Spanish, the staff's language; contact data stays out of the list (open the request to see it)."""
     query = select(ServiceRequest).where(ServiceRequest.status.in_(OPEN))

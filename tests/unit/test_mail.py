@@ -184,7 +184,7 @@ def test_given_up_after_many_tries_and_logged(session, factory, clock, folder, c
     assert counts["mail_failed"] == 1 and "given up" in caplog.text
 
 
-def queue_many(session, clock, n: int) -> None:
+def post_many(session, clock, n: int) -> None:
     slot = first_free(session, PADRON, OAC, clock)
     appt = book(session, PADRON, OAC, slot.starts_at, person(document=dni(110)), now=clock.now)
     session.add_all(MailOutbox(key=f"test:{i}", kind="booked", appointment_id=appt.id, recipient=f"p{i}@example.com",
@@ -210,7 +210,7 @@ def race_senders(factory, clock) -> list[str]:
 
 
 def test_two_senders_at_once_send_each_mail_exactly_once(session, factory, clock, folder):
-    queue_many(session, clock, 30)
+    post_many(session, clock, 30)
     sent = race_senders(factory, clock)
     assert len(sent) == len(set(sent)) == 31  # the booking's own mail and the 30 queued: each once
     assert {m.status for m in mails(session)} == {"sent"}
@@ -219,7 +219,7 @@ def test_two_senders_at_once_send_each_mail_exactly_once(session, factory, clock
 def test_two_senders_at_once_send_each_mail_exactly_once_on_postgresql(pg_engine, clock, folder):
     factory = lambda: Session(pg_engine, expire_on_commit=False)  # noqa: E731
     with factory() as session:
-        queue_many(session, clock, 30)
+        post_many(session, clock, 30)
     sent = race_senders(factory, clock)
     assert len(sent) == len(set(sent)) == 31
     with factory() as session:

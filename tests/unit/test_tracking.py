@@ -700,12 +700,12 @@ def test_the_staff_queue_puts_overdue_requests_first(session, clock):
     later = submit(session, application(), now=clock.now)
     done = submit(session, street(description="Ya arreglado."), now=clock.now)
     change_status(session, done, "closed", now=clock.now)
-    rows = workflow.queue(session, now=clock.now)
+    rows = workflow.open_requests(session, now=clock.now)
     assert [r["code"] for r in rows] == [rules.format_code(x.code) for x in (late, soon, later)]
     assert [r["overdue"] for r in rows] == [True, False, False]
     assert rows[0]["status_label"] == "Recibida" and rows[0]["department"] == "Vías Públicas y Alumbrado"
     assert "email" not in rows[2] and "document" not in rows[2]
-    assert [r["code"] for r in workflow.queue(session, "atencion-ciudadania", now=clock.now)] == [
+    assert [r["code"] for r in workflow.open_requests(session, "atencion-ciudadania", now=clock.now)] == [
         rules.format_code(later.code)]
 
 

@@ -10,7 +10,7 @@ from pwa_app import routes
 from pwa_app.pages.staff.day import day_page
 from pwa_app.pages.staff.feedback import feedback_page
 from pwa_app.pages.staff.home import home_page
-from pwa_app.pages.staff.inbox import requests_page
+from pwa_app.pages.staff.inbox import inbox_page
 from pwa_app.pages.staff.login import login_page
 from pwa_app.pages.staff.queue import display_page, queue_page, screen_page
 from pwa_app.pages.staff.reports import reports_page
@@ -21,7 +21,7 @@ from pwa_app.pages.staff.users import audit_page, users_page
 from state.day import DayState
 from state.feedback import FeedbackState
 from state.home import HomeState
-from state.inbox import RequestsState
+from state.inbox import InboxState
 from state.login import LoginState
 from state.queue import DisplayState, QueueState, ScreenState
 from state.reports import ReportsState
@@ -38,7 +38,7 @@ STAFF_PAGES = [
     (routes.registered(routes.STAFF_SCREEN), screen_page, "Pantalla de turnos", ScreenState.load),
     # A wall screen opened by its display token (no sign-in; DisplayState checks the token).
     (routes.registered(routes.STAFF_SCREEN_BY_KEY), display_page, "Pantalla de turnos", DisplayState.load),
-    (routes.registered(routes.STAFF_INBOX), requests_page, "Solicitudes", RequestsState.load),
+    (routes.registered(routes.STAFF_INBOX), inbox_page, "Solicitudes", InboxState.load),
     (routes.registered(routes.STAFF_REPORTS), reports_page, "Informes", ReportsState.load),
     (routes.registered(routes.STAFF_OFFICES), offices_page, "Oficinas y reglas", OfficesState.load),
     (routes.registered(routes.STAFF_PROCEDURES), procedures_page, "Trámites", ProceduresState.load),

@@ -4,11 +4,11 @@ import reflex as rx
 
 from components.staff import _s, button, frame, input_field, select_field, tag, textarea_field
 from pwa_app import routes
-from state.inbox import SHOW, RequestsState
+from state.inbox import SHOW, InboxState
 
 
 def request_item(i) -> rx.Component:
-    s = RequestsState
+    s = InboxState
     return rx.el.li(rx.el.button(
         rx.el.span(
             rx.el.span(i["type"], class_name="staff-req-type"),
@@ -37,7 +37,7 @@ def attachment(a) -> rx.Component:
 
 
 def detail() -> rx.Component:
-    s = RequestsState
+    s = InboxState
     d = s.detail
     return rx.el.section(
         rx.el.h2(d["type"], class_name="h2"),
@@ -96,7 +96,7 @@ def detail() -> rx.Component:
 
 def open311_form() -> rx.Component:
     """What the public Open311 feed shows of this request: nothing of the citizen's text until staff approve it."""
-    s = RequestsState
+    s = InboxState
     d = s.detail
     published = d["public_description"] != ""
     return rx.el.form(
@@ -120,8 +120,8 @@ def open311_form() -> rx.Component:
     )
 
 
-def requests_page() -> rx.Component:
-    s = RequestsState
+def inbox_page() -> rx.Component:
+    s = InboxState
     return frame(
         s, _s("Solicitudes"),
         rx.el.div(
