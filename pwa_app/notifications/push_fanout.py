@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from pwa_app.catalogue.published import Translator
 from pwa_app.common import once
 from pwa_app.common.i18n import DEFAULT_LANG, isolate, local, long_day_label, say, text_direction, time_label
+from pwa_app.common.messages import REQUEST_STATUS_HELP
 from pwa_app.common.times import utc_or_now
 from pwa_app.models import (
     Appointment, ContentTranslation, Office, Procedure, PushDelivery, PushEvent, PushLink, PushSubscription,
@@ -113,7 +114,7 @@ def _payloads(session: Session, event: PushEvent, langs: set[str], now: datetime
             comments.setdefault(change.comment_lang, change.comment)
         for lang in langs:
             label = views.status_label(change.status, lang)
-            body = say(lang, rules.REQUEST_STATUS_HELP[change.status])
+            body = say(lang, REQUEST_STATUS_HELP[change.status])
             comment = comments.get(lang) or comments.get(change.comment_lang, "")
             if comment:
                 body = f"{body}\n{comment[:BODY_MAX]}"
