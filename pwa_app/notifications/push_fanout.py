@@ -20,7 +20,7 @@ from pwa_app.models import (
 )
 from pwa_app.notifications.push import BODY_MAX, LEASE, NOTICE_TTL, STATUS_TTL, TEXTS
 from pwa_app.routes import APPOINTMENT, BOOK, HOME, SERVICE_REQUEST, citizen
-from pwa_app.service_requests import rules, views
+from pwa_app.service_requests import views
 
 log = logging.getLogger(__name__)
 
