@@ -48,6 +48,7 @@ from pwa_app.models import Office, StaffUser
 from pwa_app.staff import schedules
 from pwa_app import retention
 from pwa_app.notifications import push
+from pwa_app.common import encoding
 from pwa_app.notifications import webpush
 from pwa_app.staff import auth
 from _traffic import (
@@ -110,7 +111,7 @@ def subscribe_devices(database_url: str, bookings: list[dict], origin: str) -> N
         for n, stored in enumerate(bookings):
             device = Device.numbered(PUSH_SEED, n)
             push.subscribe(session, {"endpoint": f"{origin}/push/f{n}", "keys": {
-                "p256dh": device.p256dh, "auth": webpush.b64url(device.auth)}}, lang="es",
+                "p256dh": device.p256dh, "auth": encoding.b64url(device.auth)}}, lang="es",
                 topics=["reminders"], appointments=[{"code": stored["code"], "verifier": stored["verifier"]}])
         session.commit()
     engine.dispose()

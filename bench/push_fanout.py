@@ -77,6 +77,7 @@ def main() -> int:
     from pwa_app.notifications import push_delivery, push_fanout
     from pwa_app.common import times
     from pwa_app.notifications import push
+    from pwa_app.common import encoding
     from pwa_app.notifications import webpush
     from tests.unit.test_push_receiver import Device, serve_in_process
 
@@ -102,7 +103,7 @@ def main() -> int:
         for n in range(args.subscriptions):
             device = Device.numbered(SEED, n)
             rows.append({"endpoint": f"{origin}/push/d{n}", "p256dh": device.p256dh,
-                         "auth": webpush.b64url(device.auth), "lang": ("es", "en", "fr")[n % 3]})
+                         "auth": encoding.b64url(device.auth), "lang": ("es", "en", "fr")[n % 3]})
         with Session(engine) as s:
             for model in (PushDelivery, PushEvent, PushTopic, PushSubscription):
                 s.execute(delete(model))

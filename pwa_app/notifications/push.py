@@ -37,6 +37,7 @@ from sqlmodel import Session, select
 
 from pwa_app.appointments import access
 from pwa_app.common import once
+from pwa_app.common.encoding import b64url_decode
 from pwa_app.common.errors import DomainError
 from pwa_app.common.i18n import DEFAULT_LANG, LANGUAGES, pick_lang
 from pwa_app.common.messages import N_
@@ -45,7 +46,6 @@ from pwa_app.models import (
     Appointment, Area, Office, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest,
     StatusChange,
 )
-from pwa_app.notifications import webpush
 from pwa_app.service_requests import rules
 from pwa_app.service_requests.rules import clean_text
 
@@ -160,7 +160,7 @@ def check_endpoint(endpoint: str) -> bool:
 
 def check_keys(p256dh: str, auth: str) -> bool:
     try:
-        point, secret = webpush.b64url_decode(p256dh), webpush.b64url_decode(auth)
+        point, secret = b64url_decode(p256dh), b64url_decode(auth)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
     except (ValueError, TypeError, binascii.Error):
         return False

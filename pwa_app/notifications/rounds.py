@@ -24,9 +24,9 @@ from datetime import datetime
 from sqlmodel import select
 
 from pwa_app import db
+from pwa_app.common.times import utc_or_now
 from pwa_app.models import PushDelivery, PushEvent
 from pwa_app.notifications import mail, webpush
-from pwa_app.common.times import utc_or_now
 from pwa_app.notifications.push import NOTICE_TTL, PushError, schedule_reminders, send_notice, stats
 from pwa_app.notifications.push_delivery import Sender, deliver, purge
 from pwa_app.notifications.push_fanout import fan_out

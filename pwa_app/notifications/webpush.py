@@ -15,7 +15,6 @@ The VAPID JWT (RFC 8292) is signed once per push service origin and reused until
 signatures saved.
 """
 
-import base64
 import logging
 import os
 import secrets
@@ -33,6 +32,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from pywebpush import WebPusher
 
+from pwa_app.common.encoding import b64url
+
 log = logging.getLogger(__name__)
 
 KEY_FILE = "vapid_private.pem"
@@ -40,14 +41,6 @@ JWT_LIFETIME = 12 * 3600  # push services refuse tokens valid for more than 24 h
 JWT_RENEW = 3600  # sign a new one when less than this is left
 SEND_TIMEOUT = 10.0  # seconds for one POST to the push service
 URGENCIES = ("very-low", "low", "normal", "high")
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def vapid_dir() -> Path:

@@ -21,7 +21,9 @@ from pwa_app.appointments.booking import verifier_of
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ
 from pwa_app.models import Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest
-from pwa_app.notifications import push_delivery, webpush
+from pwa_app.notifications import push_delivery
+from pwa_app.common import encoding
+from pwa_app.notifications import webpush
 from pwa_app.notifications import rounds
 from pwa_app.common import times
 from pwa_app.notifications import push
@@ -121,7 +123,7 @@ def test_vapid_keys_are_made_once_outside_the_repository(tmp_path, monkeypatch):
     for t in threads:
         t.join()
     assert len(set(found)) == 1  # several workers starting at once agree on one key
-    assert len(webpush.b64url_decode(found[0])) == 65 and webpush.b64url_decode(found[0])[0] == 4
+    assert len(encoding.b64url_decode(found[0])) == 65 and encoding.b64url_decode(found[0])[0] == 4
     assert stat.S_IMODE((folder / webpush.KEY_FILE).stat().st_mode) == 0o600
     assert [p.name for p in folder.iterdir()] == [webpush.KEY_FILE]
     assert webpush.load_keys(folder).public_key == found[0]
