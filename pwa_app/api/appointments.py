@@ -100,7 +100,7 @@ async def get_availability(
     to: date | None = None,
     lang: str = Lang,
 ):
-    """The same answer for every citizen until something changes it (services/availability.py): gzipped bytes
+    """The same answer for every citizen until something changes it (appointments/availability.py): gzipped bytes
     with an ETag, 304 to a phone that has them already. In the rush the kept answer is checked against the
     versions in Redis without a database round trip or a thread."""
     lang, now = pick_lang(lang), utcnow()

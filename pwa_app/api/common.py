@@ -81,7 +81,7 @@ class Refused(Exception):
 
 def idempotent_write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action,
                      refusals: dict, headers: dict | None = None) -> JSONResponse:
-    """Runs a write once per Idempotency-Key (see services/idempotency.py); a domain error listed in `refusals`
+    """Runs a write once per Idempotency-Key (see common/idempotency.py); a domain error listed in `refusals`
     (exception class -> answer) rolls everything back and answers for itself."""
     if not valid_key(key):
         return error(400, {"idempotency_key": "bad_request"}, lang)

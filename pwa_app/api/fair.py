@@ -31,7 +31,7 @@ class HoldIn(BaseModel):
     altcha: str | None = Field(None, max_length=2000, description="the solved proof-of-work (GET /challenge)")
 
 
-# Why a booking limit refused, by its scope (services/ratelimit.py); the other scopes say "too many attempts".
+# Why a booking limit refused, by its scope (common/ratelimit.py); the other scopes say "too many attempts".
 WHY = {"booking_burst": "rate_burst", "hold": "rate_burst", "booking": "rate_connection",
        "booking_person": "rate_person"}
 
@@ -55,7 +55,7 @@ def too_many(wait: int, lang: str, why: str = "rate_limited") -> JSONResponse:
 
 def open_appointment(request: Request, session: Session, code: str, verifier: str, lang: str):
     """(appointment, None) for a right code and verifier, else (None, the 404 or 429 answer): every endpoint that
-    takes a verifier opens the booking here (see services/access.py)."""
+    takes a verifier opens the booking here (see appointments/access.py)."""
     who = client_address(request)
     if refused := limited("appointment", who, lang):
         return None, refused

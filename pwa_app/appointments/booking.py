@@ -115,7 +115,7 @@ def alternatives(
     session: Session, procedure: Procedure, office: Office, around: datetime, now=None, limit: int = ALTERNATIVES
 ) -> list[tuple[Office, Slot]]:
     """The free slots nearest to `around`: the same office first, then the other offices (from the shared
-    calendars of services/availability.py; the offices and their versions in one query)."""
+    calendars of appointments/availability.py; the offices and their versions in one query)."""
     now = to_utc(now or utcnow())
     first, last = _alternative_days(around, now)
     rows = session.exec(select(Office, ProcedureOffice.grid_version, ProcedureOffice.seats_version)

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # bookings made (a refused try is given back, see `give_back`); booking_burst: every booking try per address
 # (a script's rapid repeats); hold: picked times per address;
 # appointment: lookups of a booking by code and verifier per address; verifier_code / verifier_address: wrong
-# verifiers per booking code and per address (services/access.py); content_import: translation files read back
+# verifiers per booking code and per address (appointments/access.py); content_import: translation files read back
 # (staff), per address.
 DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "20/600", "booking_person": "4/3600",
             "booking_burst": "20/60",

@@ -81,7 +81,7 @@ class Requirement(SQLModel, table=True):
 
 class ProcedureOffice(SQLModel, table=True):
     """Which offices handle which procedures. The two versions name the state of the pair's availability answer
-    (services/availability.py): `grid_version` changes with what can be booked (schedules, closures, holidays,
+    (appointments/availability.py): `grid_version` changes with what can be booked (schedules, closures, holidays,
     booking rules), `seats_version` with the seats taken; both are bumped in the transaction that changes them
     (see `_availability_changed` below). They start at a random number, so a pair removed and added again never
     matches an answer kept for its earlier self."""

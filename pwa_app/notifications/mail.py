@@ -1,11 +1,11 @@
 """E-mail to citizens: the booking confirmation (with the calendar file and a link to see, change or cancel the
 appointment), the confirmation link of high-demand procedures, cancellations, moves, and the reminder the day
 before for citizens whose device gets no web push. For requests (solicitudes): the confirmation with the tracking
-code and a link to follow it, and a mail at each status change (`post_request`, called by services/tracking.py).
+code and a link to follow it, and a mail at each status change (`post_request`, on the service request events (pwa_app/notifications/__init__.py)).
 
 A mail is written in the booking's language when it is queued, in the same transaction as the change it tells
 about (`post`): no booking, no mail; a mail queued is never lost. The backend's push worker sends the outbox
-(`send_due`) every round: a row is claimed before it is sent (services/once.py), so two workers never send it
+(`send_due`) every round: a row is claimed before it is sent (common/once.py), so two workers never send it
 at the same time; a worker that dies between the SMTP server's acceptance and recording it sends it again when the
 claim runs out (at least once, not exactly once). A failure is logged and retried later with back-off, and never
 reaches a booking.
@@ -153,7 +153,7 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
 
 
 def request_letter(view: dict, kind: str, comment: str = "", town: str = "Cita") -> Letter:
-    """A mail about a request, from its tracking view in the citizen's language (services/tracking.py)."""
+    """A mail about a request, from its tracking view in the citizen's language (service_requests/views.py)."""
     lang = view["lang"]
     say = partial(i18n.say, lang)
     facts = [(say("Tracking code"), view["code"]), (say("Request"), view["type"]["name"]),

@@ -560,7 +560,7 @@ def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts
     shot(page, "request-photo")
     answer = page.request.get(url)
     assert answer.status == 200 and answer.headers["cache-control"] == "no-store"
-    from PIL import Image  # stored re-encoded without metadata (services/images.py): the same picture, not bytes
+    from PIL import Image  # stored re-encoded without metadata (common/images.py): the same picture, not bytes
 
     assert Image.open(io.BytesIO(answer.body())).size == Image.open(io.BytesIO(PNG)).size
     with pytest.raises(urllib.error.HTTPError) as refused:

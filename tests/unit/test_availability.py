@@ -1,4 +1,4 @@
-"""The shared availability answer (services/availability.py): after every kind of change, the next answer is
+"""The shared availability answer (appointments/availability.py): after every kind of change, the next answer is
 exactly what the schedules, closures, rules and seats give at that moment, and the API serves it with its ETag."""
 
 import gzip
