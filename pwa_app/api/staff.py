@@ -89,9 +89,8 @@ def same_origin(request: Request) -> bool:
 
 
 def safe_next(raw: str | None) -> str:
-    return raw if raw and raw.startswith(routes.STAFF_HOME) and not raw.startswith(routes.registered(routes.STAFF_LOGIN)) \
-        and "//" not in raw \
-        else HOME_PAGE
+    inside = raw and raw.startswith(routes.STAFF_HOME) and "//" not in raw
+    return raw if inside and not raw.startswith(routes.registered(routes.STAFF_LOGIN)) else HOME_PAGE
 
 
 async def read_form(request: Request) -> dict[str, str]:

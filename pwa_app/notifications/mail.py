@@ -1,7 +1,8 @@
 """E-mail to citizens: the booking confirmation (with the calendar file and a link to see, change or cancel the
 appointment), the confirmation link of high-demand procedures, cancellations, moves, and the reminder the day
 before for citizens whose device gets no web push. For requests (solicitudes): the confirmation with the tracking
-code and a link to follow it, and a mail at each status change (`post_request`, on the service request events (pwa_app/notifications/__init__.py)).
+code and a link to follow it, and a mail at each status change (`post_request`, on the service request events:
+pwa_app/notifications/__init__.py).
 
 A mail is written in the booking's language when it is queued, in the same transaction as the change it tells
 about (`post`): no booking, no mail; a mail queued is never lost. The backend's push worker sends the outbox
@@ -213,9 +214,9 @@ def message(let: Letter, recipient: str) -> EmailMessage:
 
 
 def post(session: Session, appt: Appointment, kind: str, now: datetime | None = None, reason: str = "") -> bool:
-    """Posts a mail into the outbox about `appt` in the caller's transaction (nothing without an address). The key makes each
-    mail unique: a confirmation per booking, a move per new time, a reminder per appointment time. A mail that
-    cannot be written is logged and never stops the booking. True when a mail was queued."""
+    """Posts a mail about `appt` into the outbox, in the caller's transaction (nothing without an address). The
+    key makes each mail unique: a confirmation per booking, a move per new time, a reminder per appointment time.
+    A mail that cannot be written is logged and never stops the booking. True when a mail was posted."""
     if not appt.email:
         return False
     start = to_utc(appt.starts_at)
@@ -225,9 +226,9 @@ def post(session: Session, appt: Appointment, kind: str, now: datetime | None = 
 
 
 def post_request(session: Session, email: str, key: str, kind: str, view: dict, comment: str = "",
-                  now: datetime | None = None) -> bool:
-    """Posts a mail into the outbox about a request (kind request_received or request_status) from its tracking view in the
-    citizen's language, in the caller's transaction. Nothing without an address; once per key."""
+                 now: datetime | None = None) -> bool:
+    """Posts a mail about a service request (kind request_received or request_status) into the outbox, from its
+    view in the citizen's language, in the caller's transaction. Nothing without an address; once per key."""
     if not email:
         return False
     town = session.exec(select(Municipality)).first()
