@@ -4,8 +4,8 @@ The answer (the JSON of GET /api/v1/availability, gzipped, with an ETag) is buil
 REDIS_URL is set (every worker serves the same bytes) and in process memory, under the pair's two versions
 (`ProcedureOffice.grid_version`: schedules, closures, holidays, booking rules; `seats_version`: seats taken),
 which every change bumps in the transaction that makes it (models/availability_versions.py). Each request reads
-the versions first (one query), so a kept answer is served only while nothing has changed: once the commit that took a seat has been
-answered, no citizen is offered that seat. What changes with the clock alone (the first times leaving the notice
+the versions first (one query), so a kept answer is served only while nothing has changed: once the commit that
+took a seat has been answered, no citizen is offered that seat. What changes with the clock alone (the first times leaving the notice
 window, midnight, a release hour, a hold or an unconfirmed booking running out) ends the answer's `valid_until`.
 
 The slow-changing part, the capacity grid (slot starts and capacities), is kept per grid version and day, so a
