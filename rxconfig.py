@@ -1,20 +1,19 @@
 """Reflex configuration. SQLite and one process by default; PostgreSQL + Redis when DATABASE_URL / REDIS_URL are set."""
 
-import os
-
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
 from pwa_app.pwa import NoMemoPlugin, PwaPlugin
 from pwa_app.security import public_origin
 from pwa_app.serving import respawn_failed_workers
+from pwa_app.settings import get_settings
 
 respawn_failed_workers()  # one dead backend worker must not stop the app (see pwa_app/serving.py)
 
 config = rx.Config(
     app_name="pwa_app",
-    db_url=os.environ.get("DATABASE_URL", "sqlite:///cita.db"),
-    redis_url=os.environ.get("REDIS_URL") or None,
+    db_url=get_settings().database_url,
+    redis_url=get_settings().redis_url,
     # CORS on the API and the websocket's allowed origins: only our own pages (Reflex's default "*" answered any
     # site's script, with the staff cookie).
     cors_allowed_origins=[public_origin()],

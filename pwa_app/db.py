@@ -2,7 +2,6 @@
 
 import asyncio
 import hashlib
-import os
 import re
 import sqlite3
 import weakref
@@ -12,11 +11,11 @@ from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import SQLModel, Session, create_engine
 
-DEFAULT_URL = "sqlite:///cita.db"
+from pwa_app.settings import get_settings
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_URL
+    return get_settings().database_url
 
 
 def is_sqlite(url: str) -> bool:
@@ -26,7 +25,7 @@ def is_sqlite(url: str) -> bool:
 def busy_timeout() -> float:
     """Seconds a write waits for SQLite's write lock before it gives up with a 503 and Retry-After: a stuck
     writer must not hold every request thread for long."""
-    return float(os.environ.get("CITA_DB_BUSY_TIMEOUT") or 2)
+    return get_settings().db_busy_timeout
 
 
 # Statements that write: on SQLite they start the write transaction (see make_engine). A SAVEPOINT opens a unit
@@ -40,8 +39,8 @@ def make_engine(url: str):
         # stay under PostgreSQL's max_connections (100 by default). 10 + 20 per worker ran out at 4 workers
         # ("too many clients already" as 500s under bench/load.py). A request waits for a free connection.
         # Reads take no row locks there and never wait for a writer; writes queue for their slot's lock.
-        return create_engine(url, pool_pre_ping=True, pool_size=int(os.environ.get("CITA_DB_POOL_SIZE", "5")),
-                             max_overflow=int(os.environ.get("CITA_DB_MAX_OVERFLOW", "10")), pool_timeout=30)
+        return create_engine(url, pool_pre_ping=True, pool_size=get_settings().db_pool_size,
+                             max_overflow=get_settings().db_max_overflow, pool_timeout=30)
     # Connections enough for every request thread (AnyIO's 40, the staff events' and workers' threads): waiting
     # for a pooled connection behind writers that wait for the lock would stall reads. Never longer than a write.
     engine = create_engine(url, connect_args={"timeout": busy_timeout(), "check_same_thread": False},
@@ -101,13 +100,13 @@ def _url_key(url: str) -> str:
 
 def redis():
     """The Redis client when REDIS_URL is set (several workers share state through it), else None."""
-    url = os.environ.get("REDIS_URL")
+    url = get_settings().redis_url
     return _redis_client(url) if url else None
 
 
 def async_redis():
     """The asyncio Redis client of the running event loop when REDIS_URL is set (for async endpoints), else None."""
-    url = os.environ.get("REDIS_URL")
+    url = get_settings().redis_url
     if not url:
         return None
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})

@@ -9,8 +9,10 @@ counted per /64 network, since one phone or home line gets a whole /64 and can c
 """
 
 import ipaddress
-import os
 from functools import cache
+
+from pwa_app import settings
+from pwa_app.settings import get_settings
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -26,7 +28,7 @@ def _networks(setting: str) -> tuple:
 
 
 def trusted_proxies() -> tuple:
-    return _networks(os.environ.get("CITA_TRUSTED_PROXIES", ""))
+    return _networks(get_settings().trusted_proxies)
 
 
 def _address(text: str | None) -> IPAddress | None:
@@ -78,14 +80,14 @@ def is_https(scope) -> bool:
 
 def production() -> bool:
     """Served by `reflex run --env prod` (scripts/run.sh), as opposed to tests and development."""
-    return os.environ.get("REFLEX_ENV_MODE") == "prod"
+    return settings.production()
 
 
 def check_production() -> None:
     """Several workers in production (REDIS_URL) mean a reverse proxy in front: without CITA_TRUSTED_PROXIES the
     whole town would share the proxy's address, and with it one set of limits. Set it to the proxy's address, or
     to `none` when clients really connect directly."""
-    if production() and os.environ.get("REDIS_URL") and not os.environ.get("CITA_TRUSTED_PROXIES"):
+    if production() and get_settings().redis_url and not get_settings().trusted_proxies:
         raise ProxySettingMissing(
             "CITA_TRUSTED_PROXIES is not set: give the reverse proxy's address (e.g. 127.0.0.1 or 10.0.0.0/8), "
             "or `none` if clients connect to this server directly")

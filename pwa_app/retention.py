@@ -30,59 +30,46 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import random
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, delete, select, text
 
-from pwa_app import db
+from pwa_app import db, settings
 from pwa_app.appointments import booking
 from pwa_app.common import codes
 from pwa_app.common.times import utc_or_now
 from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion
 from pwa_app.notifications import mail
 from pwa_app.service_requests import workflow
+from pwa_app.settings import get_settings
 from pwa_app.staff import auth
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DAYS = 365
-DEFAULT_IDEMPOTENCY_DAYS = 30
-# What the purge forgets: (environment variable, default days; None: as long as CITA_RETENTION_DAYS).
-PERIODS: dict[str, tuple[str, int | None]] = {
-    "personal": ("CITA_RETENTION_DAYS", DEFAULT_DAYS),
-    "attachments": ("CITA_ATTACHMENT_DAYS", None),
-    "replies": ("CITA_REPLY_DAYS", None),
-    "suggestions": ("CITA_SUGGESTION_DAYS", None),
-    "audit": ("CITA_AUDIT_DAYS", 730),
-    "idempotency": ("CITA_IDEMPOTENCY_DAYS", DEFAULT_IDEMPOTENCY_DAYS),
-    "login_attempts": ("CITA_LOGIN_ATTEMPT_DAYS", 1),
+# What the purge forgets: the setting with its days (unset: as long as CITA_RETENTION_DAYS).
+PERIODS: dict[str, str] = {
+    "personal": "retention_days",
+    "attachments": "attachment_days",
+    "replies": "reply_days",
+    "suggestions": "suggestion_days",
+    "audit": "audit_days",
+    "idempotency": "idempotency_days",
+    "login_attempts": "login_attempt_days",
 }
 ACTION = "retention.purge"
 LOCK_KEY = 0x43495441  # "CITA": the advisory lock of the purge (PostgreSQL)
 PERSONAL = ("name", "document", "phone", "email", "person_key", "client_key")
 
 
-def _days(variable: str, default: int) -> int:
-    raw = os.environ.get(variable)
-    if not raw:
-        return default
-    value = int(raw)
-    if value < 1:
-        raise ValueError(f"{variable} must be a whole number of days >= 1, not {raw!r}")
-    return value
-
-
 def period(name: str) -> int:
-    """Days kept of `name` (a key of PERIODS), from the environment."""
-    variable, default = PERIODS[name]
-    return _days(variable, default or retention_days())
+    """Days kept of `name` (a key of PERIODS), from the settings."""
+    return getattr(get_settings(), PERIODS[name]) or retention_days()
 
 
 def retention_days() -> int:
-    return _days("CITA_RETENTION_DAYS", DEFAULT_DAYS)
+    return get_settings().retention_days
 
 
 def idempotency_days() -> int:
@@ -213,7 +200,7 @@ def run_if_due(session: Session, now: datetime | None = None, every: timedelta |
                force: bool = False) -> PurgeResult:
     """One scheduled run: purge and record it, unless another worker holds the lock or did it recently."""
     now = utc_or_now(now)
-    every = every or timedelta(hours=_days("CITA_RETENTION_EVERY_HOURS", 24))
+    every = every or timedelta(hours=get_settings().retention_every_hours)
     # Asked first without the lock (the hourly check usually ends here), then again under it.
     if not force and _recent(session, now, every):
         return PurgeResult(skipped="recent")
@@ -240,7 +227,7 @@ def _run_once_now() -> PurgeResult:
 async def scheduled_purge(check_every: float = 3600.0, first_delay: tuple[float, float] = (30.0, 120.0)) -> None:
     """The lifespan task: purge when due, hourly checks, for as long as the worker lives. Errors are logged
     and retried at the next check; they never stop the worker."""
-    if os.environ.get("CITA_RETENTION_SCHEDULE", "1") == "0":
+    if not get_settings().retention_schedule:
         return
     await asyncio.sleep(random.uniform(*first_delay))  # not during start-up, and not all workers at once
     while True:
@@ -256,13 +243,13 @@ async def scheduled_purge(check_every: float = 3600.0, first_delay: tuple[float,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pwa_app.retention",
                                      description="Blank the personal data kept past the retention period.")
-    parser.add_argument("--days", type=int, help=f"retention in days (default CITA_RETENTION_DAYS or {DEFAULT_DAYS})")
+    parser.add_argument("--days", type=int, help="retention in days (default CITA_RETENTION_DAYS or 365)")
     parser.add_argument("--dry-run", action="store_true", help="count what would be blanked, change nothing")
     args = parser.parse_args(argv)
     if args.days is not None and args.days < 1:
         parser.error("--days must be >= 1")
     if args.days:
-        os.environ["CITA_RETENTION_DAYS"] = str(args.days)
+        settings.override(retention_days=args.days)
     with db.session() as session:
         if args.dry_run:
             result = purge(session)

@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from pwa_app import proxy
+from pwa_app.settings import get_settings
 
 IMMUTABLE = b"public, max-age=31536000, immutable"
 NO_CACHE = b"no-cache"
@@ -172,7 +173,7 @@ def default_build_dir() -> Path | None:
 
 def public_url() -> str:
     """Where citizens open the app (links in mails): CITA_PUBLIC_URL, else the address Reflex was built for."""
-    url = os.environ.get("CITA_PUBLIC_URL") or os.environ.get("REFLEX_API_URL") or "http://localhost:3000"
+    url = get_settings().public_url or get_settings().reflex_api_url or "http://localhost:3000"
     return url.rstrip("/")
 
 
@@ -189,7 +190,7 @@ class SecurityHeaders:
     def __init__(self, app, build_dir: Path | None = None, api_url: str | None = None):
         self.app = app
         self.index = BuildIndex(build_dir if build_dir is not None else default_build_dir())
-        self.api_url = api_url if api_url is not None else os.environ.get("REFLEX_API_URL", "")
+        self.api_url = api_url if api_url is not None else get_settings().reflex_api_url
         self.cache: dict[str, list[str]] = {}  # body digest, or file path and version -> hashes
 
     async def __call__(self, scope, receive, send):
@@ -217,7 +218,7 @@ class SecurityHeaders:
                 hashes = html_hashes if is_html else []
                 policy = csp(hashes or [], host, self.api_url, DOCS.get(path))
                 extra.append((b"content-security-policy", policy.encode()))
-            if https and os.environ.get("CITA_HSTS", "1") != "0":
+            if https and get_settings().hsts:
                 extra.append((b"strict-transport-security", HSTS))
             cache = None
             if message.get("status", 200) < 400 and HASHED_ASSET.match(path):

@@ -8,12 +8,12 @@ crashes again within a few seconds: a crash loop) and the other workers keep ans
 `rxconfig.py` calls `respawn_failed_workers()`: Reflex reads it before it creates the server. Set
 CITA_RESPAWN_WORKERS=0 to keep Granian's default."""
 
-import os
+from pwa_app.settings import get_settings
 
 
 def respawn_failed_workers() -> bool:
     """Make Granian's Server default to respawning failed workers. True when in effect."""
-    if os.environ.get("CITA_RESPAWN_WORKERS", "1") == "0":
+    if not get_settings().respawn_workers:
         return False
     try:
         import granian.server as granian_server  # only when serving with Granian

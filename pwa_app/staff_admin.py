@@ -13,19 +13,17 @@ A new account enrols its second factor at its first sign-in; scripts and tests m
 
 import argparse
 import getpass
-import os
 import sys
 
 from sqlmodel import select
 
 from pwa_app import db
 from pwa_app.models import Department, Office, StaffUser
-from pwa_app.staff import audit, second_factor
-from pwa_app.staff import auth
+from pwa_app.settings import get_settings
+from pwa_app.staff import audit, auth, second_factor
 from pwa_app.staff.auth import AuthError
 
 ENV = "CITA_STAFF_PASSWORD"
-TOTP_ENV = "CITA_STAFF_TOTP_SECRET"
 MESSAGES = {
     "email": "That is not an e-mail address.",
     "exists": "There is already an account with that e-mail address.",
@@ -35,7 +33,7 @@ MESSAGES = {
 
 
 def read_password() -> str:
-    password = os.environ.get(ENV)
+    password = get_settings().staff_password
     if password:
         return password
     if not sys.stdin.isatty():
@@ -100,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 department_id = dept.id
             created = auth.create_user(session, args.email, args.name, role, read_password(),
                                        office_ids=office_ids, department_id=department_id)
-            if secret := os.environ.get(TOTP_ENV):
+            if secret := get_settings().staff_totp_secret:
                 second_factor.set_second_factor(session, created, secret)
             audit.audit(session, None, "user.create_cli", f"staff:{created.id}", email=created.email, role=role)
             session.commit()

@@ -10,7 +10,7 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/wrk ] || [ ! -x /usr/bin/faketi
   pkgs="chromium wrk faketime"
   $SUDO apt-get install -y -q $pkgs || { $SUDO apt-get update -q && $SUDO apt-get install -y -q $pkgs; }
 fi
-bash scripts/setup.sh
+bash scripts/setup.sh test
 export REFLEX_CHECK_LATEST_VERSION=0 REFLEX_USE_SYSTEM_BUN=1 REFLEX_TELEMETRY_ENABLED=false
 .venv/bin/python -m pytest tests/unit "$@"
 # Again with the wall clock moved 400 days ahead, two minutes before midnight in Madrid: tests pass their own

@@ -4,7 +4,7 @@
 reaches the server with the websocket's handshake and never the page's scripts), looks the session up in the
 database and checks the role; check and handler run in a thread, off the event loop. Anonymous → sent to the sign-in page; wrong role → sent home with a notice; the
 handler never runs. Inside, `viewer()` is the signed-in member of staff. State classes stay thin: they call
-pwa_app.services and keep only what the page shows.
+the domain packages and keep only what the page shows.
 """
 
 import asyncio

@@ -2,7 +2,6 @@
 passes (proof of work, rate limits per address and per person) before it reaches the booking service."""
 
 import math
-import os
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -10,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app import db
 from pwa_app.api.common import Lang, client_address, error, get_session, slot_view
 from pwa_app.appointments import access, booking, fairness
 from pwa_app.appointments.booking import BookingError
@@ -18,9 +16,9 @@ from pwa_app.common import idempotency, ratelimit
 from pwa_app.common.i18n import gettext, local, pick_lang, time_label
 from pwa_app.common.messages import ERRORS, RATE_WAIT
 from pwa_app.common.times import utcnow
+from pwa_app.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["fair access"])
-ALTCHA_REQUIRED = os.environ.get("CITA_ALTCHA", "on") != "off"  # off only for load tests of the booking path
 
 
 class HoldIn(BaseModel):
@@ -93,10 +91,9 @@ def refuse_at_once(request: Request, key: str, proof: str | None, lang: str, ans
     """`answer()`, the refusal of a time the kept calendar shows full, once what a booking asks first is passed:
     the key has no stored answer (a resend gets its first answer through the database path), the proof of work is
     valid (else that path answers 428; a refusal spends none), the burst limit (429). None: ask the database."""
-    with db.session() as session:
-        if idempotency.answered(session, key):
-            return None
-    if ALTCHA_REQUIRED and not fairness.valid_proof(proof):
+    if idempotency.answered(key):
+        return None
+    if get_settings().altcha and not fairness.valid_proof(proof):
         return None
     return limited("booking_burst", client_address(request), lang) or answer()
 
@@ -112,7 +109,7 @@ def proven(session: Session, proof: str | None, lang: str, code: str = "challeng
     """None for a valid, unspent proof of work (spent with the write it allows: a refused write leaves it
     unspent, so one proof buys one booking); else 428: solve a new one. `code` names the message (a booking's, or a
     request's: "challenge_request")."""
-    ok = not ALTCHA_REQUIRED or fairness.spend_challenge(session, proof)
+    ok = not get_settings().altcha or fairness.spend_challenge(session, proof)  # off: load tests only
     return None if ok else error(428, {"altcha": code}, lang)
 
 

@@ -25,7 +25,6 @@ a key is always required (without any configured, nobody can post). Posts are li
 (CITA_RATE_OPEN311_POST) and per key (CITA_RATE_OPEN311_KEY), checked before the body is read.
 """
 
-import os
 from datetime import datetime, time, timedelta
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -44,6 +43,7 @@ from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
 from pwa_app.service_requests import intake, rules, views
 from pwa_app.service_requests.rules import CLOSED, ServiceRequestError
 from pwa_app.service_requests.views import Content
+from pwa_app.settings import get_settings
 
 PREFIX = "/api/open311/v2"
 router = APIRouter(prefix=PREFIX, tags=["open311"])
@@ -255,7 +255,7 @@ def media(request: Request, service_request_id: str = Path(max_length=40), n: in
 
 
 def _api_keys() -> set[str]:
-    return {k.strip() for k in (os.environ.get("CITA_OPEN311_API_KEYS") or "").split(",") if k.strip()}
+    return {k.strip() for k in get_settings().open311_api_keys.split(",") if k.strip()}
 
 
 @router.post("/requests.json", summary="Open311: send a request (form-encoded)")

@@ -19,7 +19,6 @@ permission (`GUARDED` lists them, for the tests).
 
 import asyncio
 import io
-import os
 from datetime import date, timedelta
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -37,6 +36,7 @@ from pwa_app.catalogue import content
 from pwa_app.common import codes, ratelimit
 from pwa_app.common.times import utcnow
 from pwa_app.models import Office
+from pwa_app.settings import get_settings
 from pwa_app.staff import audit, auth, inbox, permissions, reports, second_factor, setup, walk_in
 from pwa_app.staff.auth import AuthError
 from pwa_app.staff.forms import today
@@ -52,7 +52,7 @@ MAX_FORM = 4096
 
 def secure_request(request: Request) -> bool:
     """HTTPS, directly or behind a trusted proxy that says so; CITA_SECURE_COOKIES=1 forces it."""
-    return os.environ.get("CITA_SECURE_COOKIES") == "1" or proxy.is_https(request.scope)
+    return get_settings().secure_cookies or proxy.is_https(request.scope)
 
 
 def current_viewer(request: Request, session: Session = Depends(get_session)) -> Viewer | None:

@@ -5,7 +5,6 @@ capacity check and the insert cannot interleave between processes; the unique (s
 Errors carry a code the API translates; nothing is written when one is raised."""
 
 import hmac
-import os
 import re
 import secrets
 import time
@@ -24,13 +23,13 @@ from pwa_app.common.documents import last_four
 from pwa_app.common.errors import DomainError
 from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, Hold, Office, Procedure, ProcedureOffice
-
+from pwa_app.settings import get_settings
 
 ACTIVE = ("booked", "checked_in")
 
 
 # High-demand procedures: a booking waits this long for the citizen to open the link sent by e-mail.
-CONFIRM_MINUTES = float(os.environ.get("CITA_CONFIRM_MINUTES") or 30)
+CONFIRM_MINUTES = get_settings().confirm_minutes
 ALTERNATIVES = 5  # free times offered with a refusal
 
 

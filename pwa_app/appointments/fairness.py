@@ -12,7 +12,6 @@ import os
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 import altcha
 from sqlmodel import Session, delete, func, select
@@ -22,11 +21,11 @@ from pwa_app.common import once
 from pwa_app.common.documents import DocumentError, check_document, normalize_document
 from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, Hold, Municipality, Procedure, UsedChallenge
+from pwa_app.settings import get_settings
 
-HOLD_MINUTES = float(os.environ.get("CITA_HOLD_MINUTES", "10"))
-MAX_LIVE_HOLDS = int(os.environ.get("CITA_MAX_HOLDS") or 3)  # held times at once per client address
+HOLD_MINUTES = get_settings().hold_minutes
+MAX_LIVE_HOLDS = get_settings().max_holds  # held times at once per client address
 MAX_HOLD_RENEWALS = 2  # "more time" on one hold: a seat is never kept from others for long
-INSTANCE_DIR = Path(os.environ.get("CITA_INSTANCE_DIR", Path(__file__).resolve().parents[2] / "instance"))
 ACTIVE = ("booked", "pending", "checked_in")
 
 
@@ -34,9 +33,9 @@ ACTIVE = ("booked", "pending", "checked_in")
 def secret() -> bytes:
     """The installation's secret: CITA_SECRET_KEY, else a random key made on first run and kept in the
     instance folder (git-ignored), so keyed hashes stay stable across restarts."""
-    if key := os.environ.get("CITA_SECRET_KEY"):
+    if key := get_settings().secret_key:
         return key.encode()
-    path = INSTANCE_DIR / "secret.key"
+    path = get_settings().instance_dir / "secret.key"
     if not path.exists():
         # Written whole under another name, then linked into place: two workers starting at once never read a
         # half-written key, and only the first link wins (the loser reads the winner's).
@@ -156,7 +155,7 @@ def limit_reached(session: Session, procedure: Procedure, key: str, now=None, ig
 
 # ---- proof of work (ALTCHA, self-hosted: no third party sees the citizen) -----------------------------------
 
-CHALLENGE_MAX = int(os.environ.get("CITA_ALTCHA_MAX_NUMBER", "50000"))  # ~0.1–0.5 s on a cheap phone
+CHALLENGE_MAX = get_settings().altcha_max_number  # ~0.1–0.5 s on a cheap phone
 CHALLENGE_MINUTES = 20
 
 

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Callable
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -72,8 +72,11 @@ async def first_sight(key: str | None) -> bool:
         return False
 
 
-def answered(session: Session, key: str) -> bool:
-    return session.get(IdempotencyRecord, key) is not None
+def answered(key: str) -> bool:
+    """Whether the key has a stored answer (one indexed read on a plain connection: no session, no row loaded)."""
+    record = IdempotencyRecord.__table__
+    with db.engine().connect() as conn:
+        return conn.execute(select(record.c.key).where(record.c.key == key)).first() is not None
 
 
 def earlier_answer(session: Session, key: str | None, operation: str, payload: dict) -> tuple[int, dict] | None:

@@ -13,7 +13,6 @@ scope by environment, e.g. CITA_RATE_LOOKUP.
 import contextlib
 import logging
 import math
-import os
 import threading
 import time
 from functools import cache
@@ -22,6 +21,8 @@ from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+
+from pwa_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +57,13 @@ def parse(text: str) -> RateLimitItem:
 
 
 def limit_for(scope: str) -> RateLimitItem:
-    return parse(os.environ.get(f"CITA_RATE_{scope.upper()}") or DEFAULTS.get(scope, "30/60"))
+    return parse(get_settings().rate(scope) or DEFAULTS.get(scope, "30/60"))
 
 
 @cache
 def limiter() -> MovingWindowRateLimiter:
     """The process's limiter: in Redis when REDIS_URL is set (several workers), else in memory."""
-    url = os.environ.get("REDIS_URL")
+    url = get_settings().redis_url
     if url:
         storage = RedisStorage(url, key_prefix=PREFIX, wrap_exceptions=True, socket_timeout=0.5,
                                socket_connect_timeout=0.5)
@@ -97,7 +98,7 @@ def _counted(operation):
 
 def _in_turn(operation, make):
     """`operation(make())`; in memory one at a time (creating the limiter too: `cache` may build it twice)."""
-    in_memory = make is fallback or not os.environ.get("REDIS_URL")
+    in_memory = make is fallback or not get_settings().redis_url
     with _MEMORY_TURN if in_memory else contextlib.nullcontext():
         return operation(make())
 

@@ -17,7 +17,6 @@ CITA_SMTP_STARTTLS (1), CITA_MAIL_FROM, CITA_PUBLIC_URL (the address in links; d
 
 import html
 import logging
-import os
 import secrets
 import smtplib
 import ssl
@@ -33,8 +32,7 @@ from pathlib import Path
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from pwa_app.appointments import calendar_file, fairness
-from pwa_app.appointments import booking
+from pwa_app.appointments import booking, calendar_file, fairness
 from pwa_app.catalogue.published import Translator
 from pwa_app.common import codes, i18n, once
 from pwa_app.common.i18n import Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label
@@ -43,6 +41,7 @@ from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, MailOutbox, Municipality, Office, Procedure, PushLink, Requirement
 from pwa_app.routes import APPOINTMENT, BOOK, CONFIRM, SERVICE_REQUEST, citizen
 from pwa_app.security import public_url
+from pwa_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 UTC = timezone.utc
@@ -94,11 +93,11 @@ FOOTER = N_("This message was sent by %(town)s. Please do not reply to it.")
 
 
 def mail_dir() -> Path:
-    return Path(os.environ.get("CITA_MAIL_DIR") or fairness.INSTANCE_DIR / "mail")
+    return get_settings().mail_dir or get_settings().instance_dir / "mail"
 
 
 def sender_address() -> str:
-    return os.environ.get("CITA_MAIL_FROM") or "Cita <no-reply@localhost>"
+    return get_settings().mail_from
 
 
 # --- writing a mail -----------------------------------------------------------------------------------------------
@@ -287,7 +286,8 @@ def scan(session_factory, now: datetime | None = None) -> Counter:
 
 def transmit(recipient: str, raw: str) -> None:
     """Hands one message to the SMTP server, or, with none configured, writes it into the mail folder."""
-    host = os.environ.get("CITA_SMTP_HOST")
+    settings = get_settings()
+    host = settings.smtp_host
     if not host:
         folder = mail_dir()
         folder.mkdir(parents=True, exist_ok=True)
@@ -295,13 +295,13 @@ def transmit(recipient: str, raw: str) -> None:
         (folder / f".{name}").write_text(raw, encoding="utf-8")
         (folder / f".{name}").rename(folder / name)  # readers never see half a file
         return
-    with smtplib.SMTP(host, int(os.environ.get("CITA_SMTP_PORT") or 587), timeout=SMTP_TIMEOUT) as smtp:
-        if os.environ.get("CITA_SMTP_STARTTLS", "1") != "0":
+    with smtplib.SMTP(host, settings.smtp_port, timeout=SMTP_TIMEOUT) as smtp:
+        if settings.smtp_starttls:
             # A verifying context: without one, smtplib encrypts to whoever answers (a man in the middle would
             # read the password and every link).
             smtp.starttls(context=ssl.create_default_context())
-        if user := os.environ.get("CITA_SMTP_USER"):
-            smtp.login(user, os.environ.get("CITA_SMTP_PASSWORD", ""))
+        if user := settings.smtp_user:
+            smtp.login(user, settings.smtp_password)
         smtp.sendmail(sender_address(), [recipient], raw.encode("utf-8"))
 
 

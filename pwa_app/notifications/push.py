@@ -25,7 +25,6 @@ import binascii
 import ipaddress
 import json
 import logging
-import os
 import secrets
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
@@ -48,6 +47,7 @@ from pwa_app.models import (
 )
 from pwa_app.service_requests import rules
 from pwa_app.service_requests.rules import clean_text
+from pwa_app.settings import get_settings
 
 
 log = logging.getLogger(__name__)
@@ -131,7 +131,7 @@ class PushError(DomainError):
 
 def allowed_hosts() -> tuple[str, ...]:
     """Push services we POST to (suffixes); CITA_PUSH_HOSTS replaces the list ("*": any https host)."""
-    configured = os.environ.get("CITA_PUSH_HOSTS")
+    configured = get_settings().push_hosts
     return tuple(h.strip().lower() for h in configured.split(",") if h.strip()) if configured else DEFAULT_PUSH_HOSTS
 
 

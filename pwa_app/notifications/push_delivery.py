@@ -4,7 +4,6 @@
 import asyncio
 import logging
 import math
-import os
 import random
 import secrets
 import threading
@@ -16,10 +15,11 @@ from sqlalchemy import delete, or_, update
 from sqlmodel import Session, select
 
 from pwa_app.common import once
+from pwa_app.common.times import utc_or_now
 from pwa_app.models import PushDelivery, PushEvent, PushSubscription
 from pwa_app.notifications import webpush
-from pwa_app.common.times import utc_or_now
 from pwa_app.notifications.push import BATCH, KEEP, LEASE, MAX_TRIES, STALE, _forget
+from pwa_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Sender:
     def __init__(self, keys: webpush.Keys | None = None, concurrency: int | None = None,
                  timeout: float = webpush.SEND_TIMEOUT):
         self.headers = webpush.VapidHeaders(keys or webpush.keys())
-        self.concurrency = concurrency or int(os.environ.get("CITA_PUSH_CONCURRENCY") or 32)
+        self.concurrency = concurrency or get_settings().push_concurrency
         self.timeout = timeout
         self.http = None
         self.loop = asyncio.new_event_loop()

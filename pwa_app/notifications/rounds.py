@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import time
 from collections import Counter
 from datetime import datetime
@@ -30,6 +29,7 @@ from pwa_app.notifications import mail, webpush
 from pwa_app.notifications.push import NOTICE_TTL, PushError, schedule_reminders, send_notice, stats
 from pwa_app.notifications.push_delivery import Sender, deliver, purge
 from pwa_app.notifications.push_fanout import fan_out
+from pwa_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,11 @@ class Worker:
 
 async def worker() -> None:
     """The app's lifespan task (`app.register_lifespan_task(worker)`): a round every CITA_PUSH_INTERVAL seconds."""
-    if os.environ.get("CITA_PUSH_WORKER", "1") == "0":
+    settings = get_settings()
+    if not settings.push_worker:
         return
-    interval = float(os.environ.get("CITA_PUSH_INTERVAL") or 2)
-    rounds = Worker(reminder_every=float(os.environ.get("CITA_PUSH_SCAN") or 60))
+    interval = settings.push_interval
+    rounds = Worker(reminder_every=settings.push_scan)
     try:
         await asyncio.to_thread(webpush.keys)  # the VAPID key pair exists from the first start on
     except OSError:

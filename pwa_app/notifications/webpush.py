@@ -33,6 +33,7 @@ from py_vapid import Vapid
 from pywebpush import WebPusher
 
 from pwa_app.common.encoding import b64url
+from pwa_app.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +45,15 @@ URGENCIES = ("very-low", "low", "normal", "high")
 
 
 def vapid_dir() -> Path:
-    configured = os.environ.get("CITA_VAPID_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    return Path(os.environ.get("XDG_DATA_HOME") or "~/.local/share").expanduser() / "cita"
+    settings = get_settings()
+    if settings.vapid_dir:
+        return settings.vapid_dir.expanduser()
+    return settings.xdg_data_home.expanduser() / "cita"
 
 
 def subject() -> str:
     """The VAPID `sub` claim: how a push service can reach whoever runs this server."""
-    return os.environ.get("CITA_VAPID_SUBJECT") or "mailto:cita@localhost"
+    return get_settings().vapid_subject
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def classify(status: int, retry_after: str | None = None, text: str = "") -> Out
 def http_session() -> aiohttp.ClientSession:
     """A keep-alive HTTP client for one sender (call inside its event loop). Proxy settings from the environment
     (HTTPS_PROXY...) are used when there are some: a town hall's network may need one to reach the push services."""
-    return aiohttp.ClientSession(trust_env=any(name.lower().endswith("_proxy") for name in os.environ),
+    return aiohttp.ClientSession(trust_env=get_settings().outbound_proxy,
                                  connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300))
 
 

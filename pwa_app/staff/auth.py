@@ -25,7 +25,6 @@ call it, so the rules live here once.
 import hashlib
 import json
 import math
-import os
 import secrets
 import threading
 from datetime import UTC, datetime, timedelta
@@ -42,8 +41,8 @@ from pwa_app.common.errors import DomainError
 from pwa_app.common.text import EMAIL_RE
 from pwa_app.common.times import utc_or_now, utcnow
 from pwa_app.models import AuditEvent, LoginAttempt, StaffOffice, StaffSession, StaffUser
+from pwa_app.settings import get_settings
 from pwa_app.staff.permissions import ROLES, SECOND_FACTOR_REQUIRED, Viewer
-
 
 UTC = UTC
 COOKIE = "cita_staff"
@@ -76,7 +75,7 @@ _hasher = PasswordHasher()
 
 
 # Each check holds 64 MiB for a moment: a burst of sign-ins waits its turn instead of exhausting the memory.
-_checks_at_once = threading.BoundedSemaphore(int(os.environ.get("CITA_ARGON2_AT_ONCE") or 2))
+_checks_at_once = threading.BoundedSemaphore(get_settings().argon2_at_once)
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # checked for unknown e-mails, so timing tells nothing
 
 

@@ -102,6 +102,14 @@ WALL_CLOCK = os.environ.get("CITA_TEST_WALL_CLOCK")
 FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 
 
+def pytest_collection_modifyitems(items):
+    """Every test here drives a browser against a built app: `-m "not browser"` leaves them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.browser)
+
+
 def pytest_configure(config):
     if WALL_CLOCK:
         import time_machine

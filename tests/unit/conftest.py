@@ -1,5 +1,6 @@
-"""Shared fixtures for the unit tests: a seeded SQLite file per test, a seeded PostgreSQL schema per test run,
-the API behind a TestClient, and a fixed clock.
+"""Shared fixtures for the unit tests: a seeded SQLite file per test (a copy of one seeded once per run), a seeded
+PostgreSQL schema per test run, the API behind a TestClient, settings changed in one place (`override_settings`),
+and a fixed clock.
 
 Dates: the seed only has holidays for 2026 and 2027 and citizens may book 60 days ahead, so tests pass a fixed
 `now=` to the services (see `Clock`) instead of depending on today's date. The API uses the real clock: API
@@ -8,6 +9,7 @@ tests pick their times from the availability answer.
 
 import os
 import secrets
+import shutil
 
 # Cheap proofs of work in tests (the real cost is set for phones); fixed before the app is imported.
 os.environ.setdefault("CITA_ALTCHA_MAX_NUMBER", "500")
@@ -16,6 +18,7 @@ for scope in ("BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD"):
     os.environ.setdefault(f"CITA_RATE_{scope}", "100000/1")
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,7 +26,7 @@ import sqlalchemy
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, delete
 
-from pwa_app import db
+from pwa_app import db, settings
 from pwa_app.db import create_tables, make_engine
 from pwa_app.models import Appointment, IdempotencyRecord
 from pwa_app.seed import seed_demo
@@ -66,6 +69,19 @@ class Clock:
     @classmethod
     def on(cls, y: int, m: int, d: int, hh: int = 8, mm: int = 0) -> "Clock":
         return cls(cls.at(y, m, d, hh, mm))
+
+
+def override_settings(monkeypatch, **env) -> settings.Settings:
+    """The one way tests change settings: sets these variables (None: removes them) for the test, so processes it
+    starts see them too, and reads the settings again from them; `monkeypatch` puts both back at the test's end.
+    Names are the variables' (`REDIS_URL`, `CITA_RATE_LOOKUP`...), as in the README's Configuration table."""
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, str(value))
+    monkeypatch.setattr(settings, "_current", settings.Settings())
+    return settings.get_settings()
 
 
 @pytest.fixture(autouse=True)
@@ -137,14 +153,26 @@ def lift_person_limits(session) -> None:
     session.commit()
 
 
-@pytest.fixture
-def engine(tmp_path):
-    """A fresh, seeded SQLite file (WAL, BEGIN IMMEDIATE: the production engine settings)."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'cita.db'}")
+@pytest.fixture(scope="session")
+def seeded_template(tmp_path_factory) -> Path:
+    """The demo town seeded once per run into a SQLite file that each test gets a copy of (seeding took ~1 s a
+    test). Closed before copying: its last connection checkpoints the WAL into the file."""
+    path = tmp_path_factory.mktemp("template") / "cita.db"
+    eng = make_engine(f"sqlite:///{path}")
     create_tables(eng)
     with Session(eng) as s:
         assert seed_demo(s) is True
         lift_person_limits(s)
+    eng.dispose()
+    assert not path.with_name("cita.db-wal").exists()
+    return path
+
+
+@pytest.fixture
+def engine(tmp_path, seeded_template):
+    """A fresh, seeded SQLite file (WAL, BEGIN IMMEDIATE: the production engine settings)."""
+    shutil.copyfile(seeded_template, tmp_path / "cita.db")
+    eng = make_engine(f"sqlite:///{tmp_path / 'cita.db'}")
     yield eng
     eng.dispose()
 
@@ -245,7 +273,7 @@ def api(engine, monkeypatch):
     from pwa_app.api import create_api
     from pwa_app.catalogue import published
 
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     published.changed()
     with citizen_client(create_api()) as client:

@@ -17,7 +17,7 @@ from pwa_app.common import codes, ratelimit
 from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import ServiceRequest
-from tests.unit.conftest import PEER, solve_challenge
+from tests.unit.conftest import PEER, solve_challenge, override_settings
 from tests.unit.test_api import booked, free_slot, new_key, slot  # noqa: F401  (fixtures)
 from tests.unit.test_fairness import api_seats
 from tests.unit.test_requests_api import report
@@ -70,7 +70,7 @@ def test_one_address_guessing_many_codes_is_stopped(api, booked):
 
 
 def test_lookups_by_code_are_limited_per_address(api, booked, monkeypatch):
-    monkeypatch.setenv("CITA_RATE_APPOINTMENT", "3/60")
+    override_settings(monkeypatch, CITA_RATE_APPOINTMENT="3/60")
     right = {"verifier": booked["verifier"]}
     assert [api.get(f"/api/v1/appointments/{booked['code']}", params=right).status_code
             for _ in range(4)] == [200, 200, 200, 429]
@@ -105,19 +105,19 @@ def lookups(client, n: int, forwarded=lambda i: None) -> list[int]:
 
 @pytest.fixture
 def three_lookups(monkeypatch):
-    monkeypatch.setenv("CITA_RATE_LOOKUP", "3/60")
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+    override_settings(monkeypatch, CITA_RATE_LOOKUP="3/60")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
 
 
 def test_a_client_reaching_the_backend_directly_cannot_pick_its_address(api, three_lookups, monkeypatch):
     monkeypatch.setenv("CITA_PROXY_HOPS", "1")  # the old setting trusted any sender's last X-Forwarded-For entry
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
     direct = other_address(api, "192.0.2.10")
     assert lookups(direct, 4, lambda i: f"198.51.100.{i}") == [404, 404, 404, 429]
 
 
 def test_behind_the_proxy_every_citizen_counts_apart(api, three_lookups, monkeypatch):
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8")  # the test client is the proxy
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1, 10.0.0.0/8")  # the test client is the proxy
     assert lookups(api, 6, lambda i: f"198.51.100.{i}, 10.1.2.3") == [404] * 6  # each through two proxies
     assert lookups(api, 4, lambda i: f"6.6.6.{i}, 198.51.100.50") == [404, 404, 404, 429]  # a forged left part
 
@@ -129,15 +129,15 @@ def test_ipv6_clients_count_per_64_network(api, three_lookups):
 
 def test_production_with_workers_refuses_to_start_without_a_proxy_setting(monkeypatch):
     monkeypatch.setenv("REFLEX_ENV_MODE", "prod")
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+    override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:6379/0")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
     with pytest.raises(proxy.ProxySettingMissing, match="CITA_TRUSTED_PROXIES"):
         proxy.check_production()
     for setting in ("127.0.0.1", "none"):  # the proxy's address, or a deliberate "clients connect directly"
-        monkeypatch.setenv("CITA_TRUSTED_PROXIES", setting)
+        override_settings(monkeypatch, CITA_TRUSTED_PROXIES=setting)
         proxy.check_production()
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES")
-    monkeypatch.delenv("REDIS_URL")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
+    override_settings(monkeypatch, REDIS_URL=None)
     proxy.check_production()  # one process (the default set-up): nothing to set
 
 
@@ -145,8 +145,8 @@ def test_production_with_workers_refuses_to_start_without_a_proxy_setting(monkey
 
 
 def test_with_redis_down_a_flood_is_still_refused_and_the_worker_stays_in_the_pool(api, monkeypatch):
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
-    monkeypatch.setenv("CITA_RATE_LOOKUP", "5/60")
+    override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+    override_settings(monkeypatch, CITA_RATE_LOOKUP="5/60")
     ratelimit.limiter.cache_clear()
     assert lookups(api, 8) == [404] * 5 + [429] * 3  # counted in this process meanwhile, never let through
     assert lookups(other_address(api, "198.51.100.8"), 1) == [404]  # someone else is not affected
@@ -176,7 +176,7 @@ def test_a_web_request_needs_a_proof_of_work(api, engine):
 
 
 def test_web_requests_are_limited_per_address(api, monkeypatch):
-    monkeypatch.setenv("CITA_RATE_REQUEST", "3/3600")
+    override_settings(monkeypatch, CITA_RATE_REQUEST="3/3600")
     answers = [api.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()}).status_code
                for _ in range(4)]
     assert answers == [201, 201, 201, 429]
@@ -186,12 +186,13 @@ def test_web_requests_are_limited_per_address(api, monkeypatch):
 
 def test_attachment_bytes_have_a_daily_quota(api, monkeypatch):
     photo = report()["attachments"][0]
-    monkeypatch.setenv("CITA_RATE_UPLOAD_BYTES", f"{len(photo['data']) * 3 // 4 * 2}/86400")  # two photos a day
+    two_photos = len(photo["data"]) * 3 // 4 * 2
+    override_settings(monkeypatch, CITA_RATE_UPLOAD_BYTES=f"{two_photos}/86400")  # two photos a day
     send = lambda: api.post("/api/v1/requests", json=report(), headers={"Idempotency-Key": new_key()})  # noqa: E731
     assert [send().status_code for _ in range(3)] == [201, 201, 429]
     assert api.post("/api/v1/requests", json=report(attachments=[]),
                     headers={"Idempotency-Key": new_key()}).status_code == 201  # words still go through
-    monkeypatch.setenv("CITA_RATE_UPLOAD_BYTES_TOTAL", "1/86400")  # and everyone's together
+    override_settings(monkeypatch, CITA_RATE_UPLOAD_BYTES_TOTAL="1/86400")  # and everyone's together
     assert plain(api).post("/api/v1/requests", json=report(altcha=solve_challenge(api)),
                            headers={"Idempotency-Key": new_key()}).status_code == 429
 
@@ -212,20 +213,20 @@ def open311_post(client, headers=None, **fields):
 
 
 def test_open311_posts_are_limited_per_address_and_per_key(api, monkeypatch):
-    monkeypatch.delenv("CITA_OPEN311_API_KEYS", raising=False)
-    monkeypatch.setenv("CITA_RATE_OPEN311_POST", "3/600")
+    override_settings(monkeypatch, CITA_OPEN311_API_KEYS=None)
+    override_settings(monkeypatch, CITA_RATE_OPEN311_POST="3/600")
     assert [open311_post(api).status_code for _ in range(4)] == [200, 200, 200, 429]
-    monkeypatch.setenv("CITA_OPEN311_API_KEYS", "civic-tool")
-    monkeypatch.setenv("CITA_RATE_OPEN311_KEY", "2/3600")
+    override_settings(monkeypatch, CITA_OPEN311_API_KEYS="civic-tool")
+    override_settings(monkeypatch, CITA_RATE_OPEN311_KEY="2/3600")
     tools = [other_address(api, f"192.0.2.{i}") for i in (1, 2, 3)]  # one key used from many addresses
     assert [open311_post(t, api_key="civic-tool").status_code for t in tools] == [200, 200, 429]
 
 
 def test_open311_posting_needs_a_key_in_production(api, monkeypatch):
-    monkeypatch.delenv("CITA_OPEN311_API_KEYS", raising=False)
+    override_settings(monkeypatch, CITA_OPEN311_API_KEYS=None)
     monkeypatch.setenv("REFLEX_ENV_MODE", "prod")
     assert open311_post(api).status_code == 403
-    monkeypatch.setenv("CITA_OPEN311_API_KEYS", "civic-tool")
+    override_settings(monkeypatch, CITA_OPEN311_API_KEYS="civic-tool")
     assert open311_post(api, api_key="civic-tool").status_code == 200
 
 
@@ -240,7 +241,7 @@ def test_holds_need_a_proof_and_one_address_holds_few_seats(api):
 
 
 def test_releasing_holds_is_limited(api, monkeypatch):
-    monkeypatch.setenv("CITA_RATE_HOLD_RELEASE", "2/60")
+    override_settings(monkeypatch, CITA_RATE_HOLD_RELEASE="2/60")
     assert [api.delete(f"/api/v1/holds/nothing-{i}").status_code for i in range(3)] == [204, 204, 429]
 
 
@@ -252,8 +253,8 @@ def test_cors_and_the_websocket_allow_only_the_public_origin(monkeypatch):
 
     import rxconfig
 
-    monkeypatch.setenv("REFLEX_API_URL", "https://cita.villanuevadelpinar.es")
-    monkeypatch.delenv("CITA_PUBLIC_URL", raising=False)
+    override_settings(monkeypatch, REFLEX_API_URL="https://cita.villanuevadelpinar.es")
+    override_settings(monkeypatch, CITA_PUBLIC_URL=None)
     try:
         assert list(importlib.reload(rxconfig).config.cors_allowed_origins) == ["https://cita.villanuevadelpinar.es"]
     finally:
@@ -274,8 +275,8 @@ def test_the_staff_api_refuses_other_sites(client, staff_env):
 
 
 def test_every_other_anonymous_write_is_limited_per_address(api, monkeypatch):
-    monkeypatch.setenv("CITA_RATE_APPOINTMENT", "2/60")
-    monkeypatch.setenv("CITA_RATE_PUSH", "2/60")
+    override_settings(monkeypatch, CITA_RATE_APPOINTMENT="2/60")
+    override_settings(monkeypatch, CITA_RATE_PUSH="2/60")
     confirm = lambda: api.post("/api/v1/appointments/confirm", json={"token": "nothing"},  # noqa: E731
                                headers={"Idempotency-Key": new_key()}).status_code
     assert [confirm() for _ in range(3)] == [422, 422, 429]
@@ -315,8 +316,8 @@ def test_smtp_starttls_verifies_the_servers_certificate(monkeypatch):
             used["sent"] = recipients
 
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    monkeypatch.setenv("CITA_SMTP_HOST", "smtp.example.es")
-    monkeypatch.delenv("CITA_SMTP_STARTTLS", raising=False)
+    override_settings(monkeypatch, CITA_SMTP_HOST="smtp.example.es")
+    override_settings(monkeypatch, CITA_SMTP_STARTTLS=None)
     mail.transmit("ana@example.com", "Subject: x\r\n\r\nx")
     context = used["context"]  # without a context smtplib encrypts to whoever answers
     assert context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
@@ -357,8 +358,7 @@ def test_the_secret_key_is_created_whole_by_exactly_one_of_many_workers(tmp_path
 
     from pwa_app.appointments import fairness
 
-    monkeypatch.setattr(fairness, "INSTANCE_DIR", tmp_path)
-    monkeypatch.delenv("CITA_SECRET_KEY", raising=False)
+    override_settings(monkeypatch, CITA_INSTANCE_DIR=tmp_path, CITA_SECRET_KEY=None)
 
     def first_start(_):
         fairness.secret.cache_clear()
@@ -474,7 +474,7 @@ class FakeHasher:
 def test_staff_sign_in_is_limited_per_address_before_any_password_is_hashed(client, staff_env, monkeypatch):
     from pwa_app.staff import auth
 
-    monkeypatch.setenv("CITA_RATE_STAFF_LOGIN", "3/60")
+    override_settings(monkeypatch, CITA_RATE_STAFF_LOGIN="3/60")
     hashed = []
     monkeypatch.setattr(auth, "_hasher", FakeHasher(lambda: hashed.append(1)))
     answers = [client.post("/api/staff/login", data={"email": f"x{i}@ayto.es", "password": "nope"},
@@ -548,11 +548,11 @@ def counts_in(request, monkeypatch):
     """Where the limits count: one process's memory, Redis (several workers; a prefix of its own), or a Redis
     that does not answer (each worker's memory meanwhile)."""
     if request.param == "memory":
-        monkeypatch.delenv("REDIS_URL", raising=False)
+        override_settings(monkeypatch, REDIS_URL=None)
         yield request.param
         return
     if request.param == "redis down":
-        monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+        override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
         ratelimit.limiter.cache_clear()
         yield request.param
         return
@@ -564,7 +564,7 @@ def counts_in(request, monkeypatch):
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis at 127.0.0.1:6379")
     prefix = f"cita:test:{secrets.token_hex(4)}"
-    monkeypatch.setenv("REDIS_URL", url)
+    override_settings(monkeypatch, REDIS_URL=url)
     monkeypatch.setattr(ratelimit, "PREFIX", prefix)
     ratelimit.limiter.cache_clear()
     try:
@@ -580,7 +580,7 @@ def counts_in(request, monkeypatch):
 def test_bots_are_refused_while_a_citizen_books(api, booked, counts_in, via, monkeypatch):
     """A bot brute-forces a verifier, floods lookups, requests without proof and Open311 posts, with a forged
     X-Forwarded-For, while a citizen books and opens their booking — directly and behind our proxy."""
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
     if via == "direct":
         bot, citizen = other_address(api, "203.0.113.66"), other_address(api, "198.51.100.23")
         forged = {"X-Forwarded-For": "10.0.0.1"}  # written by the bot itself: must not count

@@ -14,6 +14,7 @@ from pwa_app.appointments import availability, availability_body
 from pwa_app.appointments.slots import TZ, booking_window, slots
 
 from .test_booking import NORTE, PADRON, book_ok, ids, norte_slot, person  # noqa: F401  (a fixture)
+from tests.unit.conftest import override_settings
 
 AID = "ayudas-emergencia-social"  # high demand: bookings stay pending until confirmed by e-mail
 RELEASED = "certificado-digital-clave"  # days released 28 ahead at 08:00 on working days
@@ -184,7 +185,7 @@ def test_with_redis_a_kept_answer_is_checked_against_the_versions_there_without_
 
     url = "redis://127.0.0.1:6379/9"
     redis.Redis.from_url(url).flushdb()
-    monkeypatch.setenv("REDIS_URL", url)
+    override_settings(monkeypatch, REDIS_URL=url)
     address = f"/api/v1/availability?procedure={PADRON}&office={NORTE}"
     first = api.get(address).json()  # from the database, which seeds the versions in Redis
     with statements(db.engine()) as seen:
@@ -203,7 +204,7 @@ def test_with_redis_a_kept_answer_is_checked_against_the_versions_there_without_
     assert api.get(address).json() == first
     redis.Redis.from_url(url).flushdb()  # versions lost: asked from the database again
     assert api.get(address).json() == first
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # Redis down: the database answers
+    override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")  # Redis down: the database answers
     assert api.get(address).json() == first
 
 

@@ -16,6 +16,7 @@ from pwa_app.common import codes
 from pwa_app.common.idempotency import KeyReused, request_hash, run_once, valid_key
 from pwa_app.db import make_engine
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, Schedule
+from tests.unit.conftest import override_settings
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"  # 20-minute slots; 2 desks at the North district board, 3 at the OAC
@@ -398,9 +399,10 @@ def patient(monkeypatch):
     """Racing processes wait for the write lock as long as it takes: these tests are about over-booking and
     exactly-once, and a cold process on a busy test machine can hold the lock past the 2 s a request waits (a 503
     the outbox retries; tests/unit/test_busy_database.py)."""
-    monkeypatch.setenv("CITA_DB_BUSY_TIMEOUT", "60")
+    override_settings(monkeypatch, CITA_DB_BUSY_TIMEOUT="60")
 
 
+@pytest.mark.slow
 def test_processes_racing_on_sqlite_never_overbook(engine, clock, patient):
     start = clock.at(2026, 12, 2, 10, 10)
     with Session(engine) as s:
@@ -412,6 +414,7 @@ def test_processes_racing_on_sqlite_never_overbook(engine, clock, patient):
         assert_two_booked(s, outcomes, start, 20)
 
 
+@pytest.mark.slow
 def test_processes_racing_on_postgresql_never_overbook(pg_engine, clock):
     start = clock.at(2026, 12, 2, 10, 10)
     with Session(pg_engine) as s:
@@ -505,6 +508,7 @@ def test_valid_keys(key, ok):
     assert valid_key(key) is ok
 
 
+@pytest.mark.slow
 def test_processes_racing_with_the_same_key_book_once_on_postgresql(pg_engine, clock):
     # A slot of capacity 1: a racing repeat must get the first answer back, not "taken".
     start = clock.at(2026, 12, 2, 10, 0)
@@ -556,6 +560,7 @@ def _same_key_worker(url, key, start, now, barrier, results):
         engine.dispose()
 
 
+@pytest.mark.slow
 def test_processes_racing_with_the_same_key_book_once_on_sqlite(engine, clock, patient):
     start = clock.at(2026, 12, 2, 10, 0)
     ctx = multiprocessing.get_context("spawn")

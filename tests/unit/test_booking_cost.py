@@ -16,6 +16,7 @@ from pwa_app.appointments import fairness
 from pwa_app.appointments import booking
 
 from .test_booking import NORTE, PADRON, book_ok, norte_slot, person  # noqa: F401  (a fixture)
+from tests.unit.conftest import override_settings
 
 # The whole request: claim the Idempotency-Key, spend the proof of work, read procedure, office and versions, lock
 # person and slot, count the person's bookings and the slot's seats, insert, bump the version, keep the answer.
@@ -50,7 +51,7 @@ def any_api(request, monkeypatch):
     from .conftest import citizen_client
 
     engine = request.getfixturevalue("pg_engine")
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     with citizen_client(create_api()) as client:
         yield client
@@ -98,7 +99,7 @@ def test_with_redis_a_full_time_is_refused_at_once_with_the_answer_the_database_
     url = "redis://127.0.0.1:6379/9"
     store = redis.Redis.from_url(url)
     store.flushdb()
-    monkeypatch.setenv("REDIS_URL", url)
+    override_settings(monkeypatch, REDIS_URL=url)
     start = free_start(api)
     body = {**person(), "procedure": PADRON, "office": NORTE, "start": start, "email": ""}
     first = {}

@@ -18,6 +18,7 @@ from pwa_app.common.messages import ERRORS
 from pwa_app.models import Appointment, AuditEvent, Office, StaffSession
 from pwa_app.staff import auth
 from tests.unit.test_api import free_slot, new_key, person, post_booking
+from tests.unit.conftest import override_settings
 
 
 @contextmanager
@@ -35,7 +36,7 @@ def locked(engine):
 
 @pytest.fixture
 def no_wait(monkeypatch):
-    monkeypatch.setenv("CITA_DB_BUSY_TIMEOUT", "0")
+    override_settings(monkeypatch, CITA_DB_BUSY_TIMEOUT="0")
 
 
 @pytest.fixture
@@ -146,8 +147,8 @@ def test_a_failed_staff_event_shows_a_message_through_state_not_eval():
 def test_a_burst_from_one_address_gets_exactly_its_limit(monkeypatch):
     from pwa_app.common import ratelimit
 
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("CITA_RATE_BURST_TEST", "10/600")
+    override_settings(monkeypatch, REDIS_URL=None)
+    override_settings(monkeypatch, CITA_RATE_BURST_TEST="10/600")
     ratelimit.limiter.cache_clear()
     for round_ in range(20):
         start, allowed = threading.Barrier(40), []

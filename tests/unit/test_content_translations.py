@@ -14,6 +14,7 @@ from pwa_app.staff import setup
 from pwa_app.staff.permissions import Forbidden, StaffError
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 from tests.unit.test_staff_services import procedure, v, viewers  # noqa: F401  (fixtures)
+from tests.unit.conftest import override_settings
 
 PADRON = "alta-padron"
 
@@ -230,7 +231,7 @@ def test_staff_api_exports_and_imports_with_a_session_only(client, people, staff
 
 
 def test_the_import_endpoint_is_rate_limited(client, people, monkeypatch):  # noqa: F811
-    monkeypatch.setenv("CITA_RATE_CONTENT_IMPORT", "3/600")
+    override_settings(monkeypatch, CITA_RATE_CONTENT_IMPORT="3/600")
     client.cookies.set("cita_staff", people["admin"][1])
     codes = [client.post("/api/staff/content/import", files={"file": ("fr.po", b"x")},
                          headers={"Accept": "application/json", "X-Forwarded-For": "203.0.113.9"}).json()["codes"]

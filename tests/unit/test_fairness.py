@@ -3,7 +3,7 @@ normalisation, rate limits per address and per person (in memory and in Redis), 
 booking as fast as it can, and the signals staff see.
 
 The default fixtures lift the per-person limits and set huge rate limits (tests/unit/conftest.py): every test here
-that relies on a limit sets the real one itself (`real_limits`, `monkeypatch.setenv("CITA_RATE_...")`)."""
+that relies on a limit sets the real one itself (`real_limits`, `override_settings(monkeypatch, CITA_RATE_...=...)`)."""
 
 import base64
 import hashlib
@@ -33,7 +33,8 @@ from pwa_app.common.i18n import gettext, long_day_label, time_label
 from pwa_app.common.messages import ERRORS, RELEASE
 from pwa_app.db import make_engine
 from pwa_app.models import Appointment, Hold, IdempotencyRecord, Municipality, Office, Procedure, UsedChallenge
-from tests.unit.conftest import Clock, solve_challenge
+from pwa_app.settings import get_settings
+from tests.unit.conftest import Clock, override_settings, solve_challenge
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"  # 20-minute slots; 2 desks at the North district board
@@ -94,8 +95,8 @@ def real_limits(engine):
 @pytest.fixture(autouse=True)
 def fresh_buckets(monkeypatch):
     """Fresh in-memory counts, no trusted proxy, unless a test says otherwise."""
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+    override_settings(monkeypatch, REDIS_URL=None)
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
     ratelimit.limiter.cache_clear()
     yield
     ratelimit.limiter.cache_clear()
@@ -118,7 +119,7 @@ def backend(request, monkeypatch):
         if os.environ.get("CI") == "true":
             pytest.fail(f"Redis is required in CI but unreachable at {url}: {exc}")
         pytest.skip(f"Redis unreachable at {url} (set CI=true to make this an error)")
-    monkeypatch.setenv("REDIS_URL", url)
+    override_settings(monkeypatch, REDIS_URL=url)
     monkeypatch.setattr(ratelimit, "PREFIX", f"cita:test:{secrets.token_hex(4)}")  # never shares a count
     ratelimit.limiter.cache_clear()
     assert isinstance(ratelimit.limiter().storage, RedisStorage)  # chosen by REDIS_URL
@@ -221,7 +222,7 @@ def test_more_time_through_the_api(api):
 
 
 def test_asking_for_more_time_is_limited_per_address(api, monkeypatch):
-    monkeypatch.setenv("CITA_RATE_HOLD", "3/60")
+    override_settings(monkeypatch, CITA_RATE_HOLD="3/60")
     answers = [api.post(f"/api/v1/holds/flood-{n}/renew").status_code for n in range(5)]
     assert answers == [404, 404, 404, 429, 429]
     assert api.post("/api/v1/holds/" + "x" * 5000 + "/renew").status_code in (404, 414, 429)
@@ -583,7 +584,7 @@ def test_person_key_is_a_keyed_hash_of_the_normalised_document():
     assert fairness.client_key("203.0.113.5") != fairness.keyed("person", "203.0.113.5")  # kinds do not mix
     try:
         with pytest.MonkeyPatch.context() as m:
-            m.setenv("CITA_SECRET_KEY", "another-installation")
+            override_settings(m, CITA_SECRET_KEY="another-installation")
             fairness.secret.cache_clear()
             other = fairness.person_key(DNI)
             assert other != key0 and other == fairness.person_key(" 12.345.678-z")
@@ -737,8 +738,8 @@ def test_processes_booking_the_same_person_at_once_get_one_appointment_on_postgr
 
 
 def test_booking_rate_limit_per_address(api, engine, backend, monkeypatch, real_limits):
-    monkeypatch.setenv("CITA_RATE_BOOKING", "5/600")
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    override_settings(monkeypatch, CITA_RATE_BOOKING="5/600")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
     seats = api_seats(api, 8)
     ip, other_ip = "198.51.100.7", "192.0.2.44"
     for n in range(5):
@@ -765,8 +766,8 @@ def test_booking_rate_limit_per_address(api, engine, backend, monkeypatch, real_
 
 
 def test_booking_rate_limit_per_person(api, engine, backend, monkeypatch, real_limits):
-    monkeypatch.setenv("CITA_RATE_BOOKING_PERSON", "2/3600")
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    override_settings(monkeypatch, CITA_RATE_BOOKING_PERSON="2/3600")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
     seats = api_seats(api, 5)
     assert post_booking(api, seats[0], "12345678Z", ip="192.0.2.1").status_code == 201
     # Refused tries (one active appointment per procedure) are no bookings made: they never count.
@@ -794,9 +795,8 @@ def test_a_citizen_who_loses_times_in_a_rush_still_books_but_rapid_repeats_are_s
                                                                                        monkeypatch, real_limits):
     """Times taken just before the citizen (409) are no bookings made: with the real limits, the citizen loses
     four and books the fifth (before, the fifth try met the limit of four an hour). A script repeating fast from one address meets the per-minute limit."""
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
-    for scope in ("BOOKING", "BOOKING_PERSON", "BOOKING_BURST"):
-        monkeypatch.delenv(f"CITA_RATE_{scope}", raising=False)
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
+    override_settings(monkeypatch, CITA_RATE_BOOKING=None, CITA_RATE_BOOKING_PERSON=None, CITA_RATE_BOOKING_BURST=None)
     days = availability(api, PADRON, NORTE)["days"][1:]
     slots = [s for d in days for s in d["slots"] if s["free"] > 0]
     taken, free = [s["start"] for s in slots[:4]], slots[4]["start"]
@@ -810,7 +810,7 @@ def test_a_citizen_who_loses_times_in_a_rush_still_books_but_rapid_repeats_are_s
         assert lost.status_code == 409, lost.text
     assert post_booking(api, free, DNI, ip="198.51.100.1").status_code == 201
     # Rapid repeats: past the per-minute limit of tries from one address, whatever they were, refused.
-    monkeypatch.setenv("CITA_RATE_BOOKING_BURST", "5/60")
+    override_settings(monkeypatch, CITA_RATE_BOOKING_BURST="5/60")
     answers = [post_booking(api, taken[0], dni(900 + n), ip="198.51.100.2", lang="en") for n in range(6)]
     assert [a.status_code for a in answers] == [409] * 5 + [429]
     assert answers[-1].json()["errors"]["rate"].startswith(gettext("en", ERRORS["rate_burst"]))
@@ -825,9 +825,7 @@ def tampered(proof: str, **changes) -> str:
 
 
 def test_bookings_need_a_fresh_proof_of_work(api, engine):
-    from pwa_app.api import fair
-
-    assert fair.ALTCHA_REQUIRED
+    assert get_settings().altcha
     seats = api_seats(api, 3)
     missing = post_booking(api, seats[0], DNI, key=key(), altcha=None)
     assert missing.status_code == 428 and missing.json()["codes"] == {"altcha": "challenge"}
@@ -864,9 +862,9 @@ def test_bookings_need_a_fresh_proof_of_work(api, engine):
 
 
 def test_a_booking_bot_is_stopped_and_a_citizen_still_books(api, engine, monkeypatch, real_limits):
-    monkeypatch.setenv("CITA_RATE_BOOKING", "10/600")
-    monkeypatch.setenv("CITA_RATE_BOOKING_PERSON", "4/3600")
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    override_settings(monkeypatch, CITA_RATE_BOOKING="10/600")
+    override_settings(monkeypatch, CITA_RATE_BOOKING_PERSON="4/3600")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
     bot_ip, citizen_ip = "203.0.113.66", "198.51.100.23"
     seats = api_seats(api, 201)
     since = datetime.now(Clock.at(2026, 1, 1).tzinfo) - timedelta(minutes=1)

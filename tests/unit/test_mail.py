@@ -21,6 +21,7 @@ from pwa_app.common.i18n import gettext, local, long_day_label
 from pwa_app.models import Appointment, MailOutbox, Procedure, PushLink, PushSubscription
 from pwa_app.notifications import mail
 from tests.unit.test_fairness import CSSU, OAC, PADRON, dni, ids, person
+from tests.unit.conftest import override_settings
 
 WEDDING = "matrimonio-civil"  # high demand, one seat per slot
 AID = "ayudas-emergencia-social"  # high demand, two desks
@@ -48,9 +49,9 @@ def factory(engine):
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
-    monkeypatch.delenv("CITA_SMTP_HOST", raising=False)
-    monkeypatch.setenv("CITA_MAIL_DIR", str(tmp_path / "mail"))
-    monkeypatch.setenv("CITA_PUBLIC_URL", "https://cita.example.es")
+    override_settings(monkeypatch, CITA_SMTP_HOST=None)
+    override_settings(monkeypatch, CITA_MAIL_DIR=str(tmp_path / "mail"))
+    override_settings(monkeypatch, CITA_PUBLIC_URL="https://cita.example.es")
     return tmp_path / "mail"
 
 
@@ -141,10 +142,10 @@ def test_a_real_smtp_server_receives_the_mail(session, factory, clock, folder, m
     controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        monkeypatch.setenv("CITA_SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("CITA_SMTP_PORT", str(port))
-        monkeypatch.setenv("CITA_SMTP_STARTTLS", "0")
-        monkeypatch.setenv("CITA_MAIL_FROM", "Ayuntamiento <cita@villanuevadelpinar.es>")
+        override_settings(monkeypatch, CITA_SMTP_HOST="127.0.0.1")
+        override_settings(monkeypatch, CITA_SMTP_PORT=str(port))
+        override_settings(monkeypatch, CITA_SMTP_STARTTLS="0")
+        override_settings(monkeypatch, CITA_MAIL_FROM="Ayuntamiento <cita@villanuevadelpinar.es>")
         slot = first_free(session, PADRON, OAC, clock)
         book(session, PADRON, OAC, slot.starts_at, person(document=dni(107)), now=clock.now)
         session.commit()

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -15,6 +16,7 @@ import pwa_app.models
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_migrations_match_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'migrated.db'}"
     env = {**os.environ, "DATABASE_URL": url, "REFLEX_CHECK_LATEST_VERSION": "0", "REFLEX_TELEMETRY_ENABLED": "false"}

@@ -12,6 +12,7 @@ from pwa_app.common import ratelimit
 from pwa_app.models import ServiceRequest
 from pwa_app.service_requests import intake, rules, workflow
 from tests.unit.test_tracking import JPEG
+from tests.unit.conftest import override_settings
 
 V2 = "/api/open311/v2"
 # Field names as GeoReport v2 defines them (http://wiki.open311.org/GeoReport_v2).
@@ -28,8 +29,8 @@ PERSON = {"first_name": "Lucía", "last_name": "Martín Ortega", "email": "lucia
 
 @pytest.fixture(autouse=True)
 def fresh_limits(monkeypatch):
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("CITA_OPEN311_API_KEYS", raising=False)
+    override_settings(monkeypatch, REDIS_URL=None)
+    override_settings(monkeypatch, CITA_OPEN311_API_KEYS=None)
     ratelimit.limiter.cache_clear()
     yield
     ratelimit.limiter.cache_clear()
@@ -243,7 +244,7 @@ def test_post_errors(api, engine, fields, status, mentions):
 
 
 def test_post_with_api_keys_configured(api, monkeypatch):
-    monkeypatch.setenv("CITA_OPEN311_API_KEYS", "civic-tool-key, other-key")
+    override_settings(monkeypatch, CITA_OPEN311_API_KEYS="civic-tool-key, other-key")
     assert post(api).status_code == 403
     assert post(api, api_key="wrong").json() == [{"code": 403, "description": "api_key is missing or not valid"}]
     assert post(api, api_key="civic-tool-key").status_code == 200
@@ -281,7 +282,7 @@ def test_published_photos_get_a_media_url(api, engine):
 
 
 def test_reads_are_rate_limited(api, posted, monkeypatch):
-    monkeypatch.setenv("CITA_RATE_OPEN311", "2/60")
+    override_settings(monkeypatch, CITA_RATE_OPEN311="2/60")
     ratelimit.limiter.cache_clear()
     assert api.get(f"{V2}/services.json").status_code == 200
     assert api.get(f"{V2}/requests.json").status_code == 200

@@ -15,13 +15,13 @@ from starlette.routing import Route
 
 from pwa_app import db
 from pwa_app.security import SecurityHeaders, csp, script_hashes
-from tests.unit.conftest import PEER
+from tests.unit.conftest import PEER, override_settings
 
 # --- health ---------------------------------------------------------------------------------------------------
 
 
 def test_health_ok_without_redis(api, monkeypatch):
-    monkeypatch.delenv("REDIS_URL", raising=False)
+    override_settings(monkeypatch, REDIS_URL=None)
     r = api.get("/api/v1/health")
     assert r.status_code == 200
     assert r.json() == {"status": "ok", "database": "ok", "redis": "not configured"}
@@ -35,21 +35,21 @@ def test_health_checks_redis_when_configured(api, monkeypatch):
         redis.Redis.from_url("redis://127.0.0.1:6379/0", socket_connect_timeout=1).ping()
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:6379/0")
     assert api.get("/api/v1/health").json()["redis"] == "ok"
 
 
 def test_health_alive_but_degraded_when_redis_is_down(api, monkeypatch):
     # Citizens need no Redis: a load balancer must keep this worker (a 503 took every worker out at once).
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
     r = api.get("/api/v1/health")
     assert r.status_code == 200
     assert r.json() == {"status": "degraded", "database": "ok", "redis": "error"}
 
 
 def test_health_503_when_the_database_is_down(api, monkeypatch, tmp_path):
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/missing-dir/x.db")
+    override_settings(monkeypatch, REDIS_URL=None)
+    override_settings(monkeypatch, DATABASE_URL=f"sqlite:///{tmp_path}/missing-dir/x.db")
     db.engine.cache_clear()
     r = api.get("/api/v1/health")
     assert r.status_code == 503 and r.json()["database"] == "error"
@@ -143,16 +143,16 @@ def test_cache_headers(tmp_path):
 
 def test_hsts_only_over_https(tmp_path, monkeypatch):
     client = site(tmp_path)
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
     assert "strict-transport-security" not in client.get("/es/", headers={"X-Forwarded-Proto": "https"}).headers
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "10.0.0.0/8")  # another address's X-Forwarded-Proto is not ours
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="10.0.0.0/8")  # another address's X-Forwarded-Proto is not ours
     assert "strict-transport-security" not in client.get("/es/", headers={"X-Forwarded-Proto": "https"}).headers
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")  # from our proxy, its X-Forwarded-Proto counts
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")  # from our proxy, its X-Forwarded-Proto counts
     assert client.get("/es/", headers={"X-Forwarded-Proto": "https"}).headers["strict-transport-security"] \
         == "max-age=31536000"
     assert "strict-transport-security" not in client.get("/es/", headers={"X-Forwarded-Proto": "http"}).headers
     secure = TestClient(client.app, base_url="https://cita.example.es")
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
     assert "strict-transport-security" in secure.get("/es/").headers
 
 
@@ -277,8 +277,8 @@ def test_every_worker_sees_a_catalogue_change(engine, monkeypatch):
         redis.Redis.from_url(url, socket_connect_timeout=1).ping()
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
-    monkeypatch.setenv("REDIS_URL", url)
-    monkeypatch.setattr(published, "VERSION_KEY", f"cita:test:{secrets.token_hex(4)}:catalogue-version")
+    override_settings(monkeypatch, REDIS_URL=url)
+    monkeypatch.setattr(published, "VERSION_KEY", f"cita:test:{secrets.token_hex(4)}:published-version")
     monkeypatch.setattr(published, "_cache", {})
 
     def name_shown() -> str:
@@ -303,9 +303,9 @@ def test_a_catalogue_survives_redis_going_away(engine, monkeypatch):
     from pwa_app.catalogue import published
 
     monkeypatch.setattr(published, "_cache", {})
-    monkeypatch.delenv("REDIS_URL", raising=False)
+    override_settings(monkeypatch, REDIS_URL=None)
     with Session(engine) as s:
         kept = published.cached(s, "es")
-        monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
-        assert published.cached(s, "es") is kept  # a stale catalogue beats an error page
+        override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
+        assert published.cached(s, "es") is kept  # a stale published beats an error page
         published.changed()  # logged, not raised

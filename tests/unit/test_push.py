@@ -29,7 +29,7 @@ from pwa_app.common import times
 from pwa_app.notifications import push
 from pwa_app.service_requests import intake, workflow
 from pwa_app.service_requests import rules
-from tests.unit.conftest import Clock
+from tests.unit.conftest import Clock, override_settings
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
 from tests.unit.test_staff_auth import client, people, staff_env  # noqa: F401  (fixtures)
 
@@ -40,8 +40,8 @@ BOOKED = Clock.at(2026, 11, 27, 12, 0)
 
 @pytest.fixture
 def vapid(tmp_path, monkeypatch):
-    monkeypatch.setenv("CITA_VAPID_DIR", str(tmp_path / "vapid"))
-    monkeypatch.setenv("CITA_PUSH_HOSTS", "127.0.0.1")
+    override_settings(monkeypatch, CITA_VAPID_DIR=str(tmp_path / "vapid"))
+    override_settings(monkeypatch, CITA_PUSH_HOSTS="127.0.0.1")
     webpush.keys.cache_clear()
     yield webpush.keys()
     webpush.keys.cache_clear()
@@ -110,10 +110,10 @@ def deliveries(session) -> list[PushDelivery]:
 
 
 def test_vapid_keys_are_made_once_outside_the_repository(tmp_path, monkeypatch):
-    monkeypatch.delenv("CITA_VAPID_DIR", raising=False)
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    override_settings(monkeypatch, CITA_VAPID_DIR=None)
+    override_settings(monkeypatch, XDG_DATA_HOME=str(tmp_path / "data"))
     assert webpush.vapid_dir() == tmp_path / "data" / "cita" and ROOT not in webpush.vapid_dir().parents
-    monkeypatch.delenv("XDG_DATA_HOME")
+    override_settings(monkeypatch, XDG_DATA_HOME=None)
     assert webpush.vapid_dir() == Path.home() / ".local" / "share" / "cita"
     folder = tmp_path / "keys"
     found = []
@@ -183,7 +183,7 @@ def test_subscribing_links_the_devices_codes_and_its_topics(api, engine, clock, 
     "ftp://fcm.googleapis.com/x",
 ])
 def test_subscriptions_to_other_addresses_are_refused(api, endpoint, monkeypatch):
-    monkeypatch.delenv("CITA_PUSH_HOSTS", raising=False)
+    override_settings(monkeypatch, CITA_PUSH_HOSTS=None)
     answer = api.put("/api/v1/push/subscription",
                      json={"subscription": Device().subscription(endpoint), "lang": "es", "topics": ["news"]})
     assert answer.status_code == 422 and answer.json()["codes"] == {"subscription": "push_subscription"}
@@ -198,12 +198,12 @@ def test_subscriptions_with_bad_keys_are_refused(api, vapid):
 
 
 def test_the_browsers_push_services_are_accepted(monkeypatch):
-    monkeypatch.delenv("CITA_PUSH_HOSTS", raising=False)
+    override_settings(monkeypatch, CITA_PUSH_HOSTS=None)
     assert all(push.check_endpoint(e) for e in (
         "https://fcm.googleapis.com/fcm/send/abc:def", "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
         "https://web.push.apple.com/QGuQyavXutnMH", "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAD"))
     assert not push.check_endpoint("https://fcm.googleapis.com.evil.example/x")
-    monkeypatch.setenv("CITA_PUSH_HOSTS", "*")
+    override_settings(monkeypatch, CITA_PUSH_HOSTS="*")
     assert push.check_endpoint("https://push.example.org/x") and not push.check_endpoint("https://localhost/x")
 
 
@@ -275,6 +275,7 @@ def _run_once(engine, moment, env_extra):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 @pytest.mark.real_clock  # a restarted worker process signs its VAPID tokens with the real time
 def test_no_duplicate_reminders_between_workers_or_across_a_restart(engine, session, receiver, vapid):
     appt = make_appointment(session)

@@ -19,6 +19,7 @@ from pwa_app.models import Attachment, IdempotencyRecord, ServiceRequest
 from pwa_app.proxy import client_address
 from pwa_app.service_requests import rules, workflow
 from tests.unit.test_tracking import JPEG
+from tests.unit.conftest import override_settings
 
 _keys = itertools.count(1)
 
@@ -30,8 +31,8 @@ def new_key() -> str:
 @pytest.fixture(autouse=True)
 def fresh_limits(monkeypatch):
     """Each test starts with full in-memory buckets (never a shared Redis, even if REDIS_URL is set)."""
-    monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+    override_settings(monkeypatch, REDIS_URL=None)
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
     ratelimit.limiter.cache_clear()
     yield
     ratelimit.limiter.cache_clear()
@@ -195,7 +196,7 @@ def test_attachment_download(api, sent):
 
 
 def test_lookups_are_rate_limited_per_client(api, sent, monkeypatch):
-    monkeypatch.setenv("CITA_RATE_LOOKUP", "3/60")
+    override_settings(monkeypatch, CITA_RATE_LOOKUP="3/60")
     ratelimit.limiter.cache_clear()
     answers = [api.get(f"/api/v1/requests/{code}").status_code
                for code in (sent["code"], "0000-0000-0000-0000", "1111-1111-1111-1111")]
@@ -206,7 +207,7 @@ def test_lookups_are_rate_limited_per_client(api, sent, monkeypatch):
     assert r.json()["codes"] == {"code": "rate_limited"}
     assert api.post("/api/v1/requests/lookup", json={"codes": [sent["code"]]}).status_code == 429
     # Another client (behind our one trusted proxy) still gets through.
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
     other = api.get(f"/api/v1/requests/{sent['code']}", headers={"X-Forwarded-For": "203.0.113.9"})
     assert other.status_code == 200
     # Writing is not a lookup: submitting still works.
@@ -260,7 +261,7 @@ def test_oversized_bodies_are_refused_with_413():
 
 
 def test_a_burst_then_one_more_as_old_hits_leave_the_window(monkeypatch):
-    monkeypatch.setenv("CITA_RATE_LOOKUP", "3/2")
+    override_settings(monkeypatch, CITA_RATE_LOOKUP="3/2")
     assert [ratelimit.check("lookup", "a") for _ in range(3)] == [0, 0, 0]
     assert ratelimit.check("lookup", "a") in (1, 2)  # Retry-After: until the first hit leaves the window
     assert ratelimit.check("lookup", "b") == 0  # limits are per client
@@ -270,7 +271,7 @@ def test_a_burst_then_one_more_as_old_hits_leave_the_window(monkeypatch):
 
 
 def test_a_weighted_write_never_exceeds_the_limit(monkeypatch):
-    monkeypatch.setenv("CITA_RATE_PUSH", "5/60")
+    override_settings(monkeypatch, CITA_RATE_PUSH="5/60")
     assert ratelimit.check("push", "a", cost=99) == 0  # capped at the whole window: one such write per window
     assert ratelimit.check("push", "a") > 0
 
@@ -287,9 +288,9 @@ def test_limits_parse(text, ok):
 def test_client_address_trusts_only_the_configured_proxies(monkeypatch):
     headers = {"x-forwarded-for": "1.1.1.1, 10.0.0.2"}
     assert client_address(headers, "10.0.0.1") == "10.0.0.1"  # no proxy configured: the socket
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "10.0.0.1")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="10.0.0.1")
     assert client_address(headers, "10.0.0.1") == "10.0.0.2"  # appended by our proxy; "1.1.1.1" is forgeable
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "10.0.0.0/8")  # two proxies of ours
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="10.0.0.0/8")  # two proxies of ours
     assert client_address(headers, "10.0.0.1") == "1.1.1.1"
     assert client_address(headers, "203.0.113.5") == "203.0.113.5"  # not from a proxy: its header is its own
     assert client_address({"x-forwarded-for": "rubbish"}, "10.0.0.1") == "10.0.0.1"
@@ -306,8 +307,8 @@ def test_redis_limits_are_shared_between_workers(monkeypatch):
             pytest.fail(f"Redis is required in CI but unreachable at {url}: {exc}")
         pytest.skip(f"Redis unreachable at {url}")
     monkeypatch.setattr(ratelimit, "PREFIX", f"cita:test:{secrets.token_hex(4)}")
-    monkeypatch.setenv("REDIS_URL", url)
-    monkeypatch.setenv("CITA_RATE_LOOKUP", "2/60")
+    override_settings(monkeypatch, REDIS_URL=url)
+    override_settings(monkeypatch, CITA_RATE_LOOKUP="2/60")
     worker_a = ratelimit.limiter()
     ratelimit.limiter.cache_clear()
     worker_b = ratelimit.limiter()  # another worker: its own connection, the same counts
@@ -326,9 +327,9 @@ def test_redis_limits_are_shared_between_workers(monkeypatch):
 
 
 def test_redis_down_limits_per_process_never_unlimited(monkeypatch):
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
+    override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
     ratelimit.limiter.cache_clear()
-    monkeypatch.setenv("CITA_RATE_LOOKUP", "1/60")
+    override_settings(monkeypatch, CITA_RATE_LOOKUP="1/60")
     assert [ratelimit.check("lookup", "ip") > 0 for _ in range(3)] == [False, True, True]
     assert ratelimit.degraded() and ratelimit.check("lookup", "other") == 0  # per client, as ever
     assert 0 < ratelimit._redis_down_until - time.monotonic() <= ratelimit.RETRY_REDIS  # one timeout, then memory

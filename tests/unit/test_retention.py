@@ -15,6 +15,7 @@ from pwa_app.models import (
     RequestType, ServiceRequest, StatusChange, Suggestion,
 )
 from pwa_app.retention import forget_appointment, purge, run_if_due
+from tests.unit.conftest import override_settings
 
 _codes = itertools.count(1)
 
@@ -142,18 +143,17 @@ def test_purge_unsigns_suggestions_and_drops_old_audit_events_and_sign_in_attemp
 
 
 def test_periods_from_the_environment(session, clock, monkeypatch):
-    for name in ("CITA_RETENTION_DAYS", "CITA_ATTACHMENT_DAYS", "CITA_AUDIT_DAYS", "CITA_LOGIN_ATTEMPT_DAYS"):
-        monkeypatch.delenv(name, raising=False)
+    override_settings(monkeypatch, CITA_RETENTION_DAYS=None, CITA_ATTACHMENT_DAYS=None, CITA_AUDIT_DAYS=None,
+                      CITA_LOGIN_ATTEMPT_DAYS=None)
     assert {n: retention.period(n) for n in retention.PERIODS} == {
         "personal": 365, "attachments": 365, "replies": 365, "suggestions": 365, "audit": 730, "idempotency": 30,
         "login_attempts": 1}
-    monkeypatch.setenv("CITA_RETENTION_DAYS", "200")  # what follows the personal data follows it
-    monkeypatch.setenv("CITA_ATTACHMENT_DAYS", "30")
+    override_settings(monkeypatch, CITA_RETENTION_DAYS="200")  # what follows the personal data follows it
+    override_settings(monkeypatch, CITA_ATTACHMENT_DAYS="30")
     assert (retention.period("replies"), retention.period("attachments")) == (200, 30)
-    monkeypatch.setenv("CITA_AUDIT_DAYS", "0")
-    with pytest.raises(ValueError):
-        retention.period("audit")
-    monkeypatch.setenv("CITA_AUDIT_DAYS", "100")
+    with pytest.raises(ValueError):  # a period of no days is refused when the settings are read
+        override_settings(monkeypatch, CITA_AUDIT_DAYS="0")
+    override_settings(monkeypatch, CITA_AUDIT_DAYS="100")
     req = service_request(session, closed_at=clock.now - timedelta(days=40))
     reply_with_photo(session, req, req.closed_at)
     session.add(AuditEvent(at=clock.now - timedelta(days=101), action="closure.create"))
@@ -163,17 +163,16 @@ def test_periods_from_the_environment(session, clock, monkeypatch):
 
 
 def test_retention_days_from_the_environment(monkeypatch):
-    monkeypatch.delenv("CITA_RETENTION_DAYS", raising=False)
+    override_settings(monkeypatch, CITA_RETENTION_DAYS=None)
     assert retention.retention_days() == 365
-    monkeypatch.setenv("CITA_RETENTION_DAYS", "30")
+    override_settings(monkeypatch, CITA_RETENTION_DAYS="30")
     assert retention.retention_days() == 30
-    monkeypatch.setenv("CITA_RETENTION_DAYS", "0")
     with pytest.raises(ValueError):
-        retention.retention_days()
+        override_settings(monkeypatch, CITA_RETENTION_DAYS="0")
 
 
 def test_environment_retention_is_used_by_the_purge(session, clock, monkeypatch):
-    monkeypatch.setenv("CITA_RETENTION_DAYS", "30")
+    override_settings(monkeypatch, CITA_RETENTION_DAYS="30")
     a = appointment(session, clock.now - timedelta(days=40), status="no_show")
     assert purge(session, clock.now).appointments == 1
     session.commit()
@@ -245,7 +244,7 @@ def test_a_worker_purging_on_postgresql_makes_the_others_skip(pg_engine, clock):
 
 
 def test_the_scheduled_task_purges_and_keeps_running(engine, clock, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     with Session(engine) as s:
         appointment(s, clock.now - timedelta(days=2000), status="done")
@@ -271,13 +270,13 @@ def test_the_scheduled_task_purges_and_keeps_running(engine, clock, monkeypatch)
 
 
 def test_the_scheduled_task_can_be_turned_off(monkeypatch):
-    monkeypatch.setenv("CITA_RETENTION_SCHEDULE", "0")
+    override_settings(monkeypatch, CITA_RETENTION_SCHEDULE="0")
     asyncio.run(asyncio.wait_for(retention.scheduled_purge(first_delay=(60, 60)), 2))  # returns at once
 
 
 def test_the_command(engine, clock, monkeypatch, capsys):
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.delenv("CITA_RETENTION_DAYS", raising=False)
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, CITA_RETENTION_DAYS=None)
     db.engine.cache_clear()
     with Session(engine) as s:
         appointment(s, clock.now - timedelta(days=2000), status="done")

@@ -22,6 +22,7 @@ from pwa_app.catalogue import published
 from pwa_app.common import ratelimit
 from pwa_app.db import create_tables, make_engine
 from pwa_app.seed import seed_demo
+from tests.unit.conftest import override_settings
 
 EXAMPLES = int(os.environ.get("CITA_SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
@@ -40,12 +41,11 @@ def seeded_database(tmp_path_factory):
         seed_demo(s)
     engine.dispose()
     patch = pytest.MonkeyPatch()
-    patch.setenv("DATABASE_URL", url)
-    for scope in ("LOOKUP", "OPEN311", "BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD", "CHALLENGE", "APPOINTMENT",
-                  "VERIFIER_CODE", "VERIFIER_ADDRESS", "REQUEST", "HOLD_RELEASE", "OPEN311_POST", "OPEN311_KEY"):
-        patch.setenv(f"CITA_RATE_{scope}", "1000000/1")
+    scopes = ("LOOKUP", "OPEN311", "BOOKING", "BOOKING_PERSON", "BOOKING_BURST", "HOLD", "CHALLENGE", "APPOINTMENT",
+              "VERIFIER_CODE", "VERIFIER_ADDRESS", "REQUEST", "HOLD_RELEASE", "OPEN311_POST", "OPEN311_KEY")
+    override_settings(patch, DATABASE_URL=url, CITA_ALTCHA="off",
+                      **{f"CITA_RATE_{scope}": "1000000/1" for scope in scopes})
     db.engine.cache_clear()
-    patch.setattr(fair, "ALTCHA_REQUIRED", False)
     published.changed()
     ratelimit.limiter.cache_clear()
     yield

@@ -229,6 +229,7 @@ def test_setvar_reaches_only_guarded_setters(root, people):
 SIGNED_IN_PAGES = [p for p in STAFF_PAGES if hasattr(p[3].fn, "_staff_permission")]  # not sign-in, token screen
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route,page,title,on_load", SIGNED_IN_PAGES, ids=[p[0] for p in SIGNED_IN_PAGES])
 def test_every_page_opens_for_its_roles(route, page, title, on_load, root, people):
     """The positive side: each page's load works (no redirect, no error) for every role it admits."""

@@ -16,6 +16,7 @@ from pwa_app.common.times import utcnow
 from pwa_app.models import AuditEvent, LoginAttempt, Office, StaffSession, StaffUser
 from pwa_app.staff import auth, permissions, second_factor
 from pwa_app.staff.auth import AuthError
+from tests.unit.conftest import override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
@@ -27,9 +28,9 @@ def staff_env(engine, monkeypatch):
     """The seeded temp SQLite file as the app's database (services, API and staff state all use it)."""
     from pwa_app.catalogue import published
 
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
-    monkeypatch.delenv("CITA_SECURE_COOKIES", raising=False)
-    monkeypatch.delenv("CITA_TRUSTED_PROXIES", raising=False)
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, CITA_SECURE_COOKIES=None)
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
     db.engine.cache_clear()
     published.changed()
     yield engine
@@ -297,7 +298,7 @@ def test_login_sets_an_httponly_lax_cookie_and_logout_ends_the_session(client, s
 
 def test_cookie_is_secure_behind_https(client, staff_env, monkeypatch):
     make_admin(staff_env)
-    monkeypatch.setenv("CITA_TRUSTED_PROXIES", "127.0.0.1")
+    override_settings(monkeypatch, CITA_TRUSTED_PROXIES="127.0.0.1")
     answer = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD},
                          headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "5.5.5.5"},
                          follow_redirects=False)
@@ -366,6 +367,7 @@ def test_login_slows_down_through_the_api(client, staff_env, monkeypatch):
     assert client.get("/api/staff/me").json()["email"] == "admin@ayto.es"
 
 
+@pytest.mark.slow
 def test_create_admin_command(staff_env, tmp_path):
     env = {**os.environ, "DATABASE_URL": staff_env.url.render_as_string(hide_password=False),
            "CITA_STAFF_PASSWORD": PASSWORD}

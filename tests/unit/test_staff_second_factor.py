@@ -197,6 +197,7 @@ def test_staff_pages_need_a_session_before_they_are_served(staff_env):
         assert browser.get("/staff/", headers={**html, "Cookie": f"{auth.COOKIE}={cookie}"}).status_code == 303
 
 
+@pytest.mark.slow
 def test_the_command_line_enrols_a_known_secret_and_resets_it(staff_env):
     """Scripts and tests (and a demo without a phone) give the secret in CITA_STAFF_TOTP_SECRET; a lost phone is
     `reset-second-factor`."""

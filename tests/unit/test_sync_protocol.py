@@ -44,6 +44,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, delete, select
 
@@ -55,7 +56,7 @@ from pwa_app.catalogue import published
 from pwa_app.common import codes
 from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
-from tests.unit.conftest import citizen_client
+from tests.unit.conftest import citizen_client, override_settings
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))
 BASE_SEED = int(os.environ.get("CITA_SYNC_SEED", "20261201"))
@@ -540,8 +541,9 @@ def reset(engine) -> None:
         s.commit()
 
 
+@pytest.mark.slow
 def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     published.changed()
     stats, totals = Counter(), Counter()

@@ -25,6 +25,7 @@ from pwa_app.service_requests.rules import (
 )
 from pwa_app.service_requests.views import request_view
 from pwa_app.service_requests.workflow import change_status
+from tests.unit.conftest import override_settings
 
 STREET, APPLICATION, COMPLAINT = "incidencia-via-publica", "instancia-general", "queja-sugerencia"
 
@@ -650,7 +651,7 @@ def test_staff_command_line_changes_a_status(engine, clock, monkeypatch, capsys)
     with Session(engine, expire_on_commit=False) as s:
         found = submit(s, street(), now=clock.now)
         s.commit()
-    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     try:
         assert __main__.main(["status", found.code, "assigned", "--comment", "En marcha."]) == 0
