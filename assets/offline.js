@@ -6,6 +6,8 @@ import { startTransition, useEffect, useState, useSyncExternalStore } from "reac
 import { useLocation } from "react-router";
 import { Workbox } from "workbox-window";
 import { proofOfWork } from "./proof.js";
+import { checker } from "./check.js";
+import RULES from "./rules.json";
 
 const API = "/api/v1";
 const dbPromise = typeof indexedDB === "undefined" ? null : openDB("cita", 1, {
@@ -59,6 +61,9 @@ if (channel && dbPromise) {
     emit();
   };
 }
+
+// A booking or tracking code as the device keys it: "ab12-cd34 " and "AB12CD34" are the same code.
+export const codeKey = (code) => (code || "").toUpperCase().replace(/[\s-]/g, "");
 
 export function get(key, fallback) {
   return mem.has(key) ? mem.get(key) : fallback;
@@ -125,9 +130,8 @@ export async function refresh(keyOf, lang, path) {
   const etag = kept && kept.etag;
   const job = fetchApi(path, etag ? { headers: { Accept: "application/json", "If-None-Match": etag } } : {})
     .then(async (response) => {
+      if (response.status !== 200) return; // 304, unchanged: nothing to store, nothing to render again
       const asOf = new Date().toISOString();
-      if (response.status === 304) return setMany([[key, { ...kept, asOf }], [keyOf("*"), { ...kept, asOf }]]);
-      if (response.status !== 200) return;
       const entry = { json: await response.text(), asOf, etag: response.headers.get("ETag") || "" };
       await setMany([[key, entry], [keyOf("*"), entry]]);
     })
@@ -161,10 +165,11 @@ function useArriving(key) {
   return seen.key === key ? seen.value : get(key, null);
 }
 
-export function useSaved(keyOf, lang) {
+// What the device saved in this language, else in another one (said so), else what the page was built with.
+export function useSaved(keyOf, lang, built = null) {
   const own = answer(useArriving(keyOf(lang)));
   const other = answer(useArriving(keyOf("*")));
-  return own || (other && { ...other, otherLanguage: true });
+  return own || (other && { ...other, otherLanguage: true }) || built;
 }
 
 export const catalogueKey = (lang) => `catalogue:${lang}`;
@@ -192,19 +197,21 @@ export async function warmCache(lang) {
   await refreshAppointments(lang);
   await refresh(requestTypesKey, lang, `/request-types?lang=${lang}`);
   await refreshRequests(lang);
+  await cacheLanguages(lang);
   document.documentElement.dataset.saved = "1"; // everything needed offline is on the device
 }
 
 // ---- catalogue and procedures ----
-function useCatalogue(lang) {
+function useCatalogue(lang, built = null) {
   useEffect(() => { refreshCatalogue(lang); }, [lang]);
-  return useSaved(catalogueKey, lang);
+  return useSaved(catalogueKey, lang, built);
 }
 
 const fold = (s) => (s || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
 
-export function useHome(lang) {
-  const cat = useCatalogue(lang);
+// The home page is built with the catalogue (`built`): it shows at once, then the saved or fresh one replaces it.
+export function useHome(lang, built) {
+  const cat = useCatalogue(lang, built);
   const query = useIdbValue("query", "");
   useEffect(() => { warmCache(lang); }, [lang]);
   if (!cat) return { ready: false, query, areas: [], results: [], count: 0, asOf: "" };
@@ -212,7 +219,7 @@ export function useHome(lang) {
   const matches = (p) => words.every((w) => fold([p.name, p.summary, p.keywords].join(" ")).includes(w));
   const results = words.length ? cat.procedures.filter(matches) : [];
   const areas = cat.areas.map((a) => ({ ...a, procedures: cat.procedures.filter((p) => p.area === a.slug) }));
-  return { ready: true, query, areas, results, count: results.length, searching: words.length > 0, asOf: cat.asOf,
+  return { ready: true, query, areas, results, count: results.length, searching: words.length > 0, asOf: cat.asOf || "",
     otherLanguage: !!cat.otherLanguage };
 }
 
@@ -242,16 +249,27 @@ export async function toggleTick(slug, id) {
   await set(`ticks:${slug}`, ticks);
 }
 
+// A form's draft, kept on the device so nothing typed is lost (offline, or across a change of language);
+// changing a field clears its error.
+export function drafts(keyOf, empty) {
+  const of = (id) => ({ ...empty, ...get(keyOf(id), {}) });
+  const update = (id, changes) => set(keyOf(id), { ...of(id), ...changes });
+  const field = (id, name, value) => {
+    const errors = { ...of(id).errors };
+    delete errors[name];
+    return update(id, { [name]: value, errors });
+  };
+  return { of, update, field, toggle: (id, name) => field(id, name, !of(id)[name]) };
+}
+
 // ---- the booking flow: one draft per booking (a procedure, or a procedure and the code being moved), kept
 // on the device so nothing typed is lost, also across a change of language ----
 const draftKey = (id) => `draft:${id}`;
 const emptyDraft = { step: "office", office: "", day: "", dayLabel: "", start: "", time: "", month: "", errors: {},
   name: "", document: "", phone: "", email: "", consent: false, outbox: "", hold: null, notice: "", lang: "es" };
-const draftOf = (id) => ({ ...emptyDraft, ...get(draftKey(id), {}) });
-
-export async function updateDraft(id, changes) {
-  await set(draftKey(id), { ...draftOf(id), ...changes });
-}
+const booking = drafts(draftKey, emptyDraft);
+const draftOf = booking.of;
+export const { update: updateDraft, field: setField, toggle: toggleField } = booking;
 
 // The office picked, or the only one there is (a procedure with one office skips that step).
 function draftOffice(id) {
@@ -323,12 +341,6 @@ export const goToStep = async (id, step) => {
   await updateDraft(id, { step, notice: "" });
 };
 export const showMonth = (id, month) => updateDraft(id, { month });
-export const setField = (id, name, value) => {
-  const errors = { ...draftOf(id).errors };
-  delete errors[name];
-  return updateDraft(id, { [name]: value, errors });
-};
-export const toggleField = (id, name) => setField(id, name, !draftOf(id)[name]);
 // Following a "book" or "change the time" link starts afresh after a finished booking (a move starts at the
 // appointment's own office); an unfinished draft is kept as it is.
 export function openBooking(id, office = "") {
@@ -403,13 +415,13 @@ export function useBooking(lang) {
   const mi = months.indexOf(month);
   const day = days.find((d) => d.date === draft.day);
   const step = !office ? "office" : draft.step === "office" && p.officeList.length === 1 ? "day" : draft.step;
-  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const confirmed = item && item.result ? mine[codeKey(item.result.code)] : null;
   const limited = (item && item.limited) || "";
   return {
     ready: true, found: true, id, p: { ...p, officeList: withEarliest(p, lang) }, draft: { ...draft, step },
     office: office || {}, hasOffice: !!office, isOnline: online,
     rescheduling: !!rescheduling, code: rescheduling || "",
-    days, hasDays: days.length > 0, asOf: (avail && avail.asOf) || "",
+    days, hasDays: days.length > 0, daysOtherLanguage: !!(avail && avail.otherLanguage), asOf: (avail && avail.asOf) || "",
     month, monthLabel: (avail && avail.months && avail.months[month]) || month,
     prevMonth: mi > 0 ? months[mi - 1] : "", nextMonth: mi >= 0 && mi < months.length - 1 ? months[mi + 1] : "",
     weeks: month ? monthGrid(month, days, draft.day) : [],
@@ -427,53 +439,25 @@ export function useBooking(lang) {
   };
 }
 
-// Spanish DNI/NIE letter check, the same rule as the server (pwa_app/services/documents.py), so a typo is
-// caught on the phone even offline. Anything else document-like passes as a passport; the server decides.
-const LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE";
-export function documentError(raw) {
-  const doc = (raw || "").toUpperCase().replace(/[\s.\-]/g, "");
-  if (!doc) return "required";
-  if (doc.length > 20) return "document_too_long";
-  if (!/^[A-Z0-9]+$/.test(doc)) return "document_format";
-  const m = doc.match(/^([XYZ]?)(\d{6,8})([A-Z])$/);
-  if (m) {
-    const digits = (m[1] ? String("XYZ".indexOf(m[1])) : "") + m[2].padStart(m[1] ? 7 : 8, "0");
-    return LETTERS[Number(digits) % 23] === m[3] ? "" : "document_letter";
-  }
-  if (/^[XYZ]?\d{6,8}$/.test(doc)) return "document_format";
-  return doc.length >= 6 && doc.length <= 12 && /\d/.test(doc) ? "" : "document_format";
-}
+// ---- the forms' checks: data from the server's own rules (components/rules.py, built as rules.json), so a
+// mistake shows at once, even offline; the server checks the same again and its refusals come back through
+// the outbox with the same codes. ----
+export const check = checker(RULES);
 
-function checkDetails(d, needsDocument, needsEmail) {
-  const errors = {};
-  const name = (d.name || "").trim();
-  if (!name) errors.name = "required";
-  else if (name.length > 100) errors.name = "too_long";
-  else if (/[<>{}\\]/.test(name)) errors.name = "chars";
-  if (needsDocument || (d.document || "").trim()) {
-    const e = documentError(d.document);
-    if (e) errors.document = e;
-  }
-  const phone = (d.phone || "").replace(/[\s().\-]/g, "");
-  if (phone && !/^\+?\d{9,15}$/.test(phone)) errors.phone = "phone";
-  else if (!phone && !needsDocument && !(d.document || "").trim()) errors.phone = "phone_for_lookup";
-  const email = (d.email || "").trim();
-  if (email && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(email)) errors.email = "email";
-  else if (!email && needsEmail) errors.email = "email_required"; // high demand: the confirmation link goes there
-  if (!d.consent) errors.consent = "consent";
-  return errors;
+// A refused form: each field shows its problem and the first one takes the focus.
+export function focusFirst(errors) {
+  const first = Object.keys(errors)[0];
+  if (first) document.getElementById(`field-${first}`)?.focus();
+  return !!first;
 }
 
 export async function submitBooking(lang, id, fields) {
   const slug = id.split(":")[0];
   const p = procedureOf(saved(catalogueKey(lang)), slug);
   const d = { ...draftOf(id), ...fields, consent: fields.consent === "on" || fields.consent === true };
-  const errors = checkDetails(d, p ? p.requires_document : true, !!(p && p.high_demand));
+  const errors = check("booking", d, { requires_document: p ? p.requires_document : true, high_demand: !!(p && p.high_demand) });
   await updateDraft(id, { ...fields, consent: d.consent, errors });
-  if (Object.keys(errors).length) {
-    document.getElementById(`field-${Object.keys(errors)[0]}`)?.focus();
-    return;
-  }
+  if (focusFirst(errors)) return;
   const payload = { procedure: slug, office: draftOffice(id), start: d.start, name: d.name, document: d.document,
     phone: d.phone, email: d.email, consent: true, lang, hold: d.hold ? d.hold.token : null };
   const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` },
@@ -629,6 +613,16 @@ if (typeof window !== "undefined" && "serviceWorker" in navigator) {
   document.addEventListener("visibilitychange", () => document.visibilityState === "visible" && workbox.update());
 }
 
+// The pages of the language being read, and of the browser's own languages, stored for offline use by the
+// service worker (it installs with the shell only); another language is stored when the citizen opens it.
+export async function cacheLanguages(lang) {
+  if (!workbox) return;
+  await workbox.active;
+  const langs = [lang, ...(navigator.languages || []).map((l) => l.slice(0, 2).toLowerCase())];
+  await workbox.messageSW({ type: "CACHE_LANGS", langs }).catch(() => null);
+  document.documentElement.dataset.stored = lang; // this language's pages are on the device
+}
+
 export function applyUpdate() {
   updating = true;
   workbox.messageSkipWaiting();
@@ -717,9 +711,8 @@ export function when(iso, lang) {
 }
 
 // ---- my requests: what this device sent or looked up, with the last known state (the server's "as of") ----
-const requestKey = (code) => code.replace(/-/g, "").toUpperCase();
 async function rememberRequest(view) {
-  await set("requests", { ...get("requests", {}), [requestKey(view.code)]: view });
+  await set("requests", { ...get("requests", {}), [codeKey(view.code)]: view });
 }
 
 export async function refreshRequests(lang) {
@@ -735,7 +728,7 @@ export async function refreshRequests(lang) {
 // ---- my appointments: what this device booked or looked up, with the last known state ----
 async function remember(view, lang) {
   const all = { ...get("appointments", {}) };
-  const key = view.code.replace(/-/g, "");
+  const key = codeKey(view.code);
   all[key] = { view, verifier: view.verifier, lang, asOf: new Date().toISOString() };
   await set("appointments", all);
 }
@@ -761,17 +754,15 @@ export function useMyAppointments(lang) {
 }
 
 export async function lookUp(lang, fields) {
-  const code = (fields.code || "").toUpperCase().replace(/[\s\-]/g, "");
+  const code = codeKey(fields.code);
   const verifier = (fields.verifier || "").trim();
-  const errors = {};
-  if (!code) errors.code = "required";
-  if (!verifier) errors.verifier = "required";
+  const errors = check("lookup", { code, verifier });
   if (!Object.keys(errors).length) {
     try {
       const { status, body } = await fetchJson(`/appointments/${code}?verifier=${encodeURIComponent(verifier)}&lang=${lang}`);
       if (status === 200) {
         await remember(body, lang);
-        return set("lookup", { errors: {}, code: "", verifier: "", found: body.code.replace(/-/g, "") });
+        return set("lookup", { errors: {}, code: "", verifier: "", found: codeKey(body.code) });
       }
       errors.code = "not_found";
     } catch {
@@ -787,7 +778,7 @@ export function useAppointment(lang) {
   const all = useIdbValue("appointments", {});
   const outbox = useIdbValue("outbox", []);
   const confirming = useIdbValue("confirm-cancel", "");
-  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const key = codeKey(code);
   const mine = all[key];
   useEffect(() => {
     if (mine) fetchJson(`/appointments/${key}?verifier=${encodeURIComponent(mine.verifier)}&lang=${lang}`)
@@ -821,7 +812,7 @@ export function useConfirm(lang, label) {
   const mine = useIdbValue("appointments", {});
   useEffect(() => { if (token) sendConfirmation(lang, token, label); }, [token]);
   const item = outbox.find((i) => i.id === sent) || null;
-  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const confirmed = item && item.result ? mine[codeKey(item.result.code)] : null;
   return { ready: token !== null, status: hydrated && !token ? "missing" : item ? item.status : "",
     confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
     errorList: Object.values((item && item.errors) || {}), alternatives: (item && item.alternatives) || [] };
@@ -850,7 +841,7 @@ export async function forgetAppointment(lang, key) {
 
 async function forgotten(answer) {
   const all = { ...get("appointments", {}) };
-  delete all[answer.code.replace(/-/g, "")];
+  delete all[codeKey(answer.code)];
   await set("appointments", all);
 }
 export async function cancelAppointment(lang, key) {
@@ -862,9 +853,9 @@ export async function cancelAppointment(lang, key) {
 
 // What every page frame shows: connection, town name, writes still waiting, and the query string to keep
 // when switching language. Also remembers the chosen language for the next visit to "/".
-export function useShell(lang, dir) {
+export function useShell(lang, dir, builtTown) {
   const online = useOnline();
-  const cat = useSaved(catalogueKey, lang);
+  const cat = useSaved(catalogueKey, lang, { municipality: builtTown });
   const outbox = useIdbValue("outbox", []);
   const location = useLocation();
   const [search, setSearch] = useState("");
@@ -873,6 +864,7 @@ export function useShell(lang, dir) {
     // A language link is a client-side navigation: <html lang dir> must follow (screen readers read them).
     Object.assign(document.documentElement, { lang, dir });
     try { localStorage.setItem("cita-lang", lang); } catch { /* private mode */ }
+    cacheLanguages(lang);
   }, [lang, dir]);
   useEffect(() => { loaded.then(() => get(catalogueKey(lang)) || refreshCatalogue(lang)); }, [lang]);
   useEffect(() => { document.documentElement.dataset.ready = "1"; }, []); // hydrated: controls respond

@@ -3,7 +3,7 @@
 // codes with their verifiers, request tracking codes), and the server links them. The service worker shows the
 // messages (pwa_app/pwa/sw.js). Like the rest of the data module, nothing here reads Reflex backend state.
 import { useEffect, useSyncExternalStore } from "react";
-import { catalogueKey, fetchJson, get, loaded, set, useIdbValue, useOnline, useParam, useSaved } from "./offline.js";
+import { catalogueKey, codeKey, fetchJson, get, loaded, set, useIdbValue, useOnline, useParam, useSaved } from "./offline.js";
 
 const STATE = "push"; // saved: {endpoint, auth, lang, topics, appointments, requests, synced}
 const JSON_HEADERS = { "Content-Type": "application/json", Accept: "application/json" };
@@ -29,18 +29,13 @@ function savedCodes() {
 const fingerprint = (lang, topics, codes) => JSON.stringify([lang, [...topics].sort(),
   codes.appointments.map((a) => a.code).sort(), [...codes.requests].sort()]);
 
-function keyBytes(text) {
-  const base64 = (text + "=".repeat((4 - (text.length % 4)) % 4)).replace(/-/g, "+").replace(/_/g, "/");
-  return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
-}
-
 async function browserSubscription(create) {
   const registration = await navigator.serviceWorker.ready;
   const found = await registration.pushManager.getSubscription();
   if (found || !create) return found;
   const { status, body } = await fetchJson("/push/key");
   if (status !== 200) throw new Error(`key ${status}`);
-  return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(body.public_key) });
+  return registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: body.public_key }); // base64url, as the Push API takes it
 }
 
 // PUT is idempotent: the server's topics and links become exactly what this sends.
@@ -155,7 +150,7 @@ export function usePush(lang, kind) {
   const u = useSyncExternalStore(onUi, () => ui, () => idle);
   useEffect(() => { setUi({ supported: pushSupported(), checked: true }); }, []);
   useEffect(() => { sync(lang); }, [lang, state, appointments, requests, online]);
-  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const key = codeKey(code);
   const topics = (state && state.topics) || [];
   const linked = !!state && ((kind === "appointment" ? state.appointments : state.requests) || []).includes(key);
   const has = (topic) => topics.includes(topic);

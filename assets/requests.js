@@ -2,19 +2,24 @@
 // it by its tracking code. Storage, outbox and sending live in offline.js, so any open page sends what waits.
 import { useEffect } from "react";
 import {
-  dismiss, enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set, useIdbValue, useOnline,
-  useParam, useSaved, when,
+  check, codeKey, dismiss, drafts, enqueue, fetchJson, get, refresh, refreshRequests, requestTypesKey, saved, set,
+  useIdbValue, useOnline, useParam, useSaved, when,
 } from "./offline.js";
 
 const DRAFT = "request-draft";
 const emptyDraft = { type: "", description: "", address: "", lat: null, lon: null, name: "", email: "", phone: "",
   document: "", consent: false, attachments: [], errors: {}, outbox: "", step: "type" };
-const draftOf = () => ({ ...emptyDraft, ...get(DRAFT, {}) });
-const update = (changes) => set(DRAFT, { ...draftOf(), ...changes });
+const draft = drafts(() => DRAFT, emptyDraft);
+const draftOf = () => draft.of();
+const update = (changes) => draft.update(null, changes);
 
-function useRequestTypes(lang) {
+// The form is built with the request types (`built`): its first step shows at once, then is revalidated.
+let builtTypes = null;
+const typesOf = (lang) => saved(requestTypesKey(lang)) || saved(requestTypesKey("*")) || builtTypes;
+function useRequestTypes(lang, built = null) {
+  builtTypes = built;
   useEffect(() => { refresh(requestTypesKey, lang, `/request-types?lang=${lang}`); }, [lang]);
-  return useSaved(requestTypesKey, lang);
+  return useSaved(requestTypesKey, lang, built);
 }
 
 // The form's fields, by the names the API's errors use; an error about anything else links to the form itself.
@@ -44,8 +49,8 @@ async function reopenRefused(item) {
   focusSummary();
 }
 
-export function useNewRequest(lang) {
-  const types = useRequestTypes(lang);
+export function useNewRequest(lang, built) {
+  const types = useRequestTypes(lang, built);
   const stored = useIdbValue(DRAFT, null);
   const outbox = useIdbValue("outbox", []);
   const mine = useIdbValue("requests", {});
@@ -54,7 +59,7 @@ export function useNewRequest(lang) {
   const list = (types && types.types) || [];
   const type = list.find((t) => t.slug === draft.type) || null;
   const item = outbox.find((i) => i.id === draft.outbox) || null;
-  const confirmed = item && item.result ? mine[item.result.code.replace(/-/g, "")] : null;
+  const confirmed = item && item.result ? mine[codeKey(item.result.code)] : null;
   const status = item ? item.status : "";
   useEffect(() => {
     if (status === "failed") reopenRefused(item);
@@ -74,19 +79,15 @@ export function useNewRequest(lang) {
 }
 
 export const chooseRequestType = (slug) => update({ type: slug, step: "details", errors: {} });
-export const setRequestField = (name, value) => {
-  const errors = { ...draftOf().errors };
-  delete errors[name];
-  return update({ [name]: value, errors });
-};
-export const toggleRequestField = (name) => setRequestField(name, !draftOf()[name]);
+export const setRequestField = (name, value) => draft.field(null, name, value);
+export const toggleRequestField = (name) => draft.toggle(null, name);
 export const changeRequestType = () => update({ step: "type" });
 export const newRequest = () => update({ ...emptyDraft, name: draftOf().name, email: draftOf().email,
   phone: draftOf().phone });
 
 // What is wrong with the files just picked, checked at once (size, type, how many), or "".
 function pickProblem(files, lang) {
-  const types = saved(requestTypesKey(lang)) || saved(requestTypesKey("*"));
+  const types = typesOf(lang);
   const type = types && types.types.find((t) => t.slug === draftOf().type);
   if (!type) return "";
   if (draftOf().attachments.length + files.length > types.limits.max_files) return "too_many_files";
@@ -134,30 +135,18 @@ export function locateMe() {
   );
 }
 
-// The same checks as the server (pwa_app/services/tracking.py), so mistakes show at once, even offline.
+// The form's rules (check), then what only the device knows: the files picked.
 function checkRequest(d, type, limits) {
-  const errors = {};
-  const text = (d.description || "").trim();
-  if (!text) errors.description = "required";
-  else if (text.length > limits.description_max) errors.description = "too_long";
-  else if (/<[a-z!/][^>]*>/i.test(text)) errors.description = "no_html";
-  if (type.needs_location && !(d.address || "").trim() && d.lat === null) errors.address = "location_required";
-  if (type.needs_contact && !(d.email || "").trim() && !(d.phone || "").trim()) errors.email = "contact_required";
-  const email = (d.email || "").trim();
-  if (email && !/^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/.test(email)) errors.email = "email";
-  const phone = (d.phone || "").replace(/[\s().\-]/g, "");
-  if (phone && !/^\+?\d{9,15}$/.test(phone)) errors.phone = "phone";
-  if ((d.attachments || []).length > limits.max_files) errors.attachments = "too_many_files";
-  else if ((d.attachments || []).some((a) => a.size > limits.max_file_bytes)) errors.attachments = "file_too_big";
-  else if ((d.attachments || []).some((a) => !type.accept.includes(a.content_type))) {
-    errors.attachments = wrongType[fileKind(type)];
-  }
-  if (!d.consent) errors.consent = "consent_request";
+  const errors = check("request", d, type);
+  const files = d.attachments || [];
+  if (files.length > limits.max_files) errors.attachments = "too_many_files";
+  else if (files.some((a) => a.size > limits.max_file_bytes)) errors.attachments = "file_too_big";
+  else if (files.some((a) => !type.accept.includes(a.content_type))) errors.attachments = wrongType[fileKind(type)];
   return errors;
 }
 
 export async function submitRequest(lang, fields) {
-  const types = saved(requestTypesKey(lang)) || saved(requestTypesKey("*"));
+  const types = typesOf(lang);
   const d = { ...draftOf(), ...fields, consent: fields.consent === "on" || draftOf().consent };
   const type = types && types.types.find((t) => t.slug === d.type);
   if (!type) return update({ step: "type" });
@@ -184,7 +173,7 @@ export function useMyRequests(lang) {
 }
 
 export async function lookUpRequest(lang, fields) {
-  const code = (fields.code || "").toUpperCase().replace(/[\s-]/g, "");
+  const code = codeKey(fields.code);
   if (!code) return set("request-lookup", { errors: { code: "required" } });
   try {
     const { status, body } = await fetchJson(`/requests/${code}?lang=${lang}`);
@@ -203,7 +192,7 @@ export function useRequest(lang) {
   const all = useIdbValue("requests", {});
   const outbox = useIdbValue("outbox", []);
   const reply = useIdbValue("reply-draft", { text: "", errors: {} });
-  const key = (code || "").toUpperCase().replace(/-/g, "");
+  const key = codeKey(code);
   useEffect(() => {
     if (!key) return;
     fetchJson(`/requests/${key}?lang=${lang}`)
@@ -225,7 +214,8 @@ export const setReply = (text) => set("reply-draft", { text, errors: {} });
 
 export async function submitReply(lang, key, fields) {
   const text = (fields.text || get("reply-draft", {}).text || "").trim();
-  if (!text) return set("reply-draft", { text: "", errors: { text: "required" } });
+  const errors = check("reply", { text });
+  if (errors.text) return set("reply-draft", { text, errors });
   await enqueue("reply", { code: key, text, lang }, { procedure: key, when: when(new Date().toISOString(), lang) });
   await set("reply-draft", { text: "", errors: {} });
 }

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.data import client_fn, hook
+from components.data import built_catalogue, client_fn, hook, page_const
 from components.ui import icon
 from components.views import Shell
 from pwa_app.common.i18n import LANGUAGES, text_direction
@@ -76,7 +76,8 @@ def loading(t) -> rx.Component:
 
 
 def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component:
-    shell = hook("useShell", lang, text_direction(lang), var_type=Shell)
+    town = (built_catalogue(lang) or {}).get("municipality", {})  # in the first paint, before any script
+    shell = hook("useShell", lang, text_direction(lang), page_const(town), var_type=Shell)
     return rx.el.div(
         # In-page links keep the query string (the procedure, the booking): see `jump` in assets/offline.js.
         rx.el.a(t.gettext("Skip to main content"), href=shell["search"] + "#main", class_name="skip-link",

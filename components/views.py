@@ -150,6 +150,7 @@ class Booking(TypedDict):
     rescheduling: bool
     code: str
     hasDays: bool
+    daysOtherLanguage: bool  # the saved calendar is another language's (offline, never opened in this one)
     asOf: str
     month: str
     monthLabel: str

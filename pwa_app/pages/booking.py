@@ -82,6 +82,9 @@ def day_step(t, lang, slug, b) -> rx.Component:
     return rx.el.section(
         rx.el.h2(t.gettext("Choose a day"), class_name="h2", **focus_here("day")),
         rx.el.p(t.gettext("Office"), ": ", b["office"]["name"], class_name="muted"),
+        # Offline, a calendar saved in another language is better than none: say so (its dates are in that one).
+        rx.cond(b["daysOtherLanguage"],
+                notice(t.gettext("Part of this information is not available in your language yet."), live=False)),
         rx.cond(
             b["hasDays"],
             rx.fragment(

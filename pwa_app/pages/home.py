@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.data import client_fn, hook
+from components.data import built_catalogue, client_fn, hook, page_const
 from components.layout import loading, page
 from components.ui import catalogue_preload, content, notice
 from components.views import Home
@@ -58,7 +58,7 @@ def areas(lang: str, t, h) -> rx.Component:
 
 
 def home(t, lang: str) -> rx.Component:
-    h = hook("useHome", lang, var_type=Home)
+    h = hook("useHome", lang, page_const(built_catalogue(lang)), var_type=Home)
     return page(
         t, lang, "",
         catalogue_preload(lang),

@@ -3,7 +3,8 @@ offline. Like the booking pages, they read the data module (assets/requests.js) 
 
 import reflex as rx
 
-from components.data import REQUESTS_MODULE, client_fn as data_fn, hook, page_const
+from components.data import REQUESTS_MODULE, built_request_types, hook, page_const
+from components.data import client_fn as data_fn
 from components.layout import loading, page
 from components.push import notify_me
 from components.ui import back_link, button, checkbox, field, focus_here, icon, link_button, notice, summary_list
@@ -226,7 +227,7 @@ def sent_step(t, lang, n) -> rx.Component:
 
 
 def new_request(t, lang: str) -> rx.Component:
-    n = hook("useNewRequest", lang, var_type=NewRequest, module=REQUESTS_MODULE)
+    n = hook("useNewRequest", lang, page_const(built_request_types(lang)), var_type=NewRequest, module=REQUESTS_MODULE)
     msgs = page_const(translated(ERRORS, t.gettext))
     return page(
         t, lang, "solicitud/nueva/",

@@ -1,9 +1,11 @@
 """The Reflex plugin that makes the app a PWA: Workbox packages in Reflex's own frontend install, and after
-every production build (the only reliable moment: `reflex run --env prod` wipes the build each time) the pages'
-module preloads lowered (`paint_before_scripts`), then the service worker bundled with bun and given its precache
-manifest by workbox-build, written to the build as /sw.js."""
+every production build (the only reliable moment: `reflex run --env prod` wipes the build each time) the citizen
+pages' scripts started after `load` (`paint_before_scripts`), then the service worker bundled with bun and given
+its precache manifest by workbox-build, written to the build as /sw.js."""
 
 import gzip
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -16,21 +18,40 @@ from reflex_base.plugins.base import Plugin
 HERE = Path(__file__).parent
 WORKBOX = "7.4.0"
 NEVER = MemoizationMode(disposition=MemoizationDisposition.NEVER)
-MODULEPRELOAD = '<link rel="modulepreload"'
+PRELOAD = re.compile(r'<link[^>]* rel="modulepreload"[^>]*>|<link rel="modulepreload"[^>]*>')
+BOOT = re.compile(r'<script type="module"(?: async="")?>(import "[^"]+";.*?)</script>', re.S)
+STATIC_IMPORT = re.compile(r'import (?:\* as (\w+) from )?("[^"]+");\s*')
 COMPRESSED_COPIES = {".gz": lambda data: gzip.compress(data, 9, mtime=0), ".br": brotli.compress}
 
 
+def scripts_after_load(html: str) -> str:
+    """One page with its scripts started by the `load` event: React Router's module preloads dropped, and its
+    boot module's static imports (the route manifest first, then the route modules) made dynamic imports run on
+    `load`. The prerendered page needs only its HTML and stylesheet to show; the modules (~170 KB gz) only hydrate
+    it. Fetched from the head, they sit in the largest paint's chain on Lighthouse's slow 4G (2.4 s simulated
+    with the content in the HTML); after `load`, they are not in it. This follows React Router 7's HTML: a page
+    with module scripts but not this boot script raises (tests/unit/test_build.py keeps a real page)."""
+    boot = BOOT.search(html)
+    if not boot:
+        raise ValueError("React Router's boot module was not found: the page cannot start its scripts after load")
+    (_, manifest), *routes = STATIC_IMPORT.findall(boot.group(1))
+    rest = STATIC_IMPORT.sub("", boot.group(1)).strip()
+    names = ", ".join(name for name, _ in routes)
+    start = (f"const start = async () => {{ await import({manifest}); "
+             f"const [{names}] = await Promise.all([{', '.join(f'import({url})' for _, url in routes)}]); {rest} }};\n"
+             'document.readyState === "complete" ? start() : addEventListener("load", start, { once: true });')
+    return PRELOAD.sub("", html[:boot.start()] + f'<script type="module">{start}</script>' + html[boot.end():])
+
+
 def paint_before_scripts(static_dir: Path) -> int:
-    """Marks React Router's module preloads low priority in every built page, and rewrites the page's compressed
-    copies; returns how many pages. The prerendered page needs only its HTML and stylesheet to show; the modules
-    (166 KB gz) only hydrate it. At high priority they share a slow line with the stylesheet and the first paint
-    waits for them: 2.3 s simulated on Lighthouse's slow 4G, 0.8 s at low priority (bench/quality.py)."""
+    """Starts the scripts after `load` in every built citizen page (`scripts_after_load`), and rewrites the page's
+    compressed copies; returns how many pages. Staff pages (online, on a tablet) keep React Router's own start."""
     pages = 0
     for page in static_dir.rglob("*.html"):
         html = page.read_text()
-        if MODULEPRELOAD not in html:
+        if '<script type="module"' not in html or page.relative_to(static_dir).parts[0].startswith("staff"):
             continue
-        data = html.replace(MODULEPRELOAD, '<link fetchpriority="low" rel="modulepreload"').encode()
+        data = scripts_after_load(html).encode()
         page.write_bytes(data)
         for suffix, compress in COMPRESSED_COPIES.items():
             if (copy := page.with_name(page.name + suffix)).exists():
@@ -46,9 +67,15 @@ class PwaPlugin(Plugin):
     def get_frontend_dependencies(self, **context):
         return [f"workbox-window@{WORKBOX}", "altcha-lib@1.4.1"]
 
+    def get_static_assets(self, **context):
+        """The citizen forms' rules (components/rules.py), imported by the data module as JSON."""
+        from components.rules import rules  # the services load only when the app is compiled
+
+        return [(Path("public") / "rules.json", json.dumps(rules(), ensure_ascii=False))]
+
     def post_build(self, **context):
         static_dir: Path = Path(context["static_dir"]).resolve()
-        print(f"{paint_before_scripts(static_dir)} pages: module preloads at low priority")
+        print(f"{paint_before_scripts(static_dir)} pages: scripts started after load")
         web = static_dir.parents[1]  # .web/, where node_modules is
         bundled = web / "sw.bundle.js"
         shutil.copy(HERE / "sw.js", web / "sw.src.js")

@@ -50,7 +50,27 @@ def test_every_page_opens_offline(page, context, shot):
     page.goto("/en/reservar/?p=certificado-empadronamiento")
     page.locator("button.choice").first.click()
     expect(page.locator("button.day.open").first).to_be_visible()
+    # ... saved in Spanish (the home page was Spanish): the page says so.
+    expect(page.locator(".month-label")).to_have_text(re.compile(r"^[a-zñ]+ de 20\d\d$"))
+    expect(page.get_by_text("Part of this information is not available in your language yet.")).to_be_visible()
     shot(page, "calendar-offline")
+
+
+def test_only_the_languages_read_are_stored(page):
+    """The service worker installs the shell; the pages of the language read (and the browser's, English here)
+    are stored when a page asks; no other language's."""
+    install(page)
+    stored = page.evaluate("""async () => {
+        const pages = await (await caches.open("cita-pages")).keys();
+        const shell = (await Promise.all((await caches.keys()).filter((n) => n.includes("precache"))
+            .map(async (n) => (await caches.open(n)).keys()))).flat();
+        return [pages.map((r) => new URL(r.url).pathname), shell.map((r) => new URL(r.url).pathname)];
+    }""")
+    pages, shell = stored
+    assert {p.split("/")[1] for p in pages} == {"es", "en", "assets"}, sorted(pages)[:20]
+    assert {"/es/", "/es/reservar/", "/en/tramite/"} <= set(pages)
+    assert not any(p.startswith("/assets/_fr_") for p in pages)
+    assert not [p for p in shell if p.startswith(("/es/", "/assets/_es_", "/ar/"))]
 
 
 def test_booking_made_offline_is_sent_once_when_online(page, context, app_server, shot):

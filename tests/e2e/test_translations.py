@@ -22,15 +22,21 @@ def catalogue_entry(app_server, lang: str) -> dict:
         return next(p for p in json.loads(answer.read())["procedures"] if p["slug"] == SLUG)
 
 
+def edit_summary(browser, app_server, procedure: str, summary: str):
+    """An administrator, on a tablet, gives a procedure a new Spanish summary."""
+    context, page, errors = tablet(browser, app_server)
+    sign_in(page, ADMIN, "/staff/ajustes/tramites/")
+    page.get_by_label("Trámite", exact=True).select_option(label=procedure)
+    expect(page.locator("#staff-proc-name")).to_have_value(procedure)
+    page.locator("#staff-proc-summary").fill(summary)
+    page.get_by_role("button", name="Guardar trámite").click()
+    return context, page, errors
+
+
 def test_a_spanish_edit_marks_the_translations_to_review_and_a_po_round_trip_updates_them(browser, accounts, shot,
                                                                                       tmp_path):
     app_server = accounts
-    context, page, errors = tablet(browser, app_server)
-    sign_in(page, ADMIN, "/staff/ajustes/tramites/")
-    page.get_by_label("Trámite", exact=True).select_option(label="Objetos perdidos")
-    expect(page.locator("#staff-proc-name")).to_have_value("Objetos perdidos")
-    page.locator("#staff-proc-summary").fill(NEW)
-    page.get_by_role("button", name="Guardar trámite").click()
+    context, page, errors = edit_summary(browser, app_server, "Objetos perdidos", NEW)
     expect(page.locator("#staff-proc-stale")).to_contain_text("9 traducciones por revisar")
     shot(page, "procedure-stale")
     assert catalogue_entry(app_server, "en")["summary"] == NEW  # citizens: the Spanish, with the note
@@ -76,3 +82,38 @@ def test_a_spanish_edit_marks_the_translations_to_review_and_a_po_round_trip_upd
     expect(page.get_by_role("alert")).to_contain_text("no es un catálogo .po válido")
     assert not errors
     context.close()
+
+
+VADO = "Solicite la placa de vado para reservar la entrada de vehículos a su garaje."
+VADO_NEW = "Pida la placa de vado: reserva la entrada de vehículos a su garaje las 24 horas."
+
+
+def test_the_home_page_shows_the_catalogue_it_was_built_with_then_a_staff_edit_made_after(browser, accounts):
+    """The catalogue is in the prerendered page (shown with no script at all), as are the request form's types; a
+    staff edit made after the build reaches the page online, revalidated in the background."""
+    app_server = accounts
+    with urllib.request.urlopen(f"{app_server.base_url}/es/", timeout=30) as answer:
+        built = answer.read().decode()
+    assert VADO in built and "Licencia de vado permanente" in built and "Villanueva del Pinar" in built
+    with urllib.request.urlopen(f"{app_server.base_url}/ar/solicitud/nueva/", timeout=30) as answer:
+        form = answer.read().decode()
+    assert form.count('class="choice"') >= 3  # the request types, in the page before any script
+    no_script = browser.new_context(java_script_enabled=False, base_url=app_server.base_url)
+    page = no_script.new_page()
+    page.goto("/es/")
+    expect(page.get_by_role("link", name=re.compile("Licencia de vado permanente"))).to_contain_text(VADO)
+    no_script.close()
+
+    context, page, errors = edit_summary(browser, app_server, "Licencia de vado permanente", VADO_NEW)
+    expect(page.locator("#staff-proc-stale")).to_contain_text("traducciones por revisar")
+    context.close()
+
+    citizen = browser.new_context(base_url=app_server.base_url, locale="es-ES")
+    page = citizen.new_page()
+    page.goto("/es/")
+    expect(page.get_by_role("link", name=re.compile("Licencia de vado permanente"))).to_contain_text(VADO_NEW,
+                                                                                                    timeout=10_000)
+    with urllib.request.urlopen(f"{app_server.base_url}/es/", timeout=30) as answer:
+        assert VADO in answer.read().decode()  # the page itself is the one built before the edit
+    citizen.close()
+    assert not errors
