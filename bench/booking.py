@@ -86,10 +86,10 @@ def random_name(rng: random.Random) -> str:
 
 def book_once(engine, ticket: tuple[str, str, str], rng: random.Random, hold_token: str | None = None) -> str:
     """One POST /api/v1/appointments, minus HTTP: "ok", or the BookingError code of the slot ("taken", ...)."""
-    from pwa_app.api.v1 import BookingIn, appointment_view
-    from pwa_app.services import booking
-    from pwa_app.services.booking import BookingError
-    from pwa_app.services.idempotency import run_once
+    from pwa_app.api.appointments import BookingIn, appointment_view
+    from pwa_app.appointments import booking
+    from pwa_app.appointments.booking import BookingError
+    from pwa_app.common.idempotency import run_once
 
     procedure, office, start = ticket
     data = BookingIn(procedure=procedure, office=office, start=datetime.fromisoformat(start),
@@ -111,7 +111,7 @@ def book_once(engine, ticket: tuple[str, str, str], rng: random.Random, hold_tok
 
 def book_held(engine, ticket: tuple[str, str, str], rng: random.Random) -> str:
     """What a citizen online does: hold the picked time (one request), then book it with the hold (another)."""
-    from pwa_app.services import booking
+    from pwa_app.appointments import booking
 
     procedure, office, start = ticket
     with Session(engine, expire_on_commit=False) as session:
@@ -156,12 +156,12 @@ def worker(index: int, url: str, tasks, results, barrier) -> None:
     """Warm up, then run each phase's tickets when every worker (and the parent) reaches the barrier."""
     try:
         from pwa_app.db import make_engine
-        from pwa_app.services import catalogue
+        from pwa_app.catalogue import published
 
         rng = random.Random(f"worker-{index}-{secrets.token_hex(4)}")
         engine = make_engine(url)
         with Session(engine) as session:
-            catalogue.cached(session, "es")  # the API process builds it once, too
+            published.cached(session, "es")  # the API process builds it once, too
         results.put(("ready", index, None))
         while (job := tasks.get()) is not None:
             phase, warmup, tickets = job
@@ -213,7 +213,7 @@ def run_pgbench(pgbench: str, base_url, schema: str, clients: int, seconds: int)
 
 def free_slots(session, pairs) -> dict[tuple[str, str], list]:
     from pwa_app.models import Office, Procedure
-    from pwa_app.services.slots import booking_window, slots
+    from pwa_app.appointments.slots import booking_window, slots
 
     horizon = booking_window(session, None, NOW).last
     first = NOW.astimezone(MADRID).date()
@@ -251,7 +251,7 @@ def plan(session, workers: int, per_worker: int, hot_slots: int, hot_per_worker:
 def check_bookings(session, total_ok: int) -> dict:
     """Over-bookings (seats above a slot's capacity), bookings of unknown slots, and row counts."""
     from pwa_app.models import Appointment, IdempotencyRecord
-    from pwa_app.services.slots import slots
+    from pwa_app.appointments.slots import slots
 
     rows = session.exec(
         select(Appointment.procedure_id, Appointment.office_id, Appointment.starts_at, func.count())

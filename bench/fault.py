@@ -45,7 +45,12 @@ from sqlmodel import Session, select
 # Imported before the fault: a cold import in a starved thread could outlast a short hold.
 from pwa_app import db
 from pwa_app.models import Office, StaffUser
-from pwa_app.services import auth, notify, push, retention, staff
+from pwa_app.staff import schedules
+from pwa_app import retention
+from pwa_app.notifications import push
+from pwa_app.common import encoding
+from pwa_app.notifications import webpush
+from pwa_app.staff import auth
 from _traffic import (
     LIFTED, STAFF_EMAIL, Recorder, book, bookable, check_bookings, create_staff, free_times, timed,
 )
@@ -105,8 +110,8 @@ def subscribe_devices(database_url: str, bookings: list[dict], origin: str) -> N
     with Session(engine) as session:
         for n, stored in enumerate(bookings):
             device = Device.numbered(PUSH_SEED, n)
-            notify.subscribe(session, {"endpoint": f"{origin}/push/f{n}", "keys": {
-                "p256dh": device.p256dh, "auth": push.b64url(device.auth)}}, lang="es",
+            push.subscribe(session, {"endpoint": f"{origin}/push/f{n}", "keys": {
+                "p256dh": device.p256dh, "auth": encoding.b64url(device.auth)}}, lang="es",
                 topics=["reminders"], appointments=[{"code": stored["code"], "verifier": stored["verifier"]}])
         session.commit()
     engine.dispose()
@@ -124,7 +129,7 @@ def close_day(database_url: str, office: str, day: date, give_up_at: float, trie
                     admin = session.exec(select(StaffUser).where(StaffUser.email == STAFF_EMAIL)).one()
                     viewer = auth.viewer_of(session, admin)
                     office_id = session.exec(select(Office.id).where(Office.slug == office)).one()
-                    _, cancelled = staff.add_closure(session, viewer, office_id, day.isoformat(),
+                    _, cancelled = schedules.add_closure(session, viewer, office_id, day.isoformat(),
                                                      "Avería eléctrica", on_conflict="cancel")
                     session.commit()
                     tries.append((time.perf_counter() - t0, "done"))
@@ -307,7 +312,7 @@ def main() -> int:
         else:
             work = Path(tempfile.mkdtemp(prefix="cita-fault-"))
             database_url = f"sqlite:///{work / 'cita.db'}"
-            keys = push.load_keys(work / "vapid")
+            keys = webpush.load_keys(work / "vapid")
             parent, child = multiprocessing.get_context("spawn").Pipe()
             receiver = multiprocessing.get_context("spawn").Process(
                 target=serve_in_process, args=(child,), kwargs={"expected_key": keys.public_key, "seed": PUSH_SEED},

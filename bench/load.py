@@ -282,7 +282,7 @@ async def run_phase(base: str, procedure: str, office: str, args, kill: bool, se
 def check(database_url: str, procedure: str, office: str, stats: Stats, started_at: datetime) -> dict:
     """The phase's bookings as the database has them, against what the clients were told."""
     from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
-    from pwa_app.services.slots import TZ, slots
+    from pwa_app.appointments.slots import TZ, slots
 
     engine = create_engine(database_url)
     with Session(engine) as s:

@@ -45,8 +45,7 @@ from functools import partial
 from pathlib import Path
 
 from _app import CHROMIUM, CHROMIUM_ARGS as ARGS, ROOT, pct, start_app, stop_app
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, sync_playwright
 
 from tests.e2e.conftest import PHONE, free_port, wait_for
 PROCEDURE_NAME = "Alta en el padrón"  # the h1 of /es/tramite/?p=alta-padron once its data is read

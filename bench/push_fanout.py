@@ -13,8 +13,8 @@ What it does (nothing is asserted about times: the figures depend on the machine
 3. N subscriptions following the topic "news", with deterministic P-256 keys the receiver derives itself.
 4. Baseline: `http_ece.encrypt` of the same payload with a fresh ephemeral key per message, as pywebpush does,
    for `--baseline` messages (default 3,000) in one thread: the cost of the cryptography alone.
-5. `notify.send_notice(...)`, then `notify.fan_out` (one PushDelivery per subscriber, in its language) and
-   `notify.deliver` with `notify.Sender` (pywebpush's `send_async` on aiohttp, `--concurrency` messages in
+5. `push.send_notice(...)`, then `push_fanout.fan_out` (one PushDelivery per subscriber, in its language) and
+   `push_delivery.deliver` with `push_delivery.Sender` (pywebpush's `send_async` on aiohttp, `--concurrency` messages in
    flight, keep-alive connections), timed apart.
 6. Checks: every message accepted and received once, no protocol error at the receiver, every sampled message
    decrypted to the notice. Exit status 1 otherwise.
@@ -74,7 +74,11 @@ def main() -> int:
     from pwa_app.db import create_tables, make_engine
     from pwa_app.models import PushDelivery, PushEvent, PushSubscription, PushTopic
     from pwa_app.seed import seed_demo
-    from pwa_app.services import notify, push
+    from pwa_app.notifications import push_delivery, push_fanout
+    from pwa_app.common import times
+    from pwa_app.notifications import push
+    from pwa_app.common import encoding
+    from pwa_app.notifications import webpush
     from tests.unit.test_push_receiver import Device, serve_in_process
 
     work = Path(tempfile.mkdtemp(prefix="cita-push-bench-"))
@@ -83,7 +87,7 @@ def main() -> int:
     create_tables(engine)
     with Session(engine) as s:
         seed_demo(s)
-    keys = push.load_keys(work / "vapid")
+    keys = webpush.load_keys(work / "vapid")
     os.environ["CITA_PUSH_HOSTS"] = "127.0.0.1"
 
     parent, child = multiprocessing.get_context("spawn").Pipe()
@@ -99,11 +103,11 @@ def main() -> int:
         for n in range(args.subscriptions):
             device = Device.numbered(SEED, n)
             rows.append({"endpoint": f"{origin}/push/d{n}", "p256dh": device.p256dh,
-                         "auth": push.b64url(device.auth), "lang": ("es", "en", "fr")[n % 3]})
+                         "auth": encoding.b64url(device.auth), "lang": ("es", "en", "fr")[n % 3]})
         with Session(engine) as s:
             for model in (PushDelivery, PushEvent, PushTopic, PushSubscription):
                 s.execute(delete(model))
-            now = notify.utcnow()
+            now = times.utcnow()
             for start in range(0, len(rows), 1000):
                 s.execute(PushSubscription.__table__.insert(),
                           [{**r, "created_at": now, "updated_at": now} for r in rows[start:start + 1000]])
@@ -121,14 +125,14 @@ def main() -> int:
         encrypts = statistics.median(baseline)
 
         factory = lambda: Session(engine, expire_on_commit=False)  # noqa: E731
-        sender = notify.Sender(keys, concurrency=args.concurrency)
+        sender = push_delivery.Sender(keys, concurrency=args.concurrency)
         with factory() as s:
-            notify.send_notice(s, "news", TEXTS, url="/{lang}/")
+            push.send_notice(s, "news", TEXTS, url="/{lang}/")
             s.commit()
         t0 = time.perf_counter()
-        fanned = notify.fan_out(factory)
+        fanned = push_fanout.fan_out(factory)
         t1 = time.perf_counter()
-        counts = notify.deliver(factory, sender, budget_seconds=3600)
+        counts = push_delivery.deliver(factory, sender, budget_seconds=3600)
         t2 = time.perf_counter()
         sender.close()
         parent.send("stats")

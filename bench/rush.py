@@ -234,7 +234,7 @@ def check(database_url: str, acked: set[str], since: datetime) -> dict:
     from sqlmodel import Session, select
 
     from pwa_app.models import Appointment, IdempotencyRecord
-    from pwa_app.services.slots import slots
+    from pwa_app.appointments.slots import slots
 
     engine = create_engine(database_url)
     with Session(engine) as s:
@@ -253,7 +253,7 @@ def check(database_url: str, acked: set[str], since: datetime) -> dict:
 
 
 def _days(per_slot: Counter) -> dict:
-    from pwa_app.services.slots import TZ
+    from pwa_app.appointments.slots import TZ
 
     out: dict = {}
     for proc, office, start in per_slot:

@@ -29,9 +29,7 @@ from pathlib import Path
 
 import httpx
 from _app import start_app, stop_app
-from _traffic import (
-    LIFTED, Recorder, bookable, check_bookings, citizen_round, create_staff, staff_round, staff_sign_in,
-)
+from _traffic import LIFTED, Recorder, bookable, check_bookings, citizen_round, create_staff, staff_round, staff_sign_in
 
 from tests.e2e.conftest import wait_for
 

@@ -8,6 +8,10 @@ from reflex_base.utils.imports import ImportVar
 from reflex_base.vars.base import Var, VarData, get_unique_variable_name
 from reflex_base.vars.function import FunctionVar
 
+from pwa_app import db
+from pwa_app.catalogue import published
+from pwa_app.service_requests import views
+
 MODULE = "$/public/offline.js"
 
 
@@ -36,8 +40,6 @@ HOME_FIELDS = ("slug", "name", "summary", "keywords", "needs_appointment", "area
 def _at_build(read):
     """`read(session)` on the database as it is when the pages are built; None when it cannot be read then (a
     build without its database: the pages wait for the API, as they did before)."""
-    from pwa_app import db
-
     try:
         with db.session() as session:
             return read(session)
@@ -49,9 +51,7 @@ def built_catalogue(lang: str) -> dict | None:
     """The catalogue as it is when the pages are built, with its ETag: the home page renders it at once (in the
     prerendered HTML, before any script) and the data module revalidates it in the background, so a staff edit
     made after the build shows within seconds online."""
-    from pwa_app.services import catalogue
-
-    full = _at_build(lambda s: (catalogue.cached(s, lang), catalogue.answer(s, lang).etag))
+    full = _at_build(lambda s: (published.cached(s, lang), published.answer(s, lang).etag))
     return full and {"etag": full[1], "municipality": full[0]["municipality"], "areas": full[0]["areas"],
                      "procedures": [{k: p[k] for k in HOME_FIELDS if k in p} for p in full[0]["procedures"]]}
 
@@ -59,9 +59,7 @@ def built_catalogue(lang: str) -> dict | None:
 def built_request_types(lang: str) -> dict | None:
     """What can be sent (types, limits, status labels) as when the pages are built: the new-request form shows
     its first step at once, and the data module revalidates it like the catalogue."""
-    from pwa_app.services import tracking
-
-    return _at_build(lambda s: tracking.request_types(s, lang))
+    return _at_build(lambda s: views.request_types(s, lang))
 
 
 def page_const(value: Any, var_type: type = dict) -> Var:

@@ -5,7 +5,8 @@ import reflex as rx
 from components.data import built_catalogue, client_fn, hook, page_const
 from components.ui import icon
 from components.views import Shell
-from pwa_app.services.i18n import LANGUAGES, text_direction
+from pwa_app.common.i18n import LANGUAGES, text_direction
+from pwa_app.routes import ACCESSIBILITY, HOME, MY_APPOINTMENTS, MY_REQUESTS, citizen
 
 
 def language_picker(t, lang: str, path: str, search) -> rx.Component:
@@ -48,9 +49,10 @@ def offline_notice(t, lang: str, shell) -> rx.Component:
             ~shell["online"],
             rx.el.p(t.gettext("You are offline — showing saved information."), class_name="offline-text"),
         ),
-        waiting(shell["bookingsWaiting"], t.gettext("Bookings waiting to be sent"), f"/{lang}/mis-citas/"),
-        waiting(shell["changesWaiting"], t.gettext("Changes to appointments waiting to be sent"), f"/{lang}/mis-citas/"),
-        waiting(shell["requestsWaiting"], t.gettext("Requests waiting to be sent"), f"/{lang}/solicitudes/"),
+        waiting(shell["bookingsWaiting"], t.gettext("Bookings waiting to be sent"), citizen(lang, MY_APPOINTMENTS)),
+        waiting(shell["changesWaiting"], t.gettext("Changes to appointments waiting to be sent"),
+                citizen(lang, MY_APPOINTMENTS)),
+        waiting(shell["requestsWaiting"], t.gettext("Requests waiting to be sent"), citizen(lang, MY_REQUESTS)),
         role="status",
         aria_live="polite",
         class_name=rx.cond(~shell["online"] | (shell["bookingsWaiting"] + shell["changesWaiting"]
@@ -85,13 +87,13 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
                 rx.el.a(
                     rx.el.span("Cita", class_name="brand-name"),
                     rx.el.span(shell["town"], class_name="brand-town"),
-                    href=f"/{lang}/",
+                    href=citizen(lang, HOME),
                     class_name="brand",
                 ),
                 rx.el.nav(
-                    rx.el.a(t.gettext("Procedures"), href=f"/{lang}/", class_name="nav-link"),
-                    rx.el.a(t.gettext("My appointments"), href=f"/{lang}/mis-citas/", class_name="nav-link"),
-                    rx.el.a(t.gettext("Requests"), href=f"/{lang}/solicitudes/", class_name="nav-link"),
+                    rx.el.a(t.gettext("Procedures"), href=citizen(lang, HOME), class_name="nav-link"),
+                    rx.el.a(t.gettext("My appointments"), href=citizen(lang, MY_APPOINTMENTS), class_name="nav-link"),
+                    rx.el.a(t.gettext("Requests"), href=citizen(lang, MY_REQUESTS), class_name="nav-link"),
                     rx.el.a(icon("globe"), LANGUAGES[lang], href=shell["search"] + "#languages",
                             aria_label=t.gettext("Language") + ": " + LANGUAGES[lang], class_name="nav-link",
                             custom_attrs={"data-jump": "languages"}),
@@ -120,7 +122,7 @@ def page(t, lang: str, path: str, *children, wide: bool = False) -> rx.Component
                 t.gettext("Town hall appointments and procedures. Your data is used only to attend you."),
                 class_name="muted",
             ),
-            rx.el.p(rx.el.a(t.gettext("Accessibility statement"), href=f"/{lang}/accesibilidad/",
+            rx.el.p(rx.el.a(t.gettext("Accessibility statement"), href=citizen(lang, ACCESSIBILITY),
                             id="footer-accessibility")),
             class_name="footer",
         ),

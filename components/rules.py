@@ -1,5 +1,5 @@
-"""The citizen forms' checks as data, built from the server's own patterns and lengths (services/booking.py,
-documents.py, tracking.py, feedback.py), so a rule changes in one place. The PWA plugin writes them to the build
+"""The citizen forms' checks as data, built from the server's own patterns and lengths (pwa_app/common/text.py,
+documents.py, service_requests/rules.py, feedback/surveys.py), so a rule changes in one place. The PWA plugin writes them to the build
 as `public/rules.json`; the data module (assets/offline.js, `check`) applies them on the phone, also offline,
 and the server applies the same constants when the write arrives. Error codes are the API's: the pages show them
 with the same translated messages (services/messages.py).
@@ -12,7 +12,9 @@ request type), {"unless": field} (another field given instead)."""
 
 import re
 
-from pwa_app.services import booking, documents, feedback, tracking
+from pwa_app.common import documents, text
+from pwa_app.feedback import surveys
+from pwa_app.service_requests import rules as request_rules  # this module's own `rules()` builds the checks
 
 CLEAN_PHONE = r"[\s().\-]"
 
@@ -24,11 +26,11 @@ def _js(pattern: re.Pattern) -> str:
 
 def _text(limit: int, html: re.Pattern) -> list:
     return [["max", "text_too_long", limit], ["forbid", "no_html", _js(html)],
-            ["most", "spam", [_js(feedback.LINK_RE), feedback.MAX_LINKS]]]
+            ["most", "spam", [_js(surveys.LINK_RE), surveys.MAX_LINKS]]]
 
 
 def _email(code: str = "email") -> list:
-    return [["match", code, _js(booking.EMAIL_RE)], ["max", code, 254]]
+    return [["match", code, _js(text.EMAIL_RE)], ["max", code, 254]]
 
 
 DOCUMENT = {"tidy": documents._SEPARATORS.pattern, "upper": True, "rules": [
@@ -40,11 +42,11 @@ DOCUMENT = {"tidy": documents._SEPARATORS.pattern, "upper": True, "rules": [
     ["match", "document_format",
      f"^(?:{documents._DNI.pattern}|{documents._NIE.pattern}|{documents._PASSPORT.pattern})$"],
 ]}
-PHONE = {"tidy": CLEAN_PHONE, "rules": [["match", "phone", _js(booking.PHONE_RE)]]}
+PHONE = {"tidy": CLEAN_PHONE, "rules": [["match", "phone", _js(text.PHONE_RE)]]}
 
 
 def _name(when: dict | None = None) -> list:
-    return [["max", "too_long", booking.NAME_MAX, when], ["forbid", "chars", _js(booking.UNSAFE_RE), when]]
+    return [["max", "too_long", text.NAME_MAX, when], ["forbid", "chars", _js(text.UNSAFE_RE), when]]
 
 
 def rules() -> dict:
@@ -60,9 +62,9 @@ def rules() -> dict:
             "consent": {"rules": [["required", "consent"]]},
         },
         "request": {
-            "description": {"rules": [["required", "required"], ["forbid", "no_html", _js(tracking.HTML_RE)],
-                                      ["max", "too_long", tracking.DESCRIPTION_MAX]]},
-            "address": {"rules": [["max", "too_long", tracking.ADDRESS_MAX], ["forbid", "chars", _js(booking.UNSAFE_RE)],
+            "description": {"rules": [["required", "required"], ["forbid", "no_html", _js(text.HTML_RE)],
+                                      ["max", "too_long", request_rules.DESCRIPTION_MAX]]},
+            "address": {"rules": [["max", "too_long", request_rules.ADDRESS_MAX], ["forbid", "chars", _js(text.UNSAFE_RE)],
                                   ["required", "location_required", None, {"if": "needs_location", "unless": "lat"}]]},
             "name": {"rules": [*_name(), ["required", "required", None, {"if": "needs_contact"}]]},
             "email": {"rules": [["required", "contact_required", None, {"if": "needs_contact", "unless": "phone"}],
@@ -70,14 +72,14 @@ def rules() -> dict:
             "phone": PHONE,
             "consent": {"rules": [["required", "consent_request"]]},
         },
-        "reply": {"text": {"rules": [["required", "required"], ["max", "too_long", tracking.DESCRIPTION_MAX]]}},
+        "reply": {"text": {"rules": [["required", "required"], ["max", "too_long", request_rules.DESCRIPTION_MAX]]}},
         "survey": {
             "rating": {"rules": [["match", "rating", "^[1-5]$"], ["required", "rating"]]},
-            "missing": {"rules": _text(feedback.TEXT_MAX, feedback.HTML_RE)},
-            "comment": {"rules": _text(feedback.TEXT_MAX, feedback.HTML_RE)},
+            "missing": {"rules": _text(surveys.TEXT_MAX, text.HTML_RE)},
+            "comment": {"rules": _text(surveys.TEXT_MAX, text.HTML_RE)},
         },
         "suggestion": {
-            "text": {"rules": [["required", "suggestion_required"], *_text(feedback.TEXT_MAX, feedback.HTML_RE)]},
+            "text": {"rules": [["required", "suggestion_required"], *_text(surveys.TEXT_MAX, text.HTML_RE)]},
             "name": {"rules": _name({"if": "!anonymous"})},
             "email": {"rules": _email()},
             "phone": PHONE,

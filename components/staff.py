@@ -13,14 +13,16 @@ from functools import cache
 
 import reflex as rx
 from babel.support import NullTranslations, Translations
-from reflex_base.vars.base import Var
+from reflex_base.event import EventChain, no_args_event_spec
+from reflex_base.vars.base import LiteralVar, Var, VarData, get_unique_variable_name
 
 from components.ui import download_button
-from pwa_app.services.i18n import LOCALES_DIR
+from pwa_app import routes
+from pwa_app.common.i18n import LOCALES_DIR
 
 STAFF_LANG = "es"
-LOGIN = "/staff/login/"
-ENROL = "/staff/seguridad/"  # the second factor's page
+LOGIN = routes.STAFF_LOGIN
+ENROL = routes.STAFF_SECURITY  # the second factor's page
 
 
 @cache
@@ -41,14 +43,14 @@ def S_(message: str) -> str:
 
 # (href, label, permission); the permission decides who sees the link (the page checks again).
 NAV = [
-    ("/staff/", S_("Inicio"), "home"),
-    ("/staff/dia/", S_("Citas del día"), "day"),
-    ("/staff/cola/", S_("Turnos"), "queue"),
-    ("/staff/solicitudes/", S_("Solicitudes"), "requests"),
-    ("/staff/informes/", S_("Informes"), "reports"),
-    ("/staff/opiniones/", S_("Opiniones"), "reports"),
-    ("/staff/ajustes/", S_("Configuración"), "setup_office"),
-    ("/staff/usuarios/", S_("Personal"), "users"),
+    (routes.STAFF_HOME, S_("Inicio"), "home"),
+    (routes.STAFF_DAY, S_("Citas del día"), "day"),
+    (routes.STAFF_QUEUE, S_("Turnos"), "queue"),
+    (routes.STAFF_INBOX, S_("Solicitudes"), "requests"),
+    (routes.STAFF_REPORTS, S_("Informes"), "reports"),
+    (routes.STAFF_FEEDBACK, S_("Opiniones"), "reports"),
+    (routes.STAFF_OFFICES, S_("Configuración"), "setup_office"),
+    (routes.STAFF_USERS, S_("Personal"), "users"),
 ]
 
 # Reflex keeps this tab's state on the server under the token in sessionStorage (names, documents, contacts of
@@ -57,7 +59,7 @@ FORGET_STATE = "sessionStorage.removeItem('token')"
 LOGOUT_JS = (
     "(() => { fetch('/api/staff/logout', {method: 'POST', credentials: 'same-origin', "
     "headers: {Accept: 'application/json'}}).finally(() => { " + FORGET_STATE + "; "
-    "window.location.assign('/staff/login/?signed_out=1'); }); })"
+    f"window.location.assign('{routes.STAFF_LOGIN}?signed_out=1'); }}); }})"
 )
 
 
@@ -75,7 +77,7 @@ def frame(state, title: str, *children, active: str = "", wide: bool = True) -> 
             rx.el.div(
                 rx.el.a(rx.el.span("Cita", class_name="brand-name"),
                         rx.el.span(_s("Personal del ayuntamiento"), class_name="brand-town"),
-                        href="/staff/", class_name="brand"),
+                        href=routes.STAFF_HOME, class_name="brand"),
                 rx.el.div(
                     rx.el.span(state.me_name, class_name="staff-me-name"),
                     rx.el.span(state.me_role, class_name="staff-me-role"),
@@ -215,8 +217,6 @@ def section(title: str, *children, **props) -> rx.Component:
 def ready_marker() -> Var:
     """Marks <html data-ready> once the page has hydrated (controls respond), as the citizen pages do; render the
     returned Var anywhere in the page (it renders nothing)."""
-    from reflex_base.vars.base import VarData
-
     hook = "useEffect(() => { document.documentElement.dataset.ready = '1'; }, []);"
     return Var("null", _var_data=VarData(imports={"react": ["useEffect"]}, hooks={hook: None}))
 
@@ -224,9 +224,6 @@ def ready_marker() -> Var:
 def every(milliseconds: int, handler) -> Var:
     """Calls a (backend) event handler every `milliseconds` while the page is open: render the returned Var
     anywhere in the page (it renders nothing). Each call reads the database, so any worker can answer."""
-    from reflex_base.event import EventChain, no_args_event_spec
-    from reflex_base.vars.base import LiteralVar, VarData, get_unique_variable_name
-
     chain = LiteralVar.create(EventChain.create(handler, args_spec=no_args_event_spec, key="every"))
     name = get_unique_variable_name()
     hook = (f"useEffect(() => {{ const {name} = setInterval(() => {{ ({chain!s})(); }}, {int(milliseconds)}); "

@@ -5,7 +5,7 @@ import reflex as rx
 from reflex_base.vars.base import Var
 from reflex_components_core.react_router import link as router_link
 
-from pwa_app.services.i18n import DEFAULT_LANG, text_direction
+from pwa_app.common.i18n import DEFAULT_LANG, text_direction
 
 
 def button(*children, kind: str = "primary", **props) -> rx.Component:

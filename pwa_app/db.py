@@ -9,7 +9,7 @@ from functools import cache
 
 from sqlalchemy import event
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import SQLModel, Session, create_engine
 
 from pwa_app.settings import get_settings
 
@@ -111,7 +111,7 @@ def async_redis():
         return None
     clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
     if url not in clients:
-        import redis.asyncio as redis_lib
+        import redis.asyncio as redis_lib  # loaded only when REDIS_URL is set: one process runs without it
 
         # A few connections that requests wait for (Redis answers in microseconds): under 2,000 phones at once a
         # connection per waiting request meant hundreds of connects at once, which timed out.
@@ -129,7 +129,7 @@ _async_clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict]" = w
 
 @cache
 def _redis_client(url: str):
-    import redis as redis_lib
+    import redis as redis_lib  # loaded only when REDIS_URL is set: one process runs without it
 
     return redis_lib.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 

@@ -70,6 +70,14 @@ def forwarded_https(headers, peer: str | None) -> bool:
     return proto == "https" and _trusted(_address(peer))
 
 
+def is_https(scope) -> bool:
+    """An ASGI request (or websocket) that came over HTTPS: directly, or through a trusted proxy that says so."""
+    if scope.get("scheme") in ("https", "wss"):
+        return True
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
+    return forwarded_https(headers, (scope.get("client") or (None,))[0])
+
+
 def production() -> bool:
     """Served by `reflex run --env prod` (scripts/run.sh), as opposed to tests and development."""
     return settings.production()

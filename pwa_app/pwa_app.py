@@ -4,8 +4,11 @@ import json
 
 import reflex as rx
 
-from pwa_app import proxy
+from pwa_app import proxy, routes
 from pwa_app.api import create_api
+from pwa_app.common.i18n import LANGUAGES, RTL_LANGS, translations
+from pwa_app.common.messages import N_
+from pwa_app.notifications import rounds
 from pwa_app.pages.accessibility import accessibility
 from pwa_app.pages.appointment import appointment
 from pwa_app.pages.booking import booking
@@ -16,14 +19,11 @@ from pwa_app.pages.index import index
 from pwa_app.pages.my_appointments import my_appointments
 from pwa_app.pages.privacy import privacy
 from pwa_app.pages.procedure import procedure
+from pwa_app.pages.service_requests import my_requests, new_request, request_status
 from pwa_app.pages.staff import register_staff_pages
+from pwa_app.retention import scheduled_purge
 from pwa_app.security import SecurityHeaders
 from pwa_app.staff_gate import StaffPagesGuard
-from pwa_app.services.retention import scheduled_purge
-from pwa_app.services import notify
-from pwa_app.pages.requests import my_requests, new_request, request_status
-from pwa_app.services.i18n import LANGUAGES, RTL_LANGS, translations
-from pwa_app.services.messages import N_
 from state.base import server_exception_handler
 
 # Runs first on every page, before any module script: React does not repair <html> attributes, and Reflex's
@@ -46,19 +46,19 @@ LANG_SCRIPT = (
 ) % (json.dumps(list(LANGUAGES)), json.dumps(list(RTL_LANGS)))
 
 CITIZEN_PAGES = [
-    ("", home, N_("Appointments and procedures")),
-    ("tramite", procedure, N_("Procedure")),
-    ("reservar", booking, N_("Book an appointment")),
-    ("cita", appointment, N_("My appointment")),
-    ("confirmar", confirm, N_("Confirm your appointment")),
-    ("mis-citas", my_appointments, N_("My appointments")),
-    ("solicitudes", my_requests, N_("My requests")),
-    ("solicitud/nueva", new_request, N_("Send a request")),
-    ("solicitud", request_status, N_("Request")),
-    ("valoracion", feedback_survey, N_("How did it go?")),  # issue 9
-    ("sugerencias", feedback_suggestions, N_("Suggestion box")),
-    ("privacidad", privacy, N_("Privacy notice")),
-    ("accesibilidad", accessibility, N_("Accessibility statement")),  # RD 1112/2018
+    (routes.HOME, home, N_("Appointments and procedures")),
+    (routes.PROCEDURE, procedure, N_("Procedure")),
+    (routes.BOOK, booking, N_("Book an appointment")),
+    (routes.APPOINTMENT, appointment, N_("My appointment")),
+    (routes.CONFIRM, confirm, N_("Confirm your appointment")),
+    (routes.MY_APPOINTMENTS, my_appointments, N_("My appointments")),
+    (routes.MY_REQUESTS, my_requests, N_("My requests")),
+    (routes.NEW_REQUEST, new_request, N_("Send a request")),
+    (routes.SERVICE_REQUEST, request_status, N_("Request")),
+    (routes.SURVEY, feedback_survey, N_("How did it go?")),  # issue 9
+    (routes.SUGGESTIONS, feedback_suggestions, N_("Suggestion box")),
+    (routes.PRIVACY, privacy, N_("Privacy notice")),
+    (routes.ACCESSIBILITY, accessibility, N_("Accessibility statement")),  # RD 1112/2018
 ]
 
 proxy.check_production()  # several workers and no proxy setting: the whole town would share one address
@@ -82,9 +82,9 @@ app = rx.App(
 )
 # Our pages show their own calm offline notice; Reflex's overlay would cover them with an English message.
 app.app_wraps.pop((5, "Overlay"), None)
-# Personal data past retention is blanked once a day (one worker does it; see services/retention.py).
+# Personal data past retention is blanked once a day (one worker does it; see pwa_app/retention.py).
 app.register_lifespan_task(scheduled_purge)
-app.register_lifespan_task(notify.worker)  # web push: reminders, fan-out and sending
+app.register_lifespan_task(rounds.worker)  # web push: reminders, fan-out and sending
 
 app.add_page(index(), route="/", title="Cita")
 for lang in LANGUAGES:

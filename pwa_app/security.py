@@ -162,8 +162,9 @@ class BuildIndex:
 
 def default_build_dir() -> Path | None:
     try:
+        # Here, not at the top: the middleware is also used outside a Reflex project (unit tests).
         from reflex.utils import prerequisites
-        from reflex_base import constants
+        from reflex_base import constants  # (see above)
 
         return (prerequisites.get_web_dir() / constants.Dirs.STATIC).resolve()
     except Exception:  # noqa: BLE001 - outside a Reflex project (unit tests)
@@ -183,13 +184,6 @@ def public_origin() -> str:
     return f"{url.scheme}://{url.netloc}"
 
 
-def request_is_https(scope) -> bool:
-    if scope.get("scheme") in ("https", "wss"):
-        return True
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
-    return proxy.forwarded_https(headers, (scope.get("client") or (None,))[0])
-
-
 class SecurityHeaders:
     """The ASGI middleware. `SecurityHeaders(app)` is what api_transformer calls."""
 
@@ -205,7 +199,7 @@ class SecurityHeaders:
         path = scope.get("path", "")
         headers = dict(scope.get("headers") or [])
         host = headers.get(b"host", b"").decode("latin-1")
-        https = request_is_https(scope)
+        https = proxy.is_https(scope)
         start: dict | None = None
         held: list[bytes] = []
         held_size = 0

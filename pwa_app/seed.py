@@ -8,6 +8,7 @@ Seeding refuses (raises) if an item lacks a translation of one of its non-empty 
 Run `python -m pwa_app.seed` to create the tables on $DATABASE_URL (default sqlite:///cita.db) and seed it.
 """
 
+import sys
 from datetime import date, time
 from functools import cache
 from pathlib import Path
@@ -15,24 +16,14 @@ from urllib.parse import quote_plus
 
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
-
 from sqlmodel import Session, select
 
 from pwa_app import db
+from pwa_app.catalogue.content import TRANSLATABLE
 from pwa_app.models import (
-    Area,
-    Closure,
-    ContentTranslation,
-    Department,
-    Municipality,
-    Office,
-    Procedure,
-    ProcedureOffice,
-    Requirement,
-    RequestType,
-    Schedule,
+    Area, Closure, ContentTranslation, Department, Municipality, Office, Procedure, ProcedureOffice, RequestType,
+    Requirement, Schedule,
 )
-from pwa_app.services.content import TRANSLATABLE
 
 INLINE_LANGUAGES = ("en",)  # each item has a sub-dict per code
 # The other content languages come from gettext catalogues, one per language, keyed by the Spanish text with the
@@ -1895,8 +1886,6 @@ def write_template(path: Path = CONTENT_PO / "content.pot") -> int:
 def main() -> None:
     """Seeds the database of DATABASE_URL; its schema comes from the migrations (`reflex db migrate`).
     `python -m pwa_app.seed pot` writes the content catalogue template instead."""
-    import sys
-
     if sys.argv[1:] == ["pot"]:
         print(f"{write_template()} texts in {CONTENT_PO / 'content.pot'}")
         return

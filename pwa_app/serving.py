@@ -16,7 +16,7 @@ def respawn_failed_workers() -> bool:
     if not get_settings().respawn_workers:
         return False
     try:
-        import granian.server as granian_server
+        import granian.server as granian_server  # only when serving with Granian
     except ImportError:  # not serving with Granian
         return False
     base = granian_server.Server

@@ -19,9 +19,9 @@ from sqlmodel import select
 
 from pwa_app import db
 from pwa_app.models import Department, Office, StaffUser
-from pwa_app.services import auth
-from pwa_app.services.auth import AuthError
 from pwa_app.settings import get_settings
+from pwa_app.staff import audit, auth, second_factor
+from pwa_app.staff.auth import AuthError
 
 ENV = "CITA_STAFF_PASSWORD"
 MESSAGES = {
@@ -70,15 +70,15 @@ def main(argv: list[str] | None = None) -> int:
                     print("No account with that e-mail address.", file=sys.stderr)
                     return 1
                 if args.command == "reset-second-factor":
-                    auth.clear_second_factor(session, found)
-                    auth.audit(session, None, "user.second_factor_reset_cli", f"staff:{found.id}", email=found.email)
+                    second_factor.clear_second_factor(session, found)
+                    audit.audit(session, None, "user.second_factor_reset_cli", f"staff:{found.id}", email=found.email)
                     session.commit()
                     print(f"Second factor turned off for {found.email}.")
                     return 0
                 auth.set_password(session, found, read_password())
                 found.active = True
                 session.add(found)
-                auth.audit(session, None, "user.set_password_cli", f"staff:{found.id}", email=found.email)
+                audit.audit(session, None, "user.set_password_cli", f"staff:{found.id}", email=found.email)
                 session.commit()
                 print(f"New password set for {found.email}.")
                 return 0
@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             created = auth.create_user(session, args.email, args.name, role, read_password(),
                                        office_ids=office_ids, department_id=department_id)
             if secret := get_settings().staff_totp_secret:
-                auth.set_second_factor(session, created, secret)
-            auth.audit(session, None, "user.create_cli", f"staff:{created.id}", email=created.email, role=role)
+                second_factor.set_second_factor(session, created, secret)
+            audit.audit(session, None, "user.create_cli", f"staff:{created.id}", email=created.email, role=role)
             session.commit()
         except AuthError as exc:
             print(MESSAGES.get(exc.code, exc.code), file=sys.stderr)

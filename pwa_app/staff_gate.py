@@ -10,11 +10,12 @@ from urllib.parse import quote
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse
 
-from pwa_app import db
-from pwa_app.services import auth
+from pwa_app import db, routes
+from pwa_app.staff import auth
 
-LOGIN = "/staff/login/"
-OPEN = ("/staff/login", "/staff/pantalla/clave")  # the sign-in, and the wall screen opened by its display key
+LOGIN = routes.STAFF_LOGIN
+# The sign-in, and the wall screen opened by its display key.
+OPEN = (routes.registered(routes.STAFF_LOGIN), routes.registered(routes.STAFF_SCREEN_BY_KEY))
 
 
 def _signed_in(token: str | None) -> bool:
@@ -35,7 +36,8 @@ def _is_staff_page(scope) -> bool:
     path = scope.get("path", "")
     if scope["type"] != "http" or scope.get("method") not in ("GET", "HEAD"):
         return False
-    if not (path == "/staff" or path.startswith("/staff/")) or path.startswith(OPEN):
+    staff = path == routes.registered(routes.STAFF_HOME) or path.startswith(routes.STAFF_HOME)
+    if not staff or path.startswith(OPEN):
         return False
     accept = next((v for k, v in scope.get("headers", ()) if k == b"accept"), b"")
     return b"text/html" in accept  # a page load, not a script's fetch

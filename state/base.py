@@ -4,7 +4,7 @@
 reaches the server with the websocket's handshake and never the page's scripts), looks the session up in the
 database and checks the role; check and handler run in a thread, off the event loop. Anonymous → sent to the sign-in page; wrong role → sent home with a notice; the
 handler never runs. Inside, `viewer()` is the signed-in member of staff. State classes stay thin: they call
-pwa_app.services and keep only what the page shows.
+the domain packages and keep only what the page shows.
 """
 
 import asyncio
@@ -18,15 +18,15 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from components.staff import ENROL, LOGIN, S_, _s
-from pwa_app import db, proxy
-from pwa_app.services import auth
-from pwa_app.services.auth import Viewer
+from pwa_app import db, proxy, routes
+from pwa_app.staff import auth, permissions
+from pwa_app.staff.permissions import StaffError, Viewer
 
 log = logging.getLogger(__name__)
 
 ROLE_LABELS = {"admin": S_("Administración"), "manager": S_("Responsable de oficina"), "desk": S_("Atención al público")}
 
-# Messages for the codes that services raise (StaffError, QueueError, ReportError, TrackingError).
+# Messages for the codes that services raise (StaffError, WalkInError, ReportError, ServiceRequestError).
 MESSAGES = {
     "forbidden": S_("No tiene permiso para hacer esto."),
     "required": S_("Este campo es obligatorio."),
@@ -171,7 +171,7 @@ class StaffState(rx.State):
         if who is None:
             self.me_name, self.me_role, self.me_permissions = "", "", []
             url = self.router.url
-            path = (url.path or "/staff/") + (f"?{url.query}" if url.query else "")
+            path = (url.path or routes.STAFF_HOME) + (f"?{url.query}" if url.query else "")
             return rx.redirect(f"{LOGIN}?next={quote(path, safe='/')}", replace=True), None
         self.me_name = who.name
         self.me_role = _s(ROLE_LABELS.get(who.role, who.role))
@@ -180,9 +180,9 @@ class StaffState(rx.State):
             if permission != "second_factor":
                 return rx.redirect(ENROL, replace=True), None
             return None, who
-        self.me_permissions = sorted(p for p in auth.PERMISSIONS if who.can(p))
+        self.me_permissions = sorted(p for p in permissions.PERMISSIONS if who.can(p))
         if not who.can(permission):
-            return rx.redirect("/staff/?denied=1", replace=True), None
+            return rx.redirect(routes.STAFF_HOME + "?denied=1", replace=True), None
         return None, who
 
     def _say(self, message: str, kind: str = "info") -> None:
@@ -199,7 +199,32 @@ class StaffState(rx.State):
         """Load the page again (its on_load runs again) after a failure on the server."""
         self._say("")
         url = self.router.url
-        return rx.redirect((url.path or "/staff/") + (f"?{url.query}" if url.query else ""), replace=True)
+        return rx.redirect((url.path or routes.STAFF_HOME) + (f"?{url.query}" if url.query else ""), replace=True)
+
+    def _reload(self, refused: tuple = ()) -> None:
+        """Read the page's data again in a unit of work of its own; a refusal among `refused` is shown."""
+        with db.session() as session:
+            try:
+                self._refresh(session)
+            except refused as exc:
+                self._fail(exc)
+
+    def _save(self, action, then=None, refused: tuple = (StaffError,)) -> tuple[bool, object]:
+        """One staff write: `action(session)` committed in its own unit of work, `then(result)`, and the page's data
+        read again (`_refresh`) in the same session. A refusal is rolled back and shown on the message line.
+        Returns (done, the action's result)."""
+        with db.session() as session:
+            try:
+                result = action(session)
+                session.commit()
+            except refused as exc:
+                session.rollback()
+                self._fail(exc)
+                return False, None
+            if then:
+                then(result)
+            self._refresh(session)
+        return True, result
 
     def _fail(self, exc) -> None:
         self._say(describe(getattr(exc, "errors", {"form": "forbidden"}), getattr(exc, "info", None)), "error")

@@ -5,9 +5,9 @@ from datetime import date, timedelta
 
 from components.staff import S_, _s
 from pwa_app import db
-from pwa_app.services import staff
-from pwa_app.services.i18n import long_day_label
-from pwa_app.services.staff import StaffError
+from pwa_app.common.i18n import long_day_label
+from pwa_app.staff import desk, forms, setup
+from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
 
 STATUS_LABELS = {
@@ -18,7 +18,7 @@ STATUS_LABELS = {
 
 
 def office_options(session) -> list[dict]:
-    return [{"value": str(o.id), "label": o.name} for o in staff.offices(session, viewer())]
+    return [{"value": str(o.id), "label": o.name} for o in setup.offices(session, viewer())]
 
 
 class DayState(StaffState):
@@ -36,13 +36,13 @@ class DayState(StaffState):
         try:
             return date.fromisoformat(self.day)
         except ValueError:
-            return staff.today()
+            return forms.today()
 
     def _refresh(self, session) -> None:
-        office = staff.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
+        office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
         self.office_id, day = str(office.id), self._day()
-        self.day, self.day_label, self.is_today = day.isoformat(), long_day_label(day, "es"), day == staff.today()
-        rows = staff.day_appointments(session, viewer(), office.id, day)
+        self.day, self.day_label, self.is_today = day.isoformat(), long_day_label(day, "es"), day == forms.today()
+        rows = desk.day_appointments(session, viewer(), office.id, day)
         for r in rows:
             r["status_label"] = _s(STATUS_LABELS.get(r["status"], r["status"]))
         self.appointments = rows
@@ -52,7 +52,7 @@ class DayState(StaffState):
     def load(self):
         params = self.router.url.query_parameters
         self.flash, self.last_ticket, self.open_id = "", "", 0
-        self.day = params.get("fecha", "") or staff.today().isoformat()
+        self.day = params.get("fecha", "") or forms.today().isoformat()
         with db.session() as session:
             self.office_options = office_options(session)
             self.office_id = params.get("oficina", "") or self.office_id
@@ -65,46 +65,36 @@ class DayState(StaffState):
 
     @staff_event("day")
     def refresh(self):
-        with db.session() as session:
-            try:
-                self._refresh(session)
-            except StaffError as exc:
-                self._fail(exc)
+        self._reload(refused=(StaffError,))
 
     @staff_event("day")
     def set_office(self, value: str):
         self.office_id, self.flash, self.open_id = value, "", 0
-        with db.session() as session:
-            try:
-                self._refresh(session)
-            except StaffError as exc:
-                self._fail(exc)
+        self._reload(refused=(StaffError,))
 
     @staff_event("day")
     def set_day(self, value: str):
         self.day, self.flash, self.open_id = value, "", 0
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("day")
     def shift_day(self, days: int):
         self.day, self.flash, self.open_id = (self._day() + timedelta(days=int(days))).isoformat(), "", 0
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("day")
     def check_in(self, form_data: dict):
         code = str(form_data.get("code") or "")
         with db.session() as session:
             try:
-                appt, ticket = staff.check_in(session, viewer(), code, int(self.office_id) if self.office_id else None)
+                appt, ticket = desk.check_in(session, viewer(), code, int(self.office_id) if self.office_id else None)
                 session.commit()
             except StaffError as exc:
                 session.rollback()
                 self.last_ticket = ""
                 self._fail(exc)
                 return
-            self.day = staff.today().isoformat()
+            self.day = forms.today().isoformat()
             self._refresh(session)
         self.last_ticket, self.open_id = ticket, appt.id
         self._say(_s("Llegada registrada: %(name)s. Su turno es %(ticket)s.") % {"name": appt.name, "ticket": ticket},
@@ -112,15 +102,9 @@ class DayState(StaffState):
 
     @staff_event("day")
     def mark(self, appointment_id: int, outcome: str):
-        with db.session() as session:
-            try:
-                appt = staff.set_outcome(session, viewer(), int(appointment_id), outcome)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, appt = self._save(lambda session: desk.set_outcome(session, viewer(), int(appointment_id), outcome))
+        if not ok:
+            return
         self._say((_s("Marcada como atendida: %(name)s.") if outcome == "done"
                    else _s("Marcada como no presentada: %(name)s.")) % {"name": appt.name}, "ok")
 

@@ -1,10 +1,10 @@
 """Citizen feedback for staff (issue 9): satisfaction per office, procedure and month, the checklist items citizens
 said were missing, recent comments and suggestions, and the CSV export (/api/staff/feedback.csv). Thin: the
-figures come from pwa_app.services.feedback; the same "reports" permission and office scope as the reports."""
+figures come from pwa_app.feedback.surveys; the same "reports" permission and office scope as the reports."""
 
 from typing import ClassVar
 
-from pwa_app.services import feedback
+from pwa_app.feedback import surveys
 from state.base import StaffState
 from state.period import PeriodMixin
 from state.reports import shown
@@ -29,7 +29,7 @@ class FeedbackState(PeriodMixin, StaffState):
     DEFAULT_DAYS: ClassVar[int] = 90
 
     def _show(self, session, who, office_id: int | None) -> None:
-        s = feedback.summary(session, who, self.first, self.last, office_id)
+        s = surveys.summary(session, who, self.first, self.last, office_id)
         overall = s["overall"] or {"answers": 0, "average": None, "satisfied_rate": None, "checklist_ok_rate": None,
                                    "long_wait_rate": None}
         self.totals = {"answers": str(s["answers"]), "average": shown(overall["average"]),

@@ -2,7 +2,7 @@
 
 from components.staff import _s
 from pwa_app import db
-from pwa_app.services import staff
+from pwa_app.staff import desk, forms, setup
 from state.base import StaffState, staff_event, viewer
 
 
@@ -16,9 +16,9 @@ class HomeState(StaffState):
         else:
             self._say("")
         with db.session() as session:
-            today = staff.today()
+            today = forms.today()
             self.offices = [
                 {"name": o.name, "slug": o.slug,
-                 **staff.day_counts(session, viewer(), o.id, today)}
-                for o in staff.offices(session, viewer())
+                 **desk.day_counts(session, viewer(), o.id, today)}
+                for o in setup.offices(session, viewer())
             ]

@@ -6,8 +6,8 @@ import asyncio
 import reflex as rx
 
 from components.staff import S_, _s
-from pwa_app import db
-from pwa_app.services import auth
+from pwa_app import db, routes
+from pwa_app.staff import auth
 
 ERRORS = {
     "invalid": S_("El correo o la contraseña no son correctos."),
@@ -26,7 +26,7 @@ ERRORS = {
 class LoginState(rx.State):
     error: str = ""
     info: str = ""
-    next_page: str = "/staff/"
+    next_page: str = routes.STAFF_HOME
     step: str = ""  # "code": the password was right, the second factor's code comes next
 
     async def load(self):
@@ -37,7 +37,7 @@ class LoginState(rx.State):
         self.step = "code" if params.get("step") == "code" else ""
         self.info = _s("Ha cerrado la sesión.") if params.get("signed_out") else ""
         nxt = params.get("next", "")
-        self.next_page = nxt if nxt.startswith("/staff/") and "//" not in nxt else "/staff/"
+        self.next_page = nxt if nxt.startswith(routes.STAFF_HOME) and "//" not in nxt else routes.STAFF_HOME
         token = auth.token_from_cookie_header(self.router.headers.cookie)
         if token and await asyncio.to_thread(_signed_in, token):  # off the event loop, like staff events
             return rx.redirect(self.next_page, replace=True)

@@ -8,9 +8,9 @@ import reflex as rx
 
 from pwa_app import db
 from pwa_app.models import Office
-from pwa_app.services import staff
-from pwa_app.services.reports import ReportError
-from pwa_app.services.staff import StaffError
+from pwa_app.staff import forms, setup
+from pwa_app.staff.permissions import StaffError
+from pwa_app.staff.reports import ReportError
 from state.base import staff_event, viewer
 
 
@@ -31,7 +31,7 @@ class PeriodMixin(rx.State, mixin=True):
         who = viewer()
         with db.session() as session:
             try:
-                self.office_options = [{"value": str(o.id), "label": o.name} for o in staff.offices(session, who)]
+                self.office_options = [{"value": str(o.id), "label": o.name} for o in setup.offices(session, who)]
                 office_id = int(self.office_id) if self.office_id else None
                 self._show(session, who, office_id)
                 slug = session.get(Office, office_id).slug if office_id else ""
@@ -42,7 +42,7 @@ class PeriodMixin(rx.State, mixin=True):
                 self._fail(StaffError({"period": "too_long_period"}) if too_long else exc)
 
     def _last_days(self, days: int) -> None:
-        today = staff.today()
+        today = forms.today()
         self.last, self.first = today.isoformat(), (today - timedelta(days=int(days) - 1)).isoformat()
 
     @staff_event("reports")

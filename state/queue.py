@@ -10,11 +10,11 @@ from sqlmodel import select
 
 from components.staff import _s
 from pwa_app import db
+from pwa_app.common.i18n import TZ
 from pwa_app.models import Office
-from pwa_app.services import queue, staff
-from pwa_app.services.i18n import TZ
-from pwa_app.services.queue import QueueError
-from pwa_app.services.staff import StaffError
+from pwa_app.staff import setup, walk_in, wall_screens
+from pwa_app.staff.permissions import StaffError
+from pwa_app.staff.walk_in import WalkInError
 from state.base import StaffState, staff_event, viewer
 from state.day import office_options
 
@@ -34,10 +34,10 @@ class QueueState(StaffState):
     issued_ahead: int = 0
 
     def _refresh(self, session) -> None:
-        office = staff.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
+        office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
         self.office_id, self.office_slug = str(office.id), office.slug
-        self.procedure_options = [{"value": str(p.id), "label": p.name} for p in staff.procedures_at(session, office.id)]
-        view = queue.desk_view(session, viewer(), office.id, self.desk or 1)
+        self.procedure_options = [{"value": str(p.id), "label": p.name} for p in setup.procedures_at(session, office.id)]
+        view = walk_in.desk_view(session, viewer(), office.id, self.desk or 1)
         cur = view["current"]
         self.current = {k: str(v) for k, v in cur.items()} if cur else {}
         self.waiting, self.served, self.estimate = view["waiting"], view["served"], view["estimate"]
@@ -47,7 +47,7 @@ class QueueState(StaffState):
             try:
                 result = action(session)
                 session.commit()
-            except (StaffError, QueueError) as exc:
+            except (StaffError, WalkInError) as exc:
                 session.rollback()
                 self._fail(exc)
                 result = None
@@ -56,7 +56,7 @@ class QueueState(StaffState):
                     self._say(*ok(result))
             try:
                 self._refresh(session)
-            except (StaffError, QueueError) as exc:
+            except (StaffError, WalkInError) as exc:
                 self._fail(exc)
         return result
 
@@ -73,7 +73,7 @@ class QueueState(StaffState):
                 self.desk = params["puesto"]
             try:
                 self._refresh(session)
-            except (StaffError, QueueError) as exc:
+            except (StaffError, WalkInError) as exc:
                 self._fail(exc)
 
     @staff_event("queue")
@@ -81,7 +81,7 @@ class QueueState(StaffState):
         with db.session() as session:
             try:
                 self._refresh(session)
-            except (StaffError, QueueError):
+            except (StaffError, WalkInError):
                 pass
 
     @staff_event("queue")
@@ -99,7 +99,7 @@ class QueueState(StaffState):
         raw = str(form_data.get("procedure") or "")
         procedure_id = int(raw) if raw.isdigit() else None
         ahead = len(self.waiting)
-        ticket = self._run(lambda s: queue.issue(s, viewer(), int(self.office_id), procedure_id),
+        ticket = self._run(lambda s: walk_in.issue(s, viewer(), int(self.office_id), procedure_id),
                            lambda t: (_s("Turno %(label)s entregado. Espera estimada: %(minutes)d min.")
                                       % {"label": t.label, "minutes": t.estimated_wait_minutes}, "ok"))
         if ticket is not None:
@@ -109,28 +109,28 @@ class QueueState(StaffState):
     @staff_event("queue")
     def call_next(self):
         self.issued_label = ""
-        self._run(lambda s: queue.call_next(s, viewer(), int(self.office_id), self.desk),
+        self._run(lambda s: walk_in.call_next(s, viewer(), int(self.office_id), self.desk),
                   lambda t: (_s("Llamando a %(label)s al puesto %(desk)s.") % {"label": t.label, "desk": t.desk}, "ok")
                   if t else (_s("No hay nadie esperando."), "info"))
 
     @staff_event("queue")
     def call_ticket(self, ticket_id: int):
         self.issued_label = ""
-        self._run(lambda s: queue.call_ticket(s, viewer(), int(ticket_id), self.desk),
+        self._run(lambda s: walk_in.call_ticket(s, viewer(), int(ticket_id), self.desk),
                   lambda t: (_s("Llamando a %(label)s al puesto %(desk)s.") % {"label": t.label, "desk": t.desk},
                              "ok"))
 
     @staff_event("queue")
     def finish(self, outcome: str):
         ticket_id = int(self.current.get("id", "0") or 0)
-        self._run(lambda s: queue.finish(s, viewer(), ticket_id, outcome),
+        self._run(lambda s: walk_in.finish(s, viewer(), ticket_id, outcome),
                   lambda t: ((_s("%(label)s atendido.") if outcome == "done" else _s("%(label)s no se presentó."))
                              % {"label": t.label}, "ok"))
 
 
 def _show_board(state, session, office: Office) -> None:
     """What a wall screen shows of an office's queue: the latest calls and the wait. No names."""
-    board = queue.board(session, office.id)
+    board = walk_in.board(session, office.id)
     state.office_name, state.calls = office.name, board["calls"]
     state.waiting, state.estimate = board["waiting"], board["estimate"]
     state.updated = datetime.now(TZ).strftime("%H:%M")
@@ -158,7 +158,7 @@ class ScreenState(StaffState):
     def load(self):
         self.office_slug = self.router.url.query_parameters.get("oficina", "")
         with db.session() as session:
-            self.offices = [{"slug": o.slug, "name": o.name} for o in staff.offices(session, viewer())]
+            self.offices = [{"slug": o.slug, "name": o.name} for o in setup.offices(session, viewer())]
             if not self.office_slug and len(self.offices) == 1:
                 self.office_slug = self.offices[0]["slug"]
             self._refresh(session)
@@ -184,7 +184,7 @@ class DisplayState(rx.State):
 
     def _refresh(self) -> None:
         with db.session() as session:
-            office = staff.display_office(session, self.router.url.query_parameters.get("t", ""))
+            office = wall_screens.display_office(session, self.router.url.query_parameters.get("t", ""))
             self.refused = office is None
             if office is None:
                 self.office_name, self.calls, self.waiting, self.estimate = "", [], 0, 0

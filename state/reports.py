@@ -2,7 +2,7 @@
 
 from typing import ClassVar
 
-from pwa_app.services import reports
+from pwa_app.staff import reports
 from state.base import StaffState
 from state.period import PeriodMixin
 

@@ -8,9 +8,10 @@ import segno
 
 from components.staff import _s
 from pwa_app import db
-from pwa_app.models import StaffUser, utcnow
-from pwa_app.services import auth
-from pwa_app.services.auth import AuthError
+from pwa_app.common.times import utcnow
+from pwa_app.models import StaffUser
+from pwa_app.staff import audit, permissions, second_factor
+from pwa_app.staff.auth import AuthError
 from state.base import StaffState, staff_event, viewer
 
 
@@ -32,7 +33,7 @@ class SecurityState(StaffState):
     @staff_event("second_factor")
     def load(self):
         who = viewer()
-        self.recovery, self.required = [], who.role in auth.SECOND_FACTOR_REQUIRED
+        self.recovery, self.required = [], who.role in permissions.SECOND_FACTOR_REQUIRED
         with db.session() as session:
             self.enrolled = bool(session.get(StaffUser, who.id).totp_secret)
         if who.must_enrol:
@@ -44,29 +45,29 @@ class SecurityState(StaffState):
             self.qr, self.secret_text, self._draft = "", "", ""
             return
         # The same secret until it is confirmed: a reload must not undo a QR code already scanned.
-        secret = (auth.unseal(self._draft) if self._draft else None) or auth.new_totp_secret()
-        self._draft = auth.seal(secret)
-        self.qr = qr_svg(auth.provisioning_uri(secret, who.email))
+        secret = (second_factor.unseal(self._draft) if self._draft else None) or second_factor.new_totp_secret()
+        self._draft = second_factor.seal(secret)
+        self.qr = qr_svg(second_factor.provisioning_uri(secret, who.email))
         self.secret_text = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
 
     @staff_event("second_factor")
     def confirm(self, form_data: dict):
         who = viewer()
-        secret = auth.unseal(self._draft)
+        secret = second_factor.unseal(self._draft)
         with db.session() as session:
             user = session.get(StaffUser, who.id)
             try:
                 if secret is None or user.totp_secret:
                     raise AuthError("expired")
-                codes = auth.enrol(session, user, secret, form_data.get("code", ""), now=utcnow())
+                codes = second_factor.enrol(session, user, secret, form_data.get("code", ""), now=utcnow())
             except AuthError as exc:
                 session.rollback()
                 self._say(_s("El código no coincide. Compruebe que la hora del móvil es correcta y escriba el código "
                              "que muestra ahora la aplicación.") if exc.code == "code"
                           else _s("Vuelva a cargar la página y empiece de nuevo."), "error")
                 return
-            auth.audit(session, who, "auth.second_factor_enrol", f"staff:{who.id}", ip=self._client_ip())
+            audit.audit(session, who, "auth.second_factor_enrol", f"staff:{who.id}", ip=self._client_ip())
             session.commit()
         self.enrolled, self.recovery, self.qr, self.secret_text, self._draft = True, codes, "", "", ""
-        self.me_permissions = sorted(p for p, roles in auth.PERMISSIONS.items() if who.role in roles)
+        self.me_permissions = sorted(p for p, roles in permissions.PERMISSIONS.items() if who.role in roles)
         self._say(_s("Segundo factor activado."), "ok")

@@ -1,16 +1,17 @@
 """Set-up screens: offices and booking rules, procedures and their checklists, weekly schedules, closures and
-holidays. Every change goes through pwa_app.services.staff (checks, audit, catalogue cache) and applies to the
+holidays. Every change goes through pwa_app.staff.setup (checks, audit, catalogue cache) and applies to the
 citizens' availability at once."""
 
 from sqlmodel import select
 
 from components.staff import S_, _s, staff_translations
 from pwa_app import db
-from pwa_app.models import Office
-from pwa_app.services import content, staff
+from pwa_app.catalogue import content
+from pwa_app.common.i18n import local
+from pwa_app.models import Office, Procedure
 from pwa_app.security import public_url
-from pwa_app.services.i18n import local
-from pwa_app.services.staff import StaffError
+from pwa_app.staff import schedules, setup, wall_screens
+from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
 
 WEEKDAYS = [S_("Lunes"), S_("Martes"), S_("Miércoles"), S_("Jueves"), S_("Viernes"), S_("Sábado"), S_("Domingo")]
@@ -43,59 +44,53 @@ class OfficesState(SetupBase):
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
-        self.offices = [{"id": str(o.id), **_strings(o, OFFICE_FIELDS)} for o in staff.offices(session, viewer())]
+        self.offices = [{"id": str(o.id), **_strings(o, OFFICE_FIELDS)} for o in setup.offices(session, viewer())]
         self.office_options = [{"value": o["id"], "label": o["name"]} for o in self.offices]
         chosen = next((o for o in self.offices if o["id"] == str(self.editing_id)), None)
         if chosen is None and self.editing_id != -1:
             chosen = self.offices[0] if self.offices else None
             self.editing_id = int(chosen["id"]) if chosen else -1
         self.selected = chosen or {f: "" for f in OFFICE_FIELDS}
-        town = staff.municipality(session)
+        town = schedules.municipality(session)
         self.horizon, self.notice = str(town.booking_horizon_days), str(town.min_notice_minutes)
         self.displays = [{"id": str(d.id), "created": local(d.created_at).strftime("%d/%m/%Y %H:%M"),
-                          "by": d.created_by} for d in staff.display_tokens(session, viewer(), self.editing_id)] \
+                          "by": d.created_by} for d in wall_screens.display_tokens(session, viewer(), self.editing_id)] \
             if self.editing_id > 0 else []
 
     @staff_event("setup_office")
     def load(self):
         self.flash, self.editing_id, self.display_url = "", 0, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self.form_key += 1
 
     @staff_event("setup_office")
     def edit(self, office_id: str):
         self.editing_id, self.flash, self.display_url = int(office_id or 0), "", ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self.form_key += 1
 
     @staff_event("setup_town")
     def new(self):
         self.editing_id, self.flash = -1, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self.form_key += 1
 
     @staff_event("setup_office")
     def save(self, form_data: dict):
         office_id = None if self.editing_id == -1 else self.editing_id
-        with db.session() as session:
-            try:
-                office = staff.save_office(session, viewer(), office_id, form_data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
+
+        def then(office):
             self.editing_id = office.id
-            self._refresh(session)
+
+        ok, office = self._save(lambda session: setup.save_office(session, viewer(), office_id, form_data), then)
+        if not ok:
+            return
         self._saved(_s("Oficina guardada: %(name)s.") % {"name": office.name})
 
     @staff_event("setup_office")
     def create_display(self):
         with db.session() as session:
-            token = staff.create_display_token(session, viewer(), self.editing_id)
+            token = wall_screens.create_display_token(session, viewer(), self.editing_id)
             session.commit()
             self._refresh(session)
         self.display_url = f"{public_url()}/staff/pantalla/clave/?t={token}"
@@ -104,7 +99,7 @@ class OfficesState(SetupBase):
     @staff_event("setup_office")
     def revoke_display(self, display_id: str):
         with db.session() as session:
-            staff.revoke_display_token(session, viewer(), int(display_id))
+            wall_screens.revoke_display_token(session, viewer(), int(display_id))
             session.commit()
             self._refresh(session)
         self.display_url = ""
@@ -112,15 +107,10 @@ class OfficesState(SetupBase):
 
     @staff_event("setup_town")
     def save_rules(self, form_data: dict):
-        with db.session() as session:
-            try:
-                staff.set_booking_rules(session, viewer(), form_data.get("horizon"), form_data.get("notice"))
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.set_booking_rules(session, viewer(), form_data.get("horizon"),
+                           form_data.get("notice")))
+        if not ok:
+            return
         self._saved(_s("Reglas de reserva guardadas. Se aplican ya a las citas nuevas."))
 
 
@@ -134,14 +124,12 @@ class ProceduresState(SetupBase):
     stale: int = 0  # translations of this procedure and its checklist to review
 
     def _refresh(self, session) -> None:
-        from pwa_app.models import Procedure
-
-        self.procedures = [{"value": str(p.id), "label": p.name} for p in staff.procedures(session)]
-        self.area_options = [{"value": str(a.id), "label": a.name} for a in staff.areas(session)]
+        self.procedures = [{"value": str(p.id), "label": p.name} for p in setup.procedures(session)]
+        self.area_options = [{"value": str(a.id), "label": a.name} for a in setup.areas(session)]
         if self.proc_id == "" and self.procedures:
             self.proc_id = self.procedures[0]["value"]
         p = session.get(Procedure, int(self.proc_id)) if self.proc_id.isdigit() else None
-        linked = set(staff.procedure_office_ids(session, p.id)) if p else set()
+        linked = set(setup.procedure_office_ids(session, p.id)) if p else set()
         self.office_choices = [{"value": str(o.id), "label": o.name, "checked": "1" if o.id in linked else ""}
                                for o in session.exec(select(Office).order_by(Office.id))]
         if p:
@@ -149,7 +137,7 @@ class ProceduresState(SetupBase):
                          "duration_minutes": str(p.duration_minutes),
                          "needs_appointment": "1" if p.needs_appointment else "",
                          "requires_document": "1" if p.requires_document else ""}
-            items = staff.requirements(session, p.id)
+            items = setup.requirements(session, p.id)
             self.requirements = [{"id": str(r.id), "text": r.text, "note": r.note, "optional": "1" if r.optional else ""}
                                  for r in items]
             self.stale = content.stale_count(session, [p, *items])
@@ -162,20 +150,17 @@ class ProceduresState(SetupBase):
     @staff_event("setup_town")
     def load(self):
         self.flash = ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def select(self, value: str):
         self.proc_id, self.flash = value, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def new(self):
         self.proc_id, self.flash = "new", ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def save(self, form_data: dict):
@@ -183,37 +168,29 @@ class ProceduresState(SetupBase):
         data["office_ids"] = [k.removeprefix("office_") for k in form_data if k.startswith("office_")]
         for flag in ("needs_appointment", "requires_document"):
             data[flag] = flag in form_data
-        with db.session() as session:
-            try:
-                proc = staff.save_procedure(session, viewer(), int(self.proc_id) if self.proc_id.isdigit() else None,
-                                            data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
+
+        def then(proc):
             self.proc_id = str(proc.id)
-            self._refresh(session)
+
+        ok, proc = self._save(lambda session: setup.save_procedure(session, viewer(),
+                              int(self.proc_id) if self.proc_id.isdigit() else None, data), then)
+        if not ok:
+            return
         self._saved(_s("Trámite guardado: %(name)s.") % {"name": proc.name})
 
     @staff_event("setup_town")
     def add_requirement(self, form_data: dict):
         data = {**form_data, "optional": "optional" in form_data}
-        with db.session() as session:
-            try:
-                staff.save_requirement(session, viewer(), int(self.proc_id), None, data)
-                session.commit()
-            except (StaffError, ValueError) as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: setup.save_requirement(session, viewer(), int(self.proc_id), None, data),
+                           refused=(StaffError, ValueError))
+        if not ok:
+            return
         self._saved(_s("Documento añadido a la lista."))
 
     @staff_event("setup_town")
     def delete_requirement(self, requirement_id: str):
         with db.session() as session:
-            staff.delete_requirement(session, viewer(), int(requirement_id))
+            setup.delete_requirement(session, viewer(), int(requirement_id))
             session.commit()
             self._refresh(session)
         self._saved(_s("Documento quitado de la lista."))
@@ -221,7 +198,7 @@ class ProceduresState(SetupBase):
     @staff_event("setup_town")
     def move_requirement(self, requirement_id: str, delta: int):
         with db.session() as session:
-            staff.move_requirement(session, viewer(), int(requirement_id), int(delta))
+            setup.move_requirement(session, viewer(), int(requirement_id), int(delta))
             session.commit()
             self._refresh(session)
 
@@ -247,17 +224,15 @@ class SchedulesState(SetupBase):
     editing: dict[str, str] = {}  # the schedule being edited (its form values), or empty: a new one
 
     def _refresh(self, session) -> None:
-        from pwa_app.models import Procedure
-
-        office = staff.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
+        office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
         self.office_id = str(office.id)
-        self.office_options = [{"value": str(o.id), "label": o.name} for o in staff.offices(session, viewer())]
-        self.procedure_options = [{"value": str(p.id), "label": p.name} for p in staff.procedures(session)
+        self.office_options = [{"value": str(o.id), "label": o.name} for o in setup.offices(session, viewer())]
+        self.procedure_options = [{"value": str(p.id), "label": p.name} for p in setup.procedures(session)
                                   if p.needs_appointment]
         if self.procedure_id == "" and self.procedure_options:
             self.procedure_id = self.procedure_options[0]["value"]
         names = {p.id: p.name for p in session.exec(select(Procedure))}
-        rows = staff.schedules(session, viewer(), office.id,
+        rows = schedules.schedules(session, viewer(), office.id,
                                int(self.procedure_id) if self.procedure_id.isdigit() else None)
         self.rows = [{
             "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
@@ -278,14 +253,12 @@ class SchedulesState(SetupBase):
     @staff_event("setup_office")
     def set_office(self, value: str):
         self.office_id, self.flash = value, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_office")
     def set_procedure(self, value: str):
         self.procedure_id, self.flash = value or "all", ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_office")
     def edit(self, schedule_id: str):
@@ -302,30 +275,18 @@ class SchedulesState(SetupBase):
     def add(self, form_data: dict):
         data = {**form_data, "office_id": self.office_id}
         schedule_id = int(self.editing["id"]) if self.editing else None
-        with db.session() as session:
-            try:
-                staff.save_schedule(session, viewer(), schedule_id, data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.save_schedule(session, viewer(), schedule_id, data))
+        if not ok:
+            return
         self.editing = {}
         self._saved(_s("Horario añadido. Las nuevas horas ya se pueden reservar.") if schedule_id is None else
                     _s("Horario cambiado. Las citas ya reservadas se mantienen; las nuevas siguen el horario nuevo."))
 
     @staff_event("setup_office")
     def delete(self, schedule_id: str):
-        with db.session() as session:
-            try:
-                staff.delete_schedule(session, viewer(), int(schedule_id))
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.delete_schedule(session, viewer(), int(schedule_id)))
+        if not ok:
+            return
         self._saved(_s("Horario eliminado. Las citas ya reservadas se mantienen."))
 
 
@@ -338,28 +299,27 @@ class ClosuresState(SetupBase):
 
     def _refresh(self, session) -> None:
         self.can_town = viewer().can("setup_town")
-        self.calls = staff.call_list(session, viewer())
-        offices = staff.offices(session, viewer())
+        self.calls = schedules.call_list(session, viewer())
+        offices = setup.offices(session, viewer())
         names = {o.id: o.name for o in session.exec(select(Office))}
         self.office_options = ([{"value": "all", "label": _s("Todas las oficinas (festivo)")}] if self.can_town
                                else []) + [{"value": str(o.id), "label": o.name} for o in offices]
         self.closures = [{"id": str(c.id), "day": c.day.strftime("%d/%m/%Y"), "reason": c.reason,
                           "office": names.get(c.office_id, "") if c.office_id else _s("Todas (festivo)"),
                           "editable": "1" if (c.office_id is not None or self.can_town) else ""}
-                         for c in staff.closures(session, viewer())]
+                         for c in schedules.closures(session, viewer())]
 
     @staff_event("setup_office")
     def load(self):
         self.flash, self.pending, self.pending_count = "", {}, 0
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     def _add(self, data: dict, decision: str):
         office = data.get("office", "")
         office_id = None if office == "all" else (int(office) if str(office).isdigit() else -1)
         with db.session() as session:
             try:
-                closure, cancelled = staff.add_closure(session, viewer(), office_id, data.get("day"),
+                closure, cancelled = schedules.add_closure(session, viewer(), office_id, data.get("day"),
                                                        data.get("reason", ""), on_conflict=decision)
                 session.commit()
             except StaffError as exc:
@@ -397,13 +357,7 @@ class ClosuresState(SetupBase):
 
     @staff_event("setup_office")
     def delete(self, closure_id: str):
-        with db.session() as session:
-            try:
-                staff.delete_closure(session, viewer(), int(closure_id))
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, _ = self._save(lambda session: schedules.delete_closure(session, viewer(), int(closure_id)))
+        if not ok:
+            return
         self._saved(_s("Cierre eliminado: el día se puede reservar de nuevo."))

@@ -1,16 +1,16 @@
 """The translations screen: one text of the catalogue (a procedure, checklist item, office, area, holiday, request
 type or department) in every language side by side with its Spanish; what is missing or to review per language;
 the .po files for a translation agency (export links, and the import form posting to the staff API, which comes
-back here with the counts in the address). Everything goes through pwa_app.services.staff."""
+back here with the counts in the address). Everything goes through pwa_app.staff.setup."""
 
 from sqlmodel import select
 
 from components.staff import S_, _s
-from pwa_app import db
+from pwa_app.catalogue import content
+from pwa_app.common.i18n import LANGUAGES, RTL_LANGS
 from pwa_app.models import Procedure
-from pwa_app.services import content, staff
-from pwa_app.services.i18n import LANGUAGES, RTL_LANGS
-from pwa_app.services.staff import StaffError
+from pwa_app.staff import setup
+from pwa_app.staff.permissions import StaffError
 from state.base import MESSAGES, staff_event, viewer
 from state.setup import SetupBase
 
@@ -71,10 +71,10 @@ class TranslationsState(SetupBase):
         if self.item not in {o["value"] for o in self.items}:
             self.item = self.items[0]["value"] if self.items else ""
         table, _, row_id = self.item.partition(":")
-        obj = staff.content_row(session, viewer(), table, int(row_id)) if self.item else None
+        obj = setup.content_row(session, viewer(), table, int(row_id)) if self.item else None
         self.entries = entries_of(content.side_by_side(session, obj)) if obj is not None else []
         labels = {o["value"]: o["label"] for o in self.items}
-        report = staff.translation_report(session, viewer())
+        report = setup.translation_report(session, viewer())
         self.report = [{"lang": r["lang"], "name": language_name(r["lang"]), "total": str(r["total"]),
                         "missing": str(len(r["missing"])), "stale": str(len(r["stale"]))} for r in report]
         todo = [{"lang": r["lang"], "what": _s("Por revisar") if kind == "stale" else _s("Falta"),
@@ -100,15 +100,13 @@ class TranslationsState(SetupBase):
     def load(self):
         self.flash = ""
         self.item = self.router.url.query_parameters.get("item", self.item)
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
         self._import_result()
 
     @staff_event("setup_town")
     def select(self, value: str):
         self.item, self.flash = value, ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("setup_town")
     def save(self, form_data: dict):
@@ -116,15 +114,10 @@ class TranslationsState(SetupBase):
         texts = {tuple(k.split("__")[1:3]): v for k, v in form_data.items() if k.startswith("t__")}
         confirmed = {tuple(k.split("__")[1:3]) for k in form_data if k.startswith("ok__")}
         table, _, row_id = self.item.partition(":")
-        with db.session() as session:
-            try:
-                counts = staff.save_translations(session, viewer(), table, int(row_id or 0), texts, confirmed)
-                session.commit()
-            except (StaffError, ValueError) as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, counts = self._save(lambda session: setup.save_translations(session, viewer(), table, int(row_id or 0),
+                                texts, confirmed), refused=(StaffError, ValueError))
+        if not ok:
+            return
         changed = sum(counts.values())
         self._saved(_s("Traducciones guardadas: %(count)d cambios.") % {"count": changed} if changed
                     else _s("No había cambios que guardar."))

@@ -2,8 +2,7 @@
 
 from components.staff import _s
 from pwa_app import db
-from pwa_app.services import staff
-from pwa_app.services.staff import StaffError
+from pwa_app.staff import accounts, inbox, setup
 from state.base import ROLE_LABELS, StaffState, staff_event, viewer
 
 
@@ -18,11 +17,11 @@ class UsersState(StaffState):
 
     def _refresh(self, session) -> None:
         who = viewer()
-        offices = {o.id: o.name for o in staff.offices(session, who)}
-        departments = {d.id: d.name for d in staff.departments(session)}
+        offices = {o.id: o.name for o in setup.offices(session, who)}
+        departments = {d.id: d.name for d in inbox.departments(session)}
         self.office_options = [{"value": str(k), "label": v} for k, v in offices.items()]
         self.department_options = [{"value": str(k), "label": v} for k, v in departments.items()]
-        rows = staff.users(session, who)
+        rows = accounts.users(session, who)
         self.users = [{**u, "role_label": _s(ROLE_LABELS[u["role"]]),
                        "offices": ", ".join(offices.get(o, "") for o in u["office_ids"]) or "–",
                        "department": departments.get(u["department_id"], "–"),
@@ -41,43 +40,34 @@ class UsersState(StaffState):
     @staff_event("users")
     def load(self):
         self.flash = ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("users")
     def edit(self, user_id: int):
         self.editing_id, self.flash = int(user_id), ""
-        with db.session() as session:
-            self._refresh(session)
+        self._reload()
 
     @staff_event("users")
     def save(self, form_data: dict):
         data = {**form_data, "office_ids": [k.removeprefix("office_") for k in form_data if k.startswith("office_")],
                 "active": "active" in form_data or self.editing_id == 0}
-        with db.session() as session:
-            try:
-                user = staff.save_user(session, viewer(), self.editing_id or None, data)
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
+
+        def then(user):
             self.editing_id = user.id
-            self._refresh(session)
+
+        ok, user = self._save(lambda session: accounts.save_user(session, viewer(), self.editing_id or None, data),
+                              then)
+        if not ok:
+            return
         self._say(_s("Cuenta guardada: %(email)s.") % {"email": user.email}, "ok")
 
 
     @staff_event("users")
     def reset_second_factor(self, user_id: int):
-        with db.session() as session:
-            try:
-                user = staff.reset_second_factor(session, viewer(), int(user_id), ip=self._client_ip())
-                session.commit()
-            except StaffError as exc:
-                session.rollback()
-                self._fail(exc)
-                return
-            self._refresh(session)
+        ok, user = self._save(lambda session: accounts.reset_second_factor(session, viewer(), int(user_id),
+                              ip=self._client_ip()))
+        if not ok:
+            return
         self._say(_s("Segundo factor restablecido para %(email)s: sus sesiones se han cerrado.")
                   % {"email": user.email}, "ok")
 
@@ -88,4 +78,4 @@ class AuditState(StaffState):
     @staff_event("audit")
     def load(self):
         with db.session() as session:
-            self.events = staff.audit_log(session, viewer())
+            self.events = accounts.audit_log(session, viewer())

@@ -1,5 +1,5 @@
 """web push: subscriptions, topics, links to appointments and requests, events (unique keys: each reminder
-once) and deliveries (pwa_app/services/notify.py)
+once) and deliveries (pwa_app/notifications/push.py)
 
 Revision ID: 1367d0b876f4
 Revises: c5e186b6cc9d
@@ -8,9 +8,9 @@ Create Date: 2026-11-25 14:35:32.906616
 """
 from typing import Sequence, Union
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '1367d0b876f4'

@@ -4,7 +4,9 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from pwa_app import proxy
-from pwa_app.api import fair, feedback, health, open311, privacy, push, requests, staff, v1, validation
+from pwa_app.api import (
+    appointments, fair, feedback, health, open311, privacy, push, service_requests, staff, validation,
+)
 from pwa_app.api.common import error, install_busy
 from pwa_app.api.limits import BodyLimit
 
@@ -21,9 +23,9 @@ def create_api() -> FastAPI:
         docs_url=None if proxy.production() else "/api/v1/docs",  # Swagger UI loads from a CDN: not in production
         redoc_url=None,
     )
-    api.include_router(v1.router)
+    api.include_router(appointments.router)
     api.include_router(fair.router)
-    api.include_router(requests.router)
+    api.include_router(service_requests.router)
     api.include_router(open311.router)
     api.include_router(staff.router)
     api.include_router(push.router)

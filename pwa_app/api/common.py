@@ -4,6 +4,7 @@ ETag-validated JSON."""
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import datetime
 
 from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -11,9 +12,11 @@ from sqlalchemy.exc import OperationalError, TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from pwa_app import db, proxy
-from pwa_app.services.i18n import LANGUAGES, gettext, pick_lang
-from pwa_app.services.idempotency import KeyReused, run_once, valid_key
-from pwa_app.services.messages import ERRORS
+from pwa_app.common.errors import translated_errors
+from pwa_app.common.i18n import LANGUAGES, day_label, gettext, local, pick_lang, time_label
+from pwa_app.common.idempotency import KeyReused, run_once, valid_key
+from pwa_app.common.messages import ERRORS
+from pwa_app.models import Office
 
 Lang = Query("es", max_length=5, description="Language of texts and labels: " + ", ".join(LANGUAGES))
 
@@ -29,9 +32,7 @@ def client_address(request: Request) -> str:
 
 
 def error(status: int, errors: dict[str, str], lang: str, **extra) -> JSONResponse:
-    lang = pick_lang(lang)
-    messages = {f: gettext(lang, ERRORS.get(code, ERRORS["bad_request"])) for f, code in errors.items()}
-    return JSONResponse({"errors": messages, "codes": errors, **extra}, status_code=status)
+    return JSONResponse({"errors": translated_errors(errors, lang), "codes": errors, **extra}, status_code=status)
 
 
 BUSY_RETRY_SECONDS = 5
@@ -80,7 +81,7 @@ class Refused(Exception):
 
 def idempotent_write(session: Session, key: str | None, operation: str, payload: dict, lang: str, action,
                      refusals: dict, headers: dict | None = None) -> JSONResponse:
-    """Runs a write once per Idempotency-Key (see services/idempotency.py); a domain error listed in `refusals`
+    """Runs a write once per Idempotency-Key (see common/idempotency.py); a domain error listed in `refusals`
     (exception class -> answer) rolls everything back and answers for itself."""
     if not valid_key(key):
         return error(400, {"idempotency_key": "bad_request"}, lang)
@@ -97,3 +98,13 @@ def idempotent_write(session: Session, key: str | None, operation: str, payload:
         session.rollback()
         return answer
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def iso_local(moment_utc: datetime) -> str:
+    return local(moment_utc).isoformat()
+
+
+def slot_view(office: Office, starts_at: datetime, lang: str) -> dict:
+    moment = local(starts_at)
+    return {"office": office.slug, "office_name": office.name, "start": moment.isoformat(),
+            "day": day_label(moment.date(), lang), "time": time_label(moment, lang)}

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from pwa_app.api.common import Lang, client_address, error, get_session
-from pwa_app.services import access, booking, fairness, idempotency, ratelimit
-from pwa_app.services.booking import BookingError
-from pwa_app.models import utcnow
-from pwa_app.services.i18n import gettext, local, pick_lang, time_label
-from pwa_app.services.messages import ERRORS, RATE_WAIT
+from pwa_app.api.common import Lang, client_address, error, get_session, slot_view
+from pwa_app.appointments import access, booking, fairness
+from pwa_app.appointments.booking import BookingError
+from pwa_app.common import idempotency, ratelimit
+from pwa_app.common.i18n import gettext, local, pick_lang, time_label
+from pwa_app.common.messages import ERRORS, RATE_WAIT
+from pwa_app.common.times import utcnow
 from pwa_app.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["fair access"])
@@ -28,7 +29,7 @@ class HoldIn(BaseModel):
     altcha: str | None = Field(None, max_length=2000, description="the solved proof-of-work (GET /challenge)")
 
 
-# Why a booking limit refused, by its scope (services/ratelimit.py); the other scopes say "too many attempts".
+# Why a booking limit refused, by its scope (common/ratelimit.py); the other scopes say "too many attempts".
 WHY = {"booking_burst": "rate_burst", "hold": "rate_burst", "booking": "rate_connection",
        "booking_person": "rate_person"}
 
@@ -52,7 +53,7 @@ def too_many(wait: int, lang: str, why: str = "rate_limited") -> JSONResponse:
 
 def open_appointment(request: Request, session: Session, code: str, verifier: str, lang: str):
     """(appointment, None) for a right code and verifier, else (None, the 404 or 429 answer): every endpoint that
-    takes a verifier opens the booking here (see services/access.py)."""
+    takes a verifier opens the booking here (see appointments/access.py)."""
     who = client_address(request)
     if refused := limited("appointment", who, lang):
         return None, refused
@@ -128,8 +129,6 @@ def post_hold(request: Request, data: HoldIn, session: Session = Depends(get_ses
     try:
         held = booking.hold(session, data.procedure, data.office, data.start, client)
     except BookingError as exc:
-        from pwa_app.api.v1 import slot_view  # the same shape as a booking's alternatives
-
         alts = [slot_view(o, s.starts_at, data.lang) for o, s in exc.alternatives]  # before the rollback expires them
         session.rollback()
         return error(409 if "slot" in exc.errors else 422, exc.errors, data.lang, alternatives=alts)

@@ -22,11 +22,14 @@ from sqlmodel import Session
 
 from pwa_app.api.common import client_address, get_session
 from pwa_app.api.staff import GUARDED, need, period_csv
-from pwa_app.services import access, feedback, ratelimit, tracking
-from pwa_app.services.feedback import FeedbackError
-from pwa_app.services.i18n import gettext, pick_lang
-from pwa_app.services.idempotency import KeyReused, run_once, valid_key
-from pwa_app.services.messages import ERRORS
+from pwa_app.appointments import access
+from pwa_app.common import ratelimit
+from pwa_app.common.i18n import gettext, pick_lang
+from pwa_app.common.idempotency import KeyReused, run_once, valid_key
+from pwa_app.common.messages import ERRORS
+from pwa_app.feedback import surveys
+from pwa_app.feedback.surveys import FeedbackError
+from pwa_app.service_requests import views
 
 router = APIRouter(tags=["feedback"])
 PRIVATE = {"Cache-Control": "no-store"}
@@ -55,7 +58,7 @@ class FeedbackIn(BaseModel):
 
 def refused(status: int, codes: dict[str, str], lang: str, **extra) -> JSONResponse:
     lang = pick_lang(lang)
-    table = {**ERRORS, **feedback.FEEDBACK_ERRORS}
+    table = {**ERRORS, **surveys.FEEDBACK_ERRORS}
     messages = {f: gettext(lang, table.get(c, ERRORS["bad_request"])) for f, c in codes.items()}
     return JSONResponse({"errors": messages, "codes": codes, **extra}, status_code=status)
 
@@ -75,12 +78,12 @@ def post_feedback(request: Request, data: FeedbackIn, idempotency_key: str | Non
 
     def action():
         if data.kind == "survey":
-            feedback.answer_survey(session, raw)
+            surveys.answer_survey(session, raw)
             return 201, {"kind": "survey", "code": ""}
-        _, req = feedback.submit_suggestion(session, raw)
+        _, req = surveys.submit_suggestion(session, raw)
         if req is None:
             return 201, {"kind": "suggestion", "code": ""}
-        view = tracking.request_view(session, req, data.lang)
+        view = views.request_view(session, req, data.lang)
         return 201, {"kind": "suggestion", "code": view["code"], "request": view}
 
     try:
@@ -111,5 +114,5 @@ def feedback_csv(
     office: str | None = Query(None, max_length=80),
     session: Session = Depends(get_session),
 ):
-    return period_csv(request, session, from_, to, office, rows_of=feedback.csv_rows, to_csv=feedback.to_csv,
+    return period_csv(request, session, from_, to, office, rows_of=surveys.csv_rows, to_csv=surveys.to_csv,
                       action="feedback.export", name="cita-opiniones")

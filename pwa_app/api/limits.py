@@ -6,9 +6,9 @@ every other API write gets SMALL_BODY, so no one makes the server parse megabyte
 import json
 import re
 
-from pwa_app.services.i18n import DEFAULT_LANG, gettext
-from pwa_app.services.messages import ERRORS
-from pwa_app.services.tracking import MAX_BASE64, MAX_FILES
+from pwa_app.common.i18n import DEFAULT_LANG, gettext
+from pwa_app.common.messages import ERRORS
+from pwa_app.service_requests.rules import MAX_BASE64, MAX_FILES
 
 MAX_BODY = MAX_FILES * MAX_BASE64 + 256 * 1024
 SMALL_BODY = 64 * 1024

@@ -32,15 +32,17 @@ from fastapi.responses import JSONResponse
 from sqlmodel import Session, select
 
 from pwa_app import proxy
-from pwa_app.api.common import client_address
-from pwa_app.api.requests import file_response
-from pwa_app.api.v1 import get_session
+from pwa_app.api.common import client_address, get_session
+from pwa_app.api.service_requests import file_response
+from pwa_app.appointments import fairness
+from pwa_app.common import ratelimit, times
+from pwa_app.common.i18n import LANGUAGES, TZ, gettext, local, long_day_label, pick_lang
+from pwa_app.common.idempotency import KeyReused, run_once, valid_key
+from pwa_app.common.messages import ERRORS, TRACKING
 from pwa_app.models import Attachment, RequestType, ServiceRequest, StatusChange
-from pwa_app.services import fairness, ratelimit, tracking
-from pwa_app.services.i18n import LANGUAGES, TZ, gettext, local, long_day_label, pick_lang
-from pwa_app.services.idempotency import KeyReused, run_once, valid_key
-from pwa_app.services.messages import ERRORS, TRACKING
-from pwa_app.services.tracking import CLOSED, Content, TrackingError
+from pwa_app.service_requests import intake, rules, views
+from pwa_app.service_requests.rules import CLOSED, ServiceRequestError
+from pwa_app.service_requests.views import Content
 from pwa_app.settings import get_settings
 
 PREFIX = "/api/open311/v2"
@@ -150,7 +152,7 @@ def _request_views(session: Session, requests: list[ServiceRequest], lang: str, 
             # Only what staff approved (publish_text): the citizen's words may name people or their home.
             "description": r.public_description or content.text(rtype, "name"),
             "agency_responsible": content.department(r.department_id)["name"],
-            "service_notice": tracking.response_label(rtype, lang),
+            "service_notice": views.response_label(rtype, lang),
             "requested_datetime": iso(r.submitted_at),
             "updated_datetime": iso(r.closed_at or r.updated_at),
             "expected_datetime": datetime.combine(r.due_date, time(23, 59, 59), tzinfo=TZ).isoformat(),
@@ -208,7 +210,7 @@ def list_requests(
             start, end = _when(start_date, "start_date"), _when(end_date, "end_date")
         except ValueError as exc:
             return problem(400, str(exc))
-        end = end or (start + MAX_SPAN if start else tracking.utcnow())
+        end = end or (start + MAX_SPAN if start else times.utcnow())
         start = start or end - MAX_SPAN
         if end < start or end - start > MAX_SPAN:
             return problem(400, "start_date and end_date must be in order and at most 90 days apart")
@@ -234,7 +236,7 @@ def get_request(request: Request, service_request_id: str = Path(max_length=40),
     lang = pick_lang(lang)
     if limited := too_many(request, lang):
         return limited
-    req = tracking.find_public(session, service_request_id)
+    req = rules.find_public(session, service_request_id)
     if not req:
         return problem(404, f"service_request_id {service_request_id!r} not found")
     return _request_views(session, [req], lang, str(request.base_url).rstrip("/") + PREFIX)
@@ -245,8 +247,8 @@ def media(request: Request, service_request_id: str = Path(max_length=40), n: in
           session: Session = Depends(get_session)):
     if limited := too_many(request, "es"):
         return limited
-    req = tracking.find_public(session, service_request_id)
-    att = tracking.attachment(session, req, n) if req else None
+    req = rules.find_public(session, service_request_id)
+    att = views.attachment(session, req, n) if req else None
     if not att or not att.public:
         return problem(404, "media not found")
     return file_response(att, private=False)
@@ -290,14 +292,14 @@ async def post_request(request: Request, idempotency_key: str | None = Header(No
     }
 
     def action():
-        req = tracking.submit(session, raw, source="open311")
+        req = intake.submit(session, raw, source="open311")
         notice = gettext(lang, TRACKING["tracking_notice"]) % {
-            "code": tracking.format_code(req.code), "date": long_day_label(req.due_date, lang)}
+            "code": rules.format_code(req.code), "date": long_day_label(req.due_date, lang)}
         return 200, [{"service_request_id": req.public_id, "service_notice": notice, "account_id": None}]
 
     try:
         status, body = run_once(session, idempotency_key, "open311", raw, action)
-    except TrackingError as exc:
+    except ServiceRequestError as exc:
         session.rollback()
         text = "; ".join(f"{PARAMS.get(f, f)}: {gettext(lang, ERRORS.get(c, ERRORS['bad_request']))}"
                          for f, c in exc.errors.items())

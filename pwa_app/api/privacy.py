@@ -9,7 +9,6 @@ document, phone and e-mail are deleted for good. 200 {"code", "status", "status_
 the same Idempotency-Key answers 404; with it, the first answer again (the device outbox may resend).
 """
 
-import json
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
@@ -18,14 +17,13 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from pwa_app.api import fair
-from pwa_app.api.request_schemas import ErrorOut
-from pwa_app.api.common import Lang, error, get_session
-from pwa_app.services import codes
-from pwa_app.services.i18n import gettext, pick_lang
-from pwa_app.models import IdempotencyRecord
-from pwa_app.services.idempotency import KeyReused, request_hash, run_once, valid_key
-from pwa_app.services.messages import STATUSES
-from pwa_app.services.retention import forget_appointment
+from pwa_app.api.common import Lang, error, get_session, idempotent_write
+from pwa_app.api.service_request_schemas import ErrorOut
+from pwa_app.common import codes
+from pwa_app.common.i18n import gettext, pick_lang
+from pwa_app.common.idempotency import earlier_answer, valid_key
+from pwa_app.common.messages import STATUSES
+from pwa_app.retention import forget_appointment
 
 router = APIRouter(prefix="/api/v1", tags=["privacy"])
 NO_STORE = {"Cache-Control": "no-store"}
@@ -65,9 +63,9 @@ def delete_personal_data(
     except ValueError:
         return error(404, {"code": "not_found"}, lang)
     # A resend after the data is gone (there is no verifier left): the first answer, if this key gave one.
-    record = session.get(IdempotencyRecord, idempotency_key) if idempotency_key else None
-    if record and record.request_hash == request_hash("forget", payload):
-        return JSONResponse(json.loads(record.body), status_code=record.status_code, headers=NO_STORE)
+    if earlier := earlier_answer(session, idempotency_key, "forget", payload):
+        status, body = earlier
+        return JSONResponse(body, status_code=status, headers=NO_STORE)
     appt, missing = fair.open_appointment(request, session, code, verifier, lang)
     if missing:
         return missing
@@ -79,9 +77,4 @@ def delete_personal_data(
                      "status_label": gettext(lang, STATUSES[appt.status]),
                      "cancelled": was_booked and appt.status == "cancelled", "personal_data": "deleted"}
 
-    try:
-        status, body = run_once(session, idempotency_key, "forget", payload, action)
-    except KeyReused:
-        session.rollback()
-        return error(422, {"idempotency_key": "key_reused"}, lang)
-    return JSONResponse(body, status_code=status, headers=NO_STORE)
+    return idempotent_write(session, idempotency_key, "forget", payload, lang, action, {}, headers=NO_STORE)

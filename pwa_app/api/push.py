@@ -1,4 +1,4 @@
-"""Web push in the API ("Notify me"; pwa_app.services.notify does the work).
+"""Web push in the API ("Notify me"; pwa_app.notifications.push does the work).
 
     GET    /api/v1/push/key              the VAPID public key the page subscribes with, and the topics there are
     PUT    /api/v1/push/subscription     subscribe or update: {subscription, lang, topics, appointments, requests}
@@ -17,14 +17,15 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
-from pwa_app.api.common import client_address
+from pwa_app.api.common import client_address, etagged, get_session
 from pwa_app.api.staff import need, same_origin
-from pwa_app.api.v1 import etagged, get_session
+from pwa_app.common import ratelimit
+from pwa_app.common.i18n import gettext, pick_lang
+from pwa_app.common.messages import ERRORS
 from pwa_app.models import Office, PushSubscription, PushTopic
-from pwa_app.services import auth, notify, push, ratelimit
-from pwa_app.services.auth import Viewer
-from pwa_app.services.i18n import gettext, pick_lang
-from pwa_app.services.messages import ERRORS
+from pwa_app.notifications import push, webpush
+from pwa_app.staff import audit
+from pwa_app.staff.permissions import Viewer
 
 router = APIRouter(tags=["push"])
 PRIVATE = {"Cache-Control": "no-store"}
@@ -52,8 +53,8 @@ class SubscribeIn(BaseModel):
     subscription: BrowserSubscription
     lang: str = Field("es", max_length=5)
     topics: list[str] = Field(default_factory=list, max_length=60)
-    appointments: list[AppointmentCode] = Field(default_factory=list, max_length=notify.MAX_CODES)
-    requests: list[str] = Field(default_factory=list, max_length=notify.MAX_CODES)
+    appointments: list[AppointmentCode] = Field(default_factory=list, max_length=push.MAX_CODES)
+    requests: list[str] = Field(default_factory=list, max_length=push.MAX_CODES)
 
 
 class UnsubscribeIn(BaseModel):
@@ -70,19 +71,19 @@ class NoticeIn(BaseModel):
     topic: str = Field(max_length=100, description='"news", "office:<slug>" or "area:<slug>"')
     texts: dict[str, NoticeText] = Field(description="per language; Spanish (es) required")
     url: str = Field("", max_length=300, description='a page of the app; "{lang}" becomes the reader\'s language')
-    ttl: int = Field(notify.NOTICE_TTL, ge=60, le=28 * 86400)
+    ttl: int = Field(push.NOTICE_TTL, ge=60, le=28 * 86400)
 
 
 def refused(errors: dict[str, str], lang: str, status: int = 422) -> JSONResponse:
     lang = pick_lang(lang)
-    texts = {**ERRORS, **notify.ERRORS}
+    texts = {**ERRORS, **push.ERRORS}
     return JSONResponse({"errors": {f: gettext(lang, texts.get(c, ERRORS["bad_request"])) for f, c in errors.items()},
                          "codes": errors}, status_code=status, headers=PRIVATE)
 
 
 @router.get("/api/v1/push/key", summary="The VAPID public key (applicationServerKey) and the topics")
 def push_key(request: Request, session: Session = Depends(get_session)):
-    return etagged(request, {"public_key": push.keys().public_key, "topics": sorted(notify.valid_topics(session))})
+    return etagged(request, {"public_key": webpush.keys().public_key, "topics": sorted(push.valid_topics(session))})
 
 
 @router.put("/api/v1/push/subscription", summary="Subscribe this browser, or change its topics and codes")
@@ -94,9 +95,9 @@ def put_subscription(request: Request, data: SubscribeIn, session: Session = Dep
         answer.headers["Retry-After"] = str(wait)
         return answer
     try:
-        state = notify.subscribe(session, data.subscription.model_dump(), lang=data.lang, topics=data.topics,
+        state = push.subscribe(session, data.subscription.model_dump(), lang=data.lang, topics=data.topics,
                                  appointments=[a.model_dump() for a in data.appointments], requests=data.requests)
-    except notify.NotifyError as exc:
+    except push.PushError as exc:
         session.rollback()
         return refused(exc.errors, data.lang, 403 if "push_not_yours" in exc.errors.values() else 422)
     session.commit()
@@ -109,7 +110,7 @@ def delete_subscription(request: Request, data: UnsubscribeIn, session: Session 
         answer = refused({"subscription": "rate_limited"}, "es", 429)
         answer.headers["Retry-After"] = str(wait)
         return answer
-    removed = notify.unsubscribe(session, data.endpoint, data.auth)
+    removed = push.unsubscribe(session, data.endpoint, data.auth)
     session.commit()
     return JSONResponse({"removed": removed}, headers=PRIVATE)
 
@@ -132,13 +133,13 @@ def post_notice(request: Request, data: NoticeIn, session: Session = Depends(get
     if not may_notify(session, viewer, data.topic):
         return JSONResponse({"codes": {"topic": "forbidden"}}, status_code=403)
     try:
-        event = notify.send_notice(session, data.topic, {k: v.model_dump() for k, v in data.texts.items()},
+        event = push.send_notice(session, data.topic, {k: v.model_dump() for k, v in data.texts.items()},
                                    url=data.url, ttl=data.ttl, author=viewer.email)
-    except notify.NotifyError as exc:
+    except push.PushError as exc:
         session.rollback()
         return refused(exc.errors, "es")
     followers = session.exec(select(func.count()).select_from(PushTopic).where(PushTopic.topic == data.topic)).one()
-    auth.audit(session, viewer, "push.notice", f"pushevent:{event.id}", ip=client_address(request), topic=data.topic,
+    audit.audit(session, viewer, "push.notice", f"pushevent:{event.id}", ip=client_address(request), topic=data.topic,
                languages=sorted(data.texts), followers=followers)
     session.commit()
     return JSONResponse({"id": event.id, "topic": data.topic, "followers": followers}, status_code=201)
@@ -146,8 +147,8 @@ def post_notice(request: Request, data: NoticeIn, session: Session = Depends(get
 
 @router.get("/api/staff/push/topics", summary="How many devices follow each topic")
 def get_topics(session: Session = Depends(get_session), viewer: Viewer = Depends(need("setup_office"))):
-    counts = notify.topic_counts(session)
+    counts = push.topic_counts(session)
     total = session.exec(select(func.count()).select_from(PushSubscription)).one()
     return JSONResponse({"subscriptions": total,
-                         "topics": {t: counts[t] for t in sorted(notify.valid_topics(session))}},
+                         "topics": {t: counts[t] for t in sorted(push.valid_topics(session))}},
                         headers=PRIVATE)

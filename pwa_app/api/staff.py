@@ -28,29 +28,31 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse
 from sqlmodel import Session, select
 
-from pwa_app import db, proxy
+from pwa_app import db, proxy, routes
 from pwa_app.api import fair
-from pwa_app.api.common import Lang, client_address, error, get_session
-from pwa_app.api.requests import file_response
-from pwa_app.models import Office, utcnow
-from pwa_app.services import auth, codes, content, queue, ratelimit, reports, staff
-from pwa_app.services.auth import AuthError, Viewer
-from pwa_app.services.staff import Forbidden, StaffError, today
+from pwa_app.api.common import Lang, client_address, get_session
+from pwa_app.api.service_requests import file_response
+from pwa_app.catalogue import content
+from pwa_app.common import codes, ratelimit
+from pwa_app.common.times import utcnow
+from pwa_app.models import Office
 from pwa_app.settings import get_settings
+from pwa_app.staff import audit, auth, inbox, permissions, reports, second_factor, setup, walk_in
+from pwa_app.staff.auth import AuthError
+from pwa_app.staff.forms import today
+from pwa_app.staff.permissions import Forbidden, StaffError, Viewer
 
 router = APIRouter(tags=["staff"])
-LOGIN_PAGE = "/staff/login/"
-CODE_PAGE = "/staff/login/?step=code"
-HOME_PAGE = "/staff/"
+LOGIN_PAGE = routes.STAFF_LOGIN
+CODE_PAGE = routes.STAFF_LOGIN + "?step=code"
+HOME_PAGE = routes.STAFF_HOME
 GUARDED: dict[tuple[str, str], str] = {}  # (method, path) -> permission
 MAX_FORM = 4096
 
 
 def secure_request(request: Request) -> bool:
     """HTTPS, directly or behind a trusted proxy that says so; CITA_SECURE_COOKIES=1 forces it."""
-    if get_settings().secure_cookies or request.url.scheme == "https":
-        return True
-    return proxy.forwarded_https(request.headers, request.client and request.client.host)
+    return get_settings().secure_cookies or proxy.is_https(request.scope)
 
 
 def current_viewer(request: Request, session: Session = Depends(get_session)) -> Viewer | None:
@@ -87,8 +89,8 @@ def same_origin(request: Request) -> bool:
 
 
 def safe_next(raw: str | None) -> str:
-    return raw if raw and raw.startswith("/staff/") and not raw.startswith("/staff/login") and "//" not in raw \
-        else HOME_PAGE
+    inside = raw and raw.startswith(routes.STAFF_HOME) and "//" not in raw
+    return raw if inside and not raw.startswith(routes.registered(routes.STAFF_LOGIN)) else HOME_PAGE
 
 
 async def read_form(request: Request) -> dict[str, str]:
@@ -182,7 +184,7 @@ async def login_code(request: Request):
     def attempt():
         with db.session() as session:
             try:
-                return auth.confirm_second_factor(session, token, form.get("code", "")[:40], ip=ip,
+                return second_factor.confirm_second_factor(session, token, form.get("code", "")[:40], ip=ip,
                                                   proof=form.get("altcha"), now=utcnow()), None, 0
             except AuthError as exc:
                 return None, exc, auth.recent_failures(session, "", ip)
@@ -209,7 +211,7 @@ def me(viewer: Viewer | None = Depends(current_viewer)):
         raise HTTPException(401, "sign in first")
     return {"email": viewer.email, "name": viewer.name, "role": viewer.role, "must_enrol": viewer.must_enrol,
             "offices": sorted(viewer.office_ids) if viewer.office_ids is not None else None,
-            "permissions": sorted(p for p in auth.PERMISSIONS if viewer.can(p))}
+            "permissions": sorted(p for p in permissions.PERMISSIONS if viewer.can(p))}
 
 
 def period_csv(request: Request, session: Session, from_: date | None, to: date | None, office: str | None, *,
@@ -231,7 +233,7 @@ def period_csv(request: Request, session: Session, from_: date | None, to: date 
         return JSONResponse({"codes": exc.errors}, status_code=422)
     except Forbidden:  # an office outside the viewer's scope
         raise HTTPException(403, "not allowed") from None
-    auth.audit(session, viewer, action, "report", ip=client_address(request), first=first.isoformat(),
+    audit.audit(session, viewer, action, "report", ip=client_address(request), first=first.isoformat(),
                last=last.isoformat(), office_id=office_id, rows=len(rows))
     session.commit()
     filename = f"{name}-{first.isoformat()}-{last.isoformat()}.csv"
@@ -257,14 +259,14 @@ def queue_board(request: Request, office: str, session: Session = Depends(get_se
     found = session.exec(select(Office).where(Office.slug == office)).first()
     if found is None or not viewer.can_office(found.id):
         raise HTTPException(404 if found is None else 403)
-    return JSONResponse(queue.board(session, found.id), headers={"Cache-Control": "no-store"})
+    return JSONResponse(walk_in.board(session, found.id), headers={"Cache-Control": "no-store"})
 
 
 @guarded("GET", "/api/staff/requests/{request_id}/attachments/{n}", "requests")
 def request_attachment(request: Request, request_id: int = Path(ge=1), n: int = Path(ge=1, le=100),
                        session: Session = Depends(get_session)):
     try:
-        att = staff.request_attachment(session, current_viewer(request, session), request_id, n)
+        att = inbox.request_attachment(session, current_viewer(request, session), request_id, n)
     except Forbidden:  # another department's request: as if it did not exist
         att = None
     if att is None:
@@ -272,13 +274,13 @@ def request_attachment(request: Request, request_id: int = Path(ge=1), n: int = 
     return file_response(att)
 
 
-TRANSLATIONS_PAGE = "/staff/ajustes/traducciones/"
+TRANSLATIONS_PAGE = routes.STAFF_TRANSLATIONS
 
 
 @guarded("GET", "/api/staff/content/{lang}.po", "setup_town")
 def content_po(request: Request, lang: str, session: Session = Depends(get_session)):
     try:
-        data = staff.export_translations(session, current_viewer(request, session), lang, ip=client_address(request))
+        data = setup.export_translations(session, current_viewer(request, session), lang, ip=client_address(request))
     except StaffError:
         raise HTTPException(404, "unknown language") from None
     session.commit()
@@ -312,7 +314,7 @@ async def content_import(request: Request, session: Session = Depends(get_sessio
 
     def save(data: bytes) -> dict:  # in the session that checked the sign-in (SQLite has one writer at a time)
         try:
-            counts = staff.import_translations(session, current_viewer(request, session), data, ip=ip)
+            counts = setup.import_translations(session, current_viewer(request, session), data, ip=ip)
         except StaffError:
             session.rollback()
             raise

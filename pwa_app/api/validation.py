@@ -14,8 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from pwa_app.services.i18n import gettext, pick_lang
-from pwa_app.services.messages import ERRORS
+from pwa_app.common.i18n import gettext, pick_lang
+from pwa_app.common.messages import ERRORS
 
 OPEN311 = "/api/open311/"
 LOCATIONS = {"body", "query", "path", "header", "cookie"}

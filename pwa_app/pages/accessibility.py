@@ -11,8 +11,9 @@ from babel.dates import format_date
 from components.data import hook
 from components.layout import page
 from components.views import Shell
-from pwa_app.services.i18n import text_direction
-from pwa_app.services.messages import N_
+from pwa_app.common.i18n import text_direction
+from pwa_app.common.messages import N_
+from pwa_app.routes import SUGGESTIONS, citizen
 
 PREPARED = date(2026, 12, 3)  # the date of the self-assessment; update it with each review
 RESPONSE_DAYS = 20  # working days to answer a communication (RD 1112/2018, art. 12.3)
@@ -59,7 +60,7 @@ def accessibility(t, lang: str) -> rx.Component:
             rx.el.li(_("Phone"), ": ", rx.el.a(shell["phone"], href="tel:" + shell["phone"].replace(" ", ""),
                                                id="a11y-phone", dir="ltr")),
             rx.el.li(_("Website"), ": ", rx.el.a(shell["website"], href=shell["website"], dir="ltr")),
-            rx.el.li(rx.el.a(_("Suggestion box"), href=f"/{lang}/sugerencias/")),
+            rx.el.li(rx.el.a(_("Suggestion box"), href=citizen(lang, SUGGESTIONS))),
             rx.el.li(_("In person, at the Citizen Service Office.")),
             class_name="prose-list",
         ),

@@ -6,16 +6,9 @@ import reflex as rx
 from components.data import client_fn, hook
 from components.layout import loading, page
 from components.push import notify_me
-from components.ui import (
-    back_link,
-    button,
-    download_button,
-    focus_here,
-    link_button,
-    notice,
-    summary_list,
-)
+from components.ui import back_link, button, download_button, focus_here, link_button, notice, summary_list
 from components.views import AppointmentPage
+from pwa_app.routes import BOOK, MY_APPOINTMENTS, SURVEY, citizen
 
 
 def confirm_box(t, asking, question: str, yes: str, yes_action, name: str, ask_kind: str, ask_action) -> rx.Component:
@@ -61,7 +54,7 @@ def forget_box(t, lang, v) -> rx.Component:
 def appointment_body(t, lang, v) -> rx.Component:
     a = v["a"]
     return rx.fragment(
-        back_link(t.gettext("My appointments"), f"/{lang}/mis-citas/"),
+        back_link(t.gettext("My appointments"), citizen(lang, MY_APPOINTMENTS)),
         rx.el.h1(a["procedure"]["name"]),
         rx.el.p(rx.el.span(a["status_label"], class_name="tag tag-" + a["status"]), class_name="status-line"),
         rx.cond(a["status"] == "cancelled", rx.el.div(
@@ -95,14 +88,15 @@ def appointment_body(t, lang, v) -> rx.Component:
                 rx.cond(a["confirm_note"], rx.fragment(),
                         download_button(t.gettext("Add to my calendar"), a["ics_url"])),
                 link_button(t.gettext("Change the time"),
-                            f"/{lang}/reservar/?p=" + a["procedure"]["slug"] + "&r=" + v["key"], kind="secondary",
+                            citizen(lang, BOOK) + "?p=" + a["procedure"]["slug"] + "&r=" + v["key"], kind="secondary",
                             on_click=client_fn("openBooking").partial(a["procedure"]["slug"] + ":" + v["key"],
                                                                        a["office"]["slug"])),
                 cancel_box(t, lang, v),
                 class_name="actions stack",
             ),
         ),
-        rx.cond(a["status"] == "done", link_button(t.gettext("Tell us how it went (30 seconds)"), f"/{lang}/valoracion/?c=" + v["key"])),  # issue 9: survey
+        rx.cond(a["status"] == "done",  # issue 9: survey
+                link_button(t.gettext("Tell us how it went (30 seconds)"), citizen(lang, SURVEY) + "?c=" + v["key"])),
         rx.cond(a["changeable"], notify_me(t, lang, "appointment")),
         forget_box(t, lang, v),
         rx.el.p(t.gettext("Last updated"), ": ", rx.el.time(v["asOfLabel"], date_time=v["asOf"]), class_name="hint"),
@@ -121,7 +115,8 @@ def appointment(t, lang: str) -> rx.Component:
                 rx.cond(
                     v["ready"],
                     notice(t.gettext("This appointment is not saved on this device."), " ",
-                           rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
+                           rx.el.a(t.gettext("Find it with its code"), href=citizen(lang, MY_APPOINTMENTS)),
+                           kind="error"),
                     loading(t),
                 ),
             ),

@@ -4,15 +4,16 @@ offline and nothing typed is lost when the language changes."""
 
 import reflex as rx
 
-from components.data import page_const, client_fn, hook
+from components.data import client_fn, hook, page_const
 from components.layout import loading, page
 from components.ui import (
     back_link, button, catalogue_preload, checkbox, content, download_button, field, focus_here, link_button, notice,
     summary_list,
 )
 from components.views import Booking
-from pwa_app.services.i18n import weekday_names
-from pwa_app.services.messages import ERRORS, translated
+from pwa_app.common.i18n import weekday_names
+from pwa_app.common.messages import ERRORS, translated
+from pwa_app.routes import APPOINTMENT, MY_APPOINTMENTS, PRIVACY, PROCEDURE, citizen
 
 STEPS = ("office", "day", "time", "details")
 
@@ -202,7 +203,7 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
                 rx.el.span(t.gettext("I have read the privacy notice: the town hall uses these details only to "
                                      "attend this appointment and deletes them after the retention period.")),
                 "consent",
-                details=rx.el.a(t.gettext("Read the privacy notice"), href=f"/{lang}/privacidad/",
+                details=rx.el.a(t.gettext("Read the privacy notice"), href=citizen(lang, PRIVACY),
                                 target="_blank", rel="noopener"),
                 checked=d["consent"],
                 on_change=client_fn("toggleField").partial(slug, "consent"),
@@ -264,7 +265,7 @@ def booked_panel(t, lang, a, heading) -> rx.Component:
         rx.el.div(
             # Into the calendar once it is confirmed: a time that may go back to others is not an appointment yet.
             rx.cond(a["confirm_note"], rx.fragment(), download_button(t.gettext("Add to my calendar"), a["ics_url"])),
-            link_button(t.gettext("See my appointment"), f"/{lang}/cita/?c=" + a["code"]),
+            link_button(t.gettext("See my appointment"), citizen(lang, APPOINTMENT) + "?c=" + a["code"]),
             class_name="actions",
         ),
     )
@@ -292,7 +293,7 @@ def sent_step(t, lang, slug, b) -> rx.Component:
             notice(rx.el.p(t.gettext("The town hall could not accept this booking:")),
                    rx.el.ul(rx.foreach(b["itemErrorList"], lambda e: rx.el.li(e))), kind="error",
                    **focus_here("failed")),
-            rx.cond(b["limitReached"], link_button(t.gettext("My appointments"), f"/{lang}/mis-citas/",
+            rx.cond(b["limitReached"], link_button(t.gettext("My appointments"), citizen(lang, MY_APPOINTMENTS),
                                                    kind="secondary")),
             button(t.gettext("Check my details"), on_click=client_fn("goToStep").partial(slug, "details")),
         )),
@@ -334,7 +335,7 @@ def sent_step(t, lang, slug, b) -> rx.Component:
 def booking_flow(t, lang, b, msgs) -> rx.Component:
     slug = b["id"]  # the draft: the procedure, or the procedure and the code being moved
     return rx.fragment(
-        back_link(b["p"]["name"], f"/{lang}/tramite/?p=" + b["p"]["slug"]),
+        back_link(b["p"]["name"], citizen(lang, PROCEDURE) + "?p=" + b["p"]["slug"]),
         rx.el.h1(rx.cond(b["rescheduling"], t.gettext("Change the time"), t.gettext("Book an appointment"))),
         rx.cond(b["draft"]["step"] != "sent", steps(t, b)),
         rx.match(

@@ -9,6 +9,7 @@ from components.layout import loading, page
 from components.ui import notice
 from components.views import ConfirmPage
 from pwa_app.pages.booking import booked_panel
+from pwa_app.routes import BOOK, citizen
 
 
 def too_late(t, lang, v) -> rx.Component:
@@ -20,7 +21,7 @@ def too_late(t, lang, v) -> rx.Component:
                 rx.foreach(v["alternatives"], lambda alt: rx.el.li(rx.el.a(
                     rx.el.span(alt["day"], " · ", alt["time"], class_name="item-title"),
                     rx.el.span(alt["office_name"], class_name="item-text"),
-                    href=f"/{lang}/reservar/?p=" + alt["procedure"],
+                    href=citizen(lang, BOOK) + "?p=" + alt["procedure"],
                     class_name="choice",
                     on_click=client_fn("bookAgain").partial(alt["procedure"], alt["office"], alt["start"],
                                                             alt["day"], alt["time"]),

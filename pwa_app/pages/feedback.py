@@ -7,13 +7,13 @@ from typing import TypedDict
 
 import reflex as rx
 
-from components.data import client_fn as data_fn
-from components.data import hook, page_const
+from components.data import client_fn as data_fn, hook, page_const
 from components.layout import loading, page
-from components.views import AppointmentView
 from components.ui import back_link, button, checkbox, field, link_button, notice
-from pwa_app.services.feedback import FEEDBACK_ERRORS
-from pwa_app.services.messages import ERRORS, translated
+from components.views import AppointmentView
+from pwa_app.common.messages import ERRORS, translated
+from pwa_app.feedback.surveys import FEEDBACK_ERRORS
+from pwa_app.routes import APPOINTMENT, MY_APPOINTMENTS, SERVICE_REQUEST, citizen
 
 MODULE = "$/public/feedback.js"
 
@@ -132,7 +132,7 @@ def survey_body(t, lang, v, msgs) -> rx.Component:
                        rx.el.p(t.gettext("It helps us improve how we attend you.")),
                        class_name="panel-success", role="status")
     return rx.fragment(
-        back_link(t.gettext("My appointment"), f"/{lang}/cita/?c=" + v["key"]),
+        back_link(t.gettext("My appointment"), citizen(lang, APPOINTMENT) + "?c=" + v["key"]),
         rx.el.h1(t.gettext("How did it go?")),
         rx.el.p(a["procedure"]["name"], " · ", a["office"]["name"], " · ", a["day"], class_name="lead"),
         rx.cond(
@@ -161,7 +161,8 @@ def survey(t, lang: str) -> rx.Component:
                 rx.cond(
                     v["ready"],
                     notice(t.gettext("This appointment is not saved on this device."), " ",
-                           rx.el.a(t.gettext("Find it with its code"), href=f"/{lang}/mis-citas/"), kind="error"),
+                           rx.el.a(t.gettext("Find it with its code"), href=citizen(lang, MY_APPOINTMENTS)),
+                           kind="error"),
                     loading(t),
                 ),
             ),
@@ -233,7 +234,8 @@ def suggestion_sent(t, lang, v) -> rx.Component:
             class_name="panel-success",
             role="status",
         ),
-        rx.cond(v["hasCode"], link_button(t.gettext("Follow the answer"), f"/{lang}/solicitud/?c=" + v["code"])),
+        rx.cond(v["hasCode"],
+                link_button(t.gettext("Follow the answer"), citizen(lang, SERVICE_REQUEST) + "?c=" + v["code"])),
     )
     return rx.fragment(
         outbox_state(t, v, done, t.gettext("You are offline. Your suggestion is saved on this device and will be "

@@ -4,8 +4,9 @@ import reflex as rx
 
 from components.data import built_catalogue, client_fn, hook, page_const
 from components.layout import loading, page
-from components.views import Home
 from components.ui import catalogue_preload, content, notice
+from components.views import Home
+from pwa_app.routes import PROCEDURE, citizen
 
 
 def procedure_item(lang: str, t, p) -> rx.Component:
@@ -17,7 +18,7 @@ def procedure_item(lang: str, t, p) -> rx.Component:
                 rx.cond(p["needs_appointment"], t.gettext("With appointment"), t.gettext("Online or without appointment")),
                 class_name="tag",
             ),
-            href=f"/{lang}/tramite/?p=" + p["slug"],
+            href=citizen(lang, PROCEDURE) + "?p=" + p["slug"],
             class_name="item-link",
         ),
         class_name="item",

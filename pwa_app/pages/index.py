@@ -3,7 +3,7 @@ anything else loads; these links are for a browser without JavaScript."""
 
 import reflex as rx
 
-from pwa_app.services.i18n import LANGUAGES
+from pwa_app.common.i18n import LANGUAGES
 
 
 def index() -> rx.Component:

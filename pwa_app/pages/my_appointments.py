@@ -2,11 +2,12 @@
 
 import reflex as rx
 
-from components.data import page_const, client_fn, hook
+from components.data import client_fn, hook, page_const
 from components.layout import page
 from components.ui import button, field
 from components.views import MyAppointments
-from pwa_app.services.messages import ERRORS, translated
+from pwa_app.common.messages import ERRORS, translated
+from pwa_app.routes import APPOINTMENT, citizen
 
 
 def appointment_item(t, lang, a) -> rx.Component:
@@ -16,7 +17,7 @@ def appointment_item(t, lang, a) -> rx.Component:
             rx.el.span(a["day"], " · ", a["time"], class_name="item-text"),
             rx.el.span(a["office"]["name"], class_name="item-text"),
             rx.el.span(a["status_label"], class_name="tag tag-" + a["status"]),
-            href=f"/{lang}/cita/?c=" + a["key"],
+            href=citizen(lang, APPOINTMENT) + "?c=" + a["key"],
             class_name="item-link",
         ),
         class_name="item",

@@ -4,7 +4,7 @@ citizen's rights. Static text, prerendered per language, so it opens offline too
 import reflex as rx
 
 from components.layout import page
-from pwa_app.services.retention import retention_days
+from pwa_app.retention import retention_days
 
 
 def privacy(t, lang: str) -> rx.Component:

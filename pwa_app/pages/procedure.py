@@ -7,6 +7,7 @@ from components.data import client_fn, hook
 from components.layout import loading, page
 from components.ui import back_link, catalogue_preload, content, link_button, notice, summary_list
 from components.views import ProcedurePage
+from pwa_app.routes import BOOK, HOME, citizen
 
 
 def checklist_item(lang: str, slug, r) -> rx.Component:
@@ -39,7 +40,7 @@ def office_card(lang: str, t, o) -> rx.Component:
 def procedure_body(lang: str, t, v) -> rx.Component:
     p = v["p"]
     return rx.fragment(
-        back_link(t.gettext("All procedures"), f"/{lang}/"),
+        back_link(t.gettext("All procedures"), citizen(lang, HOME)),
         content(rx.el.h1, p, "name", lang),
         rx.cond(p["fallback"], notice(t.gettext("Part of this information is not available in your language yet."), live=False)),
         content(rx.el.p, p, "description", lang, class_name="lead"),
@@ -50,7 +51,7 @@ def procedure_body(lang: str, t, v) -> rx.Component:
         ),
         rx.cond(
             p["needs_appointment"],
-            link_button(t.gettext("Book an appointment"), f"/{lang}/reservar/?p=" + p["slug"],
+            link_button(t.gettext("Book an appointment"), citizen(lang, BOOK) + "?p=" + p["slug"],
                         on_click=client_fn("openBooking").partial(p["slug"])),
             link_button(t.gettext("Do it online"), p["online_url"], rel="noopener"),
         ),
@@ -80,7 +81,7 @@ def procedure(t, lang: str) -> rx.Component:
             rx.cond(
                 v["ready"],
                 notice(t.gettext("We could not find this procedure."), " ",
-                       rx.el.a(t.gettext("See all procedures"), href=f"/{lang}/"), kind="error"),
+                       rx.el.a(t.gettext("See all procedures"), href=citizen(lang, HOME)), kind="error"),
                 loading(t),
             ),
         ),

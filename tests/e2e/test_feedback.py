@@ -8,8 +8,8 @@ import re
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from pwa_app.common import codes
 from pwa_app.models import Appointment, ServiceRequest, SurveyAnswer
-from pwa_app.services import codes
 from tests.e2e.test_staff import ADMIN, accounts, book, move_to_now, sign_in, tablet  # noqa: F401  (fixture)
 
 COMMENT = "Muy amables & rápidos: 5 > 3 <3 <i"  # plain text with HTML characters: shown exactly as written

@@ -27,8 +27,8 @@ def dni(n: int) -> str:
 def take_every_seat(app_server, office: str, start: str) -> None:
     """Other people are quicker: every seat of that time is booked (and the citizen's hold on it is gone)."""
     from pwa_app.models import Hold
-    from pwa_app.services import booking
-    from pwa_app.services.slots import to_utc
+    from pwa_app.appointments import booking
+    from pwa_app.common.times import to_utc
 
     moment = to_utc(datetime.fromisoformat(start))
     with app_server.session() as s:

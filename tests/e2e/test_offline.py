@@ -2,10 +2,11 @@
 offline (or while the server is down) is sent exactly once when it can be, then confirmed or re-offered."""
 
 import re
+
 from playwright.sync_api import expect
 
-from pwa_app.services import booking
-from pwa_app.services.slots import to_utc
+from pwa_app.appointments import booking
+from pwa_app.common.times import to_utc
 from tests.e2e.conftest import ROOT
 
 PROCEDURE = "cambio-domicilio-padron"

@@ -28,8 +28,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlmodel import select
 
-from pwa_app.models import Appointment, PushLink, PushSubscription, PushTopic, utcnow
-from pwa_app.services import codes, tracking
+from pwa_app.common import codes
+from pwa_app.common.times import utcnow
+from pwa_app.models import Appointment, PushLink, PushSubscription, PushTopic
+from pwa_app.service_requests import intake, workflow
+from pwa_app.service_requests import rules
 from tests.e2e.conftest import wait_hydrated
 from tests.unit.test_push_receiver import Device, PushReceiver
 
@@ -123,7 +126,7 @@ def service_worker(context):
 def test_notify_me_about_a_request_then_a_status_change_arrives_and_opens_it(push_context, app_server, receiver,
                                                                              shot):
     with app_server.session() as s:
-        req = tracking.submit(s, {"type": "incidencia-via-publica", "description": "La farola 14 está apagada.",
+        req = intake.submit(s, {"type": "incidencia-via-publica", "description": "La farola 14 está apagada.",
                                   "address": "Calle del Molino 14", "consent": True, "lang": "es"})
         s.commit()
     device = Device()
@@ -154,7 +157,7 @@ def test_notify_me_about_a_request_then_a_status_change_arrives_and_opens_it(pus
 
     # The department moves the request: the app's worker sends a push within seconds.
     with app_server.session() as s:
-        tracking.change_status(s, tracking.find(s, req.code), "assigned", department="vias-publicas")
+        workflow.change_status(s, rules.find(s, req.code), "assigned", department="vias-publicas")
         s.commit()
     [message] = receiver.wait(1, timeout=30)
     assert message.payload == {"title": "Su solicitud: Asignada", "url": f"/es/solicitud/?c={req.code}",

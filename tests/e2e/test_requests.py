@@ -7,7 +7,8 @@ import re
 from playwright.sync_api import expect
 
 from pwa_app.models import ServiceRequest
-from pwa_app.services import tracking
+from pwa_app.service_requests import views, workflow
+from pwa_app.service_requests import rules
 from tests.e2e.test_offline import install
 
 # A 1×1 PNG: a photo of the broken street light, as far as the test is concerned.
@@ -26,8 +27,8 @@ def loaded(img, timeout: float = 15) -> None:
 
 def change_status(app_server, code, status, comment, department=None):
     with app_server.session() as s:
-        req = tracking.find(s, code)
-        tracking.change_status(s, req, status, comment=comment, department=department)
+        req = rules.find(s, code)
+        workflow.change_status(s, req, status, comment=comment, department=department)
         s.commit()
 
 
@@ -57,8 +58,8 @@ def test_send_follow_and_see_status_change(page, context, app_server, smtp_inbox
     code = page.locator("#tracking-code").inner_text()
     shot(page, "sent")
     with app_server.session() as s:
-        req = tracking.find(s, code)
-        assert req.address == "Calle del Molino 12" and len(tracking.attachment_rows(s, req)) == 1
+        req = rules.find(s, code)
+        assert req.address == "Calle del Molino 12" and len(views.attachment_rows(s, req)) == 1
 
     # The confirmation mail brings the tracking code and a link to follow the request.
     received = smtp_inbox.wait_for("vecina@example.com", "Solicitud recibida")
@@ -135,7 +136,7 @@ def test_a_refused_request_keeps_everything_and_names_the_field(page, app_server
     expect(page.get_by_role("heading", name="Solicitud enviada")).to_be_visible(timeout=15_000)
     code = page.locator("#tracking-code").inner_text()
     with app_server.session() as s:
-        assert len(tracking.attachment_rows(s, tracking.find(s, code))) == 1
+        assert len(views.attachment_rows(s, rules.find(s, code))) == 1
 
 
 def test_request_sent_offline_goes_out_once(page, context, app_server, tmp_path):

@@ -89,7 +89,7 @@ def first_quiet_day(app_server) -> int:
     """How many open days to skip to reach the first day after today on which nobody has booked at the OAC yet
     (tests before this one book there too, and a closure counts every booking of its day)."""
     from pwa_app.models import Appointment, Office
-    from pwa_app.services.i18n import TZ
+    from pwa_app.common.i18n import TZ
 
     free = api(app_server, "GET", f"/api/v1/availability?procedure={PROCEDURE}&office={OAC}")
     days = [d["date"] for d in free["days"] if d["free"]]
@@ -102,7 +102,7 @@ def first_quiet_day(app_server) -> int:
 
 def row(app_server, code: str):
     from pwa_app.models import Appointment
-    from pwa_app.services import codes
+    from pwa_app.common import codes
 
     with app_server.session() as s:
         return s.exec(select(Appointment).where(Appointment.code == codes.normalize_code(code))).one()
@@ -122,8 +122,8 @@ def move_to_now(app_server, code: str) -> None:
 def todays_figures(app_server) -> tuple[int, int, int]:
     """Attended, walk-ins and calls today at the OAC for the padrón, as the server counts them (other tests may
     have served people there today already)."""
-    from pwa_app.services import reports
-    from pwa_app.services.auth import Viewer
+    from pwa_app.staff import reports
+    from pwa_app.staff.permissions import Viewer
 
     admin = Viewer(id=0, email=ADMIN, name="", role="admin", office_ids=None, department_id=None)
     today = datetime.now(MADRID).date()  # the town hall's day, not the machine's (UTC here)
@@ -263,10 +263,10 @@ def test_staff_workspace(browser, accounts, shot):
     assert not screen_errors, screen_errors
 
     # Requests inbox (one request sent by a citizen).
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import intake
 
     with app_server.session() as s:
-        tracking.submit(s, {"type": "incidencia-via-publica", "description": "Farola apagada en la calle Real, 4.",
+        intake.submit(s, {"type": "incidencia-via-publica", "description": "Farola apagada en la calle Real, 4.",
                             "address": "Calle Real, 4", "consent": True, "lang": "es"})
         s.commit()
     page.goto("/staff/solicitudes/")
@@ -351,10 +351,10 @@ def test_signing_out_leaves_nothing_for_the_next_person(browser, accounts):
 
 
 def test_staff_approve_what_open311_publishes(browser, accounts, shot):
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import intake
 
     with accounts.session() as s:
-        req = tracking.submit(s, {"type": "alumbrado-publico", "description": "Farola apagada delante de mi portal, "
+        req = intake.submit(s, {"type": "alumbrado-publico", "description": "Farola apagada delante de mi portal, "
                                   "soy Marta Gil, 3ºB.", "address": "Calle del Pinar, 7, 3ºB", "consent": True})
         s.commit()
         public_id = req.public_id
@@ -477,7 +477,7 @@ def test_after_failed_tries_the_right_password_still_signs_in(browser, accounts,
 def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts, shot):
     """Whom a closure leaves uninformed is on a printable call list; the day view shows the phone; a request's
     photos open from the inbox (and only for staff)."""
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import intake
     from tests.e2e.test_requests import PNG, loaded
 
     app_server = accounts
@@ -542,7 +542,7 @@ def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts
 
     # A request with a photo: a thumbnail in the inbox that opens the file full size.
     with app_server.session() as s:
-        req = tracking.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto en el parque.",
+        req = intake.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto en el parque.",
                                   "address": "Parque del Ejido", "consent": True, "lang": "es",
                                   "attachments": [{"filename": "banco.png",
                                                    "data": base64.b64encode(PNG).decode()}]})
@@ -560,7 +560,7 @@ def test_closure_call_list_phone_in_the_day_and_request_photos(browser, accounts
     shot(page, "request-photo")
     answer = page.request.get(url)
     assert answer.status == 200 and answer.headers["cache-control"] == "no-store"
-    from PIL import Image  # stored re-encoded without metadata (services/images.py): the same picture, not bytes
+    from PIL import Image  # stored re-encoded without metadata (common/images.py): the same picture, not bytes
 
     assert Image.open(io.BytesIO(answer.body())).size == Image.open(io.BytesIO(PNG)).size
     with pytest.raises(urllib.error.HTTPError) as refused:

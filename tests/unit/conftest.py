@@ -88,7 +88,7 @@ def override_settings(monkeypatch, **env) -> settings.Settings:
 def fresh_limits(monkeypatch):
     """Rate-limit counts start at zero in every test (TestClient calls all come from one address), with Redis
     believed reachable."""
-    from pwa_app.services import ratelimit
+    from pwa_app.common import ratelimit
 
     monkeypatch.setattr(ratelimit, "_redis_down_until", 0.0)
     for cached in (ratelimit.limiter, ratelimit.fallback):
@@ -271,14 +271,14 @@ def citizen_client(app):
 def api(engine, monkeypatch):
     """A TestClient for the FastAPI app on the seeded temp SQLite file."""
     from pwa_app.api import create_api
-    from pwa_app.services import catalogue
+    from pwa_app.catalogue import published
 
     override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     with citizen_client(create_api()) as client:
         yield client
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()

@@ -12,10 +12,11 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, delete, func, select
 
 from pwa_app import proxy
+from pwa_app.appointments import booking
+from pwa_app.common import codes, ratelimit
+from pwa_app.common.i18n import gettext
+from pwa_app.common.messages import ERRORS
 from pwa_app.models import ServiceRequest
-from pwa_app.services import booking, codes, ratelimit
-from pwa_app.services.i18n import gettext
-from pwa_app.services.messages import ERRORS
 from tests.unit.conftest import PEER, solve_challenge, override_settings
 from tests.unit.test_api import booked, free_slot, new_key, slot  # noqa: F401  (fixtures)
 from tests.unit.test_fairness import api_seats
@@ -291,7 +292,7 @@ def test_smtp_starttls_verifies_the_servers_certificate(monkeypatch):
     import smtplib
     import ssl
 
-    from pwa_app.services import mail
+    from pwa_app.notifications import mail
 
     used = {}
 
@@ -332,10 +333,11 @@ def test_personal_data_is_never_kept_in_an_http_cache(api, booked):
 
 
 def test_every_csv_export_defuses_formulas():
-    from pwa_app.services import feedback, reports
+    from pwa_app.staff import reports
+    from pwa_app.feedback import surveys
 
     row = ["2026-12-01", "=HYPERLINK(\"http://evil.example\",\"x\")", "+1", 3, 1.5, "-2", "@SUM(A1)"]
-    for export in (reports.to_csv, feedback.to_csv):
+    for export in (reports.to_csv, surveys.to_csv):
         cells = export([row]).splitlines()[1].split(";")
         assert cells[1].startswith("\"'=HYPERLINK") and cells[2] == "'+1" and cells[5] == "'-2" \
             and cells[6] == "'@SUM(A1)", export
@@ -354,7 +356,7 @@ def test_no_swagger_page_from_a_cdn_in_production(monkeypatch):
 def test_the_secret_key_is_created_whole_by_exactly_one_of_many_workers(tmp_path, monkeypatch):
     from concurrent.futures import ThreadPoolExecutor
 
-    from pwa_app.services import fairness
+    from pwa_app.appointments import fairness
 
     override_settings(monkeypatch, CITA_INSTANCE_DIR=tmp_path, CITA_SECRET_KEY=None)
 
@@ -378,20 +380,21 @@ def test_two_replies_with_files_at_once_are_both_kept_on_postgresql(pg_engine, c
     import threading
 
     from pwa_app.models import Attachment, StatusChange
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import intake
+    from pwa_app.service_requests import rules
     from tests.unit.test_tracking import JPEG, b64, street
 
     with Session(pg_engine, expire_on_commit=False) as s:
-        code = tracking.submit(s, street(attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]), now=clock.now).code
+        code = intake.submit(s, street(attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]), now=clock.now).code
         s.commit()
     start, errors = threading.Barrier(2), []
 
     def answer(n: int):
         with Session(pg_engine) as s:
-            found = tracking.find(s, code)
+            found = rules.find(s, code)
             start.wait()
             try:
-                tracking.reply(s, found, {"text": f"Otra foto {n}", "attachments": [
+                intake.reply(s, found, {"text": f"Otra foto {n}", "attachments": [
                     {"filename": f"{n}.jpg", "data": b64(JPEG)}]}, now=clock.now)
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - what the API answered 500 for
@@ -418,7 +421,7 @@ def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
     import threading
 
     from pwa_app.models import AuditEvent, QueueTicket, StaffOffice, StaffSession, StaffUser
-    from pwa_app.services import auth, staff
+    from pwa_app.staff import auth, desk
     from tests.unit.test_staff_services import OAC, office, today_appointment
 
     with Session(pg_engine, expire_on_commit=False) as s:
@@ -426,14 +429,14 @@ def test_two_desks_checking_in_one_code_at_once_on_postgresql(pg_engine, clock):
         user = auth.create_user(s, f"desk-{secrets.token_hex(3)}@ayto.es", "Diego", "desk", PASSWORD,
                                 office_ids=[office(s, OAC).id])
         s.commit()
-        desk = auth.viewer_of(s, user)
+        clerk = auth.viewer_of(s, user)
     start, answers = threading.Barrier(2), []
 
     def check_in():
         with Session(pg_engine) as s:
             start.wait()
             try:
-                answers.append(staff.check_in(s, desk, appt.code, now=at.now)[1])
+                answers.append(desk.check_in(s, clerk, appt.code, now=at.now)[1])
                 s.commit()
             except Exception as exc:  # noqa: BLE001 - what the desk saw as a 500
                 answers.append(exc)
@@ -469,7 +472,7 @@ class FakeHasher:
 
 
 def test_staff_sign_in_is_limited_per_address_before_any_password_is_hashed(client, staff_env, monkeypatch):
-    from pwa_app.services import auth
+    from pwa_app.staff import auth
 
     override_settings(monkeypatch, CITA_RATE_STAFF_LOGIN="3/60")
     hashed = []
@@ -488,7 +491,7 @@ def test_password_checks_run_a_few_at_a_time_on_postgresql(pg_engine, monkeypatc
     import time
 
     from pwa_app.models import AuditEvent, LoginAttempt
-    from pwa_app.services import auth
+    from pwa_app.staff import auth
 
     running, most = [0], [0]
     lock = threading.Lock()
@@ -525,7 +528,8 @@ def test_password_checks_run_a_few_at_a_time_on_postgresql(pg_engine, monkeypatc
 
 def test_the_daily_purge_drops_ended_staff_sessions_and_old_attempts(session, clock):
     from pwa_app.models import LoginAttempt, StaffSession
-    from pwa_app.services import auth, retention
+    from pwa_app import retention
+    from pwa_app.staff import auth
 
     auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
     session.commit()

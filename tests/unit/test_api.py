@@ -8,10 +8,10 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import Session, func, select
 
+from pwa_app.common import codes
+from pwa_app.common.i18n import gettext
+from pwa_app.common.messages import ERRORS
 from pwa_app.models import Appointment, IdempotencyRecord
-from pwa_app.services import codes
-from pwa_app.services.i18n import gettext
-from pwa_app.services.messages import ERRORS
 
 NORTE, OAC, CSSU = "junta-distrito-norte", "oac-casa-consistorial", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"

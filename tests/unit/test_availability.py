@@ -1,4 +1,4 @@
-"""The shared availability answer (services/availability.py): after every kind of change, the next answer is
+"""The shared availability answer (appointments/availability.py): after every kind of change, the next answer is
 exactly what the schedules, closures, rules and seats give at that moment, and the API serves it with its ETag."""
 
 import gzip
@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from pwa_app.models import Closure, Municipality, Procedure, ProcedureOffice, Schedule
-from pwa_app.services import availability, booking, fairness
-from pwa_app.services.slots import TZ, booking_window, slots
-from tests.unit.conftest import override_settings
+from pwa_app.appointments import fairness
+from pwa_app.appointments import booking
+from pwa_app.appointments import availability, availability_body
+from pwa_app.appointments.slots import TZ, booking_window, slots
 
 from .test_booking import NORTE, PADRON, book_ok, ids, norte_slot, person  # noqa: F401  (a fixture)
+from tests.unit.conftest import override_settings
 
 AID = "ayudas-emergencia-social"  # high demand: bookings stay pending until confirmed by e-mail
 RELEASED = "certificado-digital-clave"  # days released 28 ahead at 08:00 on working days
@@ -29,7 +31,7 @@ def exact(session, now, procedure=PADRON, office=NORTE, lang="es") -> dict:
     window = booking_window(session, session.get(Procedure, p), now)
     first = now.astimezone(TZ).date()
     last = min(window.last, first + timedelta(days=availability.MAX_DAYS))
-    return availability.body(procedure, office, window, slots(session, p, o, first, last, now), first, last, lang)
+    return availability_body.body(procedure, office, window, slots(session, p, o, first, last, now), first, last, lang)
 
 
 def check(session, now, **pair) -> dict:
@@ -86,7 +88,7 @@ def test_an_unconfirmed_booking_gives_its_seat_back_when_its_time_runs_out(sessi
     assert pending != before
     lapsed = clock.moved(minutes=booking.CONFIRM_MINUTES + 1).now
     after = check(session, lapsed, procedure=AID, office=office)
-    assert free_at(after, _utc(start)) == free_at(before, _utc(start))
+    assert free_at(after, utc_or_now(start)) == free_at(before, utc_or_now(start))
 
 
 def test_schedule_closure_holiday_and_rule_edits_show_in_the_next_answer(session, clock, norte_slot):
@@ -150,17 +152,17 @@ def test_the_api_serves_the_shared_bytes_with_an_etag_and_304(api):
     assert booked.status_code == 201
     changed = api.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
-    assert free_at(changed.json(), _utc(start)) == free_at(first.json(), _utc(start)) - 1
+    assert free_at(changed.json(), utc_or_now(start)) == free_at(first.json(), utc_or_now(start)) - 1
     assert api.get("/api/v1/availability?procedure=nope&office=x").status_code == 404
 
 
 def book(session, procedure, office, start, clock):
-    booking.book(session, procedure, office, _utc(start), person(),
+    booking.book(session, procedure, office, utc_or_now(start), person(),
                  now=clock.now)
     session.commit()
 
 
-def _utc(iso: str) -> datetime:
+def utc_or_now(iso: str) -> datetime:
     return datetime.fromisoformat(iso).astimezone(TZ)
 
 
@@ -194,7 +196,7 @@ def test_with_redis_a_kept_answer_is_checked_against_the_versions_there_without_
                                                     "start": start}, headers={"Idempotency-Key": "avail-redis-1"})
     assert booked.status_code == 201
     after = api.get(address).json()
-    assert free_at(after, _utc(start)) == free_at(first, _utc(start)) - 1
+    assert free_at(after, utc_or_now(start)) == free_at(first, utc_or_now(start)) - 1
     with Session(db.engine(), expire_on_commit=False) as other:  # another worker cancels it
         appt = booking.find(other, booked.json()["code"], booked.json()["verifier"])
         booking.cancel(other, appt)

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select
 
+from pwa_app.appointments import booking
+from pwa_app.appointments.booking import BookingError, book, cancel, find, reschedule
+from pwa_app.appointments.slots import find_slot
+from pwa_app.common import codes
+from pwa_app.common.idempotency import KeyReused, request_hash, run_once, valid_key
 from pwa_app.db import make_engine
 from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, Schedule
-from pwa_app.services import booking, codes
-from pwa_app.services.booking import BookingError, book, cancel, find, reschedule
-from pwa_app.services.idempotency import KeyReused, request_hash, run_once, valid_key
-from pwa_app.services.slots import find_slot
 from tests.unit.conftest import override_settings
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"

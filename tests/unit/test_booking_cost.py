@@ -11,10 +11,12 @@ from sqlmodel import Session, select
 
 from pwa_app import db
 from pwa_app.models import Appointment, Hold
-from pwa_app.services import booking, fairness, mail
-from tests.unit.conftest import override_settings
+from pwa_app.notifications import mail
+from pwa_app.appointments import fairness
+from pwa_app.appointments import booking
 
 from .test_booking import NORTE, PADRON, book_ok, norte_slot, person  # noqa: F401  (a fixture)
+from tests.unit.conftest import override_settings
 
 # The whole request: claim the Idempotency-Key, spend the proof of work, read procedure, office and versions, lock
 # person and slot, count the person's bookings and the slot's seats, insert, bump the version, keep the answer.

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
-from pwa_app import db
+from pwa_app import db, retention
+from pwa_app.common.i18n import gettext
+from pwa_app.common.messages import ERRORS
 from pwa_app.models import Appointment, AuditEvent, Office, StaffSession
-from pwa_app.services import auth, retention
-from pwa_app.services.i18n import gettext
-from pwa_app.services.messages import ERRORS
+from pwa_app.staff import auth
 from tests.unit.test_api import free_slot, new_key, person, post_booking
 from tests.unit.conftest import override_settings
 
@@ -145,7 +145,7 @@ def test_a_failed_staff_event_shows_a_message_through_state_not_eval():
 
 
 def test_a_burst_from_one_address_gets_exactly_its_limit(monkeypatch):
-    from pwa_app.services import ratelimit
+    from pwa_app.common import ratelimit
 
     override_settings(monkeypatch, REDIS_URL=None)
     override_settings(monkeypatch, CITA_RATE_BURST_TEST="10/600")

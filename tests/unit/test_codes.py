@@ -2,7 +2,7 @@
 
 import pytest
 
-from pwa_app.services.codes import ALPHABET, format_code, new_code, normalize_code
+from pwa_app.common.codes import ALPHABET, format_code, new_code, normalize_code
 
 
 def test_alphabet_is_crockford():

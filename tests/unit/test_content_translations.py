@@ -8,9 +8,10 @@ import pytest
 from babel.messages.pofile import read_po, write_po
 from sqlmodel import Session, select
 
+from pwa_app.catalogue import content, published
 from pwa_app.models import AuditEvent, ContentTranslation, Procedure, Requirement
-from pwa_app.services import catalogue, content, staff
-from pwa_app.services.staff import Forbidden, StaffError
+from pwa_app.staff import setup
+from pwa_app.staff.permissions import Forbidden, StaffError
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 from tests.unit.test_staff_services import procedure, v, viewers  # noqa: F401  (fixtures)
 from tests.unit.conftest import override_settings
@@ -25,12 +26,12 @@ def translations(session, obj, field, stale=None) -> dict[str, ContentTranslatio
 
 
 def edit_summary(session, viewer, proc, summary: str) -> None:
-    staff.save_procedure(session, viewer, proc.id, {"summary": summary})
+    setup.save_procedure(session, viewer, proc.id, {"summary": summary})
     session.commit()
 
 
 def shown(session, lang: str, slug: str = PADRON) -> dict:
-    return next(p for p in catalogue.catalogue(session, lang)["procedures"] if p["slug"] == slug)
+    return next(p for p in published.catalogue(session, lang)["procedures"] if p["slug"] == slug)
 
 
 def test_a_spanish_edit_marks_only_that_fields_translations_to_review(session, v):
@@ -41,7 +42,7 @@ def test_a_spanish_edit_marks_only_that_fields_translations_to_review(session, v
     assert set(stale) == set(content.TARGETS)  # all nine other languages
     assert not translations(session, proc, "name", stale=True)  # the name did not change
     # saving again with the same Spanish changes nothing more
-    staff.save_procedure(session, v["admin"], proc.id, {"name": proc.name})
+    setup.save_procedure(session, v["admin"], proc.id, {"name": proc.name})
     session.commit()
     assert not translations(session, proc, "name", stale=True)
 
@@ -60,13 +61,13 @@ def test_citizens_see_the_spanish_with_the_note_while_a_translation_is_to_review
 
 def test_a_requirement_and_an_office_edit_mark_their_translations(session, v):
     proc = procedure(session)
-    req = staff.requirements(session, proc.id)[0]
-    staff.save_requirement(session, v["admin"], proc.id, req.id, {"text": req.text + " (original)", "note": req.note})
+    req = setup.requirements(session, proc.id)[0]
+    setup.save_requirement(session, v["admin"], proc.id, req.id, {"text": req.text + " (original)", "note": req.note})
     session.commit()
     assert set(translations(session, req, "text", stale=True)) == set(content.TARGETS)
     assert shown(session, "uk")["fallback"] is True
-    office = staff.offices(session, v["admin"])[0]
-    staff.save_office(session, v["admin"], office.id, {"opening_hours": "De lunes a viernes, de 9:00 a 13:00"})
+    office = setup.offices(session, v["admin"])[0]
+    setup.save_office(session, v["admin"], office.id, {"opening_hours": "De lunes a viernes, de 9:00 a 13:00"})
     session.commit()
     assert set(translations(session, office, "opening_hours", stale=True)) == set(content.TARGETS)
     assert not translations(session, office, "name", stale=True)
@@ -79,7 +80,7 @@ def test_staff_confirm_or_update_translations_side_by_side(session, v):
     assert fields["summary"]["es"] == "Resumen nuevo del alta en el padrón."
     assert all(entry["stale"] for entry in fields["summary"]["langs"])
     french, romanian = (translations(session, proc, "summary")[lang].text for lang in ("fr", "ro"))
-    counts = staff.save_translations(session, v["admin"], "procedure", proc.id, {
+    counts = setup.save_translations(session, v["admin"], "procedure", proc.id, {
         ("summary", "en"): "New summary of registering on the padrón.",  # updated
         ("summary", "fr"): french,  # unchanged and confirmed
         ("summary", "ro"): romanian,  # unchanged, not confirmed: stays to review
@@ -97,14 +98,14 @@ def test_staff_confirm_or_update_translations_side_by_side(session, v):
 def test_only_administrators_edit_translations_and_bad_text_stores_nothing(session, v):
     proc = procedure(session)
     with pytest.raises(Forbidden):
-        staff.save_translations(session, v["manager"], "procedure", proc.id, {("name", "en"): "x"})
+        setup.save_translations(session, v["manager"], "procedure", proc.id, {("name", "en"): "x"})
     with pytest.raises(StaffError) as refused:
-        staff.save_translations(session, v["admin"], "procedure", proc.id, {("name", "en"): "a\x00b"})
+        setup.save_translations(session, v["admin"], "procedure", proc.id, {("name", "en"): "a\x00b"})
     assert refused.value.errors == {"form": "chars"}
     with pytest.raises(StaffError):
-        staff.save_translations(session, v["admin"], "procedure", proc.id, {("slug", "en"): "x"})
+        setup.save_translations(session, v["admin"], "procedure", proc.id, {("slug", "en"): "x"})
     with pytest.raises(StaffError):
-        staff.save_translations(session, v["admin"], "nothing", 1, {})
+        setup.save_translations(session, v["admin"], "nothing", 1, {})
 
 
 def test_the_report_lists_missing_and_stale_per_language(session, v):
@@ -113,9 +114,9 @@ def test_the_report_lists_missing_and_stale_per_language(session, v):
     assert all(not r["missing"] and not r["stale"] for r in report.values())  # the demo is complete
     proc = procedure(session)
     edit_summary(session, v["admin"], proc, "Otro resumen.")
-    staff.save_translations(session, v["admin"], "procedure", proc.id, {("name", "zh"): ""})  # removed
+    setup.save_translations(session, v["admin"], "procedure", proc.id, {("name", "zh"): ""})  # removed
     session.commit()
-    report = {r["lang"]: r for r in staff.translation_report(session, v["admin"])}
+    report = {r["lang"]: r for r in setup.translation_report(session, v["admin"])}
     item = {"table": "procedure", "row_id": proc.id, "field": "summary", "label": proc.name}
     assert all(report[lang]["stale"] == [item] for lang in content.TARGETS)
     assert report["zh"]["missing"] == [{**item, "field": "name"}]
@@ -136,7 +137,7 @@ def po_bytes(catalog) -> bytes:
 def test_po_round_trip_export_edit_import(session, v):
     proc = procedure(session)
     edit_summary(session, v["admin"], proc, "Resumen cambiado para la agencia.")
-    exported = po_of(staff.export_translations(session, v["admin"], "ar"))
+    exported = po_of(setup.export_translations(session, v["admin"], "ar"))
     assert str(exported.locale) == "ar"
     summary = exported.get("Resumen cambiado para la agencia.", context=f"procedure.summary:{proc.id}")
     assert summary.fuzzy and summary.string  # the old translation, flagged to review
@@ -145,7 +146,7 @@ def test_po_round_trip_export_edit_import(session, v):
     assert any(c.startswith("en: ") for c in name.auto_comments)
     # the agency translates the summary again and clears the flag
     summary.string, summary.flags = "ملخص جديد للتسجيل في البلدية.", set()
-    counts = staff.import_translations(session, v["admin"], po_bytes(exported))
+    counts = setup.import_translations(session, v["admin"], po_bytes(exported))
     session.commit()
     assert counts["lang"] == "ar" and counts["updated"] == 1 and counts["added"] == 0
     assert counts["unchanged"] > 400 and counts["fuzzy"] == counts["outdated"] == 0
@@ -154,18 +155,18 @@ def test_po_round_trip_export_edit_import(session, v):
     assert shown(session, "ar")["fallback"] is False
     assert session.exec(select(AuditEvent).where(AuditEvent.action == "translation.import")).one()
     # exported again, the file is the same as what was imported
-    again = po_of(staff.export_translations(session, v["admin"], "ar"))
+    again = po_of(setup.export_translations(session, v["admin"], "ar"))
     assert again.get("Resumen cambiado para la agencia.", context=f"procedure.summary:{proc.id}").string == row.text
 
 
 def test_import_skips_fuzzy_empty_and_outdated_messages(session, v):
     proc = procedure(session)
-    exported = po_of(staff.export_translations(session, v["admin"], "fr"))
+    exported = po_of(setup.export_translations(session, v["admin"], "fr"))
     name = exported.get(proc.name, context=f"procedure.name:{proc.id}")
     name.string = "Nouveau nom"
     name.flags = {"fuzzy"}
     edit_summary(session, v["admin"], proc, "Resumen cambiado después de exportar.")  # the file is now behind
-    counts = staff.import_translations(session, v["admin"], po_bytes(exported))
+    counts = setup.import_translations(session, v["admin"], po_bytes(exported))
     session.commit()
     assert counts["fuzzy"] == 1 and counts["outdated"] == 1
     assert translations(session, proc, "name")["fr"].text != "Nouveau nom"
@@ -189,7 +190,7 @@ def every_translation(session) -> set:
 def test_a_malformed_file_is_refused_and_changes_nothing(session, v, data, code):
     before = every_translation(session)
     with pytest.raises(StaffError) as refused:
-        staff.import_translations(session, v["admin"], data)
+        setup.import_translations(session, v["admin"], data)
     session.rollback()
     assert refused.value.errors == {"form": code}
     assert every_translation(session) == before

@@ -2,13 +2,8 @@
 
 import pytest
 
-from pwa_app.services.documents import (
-    DocumentError,
-    check_document,
-    control_letter,
-    document_kind,
-    last_four,
-    normalize_document,
+from pwa_app.common.documents import (
+    DocumentError, check_document, control_letter, document_kind, last_four, normalize_document,
 )
 
 

@@ -24,16 +24,17 @@ from limits.storage import MemoryStorage, RedisStorage
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, delete, func, select, update
 
+from pwa_app.appointments import booking, fairness
+from pwa_app.appointments.booking import BookingError, book, cancel
+from pwa_app.appointments.slots import booking_window, find_slot, slots
+from pwa_app.common import ratelimit
+from pwa_app.common.documents import CONTROL_LETTERS
+from pwa_app.common.i18n import gettext, long_day_label, time_label
+from pwa_app.common.messages import ERRORS, RELEASE
 from pwa_app.db import make_engine
 from pwa_app.models import Appointment, Hold, IdempotencyRecord, Municipality, Office, Procedure, UsedChallenge
-from pwa_app.services import booking, fairness, ratelimit
-from pwa_app.services.booking import BookingError, book, cancel
-from pwa_app.services.documents import CONTROL_LETTERS
-from pwa_app.services.i18n import gettext, long_day_label, time_label
-from pwa_app.services.messages import ERRORS, RELEASE
-from pwa_app.services.slots import booking_window, find_slot, slots
 from pwa_app.settings import get_settings
-from tests.unit.conftest import Clock, solve_challenge, override_settings
+from tests.unit.conftest import Clock, override_settings, solve_challenge
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 PADRON = "alta-padron"  # 20-minute slots; 2 desks at the North district board

@@ -3,10 +3,11 @@ it is shown: the catalogue names the fields, mails wrap them in lang="es" dir="l
 
 from sqlmodel import delete, select
 
+from pwa_app.appointments.booking import book
+from pwa_app.catalogue import published
+from pwa_app.common.i18n import Fallback, isolate
 from pwa_app.models import ContentTranslation, Procedure
-from pwa_app.services import catalogue, notify
-from pwa_app.services.booking import book
-from pwa_app.services.i18n import Fallback, isolate
+from pwa_app.notifications import push_fanout
 from tests.unit.test_fairness import OAC, PADRON, dni, person
 from tests.unit.test_mail import first_free, folder, mails, parsed  # noqa: F401  (fixture)
 
@@ -25,11 +26,11 @@ def untranslate(session, field: str, lang: str = "ar") -> Procedure:
 
 def test_the_catalogue_names_the_fields_shown_in_spanish(session):
     untranslate(session, "description")
-    [row] = [p for p in catalogue.catalogue(session, "ar")["procedures"] if p["slug"] == PADRON]
+    [row] = [p for p in published.catalogue(session, "ar")["procedures"] if p["slug"] == PADRON]
     assert row["untranslated"] == ["description"] and row["fallback"] is True
     assert isinstance(row["description"], Fallback) and row["description"].startswith("El padrón")
     assert not isinstance(row["name"], Fallback) and row["name"].startswith("التسجيل")
-    assert all(not p["untranslated"] for p in catalogue.catalogue(session, "zh")["procedures"])
+    assert all(not p["untranslated"] for p in published.catalogue(session, "zh")["procedures"])
 
 
 def test_a_spanish_name_in_an_arabic_mail_keeps_its_language_and_direction(session, clock, folder):  # noqa: F811
@@ -46,7 +47,7 @@ def test_a_spanish_name_in_an_arabic_mail_keeps_its_language_and_direction(sessi
 
 def test_push_texts_isolate_a_spanish_name(session):
     padron = untranslate(session, "name")
-    names = notify._Names(session)
+    names = push_fanout._Names(session)
     assert names.name(padron, "ar") == f"\u2068{SPANISH_NAME}\u2069"
     assert "\u2068" not in names.name(padron, "zh")  # translated: nothing to isolate
     assert isolate("texto") == "texto"

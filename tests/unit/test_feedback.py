@@ -8,9 +8,12 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from pwa_app.appointments import booking
+from pwa_app.feedback import surveys
+from pwa_app.feedback.surveys import FeedbackError
 from pwa_app.models import Appointment, RequestType, SurveyAnswer
-from pwa_app.services import auth, booking, feedback, tracking
-from pwa_app.services.feedback import FeedbackError
+from pwa_app.service_requests import rules
+from pwa_app.staff import auth
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 from tests.unit.test_staff_services import NORTE, OAC, WED, book_at, free_slots, office, procedure, viewers
 
@@ -31,7 +34,7 @@ def survey(appt, **changes) -> dict:
 
 def test_one_survey_per_appointment_and_anonymous(session, clock):
     appt = attended(session, clock)
-    answer = feedback.answer_survey(session, survey(appt))
+    answer = surveys.answer_survey(session, survey(appt))
     session.commit()
     assert (answer.rating, answer.checklist_ok, answer.waiting) == (4, False, "ok")
     assert (answer.procedure_id, answer.office_id, answer.day) == (appt.procedure_id, appt.office_id, WED)
@@ -39,7 +42,7 @@ def test_one_survey_per_appointment_and_anonymous(session, clock):
     stored = " ".join(str(v) for v in answer.model_dump().values())
     assert appt.code not in stored and "Ana" not in stored and "12345678Z" not in stored
     with pytest.raises(FeedbackError) as refused:
-        feedback.answer_survey(session, survey(appt, rating=1))
+        surveys.answer_survey(session, survey(appt, rating=1))
     assert refused.value.errors == {"appointment": "survey_done"}
     # The unique constraint is the last guard (two devices at the same moment).
     session.rollback()
@@ -53,11 +56,11 @@ def test_one_survey_per_appointment_and_anonymous(session, clock):
 def test_survey_only_for_attended_appointments_with_the_right_verifier(session, clock):
     booked = attended(session, clock, status="booked")
     with pytest.raises(FeedbackError) as refused:
-        feedback.answer_survey(session, survey(booked))
+        surveys.answer_survey(session, survey(booked))
     assert refused.value.errors == {"appointment": "survey_not_open"}
     done = attended(session, clock, 1)
     with pytest.raises(FeedbackError) as refused:
-        feedback.answer_survey(session, survey(done, verifier="0000"))
+        surveys.answer_survey(session, survey(done, verifier="0000"))
     assert refused.value.errors == {"appointment": "not_found"}
 
 
@@ -72,7 +75,7 @@ def test_survey_only_for_attended_appointments_with_the_right_verifier(session, 
 def test_survey_validation(session, clock, field, value, code):
     appt = attended(session, clock)
     with pytest.raises(FeedbackError) as refused:
-        feedback.answer_survey(session, survey(appt, **{field: value}))
+        surveys.answer_survey(session, survey(appt, **{field: value}))
     assert refused.value.errors == {field: code}
     assert session.exec(select(SurveyAnswer)).all() == []
 
@@ -80,30 +83,30 @@ def test_survey_validation(session, clock, field, value, code):
 def test_plain_text_is_kept_as_written(session, clock):
     appt = attended(session, clock)
     text = "2 < 3 y 5 > 4: todo bien & rápido.\nGracias. https://sede.example"
-    answer = feedback.answer_survey(session, survey(appt, comment=text + "\x07", rating="5", checklist_ok="yes"))
+    answer = surveys.answer_survey(session, survey(appt, comment=text + "\x07", rating="5", checklist_ok="yes"))
     assert (answer.comment, answer.rating, answer.checklist_ok, answer.missing) == (text, 5, True, "")
-    assert feedback.clean_text("x" * 2000) == ("x" * 2000, None)
+    assert surveys.clean_text("x" * 2000) == ("x" * 2000, None)
 
 
 def test_suggestion_box(session):
-    note, req = feedback.submit_suggestion(session, {"text": "Más bancos en la plaza.", "anonymous": True,
+    note, req = surveys.submit_suggestion(session, {"text": "Más bancos en la plaza.", "anonymous": True,
                                                      "name": "Ana", "lang": "es"})
     assert (note.name, note.request_id, req) == ("", None, None)
-    note, req = feedback.submit_suggestion(session, {"text": "Abran por la tarde.", "wants_answer": True,
+    note, req = surveys.submit_suggestion(session, {"text": "Abran por la tarde.", "wants_answer": True,
                                                      "name": "Luis Pérez", "email": "luis@example.com",
                                                      "consent": True, "lang": "es"})
     assert req is not None and note.request_id == req.id and note.name == "Luis Pérez"
     assert session.get(RequestType, req.type_id).slug == "queja-sugerencia"
-    assert tracking.find(session, req.code).email == "luis@example.com"
+    assert rules.find(session, req.code).email == "luis@example.com"
     # Anonymous and asking for an answer: followed by the tracking code alone, no contact kept.
-    _, anon = feedback.submit_suggestion(session, {"text": "Poca luz en el parque.", "anonymous": True,
+    _, anon = surveys.submit_suggestion(session, {"text": "Poca luz en el parque.", "anonymous": True,
                                                    "wants_answer": True, "email": "x@example.com", "consent": True})
     assert (anon.name, anon.email, anon.phone) == ("", "", "")
     with pytest.raises(FeedbackError) as refused:
-        feedback.submit_suggestion(session, {"text": "", "wants_answer": True})
+        surveys.submit_suggestion(session, {"text": "", "wants_answer": True})
     assert refused.value.errors == {"text": "suggestion_required", "consent": "consent_request"}
     with pytest.raises(FeedbackError) as refused:
-        feedback.submit_suggestion(session, {"text": "Compre <b>ya</b>"})
+        surveys.submit_suggestion(session, {"text": "Compre <b>ya</b>"})
     assert refused.value.errors == {"text": "no_html"}
 
 
@@ -154,7 +157,7 @@ def seed_answers(session):
 def test_staff_figures_on_a_seeded_set(session):
     v = viewers(session)
     seed_answers(session)
-    s = feedback.summary(session, v["admin"], "2026-12-01", "2027-01-31")
+    s = surveys.summary(session, v["admin"], "2026-12-01", "2027-01-31")
     assert s["answers"] == 4
     assert s["overall"]["average"] == 3.0 and s["overall"]["satisfied_rate"] == 50.0
     assert s["overall"]["checklist_ok_rate"] == 33.33 and s["overall"]["long_wait_rate"] == 50.0
@@ -168,13 +171,13 @@ def test_staff_figures_on_a_seeded_set(session):
     assert [c["text"] for c in s["comments"]][0:1] and {c["text"] for c in s["comments"]} == {
         "Rápido y amable.", "Esperé mucho <de verdad>", "Nadie me atendió."}
     # A manager sees their own office only, and no suggestions (the box is town-wide).
-    mine = feedback.summary(session, v["manager"], "2026-12-01", "2027-01-31")
+    mine = surveys.summary(session, v["manager"], "2026-12-01", "2027-01-31")
     assert mine["answers"] == 3 and {r["key"] for r in mine["by_office"]} == {office(session).id}
     assert mine["suggestions"] == []
-    feedback.submit_suggestion(session, {"text": "Gracias", "name": "Eva"})
+    surveys.submit_suggestion(session, {"text": "Gracias", "name": "Eva"})
     session.commit()
-    assert [n["name"] for n in feedback.summary(session, v["admin"], "2026-12-01", "2027-01-31")["suggestions"]] \
+    assert [n["name"] for n in surveys.summary(session, v["admin"], "2026-12-01", "2027-01-31")["suggestions"]] \
         == ["Eva"]
-    rows = feedback.csv_rows(session, v["admin"], "2026-12-01", "2027-01-31")
+    rows = surveys.csv_rows(session, v["admin"], "2026-12-01", "2027-01-31")
     assert len(rows) == 4 and rows[1][4:7] == ["no", "Contrato de alquiler", "normal"]
-    assert feedback.to_csv([["=1+1"]]).lstrip("\ufeff").split("\r\n")[1] == "'=1+1"
+    assert surveys.to_csv([["=1+1"]]).lstrip("\ufeff").split("\r\n")[1] == "'=1+1"

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from pwa_app.services.ics import appointment_ics
+from pwa_app.appointments.calendar_file import appointment_ics
 
 MADRID = ZoneInfo("Europe/Madrid")
 CHECKLIST = (

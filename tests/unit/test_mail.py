@@ -14,11 +14,12 @@ from email.policy import default
 import pytest
 from sqlmodel import Session, select, update
 
+from pwa_app.appointments import booking
+from pwa_app.appointments.booking import BookingError, book
+from pwa_app.appointments.slots import slots
+from pwa_app.common.i18n import gettext, local, long_day_label
 from pwa_app.models import Appointment, MailOutbox, Procedure, PushLink, PushSubscription
-from pwa_app.services import booking, mail
-from pwa_app.services.booking import BookingError, book
-from pwa_app.services.i18n import gettext, local, long_day_label
-from pwa_app.services.slots import slots
+from pwa_app.notifications import mail
 from tests.unit.test_fairness import CSSU, OAC, PADRON, dni, ids, person
 from tests.unit.conftest import override_settings
 
@@ -184,7 +185,7 @@ def test_given_up_after_many_tries_and_logged(session, factory, clock, folder, c
     assert counts["mail_failed"] == 1 and "given up" in caplog.text
 
 
-def queue_many(session, clock, n: int) -> None:
+def post_many(session, clock, n: int) -> None:
     slot = first_free(session, PADRON, OAC, clock)
     appt = book(session, PADRON, OAC, slot.starts_at, person(document=dni(110)), now=clock.now)
     session.add_all(MailOutbox(key=f"test:{i}", kind="booked", appointment_id=appt.id, recipient=f"p{i}@example.com",
@@ -210,7 +211,7 @@ def race_senders(factory, clock) -> list[str]:
 
 
 def test_two_senders_at_once_send_each_mail_exactly_once(session, factory, clock, folder):
-    queue_many(session, clock, 30)
+    post_many(session, clock, 30)
     sent = race_senders(factory, clock)
     assert len(sent) == len(set(sent)) == 31  # the booking's own mail and the 30 queued: each once
     assert {m.status for m in mails(session)} == {"sent"}
@@ -219,7 +220,7 @@ def test_two_senders_at_once_send_each_mail_exactly_once(session, factory, clock
 def test_two_senders_at_once_send_each_mail_exactly_once_on_postgresql(pg_engine, clock, folder):
     factory = lambda: Session(pg_engine, expire_on_commit=False)  # noqa: E731
     with factory() as session:
-        queue_many(session, clock, 30)
+        post_many(session, clock, 30)
     sent = race_senders(factory, clock)
     assert len(sent) == len(set(sent)) == 31
     with factory() as session:
@@ -336,11 +337,12 @@ def test_reminder_by_email_the_day_before_when_no_device_follows_by_push_and_onl
 
 def test_a_request_is_confirmed_by_mail_with_its_tracking_code_and_link_in_the_citizens_language(session, clock,
                                                                                                  folder):
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import intake, workflow
+    from pwa_app.service_requests import rules
     from tests.unit.test_tracking import application
 
-    req = tracking.submit(session, application(lang="uk"), now=clock.now)
-    tracking.submit(session, application(email="", phone="612345678"), now=clock.now)  # no address, no mail
+    req = intake.submit(session, application(lang="uk"), now=clock.now)
+    intake.submit(session, application(email="", phone="612345678"), now=clock.now)  # no address, no mail
     session.commit()
     [row] = mails(session)
     msg = parsed(row)
@@ -348,17 +350,18 @@ def test_a_request_is_confirmed_by_mail_with_its_tracking_code_and_link_in_the_c
     assert msg["Content-Language"] == "uk" and msg["Subject"].startswith(
         gettext("uk", "Request received: %(type)s").split("%")[0]) and not msg["Subject"].startswith("Request")
     text = msg.get_body(("plain",)).get_content()
-    assert tracking.format_code(req.code) in text and f"https://cita.example.es/uk/solicitud/?c={req.code}" in text
+    assert rules.format_code(req.code) in text and f"https://cita.example.es/uk/solicitud/?c={req.code}" in text
     assert gettext("uk", "Follow my request") in text and gettext("uk", "What to bring") not in text
 
 
 def test_each_status_change_of_a_request_is_mailed_once_with_the_public_comment(session, clock, folder):
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import intake, workflow
+    from pwa_app.service_requests import rules
     from tests.unit.test_tracking import application
 
-    req = tracking.submit(session, application(lang="ca"), now=clock.now)
-    tracking.change_status(session, req, "in_progress", now=clock.now)
-    tracking.change_status(session, req, "waiting_citizen", comment="Envieu el contracte & la factura.",
+    req = intake.submit(session, application(lang="ca"), now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "waiting_citizen", comment="Envieu el contracte & la factura.",
                            now=clock.now)
     session.commit()
     received, working, waiting = mails(session)

@@ -11,7 +11,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-import pwa_app.models  # noqa: F401  (registers the tables)
+import pwa_app.models
 
 ROOT = Path(__file__).resolve().parents[2]
 

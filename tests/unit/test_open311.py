@@ -8,8 +8,9 @@ import pytest
 from sqlmodel import Session, select
 
 from pwa_app.api import open311
+from pwa_app.common import ratelimit
 from pwa_app.models import ServiceRequest
-from pwa_app.services import ratelimit, tracking
+from pwa_app.service_requests import intake, rules, workflow
 from tests.unit.test_tracking import JPEG
 from tests.unit.conftest import override_settings
 
@@ -52,7 +53,7 @@ def posted(api) -> dict:
 def private_request(engine) -> ServiceRequest:
     """A social-aid request: never visible through Open311."""
     with Session(engine, expire_on_commit=False) as s:
-        req = tracking.submit(s, {"type": "ayuda-social", "description": "Necesito ayuda con el alquiler.",
+        req = intake.submit(s, {"type": "ayuda-social", "description": "Necesito ayuda con el alquiler.",
                                   "name": "Pedro Ruiz", "phone": "611223344", "consent": True})
         s.commit()
     return req
@@ -122,19 +123,19 @@ def test_only_the_text_staff_approved_is_published(api, engine, posted):
     assert english["description"] == "Street light out or faulty" and english["address"] is None
     assert "Farola apagada en la esquina" not in api.get(f"{V2}/requests.json").text
     with Session(engine, expire_on_commit=False) as s:
-        req = tracking.find_public(s, posted["service_request_id"])
-        tracking.publish_text(s, req, "Farola apagada.", "Calle Real")
+        req = rules.find_public(s, posted["service_request_id"])
+        workflow.publish_text(s, req, "Farola apagada.", "Calle Real")
         s.commit()
     (item,) = api.get(url).json()
     assert (item["description"], item["address"]) == ("Farola apagada.", "Calle Real")
     with Session(engine, expire_on_commit=False) as s:
-        req = tracking.find_public(s, posted["service_request_id"])
+        req = rules.find_public(s, posted["service_request_id"])
         for bad, field in ((("<b>x</b>", ""), "public_description"), (("", "Calle Real"), "public_description"),
                            (("Farola.", "C/ {Real}"), "public_address"), (("Farola.", "x" * 201), "public_address")):
-            with pytest.raises(tracking.TrackingError) as exc:
-                tracking.publish_text(s, req, *bad)
+            with pytest.raises(rules.ServiceRequestError) as exc:
+                workflow.publish_text(s, req, *bad)
             assert set(exc.value.errors) == {field}
-        tracking.publish_text(s, req, "", "")  # taken back
+        workflow.publish_text(s, req, "", "")  # taken back
         s.commit()
         assert (req.public_description, req.public_address) == ("", "")
     assert api.get(url).json()[0]["description"] == "Farola apagada o avería del alumbrado"
@@ -142,9 +143,9 @@ def test_only_the_text_staff_approved_is_published(api, engine, posted):
 
 def test_status_is_open_or_closed_with_the_latest_public_note(api, engine, posted):
     with Session(engine, expire_on_commit=False) as s:
-        req = tracking.find_public(s, posted["service_request_id"])
-        tracking.change_status(s, req, "assigned", comment="Avisada la empresa de mantenimiento.")
-        tracking.change_status(s, req, "resolved", comment="Lámpara sustituida.")
+        req = rules.find_public(s, posted["service_request_id"])
+        workflow.change_status(s, req, "assigned", comment="Avisada la empresa de mantenimiento.")
+        workflow.change_status(s, req, "resolved", comment="Lámpara sustituida.")
         s.commit()
     (item,) = api.get(f"{V2}/requests/{posted['service_request_id']}.json").json()
     assert item["status"] == "closed" and item["status_notes"] == "Lámpara sustituida."
@@ -171,7 +172,7 @@ def make_requests(engine, count: int, start: datetime, step: timedelta, service=
     made = []
     with Session(engine, expire_on_commit=False) as s:
         for i in range(count):
-            made.append(tracking.submit(s, {"type": service, "description": f"Aviso {i}", "address": "Plaza Mayor",
+            made.append(intake.submit(s, {"type": service, "description": f"Aviso {i}", "address": "Plaza Mayor",
                                             "consent": True}, now=start + i * step))
         s.commit()
     return made
@@ -184,7 +185,7 @@ def test_list_filters(api, engine):
     light = make_requests(engine, 1, now - timedelta(days=5), timedelta(0), service="alumbrado-publico")
     with Session(engine, expire_on_commit=False) as s:
         req = s.get(ServiceRequest, recent[0].id)
-        tracking.change_status(s, req, "closed", comment="Duplicado.")
+        workflow.change_status(s, req, "closed", comment="Duplicado.")
         s.commit()
 
     def ids(**params):
@@ -263,7 +264,7 @@ def test_published_photos_get_a_media_url(api, engine):
     import base64
 
     with Session(engine, expire_on_commit=False) as s:
-        req = tracking.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto.",
+        req = intake.submit(s, {"type": "incidencia-via-publica", "description": "Banco roto.",
                                   "address": "Parque del Pinar", "consent": True,
                                   "attachments": [{"filename": "banco.jpg",
                                                    "data": base64.b64encode(JPEG).decode()}]})
@@ -272,7 +273,7 @@ def test_published_photos_get_a_media_url(api, engine):
     assert item["media_url"] is None  # not before staff have looked at it
     assert api.get(f"{V2}/media/{req.public_id}/1").status_code == 404
     with Session(engine) as s:
-        tracking.publish_attachment(s, s.get(ServiceRequest, req.id), 1)
+        workflow.publish_attachment(s, s.get(ServiceRequest, req.id), 1)
         s.commit()
     (item,) = api.get(f"{V2}/requests/{req.public_id}.json").json()
     assert item["media_url"].startswith("http") and item["media_url"].endswith(f"/media/{req.public_id}/1")

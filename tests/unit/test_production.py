@@ -8,10 +8,10 @@ import hashlib
 import brotli
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, select
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from sqlmodel import Session, select
 
 from pwa_app import db
 from pwa_app.security import SecurityHeaders, csp, script_hashes
@@ -207,8 +207,8 @@ def test_a_malformed_body_answers_the_api_error_shape(api):
     r = api.post("/api/v1/requests", json={"description": "x" * 30_000}, headers={"Idempotency-Key": "valid-key-123"})
     assert r.status_code == 422
     assert r.json()["codes"] == {"type": "required", "description": "too_long"}
-    from pwa_app.services.i18n import gettext
-    from pwa_app.services.messages import ERRORS
+    from pwa_app.common.i18n import gettext
+    from pwa_app.common.messages import ERRORS
 
     assert r.json()["errors"]["type"] == gettext("es", ERRORS["required"])
     english = api.get("/api/v1/availability", params={"lang": "en"})  # procedure and office missing
@@ -237,7 +237,7 @@ def test_cached_labels_are_babels():
 
     from babel.dates import format_skeleton, format_time
 
-    from pwa_app.services.i18n import LANGUAGES, TZ, day_label, month_label, time_label
+    from pwa_app.common.i18n import LANGUAGES, TZ, day_label, month_label, time_label
 
     for lang in LANGUAGES:
         for day in (date(2026, 12, 1), date(2027, 3, 28)):
@@ -270,7 +270,7 @@ def test_every_worker_sees_a_catalogue_change(engine, monkeypatch):
     import redis
 
     from pwa_app.models import Procedure
-    from pwa_app.services import catalogue
+    from pwa_app.catalogue import published
 
     url = "redis://127.0.0.1:6379/0"
     try:
@@ -278,12 +278,12 @@ def test_every_worker_sees_a_catalogue_change(engine, monkeypatch):
     except redis.RedisError:
         pytest.skip("no Redis at 127.0.0.1:6379")
     override_settings(monkeypatch, REDIS_URL=url)
-    monkeypatch.setattr(catalogue, "VERSION_KEY", f"cita:test:{secrets.token_hex(4)}:catalogue-version")
-    monkeypatch.setattr(catalogue, "_cache", {})
+    monkeypatch.setattr(published, "VERSION_KEY", f"cita:test:{secrets.token_hex(4)}:published-version")
+    monkeypatch.setattr(published, "_cache", {})
 
     def name_shown() -> str:
         with Session(engine) as s:
-            return next(p["name"] for p in catalogue.cached(s, "es")["procedures"] if p["slug"] == "alta-padron")
+            return next(p["name"] for p in published.cached(s, "es")["procedures"] if p["slug"] == "alta-padron")
 
     try:
         before = name_shown()
@@ -293,19 +293,19 @@ def test_every_worker_sees_a_catalogue_change(engine, monkeypatch):
             s.add(proc)
             s.commit()
         assert name_shown() == before  # kept: nobody said the catalogue changed
-        db.redis().incr(catalogue.VERSION_KEY)  # what catalogue.changed() in another worker does
+        db.redis().incr(published.VERSION_KEY)  # what published.changed() in another worker does
         assert name_shown() == "Alta en el padrón municipal (nuevo texto)"
     finally:
-        db.redis().delete(catalogue.VERSION_KEY)
+        db.redis().delete(published.VERSION_KEY)
 
 
 def test_a_catalogue_survives_redis_going_away(engine, monkeypatch):
-    from pwa_app.services import catalogue
+    from pwa_app.catalogue import published
 
-    monkeypatch.setattr(catalogue, "_cache", {})
+    monkeypatch.setattr(published, "_cache", {})
     override_settings(monkeypatch, REDIS_URL=None)
     with Session(engine) as s:
-        kept = catalogue.cached(s, "es")
+        kept = published.cached(s, "es")
         override_settings(monkeypatch, REDIS_URL="redis://127.0.0.1:1/0")  # nothing listens on port 1
-        assert catalogue.cached(s, "es") is kept  # a stale catalogue beats an error page
-        catalogue.changed()  # logged, not raised
+        assert published.cached(s, "es") is kept  # a stale published beats an error page
+        published.changed()  # logged, not raised

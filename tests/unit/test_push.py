@@ -17,12 +17,18 @@ import pytest
 from sqlalchemy import delete
 from sqlmodel import Session, func, select
 
-from pwa_app.models import (
-    Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest,
-)
-from pwa_app.services import codes, notify, push, tracking
-from pwa_app.services.booking import verifier_of
-from pwa_app.services.i18n import TZ
+from pwa_app.appointments.booking import verifier_of
+from pwa_app.common import codes
+from pwa_app.common.i18n import TZ
+from pwa_app.models import Appointment, PushDelivery, PushEvent, PushLink, PushSubscription, PushTopic, ServiceRequest
+from pwa_app.notifications import push_delivery
+from pwa_app.common import encoding
+from pwa_app.notifications import webpush
+from pwa_app.notifications import rounds
+from pwa_app.common import times
+from pwa_app.notifications import push
+from pwa_app.service_requests import intake, workflow
+from pwa_app.service_requests import rules
 from tests.unit.conftest import Clock, override_settings
 from tests.unit.test_push_receiver import Device, PushReceiver, b64url
 from tests.unit.test_staff_auth import client, people, staff_env  # noqa: F401  (fixtures)
@@ -36,9 +42,9 @@ BOOKED = Clock.at(2026, 11, 27, 12, 0)
 def vapid(tmp_path, monkeypatch):
     override_settings(monkeypatch, CITA_VAPID_DIR=str(tmp_path / "vapid"))
     override_settings(monkeypatch, CITA_PUSH_HOSTS="127.0.0.1")
-    push.keys.cache_clear()
-    yield push.keys()
-    push.keys.cache_clear()
+    webpush.keys.cache_clear()
+    yield webpush.keys()
+    webpush.keys.cache_clear()
 
 
 @pytest.fixture
@@ -56,7 +62,7 @@ def factory(engine):
 
 @pytest.fixture
 def worker(factory, vapid):
-    found = notify.Worker(factory, notify.Sender(vapid, concurrency=8))
+    found = rounds.Worker(factory, push_delivery.Sender(vapid, concurrency=8))
     yield found
     found.close()
 
@@ -70,7 +76,7 @@ def make_appointment(session, start=START, booked=BOOKED, procedure_id=1, office
 
 
 def make_request(session, clock, lang="es"):
-    req = tracking.submit(session, {"type": "incidencia-via-publica", "description": "Farola apagada en la plaza.",
+    req = intake.submit(session, {"type": "incidencia-via-publica", "description": "Farola apagada en la plaza.",
                                     "address": "Plaza Mayor, 1", "consent": True, "lang": lang}, now=clock.now)
     session.commit()
     return req
@@ -80,7 +86,7 @@ def follow(session, receiver, *, lang="es", topics=("reminders", "updates"), app
            now=Clock().now):
     """A device subscribes with its saved codes; returns its subscription as the browser knows it."""
     sub = receiver.subscribe()
-    state = notify.subscribe(session, sub, lang=lang, topics=list(topics),
+    state = push.subscribe(session, sub, lang=lang, topics=list(topics),
                              appointments=[{"code": a.code, "verifier": verifier_of(a)} for a in appointments],
                              requests=[r.code for r in requests], now=now)
     session.commit()
@@ -106,21 +112,21 @@ def deliveries(session) -> list[PushDelivery]:
 def test_vapid_keys_are_made_once_outside_the_repository(tmp_path, monkeypatch):
     override_settings(monkeypatch, CITA_VAPID_DIR=None)
     override_settings(monkeypatch, XDG_DATA_HOME=str(tmp_path / "data"))
-    assert push.vapid_dir() == tmp_path / "data" / "cita" and ROOT not in push.vapid_dir().parents
+    assert webpush.vapid_dir() == tmp_path / "data" / "cita" and ROOT not in webpush.vapid_dir().parents
     override_settings(monkeypatch, XDG_DATA_HOME=None)
-    assert push.vapid_dir() == Path.home() / ".local" / "share" / "cita"
+    assert webpush.vapid_dir() == Path.home() / ".local" / "share" / "cita"
     folder = tmp_path / "keys"
     found = []
-    threads = [threading.Thread(target=lambda: found.append(push.load_keys(folder).public_key)) for _ in range(8)]
+    threads = [threading.Thread(target=lambda: found.append(webpush.load_keys(folder).public_key)) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert len(set(found)) == 1  # several workers starting at once agree on one key
-    assert len(push.b64url_decode(found[0])) == 65 and push.b64url_decode(found[0])[0] == 4
-    assert stat.S_IMODE((folder / push.KEY_FILE).stat().st_mode) == 0o600
-    assert [p.name for p in folder.iterdir()] == [push.KEY_FILE]
-    assert push.load_keys(folder).public_key == found[0]
+    assert len(encoding.b64url_decode(found[0])) == 65 and encoding.b64url_decode(found[0])[0] == 4
+    assert stat.S_IMODE((folder / webpush.KEY_FILE).stat().st_mode) == 0o600
+    assert [p.name for p in folder.iterdir()] == [webpush.KEY_FILE]
+    assert webpush.load_keys(folder).public_key == found[0]
     ignored = (ROOT / ".gitignore").read_text().split()
     assert "instance/" in ignored
 
@@ -146,7 +152,7 @@ def test_subscribing_links_the_devices_codes_and_its_topics(api, engine, clock, 
             "topics": ["reminders", "updates", "office:junta-distrito-norte", "office:nowhere", "admin"],
             "appointments": [{"code": codes.format_code(mine.code), "verifier": verifier_of(mine)},
                              {"code": other.code, "verifier": "0000"}],  # a wrong verifier links nothing
-            "requests": [tracking.format_code(req.code), "ZZZZZZZZZZZZZZZZ"]}
+            "requests": [rules.format_code(req.code), "ZZZZZZZZZZZZZZZZ"]}
     answer = api.put("/api/v1/push/subscription", json=body)
     assert answer.status_code == 200, answer.text
     assert answer.json() == {"topics": ["office:junta-distrito-norte", "reminders", "updates"], "lang": "en",
@@ -193,12 +199,12 @@ def test_subscriptions_with_bad_keys_are_refused(api, vapid):
 
 def test_the_browsers_push_services_are_accepted(monkeypatch):
     override_settings(monkeypatch, CITA_PUSH_HOSTS=None)
-    assert all(notify.check_endpoint(e) for e in (
+    assert all(push.check_endpoint(e) for e in (
         "https://fcm.googleapis.com/fcm/send/abc:def", "https://updates.push.services.mozilla.com/wpush/v2/gAAA",
         "https://web.push.apple.com/QGuQyavXutnMH", "https://wns2-par02p.notify.windows.com/w/?token=BQYAAAD"))
-    assert not notify.check_endpoint("https://fcm.googleapis.com.evil.example/x")
+    assert not push.check_endpoint("https://fcm.googleapis.com.evil.example/x")
     override_settings(monkeypatch, CITA_PUSH_HOSTS="*")
-    assert notify.check_endpoint("https://push.example.org/x") and not notify.check_endpoint("https://localhost/x")
+    assert push.check_endpoint("https://push.example.org/x") and not push.check_endpoint("https://localhost/x")
 
 
 # --- reminders ------------------------------------------------------------------------------------------------
@@ -250,7 +256,7 @@ def test_no_reminder_for_what_was_just_booked_cancelled_moved_or_unfollowed(sess
     session.add(cancelled)
     session.commit()
     at = START - timedelta(hours=23)
-    notify.schedule_reminders(session, at)
+    push.schedule_reminders(session, at)
     session.commit()
     moved.starts_at = START + timedelta(days=7)  # moved after its reminder was queued
     session.add(moved)
@@ -263,7 +269,7 @@ def test_no_reminder_for_what_was_just_booked_cancelled_moved_or_unfollowed(sess
 
 def _run_once(engine, moment, env_extra):
     env = {**os.environ, "DATABASE_URL": engine.url.render_as_string(hide_password=False), **env_extra}
-    done = subprocess.run([sys.executable, "-m", "pwa_app.services.notify", "run-once", "--now", moment.isoformat()],
+    done = subprocess.run([sys.executable, "-m", "pwa_app.notifications.rounds", "run-once", "--now", moment.isoformat()],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -279,7 +285,7 @@ def test_no_duplicate_reminders_between_workers_or_across_a_restart(engine, sess
     from pwa_app.db import make_engine
 
     engines = [make_engine(engine.url.render_as_string(hide_password=False)) for _ in range(3)]
-    workers = [notify.Worker(lambda e=e: Session(e, expire_on_commit=False), notify.Sender(vapid, concurrency=4))
+    workers = [rounds.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=4))
                for e in engines]
     barrier = threading.Barrier(len(workers))
     totals, lock = Counter(), threading.Lock()
@@ -324,7 +330,7 @@ def test_concurrent_workers_on_postgresql_send_each_reminder_once(pg_engine, vap
                      for i in range(5)]
             subs = [follow(s, receiver, appointments=appts) for _ in range(4)]
         engines = [make_engine(url) for _ in range(4)]
-        workers = [notify.Worker(lambda e=e: Session(e, expire_on_commit=False), notify.Sender(vapid, concurrency=8))
+        workers = [rounds.Worker(lambda e=e: Session(e, expire_on_commit=False), push_delivery.Sender(vapid, concurrency=8))
                    for e in engines]
         barrier = threading.Barrier(len(workers))
         totals, lock = Counter(), threading.Lock()
@@ -365,15 +371,15 @@ def test_every_public_status_change_reaches_the_followers_in_their_language(sess
     spanish = follow(session, receiver, lang="es", requests=[req])
     english = follow(session, receiver, lang="en", requests=[req])
     follow(session, receiver, lang="es", topics=("reminders",), requests=[req])  # did not ask for updates
-    tracking.change_status(session, req, "assigned", department="vias-publicas", now=clock.now)
+    workflow.change_status(session, req, "assigned", department="vias-publicas", now=clock.now)
     session.commit()
     worker.tick(clock.now)
     [es], [en] = receiver.messages(spanish["endpoint"]), receiver.messages(english["endpoint"])
     assert es.payload["title"] == "Su solicitud: Asignada" and en.payload["title"] == "Your request: Assigned"
     assert en.payload["body"] == "The department responsible has your request and will look at it soon."
     assert es.payload["url"] == f"/es/solicitud/?c={req.code}" and en.payload["tag"] == f"request-{req.code}"
-    assert abs(es.ttl - notify.STATUS_TTL) < 5 and es.urgency == "normal"
-    tracking.change_status(session, req, "waiting_citizen", comment="Indique el número de la farola, por favor.",
+    assert abs(es.ttl - push.STATUS_TTL) < 5 and es.urgency == "normal"
+    workflow.change_status(session, req, "waiting_citizen", comment="Indique el número de la farola, por favor.",
                            now=clock.moved(hours=1).now)
     session.commit()
     worker.tick(clock.moved(hours=1).now)
@@ -385,7 +391,7 @@ def test_every_public_status_change_reaches_the_followers_in_their_language(sess
 
 def test_a_status_change_of_an_unfollowed_request_queues_nothing(session, clock):
     req = make_request(session, clock)
-    tracking.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     assert count(session, PushEvent) == 0
 
@@ -396,8 +402,8 @@ def test_a_broken_push_table_never_stops_a_status_change(session, clock, monkeyp
     def broken(*args, **kwargs):
         raise RuntimeError("database trouble")
 
-    monkeypatch.setattr(notify, "select", broken)
-    change = tracking.change_status(session, req, "in_progress", now=clock.now)
+    monkeypatch.setattr(push, "select", broken)
+    change = workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     assert change.id and session.get(ServiceRequest, req.id).status == "in_progress"
 
@@ -411,7 +417,7 @@ def test_gone_subscriptions_are_removed(session, clock, worker, receiver):
     receiver.respond(gone["endpoint"], 410)
     receiver.forget(kept["endpoint"])  # answers 404: also gone
     still = follow(session, receiver, requests=[req])
-    tracking.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     counts = worker.tick(clock.now)
     assert counts["gone"] == 2 and counts["sent"] == 1
@@ -426,17 +432,17 @@ def test_429_and_5xx_are_retried_with_back_off(session, clock, worker, receiver)
     busy, broken = follow(session, receiver, requests=[req]), follow(session, receiver, requests=[req])
     receiver.respond(busy["endpoint"], (429, {"Retry-After": "30"}))
     receiver.respond(broken["endpoint"], 503, 502)
-    tracking.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     now = clock.now
     assert worker.tick(now)["retry"] == 2
-    waits = sorted(round((notify._utc(d.next_at) - now).total_seconds()) for d in deliveries(session))
+    waits = sorted(round((times.utc_or_now(d.next_at) - now).total_seconds()) for d in deliveries(session))
     assert waits[1] == 30 and 12 <= waits[0] <= 18  # Retry-After honoured; else 15 s with jitter
     counts = worker.tick(now + timedelta(seconds=20))
     assert counts["sent"] == 0 and counts["retry"] == 1  # the 5xx one failed again (502); the 429 one waits
     assert receiver.attempts[busy["endpoint"]] == 1
     [broken_row] = [d for d in deliveries(session) if d.tries == 2]
-    assert 20 + 24 <= (notify._utc(broken_row.next_at) - now).total_seconds() <= 20 + 36  # 30 s ± 20 %: doubled
+    assert 20 + 24 <= (times.utc_or_now(broken_row.next_at) - now).total_seconds() <= 20 + 36  # 30 s ± 20 %: doubled
     counts = worker.tick(now + timedelta(seconds=31))
     assert counts["sent"] == 1 and counts["retry"] == 0  # the 429 one went, after its Retry-After
     assert len(receiver.messages(busy["endpoint"])) == 1 and receiver.attempts[busy["endpoint"]] == 2
@@ -451,7 +457,7 @@ def test_a_push_service_that_cannot_be_reached_is_retried_until_the_message_expi
     req = make_request(session, clock)
     follow(session, receiver, requests=[req])
     receiver.close()  # connection refused from now on
-    tracking.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     assert worker.tick(clock.now)["retry"] == 1
     [delivery] = deliveries(session)
@@ -468,7 +474,7 @@ def test_a_notice_reaches_the_followers_of_its_topic_in_their_language(session, 
     north = [follow(session, receiver, lang=lang, topics=("office:junta-distrito-norte",))
              for lang in ("es", "en", "fr")]
     elsewhere = follow(session, receiver, lang="es", topics=("news", "office:oac-casa-consistorial"))
-    notify.send_notice(session, "office:junta-distrito-norte", {
+    push.send_notice(session, "office:junta-distrito-norte", {
         "es": {"title": "Corte de agua", "body": "El martes no habrá atención en la Junta de Distrito Norte."},
         "en": {"title": "Water cut", "body": "No service at the North District Office on Tuesday."},
     }, url="/{lang}/tramite/?p=alta-padron", now=clock.now)
@@ -479,14 +485,14 @@ def test_a_notice_reaches_the_followers_of_its_topic_in_their_language(session, 
                                                                                "Corte de agua")
     assert en.payload["url"] == "/en/tramite/?p=alta-padron" and fr.payload["url"] == "/fr/tramite/?p=alta-padron"
     assert receiver.messages(elsewhere["endpoint"]) == []
-    with pytest.raises(notify.NotifyError):
-        notify.send_notice(session, "reminders", {"es": {"title": "x", "body": "y"}})
-    with pytest.raises(notify.NotifyError):
-        notify.send_notice(session, "news", {"en": {"title": "Only English", "body": "y"}})
-    with pytest.raises(notify.NotifyError):
-        notify.send_notice(session, "news", {"es": {"title": "<b>x</b>", "body": "y"}})
-    with pytest.raises(notify.NotifyError):
-        notify.send_notice(session, "news", {"es": {"title": "x", "body": "y"}}, url="https://evil.example/")
+    with pytest.raises(push.PushError):
+        push.send_notice(session, "reminders", {"es": {"title": "x", "body": "y"}})
+    with pytest.raises(push.PushError):
+        push.send_notice(session, "news", {"en": {"title": "Only English", "body": "y"}})
+    with pytest.raises(push.PushError):
+        push.send_notice(session, "news", {"es": {"title": "<b>x</b>", "body": "y"}})
+    with pytest.raises(push.PushError):
+        push.send_notice(session, "news", {"es": {"title": "x", "body": "y"}}, url="https://evil.example/")
 
 
 def test_the_staff_notice_api_is_guarded(client, people, staff_env):  # noqa: F811
@@ -516,27 +522,28 @@ def test_the_staff_notice_api_is_guarded(client, people, staff_env):  # noqa: F8
 def test_old_deliveries_events_and_forgotten_browsers_are_purged(session, clock, worker, receiver):
     req = make_request(session, clock)
     follow(session, receiver, requests=[req])
-    tracking.change_status(session, req, "in_progress", now=clock.now)
+    workflow.change_status(session, req, "in_progress", now=clock.now)
     session.commit()
     worker.tick(clock.now)
     assert count(session, PushDelivery) == count(session, PushEvent) == 1
     session.commit()
-    assert notify.purge(session, clock.moved(days=31).now) == 2  # the sent delivery and its event
+    assert push_delivery.purge(session, clock.moved(days=31).now) == 2  # the sent delivery and its event
     session.commit()
     assert count(session, PushSubscription) == 1
-    assert notify.purge(session, clock.moved(days=402).now) == 1  # nothing for over a year
+    assert push_delivery.purge(session, clock.moved(days=402).now) == 1  # nothing for over a year
     session.commit()
     assert count(session, PushSubscription) == count(session, PushLink) == count(session, PushTopic) == 0
 
 
 def test_a_closure_tells_the_devices_following_a_cancelled_appointment(session, worker, receiver):
-    from pwa_app.services import auth, staff
+    from pwa_app.staff import schedules
+    from pwa_app.staff import auth
 
     appt = make_appointment(session)
     device = follow(session, receiver, lang="en", appointments=[appt])
     admin = auth.viewer_of(session, auth.create_user(session, "admin@ayto.es", "Ana", "admin", "una clave larga 2026"))
     moment = BOOKED + timedelta(hours=1)
-    staff.add_closure(session, admin, appt.office_id, START.astimezone(TZ).date(), "Corte de luz",
+    schedules.add_closure(session, admin, appt.office_id, START.astimezone(TZ).date(), "Corte de luz",
                       on_conflict="cancel", now=moment)
     session.commit()
     worker.tick(moment + timedelta(minutes=1))

@@ -11,12 +11,13 @@ import pytest
 from sqlmodel import Session, func, select
 
 from pwa_app.api.limits import BodyLimit
-from pwa_app.api.request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
+from pwa_app.api.service_request_schemas import ErrorOut, LookupOut, RequestTypesOut, RequestView
+from pwa_app.common import ratelimit
+from pwa_app.common.i18n import gettext
+from pwa_app.common.messages import ERRORS
 from pwa_app.models import Attachment, IdempotencyRecord, ServiceRequest
 from pwa_app.proxy import client_address
-from pwa_app.services import ratelimit, tracking
-from pwa_app.services.i18n import gettext
-from pwa_app.services.messages import ERRORS
+from pwa_app.service_requests import rules, workflow
 from tests.unit.test_tracking import JPEG
 from tests.unit.conftest import override_settings
 
@@ -77,7 +78,7 @@ def test_request_types_in_both_languages_with_etag(api):
 
 def test_submit_answers_201_with_the_tracking_view(api, engine, sent):
     assert sent["status"] == "received" and sent["status_label"] == "Recibida"
-    assert tracking.normalize_tracking_code(sent["code"])
+    assert rules.normalize_tracking_code(sent["code"])
     assert sent["department"]["name"] == "Vías Públicas y Alumbrado"
     assert sent["due_label"].startswith("Respuesta prevista, a más tardar, el ")
     assert sent["attachments"][0]["content_type"] == "image/jpeg"
@@ -142,9 +143,9 @@ def test_unknown_code_is_404_json(api):
 
 def test_staff_status_change_shows_in_the_view(api, engine, sent):
     with Session(engine, expire_on_commit=False) as s:
-        found = tracking.find(s, sent["code"])
-        tracking.change_status(s, found, "assigned", comment="La brigada irá el jueves.")
-        tracking.change_status(s, found, "waiting_citizen", comment="¿La farola tiene un número pintado?")
+        found = rules.find(s, sent["code"])
+        workflow.change_status(s, found, "assigned", comment="La brigada irá el jueves.")
+        workflow.change_status(s, found, "waiting_citizen", comment="¿La farola tiene un número pintado?")
         s.commit()
     view = api.get(f"/api/v1/requests/{sent['code']}").json()
     assert view["status"] == "waiting_citizen" and view["paused"] is True
@@ -156,9 +157,9 @@ def test_staff_status_change_shows_in_the_view(api, engine, sent):
 
 def test_the_citizen_replies(api, engine, sent):
     with Session(engine, expire_on_commit=False) as s:
-        found = tracking.find(s, sent["code"])
-        tracking.change_status(s, found, "assigned")
-        tracking.change_status(s, found, "waiting_citizen", comment="Envíe una foto de cerca.")
+        found = rules.find(s, sent["code"])
+        workflow.change_status(s, found, "assigned")
+        workflow.change_status(s, found, "waiting_citizen", comment="Envíe una foto de cerca.")
         s.commit()
     key = new_key()
     body = {"text": "Aquí está.", "lang": "es", "attachments": report()["attachments"]}
@@ -345,9 +346,9 @@ def test_answers_match_their_documented_schemas(api, engine, sent):
         RequestTypesOut.model_validate(api.get("/api/v1/request-types", params={"lang": lang}).json())
     RequestView.model_validate(sent)
     with Session(engine, expire_on_commit=False) as s:
-        found = tracking.find(s, sent["code"])
-        tracking.change_status(s, found, "assigned", comment="En ello.")
-        tracking.change_status(s, found, "waiting_citizen", comment="¿Número de portal?")
+        found = rules.find(s, sent["code"])
+        workflow.change_status(s, found, "assigned", comment="En ello.")
+        workflow.change_status(s, found, "waiting_citizen", comment="¿Número de portal?")
         s.commit()
     waiting = api.get(f"/api/v1/requests/{sent['code']}", params={"lang": "en"}).json()
     RequestView.model_validate(waiting)

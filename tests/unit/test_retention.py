@@ -9,13 +9,12 @@ from datetime import date, timedelta
 import pytest
 from sqlmodel import Session, func, select
 
-from pwa_app import db
+from pwa_app import db, retention
 from pwa_app.models import (
     Appointment, Attachment, AuditEvent, ContentTranslation, IdempotencyRecord, LoginAttempt, Office, Procedure,
     RequestType, ServiceRequest, StatusChange, Suggestion,
 )
-from pwa_app.services import retention
-from pwa_app.services.retention import forget_appointment, purge, run_if_due
+from pwa_app.retention import forget_appointment, purge, run_if_due
 from tests.unit.conftest import override_settings
 
 _codes = itertools.count(1)
@@ -67,7 +66,7 @@ def test_purge_blanks_appointments_past_retention_only(session, clock):
 
 
 def test_a_purged_appointment_no_longer_opens_with_its_code(session, clock):
-    from pwa_app.services import booking
+    from pwa_app.appointments import booking
 
     old = appointment(session, clock.now - timedelta(days=400), status="done")
     assert booking.find(session, old.code, "678Z") is not None
@@ -350,7 +349,7 @@ def test_api_deletes_personal_data_and_cancels(api, engine):
 
 
 def test_api_deletes_the_data_of_a_past_appointment_without_cancelling(api, engine, clock):
-    from pwa_app.models import utcnow
+    from pwa_app.common.times import utcnow
 
     with Session(engine, expire_on_commit=False) as s:
         past = appointment(s, utcnow() - timedelta(days=30), status="done")

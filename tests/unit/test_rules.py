@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from components.rules import rules
+from pwa_app.appointments import details
+from pwa_app.feedback import surveys
 from pwa_app.models import RequestType
-from pwa_app.services import booking, feedback, tracking
+from pwa_app.service_requests import intake
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -58,15 +60,15 @@ def test_the_phone_and_the_server_refuse_the_same_things(tmp_path):
     for raw in BOOKINGS:
         for needs_document, needs_email in ((True, False), (False, False), (False, True)):
             cases.append(("booking", raw, {"requires_document": needs_document, "high_demand": needs_email}))
-            expected.append(booking.clean_details(raw, needs_document, needs_email).errors)
+            expected.append(details.clean_details(raw, needs_document, needs_email).errors)
     for raw in REQUESTS:
         for rtype in REQUEST_TYPES:
             cases.append(("request", raw, {"needs_location": rtype.needs_location, "needs_contact": rtype.needs_contact}))
-            errors = tracking.clean_request(rtype, {**raw, "consent": True}).errors
+            errors = intake.clean_request(rtype, {**raw, "consent": True}).errors
             expected.append({f: c for f, c in errors.items() if f != "consent"})
     for raw in SURVEYS:
         cases.append(("survey", raw, {}))
-        expected.append({f: c for f, c in feedback.clean_survey(raw)[1].items() if f in ("rating", "missing", "comment")})
+        expected.append({f: c for f, c in surveys.clean_survey(raw)[1].items() if f in ("rating", "missing", "comment")})
     got = js_check(cases, tmp_path)
     # The request form's consent box is checked on the page; the server's answer for it is tested apart.
     got = [{f: c for f, c in g.items() if not (form == "request" and f == "consent")} for g, (form, _, _) in zip(got, cases)]

@@ -17,10 +17,11 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 from sqlmodel import Session
 
 from pwa_app import db
-from pwa_app.api import create_api
+from pwa_app.api import create_api, fair
+from pwa_app.catalogue import published
+from pwa_app.common import ratelimit
 from pwa_app.db import create_tables, make_engine
 from pwa_app.seed import seed_demo
-from pwa_app.services import catalogue, ratelimit
 from tests.unit.conftest import override_settings
 
 EXAMPLES = int(os.environ.get("CITA_SCHEMATHESIS_EXAMPLES", "10"))
@@ -45,14 +46,14 @@ def seeded_database(tmp_path_factory):
     override_settings(patch, DATABASE_URL=url, CITA_ALTCHA="off",
                       **{f"CITA_RATE_{scope}": "1000000/1" for scope in scopes})
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     ratelimit.limiter.cache_clear()
     yield
     ratelimit.limiter.cache_clear()
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     patch.undo()
 
 

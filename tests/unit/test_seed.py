@@ -3,24 +3,15 @@
 from datetime import date, time
 
 import pytest
-from sqlmodel import Session, SQLModel, create_engine, func, select
+from sqlmodel import SQLModel, Session, create_engine, func, select
 
 from pwa_app import models
+from pwa_app.common import i18n
 from pwa_app.models import (
-    Area,
-    Closure,
-    ContentTranslation,
-    Department,
-    Municipality,
-    Office,
-    Procedure,
-    ProcedureOffice,
-    Requirement,
-    RequestType,
-    Schedule,
+    Area, Closure, ContentTranslation, Department, Municipality, Office, Procedure, ProcedureOffice, RequestType,
+    Requirement, Schedule,
 )
 from pwa_app.seed import CONTENT_PO, LANGUAGES, OFFICES, PO_LANGUAGES, TRANSLATABLE, seed_demo, write_template
-from pwa_app.services import i18n
 
 TABLES = [Municipality, Area, Office, Procedure, Requirement, ProcedureOffice, Schedule, Closure, ContentTranslation]
 

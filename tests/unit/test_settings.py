@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pwa_app import settings
-from pwa_app.services import ratelimit, retention
+from pwa_app import retention
+from pwa_app.common import ratelimit
 from pwa_app.settings import get_settings
 from tests.unit.conftest import override_settings
 

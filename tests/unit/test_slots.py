@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from pwa_app.appointments import slots as slots_service
+from pwa_app.appointments.slots import local_to_utc, slots
 from pwa_app.models import Appointment, Office, Procedure, Schedule
-from pwa_app.services import slots as slots_service
-from pwa_app.services.slots import local_to_utc, slots
 
 OAC, NORTE, CSSU = "oac-casa-consistorial", "junta-distrito-norte", "centro-servicios-sociales-urbanismo"
 MADRID, UTC = ZoneInfo("Europe/Madrid"), timezone.utc
@@ -288,7 +288,7 @@ def test_fall_back_night_does_not_double_book_the_repeated_hour(session, clock, 
 
 
 def test_booking_the_repeated_hour_twice_is_refused(session, clock, autumn_clock):
-    from pwa_app.services.booking import BookingError, book
+    from pwa_app.appointments.booking import BookingError, book
 
     add_sunday_schedule(session, time(1, 0), time(4, 0), slot_minutes=15, capacity=1)
     raw = {"name": "Ana García", "document": "12345678Z", "consent": True}

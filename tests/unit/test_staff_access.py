@@ -12,7 +12,7 @@ from sqlmodel import Session, func, select
 from pwa_app.api import staff as staff_api
 from pwa_app.models import AuditEvent, Office, QueueTicket
 from pwa_app.pages.staff import STAFF_PAGES
-from pwa_app.services import auth, queue, staff
+from pwa_app.staff import auth, desk, forms, permissions, second_factor, walk_in
 from state.base import StaffState
 from state.login import LoginState
 from state.queue import DisplayState
@@ -65,7 +65,7 @@ def test_no_automatic_setters_and_every_handler_is_known():
 def test_every_handler_is_guarded(cls, name, handler):
     if (cls.__name__, name) in UNGUARDED:
         return
-    assert getattr(handler.fn, "_staff_permission", None) in auth.PERMISSIONS, \
+    assert getattr(handler.fn, "_staff_permission", None) in permissions.PERMISSIONS, \
         f"{cls.__name__}.{name} is not decorated with @staff_event"
 
 
@@ -160,7 +160,7 @@ def test_anonymous_and_wrong_role_are_refused_by_every_handler(cls, name, handle
 
     # Signed in with a role that lacks the permission: back to the start page.
     for role in ROLES:
-        if role in auth.PERMISSIONS[permission]:
+        if role in permissions.PERMISSIONS[permission]:
             continue
         as_visitor(root, people[role][1])
         result = call(handler.fn, state_, *dummy_args(handler))
@@ -169,7 +169,7 @@ def test_anonymous_and_wrong_role_are_refused_by_every_handler(cls, name, handle
     assert audit_count(staff_env) == before
 
     # The spy does see a call that is let in (so the check above means something).
-    allowed = next(r for r in ("admin", "manager", "desk") if r in auth.PERMISSIONS[permission])
+    allowed = next(r for r in ("admin", "manager", "desk") if r in permissions.PERMISSIONS[permission])
     as_visitor(root, people[allowed][1])
     try:
         call(handler.fn, state_, *dummy_args(handler))
@@ -198,7 +198,7 @@ def test_an_administrator_without_a_second_factor_gets_only_enrolment(root, peop
 
     user, token = people["admin"]
     with Session(staff_env) as s:
-        auth.clear_second_factor(s, s.get(type(user), user.id))
+        second_factor.clear_second_factor(s, s.get(type(user), user.id))
         s.commit()
         token, _ = auth.sign_in(s, user.email, PASSWORD)
     as_visitor(root, token)
@@ -236,7 +236,7 @@ def test_every_page_opens_for_its_roles(route, page, title, on_load, root, peopl
     cls = next(c for c in staff_state_classes() if on_load.fn.__name__ in c.__dict__
                and c.event_handlers.get("load") is on_load)
     for role in ROLES:
-        if role not in auth.PERMISSIONS[on_load.fn._staff_permission]:
+        if role not in permissions.PERMISSIONS[on_load.fn._staff_permission]:
             continue
         as_visitor(root, people[role][1], route + "/")
         result = call(on_load.fn, substate(root, cls))
@@ -264,10 +264,10 @@ def test_front_desk_sees_only_their_office(root, people, staff_env):
     with Session(staff_env) as s:
         assert s.exec(select(QueueTicket)).first() is None
         viewer = auth.viewer_for_token(s, people["desk"][1])
-        with pytest.raises(staff.Forbidden):
-            queue.issue(s, viewer, offices[1].id, None)
-        with pytest.raises(staff.Forbidden):
-            staff.day_appointments(s, viewer, offices[1].id, staff.today())
+        with pytest.raises(permissions.Forbidden):
+            walk_in.issue(s, viewer, offices[1].id, None)
+        with pytest.raises(permissions.Forbidden):
+            desk.day_appointments(s, viewer, offices[1].id, forms.today())
 
 
 # --- the staff API --------------------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def concrete(path: str) -> str:
 
 def test_every_staff_api_route_has_a_permission():
     for method, path, permission in API:
-        assert permission in auth.PERMISSIONS or path == "/api/staff/me", (method, path)
+        assert permission in permissions.PERMISSIONS or path == "/api/staff/me", (method, path)
 
 
 @pytest.mark.parametrize("method,path,permission", API, ids=[f"{m} {p}" for m, p, _ in API])
@@ -305,7 +305,7 @@ def test_staff_api_refuses_anonymous_and_wrong_role(method, path, permission, cl
     for role in ROLES:
         client.cookies.set(auth.COOKIE, people[role][1])
         status = client.request(method, concrete(path), headers={"Accept": "application/json"}).status_code
-        if not permission or role in auth.PERMISSIONS[permission]:
+        if not permission or role in permissions.PERMISSIONS[permission]:
             allowed = 422 if path == "/api/staff/content/import" else 200  # let in, but no file was sent
             allowed = 404 if "/attachments/" in path else allowed  # let in: there is no such request's file
             assert status == allowed, (path, role, status)

@@ -12,16 +12,10 @@ import pytest
 from sqlmodel import Session, select
 
 from pwa_app import db
-from pwa_app.models import (
-    AuditEvent,
-    LoginAttempt,
-    Office,
-    StaffSession,
-    StaffUser,
-    utcnow,
-)
-from pwa_app.services import auth
-from pwa_app.services.auth import AuthError
+from pwa_app.common.times import utcnow
+from pwa_app.models import AuditEvent, LoginAttempt, Office, StaffSession, StaffUser
+from pwa_app.staff import auth, permissions, second_factor
+from pwa_app.staff.auth import AuthError
 from tests.unit.conftest import override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,18 +26,18 @@ TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # the authenticator app's secr
 @pytest.fixture
 def staff_env(engine, monkeypatch):
     """The seeded temp SQLite file as the app's database (services, API and staff state all use it)."""
-    from pwa_app.services import catalogue
+    from pwa_app.catalogue import published
 
     override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     override_settings(monkeypatch, CITA_SECURE_COOKIES=None)
     override_settings(monkeypatch, CITA_TRUSTED_PROXIES=None)
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     yield engine
     if db.engine.cache_info().currsize:
         db.engine().dispose()
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
 
 
 @pytest.fixture
@@ -59,8 +53,8 @@ def people(staff_env):
             "desk": auth.create_user(s, "desk@ayto.es", "Diego", "desk", PASSWORD, office_ids=[offices[0].id]),
             "desk2": auth.create_user(s, "desk2@ayto.es", "Dora", "desk", PASSWORD, office_ids=[offices[1].id]),
         }
-        for role in auth.SECOND_FACTOR_REQUIRED:
-            auth.set_second_factor(s, made[role], TOTP_SECRET)
+        for role in permissions.SECOND_FACTOR_REQUIRED:
+            second_factor.set_second_factor(s, made[role], TOTP_SECRET)
         s.commit()
         return {role: (user, full_sign_in(s, user.email, ip=f"10.0.0.{i}")[0])
                 for i, (role, user) in enumerate(made.items(), 1)}
@@ -71,7 +65,7 @@ def full_sign_in(session, email: str, *, ip: str = "", now=None):
     now = now or utcnow()
     token, viewer = auth.sign_in(session, email, PASSWORD, ip=ip, now=now)
     if viewer is None:
-        token, viewer = auth.confirm_second_factor(session, token, pyotp.TOTP(TOTP_SECRET).at(now), ip=ip, now=now)
+        token, viewer = second_factor.confirm_second_factor(session, token, pyotp.TOTP(TOTP_SECRET).at(now), ip=ip, now=now)
     return token, viewer
 
 
@@ -160,7 +154,7 @@ def proof() -> str:
 
     import altcha
 
-    from pwa_app.services import fairness
+    from pwa_app.appointments import fairness
 
     c = fairness.challenge()
     found = altcha.solve_challenge_v1(c["challenge"], c["salt"], c["algorithm"], c["maxnumber"], 0)
@@ -408,7 +402,7 @@ def test_purge_drops_ended_sessions_and_old_attempts(session, clock):
 
 def test_request_files_open_only_for_staff_of_the_requests_department(client, people, staff_env):
     from pwa_app.models import RequestType
-    from pwa_app.services import tracking
+    from pwa_app.service_requests import intake
     from tests.unit.test_tracking import JPEG, b64
 
     with Session(staff_env, expire_on_commit=False) as s:
@@ -416,7 +410,7 @@ def test_request_files_open_only_for_staff_of_the_requests_department(client, pe
         other = s.exec(select(RequestType).where(RequestType.department_id != 1, RequestType.allows_photo)).first()
         raw = {"description": "Farola fundida.", "address": "Calle Mayor 1", "name": "Ana", "email": "a@b.es",
                "document": "12345678Z", "consent": True, "attachments": [{"filename": "foto.jpg", "data": b64(JPEG)}]}
-        ours, theirs = (tracking.submit(s, {**raw, "type": t.slug}) for t in (mine, other))
+        ours, theirs = (intake.submit(s, {**raw, "type": t.slug}) for t in (mine, other))
         s.commit()
     url = "/api/staff/requests/{}/attachments/{}"
     assert client.get(url.format(ours.id, 1)).status_code == 401  # nobody signed in

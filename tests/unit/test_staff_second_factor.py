@@ -10,8 +10,9 @@ import pytest
 from sqlmodel import select
 
 from pwa_app.models import AuditEvent, StaffSession, StaffUser
-from pwa_app.services import auth, staff
-from pwa_app.services.auth import AuthError
+from pwa_app.staff import accounts, permissions, second_factor
+from pwa_app.staff import auth
+from pwa_app.staff.auth import AuthError
 from tests.unit.test_staff_auth import PASSWORD, TOTP_SECRET, client, make_admin, proof, staff_env  # noqa: F401
 
 TOTP = pyotp.TOTP(TOTP_SECRET)
@@ -21,7 +22,7 @@ TOTP = pyotp.TOTP(TOTP_SECRET)
 def enrolled(session):
     """A front desk with the fixtures' secret enrolled (last used step: none)."""
     user = auth.create_user(session, "d@ayto.es", "D", "desk", PASSWORD, office_ids=[1])
-    recovery = auth.set_second_factor(session, user, TOTP_SECRET)
+    recovery = second_factor.set_second_factor(session, user, TOTP_SECRET)
     session.commit()
     return user, recovery
 
@@ -30,22 +31,22 @@ def code_step(session, clock, code: str, *, at=None, ip: str = "1.2.3.4"):
     """Password at the clock's time, then `code` (at `at`, default the same moment)."""
     token, viewer = auth.sign_in(session, "d@ayto.es", PASSWORD, ip=ip, now=clock.now)
     assert viewer is None and auth.viewer_for_token(session, token, now=clock.now) is None  # pending opens nothing
-    return auth.confirm_second_factor(session, token, code, ip=ip, now=at or clock.now)
+    return second_factor.confirm_second_factor(session, token, code, ip=ip, now=at or clock.now)
 
 
 def test_enrolment_needs_a_matching_first_code_and_keeps_the_secret_sealed(session, clock):
     user = auth.create_user(session, "m@ayto.es", "M", "manager", PASSWORD, office_ids=[1])
     session.commit()
     assert auth.viewer_of(session, user).must_enrol
-    secret = auth.new_totp_secret()
+    secret = second_factor.new_totp_secret()
     with pytest.raises(AuthError, match="code"):
-        auth.enrol(session, user, secret, "000000" if pyotp.TOTP(secret).at(clock.now) != "000000" else "111111",
+        second_factor.enrol(session, user, secret, "000000" if pyotp.TOTP(secret).at(clock.now) != "000000" else "111111",
                    now=clock.now)
-    recovery = auth.enrol(session, user, secret, pyotp.TOTP(secret).at(clock.now), now=clock.now)
+    recovery = second_factor.enrol(session, user, secret, pyotp.TOTP(secret).at(clock.now), now=clock.now)
     session.commit()
     assert len(recovery) == auth.RECOVERY_CODES == len(set(recovery))
     stored = session.get(StaffUser, user.id)
-    assert secret not in stored.totp_secret and auth.unseal(stored.totp_secret) == secret
+    assert secret not in stored.totp_secret and second_factor.unseal(stored.totp_secret) == secret
     assert not any(code in stored.recovery_codes or code.replace("-", "") in stored.recovery_codes
                    for code in recovery)
     assert not auth.viewer_of(session, stored).must_enrol
@@ -81,7 +82,7 @@ def test_wrong_codes_count_towards_the_soft_lock_out(session, clock, enrolled):
     for i in range(auth.ACCOUNT_FAILURES):
         token, _ = auth.sign_in(session, "d@ayto.es", PASSWORD, proof=proof(), now=now)
         with pytest.raises(AuthError, match="code"):
-            auth.confirm_second_factor(session, token, "12345" + str(i), proof=proof(), now=now)
+            second_factor.confirm_second_factor(session, token, "12345" + str(i), proof=proof(), now=now)
         now += timedelta(seconds=1)
     with pytest.raises(AuthError) as exc:  # the next try, even with the password, waits
         auth.sign_in(session, "d@ayto.es", PASSWORD, proof=proof(), now=now)
@@ -90,17 +91,17 @@ def test_wrong_codes_count_towards_the_soft_lock_out(session, clock, enrolled):
     assert len(failed) == auth.ACCOUNT_FAILURES
     now += timedelta(seconds=2)
     token, _ = auth.sign_in(session, "d@ayto.es", PASSWORD, proof=proof(), now=now)
-    assert auth.confirm_second_factor(session, token, TOTP.at(now), proof=proof(), now=now)[1]
+    assert second_factor.confirm_second_factor(session, token, TOTP.at(now), proof=proof(), now=now)[1]
 
 
 def test_the_password_step_expires(session, clock, enrolled):
     token, _ = auth.sign_in(session, "d@ayto.es", PASSWORD, now=clock.now)
     later = clock.now + timedelta(minutes=auth.PENDING_MINUTES)
     with pytest.raises(AuthError, match="expired"):
-        auth.confirm_second_factor(session, token, TOTP.at(later), now=later)
+        second_factor.confirm_second_factor(session, token, TOTP.at(later), now=later)
     assert session.exec(select(StaffSession)).first() is None
     with pytest.raises(AuthError, match="expired"):
-        auth.confirm_second_factor(session, "no-such-token", TOTP.at(later), now=later)
+        second_factor.confirm_second_factor(session, "no-such-token", TOTP.at(later), now=later)
 
 
 def test_administrators_and_managers_must_enrol_before_anything_else(client, staff_env):
@@ -117,7 +118,7 @@ def test_administrators_and_managers_must_enrol_before_anything_else(client, sta
         admin = s.exec(select(StaffUser)).one()
         desk = auth.create_user(s, "d@ayto.es", "D", "desk", PASSWORD, office_ids=[1])
         assert auth.viewer_of(s, admin).must_enrol and not auth.viewer_of(s, desk).must_enrol
-        auth.set_second_factor(s, admin, TOTP_SECRET)
+        second_factor.set_second_factor(s, admin, TOTP_SECRET)
         s.commit()
     assert client.get("/api/staff/reports.csv").status_code == 200
 
@@ -125,15 +126,15 @@ def test_administrators_and_managers_must_enrol_before_anything_else(client, sta
 def test_an_administrator_resets_a_second_factor_audited(session, clock, enrolled):
     user, _ = enrolled
     admin = auth.create_user(session, "a@ayto.es", "A", "admin", PASSWORD)
-    auth.set_second_factor(session, admin, TOTP_SECRET)
+    second_factor.set_second_factor(session, admin, TOTP_SECRET)
     session.commit()
     token, _ = code_step(session, clock, TOTP.at(clock.now))
     boss = auth.viewer_of(session, admin)
-    with pytest.raises(staff.StaffError):
-        staff.reset_second_factor(session, boss, admin.id)  # not their own
-    with pytest.raises(staff.Forbidden):
-        staff.reset_second_factor(session, auth.viewer_of(session, user), admin.id)
-    staff.reset_second_factor(session, boss, user.id, ip="10.0.0.1")
+    with pytest.raises(permissions.StaffError):
+        accounts.reset_second_factor(session, boss, admin.id)  # not their own
+    with pytest.raises(permissions.Forbidden):
+        accounts.reset_second_factor(session, auth.viewer_of(session, user), admin.id)
+    accounts.reset_second_factor(session, boss, user.id, ip="10.0.0.1")
     session.commit()
     assert session.get(StaffUser, user.id).totp_secret == ""
     assert auth.viewer_for_token(session, token, now=clock.now) is None  # their sessions ended
@@ -147,7 +148,7 @@ def test_two_step_sign_in_through_the_api(client, staff_env):
 
     make_admin(staff_env)
     with Session(staff_env) as s:
-        auth.set_second_factor(s, s.exec(select(StaffUser)).one(), TOTP_SECRET)
+        second_factor.set_second_factor(s, s.exec(select(StaffUser)).one(), TOTP_SECRET)
         s.commit()
     first = client.post("/api/staff/login", data={"email": "admin@ayto.es", "password": PASSWORD,
                                                   "next": "/staff/usuarios/"}, follow_redirects=False)
@@ -189,7 +190,7 @@ def test_staff_pages_need_a_session_before_they_are_served(staff_env):
     assert browser.get("/staff/dia/", headers={**html, "Cookie": f"{auth.COOKIE}={token}"}).text == "page"
     with Session(staff_env) as s:
         auth.sign_out(s, token)
-        auth.set_second_factor(s, s.get(StaffUser, desk.id), TOTP_SECRET)
+        second_factor.set_second_factor(s, s.get(StaffUser, desk.id), TOTP_SECRET)
         s.commit()
         pending, _ = auth.sign_in(s, "admin@ayto.es", PASSWORD)
     for cookie in (token, pending):  # signed out; only the password given
@@ -217,7 +218,7 @@ def test_the_command_line_enrols_a_known_secret_and_resets_it(staff_env):
     assert run("create-admin", "--email", "boss@ayto.es").returncode == 0
     with Session(staff_env) as s:
         boss = s.exec(select(StaffUser)).one()
-        assert auth.unseal(boss.totp_secret) == TOTP_SECRET and not auth.viewer_of(s, boss).must_enrol
+        assert second_factor.unseal(boss.totp_secret) == TOTP_SECRET and not auth.viewer_of(s, boss).must_enrol
     assert run("reset-second-factor", "--email", "boss@ayto.es").returncode == 0
     with Session(staff_env) as s:
         assert s.exec(select(StaffUser)).one().totp_secret == ""

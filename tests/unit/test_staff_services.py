@@ -11,24 +11,20 @@ from email.policy import default
 import pytest
 from sqlmodel import Session, select
 
+from pwa_app.appointments import booking
+from pwa_app.appointments.slots import slots
+from pwa_app.common import codes
+from pwa_app.common.i18n import local, long_day_label, time_label
 from pwa_app.models import (
-    Appointment,
-    AuditEvent,
-    Closure,
-    Department,
-    MailOutbox,
-    Municipality,
-    Office,
-    Procedure,
-    QueueTicket,
-    RequestAssignment,
-    ServiceRequest,
-    StaffUser,
+    Appointment, AuditEvent, Closure, Department, MailOutbox, Municipality, Office, Procedure, QueueTicket,
+    RequestAssignment, ServiceRequest, StaffUser,
 )
-from pwa_app.services import auth, booking, codes, queue, reports, staff, tracking
-from pwa_app.services.i18n import local, long_day_label, time_label
-from pwa_app.services.slots import slots
-from pwa_app.services.staff import Forbidden, StaffError
+from pwa_app.service_requests import intake, views
+from pwa_app.staff import accounts, desk, inbox, schedules, setup, wall_screens
+from pwa_app.staff import reports
+from pwa_app.staff import walk_in
+from pwa_app.staff import auth
+from pwa_app.staff.permissions import Forbidden, StaffError
 from tests.unit.conftest import solve_challenge
 from tests.unit.test_staff_auth import PASSWORD, client, people, staff_env  # noqa: F401  (fixtures)
 
@@ -88,11 +84,11 @@ def test_closure_on_a_day_with_bookings_asks_then_cancels_and_mails_the_citizens
     second = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at, "Segunda Persona",
                      email="segunda@example.com", lang="en")
     with pytest.raises(StaffError) as asked:
-        staff.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina", now=clock.now)
+        schedules.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina", now=clock.now)
     assert asked.value.errors == {"day": "has_appointments"} and asked.value.info == {"count": 2}
     session.rollback()
     assert session.exec(select(Closure).where(Closure.day == WED)).first() is None
-    _, cancelled = staff.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina",
+    _, cancelled = schedules.add_closure(session, v["manager"], office(session).id, WED, "Obras en la oficina",
                                      on_conflict="cancel", now=clock.now)
     session.commit()
     assert cancelled == 2
@@ -123,35 +119,35 @@ def test_a_closure_gives_staff_the_call_list_of_whom_no_mail_or_push_reaches(ses
     session.add(PushLink(subscription_id=sub.id, appointment_id=pushed.id))
     booking.cancel(session, gone, now=clock.now)  # cancelled by the citizen
     session.commit()
-    staff.add_closure(session, v["manager"], office(session).id, WED, "Corte de luz", on_conflict="cancel",
+    schedules.add_closure(session, v["manager"], office(session).id, WED, "Corte de luz", on_conflict="cancel",
                       now=clock.now)
     session.commit()
-    [call] = staff.call_list(session, v["manager"], since=clock.today())
+    [call] = schedules.call_list(session, v["manager"], since=clock.today())
     assert call == {"day": "02/12/2026", "time": time_label(local(phoned.starts_at), "es"), "name": "Rosa Llamada",
                     "phone": "612345678", "procedure": procedure(session).name, "office": office(session).name,
                     "code": codes.format_code(phoned.code)}
-    assert staff.call_list(session, v["manager"], since=WED + timedelta(days=1)) == []  # the day has passed
+    assert schedules.call_list(session, v["manager"], since=WED + timedelta(days=1)) == []  # the day has passed
     with pytest.raises(Forbidden):
-        staff.call_list(session, v["desk"])
+        schedules.call_list(session, v["desk"])
 
 
 def test_a_wall_screen_key_opens_one_offices_board_until_it_is_revoked(session, clock, v):
     from pwa_app.models import DisplayToken
 
     oac = office(session).id
-    token = staff.create_display_token(session, v["manager"], oac, now=clock.now)
+    token = wall_screens.create_display_token(session, v["manager"], oac, now=clock.now)
     session.commit()
-    assert len(token) >= 40 and staff.display_office(session, token).id == oac
-    [row] = staff.display_tokens(session, v["manager"], oac)
+    assert len(token) >= 40 and wall_screens.display_office(session, token).id == oac
+    [row] = wall_screens.display_tokens(session, v["manager"], oac)
     assert row.token_hash != token and token not in row.token_hash  # only the hash is kept
-    assert staff.display_office(session, token[:-1]) is None and staff.display_office(session, "") is None
+    assert wall_screens.display_office(session, token[:-1]) is None and wall_screens.display_office(session, "") is None
     with pytest.raises(Forbidden):
-        staff.create_display_token(session, v["desk"], oac)  # a manager's decision
+        wall_screens.create_display_token(session, v["desk"], oac)  # a manager's decision
     with pytest.raises(Forbidden):
-        staff.create_display_token(session, v["manager"], office(session, NORTE).id)  # not their office
-    staff.revoke_display_token(session, v["manager"], row.id, now=clock.now)
+        wall_screens.create_display_token(session, v["manager"], office(session, NORTE).id)  # not their office
+    wall_screens.revoke_display_token(session, v["manager"], row.id, now=clock.now)
     session.commit()
-    assert staff.display_office(session, token) is None and staff.display_tokens(session, v["manager"], oac) == []
+    assert wall_screens.display_office(session, token) is None and wall_screens.display_tokens(session, v["manager"], oac) == []
     assert session.get(DisplayToken, row.id).revoked_at is not None
     actions = [e.action for e in session.exec(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[-2:] == ["display.create", "display.revoke"]
@@ -159,7 +155,7 @@ def test_a_wall_screen_key_opens_one_offices_board_until_it_is_revoked(session, 
 
 def test_closure_keeping_the_appointments(session, clock, v):
     appt = book_at(session, clock, free_slots(session, clock, WED)[0].starts_at)
-    staff.add_closure(session, v["admin"], office(session).id, WED, "Formación", on_conflict="keep", now=clock.now)
+    schedules.add_closure(session, v["admin"], office(session).id, WED, "Formación", on_conflict="keep", now=clock.now)
     session.commit()
     session.refresh(appt)
     assert appt.status == "booked" and free_slots(session, clock, WED) == []
@@ -168,21 +164,21 @@ def test_closure_keeping_the_appointments(session, clock, v):
 def test_closure_rules(session, clock, v):
     oac, norte = office(session).id, office(session, NORTE).id
     with pytest.raises(Forbidden):  # a desk does not set up
-        staff.add_closure(session, v["desk"], oac, WED, "x", now=clock.now)
+        schedules.add_closure(session, v["desk"], oac, WED, "x", now=clock.now)
     with pytest.raises(Forbidden):  # a manager only for their offices
-        staff.add_closure(session, v["manager"], norte, WED, "x", now=clock.now)
+        schedules.add_closure(session, v["manager"], norte, WED, "x", now=clock.now)
     with pytest.raises(Forbidden):  # a public holiday (every office) is for administrators
-        staff.add_closure(session, v["manager"], None, WED, "x", now=clock.now)
+        schedules.add_closure(session, v["manager"], None, WED, "x", now=clock.now)
     with pytest.raises(StaffError) as exc:
-        staff.add_closure(session, v["admin"], oac, date(2026, 12, 8), "Inmaculada", now=clock.now)
+        schedules.add_closure(session, v["admin"], oac, date(2026, 12, 8), "Inmaculada", now=clock.now)
     assert exc.value.errors == {"day": "already_closed"}  # a public holiday of the seed
     with pytest.raises(StaffError) as exc:
-        staff.add_closure(session, v["admin"], oac, "2026-13-01", "", now=clock.now)
+        schedules.add_closure(session, v["admin"], oac, "2026-13-01", "", now=clock.now)
     assert exc.value.errors == {"day": "date", "reason": "required"}
-    closure, _ = staff.add_closure(session, v["admin"], None, WED, "Fiesta local", now=clock.now)
+    closure, _ = schedules.add_closure(session, v["admin"], None, WED, "Fiesta local", now=clock.now)
     session.commit()
     assert free_slots(session, clock, WED, NORTE) == []
-    staff.delete_closure(session, v["admin"], closure.id)
+    schedules.delete_closure(session, v["admin"], closure.id)
     session.commit()
     assert free_slots(session, clock, WED, NORTE)
 
@@ -192,19 +188,19 @@ def test_schedule_changes_apply_to_availability_at_once(session, clock, v):
     assert free_slots(session, clock, saturday) == []
     oac = office(session).id
     with pytest.raises(StaffError) as exc:
-        staff.save_schedule(session, v["manager"], None, {"office_id": oac, "procedure_id": procedure(session).id,
+        schedules.save_schedule(session, v["manager"], None, {"office_id": oac, "procedure_id": procedure(session).id,
                                                           "weekday": 5, "opens": "12:00", "closes": "10:00",
                                                           "slot_minutes": 20, "capacity": 2})
     assert exc.value.errors == {"closes": "closes_before_opens"}
-    row = staff.save_schedule(session, v["manager"], None, {
+    row = schedules.save_schedule(session, v["manager"], None, {
         "office_id": oac, "procedure_id": procedure(session).id, "weekday": 5, "opens": "10:00", "closes": "12:00",
         "slot_minutes": "20", "capacity": "2"})
     session.commit()
     found = free_slots(session, clock, saturday)
     assert len(found) == 6 and all(s.capacity == 2 for s in found)
     with pytest.raises(Forbidden):
-        staff.delete_schedule(session, v["norte"], row.id)
-    staff.delete_schedule(session, v["manager"], row.id)
+        schedules.delete_schedule(session, v["norte"], row.id)
+    schedules.delete_schedule(session, v["manager"], row.id)
     session.commit()
     assert free_slots(session, clock, saturday) == []
 
@@ -214,11 +210,11 @@ def test_booking_horizon_applies_at_once(session, clock, v):
     far += timedelta(days=(7 - far.weekday()) % 7)  # a Monday
     assert free_slots(session, clock, far) == []
     with pytest.raises(Forbidden):
-        staff.set_booking_rules(session, v["manager"], 90, 120)
+        schedules.set_booking_rules(session, v["manager"], 90, 120)
     with pytest.raises(StaffError) as exc:
-        staff.set_booking_rules(session, v["admin"], 0, 120)
+        schedules.set_booking_rules(session, v["admin"], 0, 120)
     assert exc.value.errors == {"booking_horizon_days": "range"}
-    staff.set_booking_rules(session, v["admin"], 90, 120)
+    schedules.set_booking_rules(session, v["admin"], 90, 120)
     session.commit()
     assert session.exec(select(Municipality)).one().booking_horizon_days == 90
     assert free_slots(session, clock, far)
@@ -230,8 +226,8 @@ def test_catalogue_edits_reach_the_citizen_api_at_once(client, staff_env):
     with Session(staff_env, expire_on_commit=False) as s:
         admin = viewers(s)["admin"]
         proc = procedure(s)
-        staff.save_requirement(s, admin, proc.id, None, {"text": "Certificado de convivencia", "optional": True})
-        staff.save_procedure(s, admin, proc.id, {"fee": "Gratuito (nuevo)"})
+        setup.save_requirement(s, admin, proc.id, None, {"text": "Certificado de convivencia", "optional": True})
+        setup.save_procedure(s, admin, proc.id, {"fee": "Gratuito (nuevo)"})
         s.commit()
     after = next(p for p in client.get("/api/v1/procedures").json()["procedures"] if p["slug"] == PADRON)
     assert after["fee"] == "Gratuito (nuevo)"
@@ -241,34 +237,34 @@ def test_catalogue_edits_reach_the_citizen_api_at_once(client, staff_env):
 
 def test_requirements_reorder_and_delete(session, v):
     proc = procedure(session)
-    items = staff.requirements(session, proc.id)
-    staff.move_requirement(session, v["admin"], items[-1].id, -1)
-    moved = staff.requirements(session, proc.id)
+    items = setup.requirements(session, proc.id)
+    setup.move_requirement(session, v["admin"], items[-1].id, -1)
+    moved = setup.requirements(session, proc.id)
     assert moved[-2].id == items[-1].id and [r.position for r in moved] == list(range(1, len(items) + 1))
-    staff.delete_requirement(session, v["admin"], items[0].id)
-    assert len(staff.requirements(session, proc.id)) == len(items) - 1
+    setup.delete_requirement(session, v["admin"], items[0].id)
+    assert len(setup.requirements(session, proc.id)) == len(items) - 1
     with pytest.raises(Forbidden):
-        staff.delete_requirement(session, v["manager"], items[1].id)
+        setup.delete_requirement(session, v["manager"], items[1].id)
 
 
 def test_offices_and_procedures(session, v):
     with pytest.raises(Forbidden):
-        staff.save_office(session, v["manager"], None, {"slug": "nueva"})
+        setup.save_office(session, v["manager"], None, {"slug": "nueva"})
     with pytest.raises(StaffError) as exc:
-        staff.save_office(session, v["admin"], None, {"slug": "Nueva Oficina", "name": "", "address": "x",
+        setup.save_office(session, v["admin"], None, {"slug": "Nueva Oficina", "name": "", "address": "x",
                                                       "opening_hours": "x"})
     assert exc.value.errors == {"slug": "slug", "name": "required"}
-    created = staff.save_office(session, v["admin"], None, {"slug": "oficina-sur", "name": "Oficina Sur",
+    created = setup.save_office(session, v["admin"], None, {"slug": "oficina-sur", "name": "Oficina Sur",
                                                             "address": "Calle Sur, 1", "opening_hours": "L-V 9-14"})
     assert created.id
-    edited = staff.save_office(session, v["manager"], office(session).id, {"phone": "918000000"})
+    edited = setup.save_office(session, v["manager"], office(session).id, {"phone": "918000000"})
     assert edited.phone == "918000000" and edited.name.startswith("Oficina de Atención")
     with pytest.raises(Forbidden):
-        staff.save_office(session, v["manager"], created.id, {"phone": "1"})
-    proc = staff.save_procedure(session, v["admin"], None, {
+        setup.save_office(session, v["manager"], created.id, {"phone": "1"})
+    proc = setup.save_procedure(session, v["admin"], None, {
         "slug": "tramite-nuevo", "name": "Trámite nuevo", "summary": "Uno nuevo.", "area_id": 1,
         "duration_minutes": 15, "office_ids": [created.id]})
-    assert staff.procedure_office_ids(session, proc.id) == [created.id]
+    assert setup.procedure_office_ids(session, proc.id) == [created.id]
 
 
 # --- day view and check-in ------------------------------------------------------------------------------------
@@ -284,11 +280,11 @@ def today_appointment(session, clock, slug=OAC, name="Ana García López") -> tu
 def test_check_in_by_code_gives_a_ticket(session, clock, v):
     appt, at = today_appointment(session, clock)
     typed = appt.code.lower()[:5] + " " + appt.code.lower()[5:]
-    checked, label = staff.check_in(session, v["desk"], typed, now=at.now)
+    checked, label = desk.check_in(session, v["desk"], typed, now=at.now)
     session.commit()
     assert checked.status == "checked_in" and label == "C001"
-    assert staff.check_in(session, v["desk"], appt.code, now=at.now)[1] == "C001"  # twice: same ticket
-    rows = staff.day_appointments(session, v["desk"], office(session).id, clock.today())
+    assert desk.check_in(session, v["desk"], appt.code, now=at.now)[1] == "C001"  # twice: same ticket
+    rows = desk.day_appointments(session, v["desk"], office(session).id, clock.today())
     row = next(r for r in rows if r["id"] == appt.id)
     assert row["status"] == "checked_in" and row["ticket"] == "C001" and row["requirements"]
     assert row["document_hint"] == "···678Z"
@@ -313,7 +309,7 @@ def test_check_in_refusals(session, clock, v, case, code):
         booking.cancel(session, appt, now=clock.now)
         session.commit()
     with pytest.raises(StaffError) as exc:
-        staff.check_in(session, viewer, typed, now=at.now)
+        desk.check_in(session, viewer, typed, now=at.now)
     assert exc.value.errors == {"code": code}
 
 
@@ -324,7 +320,7 @@ def test_a_cancelled_code_on_another_day_says_it_was_cancelled_and_when_in_words
     booking.cancel(session, appt, now=clock.now)
     session.commit()
     with pytest.raises(StaffError) as exc:
-        staff.check_in(session, v["desk"], appt.code, now=at.moved(days=3).now)  # its day has passed too
+        desk.check_in(session, v["desk"], appt.code, now=at.moved(days=3).now)  # its day has passed too
     day = long_day_label(clock.today(), "es")
     assert exc.value.errors == {"code": "cancelled"} and exc.value.info == {"day": day}
     assert describe(exc.value.errors, exc.value.info) == f"Esta cita está anulada: se canceló el {day}."
@@ -333,17 +329,17 @@ def test_a_cancelled_code_on_another_day_says_it_was_cancelled_and_when_in_words
 
 def test_outcomes(session, clock, v):
     appt, at = today_appointment(session, clock)
-    staff.set_outcome(session, v["desk"], appt.id, "no_show")
+    desk.set_outcome(session, v["desk"], appt.id, "no_show")
     assert appt.status == "no_show"
     other, _ = today_appointment(session, clock, name="Otra Persona")
-    staff.check_in(session, v["desk"], other.code, now=at.now)
+    desk.check_in(session, v["desk"], other.code, now=at.now)
     with pytest.raises(StaffError):
-        staff.set_outcome(session, v["desk"], other.id, "no_show")  # came in: attended or not, at the desk
-    staff.set_outcome(session, v["desk"], other.id, "done")
+        desk.set_outcome(session, v["desk"], other.id, "no_show")  # came in: attended or not, at the desk
+    desk.set_outcome(session, v["desk"], other.id, "done")
     ticket = session.exec(select(QueueTicket).where(QueueTicket.appointment_id == other.id)).one()
     assert other.status == "done" and ticket.status == "done"
     with pytest.raises(Forbidden):
-        staff.set_outcome(session, v["norte"], other.id, "done")
+        desk.set_outcome(session, v["norte"], other.id, "done")
 
 
 # --- the queue ------------------------------------------------------------------------------------------------
@@ -351,30 +347,30 @@ def test_outcomes(session, clock, v):
 
 def test_queue_numbers_order_calls_and_waits(session, clock, v):
     oac = office(session).id
-    desk = v["desk"]
+    clerk = v["desk"]
     t0 = clock.now
-    a1 = queue.issue(session, desk, oac, procedure(session).id, now=t0)
-    a2 = queue.issue(session, desk, oac, None, now=t0 + timedelta(minutes=1))
+    a1 = walk_in.issue(session, clerk, oac, procedure(session).id, now=t0)
+    a2 = walk_in.issue(session, clerk, oac, None, now=t0 + timedelta(minutes=1))
     assert (a1.label, a2.label) == ("A001", "A002")
     assert a1.estimated_wait_minutes == 0 and a2.estimated_wait_minutes == 20  # alta-padron takes 20 minutes
     # A checked-in appointment whose time has come goes before earlier walk-ins.
     appt, at = today_appointment(session, clock)
-    _, c1 = staff.check_in(session, desk, appt.code, now=at.now)
-    first = queue.call_next(session, desk, oac, 1, now=at.now)
+    _, c1 = desk.check_in(session, clerk, appt.code, now=at.now)
+    first = walk_in.call_next(session, clerk, oac, 1, now=at.now)
     assert first.label == c1 == "C001" and first.desk == 1
-    second = queue.call_next(session, desk, oac, 2, now=at.now + timedelta(minutes=1))
+    second = walk_in.call_next(session, clerk, oac, 2, now=at.now + timedelta(minutes=1))
     assert second.label == "A001"
     # Calling again at desk 1 finishes its current ticket (attended) first.
-    third = queue.call_next(session, desk, oac, 1, now=at.now + timedelta(minutes=9))
+    third = walk_in.call_next(session, clerk, oac, 1, now=at.now + timedelta(minutes=9))
     assert third.label == "A002"
     session.refresh(appt)
     assert appt.status == "done"
-    assert queue.call_next(session, desk, oac, 2, now=at.now + timedelta(minutes=10)) is None
-    queue.finish(session, desk, third.id, "no_show", now=at.now + timedelta(minutes=12))
-    with pytest.raises(queue.QueueError):
-        queue.finish(session, desk, third.id, "done")
+    assert walk_in.call_next(session, clerk, oac, 2, now=at.now + timedelta(minutes=10)) is None
+    walk_in.finish(session, clerk, third.id, "no_show", now=at.now + timedelta(minutes=12))
+    with pytest.raises(walk_in.WalkInError):
+        walk_in.finish(session, clerk, third.id, "done")
     session.commit()
-    board = queue.board(session, oac, now=at.now + timedelta(minutes=12))
+    board = walk_in.board(session, oac, now=at.now + timedelta(minutes=12))
     assert [c["label"] for c in board["calls"]] == ["A002", "A001", "C001"]
     assert board["waiting"] == 0 and "name" not in str(board)
     waited = (second.called_at - second.issued_at).total_seconds() / 60
@@ -383,16 +379,16 @@ def test_queue_numbers_order_calls_and_waits(session, clock, v):
 
 def test_desk_view_and_call_out_of_turn(session, clock, v):
     oac = office(session).id
-    queue.issue(session, v["desk"], oac, None, now=clock.now)
-    b = queue.issue(session, v["desk"], oac, None, now=clock.now + timedelta(minutes=1))
-    called = queue.call_ticket(session, v["desk"], b.id, 3, now=clock.now + timedelta(minutes=2))
+    walk_in.issue(session, v["desk"], oac, None, now=clock.now)
+    b = walk_in.issue(session, v["desk"], oac, None, now=clock.now + timedelta(minutes=1))
+    called = walk_in.call_ticket(session, v["desk"], b.id, 3, now=clock.now + timedelta(minutes=2))
     assert called.label == "A002"
-    view = queue.desk_view(session, v["desk"], oac, 3, now=clock.now + timedelta(minutes=3))
+    view = walk_in.desk_view(session, v["desk"], oac, 3, now=clock.now + timedelta(minutes=3))
     assert view["current"]["label"] == "A002" and [t["label"] for t in view["waiting"]] == ["A001"]
-    with pytest.raises(queue.QueueError):
-        queue.call_ticket(session, v["desk"], b.id, 3)
-    with pytest.raises(queue.QueueError):
-        queue.desk_view(session, v["desk"], oac, 0)
+    with pytest.raises(walk_in.WalkInError):
+        walk_in.call_ticket(session, v["desk"], b.id, 3)
+    with pytest.raises(walk_in.WalkInError):
+        walk_in.desk_view(session, v["desk"], oac, 0)
 
 
 def test_queue_is_shared_through_the_database(staff_env, clock):
@@ -400,14 +396,14 @@ def test_queue_is_shared_through_the_database(staff_env, clock):
     with Session(staff_env, expire_on_commit=False) as s1, Session(staff_env, expire_on_commit=False) as s2:
         vs = viewers(s1)
         oac = office(s1).id
-        queue.issue(s1, vs["desk"], oac, None, now=clock.now)
+        walk_in.issue(s1, vs["desk"], oac, None, now=clock.now)
         s1.commit()
-        second = queue.issue(s2, vs["desk"], oac, None, now=clock.now)
+        second = walk_in.issue(s2, vs["desk"], oac, None, now=clock.now)
         s2.commit()
         assert second.label == "A002"
-        called = queue.call_next(s2, vs["desk"], oac, 1, now=clock.now)
+        called = walk_in.call_next(s2, vs["desk"], oac, 1, now=clock.now)
         s2.commit()
-        assert [c["label"] for c in queue.board(s1, oac, now=clock.now)["calls"]] == [called.label]
+        assert [c["label"] for c in walk_in.board(s1, oac, now=clock.now)["calls"]] == [called.label]
 
 
 # --- reports --------------------------------------------------------------------------------------------------
@@ -425,13 +421,13 @@ def test_report_figures_and_csv(session, clock, v):
     oac = office(session).id
     done, at = today_appointment(session, clock, name="Uno Atendido")
     missed, _ = today_appointment(session, clock, name="Dos Ausente")
-    staff.check_in(session, v["desk"], done.code, now=at.now)
-    staff.set_outcome(session, v["desk"], missed.id, "no_show")
+    desk.check_in(session, v["desk"], done.code, now=at.now)
+    desk.set_outcome(session, v["desk"], missed.id, "no_show")
     for minutes in (0, 10):  # walk-ins waiting 10 and 20 minutes... plus the appointment's wait
-        queue.issue(session, v["desk"], oac, procedure(session).id, now=at.now + timedelta(minutes=minutes))
-    queue.call_next(session, v["desk"], oac, 1, now=at.now + timedelta(minutes=5))  # the appointment: 5 min
-    queue.call_next(session, v["desk"], oac, 1, now=at.now + timedelta(minutes=10))  # A001: 10 min
-    queue.call_next(session, v["desk"], oac, 1, now=at.now + timedelta(minutes=30))  # A002: 20 min
+        walk_in.issue(session, v["desk"], oac, procedure(session).id, now=at.now + timedelta(minutes=minutes))
+    walk_in.call_next(session, v["desk"], oac, 1, now=at.now + timedelta(minutes=5))  # the appointment: 5 min
+    walk_in.call_next(session, v["desk"], oac, 1, now=at.now + timedelta(minutes=10))  # A001: 10 min
+    walk_in.call_next(session, v["desk"], oac, 1, now=at.now + timedelta(minutes=30))  # A002: 20 min
     session.commit()
     day = clock.today()
     summary = reports.summary(session, v["manager"], day, day, now=at.now)
@@ -476,7 +472,7 @@ def test_reports_csv_endpoint(client, people):
 def submit(session, clock, rtype="instancia-general", days_ago=0, text="Solicito copia del expediente."):
     raw = {"type": rtype, "description": text, "name": "Ana García", "email": "ana@example.com",
            "document": "12345678Z", "address": "Calle Mayor, 12", "consent": True, "lang": "es"}
-    req = tracking.submit(session, raw, now=clock.now - timedelta(days=days_ago))
+    req = intake.submit(session, raw, now=clock.now - timedelta(days=days_ago))
     session.commit()
     return req
 
@@ -485,60 +481,60 @@ def test_inbox_overdue_first_and_department_scope(session, clock, v):
     recent = submit(session, clock, days_ago=0, text="Reciente.")
     old = submit(session, clock, days_ago=150, text="Antigua.")
     street = submit(session, clock, rtype="incidencia-via-publica", text="Bache.")
-    items = staff.inbox(session, v["manager"], now=clock.now)  # department 1: atención a la ciudadanía
+    items = inbox.inbox(session, v["manager"], now=clock.now)  # department 1: atención a la ciudadanía
     assert [i["id"] for i in items] == [old.id, recent.id] and items[0]["overdue"] and not items[1]["overdue"]
-    assert street.id in {i["id"] for i in staff.inbox(session, v["admin"], now=clock.now)}
+    assert street.id in {i["id"] for i in inbox.inbox(session, v["admin"], now=clock.now)}
     with pytest.raises(Forbidden):
-        staff.request_detail(session, v["manager"], street.id)
+        inbox.request_detail(session, v["manager"], street.id)
     with pytest.raises(Forbidden):
-        staff.inbox(session, v["desk"])
+        inbox.inbox(session, v["desk"])
 
 
 def test_assign_and_change_status_with_a_public_comment(session, clock, v):
     req = submit(session, clock)
     manager_id = v["manager"].id
-    staff.assign_request(session, v["manager"], req.id, manager_id, now=clock.now)
+    inbox.assign_request(session, v["manager"], req.id, manager_id, now=clock.now)
     session.commit()
     assert req.status == "assigned" and session.get(RequestAssignment, req.id).staff_id == manager_id
-    detail = staff.request_detail(session, v["manager"], req.id, now=clock.now)
+    detail = inbox.request_detail(session, v["manager"], req.id, now=clock.now)
     assert detail["assignee"] == "Marta" and detail["email"] == "ana@example.com"
-    assert "Marta" not in str(tracking.request_view(session, req, "es"))  # the public timeline names no one
+    assert "Marta" not in str(views.request_view(session, req, "es"))  # the public timeline names no one
     with pytest.raises(StaffError) as exc:
-        staff.change_request_status(session, v["manager"], req.id, "rejected", "", now=clock.now)
+        inbox.change_request_status(session, v["manager"], req.id, "rejected", "", now=clock.now)
     assert exc.value.errors == {"comment": "required"}
-    staff.change_request_status(session, v["manager"], req.id, "in_progress", "Lo estamos revisando.", now=clock.now)
+    inbox.change_request_status(session, v["manager"], req.id, "in_progress", "Lo estamos revisando.", now=clock.now)
     session.commit()
-    view = tracking.request_view(session, req, "es")
+    view = views.request_view(session, req, "es")
     assert view["status"] == "in_progress" and view["timeline"][-1]["comment"] == "Lo estamos revisando."
     # Handing over to another department drops the internal assignment.
-    staff.change_request_status(session, v["admin"], req.id, "assigned", "Corresponde a Urbanismo.",
+    inbox.change_request_status(session, v["admin"], req.id, "assigned", "Corresponde a Urbanismo.",
                                 department="urbanismo", now=clock.now)
     session.commit()
     assert session.get(RequestAssignment, req.id) is None
     assert req.department_id == session.exec(select(Department).where(Department.slug == "urbanismo")).one().id
     with pytest.raises(StaffError):
-        staff.assign_request(session, v["admin"], req.id, v["desk"].id)  # not someone who answers requests
+        inbox.assign_request(session, v["admin"], req.id, v["desk"].id)  # not someone who answers requests
     actions = session.exec(select(AuditEvent.action).where(AuditEvent.target == f"request:{req.id}")).all()
     assert actions == ["request.assign", "request.status", "request.status"]
 
 
 def test_staff_approve_the_text_open311_publishes(session, clock, v):
-    req = tracking.submit(session, {"type": "alumbrado-publico", "description": "Farola apagada frente a mi casa, "
+    req = intake.submit(session, {"type": "alumbrado-publico", "description": "Farola apagada frente a mi casa, "
                                     "soy Luis (611223344).", "address": "Calle Real 3, 2ºB", "consent": True},
                           now=clock.now)
     private = submit(session, clock)
     session.commit()
-    detail = staff.request_detail(session, v["admin"], req.id, now=clock.now)
+    detail = inbox.request_detail(session, v["admin"], req.id, now=clock.now)
     assert (detail["public_description"], detail["public_address"]) == ("", "")
-    staff.publish_request_text(session, v["admin"], req.id, "Farola apagada.", "Calle Real")
+    inbox.publish_request_text(session, v["admin"], req.id, "Farola apagada.", "Calle Real")
     session.commit()
     assert (req.public_description, req.public_address) == ("Farola apagada.", "Calle Real")
     with pytest.raises(StaffError) as exc:
-        staff.publish_request_text(session, v["admin"], private.id, "Texto.")
+        inbox.publish_request_text(session, v["admin"], private.id, "Texto.")
     assert exc.value.errors == {"public_description": "not_public"}
     with pytest.raises(Forbidden):  # not their department's
-        staff.publish_request_text(session, v["manager"], req.id, "Otro texto.")
-    staff.publish_request_text(session, v["admin"], req.id, "")
+        inbox.publish_request_text(session, v["manager"], req.id, "Otro texto.")
+    inbox.publish_request_text(session, v["admin"], req.id, "")
     session.commit()
     events = session.exec(select(AuditEvent).where(AuditEvent.target == f"request:{req.id}")
                           .order_by(AuditEvent.id)).all()
@@ -551,22 +547,22 @@ def test_staff_approve_the_text_open311_publishes(session, clock, v):
 
 def test_users_are_managed_by_administrators_only(session, v):
     with pytest.raises(Forbidden):
-        staff.users(session, v["manager"])
-    made = staff.save_user(session, v["admin"], None, {"email": "nuevo@ayto.es", "name": "Nuevo", "role": "desk",
+        accounts.users(session, v["manager"])
+    made = accounts.save_user(session, v["admin"], None, {"email": "nuevo@ayto.es", "name": "Nuevo", "role": "desk",
                                                        "office_ids": [office(session).id], "password": PASSWORD})
     assert made.role == "desk"
     with pytest.raises(StaffError) as exc:
-        staff.save_user(session, v["admin"], None, {"email": "otro@ayto.es", "role": "desk", "password": "corta",
+        accounts.save_user(session, v["admin"], None, {"email": "otro@ayto.es", "role": "desk", "password": "corta",
                                                     "office_ids": [1]})
     assert exc.value.errors == {"password": "weak_password"}
     with pytest.raises(StaffError) as exc:
-        staff.save_user(session, v["admin"], v["admin"].id, {"name": "Ana", "role": "desk", "office_ids": [1]})
+        accounts.save_user(session, v["admin"], v["admin"].id, {"name": "Ana", "role": "desk", "office_ids": [1]})
     assert exc.value.errors == {"role": "self"}
-    staff.save_user(session, v["admin"], made.id, {"name": "Nuevo", "role": "desk", "office_ids": [1],
+    accounts.save_user(session, v["admin"], made.id, {"name": "Nuevo", "role": "desk", "office_ids": [1],
                                                    "active": False})
     assert session.get(StaffUser, made.id).active is False
-    assert staff.audit_log(session, v["admin"])[0]["action"] == "user.update"
-    assert staff.readable_detail('{"active": true, "office_ids": [1, 2], "reason": "", "role": "desk"}') == [
+    assert accounts.audit_log(session, v["admin"])[0]["action"] == "user.update"
+    assert accounts.readable_detail('{"active": true, "office_ids": [1, 2], "reason": "", "role": "desk"}') == [
         "active: sí", "office_ids: 1, 2", "reason: –", "role: desk"]
 
 

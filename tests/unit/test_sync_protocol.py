@@ -46,15 +46,17 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-
-from tests.unit.conftest import citizen_client, override_settings
 from sqlmodel import Session, delete, select
 
 from pwa_app import db
 from pwa_app.api import create_api
-from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure, utcnow
-from pwa_app.services import booking, catalogue, codes
-from pwa_app.services.slots import TZ, find_slot, to_utc
+from pwa_app.appointments import booking
+from pwa_app.appointments.slots import TZ, find_slot
+from pwa_app.catalogue import published
+from pwa_app.common import codes
+from pwa_app.common.times import to_utc, utcnow
+from pwa_app.models import Appointment, IdempotencyRecord, Office, Procedure
+from tests.unit.conftest import citizen_client, override_settings
 
 SEQUENCES = int(os.environ.get("CITA_SYNC_SEQUENCES", "1000"))
 BASE_SEED = int(os.environ.get("CITA_SYNC_SEED", "20261201"))
@@ -240,7 +242,7 @@ class Server:
         if db.engine.cache_info().currsize:
             db.engine().dispose()
         db.engine.cache_clear()
-        catalogue.changed()
+        published.changed()
 
     def restart(self, stay_down: bool) -> None:
         self.stop()
@@ -543,7 +545,7 @@ def reset(engine) -> None:
 def test_sync_protocol_loses_and_duplicates_nothing(engine, monkeypatch):
     override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
-    catalogue.changed()
+    published.changed()
     stats, totals = Counter(), Counter()
     failures: list[str] = []
     started = time.perf_counter()

@@ -11,17 +11,20 @@ import pytest
 from PIL import Image
 from sqlmodel import Session, delete, func, select
 
+from pwa_app.common import codes, images
+from pwa_app.common.idempotency import KeyReused, run_once
 from pwa_app.models import (
     Attachment, Closure, ContentTranslation, Department, IdempotencyRecord, RequestType, ServiceRequest,
     StatusChange,
 )
 from pwa_app.seed import REQUEST_TYPES, TRANSLATABLE, seed_request_types
-from pwa_app.services import codes, images, tracking
-from pwa_app.services.idempotency import KeyReused, run_once
-from pwa_app.services.tracking import (
-    CLOSED, MAX_FILE_BYTES, OPEN, STATUSES, TRANSITIONS, TrackingError, WorkCalendar, change_status, due_date_for,
-    is_overdue, request_view, submit,
+from pwa_app.service_requests import __main__, intake, rules, views, workflow
+from pwa_app.service_requests.intake import submit
+from pwa_app.service_requests.rules import (
+    CLOSED, MAX_FILE_BYTES, OPEN, STATUSES, TRANSITIONS, ServiceRequestError, WorkCalendar, due_date_for, is_overdue,
 )
+from pwa_app.service_requests.views import request_view
+from pwa_app.service_requests.workflow import change_status
 from tests.unit.conftest import override_settings
 
 STREET, APPLICATION, COMPLAINT = "incidencia-via-publica", "instancia-general", "queja-sugerencia"
@@ -78,7 +81,7 @@ def req(session, clock) -> ServiceRequest:
 def test_a_request_starts_received_with_its_type_department(session, clock, req):
     assert req.status == "received" and req.source == "web"
     assert session.get(Department, req.department_id).slug == "vias-publicas"
-    (first,) = tracking.timeline(session, req)
+    (first,) = views.timeline(session, req)
     assert (first.status, first.actor, first.department_id, first.at) == ("received", "department",
                                                                          req.department_id, clock.now)
 
@@ -93,7 +96,7 @@ def test_the_whole_workflow_is_recorded(session, clock, req):
     for minutes, (status, comment) in enumerate(steps, 1):
         change_status(session, req, status, comment=comment, now=clock.moved(minutes=minutes).now)
     session.commit()
-    history = tracking.timeline(session, req)
+    history = views.timeline(session, req)
     assert [c.status for c in history] == ["received"] + [s for s, _ in steps]
     assert [c.comment for c in history[1:]] == [c for _, c in steps]
     assert all(c.actor == "department" and c.department_id == req.department_id for c in history)
@@ -117,13 +120,13 @@ def test_refused_transitions_change_nothing(session, clock, req, path, refused):
         change_status(session, req, status, comment="Motivo del rechazo." if status == "rejected" else "",
                       now=clock.now)
     session.commit()
-    before = (req.status, len(tracking.timeline(session, req)))
-    with pytest.raises(TrackingError) as refusal:
+    before = (req.status, len(views.timeline(session, req)))
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, refused, comment="Un comentario.", now=clock.now)
     assert refusal.value.errors == {"status": "transition"}
     session.rollback()
     session.refresh(req)
-    assert (req.status, len(tracking.timeline(session, req))) == before
+    assert (req.status, len(views.timeline(session, req))) == before
 
 
 def test_the_transition_table_is_closed_and_explicit():
@@ -137,7 +140,7 @@ def test_the_transition_table_is_closed_and_explicit():
 
 
 def test_unknown_status_is_refused(session, clock, req):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, "done", now=clock.now)
     assert refusal.value.errors == {"status": "unknown_status"}
 
@@ -145,13 +148,13 @@ def test_unknown_status_is_refused(session, clock, req):
 @pytest.mark.parametrize("status", ["waiting_citizen", "rejected"])
 def test_asking_the_citizen_or_rejecting_needs_a_public_comment(session, clock, req, status):
     change_status(session, req, "assigned", now=clock.now)
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, status, comment="   ", now=clock.now)
     assert refusal.value.errors == {"comment": "required"}
 
 
 def test_comments_are_plain_text(session, clock, req):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, "assigned", comment="<b>Hola</b>", now=clock.now)
     assert refusal.value.errors == {"comment": "no_html"}
 
@@ -160,11 +163,11 @@ def test_a_request_can_be_handed_to_another_department(session, clock, req):
     change_status(session, req, "assigned", now=clock.now)
     change_status(session, req, "assigned", department="urbanismo", comment="Lo revisa Urbanismo.", now=clock.now)
     assert session.get(Department, req.department_id).slug == "urbanismo"
-    last = tracking.timeline(session, req)[-1]
+    last = views.timeline(session, req)[-1]
     assert (last.status, last.department_id) == ("assigned", req.department_id)
-    with pytest.raises(TrackingError):  # handing it to the department that already has it changes nothing
+    with pytest.raises(ServiceRequestError):  # handing it to the department that already has it changes nothing
         change_status(session, req, "assigned", department="urbanismo", now=clock.now)
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         change_status(session, req, "assigned", department="no-existe", now=clock.now)
     assert refusal.value.errors == {"department": "unknown_department"}
 
@@ -257,16 +260,16 @@ def test_codes_are_unique_long_random_and_not_sequential(session, clock):
 
 
 def test_find_forgives_typing_but_not_a_wrong_code(session, clock, req):
-    shown = tracking.format_code(req.code)
+    shown = rules.format_code(req.code)
     assert re.fullmatch(r"(\w{4}-){3}\w{4}", shown)
-    assert tracking.find(session, shown).id == req.id
-    assert tracking.find(session, " " + shown.lower().replace("-", " ") + " ").id == req.id
+    assert rules.find(session, shown).id == req.id
+    assert rules.find(session, " " + shown.lower().replace("-", " ") + " ").id == req.id
     typed = req.code.replace("0", "O").replace("1", "l")
-    assert tracking.find(session, typed).id == req.id
-    assert tracking.find(session, req.code[:-1]) is None
-    assert tracking.find(session, req.code[:-1] + ("0" if req.code[-1] != "0" else "1")) is None
-    assert tracking.find(session, req.public_id) is None  # the public Open311 id opens no timeline
-    assert tracking.find(session, "") is None and tracking.find(session, "<script>") is None
+    assert rules.find(session, typed).id == req.id
+    assert rules.find(session, req.code[:-1]) is None
+    assert rules.find(session, req.code[:-1] + ("0" if req.code[-1] != "0" else "1")) is None
+    assert rules.find(session, req.public_id) is None  # the public Open311 id opens no timeline
+    assert rules.find(session, "") is None and rules.find(session, "<script>") is None
 
 
 # --- checks of what the citizen sends -------------------------------------------------------------------------
@@ -301,7 +304,7 @@ def assert_nothing_stored(session):
      {"description": "required", "location": "location", "consent": "consent_request"}),
 ])
 def test_refused_requests_store_nothing(session, clock, raw, errors):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, raw, now=clock.now)
     assert refusal.value.errors == errors
     assert_nothing_stored(session)
@@ -312,7 +315,7 @@ def test_an_inactive_type_cannot_be_sent(session, clock):
     kind.active = False
     session.add(kind)
     session.commit()
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, street(type=COMPLAINT), now=clock.now)
     assert refusal.value.errors == {"type": "unknown_request_type"}
 
@@ -374,8 +377,8 @@ def test_photos_lose_their_exif_and_stay_upright(session, clock, reply):
     files = [{"filename": "bache.jpg", "data": b64(gps_photo())}]
     found = submit(session, street(attachments=[] if reply else files), now=clock.now)
     if reply:
-        tracking.reply(session, found, {"text": "Otra foto.", "attachments": files}, now=clock.now)
-    stored = tracking.attachment(session, found, 1)
+        intake.reply(session, found, {"text": "Otra foto.", "attachments": files}, now=clock.now)
+    stored = views.attachment(session, found, 1)
     image = Image.open(io.BytesIO(stored.data))
     assert image.format == "JPEG" and image.size == (20, 40)  # turned upright before the tag went
     assert dict(image.getexif()) == {} and b"Pixel" not in stored.data and b"Google" not in stored.data
@@ -389,7 +392,7 @@ def test_photos_lose_their_exif_and_stay_upright(session, clock, reply):
 ])
 def test_photos_that_do_not_decode_are_refused_and_nothing_is_stored(session, clock, data, code):
     assert len(data) < 100_000
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, street(attachments=[{"filename": "a.png", "data": b64(data)}]), now=clock.now)
     assert refusal.value.errors == {"attachments": code}
     assert session.exec(select(func.count()).select_from(ServiceRequest)).one() == 0
@@ -398,7 +401,7 @@ def test_photos_that_do_not_decode_are_refused_and_nothing_is_stored(session, cl
 def test_a_pdf_goes_with_an_application(session, clock):
     found = submit(session, application(attachments=[{"filename": "escrito.pdf", "data": b64(PDF)}]),
                    now=clock.now)
-    assert tracking.attachment(session, found, 1).content_type == "application/pdf"
+    assert views.attachment(session, found, 1).content_type == "application/pdf"
 
 
 @pytest.mark.parametrize("raw, code", [
@@ -417,7 +420,7 @@ def test_a_pdf_goes_with_an_application(session, clock):
             attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]), "file_type_pdf"),
 ])
 def test_refused_attachments_store_nothing(session, clock, raw, code):
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, raw, now=clock.now)
     assert refusal.value.errors == {"attachments": code}
     assert_nothing_stored(session)
@@ -428,7 +431,7 @@ def test_a_type_without_attachments_refuses_them(session, clock):
     kind.allows_photo = False
     session.add(kind)
     session.commit()
-    with pytest.raises(TrackingError) as refusal:
+    with pytest.raises(ServiceRequestError) as refusal:
         submit(session, street(type=COMPLAINT, attachments=[{"filename": "a.jpg", "data": b64(JPEG)}]),
                now=clock.now)
     assert refusal.value.errors == {"attachments": "no_files"}
@@ -437,14 +440,14 @@ def test_a_type_without_attachments_refuses_them(session, clock):
 def test_a_file_of_exactly_5_mb_is_accepted(session, clock):
     data = JPEG + b"\x00" * (MAX_FILE_BYTES - len(JPEG))  # what follows the image's end is not kept
     found = submit(session, street(attachments=[{"filename": "a.jpg", "data": b64(data)}]), now=clock.now)
-    assert tracking.attachment(session, found, 1).data == JPEG
+    assert views.attachment(session, found, 1).data == JPEG
 
 
 def test_published_photos_only(session, clock):
     found = submit(session, application(attachments=[{"filename": "a.pdf", "data": b64(PDF)},
                                                      {"filename": "a.jpg", "data": b64(JPEG)}]), now=clock.now)
-    assert not tracking.publish_attachment(session, found, 1).public  # a document is never published
-    assert tracking.publish_attachment(session, found, 2).public
+    assert not workflow.publish_attachment(session, found, 1).public  # a document is never published
+    assert workflow.publish_attachment(session, found, 2).public
 
 
 # --- idempotency ----------------------------------------------------------------------------------------------
@@ -460,14 +463,14 @@ def submit_action(session, raw, clock):
 
 def test_the_same_key_submits_once(session, clock):
     raw = street(attachments=[{"filename": "a.jpg", "data": b64(JPEG)}])
-    payload = tracking.payload_digest(raw)
+    payload = intake.payload_digest(raw)
     first = run_once(session, "request-key-0001", "request", payload, submit_action(session, raw, clock))
     again = run_once(session, "request-key-0001", "request", payload, submit_action(session, raw, clock))
     assert first == again
     assert [count(session, m) for m in (ServiceRequest, StatusChange, Attachment)] == [1, 1, 1]
     other = street(attachments=[{"filename": "a.jpg", "data": b64(PNG)}])  # same name, other photo
     with pytest.raises(KeyReused):
-        run_once(session, "request-key-0001", "request", tracking.payload_digest(other),
+        run_once(session, "request-key-0001", "request", intake.payload_digest(other),
                  submit_action(session, other, clock))
     session.rollback()
     assert count(session, ServiceRequest) == 1
@@ -475,8 +478,8 @@ def test_the_same_key_submits_once(session, clock):
 
 def test_a_refused_submission_is_not_remembered(session, clock):
     bad = street(description="")
-    with pytest.raises(TrackingError):
-        run_once(session, "request-key-0002", "request", tracking.payload_digest(bad),
+    with pytest.raises(ServiceRequestError):
+        run_once(session, "request-key-0002", "request", intake.payload_digest(bad),
                  submit_action(session, bad, clock))
     session.rollback()
     assert session.get(IdempotencyRecord, "request-key-0002") is None
@@ -488,37 +491,37 @@ def test_a_refused_submission_is_not_remembered(session, clock):
 def test_a_reply_resumes_a_request_waiting_for_the_citizen(session, clock, req):
     change_status(session, req, "assigned", now=clock.now)
     change_status(session, req, "waiting_citizen", comment="Envíenos una foto.", now=clock.at(2026, 12, 10, 9))
-    tracking.reply(session, req, {"text": "Aquí la tiene.", "attachments": [{"filename": "f.jpg",
+    intake.reply(session, req, {"text": "Aquí la tiene.", "attachments": [{"filename": "f.jpg",
                                                                            "data": b64(JPEG)}]},
                    now=clock.at(2026, 12, 11, 9))
     session.commit()
-    history = tracking.timeline(session, req)
+    history = views.timeline(session, req)
     assert [(c.status, c.actor) for c in history[-2:]] == [("waiting_citizen", "citizen"),
                                                            ("in_progress", "department")]
     assert history[-2].comment == "Aquí la tiene."
-    assert tracking.attachment(session, req, 2) is None
-    assert tracking.attachment(session, req, 1).status_change_id == history[-2].id
+    assert views.attachment(session, req, 2) is None
+    assert views.attachment(session, req, 1).status_change_id == history[-2].id
     assert req.status == "in_progress" and req.due_date == date(2026, 12, 18)  # one working day waited
 
 
 def test_a_waiting_request_takes_a_document_as_the_answer(session, clock, req):
     change_status(session, req, "assigned", now=clock.now)
     change_status(session, req, "waiting_citizen", comment="Envíe la autorización.", now=clock.now)
-    tracking.reply(session, req, {"attachments": [{"filename": "autorizacion.pdf", "data": b64(PDF)}]},
+    intake.reply(session, req, {"attachments": [{"filename": "autorizacion.pdf", "data": b64(PDF)}]},
                    now=clock.now)
-    assert tracking.attachment(session, req, 1).content_type == "application/pdf"
+    assert views.attachment(session, req, 1).content_type == "application/pdf"
 
 
 def test_replies_are_checked(session, clock, req):
-    with pytest.raises(TrackingError) as refusal:
-        tracking.reply(session, req, {"text": ""}, now=clock.now)
+    with pytest.raises(ServiceRequestError) as refusal:
+        intake.reply(session, req, {"text": ""}, now=clock.now)
     assert refusal.value.errors == {"text": "required"}
-    with pytest.raises(TrackingError) as refusal:
-        tracking.reply(session, req, {"text": "<img src=x>"}, now=clock.now)
+    with pytest.raises(ServiceRequestError) as refusal:
+        intake.reply(session, req, {"text": "<img src=x>"}, now=clock.now)
     assert refusal.value.errors == {"text": "no_html"}
     change_status(session, req, "closed", now=clock.now)
-    with pytest.raises(TrackingError) as refusal:
-        tracking.reply(session, req, {"text": "¿Y ahora?"}, now=clock.now)
+    with pytest.raises(ServiceRequestError) as refusal:
+        intake.reply(session, req, {"text": "¿Y ahora?"}, now=clock.now)
     assert refusal.value.errors == {"text": "not_open"}
 
 
@@ -529,7 +532,7 @@ def test_view_in_spanish_and_english(session, clock, req):
     change_status(session, req, "assigned", comment="Lo revisamos esta semana.", now=clock.moved(hours=1).now)
     es = request_view(session, req, "es", now=clock.moved(hours=2).now)
     en = request_view(session, req, "en", now=clock.moved(hours=2).now)
-    assert es["code"] == en["code"] == tracking.format_code(req.code)
+    assert es["code"] == en["code"] == rules.format_code(req.code)
     assert (es["status"], es["status_label"], en["status_label"]) == ("assigned", "Asignada", "Assigned")
     assert es["department"]["name"] == "Vías Públicas y Alumbrado"
     assert en["department"]["name"] == "Streets and Street Lighting"
@@ -567,7 +570,7 @@ def test_view_says_what_is_expected_from_the_citizen(session, clock, req):
     change_status(session, req, "assigned", now=clock.now)
     change = change_status(session, req, "waiting_citizen", comment="Indíquenos el número de portal.",
                            now=clock.at(2026, 12, 4, 9))
-    tracking.translate_comment(session, change, "en", "Please tell us the street number.")
+    workflow.translate_comment(session, change, "en", "Please tell us the street number.")
     es = request_view(session, req, "es", now=clock.at(2026, 12, 4, 10))
     en = request_view(session, req, "en", now=clock.at(2026, 12, 4, 10))
     assert es["status_label"] == "Esperando su respuesta" and es["paused"] is True
@@ -586,7 +589,7 @@ def test_view_flags_an_overdue_request(session, clock, req):
 
 
 def test_request_types_for_the_form(session):
-    es, en = tracking.request_types(session, "es"), tracking.request_types(session, "en")
+    es, en = views.request_types(session, "es"), views.request_types(session, "en")
     slugs = [t["slug"] for t in es["types"]]
     assert slugs == [t["slug"] for t in en["types"]] == [t["slug"] for t in REQUEST_TYPES]
     street_type = next(t for t in en["types"] if t["slug"] == STREET)
@@ -651,10 +654,10 @@ def test_staff_command_line_changes_a_status(engine, clock, monkeypatch, capsys)
     override_settings(monkeypatch, DATABASE_URL=engine.url.render_as_string(hide_password=False))
     db.engine.cache_clear()
     try:
-        assert tracking.main(["status", found.code, "assigned", "--comment", "En marcha."]) == 0
+        assert __main__.main(["status", found.code, "assigned", "--comment", "En marcha."]) == 0
         assert '"status": "assigned"' in capsys.readouterr().out
-        assert tracking.main(["status", found.code, "received"]) == 2
-        assert tracking.main(["show", "0000-0000-0000-0000"]) == 1
+        assert __main__.main(["status", found.code, "received"]) == 2
+        assert __main__.main(["show", "0000-0000-0000-0000"]) == 1
     finally:
         db.engine().dispose()
         db.engine.cache_clear()
@@ -666,11 +669,11 @@ def test_postgresql_submit_change_and_view(pg_engine, clock):
     with Session(pg_engine, expire_on_commit=False) as s:
         try:
             raw = street(attachments=[{"filename": "a.jpg", "data": b64(JPEG)}])
-            payload = tracking.payload_digest(raw)
+            payload = intake.payload_digest(raw)
             first = run_once(s, "pg-request-key-1", "request", payload, submit_action(s, raw, clock))
             again = run_once(s, "pg-request-key-1", "request", payload, submit_action(s, raw, clock))
             assert first == again
-            found = tracking.find(s, first[1]["code"])
+            found = rules.find(s, first[1]["code"])
             assert found.submitted_at == clock.now and found.due_date == date(2026, 12, 17)
             change_status(s, found, "assigned", now=clock.moved(hours=1).now)
             change_status(s, found, "waiting_citizen", comment="Una foto, por favor.", now=clock.at(2026, 12, 10, 9))
@@ -680,7 +683,7 @@ def test_postgresql_submit_change_and_view(pg_engine, clock):
             assert [e["status"] for e in view["timeline"]] == ["received", "assigned", "waiting_citizen",
                                                                "in_progress"]
             assert view["due_date"] == "2026-12-18"
-            assert tracking.attachment(s, found, 1).data == JPEG
+            assert views.attachment(s, found, 1).data == JPEG
         finally:
             s.rollback()
             for model in (Attachment, StatusChange, ServiceRequest):
@@ -698,23 +701,23 @@ def test_the_staff_queue_puts_overdue_requests_first(session, clock):
     later = submit(session, application(), now=clock.now)
     done = submit(session, street(description="Ya arreglado."), now=clock.now)
     change_status(session, done, "closed", now=clock.now)
-    rows = tracking.queue(session, now=clock.now)
-    assert [r["code"] for r in rows] == [tracking.format_code(x.code) for x in (late, soon, later)]
+    rows = workflow.open_requests(session, now=clock.now)
+    assert [r["code"] for r in rows] == [rules.format_code(x.code) for x in (late, soon, later)]
     assert [r["overdue"] for r in rows] == [True, False, False]
     assert rows[0]["status_label"] == "Recibida" and rows[0]["department"] == "Vías Públicas y Alumbrado"
     assert "email" not in rows[2] and "document" not in rows[2]
-    assert [r["code"] for r in tracking.queue(session, "atencion-ciudadania", now=clock.now)] == [
-        tracking.format_code(later.code)]
+    assert [r["code"] for r in workflow.open_requests(session, "atencion-ciudadania", now=clock.now)] == [
+        rules.format_code(later.code)]
 
 
 def test_personal_data_is_forgotten_after_the_retention_period(session, clock):
     kept = submit(session, application(), now=clock.now)
     closed = submit(session, application(), now=clock.now)
     change_status(session, closed, "closed", now=clock.moved(days=1).now)
-    assert tracking.forget_personal_data(session, clock.now) == 0  # closed after the cut-off
-    assert tracking.forget_personal_data(session, clock.moved(days=2).now) == 1
+    assert workflow.forget_personal_data(session, clock.now) == 0  # closed after the cut-off
+    assert workflow.forget_personal_data(session, clock.moved(days=2).now) == 1
     session.refresh(closed)
     assert (closed.name, closed.email, closed.phone, closed.document) == ("", "", "", "")
-    assert closed.description and tracking.timeline(session, closed)
+    assert closed.description and views.timeline(session, closed)
     assert kept.email == "ana@example.com"
-    assert tracking.forget_personal_data(session, clock.moved(days=2).now) == 0
+    assert workflow.forget_personal_data(session, clock.moved(days=2).now) == 0

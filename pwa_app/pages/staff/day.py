@@ -1,8 +1,11 @@
 """Day view (tablet): check in by booking code or QR, today's appointments in time order with their status."""
 
+import json
+
 import reflex as rx
 
 from components.staff import _s, button, frame, js, select_field, tag
+from pwa_app import routes
 from state.day import DayState
 
 # Reads a QR code with the tablet's camera where the browser can (BarcodeDetector), fills the code in and sends
@@ -34,8 +37,6 @@ SCAN_JS = """(() => {
 
 
 def scan_js() -> str:
-    import json
-
     return SCAN_JS % {
         "unsupported": json.dumps(_s("Este navegador no puede leer códigos QR con la cámara. Use un lector de "
                                      "códigos o escriba el código.")),
@@ -142,5 +143,5 @@ def day_page() -> rx.Component:
                     rx.el.p(_s("No hay citas este día."), class_name="muted")),
             class_name="card staff-card",
         ),
-        active="/staff/dia/",
+        active=routes.STAFF_DAY,
     )

@@ -4,6 +4,7 @@ the checklists, recent comments and suggestions (shown escaped, as plain text), 
 import reflex as rx
 
 from components.staff import _s, frame, period_picker, section, stat, table
+from pwa_app import routes
 from state.feedback import FeedbackState
 
 PRE = {"white-space": "pre-wrap", "word-break": "break-word"}
@@ -70,5 +71,5 @@ def feedback_page() -> rx.Component:
         rx.el.p(_s("Las respuestas son anónimas: se guardan el trámite, la oficina y el día de la cita, no la persona. "
                    "Satisfechos = valoraciones 4 o 5. El periodo se cuenta por el día de la cita. Las sugerencias que "
                    "piden respuesta están también en Solicitudes."), class_name="muted"),
-        active="/staff/opiniones/",
+        active=routes.STAFF_FEEDBACK,
     )

@@ -3,18 +3,19 @@
 import reflex as rx
 
 from components.staff import _s, frame, tile
+from pwa_app import routes
 from state.home import HomeState
 
 TILES = [
-    ("day", _s("Citas del día"), _s("Registrar llegadas, atendidas y no presentadas"), "/staff/dia/"),
-    ("queue", _s("Turnos"), _s("Dar turno sin cita y llamar al siguiente"), "/staff/cola/"),
-    ("queue", _s("Pantalla de turnos"), _s("Para la sala de espera"), "/staff/pantalla/"),
-    ("requests", _s("Solicitudes"), _s("La bandeja del departamento"), "/staff/solicitudes/"),
-    ("reports", _s("Informes"), _s("Citas, esperas y plazos; exportar CSV"), "/staff/informes/"),
-    ("setup_office", _s("Configuración"), _s("Oficinas, trámites, horarios y cierres"), "/staff/ajustes/"),
-    ("users", _s("Personal"), _s("Cuentas, roles y registro de cambios"), "/staff/usuarios/"),
+    ("day", _s("Citas del día"), _s("Registrar llegadas, atendidas y no presentadas"), routes.STAFF_DAY),
+    ("queue", _s("Turnos"), _s("Dar turno sin cita y llamar al siguiente"), routes.STAFF_QUEUE),
+    ("queue", _s("Pantalla de turnos"), _s("Para la sala de espera"), routes.STAFF_SCREEN),
+    ("requests", _s("Solicitudes"), _s("La bandeja del departamento"), routes.STAFF_INBOX),
+    ("reports", _s("Informes"), _s("Citas, esperas y plazos; exportar CSV"), routes.STAFF_REPORTS),
+    ("setup_office", _s("Configuración"), _s("Oficinas, trámites, horarios y cierres"), routes.STAFF_OFFICES),
+    ("users", _s("Personal"), _s("Cuentas, roles y registro de cambios"), routes.STAFF_USERS),
     ("second_factor", _s("Segundo factor"), _s("Su aplicación de códigos y códigos de recuperación"),
-     "/staff/seguridad/"),
+     routes.STAFF_SECURITY),
 ]
 
 
@@ -43,5 +44,5 @@ def home_page() -> rx.Component:
             rx.el.ul(rx.foreach(s.offices, office_today), class_name="staff-today"),
             class_name="card staff-card",
         ),
-        active="/staff/",
+        active=routes.STAFF_HOME,
     )

@@ -10,6 +10,7 @@ from reflex_base.vars.base import Var, VarData
 from reflex_base.vars.function import FunctionVar
 
 from components.staff import FORGET_STATE, _s, input_field, ready_marker
+from pwa_app import routes
 from state.login import LoginState
 
 KEPT_EMAIL = "cita-staff-email"  # sessionStorage: the address typed, kept when the sign-in is refused
@@ -27,9 +28,9 @@ def submit(action: str) -> FunctionVar:
         f"if (data.email) sessionStorage.setItem('{KEPT_EMAIL}', String(data.email)); "
         "send().then((answer) => answer.prove ? proofOfWork().then(send) : answer)"
         ".then((answer) => { " + FORGET_STATE + "; "
-        f"if (!answer.location.startsWith('/staff/login')) sessionStorage.removeItem('{KEPT_EMAIL}'); "
+        f"if (!answer.location.startsWith('{routes.STAFF_LOGIN}')) sessionStorage.removeItem('{KEPT_EMAIL}'); "
         "window.location.assign(answer.location); })"
-        ".catch(() => window.location.assign('/staff/login/?error=network')); })"
+        f".catch(() => window.location.assign('{routes.STAFF_LOGIN}?error=network')); }})"
     )
     return Var(code, _var_data=VarData(imports={PROOF_MODULE: [ImportVar(tag="proofOfWork")]})).to(FunctionVar)
 
@@ -55,7 +56,7 @@ def code_form() -> rx.Component:
                     auto_complete="one-time-code", auto_focus=True, max_length=20, spell_check=False),
         rx.el.input(type="hidden", name="next", value=LoginState.next_page),
         rx.el.button(_s("Comprobar"), type="submit", class_name="btn btn-primary staff-btn staff-wide"),
-        rx.el.p(rx.el.a(_s("Volver a empezar"), href="/staff/login/")),
+        rx.el.p(rx.el.a(_s("Volver a empezar"), href=routes.STAFF_LOGIN)),
         action="/api/staff/login/code", method="post", on_submit=submit("/api/staff/login/code"),
         class_name="form staff-login-form",
     )

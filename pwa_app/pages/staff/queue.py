@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.staff import _s, button, every, frame, ready_marker, select_field
+from pwa_app import routes
 from state.queue import DisplayState, QueueState, ScreenState
 
 DESKS = [(str(n), str(n)) for n in range(1, 13)]
@@ -26,7 +27,7 @@ def queue_page() -> rx.Component:
         rx.el.div(
             select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office),
             select_field(_s("Puesto"), "desk", DESKS, value=s.desk, on_change=s.set_desk, field_id="staff-desk"),
-            rx.el.a(_s("Abrir la pantalla de turnos"), href="/staff/pantalla/?oficina=" + s.office_slug,
+            rx.el.a(_s("Abrir la pantalla de turnos"), href=routes.STAFF_SCREEN + "?oficina=" + s.office_slug,
                     target="_blank", class_name="btn btn-secondary staff-btn"),
             class_name="staff-row",
         ),
@@ -78,7 +79,7 @@ def queue_page() -> rx.Component:
             ),
             class_name="staff-queue",
         ),
-        active="/staff/cola/",
+        active=routes.STAFF_QUEUE,
     )
 
 
@@ -100,43 +101,39 @@ def board(s) -> rx.Component:
     )
 
 
-def display_page() -> rx.Component:
-    s = DisplayState
+def wall_screen(s, showing_board, *instead) -> rx.Component:
+    """The waiting room's screen, refreshed every 3 s: the board while `showing_board`, else a page saying why not
+    (`instead`)."""
     return rx.el.div(
         ready_marker(),
-        every(3000, DisplayState.refresh),
+        every(3000, s.refresh),
         rx.cond(
-            s.refused,
-            rx.el.main(
-                rx.el.h1(_s("Pantalla de turnos"), class_name="screen-title"),
-                rx.el.p(_s("Esta pantalla no tiene acceso: el enlace no es válido o se ha revocado. Pida uno nuevo a "
-                           "la persona responsable de la oficina."), id="screen-refused"),
-                class_name="screen-pick",
-            ),
+            showing_board,
             board(s),
+            rx.el.main(rx.el.h1(_s("Pantalla de turnos"), class_name="screen-title"), *instead,
+                       class_name="screen-pick"),
         ),
         class_name="screen staff",
         lang="es",
     )
 
 
+def display_page() -> rx.Component:
+    """The wall screen opened by its display key."""
+    return wall_screen(
+        DisplayState, ~DisplayState.refused,
+        rx.el.p(_s("Esta pantalla no tiene acceso: el enlace no es válido o se ha revocado. Pida uno nuevo a "
+                   "la persona responsable de la oficina."), id="screen-refused"),
+    )
+
+
 def screen_page() -> rx.Component:
+    """The wall screen opened by a member of staff, who picks its office."""
     s = ScreenState
-    return rx.el.div(
-        ready_marker(),
-        every(3000, ScreenState.refresh),
-        rx.cond(
-            s.office_slug != "",
-            board(s),
-            rx.el.main(
-                rx.el.h1(_s("Pantalla de turnos"), class_name="screen-title"),
-                rx.el.p(_s("Elija la oficina de esta pantalla:")),
-                rx.el.ul(rx.foreach(s.offices, lambda o: rx.el.li(
-                    rx.el.a(o["name"], href=f"/staff/pantalla/?oficina={o['slug']}", class_name="staff-tab")))),
-                rx.el.p(rx.el.a(_s("Volver"), href="/staff/")),
-                class_name="screen-pick",
-            ),
-        ),
-        class_name="screen staff",
-        lang="es",
+    return wall_screen(
+        s, s.office_slug != "",
+        rx.el.p(_s("Elija la oficina de esta pantalla:")),
+        rx.el.ul(rx.foreach(s.offices, lambda o: rx.el.li(
+            rx.el.a(o["name"], href=routes.STAFF_SCREEN + f"?oficina={o['slug']}", class_name="staff-tab")))),
+        rx.el.p(rx.el.a(_s("Volver"), href=routes.STAFF_HOME)),
     )

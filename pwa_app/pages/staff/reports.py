@@ -3,6 +3,7 @@
 import reflex as rx
 
 from components.staff import _s, frame, period_picker, section, stat, table
+from pwa_app import routes
 from state.reports import ReportsState
 
 COLOURS = {"done": "#00703c", "no_show": "#b3261e", "booked": "#0b4f6c", "checked_in": "#e8b100",
@@ -102,5 +103,5 @@ def reports_page() -> rx.Component:
                    "(turno o registro de la cita) a la llamada. En plazo = contestadas no más tarde de su fecha "
                    "límite. El CSV usa punto y coma y coma decimal, como las hojas de cálculo en español."),
                 class_name="muted"),
-        active="/staff/informes/",
+        active=routes.STAFF_REPORTS,
     )

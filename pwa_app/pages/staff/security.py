@@ -4,6 +4,7 @@ sees the secret), then the recovery codes, shown once."""
 import reflex as rx
 
 from components.staff import _s, button, frame, input_field, section
+from pwa_app import routes
 from state.security import SecurityState
 
 
@@ -39,7 +40,7 @@ def recovery_codes() -> rx.Component:
                 " ", _s("Si pierde el móvil, cada código sirve una vez en lugar del código de la aplicación.")),
         rx.el.ul(rx.foreach(s.recovery, lambda c: rx.el.li(rx.el.code(c))), id="staff-recovery-codes",
                  class_name="staff-recovery"),
-        rx.el.a(_s("Continuar"), href="/staff/", class_name="btn btn-primary staff-btn"),
+        rx.el.a(_s("Continuar"), href=routes.STAFF_HOME, class_name="btn btn-primary staff-btn"),
     )
 
 
@@ -59,5 +60,5 @@ def security_page() -> rx.Component:
         rx.cond(~s.required & ~s.enrolled,
                 rx.el.p(_s("Para su puesto es opcional, pero protege su cuenta si alguien averigua su contraseña."),
                         class_name="muted")),
-        active="/staff/seguridad/",
+        active=routes.STAFF_SECURITY,
     )

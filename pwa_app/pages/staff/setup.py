@@ -3,31 +3,17 @@
 import reflex as rx
 
 from components.staff import (
-    _s,
-    button,
-    check_field,
-    frame,
-    input_field,
-    js,
-    section,
-    select_field,
-    table,
-    textarea_field,
+    _s, button, check_field, frame, input_field, js, section, select_field, table, textarea_field,
 )
-from state.setup import (
-    WEEKDAYS,
-    ClosuresState,
-    OfficesState,
-    ProceduresState,
-    SchedulesState,
-)
+from pwa_app import routes
+from state.setup import WEEKDAYS, ClosuresState, OfficesState, ProceduresState, SchedulesState
 
 SUBNAV = [
-    ("/staff/ajustes/", _s("Oficinas y reglas"), None),
-    ("/staff/ajustes/tramites/", _s("Trámites y documentos"), "setup_town"),
-    ("/staff/ajustes/horarios/", _s("Horarios"), None),
-    ("/staff/ajustes/cierres/", _s("Cierres y festivos"), None),
-    ("/staff/ajustes/traducciones/", _s("Traducciones"), "setup_town"),
+    (routes.STAFF_OFFICES, _s("Oficinas y reglas"), None),
+    (routes.STAFF_PROCEDURES, _s("Trámites y documentos"), "setup_town"),
+    (routes.STAFF_SCHEDULES, _s("Horarios"), None),
+    (routes.STAFF_CLOSURES, _s("Cierres y festivos"), None),
+    (routes.STAFF_TRANSLATIONS, _s("Traducciones"), "setup_town"),
 ]
 
 
@@ -47,7 +33,7 @@ def offices_page() -> rx.Component:
     sel = s.selected
     return frame(
         s, _s("Configuración"),
-        subnav(s, "/staff/ajustes/"),
+        subnav(s, routes.STAFF_OFFICES),
         rx.cond(s.can_town, section(
             _s("Reglas de reserva"),
             rx.el.form(
@@ -94,7 +80,7 @@ def offices_page() -> rx.Component:
             ),
         ),
         rx.cond(s.editing_id > 0, display_keys(s)),
-        active="/staff/ajustes/",
+        active=routes.STAFF_OFFICES,
     )
 
 
@@ -149,7 +135,7 @@ def procedures_page() -> rx.Component:
     p = s.proc
     return frame(
         s, _s("Configuración"),
-        subnav(s, "/staff/ajustes/tramites/"),
+        subnav(s, routes.STAFF_PROCEDURES),
         section(
             _s("Trámite"),
             rx.el.div(
@@ -157,13 +143,13 @@ def procedures_page() -> rx.Component:
                              field_id="staff-proc-pick"),
                 button(_s("Nuevo trámite"), kind="secondary", on_click=s.new),
                 rx.cond(s.proc_id != "new", rx.el.a(_s("Traducciones"), class_name="btn btn-secondary staff-btn",
-                                                    href="/staff/ajustes/traducciones/?item=procedure:" + s.proc_id)),
+                                                    href=routes.STAFF_TRANSLATIONS + "?item=procedure:" + s.proc_id)),
                 class_name="staff-row",
             ),
             rx.cond(s.stale > 0, rx.el.p(
                 rx.el.strong(s.stale), " ", _s("traducciones por revisar: el texto en español ha cambiado. Los "
                                                "vecinos ven el español con un aviso hasta que se revisen."),
-                " ", rx.el.a(_s("Revisarlas"), href="/staff/ajustes/traducciones/?item=procedure:" + s.proc_id),
+                " ", rx.el.a(_s("Revisarlas"), href=routes.STAFF_TRANSLATIONS + "?item=procedure:" + s.proc_id),
                 role="status", class_name="notice", id="staff-proc-stale")),
             rx.el.form(
                 rx.cond(s.proc_id == "new", input_field(_s("Identificador"), "slug", id="staff-proc-slug")),
@@ -211,7 +197,7 @@ def procedures_page() -> rx.Component:
                 on_submit=s.add_requirement, reset_on_submit=True,
             ),
         )),
-        active="/staff/ajustes/",
+        active=routes.STAFF_OFFICES,
     )
 
 
@@ -277,7 +263,7 @@ def schedules_page() -> rx.Component:
     s = SchedulesState
     return frame(
         s, _s("Configuración"),
-        subnav(s, "/staff/ajustes/horarios/"),
+        subnav(s, routes.STAFF_SCHEDULES),
         rx.el.div(
             select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office,
                          field_id="staff-sched-office"),
@@ -292,7 +278,7 @@ def schedules_page() -> rx.Component:
             rx.cond(s.rows.length() == 0, rx.el.p(_s("No hay horarios: no se puede reservar."), class_name="muted")),
         ),
         schedule_form(s),
-        active="/staff/ajustes/",
+        active=routes.STAFF_OFFICES,
     )
 
 
@@ -333,7 +319,7 @@ def closures_page() -> rx.Component:
     s = ClosuresState
     return frame(
         s, _s("Configuración"),
-        subnav(s, "/staff/ajustes/cierres/"),
+        subnav(s, routes.STAFF_CLOSURES),
         rx.cond(s.pending_count > 0, rx.el.div(
             rx.el.h2(_s("Hay citas reservadas ese día"), class_name="h2"),
             rx.el.p(_s("Citas reservadas"), ": ", rx.el.strong(s.pending_count), ". ",
@@ -369,5 +355,5 @@ def closures_page() -> rx.Component:
             table([_s("Fecha"), _s("Oficina"), _s("Motivo"), ""], rx.foreach(s.closures, closure_row),
                   caption=_s("Próximos cierres"), id="staff-closures"),
         ),
-        active="/staff/ajustes/",
+        active=routes.STAFF_OFFICES,
     )

@@ -5,10 +5,11 @@ import reflex as rx
 
 from components.staff import _s, button, frame, js, section, select_field, table, tag
 from components.ui import download_button
+from pwa_app import routes
 from pwa_app.pages.staff.setup import subnav
 from state.translations import TranslationsState
 
-PAGE = "/staff/ajustes/traducciones/"
+PAGE = routes.STAFF_TRANSLATIONS
 # Reflex's forms stop the native submit; form.submit() sends the file as a plain multipart post (the API answers
 # with a 303 back here, the counts in the address).
 IMPORT_JS = ("(() => { const form = document.getElementById('staff-tr-import'); "
@@ -97,5 +98,5 @@ def translations_page() -> rx.Component:
                 id="staff-tr-import",
             ),
         ),
-        active="/staff/ajustes/",
+        active=routes.STAFF_OFFICES,
     )

@@ -2,15 +2,8 @@
 
 import reflex as rx
 
-from components.staff import (
-    _s,
-    button,
-    frame,
-    input_field,
-    section,
-    select_field,
-    table,
-)
+from components.staff import _s, button, frame, input_field, section, select_field, table
+from pwa_app import routes
 from state.base import ROLE_LABELS
 from state.users import AuditState, UsersState
 
@@ -28,8 +21,8 @@ def users_page() -> rx.Component:
     e = s.editing
     return frame(
         s, _s("Personal"),
-        rx.el.nav(rx.el.a(_s("Cuentas"), href="/staff/usuarios/", aria_current="page"),
-                  rx.el.a(_s("Registro de cambios"), href="/staff/auditoria/"), class_name="staff-subnav"),
+        rx.el.nav(rx.el.a(_s("Cuentas"), href=routes.STAFF_USERS, aria_current="page"),
+                  rx.el.a(_s("Registro de cambios"), href=routes.STAFF_AUDIT), class_name="staff-subnav"),
         section(_s("Cuentas"),
                 table([_s("Nombre"), _s("Rol"), _s("Oficinas"), _s("Departamento"), _s("Estado"), _s("2.º factor"),
                        ""],
@@ -75,7 +68,7 @@ def users_page() -> rx.Component:
                 " ", _s("Si ha perdido el móvil: cierra sus sesiones y, si su rol lo exige, tendrá que activarlo de "
                         "nuevo al entrar."), class_name="muted")),
         ),
-        active="/staff/usuarios/",
+        active=routes.STAFF_USERS,
     )
 
 
@@ -89,11 +82,11 @@ def audit_page() -> rx.Component:
     s = AuditState
     return frame(
         s, _s("Registro de cambios"),
-        rx.el.nav(rx.el.a(_s("Cuentas"), href="/staff/usuarios/"),
-                  rx.el.a(_s("Registro de cambios"), href="/staff/auditoria/", aria_current="page"),
+        rx.el.nav(rx.el.a(_s("Cuentas"), href=routes.STAFF_USERS),
+                  rx.el.a(_s("Registro de cambios"), href=routes.STAFF_AUDIT, aria_current="page"),
                   class_name="staff-subnav"),
         section(_s("Últimos 200 cambios"),
                 table([_s("Cuándo"), _s("Quién"), _s("Qué"), _s("Sobre"), _s("Detalle")],
                       rx.foreach(s.events, audit_row), caption=_s("Registro de cambios"))),
-        active="/staff/usuarios/",
+        active=routes.STAFF_USERS,
     )

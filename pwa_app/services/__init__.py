@@ -1,1 +1,0 @@
-"""Domain services: plain Python, no Reflex or SQLModel imports."""
