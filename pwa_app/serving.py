@@ -6,9 +6,14 @@ it. Measured with bench/load.py: SIGKILL to one of 4 workers stopped the app ("U
 crashes again within a few seconds: a crash loop) and the other workers keep answering meanwhile.
 
 `rxconfig.py` calls `respawn_failed_workers()`: Reflex reads it before it creates the server. Set
-CITA_RESPAWN_WORKERS=0 to keep Granian's default."""
+CITA_RESPAWN_WORKERS=0 to keep Granian's default.
+
+The same server also waits for more connections at once (BACKLOG): at 9:00 thousands of phones connect within a
+second, and with Granian's 1024 the connections beyond it were dropped and retried by the phones seconds later."""
 
 from pwa_app.settings import get_settings
+
+BACKLOG = 4096  # connections waiting to be accepted (Linux caps it at net.core.somaxconn: 4096 by default)
 
 
 def respawn_failed_workers() -> bool:
@@ -28,6 +33,7 @@ def respawn_failed_workers() -> bool:
 
         def __init__(self, *args, **kwargs):
             kwargs.setdefault("respawn_failed_workers", True)
+            kwargs.setdefault("backlog", BACKLOG)
             super().__init__(*args, **kwargs)
 
     RespawningServer.__name__ = RespawningServer.__qualname__ = base.__name__
