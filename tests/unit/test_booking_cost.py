@@ -13,7 +13,7 @@ from pwa_app import db
 from pwa_app.models import Appointment, Hold
 from pwa_app.notifications import mail
 from pwa_app.appointments import fairness
-from pwa_app.appointments import booking
+from pwa_app.appointments import availability, booking
 
 from .test_booking import NORTE, PADRON, book_ok, norte_slot, person  # noqa: F401  (a fixture)
 from tests.unit.conftest import override_settings
@@ -99,6 +99,7 @@ def test_with_redis_a_full_time_is_refused_at_once_with_the_answer_the_database_
     url = "redis://127.0.0.1:6379/9"
     store = redis.Redis.from_url(url)
     store.flushdb()
+    monkeypatch.setattr(availability, "_redis_paused_until", 0.0)  # an earlier test's "Redis down" pause is over
     override_settings(monkeypatch, REDIS_URL=url)
     start = free_start(api)
     body = {**person(), "procedure": PADRON, "office": NORTE, "start": start, "email": ""}
