@@ -6,7 +6,9 @@ REDIS_URL is set (every worker serves the same bytes) and in process memory, und
 which every change bumps in the transaction that makes it (models/availability_versions.py). Each request reads
 the versions first (one query), so a kept answer is served only while nothing has changed: once the commit that
 took a seat has been answered, no citizen is offered that seat. What changes with the clock alone (the first times leaving the notice
-window, midnight, a release hour, a hold or an unconfirmed booking running out) ends the answer's `valid_until`.
+window, midnight, a release hour, a hold or an unconfirmed booking running out, seats kept for staff opening to the
+web) ends the answer's `valid_until`. Citizens see only the seats the web may take; staff ask for every seat
+(`slots_between(..., channel=...)`), from the same calendar.
 
 The slow-changing part, the capacity grid (slot starts and capacities), is kept per grid version and day, so a
 booking rebuilds only the seat counts; day and time labels are kept per language.
@@ -34,7 +36,9 @@ from sqlmodel import Session, func, select
 from pwa_app import db
 from pwa_app.appointments.availability_body import body
 from pwa_app.appointments.calendars import Answer, Booked, Calendar, Frame, Pair
-from pwa_app.appointments.slots import TZ, Slot, booking_window, closed_days, local_to_utc, schedule_starts, taken_seats
+from pwa_app.appointments.slots import (
+    TZ, WEB, Slot, booking_window, capacity_grid, closed_days, count_slots, local_to_utc, next_opening, staff_kept,
+    taken_seats)
 from pwa_app.common.times import to_utc
 from pwa_app.models import BUMPED, CHANGED, Appointment, Hold, Office, Procedure, ProcedureOffice, Schedule
 
@@ -181,22 +185,15 @@ def remember(session: Session, procedure: str, office: str, pair: Pair, read_at:
 
 
 def _grid(session: Session, pair: Pair, procedure: Procedure, first: date, last: date) -> tuple:
-    """(start, capacity) of every slot the schedules give between two local days, closures left out."""
+    """(start, (capacity, staff seats)) of every slot the schedules give between two local days, closures left out
+    (slots.capacity_grid)."""
     key = (_db_key(session), pair.procedure_id, pair.office_id, pair.grid, first, last)
     if (kept := _kept(_grids, key, session)) is not None:
         return kept
     schedules = session.exec(select(Schedule).where(Schedule.office_id == pair.office_id,
                                                     Schedule.procedure_id == pair.procedure_id)).all()
     closed = closed_days(session, pair.office_id, first, last)
-    capacity: dict[datetime, int] = {}
-    day = first
-    while day <= last:
-        if day not in closed:
-            for sched in schedules:
-                for start in schedule_starts(sched, day, procedure.buffer_minutes):
-                    capacity[start] = capacity.get(start, 0) + sched.capacity
-        day += timedelta(days=1)
-    grid = tuple(sorted(capacity.items()))
+    grid = tuple(sorted(capacity_grid(schedules, closed, first, last, procedure.buffer_minutes).items()))
     _keep(_grids, key, grid, session)
     return grid
 
@@ -213,7 +210,7 @@ def _next_expiry(session: Session, pair: Pair, now: datetime) -> datetime | None
 
 def frame(session: Session, pair: Pair, now: datetime) -> Frame:
     """The pair's window and capacities now: kept while its grid version stands and until the clock changes them
-    (midnight, the next release, the first slot's notice beginning)."""
+    (midnight, the next release, the first slot's notice beginning, the next staff seats opening to the web)."""
     now = to_utc(now)
     key = (_db_key(session), pair.procedure_id, pair.office_id)
     kept = _kept(_frames, key, session)
@@ -222,12 +219,15 @@ def frame(session: Session, pair: Pair, now: datetime) -> Frame:
     procedure, office = session.get(Procedure, pair.procedure_id), session.get(Office, pair.office_id)
     window = booking_window(session, procedure, now)
     today = now.astimezone(TZ).date()
-    capacity = {s: c for s, c in _grid(session, pair, procedure, today, window.last) if s >= window.earliest}
-    ends = [local_to_utc(today + timedelta(days=1), time(0)) or now + timedelta(hours=1), window.next_release]
+    grid = [(s, c) for s, c in _grid(session, pair, procedure, today, window.last) if s >= window.earliest]
+    capacity = {s: c for s, (c, _) in grid}
+    staff = {s: n for s, (c, parts) in grid if (n := staff_kept(c, parts, now))}
+    ends = [local_to_utc(today + timedelta(days=1), time(0)) or now + timedelta(hours=1), window.next_release,
+            next_opening(grid, now)]
     if capacity:  # the first slot leaves the window when its notice begins
         ends.append(next(iter(capacity)) - (window.earliest - now))
     booked = Booked(office.slug, office.name, procedure.requires_document, procedure.high_demand)
-    built = Frame(pair.grid, booked, window, capacity, now, min(t for t in ends if t is not None))
+    built = Frame(pair.grid, booked, window, capacity, staff, now, min(t for t in ends if t is not None))
     _keep(_frames, key, built, session)
     return built
 
@@ -260,10 +260,10 @@ def _build_calendar(session: Session, pair: Pair, key: tuple, now: datetime) -> 
     fr = frame(session, pair, now)
     starts = list(fr.capacity)
     taken = taken_seats(session, pair.office_id, pair.procedure_id, starts[0], starts[-1] + timedelta(seconds=1),
-                        now) if starts else Counter()
+                        now, by_seat=bool(fr.staff)) if starts else Counter()
     until = min(t for t in (fr.valid_until, _next_expiry(session, pair, now)) if t is not None)
-    seats = tuple(Slot(s, c, taken[s]) for s, c in fr.capacity.items())
-    built = Calendar(pair.grid, pair.seats, fr.booked, fr.window, seats, now, until)
+    web, every = count_slots(fr.capacity, fr.staff, taken)
+    built = Calendar(pair.grid, pair.seats, fr.booked, fr.window, web, every, now, until)
     _keep(_calendars, key, built, session)
     return built
 
@@ -274,9 +274,12 @@ def kept_copy(session: Session, pair: Pair, now: datetime) -> Calendar | None:
     return _current(_kept(_calendars, key, session), pair, to_utc(now))
 
 
-def slots_between(session: Session, pair: Pair, first: date, last: date, now: datetime) -> list[Slot]:
-    """The pair's bookable slots between two local days, from the shared calendar."""
-    return [s for s in calendar(session, pair, now).slots if first <= s.starts_at.astimezone(TZ).date() <= last]
+def slots_between(session: Session, pair: Pair, first: date, last: date, now: datetime,
+                  channel: str = WEB) -> list[Slot]:
+    """The pair's bookable slots between two local days, from the shared calendar, with the seats the channel may
+    take (the web: not those kept for staff; staff: all)."""
+    slots, _ = calendar(session, pair, now).view(channel)
+    return [s for s in slots if first <= s.starts_at.astimezone(TZ).date() <= last]
 
 
 def answer(session: Session, procedure: str, office: str, pair: Pair, lang: str, now: datetime) -> Answer:

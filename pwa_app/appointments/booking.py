@@ -17,7 +17,7 @@ from sqlmodel import Session, select, text, update
 from pwa_app import db
 from pwa_app.appointments import availability, calendars, fairness
 from pwa_app.appointments.details import clean_details
-from pwa_app.appointments.slots import TZ, Slot, not_lapsed
+from pwa_app.appointments.slots import TZ, WEB, Slot, not_lapsed, seat_order
 from pwa_app.common import codes, events
 from pwa_app.common.documents import last_four
 from pwa_app.common.errors import DomainError
@@ -84,15 +84,16 @@ def _seat_rows(office_id: int, procedure_id: int, starts_at: datetime, now: date
 
 
 def free_seat(session: Session, office_id: int, procedure_id: int, starts_at: datetime, capacity: int,
-              now: datetime, rows: list | None = None) -> int | None:
-    """The lowest seat number of a slot that no live appointment or hold uses, None when they fill its capacity
-    (one query, unless the caller read `rows` already; call under the slot lock). Holds that ran out and pending
-    bookings not confirmed in time count for nothing: they keep their number until the worker's periodic look
-    frees it (the mail worker's scan), or until a booking needs that very number."""
+              now: datetime, rows: list | None = None, staff: int = 0, channel: str = WEB) -> int | None:
+    """The first seat number of a slot, in the channel's order (slots.seat_order: the web never takes the `staff`
+    seats kept for staff), that no live appointment or hold uses; None when none is left to the channel (one query,
+    unless the caller read `rows` already; call under the slot lock). Holds that ran out and pending bookings not
+    confirmed in time count for nothing: they keep their number until the worker's periodic look frees it (the
+    mail worker's scan), or until a booking needs that very number."""
     if rows is None:
         rows = session.execute(_seat_rows(office_id, procedure_id, starts_at, now)).all()
     used = {seat for seat, alive in rows if alive}
-    seat = next((n for n in range(1, capacity + 1) if n not in used), None)
+    seat = next((n for n in seat_order(capacity, staff, channel) if n not in used), None)
     if seat is not None and any(n == seat for n, alive in rows if not alive):
         fairness.drop_expired_holds(session, now, office_id, procedure_id, starts_at)
         expire_pendings(session, now, office_id, procedure_id, starts_at)
@@ -111,10 +112,11 @@ def _person_and_slot(session: Session, procedure: Procedure, office_id: int, per
 
 
 def alternatives(
-    session: Session, procedure: Procedure, office: Office, around: datetime, now=None, limit: int = ALTERNATIVES
+    session: Session, procedure: Procedure, office: Office, around: datetime, now=None, limit: int = ALTERNATIVES,
+    channel: str = WEB,
 ) -> list[tuple[Office, Slot]]:
-    """The free slots nearest to `around`: the same office first, then the other offices (from the shared
-    calendars of appointments/availability.py; the offices and their versions in one query)."""
+    """The free slots nearest to `around` that the channel may take: the same office first, then the other offices
+    (from the shared calendars of appointments/availability.py; the offices and their versions in one query)."""
     now = to_utc(now or utcnow())
     first, last = _alternative_days(around, now)
     rows = session.exec(select(Office, ProcedureOffice.grid_version, ProcedureOffice.seats_version)
@@ -123,7 +125,7 @@ def alternatives(
     found: list[tuple[Office, Slot]] = []
     for other, grid, seats in sorted(rows, key=lambda row: row[0].id != office.id):
         pair = calendars.Pair(procedure.id, other.id, grid, seats)
-        free = _nearest(availability.slots_between(session, pair, first, last, now), around)
+        free = _nearest(availability.slots_between(session, pair, first, last, now, channel), around)
         found += [(other, s) for s in free[: limit - len(found)]]
         if len(found) >= limit:
             break
@@ -144,7 +146,8 @@ async def refusal_at_once(procedure_slug: str, office_slug: str, starts_at: date
     """The refusal of a time that the calendar kept in this process, exact by the versions in Redis, shows full,
     with the nearest free times, as `book` would give it; without the database (the 9:00 rush: thousands asking
     for the few first times). None when that cannot be told so: no kept calendar, a free seat, details `book`
-    refuses first, or too few free times at that office (the other offices' are asked by `book`)."""
+    refuses first, or too few free times at that office (the other offices' are asked by `book`). The web's only:
+    the calendar's `slots` leave out the seats kept for staff."""
     cal = await availability.kept_calendar(procedure_slug, office_slug, now)
     if cal is None:
         return None
@@ -161,36 +164,40 @@ async def refusal_at_once(procedure_slug: str, office_slug: str, starts_at: date
 
 
 def _seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now,
-                          pair: calendars.Pair | None = None) -> int:
+                          pair: calendars.Pair | None = None, channel: str = WEB) -> int:
     lock_slot(session, office.id, procedure.id, starts_at)
-    return _free_seat_or_alternatives(session, procedure, office, starts_at, now, pair)
+    return _free_seat_or_alternatives(session, procedure, office, starts_at, now, pair, channel=channel)
 
 
 def _free_seat_or_alternatives(session, procedure: Procedure, office: Office, starts_at: datetime, now,
-                               pair: calendars.Pair | None = None, rows: list | None = None) -> int:
-    """The seat to take (call under the slot's lock), else the refusal with the nearest free times."""
+                               pair: calendars.Pair | None = None, rows: list | None = None,
+                               channel: str = WEB) -> int:
+    """The seat to take (call under the slot's lock), else the refusal with the nearest free times; the web never
+    gets a seat kept for staff (the frame says which are, until they open to the web)."""
     now = to_utc(now or utcnow())
     pair = pair or availability.pair_by_id(session, procedure.id, office.id)
-    capacity = availability.frame(session, pair, now).capacity.get(starts_at)
-    seat = free_seat(session, office.id, procedure.id, starts_at, capacity, now, rows) if capacity else None
+    fr = availability.frame(session, pair, now)
+    capacity = fr.capacity.get(starts_at)
+    seat = free_seat(session, office.id, procedure.id, starts_at, capacity, now, rows, fr.staff.get(starts_at, 0),
+                     channel) if capacity else None
     if seat is None:
         raise BookingError({"slot": "taken" if capacity else "unavailable"},
-                           alternatives(session, procedure, office, starts_at, now))
+                           alternatives(session, procedure, office, starts_at, now, channel=channel))
     return seat
 
 
 def _refuse_when_full(session: Session, procedure: Procedure, office: Office, pair: calendars.Pair,
-                      starts_at: datetime, now: datetime) -> None:
+                      starts_at: datetime, now: datetime, channel: str = WEB) -> None:
     """Refuse at once a time that the shared calendar, exact for the versions just read, shows without a free seat:
     in a rush, requests for a full time must not queue for its lock only to hear "taken". Only a kept copy is
     asked: after every booking the copy is old, and rebuilding it here cost a booking ~40% of its time, while the
     check under the lock that follows is exact anyway."""
     if (kept := availability.kept_copy(session, pair, now)) is None:
         return
-    slot = kept.by_start.get(starts_at)
+    slot = kept.view(channel)[1].get(starts_at)
     if slot is None or not slot.free:
         raise BookingError({"slot": "taken" if slot else "unavailable"},
-                           alternatives(session, procedure, office, starts_at, now))
+                           alternatives(session, procedure, office, starts_at, now, channel=channel))
 
 
 def bookable(session: Session, procedure_slug: str, office_slug: str) -> tuple[Procedure, Office, calendars.Pair]:
@@ -217,11 +224,11 @@ def resolve(session: Session, procedure_slug: str, office_slug: str) -> tuple[Pr
 
 
 def hold(session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, client: str = "",
-         now=None) -> Hold:
+         now=None, channel: str = WEB) -> Hold:
     """Keep one seat of a slot for a few minutes while the citizen types (the caller commits)."""
     procedure, office = resolve(session, procedure_slug, office_slug)
     start = to_utc(starts_at)
-    seat = _seat_or_alternatives(session, procedure, office, start, now)
+    seat = _seat_or_alternatives(session, procedure, office, start, now, channel=channel)
     return fairness.new_hold(session, procedure, office.id, start, seat, client, now)
 
 
@@ -240,10 +247,12 @@ def _held_seat(session: Session, token: str | None, procedure: Procedure, office
 
 def book(
     session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict, now=None,
-    hold_token: str | None = None, client: str = "",
+    hold_token: str | None = None, client: str = "", channel: str = WEB,
 ) -> Appointment:
     """Take a seat of a slot for a citizen (their hold's, if they have one). For a high-demand procedure the
-    booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits."""
+    booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits.
+    `channel`: "web" (the citizen) never takes a seat kept for staff; any other (staff on the phone, at the
+    counter) may take every seat, the kept ones first."""
     read_at = time.monotonic()
     procedure, office, pair = bookable(session, procedure_slug, office_slug)
     details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand)
@@ -252,7 +261,7 @@ def book(
     start, now = to_utc(starts_at), to_utc(now or utcnow())
     try:
         if not hold_token:
-            _refuse_when_full(session, procedure, office, pair, start, now)
+            _refuse_when_full(session, procedure, office, pair, start, now, channel)
         person = fairness.person_key(details.document)
         lock_slot(session, office.id, procedure.id, start, person=person)
         problem, rows = _person_and_slot(session, procedure, office.id, person, start, now)
@@ -260,7 +269,7 @@ def book(
             raise BookingError({"person": problem})
         seat = _held_seat(session, hold_token, procedure, office, start, now)
         if seat is None:
-            seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows)
+            seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows, channel)
     except BookingError as exc:
         if "slot" in exc.errors:  # the next requests for this full time can be refused at once (refusal_at_once)
             availability.remember(session, procedure_slug, office_slug, pair, read_at)
@@ -351,8 +360,10 @@ def cancel(session: Session, appt: Appointment, now=None) -> Appointment:
     return appt
 
 
-def reschedule(session: Session, appt: Appointment, office_slug: str, starts_at: datetime, now=None) -> Appointment:
-    """Move a booking to another slot of the same procedure, keeping its code; the old seat is freed."""
+def reschedule(session: Session, appt: Appointment, office_slug: str, starts_at: datetime, now=None,
+               channel: str = WEB) -> Appointment:
+    """Move a booking to another slot of the same procedure, keeping its code; the old seat is freed. The web (the
+    citizen moving it) cannot move it onto a seat kept for staff; staff (any other channel) can."""
     start = to_utc(starts_at)
     if not is_changeable(appt, now):
         raise BookingError({"slot": "not_changeable"})
@@ -360,7 +371,7 @@ def reschedule(session: Session, appt: Appointment, office_slug: str, starts_at:
     _, office = resolve(session, procedure.slug, office_slug)
     if office.id == appt.office_id and start == appt.starts_at:
         return appt
-    seat = _seat_or_alternatives(session, procedure, office, start, now)
+    seat = _seat_or_alternatives(session, procedure, office, start, now, channel=channel)
     appt.office_id, appt.starts_at, appt.seat = office.id, start, seat
     session.add(appt)
     session.flush()

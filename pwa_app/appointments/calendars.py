@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from pwa_app.appointments.slots import Slot, Window
+from pwa_app.appointments.slots import WEB, Slot, Window
 
 
 @dataclass(frozen=True)
@@ -38,25 +38,36 @@ class Frame:
     booked: Booked
     window: Window
     capacity: dict[datetime, int]  # in time order
+    staff: dict[datetime, int]  # seats of these starts that only staff may take until valid_until (slots.py)
     since: datetime  # built at; right from then until valid_until (a clock set back gets a new one)
     valid_until: datetime
 
 
 @dataclass(frozen=True)
 class Calendar:
-    """Every bookable slot of a pair from now to the end of its booking window, with its seats taken."""
+    """Every bookable slot of a pair from now to the end of its booking window, with its seats taken: `slots` with
+    the seats the web may take (what citizens see), `every` with all of them (what staff see)."""
 
     grid: int
     seats: int
     booked: Booked
     window: Window
     slots: tuple[Slot, ...]
+    every: tuple[Slot, ...]
     since: datetime
     valid_until: datetime
 
     @cached_property
     def by_start(self) -> dict[datetime, Slot]:
         return {s.starts_at: s for s in self.slots}
+
+    @cached_property
+    def every_by_start(self) -> dict[datetime, Slot]:
+        return {s.starts_at: s for s in self.every}
+
+    def view(self, channel: str) -> tuple[tuple[Slot, ...], dict[datetime, Slot]]:
+        """The slots a channel may book, and the same by start."""
+        return (self.slots, self.by_start) if channel == WEB else (self.every, self.every_by_start)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ class Office(SQLModel, table=True):
     accessibility: str = ""
     map_url: str = ""
     phone: str = ""
+    # Walk-in tickets the queue issues per local day (0: no limit): past it, staff are told to offer an appointment.
+    walk_in_quota: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Procedure(SQLModel, table=True):
@@ -93,7 +95,10 @@ class ProcedureOffice(SQLModel, table=True):
 
 
 class Schedule(SQLModel, table=True):
-    """Weekly opening of an office for a procedure: slots of `slot_minutes` with `capacity` desks each."""
+    """Weekly opening of an office for a procedure: slots of `slot_minutes` with `capacity` desks each.
+
+    `staff_seats` of each slot are for staff booking (phone and counter): the web cannot take them
+    until `staff_seats_hours` before the slot starts, when they open to everyone (appointments/seats.py)."""
 
     id: int | None = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="office.id", index=True)
@@ -105,6 +110,8 @@ class Schedule(SQLModel, table=True):
     capacity: int = 1
     valid_from: date | None = None  # e.g. a summer timetable
     valid_until: date | None = None
+    staff_seats: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    staff_seats_hours: int = Field(default=24, sa_column_kwargs={"server_default": "24"})
 
 
 class Closure(SQLModel, table=True):
