@@ -42,6 +42,9 @@ MESSAGES = {
     "no_office": S_("Su cuenta no tiene ninguna oficina asignada. Pida a administración que le asigne una."),
     "closes_before_opens": S_("La hora de cierre debe ser posterior a la de apertura."),
     "shorter_than_slot": S_("El horario es más corto que un tramo."),
+    "more_than_capacity": S_("No puede reservar para teléfono y mostrador más puestos de los que tiene el tramo."),
+    "walk_in_quota": S_("Se ha alcanzado el cupo de turnos sin cita de hoy en esta oficina. Ofrezca una cita "
+                        "(por teléfono o en el mostrador) para otro momento."),
     "past": S_("La fecha ya ha pasado."),
     "already_closed": S_("Ese día ya está cerrado."),
     "has_appointments": S_("Ese día hay citas reservadas. Decida qué hacer con ellas."),

@@ -32,6 +32,9 @@ class QueueState(StaffState):
     issued_label: str = ""
     issued_estimate: int = 0
     issued_ahead: int = 0
+    walk_ins: int = 0  # walk-in tickets given today
+    quota: int = 0  # the office's daily quota of them (0: none)
+    can_quota: bool = False
 
     def _refresh(self, session) -> None:
         office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
@@ -41,6 +44,8 @@ class QueueState(StaffState):
         cur = view["current"]
         self.current = {k: str(v) for k, v in cur.items()} if cur else {}
         self.waiting, self.served, self.estimate = view["waiting"], view["served"], view["estimate"]
+        self.walk_ins, self.quota = view["walk_ins"], view["quota"]
+        self.can_quota = viewer().can("setup_office") and viewer().can_office(office.id)
 
     def _run(self, action, ok=None):
         with db.session() as session:
@@ -105,6 +110,12 @@ class QueueState(StaffState):
         if ticket is not None:
             self.issued_label, self.issued_estimate, self.issued_ahead = (
                 ticket.label, ticket.estimated_wait_minutes, ahead)
+
+    @staff_event("setup_office")
+    def set_quota(self, form_data: dict):
+        self._run(lambda s: walk_in.set_quota(s, viewer(), int(self.office_id), form_data.get("quota", "")),
+                  lambda o: (_s("Cupo diario de turnos sin cita: %(quota)s.") % {"quota": o.walk_in_quota}
+                             if o.walk_in_quota else _s("Sin cupo diario de turnos sin cita."), "ok"))
 
     @staff_event("queue")
     def call_next(self):

@@ -203,14 +203,15 @@ class ProceduresState(SetupBase):
             self._refresh(session)
 
 
-SCHEDULE_FORM = ("procedure_id", "weekday", "opens", "closes", "slot_minutes", "capacity", "valid_from",
-                 "valid_until")
+SCHEDULE_FORM = ("procedure_id", "weekday", "opens", "closes", "slot_minutes", "capacity", "staff_seats",
+                 "staff_seats_hours", "valid_from", "valid_until")
 
 
 def _schedule_form(r) -> dict[str, str]:
     """A schedule's values as its form's fields hold them."""
     return {"procedure_id": str(r.procedure_id), "weekday": str(r.weekday), "opens": f"{r.opens:%H:%M}",
             "closes": f"{r.closes:%H:%M}", "slot_minutes": str(r.slot_minutes), "capacity": str(r.capacity),
+            "staff_seats": str(r.staff_seats), "staff_seats_hours": str(r.staff_seats_hours),
             "valid_from": r.valid_from.isoformat() if r.valid_from else "",
             "valid_until": r.valid_until.isoformat() if r.valid_until else ""}
 
@@ -237,6 +238,8 @@ class SchedulesState(SetupBase):
         self.rows = [{
             "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
             "hours": f"{r.opens:%H:%M}–{r.closes:%H:%M}", "slot": str(r.slot_minutes), "capacity": str(r.capacity),
+            "kept": (_s("%(seats)s hasta %(hours)s h antes") % {"seats": r.staff_seats, "hours": r.staff_seats_hours})
+            if r.staff_seats else "—",
             "valid": " – ".join(d.strftime("%d/%m/%Y") for d in (r.valid_from, r.valid_until) if d) or _s("Siempre"),
             **_schedule_form(r),
         } for r in rows]

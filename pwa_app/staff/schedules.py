@@ -19,6 +19,7 @@ from pwa_app.staff.permissions import StaffError, Viewer, require
 
 
 HORIZON_MAX = 365
+STAFF_HOURS_MAX = 30 * 24  # seats kept for staff open to the web at most this many hours before the slot
 
 
 # --- weekly schedules -----------------------------------------------------------------------------------------
@@ -33,7 +34,9 @@ def schedules(session: Session, viewer: Viewer, office_id: int, procedure_id: in
 
 
 def save_schedule(session: Session, viewer: Viewer, schedule_id: int | None, data: dict) -> Schedule:
-    """A weekly opening of an office for a procedure: `capacity` desks, slots of `slot_minutes`."""
+    """A weekly opening of an office for a procedure: `capacity` desks, slots of `slot_minutes`; `staff_seats` of
+    each slot kept for people who phone or come to the counter until `staff_seats_hours` before it starts (then
+    the web may take them too). Blank: none kept, 24 hours."""
     errors: dict[str, str] = {}
     office_id = int_field(data.get("office_id"), "office_id", errors, 1, 10**9)
     require(viewer, "setup_office", office_id)
@@ -44,6 +47,10 @@ def save_schedule(session: Session, viewer: Viewer, schedule_id: int | None, dat
     opens, closes = time_field(data.get("opens"), "opens", errors), time_field(data.get("closes"), "closes", errors)
     slot_minutes = int_field(data.get("slot_minutes"), "slot_minutes", errors, 5, 240)
     capacity = int_field(data.get("capacity"), "capacity", errors, 1, 50)
+    staff_seats = int_field(data.get("staff_seats") or "0", "staff_seats", errors, 0, 50)
+    staff_hours = int_field(data.get("staff_seats_hours") or "24", "staff_seats_hours", errors, 0, STAFF_HOURS_MAX)
+    if not errors.keys() & {"capacity", "staff_seats"} and staff_seats > capacity:
+        errors["staff_seats"] = "more_than_capacity"
     valid_from = date_field(data.get("valid_from"), "valid_from", errors, required=False)
     valid_until = date_field(data.get("valid_until"), "valid_until", errors, required=False)
     if not errors.keys() & {"opens", "closes", "slot_minutes"}:
@@ -64,6 +71,7 @@ def save_schedule(session: Session, viewer: Viewer, schedule_id: int | None, dat
     row.office_id, row.procedure_id, row.weekday, row.opens, row.closes = (
         office_id, procedure_id, weekday, opens, closes)
     row.slot_minutes, row.capacity, row.valid_from, row.valid_until = slot_minutes, capacity, valid_from, valid_until
+    row.staff_seats, row.staff_seats_hours = staff_seats, staff_hours
     session.add(row)
     if session.get(ProcedureOffice, (procedure_id, office_id)) is None:  # a schedule means the office handles it
         session.add(ProcedureOffice(procedure_id=procedure_id, office_id=office_id))
@@ -71,7 +79,8 @@ def save_schedule(session: Session, viewer: Viewer, schedule_id: int | None, dat
     session.flush()
     audit.audit(session, viewer, "schedule.save", f"schedule:{row.id}", office_id=office_id,
                procedure_id=procedure_id, weekday=weekday, opens=opens.isoformat("minutes"),
-               closes=closes.isoformat("minutes"), slot_minutes=slot_minutes, capacity=capacity)
+               closes=closes.isoformat("minutes"), slot_minutes=slot_minutes, capacity=capacity,
+               staff_seats=staff_seats, staff_seats_hours=staff_hours)
     return row
 
 

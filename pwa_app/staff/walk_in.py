@@ -9,6 +9,9 @@ Who goes next: a checked-in appointment whose time has come (from `EARLY_MINUTES
 appointment order; everyone else in order of arrival. Estimated wait: the service time of everyone waiting
 ahead (measured today when there are enough samples, else the procedures' expected durations) divided by the
 desks that have called someone in the last hour (at least one).
+
+An office may set a daily quota of walk-in tickets (`Office.walk_in_quota`, 0: none): past it the queue refuses a
+new one, and the desk offers an appointment instead (checked-in appointments always join).
 """
 
 import math
@@ -32,6 +35,7 @@ DEFAULT_MINUTES = 10
 ACTIVE_DESK_MINUTES = 60
 MIN_SAMPLES = 3
 MAX_DESK = 99
+MAX_QUOTA = 9999
 BOARD_SIZE = 6
 
 
@@ -99,10 +103,13 @@ def estimate_minutes(session: Session, office_id: int, now: datetime | None = No
     return math.ceil(total / _active_desks(session, office_id, day, now))
 
 
-def _new_ticket(session: Session, viewer, office_id: int, kind: str, now: datetime, **fields) -> QueueTicket:
+def _new_ticket(session: Session, viewer, office_id: int, kind: str, now: datetime, quota: int = 0,
+                **fields) -> QueueTicket:
     day = local_day(now)
     _lock(session, office_id, day)
     number = _next_number(session, office_id, day, kind)
+    if quota and number > quota:  # under the lock: two desks cannot both give the last one
+        raise WalkInError({"office": "walk_in_quota"})
     ticket = QueueTicket(office_id=office_id, day=day, kind=kind, number=number,
                          label=f"{PREFIX[kind]}{number:03d}", issued_at=now,
                          estimated_wait_minutes=estimate_minutes(session, office_id, now),
@@ -116,13 +123,34 @@ def issue(session: Session, viewer, office_id: int, procedure_id: int | None,
           now: datetime | None = None) -> QueueTicket:
     """A walk-in ticket for a procedure, with its estimated wait."""
     require(viewer, "queue", office_id)
-    if session.get(Office, office_id) is None:
+    office = session.get(Office, office_id)
+    if office is None:
         raise WalkInError({"office": "not_found"})
     if procedure_id is not None and session.get(Procedure, procedure_id) is None:
         raise WalkInError({"procedure": "not_found"})
-    ticket = _new_ticket(session, viewer, office_id, "walk_in", utc_or_now(now), procedure_id=procedure_id)
+    ticket = _new_ticket(session, viewer, office_id, "walk_in", utc_or_now(now), quota=office.walk_in_quota,
+                         procedure_id=procedure_id)
     audit.audit(session, viewer, "queue.issue", f"ticket:{ticket.id}", office_id=office_id, label=ticket.label)
     return ticket
+
+
+def set_quota(session: Session, viewer, office_id: int, quota) -> Office:
+    """The office's daily quota of walk-in tickets (0 or blank: no limit); its managers and administrators set it."""
+    require(viewer, "setup_office", office_id)
+    office = session.get(Office, office_id)
+    if office is None:
+        raise WalkInError({"office": "not_found"})
+    try:
+        value = int(str(quota).strip() or "0")
+    except ValueError:
+        raise WalkInError({"walk_in_quota": "number"}) from None
+    if not 0 <= value <= MAX_QUOTA:
+        raise WalkInError({"walk_in_quota": "range"})
+    before, office.walk_in_quota = office.walk_in_quota, value
+    session.add(office)
+    session.flush()
+    audit.audit(session, viewer, "queue.quota", f"office:{office_id}", before=before, walk_in_quota=value)
+    return office
 
 
 def enqueue_appointment(session: Session, viewer, appt: Appointment, now: datetime | None = None) -> QueueTicket:
@@ -307,9 +335,12 @@ def desk_view(session: Session, viewer, office_id: int, desk, now: datetime | No
     names = _procedure_names(session, waiting + ([current] if current else []))
     served = session.exec(select(func.count()).select_from(QueueTicket).where(
         QueueTicket.office_id == office_id, QueueTicket.day == day, QueueTicket.status == "done")).one()
+    office = session.get(Office, office_id)
     return {
         "current": ticket_view(current, names, now) if current else None,
         "waiting": [ticket_view(t, names, now) for t in waiting],
         "served": served,
         "estimate": estimate_minutes(session, office_id, now, waiting),
+        "walk_ins": _next_number(session, office_id, day, "walk_in") - 1,  # walk-in tickets given today
+        "quota": office.walk_in_quota if office else 0,
     }

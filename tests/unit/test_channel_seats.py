@@ -13,9 +13,13 @@ from pwa_app.appointments import availability, booking
 from pwa_app.appointments.booking import BookingError
 from pwa_app.appointments.slots import TZ, find_slot
 from pwa_app.models import Municipality, Schedule
+from pwa_app.staff import schedules, walk_in
+from pwa_app.staff.permissions import Forbidden, StaffError
+from pwa_app.staff.walk_in import WalkInError
 
 from .test_availability import check, free_at
 from .test_booking import NORTE, PADRON, book_ok, ids, norte_slot, person  # noqa: F401  (a fixture)
+from .test_staff_services import OAC, office, viewers
 from tests.unit.conftest import override_settings
 
 OTHERS = ("00000000T", "12345678Z", "87654321X", "11111111H")  # documents of other people (one active each)
@@ -135,3 +139,53 @@ def test_with_redis_the_kept_calendar_refuses_kept_seats_at_once_until_the_relea
     assert asyncio.run(booking.refusal_at_once(PADRON, NORTE, norte_slot, raw, opening)) is None
     assert free_at(check(session, opening), norte_slot) == 1
     assert booking.book(session, PADRON, NORTE, norte_slot, raw, now=opening).seat == 2
+
+
+# --- set in the schedules screen ------------------------------------------------------------------------------
+
+
+def test_staff_seats_are_set_with_the_schedule_and_never_exceed_its_seats(session, clock):
+    manager = viewers(session)["manager"]
+    p, o = ids(session, PADRON, OAC)  # the manager's office
+    form = {"office_id": o, "procedure_id": p, "weekday": 5, "opens": "10:00", "closes": "12:00",
+            "slot_minutes": "20", "capacity": "2", "staff_seats": "3", "staff_seats_hours": "48"}
+    with pytest.raises(StaffError) as refused:
+        schedules.save_schedule(session, manager, None, form)
+    assert refused.value.errors == {"staff_seats": "more_than_capacity"}
+    session.rollback()
+    row = schedules.save_schedule(session, manager, None, {**form, "staff_seats": "1"})
+    session.commit()
+    assert (row.staff_seats, row.staff_seats_hours) == (1, 48)
+    saturday = clock.at(2026, 12, 5, 10, 0)
+    assert find_slot(session, p, o, saturday, clock.now).free == 1  # Thursday 10:00 it opens to the web
+    assert find_slot(session, p, o, saturday, clock.on(2026, 12, 3, 10, 0).now).free == 2
+    plain = schedules.save_schedule(session, manager, row.id, {k: v for k, v in form.items()
+                                                               if not k.startswith("staff_")})
+    assert (plain.staff_seats, plain.staff_seats_hours) == (0, 24)  # blank: none kept
+
+
+# --- the walk-in quota ----------------------------------------------------------------------------------------
+
+
+def test_the_queue_refuses_a_walk_in_ticket_past_the_offices_daily_quota(session, clock):
+    v = viewers(session)
+    oac = office(session).id
+    with pytest.raises(Forbidden):
+        walk_in.set_quota(session, v["desk"], oac, "2")  # a desk clerk cannot set it
+    with pytest.raises(WalkInError) as wrong:
+        walk_in.set_quota(session, v["manager"], oac, "-1")
+    assert wrong.value.errors == {"walk_in_quota": "range"}
+    walk_in.set_quota(session, v["manager"], oac, "2")
+    session.commit()
+    labels = [walk_in.issue(session, v["desk"], oac, None, now=clock.now).label for _ in range(2)]
+    session.commit()
+    assert labels == ["A001", "A002"]
+    with pytest.raises(WalkInError) as full:
+        walk_in.issue(session, v["desk"], oac, None, now=clock.now)
+    assert full.value.errors == {"office": "walk_in_quota"}
+    session.rollback()
+    view = walk_in.desk_view(session, v["desk"], oac, 1, now=clock.now)
+    assert (view["walk_ins"], view["quota"]) == (2, 2)
+    assert walk_in.issue(session, v["desk"], oac, None, now=clock.moved(days=1).now).label == "A001"  # a new day
+    walk_in.set_quota(session, v["admin"], oac, "")  # blank: no quota
+    assert walk_in.issue(session, v["desk"], oac, None, now=clock.now).label == "A003"

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from components.staff import _s, button, every, frame, ready_marker, select_field
+from components.staff import _s, button, every, frame, input_field, ready_marker, select_field
 from pwa_app import routes
 from state.queue import DisplayState, QueueState, ScreenState
 
@@ -16,6 +16,16 @@ def waiting_item(t) -> rx.Component:
                    class_name="staff-waiting-what"),
         button(_s("Llamar"), kind="secondary", class_name="btn-small", on_click=QueueState.call_ticket(t["id"]),
                aria_label=f"{_s('Llamar')} {t['label']}"),
+    )
+
+
+def quota_form(s) -> rx.Component:
+    """The office's daily quota of walk-in tickets, for its managers (past it the queue gives no more)."""
+    return rx.el.form(
+        input_field(_s("Cupo diario de turnos sin cita (0: sin cupo)"), "quota", type="number", min=0,
+                    default_value=s.quota.to_string(), id="staff-quota"),
+        button(_s("Guardar cupo"), kind="secondary", type="submit"),
+        on_submit=s.set_quota, key=s.office_id + "-" + s.quota.to_string(), class_name="staff-row",
     )
 
 
@@ -71,6 +81,10 @@ def queue_page() -> rx.Component:
                                     _s("Personas delante"), ": ", s.issued_ahead),
                             class_name="staff-ticket-issued",
                         )),
+                rx.el.p(_s("Turnos sin cita hoy"), ": ", rx.el.strong(s.walk_ins),
+                        rx.cond(s.quota > 0, rx.fragment(" ", _s("de"), " ", s.quota), " (" + _s("sin cupo") + ")"),
+                        class_name="muted", id="staff-walk-ins"),
+                rx.cond(s.can_quota, quota_form(s)),
                 rx.el.h2(_s("En espera"), " (", s.waiting.length(), ")", class_name="h2"),
                 rx.cond(s.waiting.length() > 0,
                         rx.el.ul(rx.foreach(s.waiting, waiting_item), class_name="staff-waiting"),

@@ -208,6 +208,7 @@ def schedule_row(r) -> rx.Component:
     return rx.el.tr(
         rx.el.td(r["procedure"]), rx.el.td(r["weekday"]), rx.el.td(r["hours"], class_name="nowrap"),
         rx.el.td(r["slot"], " min", class_name="num nowrap"), rx.el.td(r["capacity"], class_name="num"),
+        rx.el.td(r["kept"]),
         rx.el.td(r["valid"]),
         rx.el.td(rx.el.div(
             button(_s("Editar"), kind="secondary", class_name="btn-small", on_click=SchedulesState.edit(r["id"]),
@@ -242,6 +243,13 @@ def schedule_form(s) -> rx.Component:
                             default_value=value("slot_minutes", "15"), id="staff-sched-slot"),
                 input_field(_s("Puestos (citas a la vez)"), "capacity", type="number", min=1,
                             default_value=value("capacity", "1"), id="staff-sched-capacity"),
+                input_field(_s("De ellos, para teléfono y mostrador"), "staff_seats", type="number", min=0,
+                            default_value=value("staff_seats", "0"), id="staff-sched-staff-seats",
+                            hint=_s("Puestos de cada tramo que la web no ofrece: se reservan por teléfono o en el "
+                                    "mostrador.")),
+                input_field(_s("Se liberan a la web (horas antes)"), "staff_seats_hours", type="number", min=0,
+                            default_value=value("staff_seats_hours", "24"), id="staff-sched-staff-hours",
+                            hint=_s("Los que sigan libres pasan a la web este número de horas antes de la cita.")),
                 input_field(_s("Desde (opcional)"), "valid_from", type="date", default_value=value("valid_from", ""),
                             id="staff-sched-from"),
                 input_field(_s("Hasta (opcional)"), "valid_until", type="date",
@@ -273,7 +281,8 @@ def schedules_page() -> rx.Component:
         ),
         section(
             _s("Horario semanal"),
-            table([_s("Trámite"), _s("Día"), _s("Horas"), _s("Tramo"), _s("Puestos"), _s("Vigencia"), ""],
+            table([_s("Trámite"), _s("Día"), _s("Horas"), _s("Tramo"), _s("Puestos"), _s("Teléfono y mostrador"),
+                   _s("Vigencia"), ""],
                   rx.foreach(s.rows, schedule_row), caption=_s("Horario semanal")),
             rx.cond(s.rows.length() == 0, rx.el.p(_s("No hay horarios: no se puede reservar."), class_name="muted")),
         ),
