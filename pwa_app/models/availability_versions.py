@@ -12,6 +12,7 @@ from pwa_app.models.catalogue import Closure, Municipality, Office, Procedure, P
 
 CHANGED = "availability_changed"  # in Session.info while a transaction holds bumped, uncommitted versions
 BUMPED = "availability_bumped"  # {(procedure id, office id): (grid, seats) as bumped, or None: pair added/removed}
+QUEUE_ONLY = ("walk_in_quota",)  # an office's fields that no availability shows
 SEAT_FIELDS = ("procedure_id", "office_id", "starts_at", "seat", "status", "confirm_by", "expires_at")
 
 
@@ -42,7 +43,8 @@ def _pairs_changed(session) -> tuple[set, set]:
             elif isinstance(obj, Procedure):
                 grids.add((obj.id, None))
             elif isinstance(obj, Office):  # its name is in the answers that refuse a time (availability.Booked)
-                grids.add((None, obj.id))
+                if not dirty or any(a.history.has_changes() for a in inspect(obj).attrs if a.key not in QUEUE_ONLY):
+                    grids.add((None, obj.id))
             elif isinstance(obj, Municipality):
                 grids.add((None, None))
     return seats, grids

@@ -98,7 +98,7 @@ class Schedule(SQLModel, table=True):
     """Weekly opening of an office for a procedure: slots of `slot_minutes` with `capacity` desks each.
 
     `staff_seats` of each slot are for staff booking (phone and counter): the web cannot take them
-    until `staff_seats_hours` before the slot starts, when they open to everyone (appointments/seats.py)."""
+    until `staff_seats_hours` before the slot starts, when they open to everyone (appointments/slots.py)."""
 
     id: int | None = Field(default=None, primary_key=True)
     office_id: int = Field(foreign_key="office.id", index=True)

@@ -12,7 +12,7 @@ from sqlmodel import select
 from pwa_app.appointments import availability, booking
 from pwa_app.appointments.booking import BookingError
 from pwa_app.appointments.slots import TZ, find_slot
-from pwa_app.models import Municipality, Schedule
+from pwa_app.models import Municipality, ProcedureOffice, Schedule
 from pwa_app.staff import schedules, walk_in
 from pwa_app.staff.permissions import Forbidden, StaffError
 from pwa_app.staff.walk_in import WalkInError
@@ -175,8 +175,11 @@ def test_the_queue_refuses_a_walk_in_ticket_past_the_offices_daily_quota(session
     with pytest.raises(WalkInError) as wrong:
         walk_in.set_quota(session, v["manager"], oac, "-1")
     assert wrong.value.errors == {"walk_in_quota": "range"}
+    versions = session.exec(select(ProcedureOffice.grid_version).where(ProcedureOffice.office_id == oac)).all()
     walk_in.set_quota(session, v["manager"], oac, "2")
     session.commit()
+    assert session.exec(select(ProcedureOffice.grid_version).where(ProcedureOffice.office_id == oac)).all() == \
+        versions  # no availability shows the quota: the office's answers stay
     labels = [walk_in.issue(session, v["desk"], oac, None, now=clock.now).label for _ in range(2)]
     session.commit()
     assert labels == ["A001", "A002"]
