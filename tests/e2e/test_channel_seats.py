@@ -1,0 +1,69 @@
+"""Seats kept for the phone and the counter (issue 26): the citizen's booking page does not offer them; the seats of
+slots within the release window (the configured hours before the start) are offered and the citizen books one.
+
+The app runs on the wall clock, so the release window is set around it: every seat of the pair is kept for staff,
+released `hours` before its slot, with `hours` chosen so that the first day with free times is inside the window
+and every later day outside it."""
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import httpx
+from playwright.sync_api import expect
+from sqlmodel import select
+
+from pwa_app.models import Office, Procedure, Schedule
+
+PROCEDURE, OFFICE = "tasa-residuos", "junta-distrito-norte"  # no other browser test books this pair
+NAME, DNI = "Lucía Romero Gil", "31415926L"
+
+
+def answer(app_server) -> dict:
+    got = httpx.get(f"{app_server.base_url}/api/v1/availability", params={"procedure": PROCEDURE, "office": OFFICE})
+    got.raise_for_status()
+    return got.json()
+
+
+def keep_for_staff(app_server, hours: int | None) -> None:
+    """Every seat of the pair's schedules kept for staff until `hours` before its slot (None: none kept)."""
+    with app_server.session() as s:
+        p = s.exec(select(Procedure).where(Procedure.slug == PROCEDURE)).one()
+        o = s.exec(select(Office).where(Office.slug == OFFICE)).one()
+        for sched in s.exec(select(Schedule).where(Schedule.procedure_id == p.id, Schedule.office_id == o.id)):
+            sched.staff_seats, sched.staff_seats_hours = (sched.capacity, hours) if hours else (0, 24)
+            s.add(sched)
+        s.commit()
+
+
+def starts(day: dict) -> list[datetime]:
+    return [datetime.fromisoformat(t["start"]) for t in day["slots"]]
+
+
+def test_seats_kept_for_the_phone_are_not_offered_until_their_release(page, app_server, shot):
+    days = [d for d in answer(app_server)["days"] if d["free"]]
+    first, later = days[0], days[1]
+    now = datetime.now(timezone.utc)
+    hours = int((starts(first)[-1] - now).total_seconds() // 3600) + 1  # the first day's last slot is released
+    assert starts(later)[0] - now > timedelta(hours=hours + 1), "the next day opens within the window"
+    keep_for_staff(app_server, hours)
+    try:
+        kept = {d["date"]: d for d in answer(app_server)["days"]}
+        assert kept[first["date"]]["free"] == first["free"]  # released: every free time still offered
+        assert all(d["free"] == 0 for d in kept.values() if d["date"] > first["date"])  # kept: none offered
+
+        page.goto(f"/en/reservar/?p={PROCEDURE}")
+        page.get_by_role("button", name=re.compile("North District Municipal Office")).click()
+        expect(page.locator("button.day.open")).to_have_count(1)
+        shot(page, "only-the-released-day")
+        page.locator("button.day.open").first.click()
+        page.locator("button.time:not([disabled])").first.click()
+        page.get_by_label("Full name").fill(NAME)
+        page.get_by_label("DNI, NIE or passport number").fill(DNI)
+        page.get_by_label(re.compile("I have read the privacy notice")).check()
+        page.get_by_role("button", name="Confirm booking").click()
+        expect(page.get_by_role("heading", name="Appointment booked")).to_be_visible()
+        shot(page, "booked-a-released-seat")
+        [booked] = app_server.appointments("booked", NAME)
+        assert booked.starts_at.astimezone(timezone.utc) in starts(first)
+    finally:
+        keep_for_staff(app_server, None)
