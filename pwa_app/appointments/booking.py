@@ -93,7 +93,8 @@ def free_seat(session: Session, office_id: int, procedure_id: int, starts_at: da
     if rows is None:
         rows = session.execute(_seat_rows(office_id, procedure_id, starts_at, now)).all()
     used = {seat for seat, alive in rows if alive}
-    seat = next((n for n in seat_order(capacity, staff, channel) if n not in used), None)
+    full = len(used) >= capacity  # seat numbers above a capacity lowered since count too
+    seat = None if full else next((n for n in seat_order(capacity, staff, channel) if n not in used), None)
     if seat is not None and any(n == seat for n, alive in rows if not alive):
         fairness.drop_expired_holds(session, now, office_id, procedure_id, starts_at)
         expire_pendings(session, now, office_id, procedure_id, starts_at)

@@ -104,10 +104,6 @@ def next_opening(grid, now: datetime) -> datetime | None:
     return min((opens for _, (_, parts) in grid for _, opens in parts if opens > now), default=None)
 
 
-def web_capacity(capacity: int, staff: int, channel: str) -> int:
-    return capacity if channel != WEB else capacity - staff
-
-
 def seat_order(capacity: int, staff: int, channel: str) -> list[int]:
     """The seat numbers a booking may take, in the order it takes them: the web the low ones only, staff the kept
     ones first (leaving the web's to the web), then the others."""
@@ -126,7 +122,9 @@ def count_slots(capacity: dict[datetime, int], staff: dict[datetime, int], taken
         total[start] += n
         if seat <= capacity.get(start, 0) - staff.get(start, 0):
             web[start] += n
-    return (tuple(Slot(s, c - staff.get(s, 0), web[s]) for s, c in capacity.items()),
+    # The web never gets more than the slot has free (seat numbers above a capacity lowered since count too).
+    kept = lambda s: staff.get(s, 0)  # noqa: E731
+    return (tuple(Slot(s, c - kept(s), max(web[s], total[s] - kept(s))) for s, c in capacity.items()),
             tuple(Slot(s, c, total[s]) for s, c in capacity.items()))
 
 

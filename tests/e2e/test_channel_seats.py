@@ -1,5 +1,6 @@
 """Seats kept for the phone and the counter (issue 26): the citizen's booking page does not offer them; the seats of
 slots within the release window (the configured hours before the start) are offered and the citizen books one.
+Staff set the kept seats in the schedules screen and a daily quota of walk-in tickets in the desk console.
 
 The app runs on the wall clock, so the release window is set around it: every seat of the pair is kept for staff,
 released `hours` before its slot, with `hours` chosen so that the first day with free times is inside the window
@@ -13,6 +14,7 @@ from playwright.sync_api import expect
 from sqlmodel import select
 
 from pwa_app.models import Office, Procedure, Schedule
+from tests.e2e.test_staff import ADMIN, accounts, sign_in, tablet  # noqa: F401  (a fixture)
 
 PROCEDURE, OFFICE = "tasa-residuos", "junta-distrito-norte"  # no other browser test books this pair
 NAME, DNI = "Lucía Romero Gil", "31415926L"
@@ -67,3 +69,38 @@ def test_seats_kept_for_the_phone_are_not_offered_until_their_release(page, app_
         assert booked.starts_at.astimezone(timezone.utc) in starts(first)
     finally:
         keep_for_staff(app_server, None)
+
+
+def test_staff_keep_seats_in_the_schedule_and_cap_the_walk_ins_of_a_day(browser, accounts, shot):
+    """On the tablet: a schedule keeps a seat for the phone and the counter (then is put back); the desk console
+    shows the walk-in tickets given today against the office's quota and refuses one past it."""
+    context, page, errors = tablet(browser, accounts)
+    sign_in(page, ADMIN, "/staff/ajustes/horarios/")
+    first = page.locator("table tbody tr").first
+    for seats, hours, shown in (("1", "48", "1 hasta 48 h antes"), ("0", "24", "—")):
+        first.get_by_role("button", name=re.compile("^Editar")).click()
+        page.get_by_label("De ellos, para teléfono y mostrador").fill(seats)
+        page.get_by_label("Se liberan a la web (horas antes)").fill(hours)
+        page.get_by_role("button", name="Guardar cambios").click()
+        expect(first.locator("td").nth(5)).to_have_text(shown)
+        if seats == "1":
+            shot(page, "schedule-staff-seats")
+
+    page.goto("/staff/cola/")
+    figure = page.locator("#staff-walk-ins")
+    expect(figure).to_contain_text("Turnos sin cita hoy")
+    given = int(re.search(r"\d+", figure.inner_text()).group())
+    page.get_by_label("Cupo diario de turnos sin cita").fill(str(given + 1))
+    page.get_by_role("button", name="Guardar cupo").click()
+    expect(figure).to_have_text(re.compile(rf"{given}\s+de\s+{given + 1}"))
+    page.get_by_role("button", name="Dar turno").click()
+    expect(figure).to_have_text(re.compile(rf"{given + 1}\s+de\s+{given + 1}"))
+    page.get_by_role("button", name="Dar turno").click()
+    expect(page.get_by_role("alert")).to_contain_text("cupo de turnos sin cita")
+    expect(figure).to_have_text(re.compile(rf"{given + 1}\s+de\s+{given + 1}"))
+    shot(page, "queue-quota-reached")
+    page.get_by_label("Cupo diario de turnos sin cita").fill("0")
+    page.get_by_role("button", name="Guardar cupo").click()
+    expect(figure).to_contain_text("sin cupo")
+    context.close()
+    assert not errors, errors

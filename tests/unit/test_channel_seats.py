@@ -141,6 +141,25 @@ def test_with_redis_the_kept_calendar_refuses_kept_seats_at_once_until_the_relea
     assert booking.book(session, PADRON, NORTE, norte_slot, raw, now=opening).seat == 2
 
 
+def test_a_capacity_lowered_under_the_seats_in_use_leaves_the_web_and_staff_nothing(session, clock, norte_slot):
+    p, o = ids(session, PADRON, NORTE)
+    sched = session.exec(select(Schedule).where(Schedule.office_id == o, Schedule.procedure_id == p,
+                                                Schedule.weekday == 2)).one()
+    sched.capacity = 3
+    session.add(sched)
+    session.commit()
+    first, *_ = [book_ok(session, norte_slot, clock, document=d) for d in OTHERS[:3]]  # seats 1, 2 and 3
+    booking.cancel(session, first, now=clock.now)  # seat 1 free
+    sched.capacity, sched.staff_seats = 2, 1  # two seats now, both in use (numbers 2 and 3)
+    session.add(sched)
+    session.commit()
+    for channel in ("web", "phone"):  # before any calendar is kept: the check under the slot's lock
+        with pytest.raises(BookingError):
+            booking.book(session, PADRON, NORTE, norte_slot, person(), now=clock.now, channel=channel)
+        session.rollback()
+    assert free_at(check(session, clock.now), norte_slot) == 0 and staff_free(session, norte_slot, clock.now) == 0
+
+
 # --- set in the schedules screen ------------------------------------------------------------------------------
 
 
