@@ -236,7 +236,7 @@ class SchedulesState(SetupBase):
         rows = schedules.schedules(session, viewer(), office.id,
                                int(self.procedure_id) if self.procedure_id.isdigit() else None)
         self.rows = [{
-            "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "weekday": _s(WEEKDAYS[r.weekday]),
+            "id": str(r.id), "procedure": names.get(r.procedure_id, ""), "day": _s(WEEKDAYS[r.weekday]),
             "hours": f"{r.opens:%H:%M}–{r.closes:%H:%M}", "slot": str(r.slot_minutes), "capacity": str(r.capacity),
             "kept": (_s("%(seats)s hasta %(hours)s h antes") % {"seats": r.staff_seats, "hours": r.staff_seats_hours})
             if r.staff_seats else "—",

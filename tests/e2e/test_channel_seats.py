@@ -13,6 +13,7 @@ import httpx
 from playwright.sync_api import expect
 from sqlmodel import select
 
+from pwa_app.appointments import availability  # noqa: F401  (this process's commits write the versions to Redis)
 from pwa_app.models import Office, Procedure, Schedule
 from tests.e2e.test_staff import ADMIN, accounts, sign_in, tablet  # noqa: F401  (a fixture)
 
@@ -77,8 +78,10 @@ def test_staff_keep_seats_in_the_schedule_and_cap_the_walk_ins_of_a_day(browser,
     context, page, errors = tablet(browser, accounts)
     sign_in(page, ADMIN, "/staff/ajustes/horarios/")
     first = page.locator("table tbody tr").first
-    for seats, hours, shown in (("1", "48", "1 hasta 48 h antes"), ("0", "24", "—")):
+    for seats, hours, shown, was in (("1", "48", "1 hasta 48 h antes", "0"), ("0", "24", "—", "1")):
         first.get_by_role("button", name=re.compile("^Editar")).click()
+        expect(page.get_by_role("heading", name="Cambiar horario")).to_be_visible()
+        expect(page.get_by_label("De ellos, para teléfono y mostrador")).to_have_value(was)  # the form filled
         page.get_by_label("De ellos, para teléfono y mostrador").fill(seats)
         page.get_by_label("Se liberan a la web (horas antes)").fill(hours)
         page.get_by_role("button", name="Guardar cambios").click()

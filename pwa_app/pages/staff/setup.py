@@ -206,13 +206,13 @@ def procedures_page() -> rx.Component:
 
 def schedule_row(r) -> rx.Component:
     return rx.el.tr(
-        rx.el.td(r["procedure"]), rx.el.td(r["weekday"]), rx.el.td(r["hours"], class_name="nowrap"),
+        rx.el.td(r["procedure"]), rx.el.td(r["day"]), rx.el.td(r["hours"], class_name="nowrap"),
         rx.el.td(r["slot"], " min", class_name="num nowrap"), rx.el.td(r["capacity"], class_name="num"),
         rx.el.td(r["kept"]),
         rx.el.td(r["valid"]),
         rx.el.td(rx.el.div(
             button(_s("Editar"), kind="secondary", class_name="btn-small", on_click=SchedulesState.edit(r["id"]),
-                   aria_label=_s("Editar") + " " + r["weekday"] + " " + r["hours"]),
+                   aria_label=_s("Editar") + " " + r["day"] + " " + r["hours"]),
             button(_s("Quitar"), kind="secondary", class_name="btn-small", on_click=SchedulesState.delete(r["id"])),
             class_name="staff-row-actions",
         )),
