@@ -118,7 +118,7 @@ def visit_view(session: Session, cat: dict, appt: Appointment, others: list[Appo
     by_id[appt.procedure_id] = proc
     names, ids, minutes = visits.summary(appt, others, {i: p["duration_minutes"] for i, p in by_id.items()})
     starts = {r.procedure_id: r.starts_at for r in others}
-    also = [{"name": by_id[i]["name"], "time": time_label(local(starts[i]), lang),
+    also = [{"slug": by_id[i]["slug"], "name": by_id[i]["name"], "time": time_label(local(starts[i]), lang),
              "requirements": [r["text"] for r in by_id[i]["requirements"]]} for i in ids[1:]]
     end = time_label(local(appt.starts_at) + timedelta(minutes=minutes), lang)
     return seen | {"people": names if len(names) > 1 else [], "also": also, "minutes": minutes,

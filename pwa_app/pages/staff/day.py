@@ -88,6 +88,7 @@ def appointment_row(a) -> rx.Component:
                        rx.cond(a["document_hint"] != "", rx.el.span(" · ", _s("Documento"), " ", a["document_hint"])),
                        rx.cond(a["ticket"] != "", rx.el.span(" · ", _s("Turno"), " ", a["ticket"])),
                        class_name="staff-appt-meta"),
+            rx.cond(a["visit"] != "", rx.el.span(a["visit"], class_name="staff-appt-meta")),
             rx.cond(a["phone"] != "", rx.el.span(_s("Teléfono"), " ", rx.el.a(a["phone"], href="tel:" + a["phone"].to(str)),
                                                  class_name="staff-appt-meta")),
             class_name="staff-appt-who",
