@@ -363,7 +363,7 @@ export function openBooking(id, office = "") {
 export const restartBooking = async (id, office = "") => {
   await releaseHold(id);
   await updateDraft(id, { step: office ? "day" : "office", office, day: "", start: "", time: "", month: "",
-    outbox: "", consent: false, errors: {}, notice: "" });
+    outbox: "", consent: false, rep_consent: false, errors: {}, notice: "" });
 };
 
 // Monday-first weeks of one month, each day marked with its free seats from the cached availability.
