@@ -206,6 +206,7 @@ async def post_appointment(request: Request, data: BookingIn,
     """In the rush most requests ask for a time already full: when the calendar kept in memory tells so, and the
     key is new, the answer is made without the database's write path (one read: the key's stored answer)."""
     if (valid_key(idempotency_key) and await idempotency.first_sight(idempotency_key) and not data.hold
+            and not (data.people or data.also)  # a visit's refusal names times with room for all of it
             and (taken := await booking.refusal_at_once(data.procedure, data.office, data.start, data.model_dump(),
                                                         utcnow()))):
         if answer := await run_in_threadpool(fair.refuse_at_once, request, idempotency_key, data.altcha, data.lang,

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from pwa_app.appointments import visits
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ, local, long_day_label, time_label
 from pwa_app.common.times import utcnow
@@ -106,6 +107,10 @@ def check_in(session: Session, viewer: Viewer, code: str, office_id: int | None 
         return appt, walk_in.tickets_for_appointments(session, [appt.id]).get(appt.id, "")
     appt.status = "checked_in"
     session.add(appt)
+    for other in visits.rows_of(session, appt):  # a visit arrives together: its people and procedures, one ticket
+        if other.status == "booked":
+            other.status = "checked_in"
+            session.add(other)
     ticket = walk_in.enqueue_appointment(session, viewer, appt, now)
     audit.audit(session, viewer, "appointment.check_in", f"appointment:{appt.id}", office_id=appt.office_id,
                ticket=ticket.label)

@@ -3,11 +3,12 @@ one visit, and booking for someone else. Capacity is checked as one unit, per-pe
 document (the represented person's, never the representative's), and a visit of two procedures lasts the sum of
 their durations."""
 
+import threading
 from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlmodel import select, update
+from sqlmodel import Session, select, update
 
 from pwa_app.appointments import visits
 from pwa_app.appointments.booking import BookingError, book, cancel, find, reschedule
@@ -199,3 +200,39 @@ def test_the_api_shows_a_visit_of_two_procedures_with_both_checklists(api):
     assert body["minutes"] == 30 and len(body["also"]) == 1 and body["also"][0]["requirements"] and body["end"]
     event = Calendar.from_ical(api.get(body["ics_url"]).content).walk("VEVENT")[0]
     assert event["DTEND"].dt - event["DTSTART"].dt == timedelta(minutes=30)
+
+
+def test_on_postgresql_families_racing_for_one_time_never_overbook(pg_engine, clock):
+    """Four families of two at once for a time of three seats (the advisory locks of each person and the slot):
+    one family gets two seats, the others hear it is full; no half family, no unique-index error."""
+    start = clock.at(2026, 12, 2, 10, 0)
+    documents = iter(["44444444A", "55555555K", "66666666Q", "77777777B", "88888888Y", "99999999R", "12345678Z",
+                      "87654321X"])
+    raws = [person(document=next(documents), people=[{"name": "Hijo", "document": next(documents)}])
+            for _ in range(4)]
+    barrier, outcomes = threading.Barrier(4), []
+
+    def attempt(raw):
+        with Session(pg_engine, expire_on_commit=False) as s:
+            barrier.wait()
+            try:
+                book(s, PADRON, OAC, start, raw, now=clock.now)
+                s.commit()
+                outcomes.append("ok")
+            except BookingError as exc:
+                s.rollback()
+                outcomes.append(exc.errors["slot"])
+
+    threads = [threading.Thread(target=attempt, args=(raw,)) for raw in raws]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(outcomes) == ["ok", "party_taken", "party_taken", "party_taken"]
+    with Session(pg_engine) as s:
+        rows = s.exec(select(Appointment).where(Appointment.starts_at == start)).all()
+        assert sorted(r.seat for r in rows) == [1, 2]
+        first = next(r for r in rows if r.visit_of is None)
+        cancel(s, first, now=clock.now)  # the whole visit, on PostgreSQL too
+        s.commit()
+        assert {r.seat for r in s.exec(select(Appointment))} == {None}
