@@ -12,6 +12,8 @@ from sqlmodel import Session, select, update
 
 from pwa_app.appointments import visits
 from pwa_app.appointments.booking import BookingError, book, cancel, find, reschedule
+from pwa_app.common.i18n import gettext
+from pwa_app.common.messages import ERRORS
 from pwa_app.models import Appointment, MailOutbox, Municipality, Procedure
 
 from .test_api import free_at, free_slot, new_key, post_booking
@@ -187,7 +189,7 @@ def test_the_api_books_a_family_shows_its_people_and_refuses_with_messages(api, 
     refused = post_booking(api, other["start"], new_key(), office=OAC, people=[{"name": "", "document": "12345678Z"}])
     assert refused.status_code == 422 and refused.json()["codes"] == {"name_2": "required",
                                                                        "document_2": "same_person"}
-    assert refused.json()["errors"]["document_2"].startswith("This document is already")
+    assert refused.json()["errors"]["document_2"] == gettext("es", ERRORS["same_person"])  # translated
     too_many = post_booking(api, other["start"], new_key(), office=OAC, people=family(10))
     assert too_many.status_code == 422
 
