@@ -15,6 +15,7 @@ from pwa_app.appointments.booking import BookingError, book, cancel, find, resch
 from pwa_app.common.i18n import gettext
 from pwa_app.common.messages import ERRORS
 from pwa_app.models import Appointment, MailOutbox, Municipality, Procedure
+from pwa_app.retention import forget_appointment
 
 from .test_api import free_at, free_slot, new_key, post_booking
 from .test_booking import OAC, PADRON, book_ok, count, person, slot_of
@@ -238,3 +239,13 @@ def test_on_postgresql_families_racing_for_one_time_never_overbook(pg_engine, cl
         cancel(s, first, now=clock.now)  # the whole visit, on PostgreSQL too
         s.commit()
         assert {r.seat for r in s.exec(select(Appointment))} == {None}
+
+
+def test_erasing_the_visits_personal_data_erases_everyone_and_the_representative(session, clock, ten):
+    appt = book(session, PADRON, OAC, ten, person(people=family(2), **REP), now=clock.now)
+    session.commit()
+    forget_appointment(session, appt, now=clock.now)
+    session.commit()
+    rows = session.exec(select(Appointment)).all()
+    assert len(rows) == 2 and {(r.status, r.name, r.document, r.person_key, r.representative_name,
+                                r.representative_email) for r in rows} == {("cancelled", "", "", "", "", "")}
