@@ -205,6 +205,7 @@ def test_the_api_shows_a_visit_of_two_procedures_with_both_checklists(api):
     assert event["DTEND"].dt - event["DTSTART"].dt == timedelta(minutes=30)
 
 
+@pytest.mark.slow
 def test_on_postgresql_families_racing_for_one_time_never_overbook(pg_engine, clock):
     """Four families of two at once for a time of three seats (the advisory locks of each person and the slot):
     one family gets two seats, the others hear it is full; no half family, no unique-index error."""
