@@ -37,6 +37,8 @@ class Appointment(SQLModel, table=True):
     client_key: str = Field(default="", index=True)  # keyed hash of the client address, for staff signals
     confirm_token: str | None = Field(default=None, unique=True)  # high-demand: the e-mailed confirmation link
     confirm_by: datetime | None = None  # pending until confirmed; the seat goes back after this
+    # How it was booked: "web" (the citizen pages and the API), "phone" or "counter" (staff booked it for the person).
+    channel: str = Field(default="web", max_length=10, sa_column_kwargs={"server_default": "web"})
 
 
 class Hold(SQLModel, table=True):
