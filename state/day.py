@@ -9,10 +9,9 @@ from pwa_app.appointments.booking import BookingError
 from pwa_app.common.times import utcnow
 from pwa_app.common.i18n import long_day_label
 from pwa_app.staff import counter, desk, forms, setup
-from pwa_app.staff.lookup import CHANNEL_LABELS
 from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
-from state.counter import booking_message
+from state.counter import CHANNEL_LABELS, booking_message
 
 STATUS_LABELS = {
     "booked": S_("Reservada"), "checked_in": S_("Ha llegado"), "done": S_("Atendida"),
@@ -39,6 +38,7 @@ class DayState(StaffState):
     procedure_filter: str = ""  # the list (screen, print, CSV) of one procedure's appointments
     procedure_options: list[dict[str, str]] = []
     csv_url: str = ""
+    office_name: str = ""
 
     def _day(self) -> date:
         try:
@@ -48,7 +48,7 @@ class DayState(StaffState):
 
     def _refresh(self, session) -> None:
         office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
-        self.office_id, day = str(office.id), self._day()
+        self.office_id, self.office_name, day = str(office.id), office.name, self._day()
         self.day, self.day_label, self.is_today = day.isoformat(), long_day_label(day, "es"), day == forms.today()
         rows = desk.day_appointments(session, viewer(), office.id, day)
         now = utcnow()

@@ -368,7 +368,9 @@ def appointment_qr(request: Request, code: str, verifier: str = Query(max_length
     if missing:
         return missing
     shown = codes.format_code(appt.code)
-    qr = segno.make(shown, error="m")  # alphanumeric mode: upper-case letters, digits and the hyphen
+    # Alphanumeric mode (upper-case letters, digits and the hyphen); a full QR code: segno.make would pick a Micro QR
+    # for so short a text, which the desk's camera (BarcodeDetector "qr_code") and most phones cannot read.
+    qr = segno.make_qr(shown, error="m")
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=8, border=4, dark="#0b0c0c", light="#ffffff", title=shown, xmldecl=False)
     return Response(out.getvalue(), media_type="image/svg+xml",

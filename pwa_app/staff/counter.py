@@ -120,8 +120,10 @@ def cancel(session: Session, viewer: Viewer, appointment_id: int, now: datetime,
 def qr_svg(code: str) -> str:
     """The booking code as an inline SVG QR code (what the desk's reader and camera scan at check-in)."""
     out = io.BytesIO()
-    segno.make(code, error="m").save(out, kind="svg", scale=5, border=2, dark="#0b0c0c", light="#ffffff",
-                                     xmldecl=False, svgns=True, title=code)
+    # A full QR code, never a Micro QR (segno.make picks one for short texts): the tablet's camera
+    # (BarcodeDetector "qr_code") and phones do not read those. omitsize: the stylesheet sizes it.
+    segno.make_qr(code, error="m").save(out, kind="svg", scale=5, border=2, dark="#0b0c0c", light="#ffffff",
+                                     xmldecl=False, svgns=True, title=code, omitsize=True)
     return out.getvalue().decode()
 
 

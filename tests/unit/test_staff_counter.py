@@ -106,6 +106,7 @@ def test_the_slip_speaks_the_persons_language(session, clock, v):
     slip = counter.slip(session, v["desk"], appt.id)
     assert slip["lang"] == "fr" and slip["code_label"] != "Booking code" and slip["title"] != "Your appointment"
     assert slip["code"] in slip["qr"] and slip["qr"].startswith("<svg")
+    assert 'viewBox="0 0 125 125"' in slip["qr"]  # a full QR code (21 + 2 × 2 modules, scale 5), never a Micro QR
     assert slip["bring"] and slip["where"]
     arabic = counter.slip(session, v["desk"], desk_book(session, clock, v, slot=1, lang="ar").id)
     assert arabic["dir"] == "rtl"

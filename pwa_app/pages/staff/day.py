@@ -145,6 +145,7 @@ def day_page() -> rx.Component:
         rx.cond(s.is_today, check_in_form()),
         rx.el.section(
             rx.el.h2(s.day_label, class_name="h2"),
+            rx.el.p(s.office_name, class_name="staff-print-only"),
             rx.el.div(
                 rx.cond(s.procedure_options.length() > 1,
                         select_field(_s("Trámite"), "procedure", s.procedure_options, value=s.procedure_filter,
