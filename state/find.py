@@ -7,6 +7,8 @@ from pwa_app.staff import lookup
 from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, describe, staff_event, viewer
 
+BOOKED_BY = {"web": S_("Reservada por internet"), "phone": S_("Reservada por teléfono"),
+             "counter": S_("Reservada en el mostrador")}
 KIND_LABELS = {"code": S_("Código de reserva"), "document": S_("Documento (DNI, NIE, pasaporte)"),
                "name": S_("Nombre"), "phone": S_("Teléfono"), "email": S_("Correo electrónico")}
 QUERY_MESSAGES = {
@@ -45,7 +47,8 @@ class FindState(StaffState):
                 self._say(_s(QUERY_MESSAGES[code]) if code in QUERY_MESSAGES else describe(exc.errors), "error")
                 self.results, self.searched = [], False
                 return
-        self.results = [{k: str(v) for k, v in r.items()} for r in found]
+        self.results = [{**{k: str(v) for k, v in r.items()}, "booked_by": _s(BOOKED_BY.get(r["channel"], ""))}
+                        for r in found]
         self.searched, self.flash = True, ""
         if len(found) >= lookup.MAX_RESULTS:
             self._say(_s("Hay muchas coincidencias: se muestran las %(n)d más recientes. Precise la búsqueda.")

@@ -102,7 +102,7 @@ def test_a_desk_books_for_a_caller_prints_the_slip_moves_and_cancels(browser, ac
     results = page.locator("#staff-find-results li")
     expect(results).to_have_count(1, timeout=15_000)
     expect(results.first).to_contain_text(code)
-    expect(results.first).to_contain_text("Teléfono")
+    expect(results.first).to_contain_text("Reservada por teléfono")
     shot(page, "counter-find")
     from pwa_app.models import AuditEvent
 

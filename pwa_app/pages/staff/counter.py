@@ -148,14 +148,16 @@ def counter_page() -> rx.Component:
 def result_row(r) -> rx.Component:
     day_link = routes.STAFF_DAY + "?oficina=" + r["office_id"] + "&fecha=" + r["day"]
     return rx.el.li(
-        rx.el.span(r["day_label"], " · ", r["time"], class_name="staff-appt-time"),
+        rx.el.span(r["time"], class_name="staff-appt-time"),
         rx.el.div(
             rx.el.span(r["name"], class_name="staff-appt-name"),
+            rx.el.span(r["day_label"], class_name="staff-appt-meta staff-appt-day"),
             rx.el.span(r["procedure"], " · ", r["office"], class_name="staff-appt-meta"),
             rx.el.span(rx.el.span(r["code"], class_name="staff-code"),
                        rx.cond(r["document_hint"] != "", rx.el.span(" · ", _s("Documento"), " ", r["document_hint"])),
                        rx.cond(r["phone"] != "", rx.el.span(" · ", _s("Teléfono"), " ", r["phone"])),
-                       " · ", r["channel_label"], class_name="staff-appt-meta"),
+                       class_name="staff-appt-meta"),
+            rx.el.span(r["booked_by"], class_name="staff-appt-meta"),
             class_name="staff-appt-who",
         ),
         rx.el.div(
