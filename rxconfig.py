@@ -3,12 +3,17 @@
 import reflex as rx
 from reflex_base.plugins.sitemap import SitemapPlugin
 
+from pwa_app.models import Appointment
 from pwa_app.pwa import NoMemoPlugin, PwaPlugin
 from pwa_app.security import public_origin
 from pwa_app.serving import respawn_failed_workers
 from pwa_app.settings import get_settings
 
 respawn_failed_workers()  # one dead backend worker must not stop the app (see pwa_app/serving.py)
+# Reflex compares its registered models with the database at start and in `reflex db makemigrations`: one table
+# model brings the whole SQLModel metadata (unregistered, every table looked removed: "Detected database schema
+# changes" at each start, and makemigrations would have written a migration dropping them all).
+rx.ModelRegistry.register(Appointment)
 
 config = rx.Config(
     app_name="pwa_app",

@@ -3,7 +3,7 @@
 import reflex as rx
 
 from components.data import built_catalogue, client_fn, hook, page_const
-from components.ui import icon
+from components.ui import icon, notice
 from components.views import Shell
 from pwa_app.common.i18n import LANGUAGES, text_direction
 from pwa_app.routes import ACCESSIBILITY, HOME, MY_APPOINTMENTS, MY_REQUESTS, citizen
@@ -72,6 +72,20 @@ def loading(t) -> rx.Component:
         ),
         role="status",
         class_name="notice notice-info",
+    )
+
+
+def kept_here(t, v, body: rx.Component, title: str, missing: str, find: str, href: str) -> rx.Component:
+    """A page about one thing kept on this device (`v["found"]`): its body; else a heading over "loading", or,
+    once read (`v["ready"]`), the notice that it is not here with a link to find it by its code. The heading stays
+    while it loads or finds nothing (axe: page-has-heading-one)."""
+    return rx.cond(
+        v["found"],
+        body,
+        rx.fragment(
+            rx.el.h1(title),
+            rx.cond(v["ready"], notice(missing, " ", rx.el.a(find, href=href), kind="error"), loading(t)),
+        ),
     )
 
 

@@ -2,6 +2,7 @@
 
 import asyncio
 import hashlib
+import os
 import re
 import sqlite3
 import weakref
@@ -34,6 +35,16 @@ _WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE|CREATE|DROP|ALTER|SAVEPO
 
 
 def make_engine(url: str):
+    engine = _make_engine(url)
+    # Granian forks its workers from a process that has already used the database (the build reads the
+    # catalogue): a pooled connection inherited by every child would carry their statements on one socket, each
+    # reading another's results. A child starts with an empty pool (the parent's connections are left to it).
+    made = weakref.ref(engine)  # tests make many engines: the hook must not keep them alive
+    os.register_at_fork(after_in_child=lambda: (e := made()) is not None and e.dispose(close=False))
+    return engine
+
+
+def _make_engine(url: str):
     if not is_sqlite(url):
         # Per process: with N backend workers the app holds up to N x (size + overflow) connections, which must
         # stay under PostgreSQL's max_connections (100 by default). 10 + 20 per worker ran out at 4 workers

@@ -4,7 +4,7 @@ change the time or cancel (both through the outbox, so they also work offline)."
 import reflex as rx
 
 from components.data import client_fn, hook
-from components.layout import loading, page
+from components.layout import kept_here, page
 from components.push import notify_me
 from components.ui import back_link, button, download_button, focus_here, link_button, notice, summary_list
 from components.views import AppointmentPage
@@ -107,18 +107,7 @@ def appointment(t, lang: str) -> rx.Component:
     v = hook("useAppointment", lang, var_type=AppointmentPage)
     return page(
         t, lang, "cita/",
-        rx.cond(
-            v["found"],
-            appointment_body(t, lang, v),
-            rx.fragment(  # the page keeps an h1 while it loads or finds nothing (axe: page-has-heading-one)
-                rx.el.h1(t.gettext("My appointment")),
-                rx.cond(
-                    v["ready"],
-                    notice(t.gettext("This appointment is not saved on this device."), " ",
-                           rx.el.a(t.gettext("Find it with its code"), href=citizen(lang, MY_APPOINTMENTS)),
-                           kind="error"),
-                    loading(t),
-                ),
-            ),
-        ),
+        kept_here(t, v, appointment_body(t, lang, v), t.gettext("My appointment"),
+                  t.gettext("This appointment is not saved on this device."), t.gettext("Find it with its code"),
+                  citizen(lang, MY_APPOINTMENTS)),
     )

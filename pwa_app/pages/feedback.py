@@ -8,7 +8,7 @@ from typing import TypedDict
 import reflex as rx
 
 from components.data import client_fn as data_fn, hook, page_const
-from components.layout import loading, page
+from components.layout import kept_here, page
 from components.ui import back_link, button, checkbox, field, link_button, notice
 from components.views import AppointmentView
 from pwa_app.common.messages import ERRORS, translated
@@ -153,20 +153,9 @@ def survey(t, lang: str) -> rx.Component:
     msgs = messages(t)
     return page(
         t, lang, "valoracion/",
-        rx.cond(
-            v["found"],
-            survey_body(t, lang, v, msgs),
-            rx.fragment(  # the page keeps an h1 while it loads or finds nothing (axe: page-has-heading-one)
-                rx.el.h1(t.gettext("How did it go?")),
-                rx.cond(
-                    v["ready"],
-                    notice(t.gettext("This appointment is not saved on this device."), " ",
-                           rx.el.a(t.gettext("Find it with its code"), href=citizen(lang, MY_APPOINTMENTS)),
-                           kind="error"),
-                    loading(t),
-                ),
-            ),
-        ),
+        kept_here(t, v, survey_body(t, lang, v, msgs), t.gettext("How did it go?"),
+                  t.gettext("This appointment is not saved on this device."), t.gettext("Find it with its code"),
+                  citizen(lang, MY_APPOINTMENTS)),
     )
 
 

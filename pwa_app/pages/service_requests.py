@@ -5,7 +5,7 @@ import reflex as rx
 
 from components.data import REQUESTS_MODULE, built_request_types, hook, page_const
 from components.data import client_fn as data_fn
-from components.layout import loading, page
+from components.layout import kept_here, loading, page
 from components.push import notify_me
 from components.ui import back_link, button, checkbox, field, focus_here, icon, link_button, notice, summary_list
 from components.views import MyRequests, NewRequest, RequestPage
@@ -324,18 +324,7 @@ def request_status(t, lang: str) -> rx.Component:
     msgs = page_const(translated(ERRORS, t.gettext))
     return page(
         t, lang, "solicitud/",
-        rx.cond(
-            v["found"],
-            request_body(t, lang, v, msgs),
-            rx.fragment(  # the page keeps an h1 while it loads or finds nothing (axe: page-has-heading-one)
-                rx.el.h1(t.gettext("Request")),
-                rx.cond(
-                    v["ready"],
-                    notice(t.gettext("This request is not saved on this device."), " ",
-                           rx.el.a(t.gettext("Find it with its tracking code"), href=citizen(lang, MY_REQUESTS)),
-                           kind="error"),
-                    loading(t),
-                ),
-            ),
-        ),
+        kept_here(t, v, request_body(t, lang, v, msgs), t.gettext("Request"),
+                  t.gettext("This request is not saved on this device."),
+                  t.gettext("Find it with its tracking code"), citizen(lang, MY_REQUESTS)),
     )

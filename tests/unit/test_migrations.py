@@ -25,3 +25,8 @@ def test_migrations_match_the_models(tmp_path):
     with create_engine(url).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diff == [], f"models and migrations differ; run `reflex db makemigrations`: {diff}"
+    # Reflex's own check (at start, and what `reflex db makemigrations` writes) sees the same models.
+    check = ("import rxconfig; from reflex import model; from sqlalchemy import create_engine; "
+             f"print(model.Model.alembic_autogenerate(create_engine({url!r}).connect(), write_migration_scripts=False))")
+    found = subprocess.run([sys.executable, "-c", check], cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    assert found.stdout.strip().endswith("False"), found.stdout + found.stderr
