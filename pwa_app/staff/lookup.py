@@ -95,7 +95,8 @@ def search(session: Session, viewer: Viewer, kind: str, value: str, ip: str = ""
     return found
 
 
-def day_list(session: Session, viewer: Viewer, office_id: int, day: date, procedure_id: int | None = None) -> list[dict]:
+def day_list(session: Session, viewer: Viewer, office_id: int, day: date,
+             procedure_id: int | None = None) -> list[dict]:
     """An office's appointments of a day (one procedure's when given), by procedure then time; cancelled and
     lapsed ones left out: the list is who is expected."""
     require(viewer, "day", office_id)
