@@ -45,6 +45,8 @@ def S_(message: str) -> str:
 NAV = [
     (routes.STAFF_HOME, S_("Inicio"), "home"),
     (routes.STAFF_DAY, S_("Citas del día"), "day"),
+    (routes.STAFF_BOOK, S_("Reservar"), "day"),
+    (routes.STAFF_FIND, S_("Buscar cita"), "day"),
     (routes.STAFF_QUEUE, S_("Turnos"), "queue"),
     (routes.STAFF_INBOX, S_("Solicitudes"), "requests"),
     (routes.STAFF_REPORTS, S_("Informes"), "reports"),

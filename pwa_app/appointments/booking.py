@@ -189,13 +189,15 @@ def _held_seat(session: Session, token: str | None, procedure: Procedure, office
 
 def book(
     session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict, now=None,
-    hold_token: str | None = None, client: str = "",
+    hold_token: str | None = None, client: str = "", channel: str = "web",
 ) -> Appointment:
     """Take a seat of a slot for a citizen (their hold's, if they have one). For a high-demand procedure the
-    booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits."""
+    booking is "pending" until the citizen opens the link e-mailed to them (`confirm`); staff booking for someone
+    on the phone or at the counter (`channel`) book it at once, with or without an e-mail. The caller commits."""
+    web = channel == "web"
     read_at = time.monotonic()
     procedure, office, pair = bookable(session, procedure_slug, office_slug)
-    details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand)
+    details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand and web)
     plan = visits.clean_visit(raw, procedure_slug, procedure.requires_document, details.document)
     if errors := visits.problems(details.errors, plan):
         raise BookingError(errors)
@@ -240,8 +242,9 @@ def book(
         email=details.email,
         lang=details.lang,
         **visits.representative_fields(plan),
+        channel=channel,
     )
-    if procedure.high_demand:
+    if procedure.high_demand and web:
         appt.status, appt.confirm_token = "pending", secrets.token_urlsafe(24)
         appt.confirm_by = now + timedelta(minutes=CONFIRM_MINUTES)
     session.add(appt)

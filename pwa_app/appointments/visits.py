@@ -185,7 +185,7 @@ def add_rows(session: Session, first: Appointment, people: list[Person],
                 visit_of=first.id, code=codes.new_code(), procedure_id=procedure.id, office_id=first.office_id,
                 starts_at=start, seat=seat, status=first.status, confirm_by=first.confirm_by, name=person.name,
                 document=person.document, person_key=person.key, lang=first.lang, created_at=first.created_at,
-                client_key=first.client_key))
+                client_key=first.client_key, channel=first.channel))
     session.add_all(rows)
     session.flush()
     remember(session, first, rows)

@@ -46,6 +46,8 @@ class Appointment(SQLModel, table=True):
     representative_name: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
     representative_email: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
     representative_phone: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    # How it was booked: "web" (the citizen pages and the API), "phone" or "counter" (staff booked it for the person).
+    channel: str = Field(default="web", max_length=10, sa_column_kwargs={"server_default": "web"})
 
 
 class Hold(SQLModel, table=True):

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from pwa_app.appointments import visits
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ, local, long_day_label, time_label
-from pwa_app.common.times import utcnow
+from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, Requirement
 from pwa_app.staff import audit
 from pwa_app.staff import walk_in
@@ -49,6 +49,8 @@ def day_appointments(session: Session, viewer: Viewer, office_id: int, day: date
         "name": a.name, "phone": a.phone, "procedure": names[a.procedure_id].name if a.procedure_id in names else "",
         "status": a.status, "requirements": needs.get(a.procedure_id, []),
         "ticket": tickets.get(a.id, ""), "document_hint": ("···" + a.document[-4:]) if a.document else "",
+        "channel": a.channel, "starts_at": to_utc(a.starts_at).isoformat(),
+        "procedure_slug": names[a.procedure_id].slug if a.procedure_id in names else "",
     } for a in rows]
 
 

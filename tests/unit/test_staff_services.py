@@ -596,6 +596,7 @@ def test_appointment_qr_svg(client, staff_env):
     answer = client.get(f"/api/v1/appointments/{code}/qr.svg", params={"verifier": "678Z"})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
     assert answer.text.startswith("<svg") and f"<title>{code}</title>" in answer.text
+    assert 'width="232"' in answer.text  # a full QR code, version 1 (21 + 2 × 4 modules, scale 8), not a Micro QR
     assert client.get(f"/api/v1/appointments/{code}/qr.svg", params={"verifier": "0000"}).status_code == 404
     with Session(staff_env) as s:
         assert s.exec(select(ServiceRequest)).first() is None  # nothing else was touched

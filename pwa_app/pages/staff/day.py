@@ -91,6 +91,8 @@ def appointment_row(a) -> rx.Component:
             rx.cond(a["visit"] != "", rx.el.span(a["visit"], class_name="staff-appt-meta")),
             rx.cond(a["phone"] != "", rx.el.span(_s("Teléfono"), " ", rx.el.a(a["phone"], href="tel:" + a["phone"].to(str)),
                                                  class_name="staff-appt-meta")),
+            rx.cond(a["channel"] != "web", rx.el.span(_s("Reservada"), " ", a["channel_label"].to(str).lower(),
+                                                      class_name="staff-appt-meta")),
             class_name="staff-appt-who",
         ),
         rx.el.div(
@@ -101,6 +103,18 @@ def appointment_row(a) -> rx.Component:
             rx.cond(actionable & (a["status"] == "booked"),
                     button(_s("No se presentó"), kind="secondary", class_name="btn-small",
                            on_click=DayState.mark(a["id"], "no_show"))),
+            rx.cond(a["changeable"] & (DayState.confirm_cancel != a["id"]), rx.fragment(
+                rx.el.a(_s("Cambiar hora"), href=routes.STAFF_BOOK + "?mover=" + a["id"].to(str),
+                        class_name="btn btn-link staff-btn btn-small no-print"),
+                rx.el.a(_s("Justificante"), href=routes.STAFF_BOOK + "?justificante=" + a["id"].to(str),
+                        class_name="btn btn-link staff-btn btn-small no-print"),
+                button(_s("Anular"), kind="secondary", class_name="btn-small no-print",
+                       on_click=DayState.ask_cancel(a["id"])))),
+            rx.cond(DayState.confirm_cancel == a["id"], rx.el.span(
+                rx.el.span(_s("¿Anular esta cita?"), class_name="staff-confirm-text"),
+                button(_s("Sí, anular"), kind="primary", class_name="btn-small", on_click=DayState.cancel(a["id"])),
+                button(_s("No"), kind="secondary", class_name="btn-small", on_click=DayState.keep),
+                class_name="staff-confirm no-print", role="group")),
             button(rx.cond(DayState.open_id == a["id"], _s("Ocultar"), _s("Qué debe traer")), kind="link",
                    class_name="btn-small", on_click=DayState.toggle(a["id"]),
                    aria_expanded=rx.cond(DayState.open_id == a["id"], "true", "false")),
@@ -132,6 +146,17 @@ def day_page() -> rx.Component:
         rx.cond(s.is_today, check_in_form()),
         rx.el.section(
             rx.el.h2(s.day_label, class_name="h2"),
+            rx.el.p(s.office_name, class_name="staff-print-only"),
+            rx.el.div(
+                rx.cond(s.procedure_options.length() > 1,
+                        select_field(_s("Trámite"), "procedure", s.procedure_options, value=s.procedure_filter,
+                                     on_change=s.set_procedure_filter, placeholder=_s("Todos los trámites"),
+                                     field_id="staff-day-procedure")),
+                button(_s("Imprimir lista"), kind="secondary", on_click=js("(() => window.print())")),
+                rx.el.a(_s("Descargar CSV"), href=s.csv_url, class_name="btn btn-secondary staff-btn",
+                        download=True),
+                class_name="staff-row no-print",
+            ),
             rx.el.p(
                 rx.el.span(_s("Reservadas"), ": ", s.counts["booked"].to(int)),
                 rx.el.span(_s("Han llegado"), ": ", s.counts["checked_in"].to(int)),
@@ -142,7 +167,7 @@ def day_page() -> rx.Component:
             rx.cond(s.appointments.length() > 0,
                     rx.el.ul(rx.foreach(s.appointments, appointment_row), class_name="staff-appts"),
                     rx.el.p(_s("No hay citas este día."), class_name="muted")),
-            class_name="card staff-card",
+            class_name="card staff-card staff-print",
         ),
         active=routes.STAFF_DAY,
     )
