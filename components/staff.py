@@ -234,6 +234,20 @@ def every(milliseconds: int, handler) -> Var:
     return Var("null", _var_data=data)
 
 
+def day_fields(state, field_id: str) -> list[rx.Component]:
+    """A day to look at (`state.day`, `set_day`) with the day before and after (`shift_day`)."""
+    return [
+        rx.el.div(
+            rx.el.label(_s("Fecha"), html_for=field_id, class_name="label"),
+            rx.el.input(id=field_id, type="date", value=state.day, on_change=state.set_day,
+                        class_name="input staff-input"),
+            class_name="field",
+        ),
+        button("‹", kind="secondary", aria_label=_s("Día anterior"), on_click=state.shift_day(-1)),
+        button("›", kind="secondary", aria_label=_s("Día siguiente"), on_click=state.shift_day(1)),
+    ]
+
+
 def period_picker(state, office_field_id: str) -> rx.Component:
     """From, to, office, the usual periods and the CSV of what is shown (the report pages' PeriodMixin)."""
     return rx.fragment(

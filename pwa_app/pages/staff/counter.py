@@ -4,7 +4,7 @@ in the person's language; the rest of the page is Spanish. Buscar cita: find a b
 
 import reflex as rx
 
-from components.staff import _s, button, frame, js, select_field, tag
+from components.staff import _s, button, day_fields, frame, js, select_field, tag
 from pwa_app import routes
 from pwa_app.common.i18n import LANGUAGES
 from state.counter import CHANNEL_LABELS, CounterState
@@ -36,17 +36,7 @@ def when_picker() -> rx.Component:
             class_name="staff-row",
         ),
         rx.cond(s.procedure != "", rx.fragment(
-            rx.el.div(
-                rx.el.div(
-                    rx.el.label(_s("Fecha"), html_for="staff-book-day", class_name="label"),
-                    rx.el.input(id="staff-book-day", type="date", value=s.day, on_change=s.set_day,
-                                class_name="input staff-input"),
-                    class_name="field",
-                ),
-                button("‹", kind="secondary", aria_label=_s("Día anterior"), on_click=s.shift_day(-1)),
-                button("›", kind="secondary", aria_label=_s("Día siguiente"), on_click=s.shift_day(1)),
-                class_name="staff-row",
-            ),
+            rx.el.div(*day_fields(s, "staff-book-day"), class_name="staff-row"),
             rx.el.h3(s.day_label, class_name="h3"),
             rx.cond(s.times.length() > 0,
                     rx.el.div(rx.foreach(s.times, time_button), class_name="staff-times", role="group",

@@ -4,7 +4,7 @@ import json
 
 import reflex as rx
 
-from components.staff import _s, button, frame, js, select_field, tag
+from components.staff import _s, button, day_fields, frame, js, select_field, tag
 from pwa_app import routes
 from state.day import DayState
 
@@ -133,14 +133,7 @@ def day_page() -> rx.Component:
         s, _s("Citas del día"),
         rx.el.div(
             select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office),
-            rx.el.div(
-                rx.el.label(_s("Fecha"), html_for="staff-day", class_name="label"),
-                rx.el.input(id="staff-day", type="date", value=s.day, on_change=s.set_day,
-                            class_name="input staff-input"),
-                class_name="field",
-            ),
-            button("‹", kind="secondary", aria_label=_s("Día anterior"), on_click=s.shift_day(-1)),
-            button("›", kind="secondary", aria_label=_s("Día siguiente"), on_click=s.shift_day(1)),
+            *day_fields(s, "staff-day"),
             class_name="staff-row",
         ),
         rx.cond(s.is_today, check_in_form()),
