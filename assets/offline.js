@@ -266,7 +266,12 @@ export function drafts(keyOf, empty) {
 // on the device so nothing typed is lost, also across a change of language ----
 const draftKey = (id) => `draft:${id}`;
 const emptyDraft = { step: "office", office: "", day: "", dayLabel: "", start: "", time: "", month: "", errors: {},
-  name: "", document: "", phone: "", email: "", consent: false, outbox: "", hold: null, notice: "", lang: "es" };
+  name: "", document: "", phone: "", email: "", consent: false, outbox: "", hold: null, notice: "", lang: "es",
+  // A visit (appointments/visits.py): how many people come (person n's fields are name_n and document_n), the
+  // further procedures done right after, and whether someone books for the person (their representative).
+  party: "1", also: [], on_behalf: false, rep_name: "", rep_email: "", rep_phone: "", rep_consent: false };
+const PEOPLE_MAX = 9; // the server's CITA_PARTY_MAX can be at most this; the page offers its own build's value
+for (let n = 2; n <= PEOPLE_MAX; n++) Object.assign(emptyDraft, { [`name_${n}`]: "", [`document_${n}`]: "" });
 const booking = drafts(draftKey, emptyDraft);
 const draftOf = booking.of;
 export const { update: updateDraft, field: setField, toggle: toggleField } = booking;
@@ -278,7 +283,13 @@ function draftOffice(id) {
   return d.office || (p && p.officeList.length === 1 ? p.officeList[0].slug : "");
 }
 
-export const chooseOffice = (id, office) => updateDraft(id, { office, step: "day", day: "", start: "", month: "" });
+export const chooseOffice = (id, office) => updateDraft(id, { office, step: "day", day: "", start: "", month: "",
+  also: [] });
+// Another procedure done in the same visit, right after (only those of the same office are offered).
+export async function toggleAlso(id, slug) {
+  const also = draftOf(id).also || [];
+  await updateDraft(id, { also: also.includes(slug) ? also.filter((s) => s !== slug) : [...also, slug] });
+}
 export const chooseDay = (id, day, dayLabel) => updateDraft(id, { day, dayLabel, step: "time", start: "" });
 // ---- holds: a picked time is kept for the citizen while they type (online only: offline bookings wait in the
 // outbox and get the time, or the nearest ones, when they are sent) ----
@@ -352,7 +363,7 @@ export function openBooking(id, office = "") {
 export const restartBooking = async (id, office = "") => {
   await releaseHold(id);
   await updateDraft(id, { step: office ? "day" : "office", office, day: "", start: "", time: "", month: "",
-    outbox: "", consent: false, errors: {}, notice: "" });
+    outbox: "", consent: false, rep_consent: false, errors: {}, notice: "" });
 };
 
 // Monday-first weeks of one month, each day marked with its free seats from the cached availability.
@@ -375,6 +386,35 @@ function monthGrid(month, days, selected) {
   if (tab) tab.tab = true;
   while (cells.length % 7) cells.push({ date: "", n: "", free: 0, open: false, selected: false, label: "" });
   return Array.from({ length: cells.length / 7 }, (_, i) => cells.slice(i * 7, i * 7 + 7));
+}
+
+// A visit's further procedures, each with the minutes after the first time at which it starts (the durations
+// before it) and the free seats of its own saved availability at that office, by start.
+function visitLegs(cat, p, slugs, office, lang) {
+  let offset = p.duration_minutes || 0;
+  return slugs.map((slug) => {
+    const q = cat && cat.procedures.find((x) => x.slug === slug);
+    const kept = office && saved(availabilityKeyOf(slug, office.slug)(lang));
+    const free = new Map();
+    ((kept && kept.days) || []).forEach((d) => d.slots.forEach((x) => free.set(Date.parse(x.start), x.free)));
+    const leg = { offset, free };
+    offset += (q && q.duration_minutes) || 0;
+    return leg;
+  });
+}
+
+// The times a whole party can take: enough free seats at the first time and at each next procedure's (from the
+// same shared availability answers every citizen gets; the server checks again under its locks).
+function fitVisit(days, party, legs) {
+  if (party <= 1 && !legs.length) return days;
+  return days.map((d) => {
+    const slots = d.slots.map((s) => {
+      const at = Date.parse(s.start);
+      const fits = s.free >= party && legs.every((l) => (l.free.get(at + l.offset * 60000) || 0) >= party);
+      return fits ? s : { ...s, free: 0 };
+    });
+    return { ...d, slots, free: slots.filter((s) => s.free > 0).length };
+  });
 }
 
 // Each office with its earliest free time from the saved availability; the soonest of them is marked.
@@ -401,6 +441,13 @@ export function useBooking(lang) {
   const office = (p && (p.officeList.find((o) => o.slug === draft.office) ||
     (p.officeList.length === 1 ? p.officeList[0] : null))) || null;
   const avail = useSaved(office && p ? availabilityKeyOf(p.slug, office.slug) : () => "none", lang);
+  // A move keeps the visit as it is: its people and procedures come from the appointment saved on this device.
+  const moving = rescheduling ? ((mine[rescheduling] || {}).view || null) : null;
+  const party = moving ? Math.max(1, (moving.people || []).length) : Math.max(1, Number(draft.party) || 1);
+  const also = moving ? (moving.also || []).map((a) => a.slug).filter(Boolean) : (draft.also || []);
+  useEffect(() => { if (office) also.forEach((s) => refreshAvailability(lang, s, office.slug)); },
+    [lang, office && office.slug, also.join(",")]);
+  useSyncExternalStore(subscribe, () => (also.length ? version : 0), () => 0);
   const item = outbox.find((i) => i.id === draft.outbox) || null;
   useEffect(() => { if (p && office) refreshAvailability(lang, p.slug, office.slug); }, [lang, p && p.slug, office && office.slug]);
   useEffect(() => { if (p && !office) p.officeList.forEach((o) => refreshAvailability(lang, p.slug, o.slug)); }, [lang, p && p.slug, !office]);
@@ -409,7 +456,7 @@ export function useBooking(lang) {
   const left = useCountdown(id, draft.step === "details" ? draft.hold : null);
   useEffect(() => { if (id && stored && stored.lang !== lang) updateDraft(id, { lang }); }, [id, lang, !!stored]);
   if (!p) return { ready: !!cat && slug !== null, found: false, rescheduling: !!rescheduling };
-  const days = (avail && avail.days) || [];
+  const days = fitVisit((avail && avail.days) || [], party, visitLegs(cat, p, also, office, lang));
   const months = [...new Set(days.map((d) => d.date.slice(0, 7)))];
   const month = months.includes(draft.month) ? draft.month : months.find((mm) => days.some((d) => d.date.startsWith(mm) && d.free > 0)) || months[0] || "";
   const mi = months.indexOf(month);
@@ -435,7 +482,11 @@ export function useBooking(lang) {
     canRenew: left > 0 && !draft.hold.final,
     limitReached: !!(item && item.codes && item.codes.person),
     nextRelease: (avail && avail.next_release_label) || "",
-    confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [] }, isConfirmed: !!confirmed,
+    confirmed: confirmed ? confirmed.view : { office: {}, procedure: {}, requirements: [], people: [], also: [] },
+    isConfirmed: !!confirmed,
+    party, partyLabel: String(party), alsoNames: also.map((s) => ((cat && cat.procedures.find((x) => x.slug === s)) || { name: s }).name),
+    alsoOptions: office && !rescheduling ? cat.procedures.filter((q) => q.slug !== p.slug && q.needs_appointment &&
+      q.offices.includes(office.slug)).map((q) => ({ slug: q.slug, name: q.name, checked: also.includes(q.slug) })) : [],
   };
 }
 
@@ -454,12 +505,22 @@ export function focusFirst(errors) {
 export async function submitBooking(lang, id, fields) {
   const slug = id.split(":")[0];
   const p = procedureOf(saved(catalogueKey(lang)), slug);
-  const d = { ...draftOf(id), ...fields, consent: fields.consent === "on" || fields.consent === true };
-  const errors = check("booking", d, { requires_document: p ? p.requires_document : true, high_demand: !!(p && p.high_demand) });
-  await updateDraft(id, { ...fields, consent: d.consent, errors });
+  const ticked = (name) => fields[name] === "on" || (fields[name] === undefined && draftOf(id)[name] === true);
+  const d = { ...draftOf(id), ...fields, consent: ticked("consent"), on_behalf: ticked("on_behalf"),
+    rep_consent: ticked("rep_consent") };
+  const party = Math.max(1, Number(d.party) || 1);
+  const requires = p ? p.requires_document : true;
+  const flags = { requires_document: requires, high_demand: !!(p && p.high_demand), on_behalf: d.on_behalf };
+  for (let n = 2; n <= PEOPLE_MAX; n++) Object.assign(flags, { [`person_${n}`]: n <= party, [`document_${n}`]: n <= party && requires });
+  const errors = check("booking", d, flags);
+  await updateDraft(id, { ...fields, consent: d.consent, on_behalf: d.on_behalf, rep_consent: d.rep_consent, errors });
   if (focusFirst(errors)) return;
+  const people = Array.from({ length: party - 1 }, (_, i) => ({ name: d[`name_${i + 2}`], document: d[`document_${i + 2}`] }));
+  const behalf = d.on_behalf ? { on_behalf: true, rep_name: d.rep_name, rep_email: d.rep_email, rep_phone: d.rep_phone,
+    rep_consent: d.rep_consent } : {};
   const payload = { procedure: slug, office: draftOffice(id), start: d.start, name: d.name, document: d.document,
-    phone: d.phone, email: d.email, consent: true, lang, hold: d.hold ? d.hold.token : null };
+    phone: d.phone, email: d.email, consent: true, lang, hold: d.hold ? d.hold.token : null, people,
+    also: d.also || [], ...behalf };
   const item = await enqueue("book", payload, { procedure: p ? p.name : slug, when: `${d.dayLabel} · ${d.time}` },
     d.hold ? d.hold.until : 0);
   await updateDraft(id, { outbox: item, step: "sent", hold: null });

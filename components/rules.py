@@ -12,6 +12,7 @@ request type), {"unless": field} (another field given instead)."""
 
 import re
 
+from pwa_app.appointments import visits
 from pwa_app.common import documents, text
 from pwa_app.feedback import surveys
 from pwa_app.service_requests import rules as request_rules  # this module's own `rules()` builds the checks
@@ -49,6 +50,25 @@ def _name(when: dict | None = None) -> list:
     return [["max", "too_long", text.NAME_MAX, when], ["forbid", "chars", _js(text.UNSAFE_RE), when]]
 
 
+def _visit() -> dict:
+    """The booking's other people (person n: flags person_n, and document_n when the procedure needs documents)
+    and its representative (flag on_behalf), as appointments/visits.py checks them."""
+    fields = {}
+    for n in range(2, visits.PARTY_MAX + 1):
+        when = {"if": f"person_{n}"}
+        fields[f"name_{n}"] = {"rules": [["required", "required", None, when], *_name(when)]}
+        fields[f"document_{n}"] = {**DOCUMENT, "rules": [["required", "required", None, {"if": f"document_{n}"}],
+                                                         *([*rule, when] for rule in DOCUMENT["rules"])]}
+    when = {"if": "on_behalf"}
+    return fields | {
+        "rep_name": {"rules": [["required", "required", None, when], *_name(when)]},
+        "rep_email": {"rules": [["required", "rep_contact", None, {**when, "unless": "rep_phone"}],
+                                *([*rule, when] for rule in _email())]},
+        "rep_phone": {**PHONE, "rules": [[*rule, when] for rule in PHONE["rules"]]},
+        "rep_consent": {"rules": [["required", "rep_consent", None, when]]},
+    }
+
+
 def rules() -> dict:
     """Every citizen form's fields and their rules."""
     return {
@@ -58,8 +78,10 @@ def rules() -> dict:
                                                *DOCUMENT["rules"]]},
             "phone": {**PHONE, "rules": [*PHONE["rules"], ["required", "phone_for_lookup", None,
                                                            {"if": "!requires_document", "unless": "document"}]]},
-            "email": {"rules": [*_email(), ["required", "email_required", None, {"if": "high_demand"}]]},
+            "email": {"rules": [*_email(), ["required", "email_required", None,
+                                            {"if": "high_demand", "unless": "rep_email"}]]},
             "consent": {"rules": [["required", "consent"]]},
+            **_visit(),
         },
         "request": {
             "description": {"rules": [["required", "required"], ["forbid", "no_html", _js(text.HTML_RE)],

@@ -45,6 +45,8 @@ def S_(message: str) -> str:
 NAV = [
     (routes.STAFF_HOME, S_("Inicio"), "home"),
     (routes.STAFF_DAY, S_("Citas del día"), "day"),
+    (routes.STAFF_BOOK, S_("Reservar"), "day"),
+    (routes.STAFF_FIND, S_("Buscar cita"), "day"),
     (routes.STAFF_QUEUE, S_("Turnos"), "queue"),
     (routes.STAFF_INBOX, S_("Solicitudes"), "requests"),
     (routes.STAFF_REPORTS, S_("Informes"), "reports"),
@@ -230,6 +232,20 @@ def every(milliseconds: int, handler) -> Var:
             f"return () => clearInterval({name}); }}, []);")
     data = VarData.merge(chain._get_all_var_data(), VarData(imports={"react": ["useEffect"]}, hooks={hook: None}))
     return Var("null", _var_data=data)
+
+
+def day_fields(state, field_id: str) -> list[rx.Component]:
+    """A day to look at (`state.day`, `set_day`) with the day before and after (`shift_day`)."""
+    return [
+        rx.el.div(
+            rx.el.label(_s("Fecha"), html_for=field_id, class_name="label"),
+            rx.el.input(id=field_id, type="date", value=state.day, on_change=state.set_day,
+                        class_name="input staff-input"),
+            class_name="field",
+        ),
+        button("‹", kind="secondary", aria_label=_s("Día anterior"), on_click=state.shift_day(-1)),
+        button("›", kind="secondary", aria_label=_s("Día siguiente"), on_click=state.shift_day(1)),
+    ]
 
 
 def period_picker(state, office_field_id: str) -> rx.Component:

@@ -105,7 +105,7 @@ class Alternative(TypedDict):
     time: str
 
 
-class Draft(TypedDict):
+class _DraftFields(TypedDict):
     step: str
     notice: str
     office: str
@@ -118,6 +118,31 @@ class Draft(TypedDict):
     email: str
     consent: bool
     errors: dict[str, str]
+    party: str  # a visit: how many people come
+    also: list[str]  # further procedures' slugs
+    on_behalf: bool  # booked by a representative
+    rep_name: str
+    rep_email: str
+    rep_phone: str
+    rep_consent: bool
+
+
+# Person n of a visit types name_n and document_n (n from 2; the first person's are name and document).
+Draft = TypedDict("Draft", {**_DraftFields.__annotations__,
+                            **{f"{field}_{n}": str for n in range(2, 10) for field in ("name", "document")}})
+
+
+class VisitProcedure(TypedDict):
+    slug: str
+    name: str
+    time: str
+    requirements: list[str]
+
+
+class AlsoOption(TypedDict):
+    slug: str
+    name: str
+    checked: bool
 
 
 class AppointmentView(TypedDict):
@@ -137,6 +162,11 @@ class AppointmentView(TypedDict):
     ics_url: str
     asOf: str
     key: str
+    people: list[str]  # a visit of several people: every name, else empty
+    also: list[VisitProcedure]  # a visit's further procedures, else empty
+    end: str  # a visit of several procedures: when it ends
+    minutes: int
+    representative: str  # who booked for the person, if someone did
 
 
 class Booking(TypedDict):
@@ -176,6 +206,10 @@ class Booking(TypedDict):
     limited: str
     limitReached: bool
     nextRelease: str
+    party: int
+    partyLabel: str
+    alsoNames: list[str]
+    alsoOptions: list[AlsoOption]
 
 
 class OutboxItem(TypedDict):

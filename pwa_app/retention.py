@@ -37,7 +37,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, delete, select, text
 
 from pwa_app import db, settings
-from pwa_app.appointments import booking
+from pwa_app.appointments import booking, visits
 from pwa_app.common import codes
 from pwa_app.common.times import utc_or_now
 from pwa_app.models import Appointment, AuditEvent, IdempotencyRecord, Suggestion
@@ -60,7 +60,8 @@ PERIODS: dict[str, str] = {
 }
 ACTION = "retention.purge"
 LOCK_KEY = 0x43495441  # "CITA": the advisory lock of the purge (PostgreSQL)
-PERSONAL = ("name", "document", "phone", "email", "person_key", "client_key")
+PERSONAL = ("name", "document", "phone", "email", "person_key", "client_key", "representative_name",
+            "representative_email", "representative_phone")
 
 
 def period(name: str) -> int:
@@ -92,8 +93,9 @@ def forget_appointment(session: Session, appt: Appointment, now: datetime | None
     if booking.is_changeable(appt, now):
         booking.cancel(session, appt, now)
     mail.forget(session, appt.id)  # nothing more is sent to an address the citizen asked us to delete
-    blank(appt)
-    session.add(appt)
+    for row in (appt, *visits.rows_of(session, appt)):  # the visit's other people too
+        blank(row)
+        session.add(row)
     forget_answers(session, appt)
     session.flush()
     return appt
@@ -135,7 +137,8 @@ def _blank_appointments(session: Session, cutoff: datetime) -> int:
         Appointment.starts_at < cutoff,
         (Appointment.name != "") | (Appointment.document != "") | (Appointment.phone != "")
         | (Appointment.email != "") | (Appointment.person_key != "") | (Appointment.client_key != "")
-        | (Appointment.confirm_token != None))).all()  # noqa: E711
+        | (Appointment.representative_name != "") | (Appointment.representative_email != "")
+        | (Appointment.representative_phone != "") | (Appointment.confirm_token != None))).all()  # noqa: E711
     for appt in rows:
         blank(appt)
         session.add(appt)

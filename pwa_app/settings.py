@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # --- bookings and abuse -----------------------------------------------------------------------------------
     hold_minutes: float = _env("CITA_HOLD_MINUTES", 10.0, "Minutes a picked time is held for the citizen.", gt=0)
     max_holds: int = _env("CITA_MAX_HOLDS", 3, "Held times at once per client address.", ge=1)
+    party_max: int = _env("CITA_PARTY_MAX", 4, "People one booking may bring (a family renewing documents: one "
+                          "seat each, one code).", ge=1, le=9)
     confirm_minutes: float = _env("CITA_CONFIRM_MINUTES", 30.0, "How long a high-demand booking waits for the "
                                   "citizen to confirm it from the mail.", gt=0)
     altcha: bool = _env("CITA_ALTCHA", True, "`off`: bookings need no proof of work (only for load tests of the "

@@ -1,14 +1,17 @@
 """The day view: an office's appointments of a day in time order; check in by booking code (typed or scanned),
 attended / did not come, what the citizen must bring."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from components.staff import S_, _s
 from pwa_app import db
+from pwa_app.appointments.booking import BookingError
+from pwa_app.common.times import utcnow
 from pwa_app.common.i18n import long_day_label
-from pwa_app.staff import desk, forms, setup
+from pwa_app.staff import counter, desk, forms, setup
 from pwa_app.staff.permissions import StaffError
 from state.base import StaffState, staff_event, viewer
+from state.counter import CHANNEL_LABELS, booking_message
 
 STATUS_LABELS = {
     "booked": S_("Reservada"), "checked_in": S_("Ha llegado"), "done": S_("Atendida"),
@@ -31,6 +34,11 @@ class DayState(StaffState):
     counts: dict[str, int] = {}
     open_id: int = 0
     last_ticket: str = ""
+    confirm_cancel: int = 0  # the appointment whose cancellation waits for "Sí, anular"
+    procedure_filter: str = ""  # the list (screen, print, CSV) of one procedure's appointments
+    procedure_options: list[dict[str, str]] = []
+    csv_url: str = ""
+    office_name: str = ""
 
     def _day(self) -> date:
         try:
@@ -40,12 +48,24 @@ class DayState(StaffState):
 
     def _refresh(self, session) -> None:
         office = setup.office_of(session, viewer(), int(self.office_id) if self.office_id else None)
-        self.office_id, day = str(office.id), self._day()
+        self.office_id, self.office_name, day = str(office.id), office.name, self._day()
         self.day, self.day_label, self.is_today = day.isoformat(), long_day_label(day, "es"), day == forms.today()
         rows = desk.day_appointments(session, viewer(), office.id, day)
+        now = utcnow()
+        self.procedure_options = sorted(({"value": r["procedure_slug"], "label": r["procedure"]} for r in rows),
+                                        key=lambda o: o["label"])
+        self.procedure_options = [o for i, o in enumerate(self.procedure_options)
+                                  if o not in self.procedure_options[:i]]
+        if self.procedure_filter not in {o["value"] for o in self.procedure_options}:
+            self.procedure_filter = ""
+        rows = [r for r in rows if not self.procedure_filter or r["procedure_slug"] == self.procedure_filter]
         for r in rows:
             r["status_label"] = _s(STATUS_LABELS.get(r["status"], r["status"]))
+            r["channel_label"] = _s(CHANNEL_LABELS.get(r["channel"], r["channel"]))
+            r["changeable"] = r["status"] in ("booked", "pending") and datetime.fromisoformat(r["starts_at"]) > now
         self.appointments = rows
+        self.csv_url = (f"/api/staff/day.csv?office={office.slug}&day={day.isoformat()}"
+                        + (f"&procedure={self.procedure_filter}" if self.procedure_filter else ""))
         self.counts = {s: sum(1 for r in rows if r["status"] == s) for s in STATUS_LABELS}
 
     @staff_event("day")
@@ -107,6 +127,31 @@ class DayState(StaffState):
             return
         self._say((_s("Marcada como atendida: %(name)s.") if outcome == "done"
                    else _s("Marcada como no presentada: %(name)s.")) % {"name": appt.name}, "ok")
+
+    @staff_event("day")
+    def set_procedure_filter(self, value: str):
+        self.procedure_filter, self.open_id, self.confirm_cancel = value, 0, 0
+        self._reload(refused=(StaffError,))
+
+    @staff_event("day")
+    def ask_cancel(self, appointment_id: int):
+        self.confirm_cancel = int(appointment_id)
+
+    @staff_event("day")
+    def keep(self):
+        self.confirm_cancel = 0
+
+    @staff_event("day")
+    def cancel(self, appointment_id: int):
+        ip = self._client_ip()
+        self.confirm_cancel = 0
+        ok, appt = self._save(lambda session: counter.cancel(session, viewer(), int(appointment_id), utcnow(), ip=ip),
+                              refused=(StaffError, BookingError))
+        if ok:
+            self._say(_s("Cita anulada: %(name)s. La hora queda libre.") % {"name": appt.name}, "ok")
+
+    def _fail(self, exc) -> None:
+        self._say(booking_message(exc), "error")  # the booking service's refusals too (a cancellation too late)
 
     @staff_event("day")
     def toggle(self, appointment_id: int):

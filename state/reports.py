@@ -16,6 +16,7 @@ class ReportsState(PeriodMixin, StaffState):
     by_day: list[dict] = []
     by_procedure: list[dict] = []
     by_office: list[dict] = []
+    by_channel: list[dict] = []
     procedure_chart_height: int = 120
 
     CSV_PATH: ClassVar[str] = "/api/staff/reports.csv"
@@ -26,5 +27,10 @@ class ReportsState(PeriodMixin, StaffState):
         self.by_day, self.by_procedure, self.by_office = (
             summary.pop("by_day"), summary.pop("by_procedure")[:15], summary.pop("by_office"))
         self.procedure_chart_height = 60 + 44 * len(self.by_procedure)
+        labels = {"web": "Web", "phone": "Teléfono", "counter": "Mostrador"}
+        percent = lambda v: "–" if v is None else f"{shown(v)} %"  # noqa: E731
+        self.by_channel = [{**{k: shown(v) for k, v in r.items()}, "share": percent(r["share"]),
+                            "no_show_rate": percent(r["no_show_rate"]), "name": labels.get(r["channel"], r["channel"])}
+                           for r in summary.pop("by_channel")]
         requests = summary.pop("requests")
         self.data = {**{k: shown(v) for k, v in summary.items()}, **{f"req_{k}": shown(v) for k, v in requests.items()}}

@@ -3,7 +3,7 @@ before (schedule.staff_seats, schedule.staff_seats_hours); a daily quota of walk
 (office.walk_in_quota)
 
 Revision ID: d7a1c3e5f902
-Revises: c4f2a8e61d93
+Revises: a7d3c1e9f502
 Create Date: 2026-12-03 19:10:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'd7a1c3e5f902'
-down_revision: Union[str, Sequence[str], None] = 'c4f2a8e61d93'
+down_revision: Union[str, Sequence[str], None] = 'a7d3c1e9f502'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -3,6 +3,7 @@ Every write takes an Idempotency-Key; errors answer a JSON body with translated 
 
 import gzip
 from datetime import date, datetime, timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -13,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from pwa_app import db
 from pwa_app.api import fair
 from pwa_app.api.common import Lang, Refused, client_address, error, get_session, idempotent_write, slot_view
-from pwa_app.appointments import availability, availability_body, booking, calendar_file, calendars, fairness
+from pwa_app.appointments import availability, availability_body, booking, calendar_file, calendars, fairness, visits
 from pwa_app.appointments.booking import BookingError
 from pwa_app.appointments.slots import TZ
 from pwa_app.catalogue import published
@@ -28,6 +29,11 @@ router = APIRouter(prefix="/api/v1")
 NO_STORE = {"Cache-Control": "no-store"}  # an appointment holds a name and contacts: never kept in an HTTP cache
 
 
+class PersonIn(BaseModel):
+    name: str = Field("", max_length=500)
+    document: str = Field("", max_length=100)
+
+
 class BookingIn(BaseModel):
     procedure: str = Field(max_length=80)
     office: str = Field(max_length=80)
@@ -38,6 +44,16 @@ class BookingIn(BaseModel):
     email: str = Field("", max_length=500)
     consent: bool = False
     lang: str = Field("es", max_length=5)
+    people: list[PersonIn] = Field([], max_length=8, description="the others coming in the same visit (a family): "
+                                   "one seat each, up to CITA_PARTY_MAX people with the booking's own")
+    also: list[Annotated[str, Field(max_length=80)]] = Field(
+        [], max_length=4, description="further procedures done right after at the same office, each at the end of "
+                                      "the one before")
+    on_behalf: bool = Field(False, description="booked for the person by a representative, with their consent")
+    rep_name: str = Field("", max_length=500)
+    rep_email: str = Field("", max_length=500)
+    rep_phone: str = Field("", max_length=100)
+    rep_consent: bool = False
     hold: str | None = Field(None, max_length=64, description="the token of the citizen's hold on this time")
     altcha: str | None = Field(None, max_length=2000, description="the solved proof-of-work (GET /challenge)")
 
@@ -64,6 +80,7 @@ def appointment_view(session: Session, appt: Appointment, lang: str, slugs: tupl
     proc = next(p for p in cat["procedures"] if p["slug"] == proc_slug)
     office = next(o for o in cat["offices"] if o["slug"] == office_slug)
     moment = local(appt.starts_at)
+    visit = visit_view(session, cat, appt, visits.rows_of(session, appt), proc, lang)
     verifier = booking.verifier_of(appt)
     waiting = appt.status == "pending" and not booking.lapsed(appt)
     return {
@@ -83,7 +100,29 @@ def appointment_view(session: Session, appt: Appointment, lang: str, slugs: tupl
             "email": appt.email, "minutes": f"{booking.CONFIRM_MINUTES:g}",
             "time": time_label(local(appt.confirm_by), lang)} if waiting else "",
         "ics_url": f"/api/v1/appointments/{appt.code}/calendar.ics?verifier={verifier}&lang={lang}",
+        **visit,
     }
+
+
+def visit_view(session: Session, cat: dict, appt: Appointment, others: list[Appointment], proc: dict,
+               lang: str) -> dict:
+    """The people and the procedures of a visit (appointments/visits.py), its end, and who booked it for the
+    person: `people` and `also` are empty for a booking of one person and one procedure (no query then)."""
+    seen = {"people": [], "also": [], "minutes": proc["duration_minutes"], "end": "",
+            "representative": appt.representative_name}
+    if not others:
+        return seen
+    slugs = dict(session.exec(select(Procedure.id, Procedure.slug).where(
+        Procedure.id.in_({r.procedure_id for r in others}))).all())
+    by_id = {i: next(p for p in cat["procedures"] if p["slug"] == slug) for i, slug in slugs.items()}
+    by_id[appt.procedure_id] = proc
+    names, ids, minutes = visits.summary(appt, others, {i: p["duration_minutes"] for i, p in by_id.items()})
+    starts = {r.procedure_id: r.starts_at for r in others}
+    also = [{"slug": by_id[i]["slug"], "name": by_id[i]["name"], "time": time_label(local(starts[i]), lang),
+             "requirements": [r["text"] for r in by_id[i]["requirements"]]} for i in ids[1:]]
+    end = time_label(local(appt.starts_at) + timedelta(minutes=minutes), lang)
+    return seen | {"people": names if len(names) > 1 else [], "also": also, "minutes": minutes,
+                   "end": end if also else ""}
 
 
 @router.get("/procedures", summary="The procedure catalogue with checklists, areas and offices")
@@ -167,6 +206,7 @@ async def post_appointment(request: Request, data: BookingIn,
     """In the rush most requests ask for a time already full: when the calendar kept in memory tells so, and the
     key is new, the answer is made without the database's write path (one read: the key's stored answer)."""
     if (valid_key(idempotency_key) and await idempotency.first_sight(idempotency_key) and not data.hold
+            and not (data.people or data.also)  # a visit's refusal names times with room for all of it
             and (taken := await booking.refusal_at_once(data.procedure, data.office, data.start, data.model_dump(),
                                                         utcnow()))):
         if answer := await run_in_threadpool(fair.refuse_at_once, request, idempotency_key, data.altcha, data.lang,
@@ -262,6 +302,9 @@ def appointment_calendar(request: Request, code: str, verifier: str = Query(max_
     if missing:
         return missing
     view = appointment_view(session, appt, lang)
-    body = calendar_file.for_appointment(appt, view["procedure"], view["office"], view["requirements"], pick_lang(lang))
+    procedure = {**view["procedure"], "duration_minutes": view["minutes"],  # a visit: all its procedures, its length
+                 "name": " + ".join([view["procedure"]["name"], *(a["name"] for a in view["also"])])}
+    bring = [*view["requirements"], *(r for a in view["also"] for r in a["requirements"])]
+    body = calendar_file.for_appointment(appt, procedure, view["office"], bring, pick_lang(lang), view["people"])
     return Response(body, media_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="cita-{appt.code}.ics"', **NO_STORE})

@@ -7,6 +7,7 @@ read), who is signed in, the reports CSV and the queue board; and the appointmen
     POST /api/staff/logout                -> 303 to /staff/login/ (session ended, cookie cleared)
     GET  /api/staff/me                    who is signed in (401 when nobody)
     GET  /api/staff/reports.csv?from=&to=[&office=]      figures per day, office and procedure (reports)
+    GET  /api/staff/day.csv?office=&day=[&procedure=]   an office's day list, who is expected (day)
     GET  /api/staff/queue/{office}/board  the wall screen's data (queue)
     GET  /api/staff/requests/{id}/attachments/{n}   a file sent with a request of the viewer's department
     GET  /api/staff/content/{lang}.po     the content texts of one language as a gettext catalogue (setup_town)
@@ -35,9 +36,9 @@ from pwa_app.api.service_requests import file_response
 from pwa_app.catalogue import content
 from pwa_app.common import codes, ratelimit
 from pwa_app.common.times import utcnow
-from pwa_app.models import Office
+from pwa_app.models import Office, Procedure
 from pwa_app.settings import get_settings
-from pwa_app.staff import audit, auth, inbox, permissions, reports, second_factor, setup, walk_in
+from pwa_app.staff import audit, auth, inbox, lookup, permissions, reports, second_factor, setup, walk_in
 from pwa_app.staff.auth import AuthError
 from pwa_app.staff.forms import today
 from pwa_app.staff.permissions import Forbidden, StaffError, Viewer
@@ -253,6 +254,29 @@ def reports_csv(
                       action="report.export", name="cita-informe")
 
 
+@guarded("GET", "/api/staff/day.csv", "day")
+def day_csv(request: Request, office: str | None = Query(None, max_length=80), day: date | None = None,
+            procedure: str | None = Query(None, max_length=80), session: Session = Depends(get_session)):
+    """An office's day list (default: the viewer's first office, today; one procedure's when given) for a
+    spreadsheet; every download is audited."""
+    viewer = current_viewer(request, session)
+    found = session.exec(select(Office).where(Office.slug == office)).first() if office else None
+    chosen = session.exec(select(Procedure).where(Procedure.slug == procedure)).first() if procedure else None
+    if (office and found is None) or (procedure and chosen is None):
+        raise HTTPException(404, "unknown office or procedure")
+    day = day or today()
+    try:
+        found = found or setup.office_of(session, viewer, None)
+        text, _ = lookup.day_csv(session, viewer, found.id, day, chosen.id if chosen else None,
+                                 ip=client_address(request))
+    except StaffError:  # an office outside the viewer's scope, or none at all
+        raise HTTPException(403, "not allowed") from None
+    session.commit()
+    filename = f"cita-dia-{found.slug}-{day.isoformat()}.csv"
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
 @guarded("GET", "/api/staff/queue/{office}/board", "queue")
 def queue_board(request: Request, office: str, session: Session = Depends(get_session)):
     viewer = current_viewer(request, session)
@@ -344,7 +368,9 @@ def appointment_qr(request: Request, code: str, verifier: str = Query(max_length
     if missing:
         return missing
     shown = codes.format_code(appt.code)
-    qr = segno.make(shown, error="m")  # alphanumeric mode: upper-case letters, digits and the hyphen
+    # Alphanumeric mode (upper-case letters, digits and the hyphen); a full QR code: segno.make would pick a Micro QR
+    # for so short a text, which the desk's camera (BarcodeDetector "qr_code") and most phones cannot read.
+    qr = segno.make_qr(shown, error="m")
     out = io.BytesIO()
     qr.save(out, kind="svg", scale=8, border=4, dark="#0b0c0c", light="#ffffff", title=shown, xmldecl=False)
     return Response(out.getvalue(), media_type="image/svg+xml",

@@ -8,16 +8,15 @@ import hmac
 import re
 import secrets
 import time
-import zlib
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, true, union_all
-from sqlmodel import Session, select, text, update
+from sqlalchemy import or_, true
+from sqlmodel import Session, select, update
 
-from pwa_app import db
-from pwa_app.appointments import availability, calendars, fairness
+from pwa_app.appointments import availability, calendars, fairness, visits
 from pwa_app.appointments.details import clean_details
-from pwa_app.appointments.slots import TZ, WEB, Slot, not_lapsed, seat_order
+from pwa_app.appointments.seats import expire_pendings, free_seat, free_seats, lock_slot, seat_rows  # noqa: F401
+from pwa_app.appointments.slots import TZ, WEB, Slot
 from pwa_app.common import codes, events
 from pwa_app.common.documents import last_four
 from pwa_app.common.errors import DomainError
@@ -48,64 +47,11 @@ def verifier_of(appt: Appointment) -> str:
     return last_four(appt.document) if appt.document else appt.phone[-4:]
 
 
-def lock_slot(session: Session, office_id: int, procedure_id: int, starts_at: datetime, person: str = "") -> None:
-    """Serialise bookings of one slot across processes and, when given, one person's bookings before it (so two at
-    once cannot both pass the per-person limit): one statement; on SQLite the database's write lock, from now on.
-    Nothing takes a slot's lock before a person's: no two requests can wait for each other."""
-    db.write_lock(session)
-    if session.get_bind().dialect.name == "postgresql":
-        key = zlib.crc32(f"{office_id}:{procedure_id}:{starts_at.isoformat()}".encode())
-        first = "pg_advisory_xact_lock(2, hashtext(:p)), " if person else ""
-        session.exec(text(f"SELECT {first}pg_advisory_xact_lock(:k)").bindparams(
-            k=key, **({"p": person} if person else {})))
-
-
-def expire_pendings(session: Session, now: datetime, *slot) -> int:
-    """Pending bookings whose confirmation time has passed become "expired" and give their seat number back. They
-    already count for nothing (slots.taken_seats); this frees the number, for the slot (office id, procedure id,
-    start) about to be booked, or for all of them (the worker's periodic look). Returns how many."""
-    where = [Appointment.status == "pending", Appointment.confirm_by <= now]
-    if slot:
-        office_id, procedure_id, starts_at = slot
-        where += [Appointment.office_id == office_id, Appointment.procedure_id == procedure_id,
-                  Appointment.starts_at == starts_at]
-    return session.execute(update(Appointment).where(*where).values(status="expired", seat=None)).rowcount or 0
-
-
-def _seat_rows(office_id: int, procedure_id: int, starts_at: datetime, now: datetime):
-    """(seat, 1 if live else 0) of every appointment and hold with a seat number in a slot."""
-    in_slot = lambda model: (model.office_id == office_id, model.procedure_id == procedure_id,  # noqa: E731
-                             model.starts_at == starts_at)
-    live = lambda condition: case((condition, 1), else_=0).label("alive")  # noqa: E731
-    return union_all(
-        select(Appointment.seat.label("seat"), live(not_lapsed(now))).where(*in_slot(Appointment),
-                                                                            Appointment.seat != None),  # noqa: E711
-        select(Hold.seat.label("seat"), live(Hold.expires_at > now)).where(*in_slot(Hold)))
-
-
-def free_seat(session: Session, office_id: int, procedure_id: int, starts_at: datetime, capacity: int,
-              now: datetime, rows: list | None = None, staff: int = 0, channel: str = WEB) -> int | None:
-    """The first seat number of a slot, in the channel's order (slots.seat_order: the web never takes the `staff`
-    seats kept for staff), that no live appointment or hold uses; None when none is left to the channel (one query,
-    unless the caller read `rows` already; call under the slot lock). Holds that ran out and pending bookings not
-    confirmed in time count for nothing: they keep their number until the worker's periodic look frees it (the
-    mail worker's scan), or until a booking needs that very number."""
-    if rows is None:
-        rows = session.execute(_seat_rows(office_id, procedure_id, starts_at, now)).all()
-    used = {seat for seat, alive in rows if alive}
-    full = len(used) >= capacity  # seat numbers above a capacity lowered since count too
-    seat = None if full else next((n for n in seat_order(capacity, staff, channel) if n not in used), None)
-    if seat is not None and any(n == seat for n, alive in rows if not alive):
-        fairness.drop_expired_holds(session, now, office_id, procedure_id, starts_at)
-        expire_pendings(session, now, office_id, procedure_id, starts_at)
-    return seat
-
-
 def _person_and_slot(session: Session, procedure: Procedure, office_id: int, person: str, starts_at: datetime,
                      now: datetime) -> tuple[str | None, list]:
     """One query under the locks: whether the person has reached a limit, and the slot's seat rows."""
     counts = fairness.active_of(procedure, person, now).subquery()
-    seats = _seat_rows(office_id, procedure.id, starts_at, now).subquery()
+    seats = seat_rows(office_id, procedure.id, starts_at, now).subquery()
     rows = session.execute(select(counts.c.total, counts.c.same, counts.c.most, seats.c.seat, seats.c.alive)
                            .select_from(counts.outerjoin(seats, true()))).all()
     problem = fairness.over_limit(procedure, *rows[0][:3]) if person else None
@@ -114,7 +60,7 @@ def _person_and_slot(session: Session, procedure: Procedure, office_id: int, per
 
 def alternatives(
     session: Session, procedure: Procedure, office: Office, around: datetime, now=None, limit: int = ALTERNATIVES,
-    channel: str = WEB,
+    party: int = 1, channel: str = WEB,
 ) -> list[tuple[Office, Slot]]:
     """The free slots nearest to `around` that the channel may take: the same office first, then the other offices
     (from the shared calendars of appointments/availability.py; the offices and their versions in one query)."""
@@ -126,7 +72,7 @@ def alternatives(
     found: list[tuple[Office, Slot]] = []
     for other, grid, seats in sorted(rows, key=lambda row: row[0].id != office.id):
         pair = calendars.Pair(procedure.id, other.id, grid, seats)
-        free = _nearest(availability.slots_between(session, pair, first, last, now, channel), around)
+        free = _nearest(availability.slots_between(session, pair, first, last, now, channel), around, party)
         found += [(other, s) for s in free[: limit - len(found)]]
         if len(found) >= limit:
             break
@@ -138,8 +84,8 @@ def _alternative_days(around: datetime, now: datetime) -> tuple[date, date]:
     return max(day - timedelta(days=7), now.astimezone(TZ).date()), day + timedelta(days=21)
 
 
-def _nearest(slots: list[Slot], around: datetime) -> list[Slot]:
-    return sorted((s for s in slots if s.free), key=lambda s: abs((s.starts_at - around).total_seconds()))
+def _nearest(slots: list[Slot], around: datetime, party: int = 1) -> list[Slot]:
+    return sorted((s for s in slots if s.free >= party), key=lambda s: abs((s.starts_at - around).total_seconds()))
 
 
 async def refusal_at_once(procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict,
@@ -248,29 +194,42 @@ def _held_seat(session: Session, token: str | None, procedure: Procedure, office
 
 def book(
     session: Session, procedure_slug: str, office_slug: str, starts_at: datetime, raw: dict, now=None,
-    hold_token: str | None = None, client: str = "", channel: str = WEB,
+    hold_token: str | None = None, client: str = "", channel: str = "web",
 ) -> Appointment:
     """Take a seat of a slot for a citizen (their hold's, if they have one). For a high-demand procedure the
-    booking is "pending" until the citizen opens the link e-mailed to them (`confirm`). The caller commits.
-    `channel`: "web" (the citizen) never takes a seat kept for staff; any other (staff on the phone, at the
-    counter) may take every seat, the kept ones first."""
+    booking is "pending" until the citizen opens the link e-mailed to them (`confirm`); staff booking for someone
+    on the phone or at the counter (`channel`) book it at once, with or without an e-mail. The caller commits.
+    The web never takes a seat kept for staff (slots.py); staff (any other channel) may take every seat, the
+    kept ones first."""
+    web = channel == WEB
     read_at = time.monotonic()
     procedure, office, pair = bookable(session, procedure_slug, office_slug)
-    details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand)
-    if details.errors:
-        raise BookingError(details.errors)
+    details = clean_details(raw, procedure.requires_document, needs_email=procedure.high_demand and web)
+    plan = visits.clean_visit(raw, procedure_slug, procedure.requires_document, details.document)
+    if errors := visits.problems(details.errors, plan):
+        raise BookingError(errors)
+    if (more := visits.procedures_at(session, plan.also, office.id)) is None:
+        raise BookingError({"also": "not_at_office"})
     start, now = to_utc(starts_at), to_utc(now or utcnow())
     try:
         if not hold_token:
             _refuse_when_full(session, procedure, office, pair, start, now, channel)
         person = fairness.person_key(details.document)
-        lock_slot(session, office.id, procedure.id, start, person=person)
+        lock_slot(session, office.id, procedure.id, start, person, *(p.key for p in plan.people))
         problem, rows = _person_and_slot(session, procedure, office.id, person, start, now)
         if problem:
             raise BookingError({"person": problem})
+        if (plan.people or more) and (over := visits.limit_problem(session, [procedure, *more], person, plan.people,
+                                                                   now)):
+            raise BookingError({over[0]: over[1]})
         seat = _held_seat(session, hold_token, procedure, office, start, now)
         if seat is None:
             seat = _free_seat_or_alternatives(session, procedure, office, start, now, pair, rows, channel)
+        taken = visits.take_seats(session, office.id, visits.legs([procedure, *more], start), plan.seats, seat,
+                                  rows, now, channel) if plan.people or more else []
+        if isinstance(taken, str):  # the party's seats are taken all together or not at all
+            raise BookingError({"slot": taken}, [] if more else alternatives(session, procedure, office, start, now,
+                                                                            party=plan.seats, channel=channel))
     except BookingError as exc:
         if "slot" in exc.errors:  # the next requests for this full time can be refused at once (refusal_at_once)
             availability.remember(session, procedure_slug, office_slug, pair, read_at)
@@ -289,12 +248,18 @@ def book(
         phone=details.phone,
         email=details.email,
         lang=details.lang,
+        **visits.representative_fields(plan),
+        channel=channel,
     )
-    if procedure.high_demand:
+    if procedure.high_demand and web:
         appt.status, appt.confirm_token = "pending", secrets.token_urlsafe(24)
         appt.confirm_by = now + timedelta(minutes=CONFIRM_MINUTES)
     session.add(appt)
     session.flush()
+    if taken:
+        visits.add_rows(session, appt, plan.people, taken)
+    else:
+        visits.remember(session, appt, [])
     events.record(session, "appointment_booked", appt=appt, now=now)
     return appt
 
@@ -319,8 +284,8 @@ def confirm(session: Session, token: str, now=None) -> Appointment:
     if appt.status == "pending":
         lock_slot(session, appt.office_id, appt.procedure_id, to_utc(appt.starts_at))
         # Conditional: a booking that freed this seat meanwhile (the time ran out) wins, never both.
-        confirmed = session.execute(update(Appointment).where(
-            Appointment.id == appt.id, Appointment.status == "pending", Appointment.seat != None)  # noqa: E711
+        confirmed = session.execute(update(Appointment).where(  # the visit's other rows with it
+            or_(Appointment.id == appt.id, Appointment.visit_of == appt.id), Appointment.status == "pending", Appointment.seat != None)  # noqa: E711
             .values(status="booked")).rowcount
         session.refresh(appt)
         if not confirmed:
@@ -335,7 +300,8 @@ def find(session: Session, code: str, verifier: str) -> Appointment | None:
         normal = codes.normalize_code(code)
     except ValueError:
         return None
-    appt = session.exec(select(Appointment).where(Appointment.code == normal)).first()
+    appt = session.exec(select(Appointment).where(Appointment.code == normal,
+                                                  Appointment.visit_of == None)).first()  # noqa: E711
     expected = verifier_of(appt) if appt else "????"
     given = re.sub(r"[\s.-]", "", verifier or "").upper()[-4:]
     # An empty verifier (a desk booking without document or phone) never matches: the code alone opens nothing.
@@ -354,8 +320,9 @@ def cancel(session: Session, appt: Appointment, now=None) -> Appointment:
         return appt
     if not is_changeable(appt, now):
         raise BookingError({"slot": "not_changeable"})
-    appt.status, appt.seat, appt.cancelled_at = "cancelled", None, to_utc(now or utcnow())
-    session.add(appt)
+    for row in (appt, *visits.rows_of(session, appt)):  # a visit is cancelled whole
+        row.status, row.seat, row.cancelled_at = "cancelled", None, to_utc(now or utcnow())
+        session.add(row)
     session.flush()
     events.record(session, "appointment_cancelled", appt=appt, now=now)
     return appt
@@ -373,6 +340,9 @@ def reschedule(session: Session, appt: Appointment, office_slug: str, starts_at:
     if office.id == appt.office_id and start == appt.starts_at:
         return appt
     seat = _seat_or_alternatives(session, procedure, office, start, now, channel=channel)
+    if (others := visits.rows_of(session, appt)) and (problem := visits.move(session, appt, others, office.id, start,
+                                                                              seat, to_utc(now or utcnow()))):
+        raise BookingError({"slot": problem})
     appt.office_id, appt.starts_at, appt.seat = office.id, start, seat
     session.add(appt)
     session.flush()

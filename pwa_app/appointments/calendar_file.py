@@ -47,13 +47,17 @@ def appointment_ics(
     return cal.to_ical()
 
 
-def for_appointment(appt, procedure: dict, office: dict, requirements: list[str], lang: str) -> bytes:
+def for_appointment(appt, procedure: dict, office: dict, requirements: list[str], lang: str,
+                    people: list[str] = ()) -> bytes:
     """The calendar file of `appt` in the citizen's language: `procedure` and `office` carry their translated
-    names (procedure: name, duration_minutes; office: name, address), `requirements` what to bring."""
+    names (procedure: name, duration_minutes; office: name, address), `requirements` what to bring, `people` the
+    names of everyone coming when a visit brings several."""
+    say = partial(gettext, lang)
+    who = [say("People") + ": " + ", ".join(people), ""] if people else []
     return appointment_ics(
         uid=f"{appt.code}@cita", summary=procedure["name"], starts_at=local(appt.starts_at),
         duration_minutes=procedure["duration_minutes"] or 15, location=f"{office['name']}, {office['address']}",
-        description=checklist(format_code(appt.code), requirements, partial(gettext, lang)),
+        description="\n".join([*who, checklist(format_code(appt.code), requirements, say)]),
         alarm_text=procedure["name"],
     )
 

@@ -19,16 +19,22 @@ class Details:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+def clean_name(raw) -> tuple[str, str | None]:
+    """A person's name with its spaces tidied, and its problem's message code (None when fine)."""
+    name = " ".join(str(raw or "").split())
+    if not name:
+        return name, "required"
+    if len(name) > NAME_MAX:
+        return name, "too_long"
+    return name, "chars" if UNSAFE_RE.search(name) else None
+
+
 def clean_details(raw: dict, needs_document: bool, needs_email: bool = False) -> Details:
     """Normalise and check what the citizen typed; `errors` lists every problem at once."""
     d = Details(lang=str(raw.get("lang") or "es")[:5])
-    d.name = " ".join(str(raw.get("name") or "").split())
-    if not d.name:
-        d.errors["name"] = "required"
-    elif len(d.name) > NAME_MAX:
-        d.errors["name"] = "too_long"
-    elif UNSAFE_RE.search(d.name):
-        d.errors["name"] = "chars"
+    d.name, problem = clean_name(raw.get("name"))
+    if problem:
+        d.errors["name"] = problem
     document = str(raw.get("document") or "")
     if needs_document or document.strip():
         try:

@@ -42,6 +42,17 @@ ERRORS: dict[str, str] = {
                       "before booking another."),
     "challenge": N_("Your device could not prove this is a person booking. Please try again."),
     "challenge_request": N_("Your device could not prove this request comes from a person. Please try again."),
+    # Visits (appointments/visits.py): several people or procedures, booking for someone else
+    "party_too_big": N_("Too many people for one booking. Please book the others separately."),
+    "same_person": N_("This document is already in this booking: each person comes once."),
+    "too_many_procedures": N_("Too many procedures for one visit. Please book the others separately."),
+    "not_at_office": N_("This office cannot do that procedure in the same visit. Please book it separately."),
+    "party_taken": N_("There are not enough free places at that time for everyone. Please choose one of the "
+                      "nearest free times."),
+    "visit_taken": N_("The next procedure cannot be done right after this one at that time. Please choose another "
+                      "time."),
+    "rep_contact": N_("Enter your email address or phone number, so that the town hall can reach you."),
+    "rep_consent": N_("To book for someone else, please confirm that they have agreed to it."),
     "hold_expired": N_("The time we kept for you has run out, so it has been offered to others. Please choose a "
                        "time again."),
     # Requests (seguimiento)

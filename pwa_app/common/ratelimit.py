@@ -39,7 +39,10 @@ DEFAULTS = {"lookup": "30/60", "open311": "60/60", "booking": "20/600", "booking
             # attachments a day per address and for everyone together (a fixed window: see `spend_bytes`)
             "request": "10/3600", "hold_release": "60/60", "staff_login": "10/60", "open311_post": "10/600",
             "open311_key": "300/3600",
-            "upload_bytes": "50000000/86400", "upload_bytes_total": "2000000000/86400", "content_import": "20/600"}
+            "upload_bytes": "50000000/86400", "upload_bytes_total": "2000000000/86400", "content_import": "20/600",
+            # staff booking, moving and cancelling for people at the counter or on the phone, and searching
+            # bookings, per member of staff: a busy desk never meets them, a script on a stolen session does
+            "staff_booking": "60/600", "staff_search": "120/600"}
 PREFIX = "cita:ratelimit"  # Redis keys; tests use their own
 RETRY_REDIS = 5.0  # seconds between attempts to reach Redis again after it failed
 _redis_down_until = 0.0  # monotonic time until which the per-process counts are used

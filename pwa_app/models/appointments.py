@@ -37,6 +37,17 @@ class Appointment(SQLModel, table=True):
     client_key: str = Field(default="", index=True)  # keyed hash of the client address, for staff signals
     confirm_token: str | None = Field(default=None, unique=True)  # high-demand: the e-mailed confirmation link
     confirm_by: datetime | None = None  # pending until confirmed; the seat goes back after this
+    # A visit (appointments/visits.py): the other people and procedures of one booking are rows of their own (each
+    # its seat, guarded by the unique index) pointing to the visit's first row, whose code opens, moves and cancels
+    # them all; their own codes open nothing.
+    visit_of: int | None = Field(default=None, foreign_key="appointment.id", index=True)
+    # Booking for someone else (Ley 39/2015 art. 5): name, document and limits are the person's; the representative
+    # who booked with their consent gets the notices too.
+    representative_name: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    representative_email: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
+    representative_phone: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    # How it was booked: "web" (the citizen pages and the API), "phone" or "counter" (staff booked it for the person).
+    channel: str = Field(default="web", max_length=10, sa_column_kwargs={"server_default": "web"})
 
 
 class Hold(SQLModel, table=True):

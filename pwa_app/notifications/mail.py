@@ -32,7 +32,7 @@ from pathlib import Path
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from pwa_app.appointments import booking, calendar_file, fairness
+from pwa_app.appointments import booking, calendar_file, fairness, visits
 from pwa_app.catalogue.published import Translator
 from pwa_app.common import codes, i18n, once
 from pwa_app.common.i18n import Fallback, isolate, local, long_day_label, pick_lang, text_direction, time_label
@@ -138,18 +138,37 @@ def letter(session: Session, appt: Appointment, kind: str, reason: str = "") -> 
     elif kind != "cancelled":
         links.append((say(LINKS["manage"]),
                       public_url() + citizen(lang, APPOINTMENT, c=appt.code, v=booking.verifier_of(appt))))
+    procedure, bring, people, end = _visit(session, names, appt, procedure, bring)
     calendar = None if kind in ("confirm", "cancelled", "closed") else calendar_file.for_appointment(
-        appt, procedure, office, bring, lang)
+        appt, procedure, office, bring, lang, people)
     where = f"{office['name']}, {office['address']}"
     return Letter(
         kind=kind, lang=lang, subject=say(SUBJECTS[kind], procedure=isolate(procedure["name"])),
         intro=say(INTROS[kind], minutes=f"{booking.CONFIRM_MINUTES:g}", time=time_label(deadline, lang),
                   reason=reason),
         facts=[(say("Booking code"), code), (say("Procedure"), procedure["name"]),
-               (say("When"), f"{long_day_label(start.date(), lang)} · {time_label(start, lang)}"),
-               (say("Where"), Fallback(where) if isinstance(office["name"], Fallback) else where)],
+               (say("When"), f"{long_day_label(start.date(), lang)} · {time_label(start, lang)}{end}"),
+               (say("Where"), Fallback(where) if isinstance(office["name"], Fallback) else where),
+               *([(say("People"), ", ".join(people))] if people else []),
+               *([(say("Booked by"), appt.representative_name)] if appt.representative_name else [])],
         bring_label=say("What to bring"), bring=bring, links=links,
         footer=say(FOOTER, town=town.name if town else "Cita"), calendar=calendar)
+
+
+def _visit(session: Session, names: Translator, appt: Appointment, procedure: dict, bring: list[str]):
+    """A visit's procedures (joined), checklists, people and end ("–10:30"); as they were for a single booking."""
+    others = visits.rows_of(session, appt)
+    if not others:
+        return procedure, bring, [], ""
+    rows = {pid: session.get(Procedure, pid) for pid in {r.procedure_id for r in others}}
+    people, ids, minutes = visits.summary(appt, others, {pid: p.duration_minutes for pid, p in rows.items()}
+                                          | {appt.procedure_id: procedure["duration_minutes"]})
+    for pid in ids[1:]:
+        procedure = {**procedure, "name": f"{procedure['name']} + {names.row(rows[pid], ('name',))['name']}"}
+        bring = [*bring, *(names.row(r, ("text",))["text"] for r in session.exec(
+            select(Requirement).where(Requirement.procedure_id == pid).order_by(Requirement.position)))]
+    end = f"–{time_label(local(appt.starts_at) + timedelta(minutes=minutes), pick_lang(appt.lang))}" if len(ids) > 1 else ""
+    return {**procedure, "duration_minutes": minutes}, bring, people if len(people) > 1 else [], end
 
 
 def request_letter(view: dict, kind: str, comment: str = "", town: str = "Cita") -> Letter:
@@ -216,12 +235,15 @@ def post(session: Session, appt: Appointment, kind: str, now: datetime | None = 
     """Posts a mail about `appt` into the outbox, in the caller's transaction (nothing without an address). The
     key makes each mail unique: a confirmation per booking, a move per new time, a reminder per appointment time.
     A mail that cannot be written is logged and never stops the booking. True when a mail was posted."""
-    if not appt.email:
-        return False
     start = to_utc(appt.starts_at)
     once_only = ("confirm", "booked", "cancelled", "closed")
     key = f"{kind}:{appt.id}" if kind in once_only else f"{kind}:{appt.id}:{start:%Y%m%dT%H%MZ}"
-    return _post(session, key, kind, appt.email, lambda: letter(session, appt, kind, reason), now, appt.id)
+    posted = False  # the person's, and the representative's who booked for them (Ley 39/2015 art. 5)
+    for recipient, whose in ((appt.email, ""), (appt.representative_email, ":representative")):
+        if recipient:
+            posted |= _post(session, key + whose, kind, recipient, lambda: letter(session, appt, kind, reason), now,
+                            appt.id)
+    return posted
 
 
 def post_request(session: Session, email: str, key: str, kind: str, view: dict, comment: str = "",
@@ -262,7 +284,7 @@ def post_reminders(session: Session, now: datetime | None = None) -> int:
     now = to_utc(now or utcnow())
     followed = select(PushLink.id).where(PushLink.appointment_id == Appointment.id).exists()
     rows = session.exec(select(Appointment).where(
-        Appointment.status == "booked", Appointment.email != "", Appointment.starts_at > now + REMINDER_UNTIL,
+        Appointment.status == "booked", (Appointment.email != "") | (Appointment.representative_email != ""), Appointment.starts_at > now + REMINDER_UNTIL,
         Appointment.starts_at <= now + REMINDER_BEFORE, ~followed)).all()
     due = [a for a in rows if to_utc(a.created_at) <= to_utc(a.starts_at) - REMINDER_BEFORE]
     return sum(post(session, appt, "reminder", now) for appt in due)

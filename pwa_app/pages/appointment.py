@@ -8,6 +8,7 @@ from components.layout import kept_here, page
 from components.push import notify_me
 from components.ui import back_link, button, download_button, focus_here, link_button, notice, summary_list
 from components.views import AppointmentPage
+from pwa_app.pages.visit import booked_visit, further_checklists, visit_end
 from pwa_app.routes import BOOK, MY_APPOINTMENTS, SURVEY, citizen
 
 
@@ -69,10 +70,11 @@ def appointment_body(t, lang, v) -> rx.Component:
                        **focus_here("pending"))),
         summary_list(
             (t.gettext("Booking code"), rx.el.span(a["code"], class_name="code-inline")),
-            (t.gettext("When"), rx.el.span(a["day"], " · ", a["time"])),
+            (t.gettext("When"), rx.el.span(a["day"], " · ", a["time"], visit_end(a))),
             (t.gettext("Where"), rx.el.span(a["office"]["name"], rx.el.br(), a["office"]["address"])),
             (t.gettext("Name"), a["name"]),
         ),
+        booked_visit(t, a),
         rx.cond(a["office"]["map_url"], rx.el.p(rx.el.a(t.gettext("See on the map"), href=a["office"]["map_url"],
                                                         rel="noopener", target="_blank"))),
         rx.cond(
@@ -80,6 +82,7 @@ def appointment_body(t, lang, v) -> rx.Component:
             rx.el.div(
                 rx.el.h2(t.gettext("What to bring"), class_name="h2"),
                 rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
+                further_checklists(t, a, "h2"),
             ),
         ),
         rx.cond(

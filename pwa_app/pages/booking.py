@@ -13,6 +13,10 @@ from components.ui import (
 from components.views import Booking
 from pwa_app.common.i18n import weekday_names
 from pwa_app.common.messages import ERRORS, translated
+from pwa_app.pages.visit import (
+    booked_visit, further_checklists, other_people, party_line, person_legend, representative_fields,
+    representative_switch, visit_choice, visit_end,
+)
 from pwa_app.routes import APPOINTMENT, MY_APPOINTMENTS, PRIVACY, PROCEDURE, citizen
 
 STEPS = ("office", "day", "time", "details")
@@ -82,6 +86,7 @@ def day_step(t, lang, slug, b) -> rx.Component:
     return rx.el.section(
         rx.el.h2(t.gettext("Choose a day"), class_name="h2", **focus_here("day")),
         rx.el.p(t.gettext("Office"), ": ", b["office"]["name"], class_name="muted"),
+        visit_choice(t, slug, b),
         # Offline, a calendar saved in another language is better than none: say so (its dates are in that one).
         rx.cond(b["daysOtherLanguage"],
                 notice(t.gettext("Part of this information is not available in your language yet."), live=False)),
@@ -120,6 +125,7 @@ def time_step(t, slug, b, msgs) -> rx.Component:
         rx.cond(b["draft"]["notice"], notice(msgs[b["draft"]["notice"]], kind="error")),
         rx.el.h2(t.gettext("Choose a time"), class_name="h2", **focus_here("time")),
         rx.el.p(b["dayLabel"], " · ", b["office"]["name"], class_name="muted"),
+        party_line(t, b),
         rx.el.ul(
             rx.foreach(
                 b["times"],
@@ -141,11 +147,11 @@ def time_step(t, slug, b, msgs) -> rx.Component:
 
 
 def chosen(t, b) -> rx.Component:
-    return summary_list(
+    return rx.fragment(summary_list(
         (t.gettext("Procedure"), b["p"]["name"]),
         (t.gettext("Office"), b["office"]["name"]),
         (t.gettext("When"), rx.el.span(b["dayLabel"], " · ", b["draft"]["time"])),
-    )
+    ), party_line(t, b))
 
 
 def hold_notice(t, slug, b) -> rx.Component:
@@ -166,6 +172,34 @@ def hold_notice(t, slug, b) -> rx.Component:
     )
 
 
+def person_fields(t, b, text_field) -> rx.Component:
+    """The booking's own person: the one booking, or the person a representative books for."""
+    return rx.el.fieldset(
+        person_legend(t, b),
+        text_field(t.gettext("Full name"), "name", auto_complete="name", max_length=100),
+        rx.cond(
+            b["p"]["requires_document"],
+            text_field(t.gettext("DNI, NIE or passport number"), "document",
+                       t.gettext("You will need to show it at the office."), auto_complete="off",
+                       auto_capitalize="characters", spell_check=False, max_length=20),
+        ),
+        text_field(t.gettext("Mobile phone (optional)"), "phone",
+                   rx.cond(b["p"]["requires_document"],
+                           t.gettext("So the town hall can call you if your appointment has to change."),
+                           t.gettext("Needed to find your booking later, and so the town hall can call you if "
+                                     "your appointment has to change.")),
+                   type="tel", auto_complete="tel", input_mode="tel", max_length=20),
+        rx.cond(
+            b["p"]["high_demand"],
+            text_field(t.gettext("Email"), "email", t.gettext("Needed for this procedure: we will email you a "
+                                                              "link to confirm the booking."),
+                       type="email", auto_complete="email", max_length=254),
+            text_field(t.gettext("Email (optional)"), "email", type="email", auto_complete="email", max_length=254),
+        ),
+        class_name="person",
+    )
+
+
 def details_step(t, lang, slug, b, msgs) -> rx.Component:
     d, err = b["draft"], b["draft"]["errors"]
     set_field = client_fn("setField")
@@ -179,26 +213,10 @@ def details_step(t, lang, slug, b, msgs) -> rx.Component:
         chosen(t, b),
         rx.cond(b["held"], hold_notice(t, slug, b)),
         rx.el.form(
-            text_field(t.gettext("Full name"), "name", auto_complete="name", max_length=100),
-            rx.cond(
-                b["p"]["requires_document"],
-                text_field(t.gettext("DNI, NIE or passport number"), "document",
-                           t.gettext("You will need to show it at the office."), auto_complete="off",
-                           auto_capitalize="characters", spell_check=False, max_length=20),
-            ),
-            text_field(t.gettext("Mobile phone (optional)"), "phone",
-                       rx.cond(b["p"]["requires_document"],
-                               t.gettext("So the town hall can call you if your appointment has to change."),
-                               t.gettext("Needed to find your booking later, and so the town hall can call you if "
-                                         "your appointment has to change.")),
-                       type="tel", auto_complete="tel", input_mode="tel", max_length=20),
-            rx.cond(
-                b["p"]["high_demand"],
-                text_field(t.gettext("Email"), "email", t.gettext("Needed for this procedure: we will email you a "
-                                                                  "link to confirm the booking."),
-                           type="email", auto_complete="email", max_length=254),
-                text_field(t.gettext("Email (optional)"), "email", type="email", auto_complete="email", max_length=254),
-            ),
+            representative_switch(t, slug, d),
+            person_fields(t, b, text_field),
+            other_people(t, b, text_field),
+            representative_fields(t, slug, d, err, msgs, text_field),
             checkbox(
                 rx.el.span(t.gettext("I have read the privacy notice: the town hall uses these details only to "
                                      "attend this appointment and deletes them after the retention period.")),
@@ -257,11 +275,13 @@ def booked_panel(t, lang, a, heading) -> rx.Component:
         ),
         summary_list(
             (t.gettext("Procedure"), a["procedure"]["name"]),
-            (t.gettext("When"), rx.el.span(a["day"], " · ", a["time"])),
+            (t.gettext("When"), rx.el.span(a["day"], " · ", a["time"], visit_end(a))),
             (t.gettext("Where"), rx.el.span(a["office"]["name"], rx.el.br(), a["office"]["address"])),
         ),
+        booked_visit(t, a),
         rx.el.h3(t.gettext("What to bring"), class_name="h3"),
         rx.el.ul(rx.foreach(a["requirements"], lambda r: rx.el.li(r)), class_name="bullets"),
+        further_checklists(t, a),
         rx.el.div(
             # Into the calendar once it is confirmed: a time that may go back to others is not an appointment yet.
             rx.cond(a["confirm_note"], rx.fragment(), download_button(t.gettext("Add to my calendar"), a["ics_url"])),

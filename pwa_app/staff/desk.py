@@ -6,9 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from pwa_app.appointments import visits
 from pwa_app.common import codes
 from pwa_app.common.i18n import TZ, local, long_day_label, time_label
-from pwa_app.common.times import utcnow
+from pwa_app.common.times import to_utc, utcnow
 from pwa_app.models import Appointment, Office, Procedure, QueueTicket, Requirement
 from pwa_app.staff import audit
 from pwa_app.staff import walk_in
@@ -41,12 +42,28 @@ def day_appointments(session: Session, viewer: Viewer, office_id: int, day: date
                           .order_by(Requirement.position)):
         needs.setdefault(r.procedure_id, []).append(r.text + (" (si procede)" if r.optional else ""))
     tickets = walk_in.tickets_for_appointments(session, [a.id for a in rows])
+    firsts = {a.id: a for a in rows}
     return [{
-        "id": a.id, "code": codes.format_code(a.code), "time": time_label(local(a.starts_at), "es"),
+        "id": a.id, "code": codes.format_code(firsts[a.visit_of].code if a.visit_of in firsts else a.code),
+        "visit": visit_note(a, rows, firsts), "time": time_label(local(a.starts_at), "es"),
         "name": a.name, "phone": a.phone, "procedure": names[a.procedure_id].name if a.procedure_id in names else "",
         "status": a.status, "requirements": needs.get(a.procedure_id, []),
         "ticket": tickets.get(a.id, ""), "document_hint": ("···" + a.document[-4:]) if a.document else "",
+        "channel": a.channel, "starts_at": to_utc(a.starts_at).isoformat(),
+        "procedure_slug": names[a.procedure_id].slug if a.procedure_id in names else "",
     } for a in rows]
+
+
+def visit_note(a: Appointment, rows: list[Appointment], firsts: dict[int, Appointment]) -> str:
+    """Who comes together (a visit of several people or procedures: one code) and who booked for the person."""
+    first = firsts.get(a.visit_of, a)
+    people = [r.name for r in rows if (r.id == first.id or r.visit_of == first.id)
+              and (r.procedure_id, r.starts_at) == (first.procedure_id, first.starts_at)]
+    notes = [f"Visita de {len(people)} personas: {', '.join(people)}" if len(people) > 1 else "",
+             f"Con la cita de {first.name}" if a.visit_of and len(people) == 1 else "",
+             f"Reservada por {first.representative_name} ({first.representative_email or first.representative_phone})"
+             if first.representative_name else ""]
+    return " · ".join(n for n in notes if n)
 
 
 def day_counts(session: Session, viewer: Viewer, office_id: int, day: date) -> dict:
@@ -92,6 +109,10 @@ def check_in(session: Session, viewer: Viewer, code: str, office_id: int | None 
         return appt, walk_in.tickets_for_appointments(session, [appt.id]).get(appt.id, "")
     appt.status = "checked_in"
     session.add(appt)
+    for other in visits.rows_of(session, appt):  # a visit arrives together: its people and procedures, one ticket
+        if other.status == "booked":
+            other.status = "checked_in"
+            session.add(other)
     ticket = walk_in.enqueue_appointment(session, viewer, appt, now)
     audit.audit(session, viewer, "appointment.check_in", f"appointment:{appt.id}", office_id=appt.office_id,
                ticket=ticket.label)

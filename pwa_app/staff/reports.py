@@ -138,8 +138,31 @@ def summary(session: Session, viewer: Viewer, first, last, office_id: int | None
         "by_procedure": rows(by_proc), "by_office": rows(by_office),
         "by_day": [{"day": d.strftime("%d/%m"), "iso": d.isoformat(),
                     **{s: c[s] for s in STATUSES}} for d, c in sorted(by_day.items())],
+        "by_channel": by_channel(session, offices, first, last),
         "requests": requests_summary(session, viewer, first, last, now),
     }
+
+
+CHANNELS = ("web", "phone", "counter")
+
+
+def by_channel(session: Session, offices: list[int], first: date, last: date) -> list[dict]:
+    """Appointments per channel (web, phone, counter): how many, their share of all, and the no-shows with their
+    rate, over the appointments of the period that kept their time."""
+    start, end = _bounds(first, last)
+    counts: dict[str, Counter] = {c: Counter() for c in CHANNELS}
+    for channel, status in session.exec(select(Appointment.channel, Appointment.status).where(
+            Appointment.office_id.in_(offices or [0]), Appointment.starts_at >= start, Appointment.starts_at < end,
+            Appointment.status.not_in(NOT_HELD))).all():
+        counts.setdefault(channel, Counter())[status] += 1
+    everyone = sum(sum(c.values()) for c in counts.values())
+    out = []
+    for channel, c in counts.items():
+        total, known = sum(c.values()), c["done"] + c["no_show"]
+        out.append({"channel": channel, "total": total, "share": _rounded(100 * total / everyone) if everyone else None,
+                    "done": c["done"], "no_show": c["no_show"],
+                    "no_show_rate": _rounded(100 * c["no_show"] / known) if known else None})
+    return out
 
 
 def requests_summary(session: Session, viewer: Viewer, first: date, last: date,

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, delete
 
@@ -84,6 +85,20 @@ def override_settings(monkeypatch, **env) -> settings.Settings:
     return settings.get_settings()
 
 
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(request, monkeypatch):
+    """Staff passwords hashed with argon2id at its lowest cost: the fixtures sign in four people per test, and
+    argon2's real cost (64 MiB, 3 passes) made that most of the suite's time. Still argon2id, still checked; a
+    test marked `real_argon2` keeps the app's own parameters."""
+    if "real_argon2" not in request.keywords:
+        from pwa_app.staff import auth
+
+        monkeypatch.setattr(auth, "_hasher", CHEAP_ARGON2)
+
+
 @pytest.fixture(autouse=True)
 def fresh_limits(monkeypatch):
     """Rate-limit counts start at zero in every test (TestClient calls all come from one address), with Redis
@@ -116,6 +131,7 @@ _traveller = None
 
 def pytest_configure(config):
     global _traveller
+    config.addinivalue_line("markers", "real_argon2: hashes staff passwords with the app's argon2 parameters")
     config.addinivalue_line("markers", "real_clock: reads the real wall clock on purpose (kept under the guard)")
     if WALL_CLOCK:
         import time_machine

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from components.rules import rules
-from pwa_app.appointments import details
+from pwa_app.appointments import details, visits
 from pwa_app.feedback import surveys
 from pwa_app.models import RequestType
 from pwa_app.service_requests import intake
@@ -73,3 +73,31 @@ def test_the_phone_and_the_server_refuse_the_same_things(tmp_path):
     # The request form's consent box is checked on the page; the server's answer for it is tested apart.
     got = [{f: c for f, c in g.items() if not (form == "request" and f == "consent")} for g, (form, _, _) in zip(got, cases)]
     assert got == expected
+
+
+VISITS = [  # the page's flat fields: person n's name_n and document_n, the representative's rep_*
+    {"party": 3, "name_2": "", "document_2": "12345678A", "name_3": "Luis <", "document_3": ""},
+    {"party": 2, "name_2": "Luis", "document_2": "x-1234567-l", "name_3": "<b>", "document_3": "nope"},
+    {"on_behalf": True, "rep_name": "", "rep_email": "", "rep_phone": "12", "rep_consent": False},
+    {"on_behalf": True, "rep_name": "Marta", "rep_email": "nope", "rep_phone": "", "rep_consent": True},
+    {"on_behalf": True, "rep_name": "Marta", "rep_email": "", "rep_phone": "", "rep_consent": True},
+    {"on_behalf": False, "rep_name": "<b>", "rep_email": "nope", "rep_phone": "12"},
+]
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="Node is needed to run the data module's checks")
+def test_the_phone_and_the_server_refuse_the_same_people_and_representatives(tmp_path):
+    own = {"name": "Ana López", "document": "12345678Z", "phone": "", "email": "", "consent": True}
+    cases, expected = [], []
+    for visit in VISITS:
+        for requires in (True, False):
+            party = visit.get("party", 1)
+            flags = {"requires_document": requires, "high_demand": False, "on_behalf": bool(visit.get("on_behalf"))}
+            for n in range(2, visits.PARTY_MAX + 1):
+                flags |= {f"person_{n}": n <= party, f"document_{n}": n <= party and requires}
+            cases.append(("booking", {**own, **visit}, flags))
+            people = [{"name": visit[f"name_{n}"], "document": visit[f"document_{n}"]} for n in range(2, party + 1)]
+            raw = {**own, **visit, "people": people}
+            found = details.clean_details(raw, requires)
+            expected.append(visits.problems(found.errors, visits.clean_visit(raw, "p", requires, found.document)))
+    assert js_check(cases, tmp_path) == expected

@@ -290,6 +290,22 @@ def test_check_in_by_code_gives_a_ticket(session, clock, v):
     assert row["document_hint"] == "···678Z"
 
 
+def test_a_visit_shows_its_people_and_checks_in_together(session, clock, v):
+    """A family of two booked by a relative: the day view names everyone and who booked, under the visit's one
+    code; checking in that code checks the whole visit in."""
+    start = free_slots(session, clock, clock.today())[0].starts_at
+    appt = book_at(session, clock, start, people=[{"name": "Pablo García", "document": "87654321X"}],
+                   on_behalf=True, rep_name="Marta García", rep_phone="600111222", rep_consent=True)
+    at = clock.__class__(start - timedelta(minutes=5))
+    rows = [r for r in desk.day_appointments(session, v["desk"], office(session).id, clock.today())
+            if r["code"] == codes.format_code(appt.code)]
+    assert len(rows) == 2 and all("Ana García López, Pablo García" in r["visit"] for r in rows)
+    assert all("Reservada por Marta García (600111222)" in r["visit"] for r in rows)
+    desk.check_in(session, v["desk"], appt.code, now=at.now)
+    session.commit()
+    assert {a.status for a in session.exec(select(Appointment))} == {"checked_in"}
+
+
 @pytest.mark.parametrize("case,code", [("garbage", "code_format"), ("unknown", "not_found"),
                                        ("other_office", "other_office"), ("tomorrow", "not_today"),
                                        ("cancelled", "cancelled")])
@@ -580,6 +596,7 @@ def test_appointment_qr_svg(client, staff_env):
     answer = client.get(f"/api/v1/appointments/{code}/qr.svg", params={"verifier": "678Z"})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
     assert answer.text.startswith("<svg") and f"<title>{code}</title>" in answer.text
+    assert 'width="232"' in answer.text  # a full QR code, version 1 (21 + 2 × 4 modules, scale 8), not a Micro QR
     assert client.get(f"/api/v1/appointments/{code}/qr.svg", params={"verifier": "0000"}).status_code == 404
     with Session(staff_env) as s:
         assert s.exec(select(ServiceRequest)).first() is None  # nothing else was touched

@@ -7,6 +7,7 @@ visitors are sent to the sign-in page and the wrong role to the start page befor
 import reflex as rx
 
 from pwa_app import routes
+from pwa_app.pages.staff.counter import counter_page, find_page
 from pwa_app.pages.staff.day import day_page
 from pwa_app.pages.staff.feedback import feedback_page
 from pwa_app.pages.staff.home import home_page
@@ -18,7 +19,9 @@ from pwa_app.pages.staff.security import security_page
 from pwa_app.pages.staff.setup import closures_page, offices_page, procedures_page, schedules_page
 from pwa_app.pages.staff.translations import translations_page
 from pwa_app.pages.staff.users import audit_page, users_page
+from state.counter import CounterState
 from state.day import DayState
+from state.find import FindState
 from state.feedback import FeedbackState
 from state.home import HomeState
 from state.inbox import InboxState
@@ -34,6 +37,8 @@ STAFF_PAGES = [
     (routes.registered(routes.STAFF_LOGIN), login_page, "Acceso del personal", LoginState.load),
     (routes.registered(routes.STAFF_HOME), home_page, "Inicio", HomeState.load),
     (routes.registered(routes.STAFF_DAY), day_page, "Citas del día", DayState.load),
+    (routes.registered(routes.STAFF_BOOK), counter_page, "Reservar", CounterState.load),  # issue 26
+    (routes.registered(routes.STAFF_FIND), find_page, "Buscar cita", FindState.load),
     (routes.registered(routes.STAFF_QUEUE), queue_page, "Turnos", QueueState.load),
     (routes.registered(routes.STAFF_SCREEN), screen_page, "Pantalla de turnos", ScreenState.load),
     # A wall screen opened by its display token (no sign-in; DisplayState checks the token).

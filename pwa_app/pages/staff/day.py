@@ -4,7 +4,7 @@ import json
 
 import reflex as rx
 
-from components.staff import _s, button, frame, js, select_field, tag
+from components.staff import _s, button, day_fields, frame, js, select_field, tag
 from pwa_app import routes
 from state.day import DayState
 
@@ -88,8 +88,11 @@ def appointment_row(a) -> rx.Component:
                        rx.cond(a["document_hint"] != "", rx.el.span(" · ", _s("Documento"), " ", a["document_hint"])),
                        rx.cond(a["ticket"] != "", rx.el.span(" · ", _s("Turno"), " ", a["ticket"])),
                        class_name="staff-appt-meta"),
+            rx.cond(a["visit"] != "", rx.el.span(a["visit"], class_name="staff-appt-meta")),
             rx.cond(a["phone"] != "", rx.el.span(_s("Teléfono"), " ", rx.el.a(a["phone"], href="tel:" + a["phone"].to(str)),
                                                  class_name="staff-appt-meta")),
+            rx.cond(a["channel"] != "web", rx.el.span(_s("Reservada"), " ", a["channel_label"].to(str).lower(),
+                                                      class_name="staff-appt-meta")),
             class_name="staff-appt-who",
         ),
         rx.el.div(
@@ -100,6 +103,18 @@ def appointment_row(a) -> rx.Component:
             rx.cond(actionable & (a["status"] == "booked"),
                     button(_s("No se presentó"), kind="secondary", class_name="btn-small",
                            on_click=DayState.mark(a["id"], "no_show"))),
+            rx.cond(a["changeable"] & (DayState.confirm_cancel != a["id"]), rx.fragment(
+                rx.el.a(_s("Cambiar hora"), href=routes.STAFF_BOOK + "?mover=" + a["id"].to(str),
+                        class_name="btn btn-link staff-btn btn-small no-print"),
+                rx.el.a(_s("Justificante"), href=routes.STAFF_BOOK + "?justificante=" + a["id"].to(str),
+                        class_name="btn btn-link staff-btn btn-small no-print"),
+                button(_s("Anular"), kind="secondary", class_name="btn-small no-print",
+                       on_click=DayState.ask_cancel(a["id"])))),
+            rx.cond(DayState.confirm_cancel == a["id"], rx.el.span(
+                rx.el.span(_s("¿Anular esta cita?"), class_name="staff-confirm-text"),
+                button(_s("Sí, anular"), kind="primary", class_name="btn-small", on_click=DayState.cancel(a["id"])),
+                button(_s("No"), kind="secondary", class_name="btn-small", on_click=DayState.keep),
+                class_name="staff-confirm no-print", role="group")),
             button(rx.cond(DayState.open_id == a["id"], _s("Ocultar"), _s("Qué debe traer")), kind="link",
                    class_name="btn-small", on_click=DayState.toggle(a["id"]),
                    aria_expanded=rx.cond(DayState.open_id == a["id"], "true", "false")),
@@ -118,19 +133,23 @@ def day_page() -> rx.Component:
         s, _s("Citas del día"),
         rx.el.div(
             select_field(_s("Oficina"), "office", s.office_options, value=s.office_id, on_change=s.set_office),
-            rx.el.div(
-                rx.el.label(_s("Fecha"), html_for="staff-day", class_name="label"),
-                rx.el.input(id="staff-day", type="date", value=s.day, on_change=s.set_day,
-                            class_name="input staff-input"),
-                class_name="field",
-            ),
-            button("‹", kind="secondary", aria_label=_s("Día anterior"), on_click=s.shift_day(-1)),
-            button("›", kind="secondary", aria_label=_s("Día siguiente"), on_click=s.shift_day(1)),
+            *day_fields(s, "staff-day"),
             class_name="staff-row",
         ),
         rx.cond(s.is_today, check_in_form()),
         rx.el.section(
             rx.el.h2(s.day_label, class_name="h2"),
+            rx.el.p(s.office_name, class_name="staff-print-only"),
+            rx.el.div(
+                rx.cond(s.procedure_options.length() > 1,
+                        select_field(_s("Trámite"), "procedure", s.procedure_options, value=s.procedure_filter,
+                                     on_change=s.set_procedure_filter, placeholder=_s("Todos los trámites"),
+                                     field_id="staff-day-procedure")),
+                button(_s("Imprimir lista"), kind="secondary", on_click=js("(() => window.print())")),
+                rx.el.a(_s("Descargar CSV"), href=s.csv_url, class_name="btn btn-secondary staff-btn",
+                        download=True),
+                class_name="staff-row no-print",
+            ),
             rx.el.p(
                 rx.el.span(_s("Reservadas"), ": ", s.counts["booked"].to(int)),
                 rx.el.span(_s("Han llegado"), ": ", s.counts["checked_in"].to(int)),
@@ -141,7 +160,7 @@ def day_page() -> rx.Component:
             rx.cond(s.appointments.length() > 0,
                     rx.el.ul(rx.foreach(s.appointments, appointment_row), class_name="staff-appts"),
                     rx.el.p(_s("No hay citas este día."), class_name="muted")),
-            class_name="card staff-card",
+            class_name="card staff-card staff-print",
         ),
         active=routes.STAFF_DAY,
     )

@@ -8,6 +8,8 @@ from state.home import HomeState
 
 TILES = [
     ("day", _s("Citas del día"), _s("Registrar llegadas, atendidas y no presentadas"), routes.STAFF_DAY),
+    ("day", _s("Reservar"), _s("Dar cita a quien llama o viene al mostrador"), routes.STAFF_BOOK),
+    ("day", _s("Buscar cita"), _s("Por código, documento, nombre, teléfono o correo"), routes.STAFF_FIND),
     ("queue", _s("Turnos"), _s("Dar turno sin cita y llamar al siguiente"), routes.STAFF_QUEUE),
     ("queue", _s("Pantalla de turnos"), _s("Para la sala de espera"), routes.STAFF_SCREEN),
     ("requests", _s("Solicitudes"), _s("La bandeja del departamento"), routes.STAFF_INBOX),

@@ -59,6 +59,12 @@ def group_row(r) -> rx.Component:
                     rx.el.td(r["no_show"], class_name="num"), rx.el.td(r["cancelled"], class_name="num"))
 
 
+def channel_row(r) -> rx.Component:
+    return rx.el.tr(rx.el.td(r["name"]), rx.el.td(r["total"], class_name="num"),
+                    rx.el.td(r["share"], class_name="num"), rx.el.td(r["no_show"], class_name="num"),
+                    rx.el.td(r["no_show_rate"], class_name="num"))
+
+
 def reports_page() -> rx.Component:
     s = ReportsState
     d = s.data
@@ -89,6 +95,12 @@ def reports_page() -> rx.Component:
                     table(headers, rx.foreach(s.by_office, group_row), caption=_s("Citas por oficina"),
                           numeric=(1, 2, 3, 4))),
         )),
+        section(_s("Citas por canal"),
+                table([_s("Canal"), _s("Citas"), _s("Del total"), _s("No presentadas"), _s("Tasa de no presentados")],
+                      rx.foreach(s.by_channel, channel_row), caption=_s("Citas por canal"), numeric=(1, 2, 3, 4),
+                      id="staff-report-channels"),
+                rx.el.p(_s("Teléfono y mostrador: citas que el personal reservó para la persona. Citas que "
+                           "conservaron su hora (sin anuladas ni sin confirmar)."), class_name="muted")),
         section(
             _s("Solicitudes"),
             rx.el.div(
