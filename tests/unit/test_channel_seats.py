@@ -12,8 +12,8 @@ from sqlmodel import select
 from pwa_app.appointments import availability, booking
 from pwa_app.appointments.booking import BookingError
 from pwa_app.appointments.slots import TZ, find_slot
-from pwa_app.models import Municipality, ProcedureOffice, Schedule
-from pwa_app.staff import schedules, walk_in
+from pwa_app.models import Appointment, Municipality, ProcedureOffice, Schedule
+from pwa_app.staff import counter, schedules, walk_in
 from pwa_app.staff.permissions import Forbidden, StaffError
 from pwa_app.staff.walk_in import WalkInError
 
@@ -211,3 +211,36 @@ def test_the_queue_refuses_a_walk_in_ticket_past_the_offices_daily_quota(session
     assert walk_in.issue(session, v["desk"], oac, None, now=clock.moved(days=1).now).label == "A001"  # a new day
     walk_in.set_quota(session, v["admin"], oac, "")  # blank: no quota
     assert walk_in.issue(session, v["desk"], oac, None, now=clock.now).label == "A003"
+
+
+# --- with the desk's booking and the visits of several people -------------------------------------------------
+
+
+def test_a_family_on_the_web_cannot_take_kept_seats_and_at_the_desk_can(session, clock, norte_slot):
+    keep_for_staff(session)  # capacity 2, one kept
+    family = [{"name": "Hija Romero", "document": OTHERS[0]}]
+    with pytest.raises(BookingError):
+        booking.book(session, PADRON, NORTE, norte_slot, person(people=family), now=clock.now)
+    session.rollback()
+    appt = booking.book(session, PADRON, NORTE, norte_slot, person(people=family), now=clock.now, channel="phone")
+    session.commit()
+    seats = session.exec(select(Appointment.seat).where(Appointment.starts_at == norte_slot,
+                                                        Appointment.seat != None)).all()  # noqa: E711
+    assert appt.seat == 2 and sorted(seats) == [1, 2]
+
+
+def test_the_desk_sees_and_moves_onto_the_seats_kept_for_it(session, clock, norte_slot):
+    keep_for_staff(session)
+    v = viewers(session)
+    web = book_ok(session, norte_slot, clock)  # the web's seat: the slot is full for the web
+    assert free_at(check(session, clock.now), norte_slot) == 0
+    norte_admin = v["admin"]  # every office
+    times = counter.free_times(session, norte_admin, PADRON, NORTE, norte_slot.astimezone(TZ).date(), clock.now)
+    assert next(t["free"] for t in times if t["start"] == norte_slot.isoformat()) == 1
+    other = book_ok(session, norte_slot + timedelta(days=7), clock, document=OTHERS[3])
+    with pytest.raises(BookingError):  # the citizen moving it
+        booking.reschedule(session, other, NORTE, norte_slot, now=clock.now)
+    session.rollback()
+    moved = counter.move(session, norte_admin, other.id, norte_slot, clock.now)
+    session.commit()
+    assert moved.seat == 2 and web.seat == 1
