@@ -149,6 +149,11 @@ def app_server(tmp_path_factory, smtp_inbox, pytestconfig) -> App:
     if os.environ.get("CITA_E2E_DB") == "postgres":
         database_url = fresh_postgres_schema()
         extra["REDIS_URL"] = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        # A test that changes the database itself (App.session) publishes the availability versions its commit
+        # bumps to the server's Redis, as the server's own commits do: else the server's kept answers stay stale.
+        from pwa_app import settings
+
+        settings.override(redis_url=extra["REDIS_URL"])
     else:
         database_url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cita.db'}"
     # Every browser test books from 127.0.0.1: limits per address are tested in tests/unit/test_fairness.py.
